@@ -1,0 +1,60 @@
+// The contract every CPU backend (interp, jit, kvm) fulfils, and what the
+// machine hands it. Backends never see devices: only the bus's port/MMIO
+// face, guest memory, and a source of external interrupts.
+
+import type { GuestMemory } from '../mmu/memory.js';
+import type { CpuStateBytes } from './state.js';
+
+export type BackendName = 'interp' | 'jit' | 'kvm';
+
+/** Why run() returned. */
+export const EXIT_BUDGET = 0; // instruction budget or time slice spent
+export const EXIT_HALT = 1; // HLT with interrupts that cannot be delivered yet: the machine may sleep to the next timer
+export const EXIT_SHUTDOWN = 2; // triple fault (or a shutdown the CPU cannot continue from)
+export const EXIT_STOP = 3; // requestStop() was called (a device asked for reset/poweroff, the UI paused, ...)
+export const EXIT_ERROR = 4; // the backend could not continue (KVM internal error, failed entry); see lastError
+export type ExitReason = typeof EXIT_BUDGET | typeof EXIT_HALT | typeof EXIT_SHUTDOWN | typeof EXIT_STOP | typeof EXIT_ERROR;
+export const EXIT_NAMES = ['budget', 'halt', 'shutdown', 'stop', 'error'] as const;
+
+/** The interrupt controller as the CPU sees it: the INTR pin and the INTA cycle. */
+export interface InterruptSource {
+  /** True if an external interrupt is waiting (INTR asserted). */
+  hasInterrupt(): boolean;
+  /** The interrupt-acknowledge cycle: returns the vector and moves the request to in-service. */
+  acknowledge(): number;
+}
+
+/** What the machine gives a backend. */
+export interface CpuHost {
+  readonly memory: GuestMemory;
+  portRead(port: number, size: 1 | 2 | 4): number;
+  portWrite(port: number, size: 1 | 2 | 4, value: number): void;
+  readonly interrupts: InterruptSource;
+  /** Virtual time in ns, for RDTSC and the TSC-deadline timer. */
+  now(): number;
+  /** A20 gate: when false, physical address bit 20 is forced to 0 (real-mode wraparound). */
+  a20Enabled(): boolean;
+}
+
+export interface Backend {
+  readonly name: BackendName;
+  /** Run until an exit; `budget` is a number of guest instructions (KVM treats it as a time slice of about that many ns). */
+  run(budget: number): ExitReason;
+  /** Ask a running backend to return EXIT_STOP at its next opportunity (safe to call from device callbacks). */
+  requestStop(): void;
+  /** Export the full architectural state (lazy parts materialised). */
+  getState(): CpuStateBytes;
+  /** Import a full architectural state; caches derived from the old state are dropped. */
+  setState(state: CpuStateBytes): void;
+  /** Raise NMI. */
+  nmi(): void;
+  /** Guest instructions retired so far (exact for interp/jit; KVM counts what it can). */
+  instructions(): number;
+  /** Counters for benchmarks and the teaching views (exits by reason, blocks, TLB misses, ...). */
+  counters(): Record<string, number>;
+  /** Why the last EXIT_ERROR happened. */
+  lastError?: string;
+  /** Guest physical memory changed behind the backend's back (loader, snapshot restore): drop code caches. */
+  invalidateCode?(): void;
+  destroy(): void;
+}

@@ -1,0 +1,74 @@
+// Virtual time for devices. The PIT, RTC, APIC timer and PM timer read `now()`
+// (nanoseconds, a double) and tell the timer list when they next need service;
+// the machine's run loop calls `Timers.run` at block ends. Two clocks: real
+// time (pausable), and a deterministic one derived from instructions retired.
+
+export interface Clock {
+  /** Virtual nanoseconds since the machine was created. */
+  now(): number;
+}
+
+/** A device with time-driven behaviour. */
+export interface Timed {
+  /** Bring the device up to `now` (raise IRQs that came due); return the next time it needs service, or Infinity. */
+  advance(now: number): number;
+}
+
+export class Timers {
+  private readonly devs: Timed[] = [];
+  /** Earliest deadline of any device; the run loop compares against it cheaply. */
+  next = Infinity;
+
+  constructor(readonly clock: Clock) {}
+
+  add(dev: Timed): void {
+    this.devs.push(dev);
+    this.reschedule(dev.advance(this.clock.now()));
+  }
+
+  /** A device whose deadline moved earlier (a register write) calls this. */
+  reschedule(deadline: number): void {
+    if (deadline < this.next) this.next = deadline;
+  }
+
+  /** Service every device whose time has come; returns the new earliest deadline. */
+  run(now = this.clock.now()): number {
+    if (now < this.next) return this.next;
+    let next = Infinity;
+    for (let i = 0; i < this.devs.length; i++) {
+      const d = this.devs[i].advance(now);
+      if (d < next) next = d;
+    }
+    this.next = next;
+    return next;
+  }
+}
+
+/** Host time, pausable (a paused machine's devices see no time pass). */
+export class RealtimeClock implements Clock {
+  private base = performance.now();
+  private pausedAt: number | null = null;
+  now(): number {
+    const t = this.pausedAt ?? performance.now();
+    return (t - this.base) * 1e6;
+  }
+  pause(): void { if (this.pausedAt === null) this.pausedAt = performance.now(); }
+  resume(): void {
+    if (this.pausedAt === null) return;
+    this.base += performance.now() - this.pausedAt;
+    this.pausedAt = null;
+  }
+}
+
+/**
+ * Deterministic time: `nsPerInstruction` nanoseconds per instruction retired,
+ * plus whatever the machine skips while the guest is halted (it jumps to the
+ * next timer deadline), so interp/jit runs reproduce bit for bit.
+ */
+export class InstructionClock implements Clock {
+  private skipped = 0;
+  constructor(private readonly retired: () => number, readonly nsPerInstruction = 1) {}
+  now(): number { return this.retired() * this.nsPerInstruction + this.skipped; }
+  /** Advance time without retiring instructions (HLT until the next deadline). */
+  skipTo(t: number): void { const n = this.now(); if (t > n) this.skipped += t - n; }
+}
