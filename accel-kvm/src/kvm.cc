@@ -1,0 +1,407 @@
+// The thin native layer under the KVM backend: opens /dev/kvm, creates one VM
+// with one vCPU, registers slices of the machine's WebAssembly.Memory as guest
+// RAM, exposes the vCPU's kvm_run page to TypeScript without copying, runs the
+// vCPU under a time-slice timer, and passes a whitelist of ioctls whose
+// argument structs the TypeScript side lays out (accel-kvm/kvm-structs.ts).
+
+#include <napi.h>
+
+#include <cerrno>
+#include <cmath>
+#include <csignal>
+#include <cstring>
+#include <ctime>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <string>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+namespace {
+
+// The time-slice signal. A real-time signal nobody else in Node uses; its
+// handler sets immediate_exit so a signal that lands just before KVM_RUN is
+// not lost (Documentation/virt/kvm/api.rst, "immediate_exit").
+const int kSliceSignal = SIGRTMIN + 6;
+volatile sig_atomic_t g_slice_expired = 0;
+struct kvm_run *volatile g_running = nullptr;
+
+void OnSliceSignal(int) {
+  g_slice_expired = 1;
+  struct kvm_run *run = g_running;
+  if (run) run->immediate_exit = 1;
+}
+
+std::string ErrnoText(const char *what, int err) {
+  return std::string(what) + ": " + strerror(err);
+}
+
+double NowNs() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+// Which fd an ioctl goes to, and how big its argument must be.
+enum Target { SYS, VM, VCPU };
+enum SizeRule { FIXED, NONE, CPUID_ARRAY, MSR_ARRAY, XSAVE_BUF };
+struct IoctlInfo {
+  const char *name;
+  unsigned long code;
+  Target target;
+  SizeRule rule;
+};
+
+const IoctlInfo kIoctls[] = {
+    {"GET_REGS", KVM_GET_REGS, VCPU, FIXED},
+    {"SET_REGS", KVM_SET_REGS, VCPU, FIXED},
+    {"GET_SREGS", KVM_GET_SREGS, VCPU, FIXED},
+    {"SET_SREGS", KVM_SET_SREGS, VCPU, FIXED},
+    {"GET_FPU", KVM_GET_FPU, VCPU, FIXED},
+    {"SET_FPU", KVM_SET_FPU, VCPU, FIXED},
+    {"GET_XSAVE", KVM_GET_XSAVE, VCPU, FIXED},
+    {"GET_XSAVE2", KVM_GET_XSAVE2, VCPU, XSAVE_BUF},
+    {"SET_XSAVE", KVM_SET_XSAVE, VCPU, XSAVE_BUF},
+    {"GET_XCRS", KVM_GET_XCRS, VCPU, FIXED},
+    {"SET_XCRS", KVM_SET_XCRS, VCPU, FIXED},
+    {"GET_MSRS", KVM_GET_MSRS, VCPU, MSR_ARRAY},
+    {"SET_MSRS", KVM_SET_MSRS, VCPU, MSR_ARRAY},
+    {"GET_VCPU_EVENTS", KVM_GET_VCPU_EVENTS, VCPU, FIXED},
+    {"SET_VCPU_EVENTS", KVM_SET_VCPU_EVENTS, VCPU, FIXED},
+    {"GET_MP_STATE", KVM_GET_MP_STATE, VCPU, FIXED},
+    {"SET_MP_STATE", KVM_SET_MP_STATE, VCPU, FIXED},
+    {"GET_DEBUGREGS", KVM_GET_DEBUGREGS, VCPU, FIXED},
+    {"SET_DEBUGREGS", KVM_SET_DEBUGREGS, VCPU, FIXED},
+    {"GET_LAPIC", KVM_GET_LAPIC, VCPU, FIXED},
+    {"SET_LAPIC", KVM_SET_LAPIC, VCPU, FIXED},
+    {"SET_CPUID2", KVM_SET_CPUID2, VCPU, CPUID_ARRAY},
+    {"INTERRUPT", KVM_INTERRUPT, VCPU, FIXED},
+    {"NMI", KVM_NMI, VCPU, NONE},
+    {"SET_GUEST_DEBUG", KVM_SET_GUEST_DEBUG, VCPU, FIXED},
+    {"SET_TSC_KHZ", KVM_SET_TSC_KHZ, VCPU, NONE},
+    {"GET_TSC_KHZ", KVM_GET_TSC_KHZ, VCPU, NONE},
+    {"IRQ_LINE", KVM_IRQ_LINE, VM, FIXED},
+    {"GET_IRQCHIP", KVM_GET_IRQCHIP, VM, FIXED},
+    {"SET_IRQCHIP", KVM_SET_IRQCHIP, VM, FIXED},
+    {"GET_PIT2", KVM_GET_PIT2, VM, FIXED},
+    {"SET_PIT2", KVM_SET_PIT2, VM, FIXED},
+    {"GET_SUPPORTED_CPUID", KVM_GET_SUPPORTED_CPUID, SYS, CPUID_ARRAY},
+    {"GET_MSR_INDEX_LIST", KVM_GET_MSR_INDEX_LIST, SYS, MSR_ARRAY},
+};
+
+class Vm : public Napi::ObjectWrap<Vm> {
+ public:
+  static Napi::Function Init(Napi::Env env) {
+    return DefineClass(env, "Vm",
+                       {InstanceMethod("checkExtension", &Vm::CheckExtension),
+                        InstanceMethod("mapRam", &Vm::MapRam),
+                        InstanceMethod("runBuffer", &Vm::RunBuffer),
+                        InstanceMethod("ioctl", &Vm::Ioctl),
+                        InstanceMethod("irqLine", &Vm::IrqLine),
+                        InstanceMethod("startSlice", &Vm::StartSlice),
+                        InstanceMethod("endSlice", &Vm::EndSlice),
+                        InstanceMethod("run", &Vm::Run),
+                        InstanceMethod("guestNs", &Vm::GuestNs),
+                        InstanceMethod("destroy", &Vm::Destroy)});
+  }
+
+  // new Vm({ irqchip: boolean, pit: boolean })
+  Vm(const Napi::CallbackInfo &info) : Napi::ObjectWrap<Vm>(info) {
+    Napi::Env env = info.Env();
+    bool irqchip = false, pit = false;
+    if (info.Length() > 0 && info[0].IsObject()) {
+      Napi::Object o = info[0].As<Napi::Object>();
+      irqchip = o.Get("irqchip").ToBoolean();
+      pit = o.Get("pit").ToBoolean();
+    }
+    if (!Open(env, irqchip, pit)) Close();
+  }
+
+  ~Vm() override { Close(); }
+
+ private:
+  int sys_fd_ = -1, vm_fd_ = -1, vcpu_fd_ = -1;
+  struct kvm_run *run_ = nullptr;
+  size_t run_size_ = 0;
+  timer_t timer_{};
+  bool has_timer_ = false;
+  size_t xsave_size_ = sizeof(struct kvm_xsave);
+  double guest_ns_ = 0;
+  // The guest RAM's ArrayBuffer must outlive the memory slots that point into it.
+  Napi::ObjectReference ram_ref_;
+  // Once TypeScript holds a view of kvm_run, the mapping lives until that view is collected.
+  Napi::ObjectReference run_buf_ref_;
+  bool run_handed_out_ = false;
+
+  bool Fail(Napi::Env env, const std::string &msg) {
+    Napi::Error::New(env, msg).ThrowAsJavaScriptException();
+    return false;
+  }
+
+  bool Open(Napi::Env env, bool irqchip, bool pit) {
+    sys_fd_ = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+    if (sys_fd_ < 0) {
+      int e = errno;
+      if (e == ENOENT) return Fail(env, "ENOENT: /dev/kvm does not exist");
+      if (e == EACCES || e == EPERM) return Fail(env, "EACCES: no permission to open /dev/kvm");
+      return Fail(env, ErrnoText("open /dev/kvm", e));
+    }
+    int version = ioctl(sys_fd_, KVM_GET_API_VERSION, 0);
+    if (version != KVM_API_VERSION) return Fail(env, "KVM API version " + std::to_string(version) + ", need 12");
+    vm_fd_ = ioctl(sys_fd_, KVM_CREATE_VM, 0);
+    if (vm_fd_ < 0) return Fail(env, ErrnoText("KVM_CREATE_VM", errno));
+    // Intel needs three pages for the real-mode TSS and one for the identity
+    // map, outside RAM; just below the 4 GiB BIOS area as is customary.
+    if (ioctl(vm_fd_, KVM_CHECK_EXTENSION, KVM_CAP_SET_TSS_ADDR) > 0 &&
+        ioctl(vm_fd_, KVM_SET_TSS_ADDR, 0xfffbd000UL) < 0)
+      return Fail(env, ErrnoText("KVM_SET_TSS_ADDR", errno));
+    if (ioctl(vm_fd_, KVM_CHECK_EXTENSION, KVM_CAP_SET_IDENTITY_MAP_ADDR) > 0) {
+      __u64 addr = 0xfffbc000;
+      if (ioctl(vm_fd_, KVM_SET_IDENTITY_MAP_ADDR, &addr) < 0)
+        return Fail(env, ErrnoText("KVM_SET_IDENTITY_MAP_ADDR", errno));
+    }
+    if (irqchip) {
+      if (ioctl(vm_fd_, KVM_CHECK_EXTENSION, KVM_CAP_IRQCHIP) <= 0)
+        return Fail(env, "missing capability KVM_CAP_IRQCHIP");
+      if (ioctl(vm_fd_, KVM_CREATE_IRQCHIP, 0) < 0) return Fail(env, ErrnoText("KVM_CREATE_IRQCHIP", errno));
+      if (pit) {
+        struct kvm_pit_config cfg;
+        memset(&cfg, 0, sizeof cfg);
+        if (ioctl(vm_fd_, KVM_CREATE_PIT2, &cfg) < 0) return Fail(env, ErrnoText("KVM_CREATE_PIT2", errno));
+      }
+    }
+    vcpu_fd_ = ioctl(vm_fd_, KVM_CREATE_VCPU, 0);
+    if (vcpu_fd_ < 0) return Fail(env, ErrnoText("KVM_CREATE_VCPU", errno));
+    int mmap_size = ioctl(sys_fd_, KVM_GET_VCPU_MMAP_SIZE, 0);
+    if (mmap_size < (int)sizeof(struct kvm_run)) return Fail(env, ErrnoText("KVM_GET_VCPU_MMAP_SIZE", errno));
+    void *p = mmap(nullptr, mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu_fd_, 0);
+    if (p == MAP_FAILED) return Fail(env, ErrnoText("mmap kvm_run", errno));
+    run_ = static_cast<struct kvm_run *>(p);
+    run_size_ = mmap_size;
+    int xs = ioctl(vm_fd_, KVM_CHECK_EXTENSION, KVM_CAP_XSAVE2);
+    if (xs > (int)xsave_size_) xsave_size_ = xs;
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = OnSliceSignal;
+    sa.sa_flags = SA_RESTART;  // other syscalls restart; KVM_RUN returns EINTR regardless
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(kSliceSignal, &sa, nullptr) < 0) return Fail(env, ErrnoText("sigaction", errno));
+    struct sigevent sev;
+    memset(&sev, 0, sizeof sev);
+    sev.sigev_notify = SIGEV_THREAD_ID;
+    sev.sigev_signo = kSliceSignal;
+    sev._sigev_un._tid = (pid_t)syscall(SYS_gettid);  // the thread that calls run()
+    if (timer_create(CLOCK_MONOTONIC, &sev, &timer_) < 0) return Fail(env, ErrnoText("timer_create", errno));
+    has_timer_ = true;
+    return true;
+  }
+
+  void Close() {
+    if (has_timer_) timer_delete(timer_);
+    has_timer_ = false;
+    if (g_running == run_) g_running = nullptr;
+    if (run_ && !run_handed_out_) munmap(run_, run_size_);
+    run_ = nullptr;
+    if (!run_buf_ref_.IsEmpty()) run_buf_ref_.Reset();
+    if (vcpu_fd_ >= 0) close(vcpu_fd_);
+    if (vm_fd_ >= 0) close(vm_fd_);
+    if (sys_fd_ >= 0) close(sys_fd_);
+    vcpu_fd_ = vm_fd_ = sys_fd_ = -1;
+    // Only now, with the VM gone, may the RAM buffer be collected.
+    if (!ram_ref_.IsEmpty()) ram_ref_.Reset();
+  }
+
+  bool Alive(Napi::Env env) {
+    if (vcpu_fd_ >= 0) return true;
+    return Fail(env, "the KVM VM was destroyed");
+  }
+
+  Napi::Value CheckExtension(const Napi::CallbackInfo &info) {
+    if (!Alive(info.Env())) return info.Env().Undefined();
+    int cap = info[0].As<Napi::Number>().Int32Value();
+    return Napi::Number::New(info.Env(), ioctl(vm_fd_, KVM_CHECK_EXTENSION, cap));
+  }
+
+  // mapRam(slot, guestPhys, buffer, offset, size): guest physical [guestPhys,
+  // guestPhys+size) is buffer[offset, offset+size). size 0 deletes the slot.
+  Napi::Value MapRam(const Napi::CallbackInfo &info) {
+    Napi::Env env = info.Env();
+    if (!Alive(env)) return env.Undefined();
+    uint32_t slot = info[0].As<Napi::Number>().Uint32Value();
+    double gpa = info[1].As<Napi::Number>().DoubleValue();
+    if (!info[2].IsArrayBuffer()) {
+      Fail(env, "mapRam: guest RAM must be an ArrayBuffer");
+      return env.Undefined();
+    }
+    Napi::ArrayBuffer buf = info[2].As<Napi::ArrayBuffer>();
+    double offset = info[3].As<Napi::Number>().DoubleValue();
+    double size = info[4].As<Napi::Number>().DoubleValue();
+    const double page = 4096;
+    if (offset < 0 || size < 0 || offset + size > (double)buf.ByteLength() || fmod(offset, page) != 0 ||
+        fmod(size, page) != 0 || fmod(gpa, page) != 0 || gpa < 0) {
+      Fail(env, "mapRam: slot must be page-aligned and inside the buffer");
+      return env.Undefined();
+    }
+    uintptr_t host = reinterpret_cast<uintptr_t>(buf.Data()) + (uintptr_t)offset;
+    if (host % 4096 != 0) {
+      Fail(env, "mapRam: the RAM buffer is not page-aligned");
+      return env.Undefined();
+    }
+    struct kvm_userspace_memory_region r;
+    memset(&r, 0, sizeof r);
+    r.slot = slot;
+    r.guest_phys_addr = (__u64)gpa;
+    r.memory_size = (__u64)size;
+    r.userspace_addr = host;
+    if (ioctl(vm_fd_, KVM_SET_USER_MEMORY_REGION, &r) < 0) {
+      Fail(env, ErrnoText("KVM_SET_USER_MEMORY_REGION", errno));
+      return env.Undefined();
+    }
+    if (ram_ref_.IsEmpty()) ram_ref_ = Napi::Persistent(buf.As<Napi::Object>());
+    return env.Undefined();
+  }
+
+  // The kvm_run page (and the PIO data page after it), shared with TypeScript.
+  Napi::Value RunBuffer(const Napi::CallbackInfo &info) {
+    Napi::Env env = info.Env();
+    if (!Alive(env)) return env.Undefined();
+    if (run_buf_ref_.IsEmpty()) {
+      size_t size = run_size_;
+      Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(env, run_, run_size_, [size](Napi::Env, void *p) { munmap(p, size); });
+      run_buf_ref_ = Napi::Persistent(ab.As<Napi::Object>());
+      run_handed_out_ = true;
+    }
+    return run_buf_ref_.Value();
+  }
+
+  // ioctl(name, buffer?, arg?) -> result (>= 0) or throws with errno text.
+  Napi::Value Ioctl(const Napi::CallbackInfo &info) {
+    Napi::Env env = info.Env();
+    if (!Alive(env)) return env.Undefined();
+    std::string name = info[0].As<Napi::String>();
+    const IoctlInfo *io = nullptr;
+    for (const auto &c : kIoctls)
+      if (name == c.name) io = &c;
+    if (!io) {
+      Fail(env, "ioctl " + name + " is not allowed");
+      return env.Undefined();
+    }
+    void *arg = nullptr;
+    size_t len = 0;
+    unsigned long scalar = 0;
+    if (info.Length() > 1 && info[1].IsTypedArray()) {
+      Napi::TypedArray ta = info[1].As<Napi::TypedArray>();
+      Napi::ArrayBuffer ab = ta.ArrayBuffer();
+      arg = static_cast<uint8_t *>(ab.Data()) + ta.ByteOffset();
+      len = ta.ByteLength();
+    } else if (info.Length() > 1 && info[1].IsNumber()) {
+      scalar = info[1].As<Napi::Number>().Uint32Value();
+    }
+    size_t need = _IOC_SIZE(io->code);
+    switch (io->rule) {
+      case NONE: need = 0; break;
+      case FIXED: break;
+      case XSAVE_BUF: need = xsave_size_; break;
+      case CPUID_ARRAY:
+        if (len >= 8) need = 8 + (size_t) static_cast<uint32_t *>(arg)[0] * sizeof(struct kvm_cpuid_entry2);
+        break;
+      case MSR_ARRAY:
+        if (len >= 8)
+          need = 8 + (size_t) static_cast<uint32_t *>(arg)[0] *
+                         (io->code == KVM_GET_MSR_INDEX_LIST ? 4 : sizeof(struct kvm_msr_entry));
+        break;
+    }
+    if (need > 0 && (arg == nullptr || len < need)) {
+      Fail(env, "ioctl " + name + ": argument buffer of " + std::to_string(len) + " bytes, need " + std::to_string(need));
+      return env.Undefined();
+    }
+    int fd = io->target == SYS ? sys_fd_ : io->target == VM ? vm_fd_ : vcpu_fd_;
+    int r = arg ? ioctl(fd, io->code, arg) : ioctl(fd, io->code, scalar);
+    if (r < 0) {
+      Fail(env, ErrnoText(("KVM_" + name).c_str(), errno));
+      return env.Undefined();
+    }
+    return Napi::Number::New(env, r);
+  }
+
+  // irqLine(irq, level): the hot path of the in-kernel irqchip, without the ioctl lookup.
+  Napi::Value IrqLine(const Napi::CallbackInfo &info) {
+    if (!Alive(info.Env())) return info.Env().Undefined();
+    struct kvm_irq_level l;
+    l.irq = info[0].As<Napi::Number>().Uint32Value();
+    l.level = info[1].ToBoolean() ? 1 : 0;
+    int r = ioctl(vm_fd_, KVM_IRQ_LINE, &l);
+    if (r < 0) Fail(info.Env(), ErrnoText("KVM_IRQ_LINE", errno));
+    return info.Env().Undefined();
+  }
+
+  // startSlice(ns): arm the one-shot slice timer; KVM_RUN returns EINTR once it fires.
+  Napi::Value StartSlice(const Napi::CallbackInfo &info) {
+    if (!Alive(info.Env())) return info.Env().Undefined();
+    double ns = info[0].As<Napi::Number>().DoubleValue();
+    if (!(ns >= 1000)) ns = 1000;
+    g_slice_expired = 0;
+    run_->immediate_exit = 0;
+    g_running = run_;
+    struct itimerspec its;
+    memset(&its, 0, sizeof its);
+    its.it_value.tv_sec = (time_t)(ns / 1e9);
+    its.it_value.tv_nsec = (long)fmod(ns, 1e9);
+    timer_settime(timer_, 0, &its, nullptr);
+    return info.Env().Undefined();
+  }
+
+  Napi::Value EndSlice(const Napi::CallbackInfo &info) {
+    if (!Alive(info.Env())) return info.Env().Undefined();
+    struct itimerspec its;
+    memset(&its, 0, sizeof its);
+    timer_settime(timer_, 0, &its, nullptr);
+    g_running = nullptr;
+    run_->immediate_exit = 0;
+    return info.Env().Undefined();
+  }
+
+  // run(immediate) -> 0: the vCPU exited (see kvm_run.exit_reason); 1: the
+  // slice ended (or immediate: pending I/O completed, nothing executed); else -errno.
+  Napi::Value Run(const Napi::CallbackInfo &info) {
+    Napi::Env env = info.Env();
+    if (!Alive(env)) return env.Undefined();
+    bool immediate = info.Length() > 0 && info[0].ToBoolean();
+    if (immediate) run_->immediate_exit = 1;
+    for (;;) {
+      double t0 = NowNs();
+      int r = ioctl(vcpu_fd_, KVM_RUN, 0);
+      int e = errno;
+      guest_ns_ += NowNs() - t0;
+      if (r == 0) return Napi::Number::New(env, 0);
+      if (e == EINTR || e == EAGAIN) {
+        if (immediate) {
+          run_->immediate_exit = 0;
+          return Napi::Number::New(env, 1);
+        }
+        if (g_slice_expired) return Napi::Number::New(env, 1);
+        continue;  // some other signal: keep running the slice
+      }
+      return Napi::Number::New(env, -e);
+    }
+  }
+
+  Napi::Value GuestNs(const Napi::CallbackInfo &info) { return Napi::Number::New(info.Env(), guest_ns_); }
+
+  Napi::Value Destroy(const Napi::CallbackInfo &info) {
+    Close();
+    return info.Env().Undefined();
+  }
+};
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("Vm", Vm::Init(env));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(kvm, Init)
