@@ -139,8 +139,8 @@ export class Lapic implements MmioDevice, Timed, InterruptSource {
   onNmi: () => void;
   /** EOI of a level-triggered vector: the IOAPIC clears the remote IRR of the pins using it. */
   onLevelEoi: ((vector: number) => void) | null = null;
-  /** An IOAPIC pin in ExtINT mode is asserted: the PIC's INTR reaches the CPU through the bus. */
-  extIntPending = false;
+  /** An unmasked IOAPIC pin in ExtINT mode targets us: the PIC's INTR reaches the CPU that way (the IOAPIC keeps this current). */
+  extIntRouted = false;
 
   /** Counters for the teaching views. */
   readonly stats = { accepted: 0, delivered: 0, eois: 0, timerFires: 0, selfIpis: 0, droppedIpis: 0, extInts: 0, spurious: 0, nmis: 0 };
@@ -166,7 +166,6 @@ export class Lapic implements MmioDevice, Timed, InterruptSource {
     this.icrLo = 0; this.icrHi = 0; this.esrPending = 0; this.esrVisible = 0;
     this.initialCount = 0; this.dcr = 0; this.divide = 2;
     this.timerDeadline = Infinity; this.tscDeadline = 0;
-    this.extIntPending = false;
   }
 
   get softwareEnabled(): boolean { return (this.svr & SVR_ENABLE) !== 0; }
@@ -191,7 +190,7 @@ export class Lapic implements MmioDevice, Timed, InterruptSource {
   private picPassesThrough(): boolean {
     if (!this.hwEnabled || !this.softwareEnabled) return true;
     const l0 = this.lvt[LVT_LINT0];
-    return this.extIntPending || ((l0 & LVT_MASKED) === 0 && ((l0 >> 8) & 7) === DM_EXTINT);
+    return this.extIntRouted || ((l0 & LVT_MASKED) === 0 && ((l0 >> 8) & 7) === DM_EXTINT);
   }
 
   // ---- InterruptSource (the CPU's INTR pin and INTA cycle).
@@ -241,8 +240,7 @@ export class Lapic implements MmioDevice, Timed, InterruptSource {
       case DM_FIXED:
       case DM_LOWEST: this.acceptFixed(vector, level); break;
       case DM_NMI: this.stats.nmis++; this.onNmi(); break;
-      case DM_EXTINT: this.extIntPending = true; break;
-      default: this.stats.droppedIpis++; // SMI, INIT, SIPI: one CPU, no SMM
+      default: this.stats.droppedIpis++; // SMI, INIT, SIPI: one CPU, no SMM; ExtINT is polled (extIntRouted)
     }
   }
 
@@ -294,7 +292,6 @@ export class Lapic implements MmioDevice, Timed, InterruptSource {
       return;
     }
     this.stats.selfIpis++;
-    if (mode === DM_EXTINT) { this.stats.droppedIpis++; return; }
     this.deliver(mode, vector, false);
   }
 

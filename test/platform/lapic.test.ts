@@ -290,7 +290,7 @@ describe('local APIC virtual wire and NMI', () => {
     wr(APIC_LVT_LINT0, LVT_MASKED | (DM_EXTINT << 8));
     expect(rd(APIC_LVT_LINT0)).toBe(LVT_MASKED | (DM_EXTINT << 8));
     expect(lapic.hasInterrupt()).toBe(false);
-    lapic.deliver(DM_EXTINT, 0, false); // an IOAPIC pin in ExtINT mode
+    lapic.extIntRouted = true; // an unmasked IOAPIC pin in ExtINT mode
     expect(lapic.acknowledge()).toBe(0x21);
   });
 
