@@ -1,0 +1,192 @@
+// Command-line parsing for `emu`, with QEMU's spellings where QEMU has one.
+// Every mistake becomes a UsageError whose message is one line naming the
+// problem and the fix; main() prints it and exits non-zero.
+
+import type { BackendName } from '../cpu/backend.js';
+
+export class UsageError extends Error {}
+
+export type SerialTarget = { kind: 'stdio' } | { kind: 'none' } | { kind: 'file'; path: string };
+
+export interface RawLoad {
+  path: string;
+  addr: number;
+}
+
+export interface Options {
+  accel: BackendName | null; // null: the fastest available
+  memory: number; // bytes
+  kernel: string | null;
+  initrd: string | null;
+  append: string | null;
+  image: string | null;
+  raw: RawLoad[];
+  serial: SerialTarget;
+  noReboot: boolean;
+  irqchip: 'user' | 'kernel';
+  lockstep: [BackendName, BackendName] | null;
+  deterministic: boolean;
+  trace: boolean;
+  help: boolean;
+  version: boolean;
+}
+
+export const DEFAULT_MEMORY = 128 * 1024 * 1024;
+const MIN_MEMORY = 2 * 1024 * 1024;
+const MAX_MEMORY = 3 * 1024 * 1024 * 1024;
+
+export const HELP = `usage: emu [options] [image]
+
+Boots an x86-64 PC. With no image and no -kernel, boots tinyos, the built-in guest.
+The image may be a multiboot kernel (ELF or a.out-kludge) or a Linux bzImage.
+
+options:
+  --accel=interp|jit|kvm   how the CPU runs: interpreter, x86->wasm JIT (alias: tcg), or KVM
+                           (also -accel NAME, --enable-kvm); default: the fastest available
+  -m, --memory SIZE        guest RAM, e.g. 256M or 1G (a bare number means MiB; default 128M)
+  -kernel FILE             kernel to boot (multiboot ELF/a.out-kludge, or Linux bzImage)
+  -initrd FILE             initial ramdisk (Linux) or first module (multiboot)
+  -append STRING           kernel command line
+  -device loader,file=FILE,addr=ADDR
+                           copy a raw binary to ADDR and start there (real mode below 1 MiB,
+                           flat 32-bit protected mode above)
+  -serial stdio|none|file:PATH
+                           where the first serial port goes (default stdio)
+  -nographic               accepted for QEMU compatibility (emu has no display)
+  -no-reboot               exit instead of rebooting when the guest resets or triple-faults
+  --irqchip=user|kernel    with KVM: interrupt controllers in TypeScript or in the kernel
+  --lockstep=A,B           run two backends in lockstep and stop at the first divergence
+  --deterministic          derive time from instructions retired (reproducible runs)
+  --trace                  log port I/O and backend exits to stderr
+  -h, --help               this text
+  -V, --version            print the version
+
+console keys: Ctrl-A x quit, Ctrl-A b cycle CPU backends, Ctrl-A s show statistics,
+Ctrl-A h help, Ctrl-A Ctrl-A send Ctrl-A.
+The exit status is the guest's: isa-debug-exit (port 0xf4) value v exits with (v << 1) | 1.`;
+
+const ACCELS: Record<string, BackendName> = { interp: 'interp', jit: 'jit', tcg: 'jit', kvm: 'kvm' };
+
+/** Parse a size like 256M, 1G, 512 (MiB), 65536K, 1.5G. */
+export function parseMemorySize(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([kKmMgGtT]?)(?:i?[bB])?$/.exec(text.trim());
+  if (!m) throw new UsageError(`-m ${text}: not a memory size; write it like 256M or 1G`);
+  const unit = m[2].toUpperCase();
+  const mult = unit === 'K' ? 1024 : unit === 'G' ? 1024 ** 3 : unit === 'T' ? 1024 ** 4 : 1024 ** 2;
+  const bytes = Math.round(Number(m[1]) * mult);
+  if (bytes < MIN_MEMORY || bytes > MAX_MEMORY) {
+    throw new UsageError(`-m ${text}: guest memory must be between 2M and 3G (emu keeps RAM below the 32-bit MMIO hole)`);
+  }
+  if (bytes % 4096 !== 0) throw new UsageError(`-m ${text}: guest memory must be a whole number of 4 KiB pages`);
+  return bytes;
+}
+
+function parseNumber(text: string, what: string): number {
+  const v = /^0x[0-9a-f]+$/i.test(text) ? parseInt(text, 16) : /^\d+$/.test(text) ? parseInt(text, 10) : NaN;
+  if (!Number.isFinite(v)) throw new UsageError(`${what} '${text}' is not a number; write it like 0x7c00`);
+  return v;
+}
+
+function parseSerial(text: string): SerialTarget {
+  if (text === 'stdio' || text === 'mon:stdio') return { kind: 'stdio' };
+  if (text === 'none' || text === 'null') return { kind: 'none' };
+  if (text.startsWith('file:') && text.length > 5) return { kind: 'file', path: text.slice(5) };
+  throw new UsageError(`-serial ${text}: unsupported serial target; use stdio, none or file:PATH`);
+}
+
+function parseDevice(text: string, opts: Options): void {
+  const [kind, ...props] = text.split(',');
+  if (kind !== 'loader') {
+    throw new UsageError(`-device ${kind}: unknown device; emu's machine has its devices built in (only -device loader,file=FILE,addr=ADDR is accepted)`);
+  }
+  const kv = new Map(props.map((p) => {
+    const i = p.indexOf('=');
+    return i < 0 ? [p, ''] as const : [p.slice(0, i), p.slice(i + 1)] as const;
+  }));
+  const file = kv.get('file');
+  const addr = kv.get('addr');
+  if (!file || addr === undefined) throw new UsageError(`-device ${text}: loader needs file=FILE and addr=ADDR`);
+  opts.raw.push({ path: file, addr: parseNumber(addr, 'loader addr') });
+}
+
+function parseAccel(text: string): BackendName {
+  const name = text.split(',')[0];
+  const accel = ACCELS[name];
+  if (!accel) throw new UsageError(`--accel=${text}: unknown accelerator; choose interp, jit (or tcg) or kvm`);
+  return accel;
+}
+
+export function parseArgs(argv: string[]): Options {
+  const opts: Options = {
+    accel: null, memory: DEFAULT_MEMORY, kernel: null, initrd: null, append: null, image: null, raw: [],
+    serial: { kind: 'stdio' }, noReboot: false, irqchip: 'user', lockstep: null, deterministic: false,
+    trace: false, help: false, version: false,
+  };
+  const args = [...argv];
+  while (args.length > 0) {
+    const arg = args.shift()!;
+    // --name=value and -name=value are the same as "--name value".
+    let name = arg;
+    let inline: string | undefined;
+    const eq = arg.indexOf('=');
+    if (arg.startsWith('-') && eq > 0) {
+      name = arg.slice(0, eq);
+      inline = arg.slice(eq + 1);
+    }
+    const value = (): string => {
+      if (inline !== undefined) return inline;
+      const v = args.shift();
+      if (v === undefined) throw new UsageError(`${name} needs a value; see emu --help`);
+      return v;
+    };
+    const flag = name.replace(/^--?/, '');
+    if (!arg.startsWith('-') || arg === '-') {
+      if (opts.image !== null) throw new UsageError(`two images given ('${opts.image}' and '${arg}'); pass one, or use -kernel`);
+      opts.image = arg;
+      continue;
+    }
+    switch (flag) {
+      case 'h': case 'help': opts.help = true; break;
+      case 'V': case 'version': opts.version = true; break;
+      case 'accel': opts.accel = parseAccel(value()); break;
+      case 'enable-kvm': opts.accel = 'kvm'; break;
+      case 'machine': case 'M': {
+        const v = value();
+        const m = /(?:^|,)accel=([a-z]+)/.exec(v);
+        if (m) opts.accel = parseAccel(m[1]);
+        break;
+      }
+      case 'm': case 'memory': opts.memory = parseMemorySize(value().replace(/^size=/, '')); break;
+      case 'kernel': opts.kernel = value(); break;
+      case 'initrd': opts.initrd = value(); break;
+      case 'append': opts.append = value(); break;
+      case 'serial': opts.serial = parseSerial(value()); break;
+      case 'device': parseDevice(value(), opts); break;
+      case 'nographic': case 'display': if (flag === 'display') value(); break;
+      case 'no-reboot': opts.noReboot = true; break;
+      case 'irqchip': {
+        const v = value();
+        if (v !== 'user' && v !== 'kernel') throw new UsageError(`--irqchip=${v}: choose user or kernel`);
+        opts.irqchip = v;
+        break;
+      }
+      case 'lockstep': {
+        const parts = value().split(',').map(parseAccel);
+        if (parts.length !== 2 || parts[0] === parts[1]) throw new UsageError('--lockstep needs two different backends, e.g. --lockstep=kvm,interp');
+        opts.lockstep = [parts[0], parts[1]];
+        break;
+      }
+      case 'deterministic': opts.deterministic = true; break;
+      case 'trace': opts.trace = true; break;
+      default:
+        throw new UsageError(`unknown option '${arg}'; see emu --help`);
+    }
+  }
+  if (opts.image !== null && opts.kernel !== null) {
+    throw new UsageError(`both an image ('${opts.image}') and -kernel ('${opts.kernel}') given; pass only one`);
+  }
+  if ((opts.initrd !== null || opts.append !== null) && opts.kernel === null && opts.image === null) {
+    throw new UsageError(`${opts.initrd !== null ? '-initrd' : '-append'} needs a kernel: add -kernel FILE`);
+  }
+  return opts;
+}

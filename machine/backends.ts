@@ -1,0 +1,36 @@
+// Which CPU backends this build has, and how to make one for a machine.
+
+import type { Backend, BackendName } from '../cpu/backend.js';
+import type { Machine } from './machine.js';
+
+export class BackendUnavailable extends Error {}
+
+export type BackendFactory = (m: Machine) => Backend;
+
+const factories = new Map<BackendName, BackendFactory>();
+const unavailable = new Map<BackendName, string>([
+  ['interp', 'the interpreter is not built yet'],
+  ['jit', 'the x86-to-wasm JIT is not built yet; use --accel=interp'],
+  ['kvm', 'the KVM backend is not built yet; use --accel=interp'],
+]);
+
+export function registerBackend(name: BackendName, factory: BackendFactory): void {
+  factories.set(name, factory);
+  unavailable.delete(name);
+}
+
+/** Record why a backend cannot be used here (no /dev/kvm, addon not built, ...). */
+export function markUnavailable(name: BackendName, why: string): void {
+  factories.delete(name);
+  unavailable.set(name, why);
+}
+
+export function availableBackends(): BackendName[] {
+  return (['interp', 'jit', 'kvm'] as BackendName[]).filter((n) => factories.has(n));
+}
+
+export function createBackend(name: BackendName, m: Machine): Backend {
+  const f = factories.get(name);
+  if (!f) throw new BackendUnavailable(`--accel=${name}: ${unavailable.get(name) ?? 'unknown backend'}`);
+  return f(m);
+}

@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_MEMORY, parseArgs, parseMemorySize, UsageError } from '../../cli/args.js';
+
+describe('emu command line', () => {
+  it('QEMU spellings: -m, -kernel, -initrd, -append, -serial, -no-reboot, -nographic', () => {
+    const o = parseArgs(['-m', '256M', '-kernel', 'vmlinuz', '-initrd', 'initrd.img', '-append', 'console=ttyS0 quiet',
+      '-serial', 'file:/tmp/out.txt', '-no-reboot', '-nographic']);
+    expect(o.memory).toBe(256 << 20);
+    expect(o.kernel).toBe('vmlinuz');
+    expect(o.initrd).toBe('initrd.img');
+    expect(o.append).toBe('console=ttyS0 quiet');
+    expect(o.serial).toEqual({ kind: 'file', path: '/tmp/out.txt' });
+    expect(o.noReboot).toBe(true);
+  });
+
+  it('--accel=interp|jit|kvm, tcg is an alias of jit, and -accel / --enable-kvm / -machine accel=', () => {
+    expect(parseArgs(['--accel=interp']).accel).toBe('interp');
+    expect(parseArgs(['--accel=tcg']).accel).toBe('jit');
+    expect(parseArgs(['-accel', 'kvm']).accel).toBe('kvm');
+    expect(parseArgs(['--enable-kvm']).accel).toBe('kvm');
+    expect(parseArgs(['-machine', 'pc,accel=tcg']).accel).toBe('jit');
+    expect(parseArgs([]).accel).toBeNull();
+  });
+
+  it('memory sizes: bare numbers are MiB, K/M/G suffixes, default 128M', () => {
+    expect(parseMemorySize('512')).toBe(512 << 20);
+    expect(parseMemorySize('1G')).toBe(1 << 30);
+    expect(parseMemorySize('1.5G')).toBe(1.5 * (1 << 30));
+    expect(parseMemorySize('65536K')).toBe(64 << 20);
+    expect(parseMemorySize('2MiB')).toBe(2 << 20);
+    expect(parseArgs([]).memory).toBe(DEFAULT_MEMORY);
+  });
+
+  it('an impossible memory size is one line naming the limits', () => {
+    expect(() => parseArgs(['-m', '8G'])).toThrow('-m 8G: guest memory must be between 2M and 3G (emu keeps RAM below the 32-bit MMIO hole)');
+    expect(() => parseArgs(['-m', '1M'])).toThrow(/between 2M and 3G/);
+    expect(() => parseArgs(['-m', 'lots'])).toThrow('-m lots: not a memory size; write it like 256M or 1G');
+  });
+
+  it('unknown options, accelerators and serial targets are usage errors with the fix', () => {
+    expect(() => parseArgs(['--turbo'])).toThrow("unknown option '--turbo'; see emu --help");
+    expect(() => parseArgs(['--accel=hvf'])).toThrow('--accel=hvf: unknown accelerator; choose interp, jit (or tcg) or kvm');
+    expect(() => parseArgs(['-serial', 'tcp:1234'])).toThrow(/use stdio, none or file:PATH/);
+    expect(() => parseArgs(['-kernel'])).toThrow('-kernel needs a value; see emu --help');
+    expect(() => parseArgs(['-initrd', 'x'])).toThrow('-initrd needs a kernel: add -kernel FILE');
+    expect(() => parseArgs(['a.elf', 'b.elf'])).toThrow(UsageError);
+  });
+
+  it('raw loader: -device loader,file=F,addr=A', () => {
+    expect(parseArgs(['-device', 'loader,file=boot.bin,addr=0x7c00']).raw).toEqual([{ path: 'boot.bin', addr: 0x7c00 }]);
+    expect(() => parseArgs(['-device', 'e1000'])).toThrow(/unknown device/);
+    expect(() => parseArgs(['-device', 'loader,file=x'])).toThrow(/needs file=FILE and addr=ADDR/);
+  });
+
+  it('--lockstep takes two different backends', () => {
+    expect(parseArgs(['--lockstep=kvm,interp']).lockstep).toEqual(['kvm', 'interp']);
+    expect(() => parseArgs(['--lockstep=kvm,kvm'])).toThrow(/two different backends/);
+  });
+});
