@@ -1,0 +1,142 @@
+// The opcode table: every instruction form is one row (encoding, Intel-syntax
+// mnemonic and operands, builder, flags). The decoder, the interpreter's
+// dispatch (the builder returns a specialised executor) and the disassembler
+// (mnemonic + operand spec) are all derived from the rows. Rows come from
+// several files (integer ISA here in cpu/, system rows from cpu/system/, x87/SSE
+// from cpu/fpu/ and cpu/sse/) and are merged by composeTable().
+
+import type { Exec } from './cpu.js';
+import type { Insn } from './decoder.js';
+
+/** Opcode maps. */
+export const MAP_1B = 0, MAP_0F = 1, MAP_0F38 = 2, MAP_0F3A = 3;
+
+// Row flags.
+/** Ends a basic block (control transfer, mode/flags change the block loop must see). */
+export const F_TERM = 1 << 0;
+/** Operand size defaults to 64 bits in 64-bit mode (near branches, PUSH/POP); 66 gives 16. */
+export const F_D64 = 1 << 1;
+/** Operand size is always 64 bits in 64-bit mode (near JMP/CALL/RET/Jcc ignore 66 on Intel). */
+export const F_F64 = 1 << 2;
+/** Invalid (#UD) in 64-bit mode. */
+export const F_I64 = 1 << 3;
+/** Valid only in 64-bit mode. */
+export const F_O64 = 1 << 4;
+/** LOCK prefix allowed (with a memory destination). */
+export const F_LOCK = 1 << 5;
+/** The instruction reads or writes RIP-dependent state and must not be merged (e.g. needs exact RIP). */
+export const F_BYTEOP = 1 << 6;
+/** Executes as the last instruction of its block and re-enters the loop (HLT, STI, POPF, MOV SS...). */
+export const F_STOP = 1 << 7;
+
+/** Builds the executor for one decoded instruction (called once, at decode time). */
+export type Builder = (d: Insn) => Exec;
+
+export interface OpRow {
+  map: number;
+  op: number;
+  /** ModRM.reg for group opcodes; -1 = any. */
+  reg: number;
+  /** Restrict by ModRM.mod: 0 any, 1 memory only, 2 register only. */
+  mod: number;
+  /** ModRM.rm (register form only, e.g. 0F 01 /7 variants); -1 = any. */
+  rm: number;
+  /** Mandatory prefix: -1 any, 0 none, 0x66, 0xf3, 0xf2 (SSE forms). */
+  pfx: number;
+  /** Mnemonic, Intel syntax; 'a|b|c' picks by operand size 16|32|64. */
+  name: string;
+  /** Operand specs (Intel manual appendix A style), e.g. ['Ev', 'Gv']. */
+  operands: string[];
+  build: Builder;
+  flags: number;
+}
+
+export const MOD_ANY = 0, MOD_MEM = 1, MOD_REG = 2;
+
+/**
+ * One row from a compact spec:
+ *   code: '[np|p66|pf3|pf2] [0f [38|3a]] XX [/n] [m|r] [rm=N]'
+ *   asm:  'mnemonic Op1,Op2'
+ */
+export function row(code: string, asm: string, build: Builder, flags = 0): OpRow {
+  const t = code.trim().split(/\s+/);
+  let pfx = -1, map = MAP_1B, reg = -1, mod = MOD_ANY, rm = -1, k = 0;
+  const pf: Record<string, number> = { np: 0, p66: 0x66, pf3: 0xf3, pf2: 0xf2 };
+  if (t[k] in pf) pfx = pf[t[k++]];
+  if (t[k] === '0f') {
+    k++;
+    if (t[k] === '38' && t.length > k + 1 && /^[0-9a-f]{2}$/.test(t[k + 1])) { map = MAP_0F38; k++; }
+    else if (t[k] === '3a' && t.length > k + 1 && /^[0-9a-f]{2}$/.test(t[k + 1])) { map = MAP_0F3A; k++; }
+    else map = MAP_0F;
+  }
+  const op = parseInt(t[k++], 16);
+  for (; k < t.length; k++) {
+    const w = t[k];
+    if (w[0] === '/') reg = parseInt(w.slice(1), 10);
+    else if (w === 'm') mod = MOD_MEM;
+    else if (w === 'r') mod = MOD_REG;
+    else if (w.startsWith('rm=')) rm = parseInt(w.slice(3), 10);
+    else throw new Error(`opcode spec '${code}': unknown token '${w}'`);
+  }
+  const sp = asm.indexOf(' ');
+  const name = sp < 0 ? asm : asm.slice(0, sp);
+  const operands = sp < 0 ? [] : asm.slice(sp + 1).split(',').map((s) => s.trim());
+  return { map, op, reg, mod, rm, pfx, name, operands, build, flags };
+}
+
+/** Several rows for opcodes op..op+7 with the register in the low 3 bits (Zv-style forms). */
+export function rowsPlusReg(code: string, asm: string, build: Builder, flags = 0): OpRow[] {
+  const parts = code.trim().split(/\s+/);
+  const base = parseInt(parts[parts.length - 1], 16);
+  const out: OpRow[] = [];
+  for (let i = 0; i < 8; i++) {
+    parts[parts.length - 1] = (base + i).toString(16).padStart(2, '0');
+    out.push(row(parts.join(' '), asm, build, flags));
+  }
+  return out;
+}
+
+/** What the decoder looks up: rows per (map, opcode byte), most specific first. */
+export interface OpTable {
+  /** Index map * 256 + op -> candidate rows (undefined = no instruction). */
+  readonly byOpcode: (OpRow[] | undefined)[];
+  /** True where the opcode has a ModRM byte (any operand needing one, or a /n group). */
+  readonly hasModrm: Uint8Array;
+}
+
+/** True if an operand spec is encoded in ModRM (E*, G*, M*, R*, S*, C*, D*, N*, P*, Q*, U*, V*, W*). */
+export function usesModrm(o: string): boolean {
+  return /^[EGMRSCDNPQUVW]/.test(o);
+}
+
+/** Merge row sets (integer, system, x87, SSE) into the decoder's lookup table. */
+export function composeTable(...sets: OpRow[][]): OpTable {
+  const byOpcode: (OpRow[] | undefined)[] = new Array(4 * 256).fill(undefined);
+  const hasModrm = new Uint8Array(4 * 256);
+  for (const set of sets) {
+    for (const r of set) {
+      const key = r.map * 256 + r.op;
+      (byOpcode[key] ??= []).push(r);
+      if (r.reg >= 0 || r.mod !== MOD_ANY || r.operands.some(usesModrm)) hasModrm[key] = 1;
+    }
+  }
+  // The 0F38/0F3A maps always have ModRM.
+  for (let op = 0; op < 256; op++) { hasModrm[2 * 256 + op] = 1; hasModrm[3 * 256 + op] = 1; }
+  // Most specific rows first, so the first match wins.
+  const score = (r: OpRow): number => (r.pfx >= 0 ? 8 : 0) + (r.reg >= 0 ? 4 : 0) + (r.rm >= 0 ? 2 : 0) + (r.mod !== MOD_ANY ? 1 : 0);
+  for (const list of byOpcode) list?.sort((a, b) => score(b) - score(a));
+  return { byOpcode, hasModrm };
+}
+
+/** Pick the row matching the decoded prefixes and ModRM (undefined = #UD). */
+export function selectRow(list: OpRow[], pfx: number, mod: number, reg: number, rm: number): OpRow | undefined {
+  for (const r of list) {
+    if (r.pfx >= 0 && r.pfx !== pfx) continue;
+    if (r.reg >= 0 && r.reg !== reg) continue;
+    if (r.mod === MOD_MEM && mod === 3) continue;
+    if (r.mod === MOD_REG && mod !== 3) continue;
+    if (r.rm >= 0 && r.rm !== rm) continue;
+    return r;
+  }
+  return undefined;
+}
