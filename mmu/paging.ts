@@ -56,7 +56,7 @@ const TWO32 = 4294967296;
 
 export class Mmu {
   readonly mem: GuestMemory;
-  readonly tlb = new Tlb();
+  readonly tlb: Tlb;
   /** PG_* */
   mode = PG_OFF;
   private wp = false;
@@ -83,8 +83,10 @@ export class Mmu {
   /** High word of the last read64(). */
   readHi = 0;
 
-  constructor(mem: GuestMemory) {
+  /** `tlb`: the TLB to fill (the interpreter passes its own, whose planes it reads inline). */
+  constructor(mem: GuestMemory, tlb: Tlb = new Tlb()) {
     this.mem = mem;
+    this.tlb = tlb;
   }
 
   // ---- Configuration (the CPU calls these; flush policy is the CPU's, per the SDM).

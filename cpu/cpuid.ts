@@ -1,0 +1,138 @@
+// The one CPU model emu presents (CPUID), shared by the interpreter and the KVM
+// backend (which intersects it with KVM_GET_SUPPORTED_CPUID). It advertises only
+// what the interpreter implements. Leaf numbers and bits: Intel SDM Vol. 2A, CPUID.
+
+import { MAXPHYADDR, LINEAR_BITS } from '../mmu/paging.js';
+
+export const VENDOR = 'GenuineIntel';
+export const BRAND = 'emu virtual x86-64 CPU';
+/** Family 6, model 0x3A (an Ivy Bridge-class core), stepping 9. */
+export const FAMILY = 6, MODEL = 0x3a, STEPPING = 9;
+
+export const MAX_BASIC_LEAF = 0xd;
+export const MAX_EXT_LEAF = 0x80000008;
+
+// ---- Leaf 1 EDX.
+export const L1D_FPU = 1 << 0, L1D_VME = 1 << 1, L1D_DE = 1 << 2, L1D_PSE = 1 << 3, L1D_TSC = 1 << 4,
+  L1D_MSR = 1 << 5, L1D_PAE = 1 << 6, L1D_MCE = 1 << 7, L1D_CX8 = 1 << 8, L1D_APIC = 1 << 9,
+  L1D_SEP = 1 << 11, L1D_MTRR = 1 << 12, L1D_PGE = 1 << 13, L1D_MCA = 1 << 14, L1D_CMOV = 1 << 15,
+  L1D_PAT = 1 << 16, L1D_PSE36 = 1 << 17, L1D_CLFSH = 1 << 19, L1D_MMX = 1 << 23, L1D_FXSR = 1 << 24,
+  L1D_SSE = 1 << 25, L1D_SSE2 = 1 << 26;
+// ---- Leaf 1 ECX.
+export const L1C_SSE3 = 1 << 0, L1C_PCLMUL = 1 << 1, L1C_SSSE3 = 1 << 9, L1C_CX16 = 1 << 13,
+  L1C_SSE41 = 1 << 19, L1C_SSE42 = 1 << 20, L1C_X2APIC = 1 << 21, L1C_MOVBE = 1 << 22, L1C_POPCNT = 1 << 23,
+  L1C_TSC_DEADLINE = 1 << 24, L1C_XSAVE = 1 << 26, L1C_OSXSAVE = 1 << 27, L1C_HYPERVISOR = 1 << 31;
+// ---- Leaf 7.0 EBX.
+export const L7B_FSGSBASE = 1 << 0, L7B_SMEP = 1 << 7, L7B_ERMS = 1 << 9, L7B_SMAP = 1 << 20;
+// ---- Leaf 0x80000001.
+export const X1C_LAHF = 1 << 0, X1C_ABM = 1 << 5;
+export const X1D_SYSCALL = 1 << 11, X1D_NX = 1 << 20, X1D_PAGE1GB = 1 << 26, X1D_RDTSCP = 1 << 27, X1D_LM = 1 << 29;
+// ---- Leaf 0x80000007 EDX.
+export const X7D_INVARIANT_TSC = 1 << 8;
+
+// ==== x87 / MMX / SSE features: THE EDIT POINT for the fpu engineer. =========
+// Set these as the instructions land (e.g. L1D_FPU | L1D_MMX | L1D_FXSR | L1D_SSE | L1D_SSE2,
+// and L1C_SSE3 | L1C_SSSE3 | L1C_SSE41 | L1C_SSE42 | L1C_XSAVE in ECX). CR4.OSFXSR/OSXMMEXCPT/
+// OSXSAVE are accepted by MOV CR4 only when the matching feature is advertised here.
+export const FPU_LEAF1_EDX = 0;
+export const FPU_LEAF1_ECX = 0;
+/** XCR0 bits supported (leaf 0xD.0 EAX) when L1C_XSAVE is advertised: x87 | SSE. */
+export const XCR0_SUPPORTED = 0x3;
+// ============================================================================
+
+/** Integer/system features the interpreter implements. */
+export const LEAF1_EDX = L1D_DE | L1D_PSE | L1D_TSC | L1D_MSR | L1D_PAE | L1D_CX8 | L1D_APIC | L1D_SEP |
+  L1D_MTRR | L1D_PGE | L1D_CMOV | L1D_PAT | L1D_PSE36 | L1D_CLFSH | FPU_LEAF1_EDX;
+export const LEAF1_ECX = L1C_CX16 | FPU_LEAF1_ECX;
+export const LEAF7_EBX = L7B_SMEP;
+export const EXT1_ECX = X1C_LAHF;
+export const EXT1_EDX = X1D_SYSCALL | X1D_NX | X1D_PAGE1GB | X1D_RDTSCP | X1D_LM;
+
+/** CLFLUSH line size in 8-byte units (64 bytes). */
+const CLFLUSH_LINE = 8;
+
+/** What CPUID reports that depends on the running state. */
+export interface CpuidDynamic {
+  apicId: number;
+  /** IA32_APIC_BASE global enable (bit 11): leaf 1 EDX.APIC follows it. */
+  apicEnabled: boolean;
+  /** CR4.OSXSAVE: mirrored in leaf 1 ECX bit 27. */
+  osxsave: boolean;
+}
+
+function str4(s: string, at: number): number {
+  let v = 0;
+  for (let i = 0; i < 4; i++) v |= (s.charCodeAt(at + i) || 0) << (8 * i);
+  return v;
+}
+
+/**
+ * Execute CPUID: leaf (EAX), subleaf (ECX) -> out[0..3] = EAX, EBX, ECX, EDX.
+ * Leaves past the maximum return the highest basic leaf's data, as Intel CPUs do.
+ */
+export function cpuid(leaf: number, subleaf: number, dyn: CpuidDynamic, out: Int32Array | number[]): void {
+  leaf >>>= 0;
+  if ((leaf > MAX_BASIC_LEAF && leaf < 0x80000000) || leaf > MAX_EXT_LEAF) leaf = MAX_BASIC_LEAF;
+  let a = 0, b = 0, c = 0, d = 0;
+  switch (leaf) {
+    case 0:
+      a = MAX_BASIC_LEAF; b = str4(VENDOR, 0); d = str4(VENDOR, 4); c = str4(VENDOR, 8);
+      break;
+    case 1:
+      a = STEPPING | ((MODEL & 0xf) << 4) | (FAMILY << 8) | ((MODEL >> 4) << 16);
+      b = (CLFLUSH_LINE << 8) | (1 << 16) | ((dyn.apicId & 0xff) << 24);
+      c = LEAF1_ECX | (dyn.osxsave && (LEAF1_ECX & L1C_XSAVE) !== 0 ? L1C_OSXSAVE : 0);
+      d = dyn.apicEnabled ? LEAF1_EDX : LEAF1_EDX & ~L1D_APIC;
+      break;
+    case 7:
+      if (subleaf === 0) b = LEAF7_EBX;
+      break;
+    case 0xd:
+      if ((LEAF1_ECX & L1C_XSAVE) !== 0) {
+        // Subleaf 0: supported XCR0 bits, size for enabled/all features (legacy area 512 + header 64).
+        if (subleaf === 0) { a = XCR0_SUPPORTED; b = 576; c = 576; }
+      }
+      break;
+    case 0x80000000:
+      a = MAX_EXT_LEAF;
+      break;
+    case 0x80000001:
+      c = EXT1_ECX; d = EXT1_EDX;
+      break;
+    case 0x80000002: case 0x80000003: case 0x80000004: {
+      const at = (leaf - 0x80000002) * 16;
+      a = str4(BRAND, at); b = str4(BRAND, at + 4); c = str4(BRAND, at + 8); d = str4(BRAND, at + 12);
+      break;
+    }
+    case 0x80000007:
+      d = X7D_INVARIANT_TSC;
+      break;
+    case 0x80000008:
+      a = MAXPHYADDR | (LINEAR_BITS << 8);
+      break;
+    default:
+      break;
+  }
+  out[0] = a | 0; out[1] = b | 0; out[2] = c | 0; out[3] = d | 0;
+}
+
+export interface CpuidEntry { leaf: number; subleaf: number; eax: number; ebx: number; ecx: number; edx: number; indexed: boolean }
+
+/** Every leaf of the model (static state: APIC ID 0, APIC enabled), for KVM_SET_CPUID2. */
+export function cpuidEntries(apicId = 0): CpuidEntry[] {
+  const out: CpuidEntry[] = [];
+  const r = [0, 0, 0, 0];
+  const dyn: CpuidDynamic = { apicId, apicEnabled: true, osxsave: false };
+  const add = (leaf: number, subleaf: number, indexed: boolean): void => {
+    cpuid(leaf, subleaf, dyn, r);
+    out.push({ leaf, subleaf, eax: r[0] >>> 0, ebx: r[1] >>> 0, ecx: r[2] >>> 0, edx: r[3] >>> 0, indexed });
+  };
+  for (let l = 0; l <= MAX_BASIC_LEAF; l++) {
+    if (l === 7) add(7, 0, true);
+    else if (l === 0xd) { add(0xd, 0, true); add(0xd, 1, true); }
+    else if (l === 4 || l === 0xb) add(l, 0, true);
+    else add(l, 0, false);
+  }
+  for (let l = 0x80000000; l <= MAX_EXT_LEAF; l++) add(l, 0, false);
+  return out;
+}
