@@ -1,5 +1,141 @@
-// The `emu` command line. (Placeholder until the machine lands: parses nothing yet.)
-export async function main(_argv: string[]): Promise<number> {
-  process.stderr.write('emu: no CPU backend is built yet\n');
-  return 1;
+// The `emu` command: parse options, read images, build the machine, connect
+// the console, run, and exit with the guest's status.
+
+import { readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { BackendName } from '../cpu/backend.js';
+import { ImageError } from '../machine/elf.js';
+import { availableBackends, BackendUnavailable } from '../machine/backends.js';
+import { bootRecipe, type ImageFile } from '../machine/boot.js';
+import { Machine } from '../machine/machine.js';
+import { MemoryError } from '../mmu/memory.js';
+import { HELP, parseArgs, UsageError, type Options } from './args.js';
+import { EscapeReader, SerialSink } from './console.js';
+
+export const VERSION = '0.1.0';
+
+/** The repository root (dist/emu.mjs and cli/main.ts are both one level down). */
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+export const TINYOS_IMAGE = join(ROOT, 'guests/tinyos/tinyos.elf');
+
+/** Read an image the user named, turning every file-system problem into one clear line. */
+export function readImage(path: string, what: string): ImageFile {
+  let size: number;
+  try {
+    const st = statSync(path);
+    if (st.isDirectory()) throw new ImageError(`${what} '${path}' is a directory, not a file`);
+    size = st.size;
+  } catch (e) {
+    if (e instanceof ImageError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new ImageError(`${what} '${path}' does not exist; check the path`);
+    if (code === 'EACCES') throw new ImageError(`${what} '${path}' cannot be read: permission denied`);
+    throw new ImageError(`${what} '${path}' cannot be read: ${(e as Error).message}`);
+  }
+  if (size === 0) throw new ImageError(`${what} '${path}' is empty`);
+  try {
+    return { name: path, bytes: new Uint8Array(readFileSync(path)) };
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EACCES') throw new ImageError(`${what} '${path}' cannot be read: permission denied`);
+    throw new ImageError(`${what} '${path}' cannot be read: ${(e as Error).message}`);
+  }
+}
+
+export interface MainIo {
+  stdin: NodeJS.ReadStream | NodeJS.ReadableStream;
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+}
+
+/** Returns the process exit status. */
+export async function main(argv: string[], io: MainIo = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+  const err = (line: string): void => { io.stderr.write(`emu: ${line}\n`); };
+  let opts: Options;
+  let machine: Machine;
+  try {
+    opts = parseArgs(argv);
+    if (opts.help) { io.stdout.write(HELP + '\n'); return 0; }
+    if (opts.version) { io.stdout.write(`emu ${VERSION}\n`); return 0; }
+    const kernelPath = opts.kernel ?? opts.image ?? (opts.raw.length === 0 ? TINYOS_IMAGE : null);
+    const recipe = bootRecipe({
+      kernel: kernelPath ? readImage(kernelPath, kernelPath === TINYOS_IMAGE ? 'built-in tinyos image' : 'kernel image') : undefined,
+      initrd: opts.initrd ? readImage(opts.initrd, 'initrd') : undefined,
+      cmdline: opts.append ?? undefined,
+      raw: opts.raw.map((r) => ({ file: readImage(r.path, 'loader file'), addr: r.addr })),
+    });
+    if (opts.lockstep) throw new UsageError('--lockstep: the lockstep oracle needs the KVM backend, which this build does not have yet');
+    const sink = new SerialSink(opts.serial, io.stdout);
+    machine = new Machine({
+      memory: opts.memory,
+      accel: opts.accel ?? defaultAccel(),
+      irqchip: opts.irqchip,
+      noReboot: opts.noReboot,
+      deterministic: opts.deterministic,
+      onSerial: (b) => sink.put(b),
+      onMessage: (text) => io.stderr.write(`\r\n${text}\r\n`),
+    });
+    if (opts.trace) {
+      machine.bus.onPortAccess = (port, size, value, write) => {
+        io.stderr.write(`io ${write ? 'out' : 'in '} 0x${port.toString(16).padStart(4, '0')}/${size} = 0x${(value >>> 0).toString(16)}\n`);
+      };
+    }
+    machine.boot(recipe);
+    return await runConsole(machine, sink, io);
+  } catch (e) {
+    if (e instanceof UsageError || e instanceof ImageError || e instanceof MemoryError || e instanceof BackendUnavailable) {
+      err(e.message);
+      return 1;
+    }
+    throw e;
+  }
+}
+
+function defaultAccel(): BackendName {
+  // KVM on these nested hosts is far slower than the interpreter; a user asks for it by name.
+  const have = availableBackends();
+  return have.includes('jit') ? 'jit' : 'interp';
+}
+
+async function runConsole(machine: Machine, sink: SerialSink, io: MainIo): Promise<number> {
+  const stdin = io.stdin as NodeJS.ReadStream;
+  const tty = stdin.isTTY === true && typeof stdin.setRawMode === 'function';
+  const say = (text: string): void => { io.stderr.write(text); };
+  const reader = new EscapeReader({
+    input: (bytes) => machine.serialInput(bytes),
+    quit: () => machine.powerOff(0, 'quit from the console (Ctrl-A x)'),
+    cycleBackend: () => {
+      const all = availableBackends();
+      const next = all[(all.indexOf(machine.backend.name) + 1) % all.length];
+      try { machine.setBackend(next); } catch (e) { say(`\r\nemu: ${(e as Error).message}\r\n`); }
+    },
+    showStats: () => say(`\r\n${formatStats(machine)}\r\n`),
+  }, say);
+  const onData = (d: Buffer): void => reader.feed(d);
+  if (tty) stdin.setRawMode(true);
+  stdin.on('data', onData);
+  stdin.resume?.();
+  const onSigint = (): void => machine.powerOff(130, 'interrupted');
+  process.on('SIGINT', onSigint);
+  try {
+    const exit = await machine.run();
+    await sink.close();
+    if (exit.status !== 0 && !exit.reason.startsWith('isa-debug-exit')) io.stderr.write(`\r\nemu: ${exit.reason}\r\n`);
+    return exit.status;
+  } finally {
+    stdin.off('data', onData);
+    process.off('SIGINT', onSigint);
+    if (tty) stdin.setRawMode(false);
+    stdin.pause?.();
+    machine.destroy();
+  }
+}
+
+export function formatStats(m: Machine): string {
+  const c = m.backend.counters();
+  const lines = [`backend ${m.backend.name}, ${m.instructions()} instructions retired`];
+  for (const [k, v] of Object.entries(c)) lines.push(`  ${k}: ${v}`);
+  for (const r of m.bus.stats()) if (r.reads + r.writes > 0) lines.push(`  ${r.name}: ${r.reads} reads, ${r.writes} writes`);
+  return lines.join('\r\n');
 }

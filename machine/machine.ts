@@ -1,0 +1,297 @@
+// The board: one guest memory, one bus, the PC's devices, a virtual clock and a
+// CPU backend, plus the run loop that drives them. The CLI, the browser worker
+// and the tests all use this class; none of them touches devices directly.
+
+import type { Backend, BackendName, CpuHost, ExitReason } from '../cpu/backend.js';
+import { EXIT_BUDGET, EXIT_ERROR, EXIT_HALT, EXIT_SHUTDOWN, EXIT_STOP } from '../cpu/backend.js';
+import { STATE_SIZE, StateView } from '../cpu/state.js';
+import { Bus } from '../devices/bus.js';
+import { InstructionClock, RealtimeClock, Timers, type Clock } from '../devices/clock.js';
+import { GuestMemory, STATE_RESERVE } from '../mmu/memory.js';
+import { createBackend } from './backends.js';
+import { buildPc, type PcDevices } from './pc.js';
+import { yieldToEventLoop } from './yield.js';
+
+export interface MachineOptions {
+  /** Guest RAM in bytes. */
+  memory: number;
+  accel: BackendName;
+  irqchip?: 'user' | 'kernel';
+  /** Exit instead of rebooting on guest reset or triple fault. */
+  noReboot?: boolean;
+  /** Derive time from instructions retired (reproducible interp/jit runs). */
+  deterministic?: boolean;
+  /** Bytes the guest writes to the first serial port. */
+  onSerial?: (byte: number) => void;
+  /** Called when the machine stops for good, with the exit status. */
+  onExit?: (status: number, reason: string) => void;
+  /** Informational messages (reset, backend switch); default: dropped. */
+  onMessage?: (text: string) => void;
+}
+
+/** Why the machine stopped. */
+export interface MachineExit {
+  status: number;
+  reason: string;
+}
+
+/** Wall-clock length of one run-loop slice before yielding to the event loop. */
+const SLICE_MS = 8;
+/** Instructions per backend.run call: short enough that timers are serviced every ~0.1-1 ms. */
+const BUDGET = 50_000;
+/** Longest a halted guest sleeps before the loop looks around again. */
+const MAX_IDLE_MS = 10;
+
+export class Machine {
+  readonly memory: GuestMemory;
+  readonly bus = new Bus();
+  readonly clock: Clock;
+  readonly timers: Timers;
+  readonly devices: PcDevices;
+  /** The live architectural state record (the interpreter's register file). */
+  readonly state: StateView;
+  backend: Backend;
+  readonly host: CpuHost;
+
+  private a20 = true;
+  private exit: MachineExit | null = null;
+  private resetRequested = false;
+  private paused = false;
+  private running = false;
+  private wake: (() => void) | null = null;
+  private readonly inputQueue: number[] = [];
+  private bootRecipe: ((m: Machine) => void) | null = null;
+  private retiredBefore = 0; // instructions retired by backends we switched away from
+  /** Machine-level counters (resets, backend switches, slices). */
+  readonly stats = { resets: 0, switches: 0, slices: 0, haltSleeps: 0 };
+
+  constructor(readonly options: MachineOptions) {
+    if (STATE_SIZE !== STATE_RESERVE) throw new Error('cpu/state.ts STATE_SIZE and mmu/memory.ts STATE_RESERVE disagree');
+    this.memory = new GuestMemory(options.memory);
+    this.memory.mmio = this.bus;
+    this.state = new StateView(this.memory.buffer, this.memory.stateOffset);
+    this.clock = options.deterministic
+      ? new InstructionClock(() => this.instructions())
+      : new RealtimeClock();
+    this.timers = new Timers(this.clock);
+    this.devices = buildPc(this, {
+      onSerial: (b) => options.onSerial?.(b),
+      onReset: () => this.requestReset(),
+      onPowerOff: (status, reason) => this.powerOff(status, reason),
+      onA20: (on) => { this.a20 = on; },
+    });
+    const machine = this;
+    this.host = {
+      memory: this.memory,
+      portRead: (port, size) => this.bus.portRead(port, size),
+      portWrite: (port, size, value) => this.bus.portWrite(port, size, value),
+      get interrupts() { return machine.devices.interrupts; },
+      now: () => this.clock.now(),
+      a20Enabled: () => this.a20,
+    };
+    this.backend = createBackend(options.accel, this);
+  }
+
+  // ---- Booting.
+
+  /** Remember how to (re)load the guest, and do it now. Reset runs it again, as firmware would. */
+  boot(recipe: (m: Machine) => void): void {
+    this.bootRecipe = recipe;
+    this.loadGuest();
+  }
+
+  private loadGuest(): void {
+    if (!this.bootRecipe) return;
+    this.memory.clearRam();
+    this.devices.afterMemoryCleared();
+    this.bootRecipe(this);
+    this.backend.setState(this.state.snapshot());
+    this.backend.invalidateCode?.();
+  }
+
+  // ---- Running.
+
+  /** Run until the guest powers off (or the machine is stopped); resolves with the exit. */
+  async run(): Promise<MachineExit> {
+    this.running = true;
+    try {
+      while (!this.exit) {
+        if (this.paused) {
+          await new Promise<void>((resolve) => { this.wake = resolve; });
+          continue;
+        }
+        const idleMs = this.runSlice(SLICE_MS);
+        if (this.exit) break;
+        if (idleMs > 0) await this.sleep(idleMs);
+        else await yieldToEventLoop();
+      }
+    } finally {
+      this.running = false;
+    }
+    return this.exit;
+  }
+
+  /**
+   * Run the CPU for about `ms` of wall time (synchronously). Returns how long
+   * the caller may sleep before calling again (0 if the guest is busy).
+   */
+  runSlice(ms: number): number {
+    this.stats.slices++;
+    const end = performance.now() + ms;
+    do {
+      this.feedInput();
+      this.timers.run();
+      const reason = this.backend.run(this.budget());
+      this.timers.run();
+      const idle = this.handleExit(reason);
+      if (this.exit) return 0;
+      if (idle > 0) return idle;
+    } while (performance.now() < end);
+    return 0;
+  }
+
+  /** Run a fixed number of backend calls synchronously (tests, benchmarks). */
+  runSteps(steps: number): void {
+    for (let i = 0; i < steps && !this.exit; i++) {
+      this.feedInput();
+      this.timers.run();
+      this.handleExit(this.backend.run(this.budget()));
+    }
+  }
+
+  private budget(): number {
+    if (!(this.clock instanceof InstructionClock)) return BUDGET;
+    // Deterministic time: stop exactly at the next timer deadline.
+    const ahead = this.timers.next - this.clock.now();
+    return ahead <= 0 ? 1 : Math.max(1, Math.min(BUDGET, Math.ceil(ahead / this.clock.nsPerInstruction)));
+  }
+
+  /** Returns a sleep time in ms if the guest is idle. */
+  private handleExit(reason: ExitReason): number {
+    if (this.resetRequested) {
+      this.resetRequested = false;
+      this.doReset('the guest asked for a reset');
+      return 0;
+    }
+    switch (reason) {
+      case EXIT_BUDGET:
+      case EXIT_STOP:
+        return 0;
+      case EXIT_HALT: {
+        if (this.devices.interrupts.hasInterrupt()) return 0;
+        const next = this.timers.next;
+        if (this.clock instanceof InstructionClock) {
+          if (next === Infinity) { this.powerOff(0, 'the guest halted with no timer armed'); return 0; }
+          this.clock.skipTo(next);
+          return 0;
+        }
+        this.stats.haltSleeps++;
+        const ms = next === Infinity ? MAX_IDLE_MS : (next - this.clock.now()) / 1e6;
+        return ms <= 0 ? 0 : Math.min(ms, MAX_IDLE_MS);
+      }
+      case EXIT_SHUTDOWN:
+        if (this.options.noReboot) this.powerOff(1, 'the guest triple-faulted (shutdown)');
+        else this.doReset('the guest triple-faulted; resetting');
+        return 0;
+      case EXIT_ERROR:
+      default:
+        this.powerOff(1, `the ${this.backend.name} backend stopped: ${this.backend.lastError ?? 'unknown error'}`);
+        return 0;
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const t = setTimeout(() => { this.wake = null; resolve(); }, ms);
+      this.wake = () => { clearTimeout(t); this.wake = null; resolve(); };
+    });
+  }
+
+  // ---- Events from devices and the host.
+
+  requestReset(): void {
+    this.resetRequested = true;
+    this.backend.requestStop();
+  }
+
+  private doReset(why: string): void {
+    if (this.options.noReboot) {
+      this.powerOff(0, `${why} (-no-reboot: exiting)`);
+      return;
+    }
+    this.stats.resets++;
+    this.options.onMessage?.(`emu: ${why}`);
+    this.devices.reset();
+    this.a20 = true;
+    this.loadGuest();
+  }
+
+  powerOff(status: number, reason: string): void {
+    if (this.exit) return;
+    this.exit = { status, reason };
+    this.backend.requestStop();
+    this.wake?.();
+    this.options.onExit?.(status, reason);
+  }
+
+  get exited(): MachineExit | null { return this.exit; }
+
+  /** Bytes typed on the console: queued and fed to the UART as its FIFO has room. */
+  serialInput(bytes: Iterable<number>): void {
+    for (const b of bytes) this.inputQueue.push(b & 0xff);
+    this.feedInput();
+    this.wake?.();
+  }
+
+  private feedInput(): void {
+    const q = this.inputQueue;
+    let n = 0;
+    while (n < q.length && this.devices.uart.rxSpace() > 0) this.devices.uart.receive(q[n++]);
+    if (n > 0) q.splice(0, n);
+  }
+
+  pause(): void {
+    this.paused = true;
+    this.backend.requestStop();
+    if (this.clock instanceof RealtimeClock) this.clock.pause();
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    if (this.clock instanceof RealtimeClock) this.clock.resume();
+    this.wake?.();
+  }
+
+  get isPaused(): boolean { return this.paused; }
+  get isRunning(): boolean { return this.running; }
+
+  /** Reset as if the reset button were pressed. */
+  reset(): void {
+    this.doReset('reset');
+  }
+
+  // ---- Backends.
+
+  /** Move the running guest to another backend: state through the state record, memory shared. */
+  setBackend(name: BackendName): void {
+    if (name === this.backend.name) return;
+    const next = createBackend(name, this); // may throw (no /dev/kvm, ...) before we touch the old one
+    const state = this.backend.getState();
+    this.retiredBefore += this.backend.instructions();
+    this.backend.destroy();
+    next.setState(state);
+    this.backend = next;
+    this.stats.switches++;
+    this.options.onMessage?.(`emu: now running on ${name}`);
+  }
+
+  /** Instructions retired since the machine was created, across backend switches. */
+  instructions(): number {
+    return this.retiredBefore + (this.backend ? this.backend.instructions() : 0);
+  }
+
+  destroy(): void {
+    this.backend.destroy();
+  }
+}

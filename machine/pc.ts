@@ -1,0 +1,97 @@
+// The PC board's devices and how they are wired: which ports and MMIO pages
+// each occupies, which IRQ line it drives, and the interrupt path to the CPU
+// (ISA lines -> 8259 pair and IOAPIC -> local APIC -> CPU).
+
+import type { InterruptSource } from '../cpu/backend.js';
+import { AcpiPm, PM_BASE, PM_PORTS, SCI_IRQ } from '../devices/acpi-pm.js';
+import { IOAPIC_BASE, IOAPIC_SIZE, Ioapic } from '../devices/ioapic.js';
+import { IrqRouter } from '../devices/irq-router.js';
+import { LAPIC_BASE, LAPIC_SIZE, Lapic } from '../devices/lapic.js';
+import { createHostBridge, createIsaBridge } from '../devices/pci-chipset.js';
+import { PciBus } from '../devices/pci.js';
+import { PIC_ELCR1, PIC_MASTER_CMD, PIC_SLAVE_CMD, Pic8259 } from '../devices/pic8259.js';
+import { PIT_CHANNEL0, PIT_PORT_COUNT, Pit8254, SYSTEM_CONTROL_B } from '../devices/pit8254.js';
+import { UART_PORT_COUNT, Uart16550 } from '../devices/uart16550.js';
+import type { Machine } from './machine.js';
+
+export const COM1_BASE = 0x3f8;
+export const COM1_IRQ = 4;
+export const PIT_IRQ = 0;
+/** TSC rate the CPU model reports; RDTSC and the LAPIC's TSC-deadline timer agree on it. */
+export const TSC_HZ = 1_000_000_000;
+
+export interface PcCallbacks {
+  onSerial: (byte: number) => void;
+  onReset: () => void;
+  onPowerOff: (status: number, reason: string) => void;
+  onA20: (enabled: boolean) => void;
+}
+
+export interface PcDevices {
+  readonly uart: Uart16550;
+  readonly pic: Pic8259;
+  readonly pit: Pit8254;
+  readonly lapic: Lapic;
+  readonly ioapic: Ioapic;
+  readonly pci: PciBus;
+  readonly pm: AcpiPm;
+  readonly router: IrqRouter;
+  /** What the CPU's INTR/INTA sees: the local APIC (which passes the 8259 through as ExtINT). */
+  readonly interrupts: InterruptSource;
+  /** Power-on/reset state for every device. */
+  reset(): void;
+  /** Guest RAM was cleared for a reboot: nothing of ours lives there yet. */
+  afterMemoryCleared(): void;
+}
+
+export function buildPc(m: Machine, cb: PcCallbacks): PcDevices {
+  const { bus, clock, timers } = m;
+
+  const pic = new Pic8259();
+  bus.registerPorts('pic-master', PIC_MASTER_CMD, 2, pic);
+  bus.registerPorts('pic-slave', PIC_SLAVE_CMD, 2, pic);
+  bus.registerPorts('pic-elcr', PIC_ELCR1, 2, pic);
+
+  const lapic = new Lapic({ clock, timers, pic, tscHz: TSC_HZ, onNmi: () => m.backend.nmi() });
+  bus.registerMmio('lapic', LAPIC_BASE, LAPIC_SIZE, lapic);
+  timers.add(lapic);
+  const ioapic = new Ioapic(lapic);
+  bus.registerMmio('ioapic', IOAPIC_BASE, IOAPIC_SIZE, ioapic);
+
+  const pci = new PciBus(bus);
+  bus.registerPorts('pci-config', 0xcf8, 8, pci);
+  pci.onReset = cb.onReset;
+  pci.add(0, 0, createHostBridge());
+  const isa = createIsaBridge();
+  pci.add(1, 0, isa.fn);
+
+  const router = new IrqRouter(pic, ioapic, (p) => isa.pirqToIsa(p));
+  isa.onPirqChange = () => router.pirqChanged();
+  bus.connectIrqs(router);
+
+  const uart = new Uart16550({ base: COM1_BASE, irqs: bus, irq: COM1_IRQ, onTransmit: cb.onSerial, clock, timers });
+  bus.registerPorts('uart', COM1_BASE, UART_PORT_COUNT, uart);
+  timers.add(uart);
+
+  const pit = new Pit8254({ irqs: bus, irq: PIT_IRQ, clock, timers });
+  bus.registerPorts('pit', PIT_CHANNEL0, PIT_PORT_COUNT, pit);
+  bus.registerPorts('port-b', SYSTEM_CONTROL_B, 1, pit);
+  timers.add(pit);
+
+  const pm = new AcpiPm({
+    clock, timers,
+    setSci: (level) => bus.setIrq(SCI_IRQ, level),
+    onPowerOff: () => cb.onPowerOff(0, 'the guest powered off (ACPI S5)'),
+  });
+  bus.registerPorts('acpi-pm', PM_BASE, PM_PORTS, pm);
+  timers.add(pm);
+
+  return {
+    uart, pic, pit, lapic, ioapic, pci, pm, router,
+    interrupts: lapic,
+    reset() {
+      for (const d of [pic, lapic, ioapic, uart, pit, pm] as { reset?: () => void }[]) d.reset?.();
+    },
+    afterMemoryCleared() {},
+  };
+}
