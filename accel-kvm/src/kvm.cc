@@ -44,6 +44,18 @@ double NowNs() {
   return ts.tv_sec * 1e9 + ts.tv_nsec;
 }
 
+// In C++ the uapi headers' flexible arrays (__DECLARE_FLEX_ARRAY) add an empty
+// struct member, so sizeof() and hence the _IOC size of these ioctls differ
+// from the C ABI the kernel checks. Spell them with the C sizes.
+const unsigned long kGetSupportedCpuid = _IOC(_IOC_READ | _IOC_WRITE, KVMIO, 0x05, 8);
+const unsigned long kGetMsrIndexList = _IOC(_IOC_READ | _IOC_WRITE, KVMIO, 0x02, 4);
+const unsigned long kSetCpuid2 = _IOC(_IOC_WRITE, KVMIO, 0x90, 8);
+const unsigned long kGetMsrs = _IOC(_IOC_READ | _IOC_WRITE, KVMIO, 0x88, 8);
+const unsigned long kSetMsrs = _IOC(_IOC_WRITE, KVMIO, 0x89, 8);
+const unsigned long kGetXsave = _IOC(_IOC_READ, KVMIO, 0xa4, 4096);
+const unsigned long kGetXsave2 = _IOC(_IOC_READ, KVMIO, 0xcf, 4096);
+const unsigned long kSetXsave = _IOC(_IOC_WRITE, KVMIO, 0xa5, 4096);
+
 // Which fd an ioctl goes to, and how big its argument must be.
 enum Target { SYS, VM, VCPU };
 enum SizeRule { FIXED, NONE, CPUID_ARRAY, MSR_ARRAY, XSAVE_BUF };
@@ -61,13 +73,13 @@ const IoctlInfo kIoctls[] = {
     {"SET_SREGS", KVM_SET_SREGS, VCPU, FIXED},
     {"GET_FPU", KVM_GET_FPU, VCPU, FIXED},
     {"SET_FPU", KVM_SET_FPU, VCPU, FIXED},
-    {"GET_XSAVE", KVM_GET_XSAVE, VCPU, FIXED},
-    {"GET_XSAVE2", KVM_GET_XSAVE2, VCPU, XSAVE_BUF},
-    {"SET_XSAVE", KVM_SET_XSAVE, VCPU, XSAVE_BUF},
+    {"GET_XSAVE", kGetXsave, VCPU, FIXED},
+    {"GET_XSAVE2", kGetXsave2, VCPU, XSAVE_BUF},
+    {"SET_XSAVE", kSetXsave, VCPU, XSAVE_BUF},
     {"GET_XCRS", KVM_GET_XCRS, VCPU, FIXED},
     {"SET_XCRS", KVM_SET_XCRS, VCPU, FIXED},
-    {"GET_MSRS", KVM_GET_MSRS, VCPU, MSR_ARRAY},
-    {"SET_MSRS", KVM_SET_MSRS, VCPU, MSR_ARRAY},
+    {"GET_MSRS", kGetMsrs, VCPU, MSR_ARRAY},
+    {"SET_MSRS", kSetMsrs, VCPU, MSR_ARRAY},
     {"GET_VCPU_EVENTS", KVM_GET_VCPU_EVENTS, VCPU, FIXED},
     {"SET_VCPU_EVENTS", KVM_SET_VCPU_EVENTS, VCPU, FIXED},
     {"GET_MP_STATE", KVM_GET_MP_STATE, VCPU, FIXED},
@@ -76,7 +88,7 @@ const IoctlInfo kIoctls[] = {
     {"SET_DEBUGREGS", KVM_SET_DEBUGREGS, VCPU, FIXED},
     {"GET_LAPIC", KVM_GET_LAPIC, VCPU, FIXED},
     {"SET_LAPIC", KVM_SET_LAPIC, VCPU, FIXED},
-    {"SET_CPUID2", KVM_SET_CPUID2, VCPU, CPUID_ARRAY},
+    {"SET_CPUID2", kSetCpuid2, VCPU, CPUID_ARRAY},
     {"INTERRUPT", KVM_INTERRUPT, VCPU, FIXED},
     {"NMI", KVM_NMI, VCPU, NONE},
     {"SET_GUEST_DEBUG", KVM_SET_GUEST_DEBUG, VCPU, FIXED},
@@ -87,8 +99,8 @@ const IoctlInfo kIoctls[] = {
     {"SET_IRQCHIP", KVM_SET_IRQCHIP, VM, FIXED},
     {"GET_PIT2", KVM_GET_PIT2, VM, FIXED},
     {"SET_PIT2", KVM_SET_PIT2, VM, FIXED},
-    {"GET_SUPPORTED_CPUID", KVM_GET_SUPPORTED_CPUID, SYS, CPUID_ARRAY},
-    {"GET_MSR_INDEX_LIST", KVM_GET_MSR_INDEX_LIST, SYS, MSR_ARRAY},
+    {"GET_SUPPORTED_CPUID", kGetSupportedCpuid, SYS, CPUID_ARRAY},
+    {"GET_MSR_INDEX_LIST", kGetMsrIndexList, SYS, MSR_ARRAY},
 };
 
 class Vm : public Napi::ObjectWrap<Vm> {
@@ -127,7 +139,7 @@ class Vm : public Napi::ObjectWrap<Vm> {
   size_t run_size_ = 0;
   timer_t timer_{};
   bool has_timer_ = false;
-  size_t xsave_size_ = sizeof(struct kvm_xsave);
+  size_t xsave_size_ = 4096;  // struct kvm_xsave in C (C++ sees 4100, see above)
   double guest_ns_ = 0;
   // The guest RAM's ArrayBuffer must outlive the memory slots that point into it.
   Napi::ObjectReference ram_ref_;
@@ -311,7 +323,7 @@ class Vm : public Napi::ObjectWrap<Vm> {
       case MSR_ARRAY:
         if (len >= 8)
           need = 8 + (size_t) static_cast<uint32_t *>(arg)[0] *
-                         (io->code == KVM_GET_MSR_INDEX_LIST ? 4 : sizeof(struct kvm_msr_entry));
+                         (io->code == kGetMsrIndexList ? 4 : sizeof(struct kvm_msr_entry));
         break;
     }
     if (need > 0 && (arg == nullptr || len < need)) {
