@@ -1,0 +1,245 @@
+// The page: starts the machine worker, wires the console, the controls and the
+// live panel to it. No guest code runs here; this thread only draws and relays.
+
+import * as Comlink from 'comlink';
+import guests from 'virtual:emu-guests';
+import type { GuestEntry } from '../guest-images';
+import { LivePanel } from './panel.js';
+import type { BackendId, BackendInfo, BootRequest, ImageBytes, MachineEvent, MachineWorker, Sample } from './protocol.js';
+import './style.css';
+import { createConsole } from './terminal.js';
+
+const SAMPLE_MS = 1000;
+const PROMPT_TAIL = 64;
+
+function $<T extends HTMLElement>(id: string): T {
+  const e = document.getElementById(id);
+  if (!e) throw new Error(`#${id} missing from index.html`);
+  return e as T;
+}
+
+const ui = {
+  guest: $<HTMLSelectElement>('guest'),
+  open: $<HTMLButtonElement>('open'),
+  pause: $<HTMLButtonElement>('pause'),
+  reset: $<HTMLButtonElement>('reset'),
+  backend: $<HTMLSelectElement>('backend'),
+  status: $<HTMLElement>('status'),
+  statusText: $<HTMLElement>('status-text'),
+  guestName: $<HTMLElement>('guest-name'),
+  dialog: $<HTMLDialogElement>('open-dialog'),
+  form: $<HTMLFormElement>('open-form'),
+  fKernel: $<HTMLInputElement>('f-kernel'),
+  fInitrd: $<HTMLInputElement>('f-initrd'),
+  fCmdline: $<HTMLInputElement>('f-cmdline'),
+  fMemory: $<HTMLInputElement>('f-memory'),
+};
+
+const worker = Comlink.wrap<MachineWorker>(new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' }));
+
+// ---- What tests and the benchmark read (window.__emu).
+
+/** When the current guest's prompt first appeared (performance.now() ms), or null. */
+let promptAt: number | null = null;
+let expectedPrompt: string | null = null;
+let tail = '';
+const decoder = new TextDecoder();
+
+const terminal = createConsole($('terminal'), (bytes) => { void worker.input(bytes); });
+const panel = new LivePanel();
+
+function onSerial(bytes: Uint8Array): void {
+  terminal.write(bytes);
+  if (expectedPrompt && promptAt === null) {
+    tail = (tail + decoder.decode(bytes, { stream: true })).slice(-PROMPT_TAIL);
+    if (tail.includes(expectedPrompt)) promptAt = performance.now();
+  }
+}
+
+type UiState = Sample['state'] | 'error' | 'loading';
+let uiState: UiState = 'idle';
+
+function setState(state: UiState, text?: string): void {
+  uiState = state;
+  ui.status.dataset.state = state;
+  ui.statusText.textContent = text ?? state;
+  const live = state === 'running' || state === 'paused';
+  ui.pause.disabled = !live;
+  ui.pause.textContent = state === 'paused' ? 'Resume' : 'Pause';
+  ui.reset.disabled = !(live || state === 'stopped');
+  ui.backend.disabled = !live;
+}
+
+function onEvent(e: MachineEvent): void {
+  if (e.kind === 'message') terminal.note(e.text);
+  else if (e.kind === 'exit') {
+    terminal.note(`emu: the machine powered off (status ${e.status}): ${e.reason}`, e.status === 0 ? 'info' : 'warn');
+    setState('stopped', 'powered off');
+  } else {
+    terminal.note(e.text, 'error');
+    setState('error', 'error');
+  }
+}
+
+// ---- Booting.
+
+let backends: BackendInfo[] = [];
+
+function preferredBackend(): BackendId {
+  const asked = new URLSearchParams(location.search).get('accel');
+  const ok = (n: string | null): n is BackendId => backends.some((b) => b.name === n && b.available);
+  if (ok(asked)) return asked;
+  return ok('jit') ? 'jit' : 'interp';
+}
+
+async function fetchImage(name: string, url: string): Promise<ImageBytes> {
+  const res = await fetch(new URL(url, document.baseURI));
+  if (!res.ok) throw new Error(`${name}: could not load it (HTTP ${res.status}); rebuild the guest and reload`);
+  return { name, bytes: new Uint8Array(await res.arrayBuffer()) };
+}
+
+async function fileImage(file: File): Promise<ImageBytes> {
+  return { name: file.name, bytes: new Uint8Array(await file.arrayBuffer()) };
+}
+
+async function boot(req: Omit<BootRequest, 'accel'>, prompt: string | null): Promise<void> {
+  setState('loading', `booting ${req.label}`);
+  ui.guestName.textContent = req.label;
+  expectedPrompt = prompt;
+  promptAt = null;
+  tail = '';
+  terminal.term.reset();
+  panel.restart();
+  const full: BootRequest = { ...req, accel: preferredBackend() };
+  ui.backend.value = full.accel;
+  const transfer = [full.kernel.bytes.buffer, ...(full.initrd ? [full.initrd.bytes.buffer] : [])];
+  try {
+    await worker.boot(Comlink.transfer(full, transfer));
+    setState('running');
+  } catch (e) {
+    terminal.note(`emu: ${(e as Error).message}`, 'error');
+    setState('error', 'cannot boot');
+  }
+  terminal.term.focus();
+}
+
+async function bootGuest(g: GuestEntry): Promise<void> {
+  try {
+    setState('loading', `loading ${g.label}`);
+    const kernel = await fetchImage(g.kernel.name, g.kernel.url);
+    const initrd = g.initrd ? await fetchImage(g.initrd.name, g.initrd.url) : undefined;
+    await boot({ label: g.label, kernel, initrd, cmdline: g.cmdline, memoryMiB: g.memoryMiB }, g.prompt ?? null);
+  } catch (e) {
+    terminal.note(`emu: ${(e as Error).message}`, 'error');
+    setState('error', 'cannot boot');
+  }
+}
+
+// ---- Controls.
+
+function fillGuests(): void {
+  for (const g of guests) ui.guest.add(new Option(`${g.label} — ${g.description}`, g.id));
+  if (guests.length === 0) ui.guest.add(new Option('no guest images built', ''));
+  ui.guest.disabled = guests.length === 0;
+}
+
+function fillBackends(): void {
+  ui.backend.replaceChildren();
+  const labels: Record<BackendId, string> = { interp: 'interpreter', jit: 'JIT (x86 → wasm)', kvm: 'KVM' };
+  for (const b of backends) {
+    const o = new Option(b.available ? labels[b.name] : `${labels[b.name]} — not available`, b.name);
+    o.disabled = !b.available;
+    ui.backend.add(o);
+  }
+}
+
+ui.guest.addEventListener('change', () => {
+  const g = guests.find((x) => x.id === ui.guest.value);
+  if (g) void bootGuest(g);
+});
+
+ui.pause.addEventListener('click', async () => {
+  if (uiState === 'paused') { await worker.resume(); setState('running'); }
+  else { await worker.pause(); setState('paused'); }
+  terminal.term.focus();
+});
+
+ui.reset.addEventListener('click', async () => {
+  promptAt = null;
+  tail = '';
+  terminal.note('emu: reset');
+  await worker.reset();
+  setState('running');
+  terminal.term.focus();
+});
+
+ui.backend.addEventListener('change', async () => {
+  const err = await worker.setBackend(ui.backend.value as BackendId);
+  if (err) terminal.note(`emu: ${err}`, 'warn');
+  await refresh();
+  terminal.term.focus();
+});
+
+ui.open.addEventListener('click', () => ui.dialog.showModal());
+ui.form.addEventListener('submit', (ev) => {
+  const submitter = (ev as SubmitEvent).submitter as HTMLButtonElement | null;
+  if (submitter?.value !== 'boot') return;
+  const kernelFile = ui.fKernel.files?.[0];
+  if (!kernelFile) return;
+  const initrdFile = ui.fInitrd.files?.[0];
+  const memoryMiB = Math.max(2, Math.min(3072, Number(ui.fMemory.value) || 256));
+  void (async () => {
+    const kernel = await fileImage(kernelFile);
+    const initrd = initrdFile ? await fileImage(initrdFile) : undefined;
+    ui.guest.value = '';
+    await boot({ label: kernelFile.name, kernel, initrd, cmdline: ui.fCmdline.value.trim() || undefined, memoryMiB }, null);
+  })();
+});
+
+// ---- The live panel, about once a second.
+
+async function refresh(): Promise<void> {
+  const s = await worker.sample();
+  panel.update(s);
+  if (s.backend !== ui.backend.value) ui.backend.value = s.backend;
+  if (uiState === 'running' || uiState === 'paused') {
+    if (s.state === 'stopped') setState('stopped', 'powered off');
+    else setState(s.state, s.state === 'running' ? `running on ${s.backend}` : s.state);
+  }
+}
+
+// ---- Start.
+
+async function start(): Promise<void> {
+  window.addEventListener('error', (e) => terminal.note(`emu (page): ${e.message}`, 'error'));
+  await worker.connect(Comlink.proxy(onSerial), Comlink.proxy(onEvent));
+  backends = await worker.backends();
+  fillGuests();
+  fillBackends();
+  setInterval(() => { void refresh(); }, SAMPLE_MS);
+
+  const asked = new URLSearchParams(location.search).get('guest');
+  const first = guests.find((g) => g.id === asked) ?? guests.find((g) => g.id === 'tinyos') ?? guests[0];
+  if (!first) {
+    terminal.note('emu: no guest image is built in this checkout.', 'warn');
+    terminal.note('Build tinyos (make -C guests/tinyos) and reload, or boot your own kernel with "Open image…".');
+    setState('idle', 'no guest');
+    return;
+  }
+  ui.guest.value = first.id;
+  await bootGuest(first);
+}
+
+declare global {
+  interface Window {
+    __emu: { screen(): string; promptAt(): number | null; ips(): number; state(): string };
+  }
+}
+window.__emu = {
+  screen: () => terminal.text(),
+  promptAt: () => promptAt,
+  ips: () => panel.ips,
+  state: () => uiState,
+};
+
+void start();

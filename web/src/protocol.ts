@@ -1,0 +1,67 @@
+// What the page and the machine worker say to each other (through comlink).
+// Plain data only: everything here crosses a postMessage.
+
+export type BackendId = 'interp' | 'jit' | 'kvm';
+
+export interface ImageBytes {
+  name: string;
+  bytes: Uint8Array;
+}
+
+export interface BootRequest {
+  /** Shown in the page ("tinyos", "my-kernel.elf"). */
+  label: string;
+  kernel: ImageBytes;
+  initrd?: ImageBytes;
+  cmdline?: string;
+  memoryMiB: number;
+  accel: BackendId;
+}
+
+export interface BackendInfo {
+  name: BackendId;
+  available: boolean;
+}
+
+/** One I/O range's traffic, as devices/bus.ts counts it. */
+export interface IoCount {
+  name: string;
+  kind: 'pio' | 'mmio';
+  reads: number;
+  writes: number;
+}
+
+/** A sample of the machine's counters; the page turns two samples into rates. */
+export interface Sample {
+  /** Worker clock, ms. */
+  t: number;
+  instructions: number;
+  interrupts: number;
+  backend: BackendId;
+  state: 'running' | 'paused' | 'stopped' | 'idle';
+  counters: Record<string, number>;
+  io: IoCount[];
+  resets: number;
+}
+
+/** Things the worker tells the page without being asked. */
+export type MachineEvent =
+  | { kind: 'message'; text: string }
+  | { kind: 'exit'; status: number; reason: string }
+  | { kind: 'error'; text: string };
+
+/** The worker's face, as the page calls it through comlink. */
+export interface MachineWorker {
+  /** Where guest serial output (batched) and events go. */
+  connect(serial: (bytes: Uint8Array) => void, events: (e: MachineEvent) => void): void;
+  backends(): BackendInfo[];
+  /** Build a machine for these images and start it; rejects with one line if the images are unusable. */
+  boot(req: BootRequest): Promise<void>;
+  input(bytes: Uint8Array): void;
+  pause(): void;
+  resume(): void;
+  reset(): void;
+  /** Move the running guest to another backend; resolves with an error line, or null. */
+  setBackend(name: BackendId): string | null;
+  sample(): Sample;
+}

@@ -1,0 +1,159 @@
+// The machine worker: owns the emu Machine and runs guest code off the main
+// thread. The page drives it through comlink (protocol.ts); serial output goes
+// back in batches, one message per run-loop slice at most.
+
+import * as Comlink from 'comlink';
+import { availableBackends } from '../../machine/backends.js';
+import { bootRecipe } from '../../machine/boot.js';
+import { Machine } from '../../machine/machine.js';
+import './register-backends.js';
+import type { BackendId, BackendInfo, BootRequest, MachineEvent, MachineWorker, Sample } from './protocol.js';
+
+const ALL_BACKENDS: BackendId[] = ['interp', 'jit', 'kvm'];
+const MiB = 1024 * 1024;
+
+let machine: Machine | null = null;
+let lastBoot: BootRequest | null = null;
+let serialOut: ((bytes: Uint8Array) => void) | null = null;
+let events: ((e: MachineEvent) => void) | null = null;
+
+// Serial output is collected per slice and sent in one message: a guest that
+// prints a line per millisecond must not cost a postMessage per byte.
+let pending = new Uint8Array(4096);
+let pendingLength = 0;
+let flushQueued = false;
+
+function putSerial(byte: number): void {
+  if (pendingLength === pending.length) {
+    const bigger = new Uint8Array(pending.length * 2);
+    bigger.set(pending);
+    pending = bigger;
+  }
+  pending[pendingLength++] = byte;
+  if (!flushQueued) {
+    flushQueued = true;
+    // A microtask runs as soon as the synchronous slice returns to the run loop.
+    queueMicrotask(flushSerial);
+  }
+}
+
+function flushSerial(): void {
+  flushQueued = false;
+  if (pendingLength === 0 || !serialOut) { pendingLength = 0; return; }
+  const chunk = pending.slice(0, pendingLength);
+  pendingLength = 0;
+  serialOut(Comlink.transfer(chunk, [chunk.buffer]));
+}
+
+// Interrupts delivered, counted at the interrupt-acknowledge cycle unless the
+// backend counts them itself.
+let acknowledged = 0;
+
+function countInterrupts(m: Machine): void {
+  const source = m.devices.interrupts;
+  const acknowledge = source.acknowledge.bind(source);
+  source.acknowledge = (): number => { acknowledged++; return acknowledge(); };
+}
+
+function interruptsOf(m: Machine): number {
+  const c = m.backend.counters();
+  return c.interrupts ?? c.irqs ?? acknowledged;
+}
+
+function stopMachine(): void {
+  if (!machine) return;
+  const old = machine;
+  machine = null;
+  old.powerOff(0, 'replaced');
+  old.destroy();
+}
+
+function startMachine(req: BootRequest): void {
+  const recipe = bootRecipe({ kernel: req.kernel, initrd: req.initrd, cmdline: req.cmdline });
+  const m = new Machine({
+    memory: req.memoryMiB * MiB,
+    accel: req.accel,
+    onSerial: putSerial,
+    onExit: (status, reason) => {
+      if (machine === m && reason !== 'replaced') events?.({ kind: 'exit', status, reason });
+    },
+    onMessage: (text) => events?.({ kind: 'message', text }),
+  });
+  countInterrupts(m);
+  acknowledged = 0;
+  m.boot(recipe);
+  machine = m;
+  lastBoot = req;
+  m.run().catch((e: unknown) => {
+    // A backend bug must not take the worker down: report it and stop this machine.
+    if (machine === m) events?.({ kind: 'error', text: `emu: the machine stopped on an internal error: ${(e as Error).message ?? e}` });
+    m.powerOff(1, 'internal error');
+  });
+}
+
+const api: MachineWorker = {
+  connect(serial, ev) {
+    serialOut = serial;
+    events = ev;
+  },
+
+  backends(): BackendInfo[] {
+    const have = availableBackends();
+    return ALL_BACKENDS.map((name) => ({ name, available: have.includes(name) }));
+  },
+
+  async boot(req) {
+    stopMachine();
+    startMachine(req);
+  },
+
+  input(bytes) {
+    machine?.serialInput(bytes);
+  },
+
+  pause() { machine?.pause(); },
+  resume() { machine?.resume(); },
+
+  reset() {
+    if (!machine) return;
+    if (machine.exited && lastBoot) {
+      // Powered off: a reset is a fresh power-on with the same images.
+      const req = lastBoot;
+      stopMachine();
+      startMachine(req);
+      return;
+    }
+    machine.reset();
+  },
+
+  setBackend(name) {
+    if (!machine) return 'no machine is running';
+    try {
+      machine.setBackend(name);
+      if (lastBoot) lastBoot = { ...lastBoot, accel: name };
+      return null;
+    } catch (e) {
+      return (e as Error).message;
+    }
+  },
+
+  sample(): Sample {
+    const t = performance.now();
+    const m = machine;
+    if (!m) {
+      return { t, instructions: 0, interrupts: 0, backend: lastBoot?.accel ?? 'interp', state: 'idle', counters: {}, io: [], resets: 0 };
+    }
+    return {
+      t,
+      instructions: m.instructions(),
+      interrupts: interruptsOf(m),
+      backend: m.backend.name,
+      state: m.exited ? 'stopped' : m.isPaused ? 'paused' : 'running',
+      counters: m.backend.counters(),
+      io: m.bus.stats().map(({ name, kind, reads, writes }) => ({ name, kind, reads, writes })),
+      resets: m.stats.resets,
+    };
+  },
+};
+
+Comlink.expose(api);
