@@ -1,0 +1,70 @@
+// Replays x87 vectors through x87Exec on a detached state record and compares the whole
+// visible FPU state: FSW, the full tag word, the non-empty registers, EFLAGS (FCOMI) and
+// any memory result.
+
+import { StateView, resetState } from '../../cpu/state.js';
+import { x87Exec, x87Result } from '../../cpu/fpu/x87ops.js';
+import { finit, fullTagWord, stOff, fsw } from '../../cpu/fpu/x87state.js';
+import { FX_FCW } from '../../cpu/state.js';
+import { REC_SIZE, R_CTL, R_A, R_B, R_C, R_O, R_M, R_ST, R_FL, hex, VectorFile } from './vectors.js';
+
+const st = StateView.detached();
+resetState(st);
+const dv = st.dv;
+const mem = new Uint8Array(16);
+
+/** Parse "D8C1" (register form) or "D8_4m" (memory form, ModRM.reg 4). */
+function parseName(name: string): { op: number; modrm: number } {
+  const op = parseInt(name.slice(0, 2), 16);
+  if (name.endsWith('m')) return { op, modrm: parseInt(name[3], 10) << 3 };
+  return { op, modrm: parseInt(name.slice(2, 4), 16) };
+}
+/** Memory forms that store, and how many bytes. */
+const STORES: Record<string, number> = {
+  D9_2m: 4, D9_3m: 4, DD_2m: 8, DD_3m: 8, DB_7m: 10, DB_2m: 4, DB_3m: 4, DF_2m: 2, DF_3m: 2, DF_7m: 8,
+  DB_1m: 4, DD_1m: 8, DF_1m: 2, DF_6m: 10,
+};
+const EFLAGS_OPS = new Set(['DBF1', 'DBE9', 'DFF1', 'DFE9']);
+
+export function replayX87(f: VectorFile, maxReport = 5): { fail: number; report: string[] } {
+  const { op, modrm } = parseName(f.name);
+  const storeBytes = STORES[f.name] ?? 0;
+  const report: string[] = [];
+  let fail = 0;
+  for (let k = 0; k < f.count; k++) {
+    const r = f.data.subarray(k * REC_SIZE, (k + 1) * REC_SIZE);
+    const rv = new DataView(r.buffer, r.byteOffset, REC_SIZE);
+    finit(dv);
+    for (const src of [R_B, R_A]) { mem.set(r.subarray(src, src + 10)); x87Exec(dv, 0xdb, 0x28, mem); }
+    dv.setUint16(FX_FCW, rv.getUint32(R_CTL, true) & 0xffff, true);
+    mem.fill(0); mem.set(r.subarray(R_C, R_C + 16));
+    x87Exec(dv, op, modrm, mem);
+    const expSt = rv.getUint32(R_ST, true);
+    const expFsw = expSt & 0xffff, expTag = expSt >>> 16;
+    const gotFsw = fsw(dv), gotTag = fullTagWord(dv);
+    const diffs: string[] = [];
+    if (gotFsw !== expFsw) diffs.push(`fsw ${gotFsw.toString(16)} want ${expFsw.toString(16)}`);
+    if (gotTag !== expTag) diffs.push(`ftw ${gotTag.toString(16)} want ${expTag.toString(16)}`);
+    const topv = (expFsw >> 11) & 7;
+    for (let i = 0; i < 3; i++) {
+      if (((expTag >> (2 * ((topv + i) & 7))) & 3) === 3) continue;
+      const got = hex(st.u8, stOff(i), 10), want = hex(r, R_O + 10 * i, 10);
+      if (got !== want) diffs.push(`st${i} ${got} want ${want}`);
+    }
+    if (EFLAGS_OPS.has(f.name)) {
+      const want = rv.getUint32(R_FL, true) & 0x45;
+      if (x87Result.eflags !== want) diffs.push(`eflags ${x87Result.eflags.toString(16)} want ${want.toString(16)}`);
+    }
+    if (storeBytes) {
+      const got = hex(mem, 0, storeBytes), want = hex(r, R_M, storeBytes);
+      if (got !== want) diffs.push(`mem ${got} want ${want}`);
+    }
+    if (diffs.length) {
+      fail++;
+      if (report.length < maxReport) {
+        report.push(`${f.name} #${k} fcw=${(rv.getUint32(R_CTL, true)).toString(16)} a=${hex(r, R_A, 10)} b=${hex(r, R_B, 10)} c=${hex(r, R_C, 10)}: ${diffs.join('; ')}`);
+      }
+    }
+  }
+  return { fail, report };
+}

@@ -1,0 +1,1 @@
+void gen_sse(void *f){(void)f;}
