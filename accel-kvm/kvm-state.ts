@@ -9,7 +9,7 @@ import {
   KERNEL_GS_BASE, LSTAR, MCG_STATUS, MISC_ENABLE, MTRR_DEF_TYPE, MTRR_FIX, MTRR_VAR, NMI_MASKED, NMI_PENDING,
   PAT, PENDING_ERROR, RUN_HALTED, RUN_RUNNING, RUN_SHUTDOWN, RUN_STATE, PENDING_EVENT, PENDING_IRQ, PLATFORM_INFO, RFLAGS, RIP, SEG_ATTR, SEG_BASE, SEG_LIMIT,
   SEG_SEL, SFMASK, SHADOW_MOV_SS, SHADOW_STI, STAR, SYSENTER_CS, SYSENTER_EIP, SYSENTER_ESP, StateView, TSC,
-  TSC_AUX, TSC_DEADLINE, XCR0, XSAVE_HEADER, gprOffset, segOffset,
+  TSC_AUX, TSC_DEADLINE, XCR0, gprOffset, segOffset,
 } from '../cpu/state.js';
 import type { NativeVm } from './addon.js';
 import * as K from './kvm-structs.js';
@@ -26,6 +26,10 @@ export const RECORD_MSRS: ReadonlyArray<readonly [number, number]> = [
   ...Array.from({ length: 16 }, (_, i) => [0x200 + i, MTRR_VAR + i * 8] as const),
   [0x17a, MCG_STATUS], [0xce, PLATFORM_INFO],
 ];
+
+/** Offset in the FXSAVE image of the 48 software-available bytes (464-511). */
+const FX_SOFTWARE_AREA = 464;
+const XSTATE_X87 = 1, XSTATE_SSE = 2;
 
 /** Halted/shut-down flags the backend tracks itself where KVM does not (user irqchip). */
 export interface RunFlags {
@@ -169,6 +173,9 @@ export class KvmStateIo {
       this.vm.ioctl(this.xsaveGet, this.xsave);
       this.xsaveValid = true;
       s.u8.set(this.xsave.subarray(0, FXSAVE_SIZE + 64), FXSAVE);
+      // Bytes 464-511 of the FXSAVE image are software-available (the host kernel keeps its own
+      // marker there); no instruction writes them, so they are not part of the state.
+      s.u8.fill(0, FXSAVE + FX_SOFTWARE_AREA, FXSAVE + FXSAVE_SIZE);
       return;
     }
     // struct kvm_fpu carries the same fields as FXSAVE, in another order.
@@ -308,7 +315,11 @@ export class KvmStateIo {
         this.vm.ioctl(this.xsaveGet, this.xsave);
         this.xsaveValid = true;
       }
-      this.xsave.set(s.u8.subarray(FXSAVE, FXSAVE + FXSAVE_SIZE + 64), 0);
+      this.xsave.set(s.u8.subarray(FXSAVE, FXSAVE + FX_SOFTWARE_AREA), 0);
+      // The header stays KVM's own (its XCOMP_BV and extended components are KVM's business);
+      // the record's FXSAVE image is authoritative, so x87 and SSE are marked as not in their init
+      // state (XSTATE_BV bits 0-1), or the restore would ignore the registers just written.
+      this.xsave[K.XSAVE_HEADER_OFFSET] |= XSTATE_X87 | XSTATE_SSE;
       this.vm.ioctl('SET_XSAVE', this.xsave);
       return;
     }
