@@ -90,6 +90,8 @@ export interface LapicOptions {
   busHz?: number;
   /** TSC rate in Hz: TSC = now_ns * tscHz / 1e9, as the CPU's RDTSC must count. */
   tscHz?: number;
+  /** TSC value -> virtual ns, when the CPU's TSC has an offset (WRMSR to IA32_TIME_STAMP_COUNTER); overrides tscHz. */
+  tscToNs?: (tsc: number) => number;
   /** NMI to the CPU (LINT1, ICR NMI, IOAPIC NMI pins): the machine calls backend.nmi(). */
   onNmi?: () => void;
 }
@@ -134,7 +136,7 @@ export class Lapic implements MmioDevice, Timed, InterruptSource {
   private readonly clock: Clock;
   private readonly timers: Timers | null;
   private readonly busHz: number;
-  private readonly tscHz: number;
+  private readonly tscToNsFn: (tsc: number) => number;
   pic: InterruptSource | null;
   onNmi: () => void;
   /** EOI of a level-triggered vector: the IOAPIC clears the remote IRR of the pins using it. */
@@ -151,7 +153,8 @@ export class Lapic implements MmioDevice, Timed, InterruptSource {
     this.pic = opts.pic ?? null;
     this.id = opts.id ?? 0;
     this.busHz = opts.busHz ?? 1_000_000_000;
-    this.tscHz = opts.tscHz ?? 1_000_000_000;
+    const tscHz = opts.tscHz ?? 1_000_000_000;
+    this.tscToNsFn = opts.tscToNs ?? ((tsc) => (tsc * 1e9) / tscHz);
     this.onNmi = opts.onNmi ?? (() => {});
     this.reset();
   }
@@ -319,14 +322,11 @@ export class Lapic implements MmioDevice, Timed, InterruptSource {
     if ((e & LVT_MASKED) === 0) this.acceptFixed(e & 0xff, false);
   }
 
-  /** TSC ticks to virtual ns. */
-  private tscToNs(tsc: number): number { return (tsc * 1e9) / this.tscHz; }
-
   /** WRMSR IA32_TSC_DEADLINE (0x6E0), value as a double (exact below 2^53). Writing 0 disarms. */
   writeTscDeadline(value: number): void {
     this.tscDeadline = value;
     if (this.timerMode !== TIMER_TSC_DEADLINE) return; // ignored outside TSC-deadline mode (SDM 11.5.4.1)
-    this.timerDeadline = value === 0 ? Infinity : this.tscToNs(value);
+    this.timerDeadline = value === 0 ? Infinity : this.tscToNsFn(value);
     if (this.timerDeadline !== Infinity && this.timerDeadline <= this.clock.now()) this.advance(this.clock.now());
     else this.timers?.reschedule(this.timerDeadline);
   }
