@@ -1,0 +1,24 @@
+// Per-CPU state of the system layer that is not architectural register state:
+// the page walker bound to this CPU and the TSC offset.
+
+import type { Cpu } from '../cpu.js';
+import type { Mmu } from '../../mmu/paging.js';
+
+export interface SystemContext {
+  readonly mmu: Mmu;
+  /** Guest TSC = host.now() (ns, 1 GHz TSC) + tscOffset. */
+  tscOffset: number;
+}
+
+const contexts = new WeakMap<Cpu, SystemContext>();
+
+export function bindContext(c: Cpu, ctx: SystemContext): void {
+  contexts.set(c, ctx);
+}
+
+/** The system context of an installed CPU (cpu/system/index.ts install()). */
+export function sysOf(c: Cpu): SystemContext {
+  const ctx = contexts.get(c);
+  if (!ctx) throw new Error('cpu/system is not installed on this CPU (call installSystem(cpu))');
+  return ctx;
+}

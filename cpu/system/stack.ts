@@ -1,0 +1,95 @@
+// A stack cursor for system transfers (interrupt delivery, far CALL/RET, IRET,
+// gates): pushes and pops on a stack that may not be the current one yet (the
+// new SS:ESP from the TSS), so registers are committed only after every memory
+// access has succeeded.
+
+import type { Cpu } from '../cpu.js';
+import { segWord } from '../cpu.js';
+import { ACC_STACK, ACC_USER, ACC_WRITE } from '../../mmu/tlb.js';
+import { RSP, SEG_ATTR, SEG_BASE, SS, ATTR_DB, gprOffset } from '../state.js';
+
+const TWO32 = 4294967296;
+const W_RSP = gprOffset(RSP) / 4;
+
+/** The cursor (module state: one transfer at a time, no allocation). */
+export const stk = {
+  /** Stack pointer (lo, hi). */
+  spLo: 0, spHi: 0,
+  /** Stack address size in bytes: 2, 4 or 8. */
+  addr: 4,
+  /** SS base (ignored for 8-byte stacks). */
+  base: 0,
+  /** Access kind (ACC_USER for CPL 3 stacks). */
+  kind: 0,
+  /** Read high half of the last pop64. */
+  popHi: 0,
+};
+
+/** Point the cursor at the current SS:RSP. */
+export function stackFromCurrent(c: Cpu): void {
+  const r = c.r32;
+  stk.spLo = r[W_RSP]; stk.spHi = r[W_RSP + 1];
+  stk.addr = c.codeSize === 8 ? 8 : (r[segWord(SS, SEG_ATTR)] & ATTR_DB) !== 0 ? 4 : 2;
+  stk.base = r[segWord(SS, SEG_BASE)];
+  stk.kind = c.cpl === 3 ? ACC_USER : 0;
+}
+
+/** Point the cursor at an explicit stack. */
+export function stackAt(spLo: number, spHi: number, addr: number, base: number, cpl: number): void {
+  stk.spLo = spLo; stk.spHi = spHi; stk.addr = addr; stk.base = base;
+  stk.kind = cpl === 3 ? ACC_USER : 0;
+}
+
+/** Move the stack pointer by `delta` within its address size. */
+export function stackAdjust(delta: number): void {
+  if (stk.addr === 8) {
+    const sum = (stk.spLo >>> 0) + delta;
+    stk.spHi = (stk.spHi + (sum >= TWO32 ? 1 : sum < 0 ? -1 : 0)) | 0;
+    stk.spLo = sum | 0;
+  } else if (stk.addr === 4) stk.spLo = (stk.spLo + delta) | 0;
+  else stk.spLo = (stk.spLo & ~0xffff) | ((stk.spLo + delta) & 0xffff);
+}
+
+/** Linear address of the stack top (low half; high half in linHi). */
+let linHi = 0;
+function linear(): number {
+  if (stk.addr === 8) { linHi = stk.spHi; return stk.spLo; }
+  linHi = 0;
+  return (stk.base + (stk.addr === 4 ? stk.spLo : stk.spLo & 0xffff)) | 0;
+}
+
+/** Push `size` bytes (2, 4 or 8; for 8 `v` is the low half and `vHi` the high). */
+export function push(c: Cpu, size: number, v: number, vHi = 0): void {
+  stackAdjust(-size);
+  const lo = linear();
+  const kind = stk.kind | ACC_WRITE | ACC_STACK;
+  if (size === 8) {
+    c.writeK(lo, linHi, 4, v, kind & 7);
+    const lo2 = (lo + 4) | 0;
+    c.writeK(lo2, (lo2 >>> 0) < (lo >>> 0) ? (linHi + 1) | 0 : linHi, 4, vHi, kind & 7);
+  } else c.writeK(lo, linHi, size === 4 ? 4 : 2, v, kind & 7);
+}
+
+/** Pop `size` bytes; returns the low 32 bits (high half of an 8-byte pop in stk.popHi). */
+export function pop(c: Cpu, size: number): number {
+  const lo = linear();
+  let v: number;
+  if (size === 8) {
+    v = c.readK(lo, linHi, 4, stk.kind);
+    const lo2 = (lo + 4) | 0;
+    stk.popHi = c.readK(lo2, (lo2 >>> 0) < (lo >>> 0) ? (linHi + 1) | 0 : linHi, 4, stk.kind);
+  } else {
+    v = c.readK(lo, linHi, size === 4 ? 4 : 2, stk.kind);
+    if (size === 2) v &= 0xffff;
+  }
+  stackAdjust(size);
+  return v;
+}
+
+/** Write the cursor's stack pointer back to RSP (16-bit stacks change only SP). */
+export function commitRsp(c: Cpu): void {
+  const r = c.r32;
+  if (stk.addr === 8) { r[W_RSP] = stk.spLo; r[W_RSP + 1] = stk.spHi; }
+  else if (stk.addr === 4) { r[W_RSP] = stk.spLo; r[W_RSP + 1] = 0; }
+  else r[W_RSP] = (r[W_RSP] & ~0xffff) | (stk.spLo & 0xffff);
+}
