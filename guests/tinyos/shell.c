@@ -23,7 +23,7 @@ struct command {
 static const struct command commands[] = {
     { "help", "", "this list", cmd_help },
     { "info", "", "CPUID vendor and features, mode, memory map, timer, TSC frequency, ACPI", cmd_info },
-    { "bench", "[scale]", "ALU, paged load/add/store and call/ret loops timed with the TSC", cmd_bench },
+    { "bench", "[k]", "ALU, paged load/add/store and call/ret loops (k thousand times) timed with the TSC", cmd_bench },
     { "pf", "", "touch an unmapped page: the #PF handler maps it and the write completes", cmd_pf },
     { "user", "[fault]", "drop to ring 3 and make system calls with SYSCALL (fault: HLT in ring 3)", cmd_user },
     { "io", "", "10000 reads of an I/O port, timed, to show what a port access costs", cmd_io },
