@@ -58,8 +58,9 @@ export class RateChart {
     }
     const n = this.values.length;
     if (n < 2) return;
+    // Fills from the left for the first minute, then scrolls.
     const step = w / (HISTORY - 1);
-    const x0 = w - (n - 1) * step;
+    const x0 = 0;
     const yOf = (v: number): number => pad + plotH - (top > 0 ? (v / top) * plotH : 0);
 
     ctx.beginPath();

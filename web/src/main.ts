@@ -11,6 +11,8 @@ import { createConsole } from './terminal.js';
 
 const SAMPLE_MS = 1000;
 const PROMPT_TAIL = 64;
+/** The guest selector's value while an image from the user's disk runs. */
+const FROM_DISK = '__disk';
 
 function $<T extends HTMLElement>(id: string): T {
   const e = document.getElementById(id);
@@ -85,8 +87,11 @@ function onEvent(e: MachineEvent): void {
 
 let backends: BackendInfo[] = [];
 
+/** The backend the user picked in the selector; kept across guest changes. */
+let chosenBackend: BackendId | null = null;
+
 function preferredBackend(): BackendId {
-  const asked = new URLSearchParams(location.search).get('accel');
+  const asked = chosenBackend ?? new URLSearchParams(location.search).get('accel');
   const ok = (n: string | null): n is BackendId => backends.some((b) => b.name === n && b.available);
   if (ok(asked)) return asked;
   return ok('jit') ? 'jit' : 'interp';
@@ -102,14 +107,15 @@ async function fileImage(file: File): Promise<ImageBytes> {
   return { name: file.name, bytes: new Uint8Array(await file.arrayBuffer()) };
 }
 
-async function boot(req: Omit<BootRequest, 'accel'>, prompt: string | null): Promise<void> {
+async function boot(req: Omit<BootRequest, 'accel'>, prompt: string | null, about = ''): Promise<void> {
   setState('loading', `booting ${req.label}`);
-  ui.guestName.textContent = req.label;
+  ui.guestName.textContent = about ? `${req.label} · ${about}` : req.label;
   expectedPrompt = prompt;
   promptAt = null;
   tail = '';
   terminal.term.reset();
   panel.restart();
+  panel.setMachine(req.label, req.memoryMiB);
   const full: BootRequest = { ...req, accel: preferredBackend() };
   ui.backend.value = full.accel;
   const transfer = [full.kernel.bytes.buffer, ...(full.initrd ? [full.initrd.bytes.buffer] : [])];
@@ -128,7 +134,7 @@ async function bootGuest(g: GuestEntry): Promise<void> {
     setState('loading', `loading ${g.label}`);
     const kernel = await fetchImage(g.kernel.name, g.kernel.url);
     const initrd = g.initrd ? await fetchImage(g.initrd.name, g.initrd.url) : undefined;
-    await boot({ label: g.label, kernel, initrd, cmdline: g.cmdline, memoryMiB: g.memoryMiB }, g.prompt ?? null);
+    await boot({ label: g.label, kernel, initrd, cmdline: g.cmdline, memoryMiB: g.memoryMiB }, g.prompt ?? null, g.description);
   } catch (e) {
     terminal.note(`emu: ${(e as Error).message}`, 'error');
     setState('error', 'cannot boot');
@@ -138,8 +144,15 @@ async function bootGuest(g: GuestEntry): Promise<void> {
 // ---- Controls.
 
 function fillGuests(): void {
-  for (const g of guests) ui.guest.add(new Option(`${g.label} — ${g.description}`, g.id));
+  for (const g of guests) {
+    const o = new Option(g.label, g.id);
+    o.title = g.description;
+    ui.guest.add(o);
+  }
   if (guests.length === 0) ui.guest.add(new Option('no guest images built', ''));
+  const fromDisk = new Option('image from disk', FROM_DISK);
+  fromDisk.hidden = true;
+  ui.guest.add(fromDisk);
   ui.guest.disabled = guests.length === 0;
 }
 
@@ -167,7 +180,6 @@ ui.pause.addEventListener('click', async () => {
 ui.reset.addEventListener('click', async () => {
   promptAt = null;
   tail = '';
-  terminal.note('emu: reset');
   await worker.reset();
   setState('running');
   terminal.term.focus();
@@ -176,6 +188,7 @@ ui.reset.addEventListener('click', async () => {
 ui.backend.addEventListener('change', async () => {
   const err = await worker.setBackend(ui.backend.value as BackendId);
   if (err) terminal.note(`emu: ${err}`, 'warn');
+  else chosenBackend = ui.backend.value as BackendId;
   await refresh();
   terminal.term.focus();
 });
@@ -191,8 +204,8 @@ ui.form.addEventListener('submit', (ev) => {
   void (async () => {
     const kernel = await fileImage(kernelFile);
     const initrd = initrdFile ? await fileImage(initrdFile) : undefined;
-    ui.guest.value = '';
-    await boot({ label: kernelFile.name, kernel, initrd, cmdline: ui.fCmdline.value.trim() || undefined, memoryMiB }, null);
+    ui.guest.value = FROM_DISK;
+    await boot({ label: kernelFile.name, kernel, initrd, cmdline: ui.fCmdline.value.trim() || undefined, memoryMiB }, null, 'from your disk');
   })();
 });
 

@@ -13,6 +13,15 @@ export function formatCount(v: number): string {
   return String(Math.round(v));
 }
 
+/** 75000 -> "1:15", 3723000 -> "1:02:03". */
+export function formatDuration(ms: number): string {
+  const t = Math.max(0, Math.floor(ms / 1000));
+  const h = Math.floor(t / 3600);
+  const m = Math.floor((t % 3600) / 60);
+  const sec = String(t % 60).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${sec}` : `${m}:${sec}`;
+}
+
 /** "tlbMisses" / "tlb_misses" -> "TLB misses". */
 export function counterLabel(key: string): string {
   const words = key
@@ -55,6 +64,12 @@ export class LivePanel {
   /** The latest instructions-per-second figure (tests and the bench read it). */
   ips = 0;
 
+  /** What is running (shown in the Machine card). */
+  setMachine(guest: string, memoryMiB: number): void {
+    el('k-guest').textContent = guest;
+    el('k-memory').textContent = memoryMiB >= 1024 ? `${memoryMiB / 1024} GiB` : `${memoryMiB} MiB`;
+  }
+
   /** Forget the previous sample (a new machine starts its counters from zero). */
   restart(): void {
     this.last = null;
@@ -65,7 +80,9 @@ export class LivePanel {
     const prev = this.last;
     this.last = s;
     el('m-total').textContent = formatCount(s.instructions);
-    el('m-backend').textContent = s.backend;
+    el('m-uptime').textContent = formatDuration(s.uptime);
+    el('k-backend').textContent = s.backend;
+    el('k-resets').textContent = String(s.resets);
     if (!prev || s.t <= prev.t) return;
     const dt = (s.t - prev.t) / 1000;
     const rate = (now: number, before: number): number => Math.max(0, now - before) / dt;

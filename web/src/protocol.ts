@@ -42,6 +42,8 @@ export interface Sample {
   counters: Record<string, number>;
   io: IoCount[];
   resets: number;
+  /** ms since this machine was powered on. */
+  uptime: number;
 }
 
 /** Things the worker tells the page without being asked. */

@@ -14,6 +14,7 @@ const MiB = 1024 * 1024;
 
 let machine: Machine | null = null;
 let lastBoot: BootRequest | null = null;
+let poweredOnAt = 0;
 let serialOut: ((bytes: Uint8Array) => void) | null = null;
 let events: ((e: MachineEvent) => void) | null = null;
 
@@ -84,6 +85,7 @@ function startMachine(req: BootRequest): void {
   m.boot(recipe);
   machine = m;
   lastBoot = req;
+  poweredOnAt = performance.now();
   m.run().catch((e: unknown) => {
     // A backend bug must not take the worker down: report it and stop this machine.
     if (machine === m) events?.({ kind: 'error', text: `emu: the machine stopped on an internal error: ${(e as Error).message ?? e}` });
@@ -141,7 +143,7 @@ const api: MachineWorker = {
     const t = performance.now();
     const m = machine;
     if (!m) {
-      return { t, instructions: 0, interrupts: 0, backend: lastBoot?.accel ?? 'interp', state: 'idle', counters: {}, io: [], resets: 0 };
+      return { t, instructions: 0, interrupts: 0, backend: lastBoot?.accel ?? 'interp', state: 'idle', counters: {}, io: [], resets: 0, uptime: 0 };
     }
     return {
       t,
@@ -152,6 +154,7 @@ const api: MachineWorker = {
       counters: m.backend.counters(),
       io: m.bus.stats().map(({ name, kind, reads, writes }) => ({ name, kind, reads, writes })),
       resets: m.stats.resets,
+      uptime: t - poweredOnAt,
     };
   },
 };
