@@ -5,7 +5,7 @@ export const REPO_ROOT: string;
 export const WEB_DIST: string;
 export const CHROMIUM: string;
 export const CHROMIUM_ARGS: string[];
-export function buildWeb(): Promise<void>;
+export function buildWeb(outDir?: string): Promise<string>;
 export function serveStatic(root: string): Promise<{ url: string; close: () => Promise<void> }>;
 export function launchChromium(): Promise<Browser>;
 export function waitForScreen(page: Page, text: string, timeoutMs: number): Promise<void>;

@@ -2,7 +2,8 @@
 // real-browser test (test/web/demo.test.ts) and the boot benchmark
 // (bench/web-boot.mjs). Plain JS so the benchmark runs under bare node.
 
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer } from 'node:http';
 import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,11 +17,18 @@ export const CHROMIUM_ARGS = [
   '--disable-background-networking', '--disable-component-update', '--disable-sync',
 ];
 
-/** vite build of web/ into web/dist/ (the same as `npm run build:web`). */
-export async function buildWeb() {
+/**
+ * vite build of web/ (what `npm run build:web` does). By default into a fresh
+ * temporary folder, so a test run never races a developer's web/dist/.
+ * @param {string} [outDir]
+ * @returns {Promise<string>} the folder holding index.html
+ */
+export async function buildWeb(outDir) {
+  const out = outDir ?? mkdtempSync(join(tmpdir(), 'emu-web-'));
   const { build } = await import('vite');
-  await build({ configFile: join(REPO_ROOT, 'web/vite.config.ts'), logLevel: 'warn' });
-  if (!existsSync(join(WEB_DIST, 'index.html'))) throw new Error('vite build produced no web/dist/index.html');
+  await build({ configFile: join(REPO_ROOT, 'web/vite.config.ts'), logLevel: 'warn', build: { outDir: out, emptyOutDir: true } });
+  if (!existsSync(join(out, 'index.html'))) throw new Error(`vite build produced no ${out}/index.html`);
+  return out;
 }
 
 const CONTENT_TYPES = {
