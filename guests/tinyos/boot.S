@@ -60,6 +60,8 @@ _start:
         popfl
         pushfl
         pop %eax
+        push %ecx               /* put EFLAGS back as the loader left it */
+        popfl
         cmp %eax, %ecx
         je no_long_mode
         /* Long mode present? CPUID 0x80000001 EDX bit 29 */

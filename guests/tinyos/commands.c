@@ -143,8 +143,13 @@ void cmd_fault(int argc, char **argv) {
     } else if (!strcmp(k, "pf")) {
         kputs("fault: reading 0x0000700000000000, which nothing maps\n");
         __asm__ volatile("movq (%0), %%rax" : : "r"(0x0000700000000000ull) : "rax");
+    } else if (!strcmp(k, "df")) {
+        /* The #PF cannot be delivered on the same bad stack, so it becomes a #DF, which the
+         * IDT sends to IST1: a known-good stack. */
+        kputs("fault: pushing onto an unmapped stack (RSP 0x0000700000001000)\n");
+        __asm__ volatile("mov %0, %%rsp\n\tpushq $0" : : "r"(0x0000700000001000ull) : "memory");
     } else {
-        kputs("fault: choose one of de, ud, gp, bp, pf\n");
+        kputs("fault: choose one of de, ud, gp, bp, pf, df\n");
         return;
     }
     kputs("fault: no exception happened?\n");

@@ -148,7 +148,8 @@ static void exception(struct trap_frame *f) {
         kjmp_restore(user_return, 2);
     }
     report(f, "kernel exception");
-    if (trap_recover_armed && f->vector != 8 && f->vector != 18) {
+    /* #DF is an abort, but the recovery point restores a known-good stack and registers. */
+    if (trap_recover_armed && f->vector != 18) {
         kputs("    command aborted; back to the shell\n");
         trap_recover_armed = 0;
         kjmp_restore(trap_recover, 1);

@@ -28,7 +28,7 @@ static const struct command commands[] = {
     { "user", "[fault]", "drop to ring 3 and make system calls with SYSCALL (fault: HLT in ring 3)", cmd_user },
     { "io", "", "10000 reads of an I/O port, timed, to show what a port access costs", cmd_io },
     { "ticks", "", "count timer interrupts over about one second", cmd_ticks },
-    { "fault", "de|ud|gp|bp|pf", "raise an exception in the kernel and report it", cmd_fault },
+    { "fault", "de|ud|gp|bp|pf|df", "raise an exception in the kernel and report it", cmd_fault },
     { "poweroff", "[code]", "write code to isa-debug-exit (exit status code*2+1), then ACPI S5", cmd_poweroff },
     { "reboot", "", "pulse the reset line through the i8042 (0xFE to port 0x64)", cmd_reboot },
 };
