@@ -158,9 +158,9 @@ function fillGuests(): void {
 
 function fillBackends(): void {
   ui.backend.replaceChildren();
-  const labels: Record<BackendId, string> = { interp: 'interpreter', jit: 'JIT (x86 → wasm)', kvm: 'KVM' };
+  const labels: Record<BackendId, string> = { interp: 'interpreter', jit: 'JIT', kvm: 'KVM' };
   for (const b of backends) {
-    const o = new Option(b.available ? labels[b.name] : `${labels[b.name]} — not available`, b.name);
+    const o = new Option(b.available ? labels[b.name] : `${labels[b.name]} (unavailable)`, b.name);
     o.disabled = !b.available;
     ui.backend.add(o);
   }

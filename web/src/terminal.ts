@@ -51,11 +51,27 @@ export function createConsole(host: HTMLElement, onInput: (bytes: Uint8Array) =>
   const encoder = new TextEncoder();
   term.onData((data) => onInput(encoder.encode(data)));
 
+  // A guest stuck in a reset loop repeats the same note: count it on one line instead.
+  let lastNote = '';
+  let repeats = 0;
   return {
     term,
-    write(bytes) { term.write(bytes); },
+    write(bytes) {
+      lastNote = '';
+      term.write(bytes);
+    },
     note(text, tone = 'info') {
-      term.write(`\r\n\x1b[${TONES[tone]}m${text}\x1b[0m\r\n`);
+      const colour = `\x1b[${TONES[tone]}m`;
+      if (text === lastNote) {
+        repeats++;
+        // Cursor up to the note's line, clear it, write it again with the count.
+        term.write(`\x1b[1A\r\x1b[2K${colour}${text} (×${repeats})\x1b[0m\r\n`);
+        return;
+      }
+      lastNote = text;
+      repeats = 1;
+      const newline = term.buffer.active.cursorX === 0 ? '' : '\r\n';
+      term.write(`${newline}${colour}${text}\x1b[0m\r\n`);
     },
     text() {
       const buf = term.buffer.active;
