@@ -245,7 +245,7 @@ export function lar(c: Cpu, sel: number): number {
   const h = desc.hi;
   if (descIsSystem(h) && !(isLongMode(c) ? LAR_SYS_OK_LONG : LAR_SYS_OK)[descType(h)]) return -1;
   if (!visible(c, sel)) return -1;
-  return h & 0x00f0ff00;
+  return h & 0x00ffff00; // bits 19:16 are the limit bits, as hardware returns them
 }
 
 /** LSL: the byte-granular limit, or -1 (as a JS number, distinct from 0xffffffff) if ZF must be cleared. */
