@@ -103,7 +103,7 @@ export interface I8042Options {
 export class I8042 implements PortDevice {
   /** Controller RAM; byte 0 is the command byte. */
   readonly ram = new Uint8Array(RAM_SIZE);
-  outputPort = OUTPUT_RESET | OUTPUT_A20;
+  outputPort = 0;
   /** Last write went to the command port (status A2). */
   lastWasCommand = false;
   /** A controller command waiting for its data byte on port 0x60 (0 = none). */
@@ -143,7 +143,23 @@ export class I8042 implements PortDevice {
     this.auxIrq = opts.auxIrq ?? 12;
     this.onReset = opts.onReset;
     this.onA20 = opts.onA20;
+    this.reset();
+  }
+
+  /** Power-on state (A20 enabled, output buffer empty, keyboard defaults). Calls no callbacks. */
+  reset(): void {
+    this.ram.fill(0);
     this.ram[0] = CCB_KBD_INT | CCB_SYS | CCB_AUX_DISABLE | CCB_XLATE;
+    this.outputPort = OUTPUT_RESET | OUTPUT_A20;
+    this.lastWasCommand = false;
+    this.pendingCommand = 0;
+    this.head = 0;
+    this.count = 0;
+    this.kbdPending = 0;
+    this.scanning = true;
+    this.leds = 0;
+    this.kbdDefaults();
+    this.updateIrqs();
   }
 
   get commandByte(): number {
@@ -217,7 +233,7 @@ export class I8042 implements PortDevice {
       return;
     }
     if (cmd >= CMD_PULSE_BASE) {
-      if (!(cmd & OUTPUT_RESET)) this.reset();
+      if (!(cmd & OUTPUT_RESET)) this.pulseReset();
       return;
     }
     switch (cmd) {
@@ -297,11 +313,12 @@ export class I8042 implements PortDevice {
     if ((old ^ v) & OUTPUT_A20) this.onA20((v & OUTPUT_A20) !== 0);
     if (!(v & OUTPUT_RESET)) {
       this.outputPort |= OUTPUT_RESET; // the reset line is a pulse as far as the board is concerned
-      this.reset();
+      this.pulseReset();
     }
   }
 
-  private reset(): void {
+  /** The reset line pulsed: the board resets the CPU. */
+  private pulseReset(): void {
     this.resets++;
     this.onReset();
   }

@@ -137,12 +137,8 @@ class Chip {
 }
 
 export class Pic8259 implements PortDevice, IrqSink, InterruptSource {
-  private readonly master = new Chip();
-  private readonly slave = new Chip();
-
-  constructor() {
-    this.master.cascadeLine = 1 << PIC_CASCADE_IRQ;
-  }
+  private master = new Chip();
+  private slave = new Chip();
   private intr = false;
   /** The INTR output changed (an IOAPIC in ExtINT mode or a LAPIC LINT0 may want to know). */
   onIntrChange: ((level: boolean) => void) | null = null;
@@ -153,6 +149,23 @@ export class Pic8259 implements PortDevice, IrqSink, InterruptSource {
   /** INTA cycles that found no request (IRQ 7 or 15 vectors). */
   spurious = 0;
   eois = 0;
+
+  constructor() {
+    this.master.cascadeLine = 1 << PIC_CASCADE_IRQ;
+  }
+
+  /** RESET: both chips uninitialised (IMR, ISR, IRR clear, ELCR edge); the input lines keep their levels. */
+  reset(): void {
+    const masterPins = this.master.pins;
+    const slavePins = this.slave.pins;
+    this.master = new Chip();
+    this.slave = new Chip();
+    this.master.cascadeLine = 1 << PIC_CASCADE_IRQ;
+    this.master.pins = masterPins;
+    this.slave.pins = slavePins;
+    this.updateCascade();
+    this.updateIntr();
+  }
 
   // ---- IrqSink: the 16 ISA lines.
 

@@ -259,7 +259,7 @@ export interface Pit8254Options {
 }
 
 export class Pit8254 implements PortDevice, Timed {
-  readonly channels = [new Channel(), new Channel(), new Channel()];
+  channels = [new Channel(), new Channel(), new Channel()];
   /** Port B bits 0-3 as written. */
   portB = 0;
 
@@ -282,6 +282,14 @@ export class Pit8254 implements PortDevice, Timed {
     this.clock = opts.clock;
     this.timers = opts.timers ?? null;
     this.channels[2].gate = false; // port B bit 0 starts clear
+  }
+
+  /** Power-on state: no channel programmed, port B clear, IRQ 0 low. */
+  reset(): void {
+    this.channels = [new Channel(), new Channel(), new Channel()];
+    this.channels[2].gate = false;
+    this.portB = 0;
+    this.channel0Changed(this.tickNow());
   }
 
   portRead(port: number, _size: 1 | 2 | 4): number {

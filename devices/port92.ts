@@ -31,6 +31,11 @@ export class Port92 implements PortDevice {
     this.onA20 = opts.onA20;
   }
 
+  /** Power-on state: A20 off, no callbacks. */
+  reset(): void {
+    this.value = 0;
+  }
+
   a20(): boolean {
     return (this.value & PORT92_A20) !== 0;
   }

@@ -133,6 +133,17 @@ export class Rtc implements PortDevice, Timed {
     this.periodicRef = this.baseNs;
   }
 
+  /**
+   * The RESET pin: clears the interrupt enables, the square-wave enable and the flags, and
+   * lowers IRQ 8. The time and the CMOS RAM are battery-backed and survive it.
+   */
+  reset(): void {
+    this.cmos[RTC_REG_B] &= ~(REG_B_PIE | REG_B_AIE | REG_B_UIE | REG_B_SQWE);
+    this.cmos[RTC_REG_C] = 0;
+    this.nmiMasked = false;
+    this.updateIrq();
+  }
+
   portRead(port: number, _size: 1 | 2 | 4): number {
     if (port === RTC_INDEX) return 0xff; // the index register is write-only
     return this.readRegister(this.index);

@@ -153,6 +153,19 @@ export class Uart16550 implements PortDevice, Timed {
     this.timers = opts.timers ?? null;
   }
 
+  /** The master-reset pin: registers to their datasheet values (divisor latch and SCR keep theirs), FIFOs empty, IRQ low. */
+  reset(): void {
+    this.ier = 0;
+    this.lcr = 0;
+    this.mcr = 0;
+    this.fcr = 0;
+    this.lsr = LSR_THRE | LSR_TEMT;
+    this.msr = MSR_LINES_CONNECTED;
+    this.clearRx();
+    this.thrIntPending = false;
+    this.updateIrq();
+  }
+
   // ---- Host side.
 
   /** How many more bytes the guest can take right now; the host throttles its input to this. */

@@ -156,3 +156,23 @@ describe('port 0x92 (System Control Port A)', () => {
     expect(p.resets).toBe(1);
   });
 });
+
+describe('i8042 and port 0x92 reset', () => {
+  it('reset empties the output buffer, restores the command byte and A20, and drops IRQ 1', () => {
+    const { kbc, irqs, events, cmd, data, status } = setup();
+    cmd(0xd1);
+    data(0x01); // A20 off
+    data(0xff);
+    expect(irqs.high(1)).toBe(true);
+    kbc.reset();
+    expect(irqs.high(1)).toBe(false);
+    expect(status()).toBe(0x14);
+    expect(kbc.commandByte).toBe(0x65);
+    expect(kbc.a20()).toBe(true);
+    expect(events).toEqual(['a20 false']); // reset itself calls no callbacks
+    const p = new Port92({ onReset: () => {}, onA20: () => {} });
+    p.portWrite(0x92, 1, 0x02);
+    p.reset();
+    expect(p.portRead(0x92, 1)).toBe(0);
+  });
+});

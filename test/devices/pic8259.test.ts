@@ -227,3 +227,21 @@ describe('8259A PIC pair', () => {
     expect(pic.acknowledge()).toBe(0x33);
   });
 });
+
+describe('8259A reset', () => {
+  it('RESET forgets the programming and in-service state; a line held high needs a new edge', () => {
+    const { pic, r } = initPics();
+    pic.setIrq(3, true);
+    expect(pic.acknowledge()).toBe(0x23);
+    pic.setIrq(1, true);
+    pic.reset();
+    expect(pic.hasInterrupt()).toBe(false);
+    expect([pic.isr, pic.irr & 0xff, r(0x21)]).toEqual([0, 0, 0]);
+    const { w } = { w: (p: number, v: number) => pic.portWrite(p, 1, v) };
+    for (const [p, v] of [[0x20, 0x11], [0x21, 0x40], [0x21, 0x04], [0x21, 0x01]]) w(p, v);
+    expect(pic.hasInterrupt()).toBe(false);
+    pic.setIrq(1, false);
+    pic.setIrq(1, true);
+    expect(pic.acknowledge()).toBe(0x41);
+  });
+});

@@ -228,3 +228,21 @@ describe('8254 PIT', () => {
     expect((a ^ b) & 0x10).toBe(0x10);
   });
 });
+
+describe('8254 reset', () => {
+  it('reset stops channel 0: IRQ 0 low and no deadline', () => {
+    const { pit, irqs, timers, w, r } = setup();
+    w(0x43, 0x34);
+    w(0x40, 100);
+    w(0x40, 0);
+    w(0x61, 0x03);
+    expect(irqs.high(0)).toBe(true);
+    pit.reset();
+    expect(irqs.high(0)).toBe(false);
+    const edges = irqs.edges[0];
+    timers.run(ns(100) + 1); // the old deadline comes and goes
+    expect(irqs.edges[0]).toBe(edges);
+    expect(timers.next).toBe(Infinity);
+    expect(r(0x61) & 0x0f).toBe(0);
+  });
+});

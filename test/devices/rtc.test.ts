@@ -222,3 +222,19 @@ describe('MC146818 RTC / CMOS', () => {
     expect(read(0)).toBe(0x59);
   });
 });
+
+describe('MC146818 reset', () => {
+  it('RESET clears the interrupt enables and flags, lowers IRQ 8, and the clock keeps running', () => {
+    const { rtc, irqs, read, write, at } = setup();
+    write(0x40, 0x77);
+    write(0x0b, 0x52); // PIE + UIE
+    at(1e9);
+    expect(irqs.high(8)).toBe(true);
+    rtc.reset();
+    expect(irqs.high(8)).toBe(false);
+    expect(read(0x0b)).toBe(0x02);
+    expect(read(0x0c)).toBe(0);
+    expect(read(0x40)).toBe(0x77);
+    expect(read(0)).toBe(0x59);
+  });
+});

@@ -224,3 +224,21 @@ describe('16550A UART', () => {
     expect(r(IIR)).toBe(0xcc);
   });
 });
+
+describe('16550A reset', () => {
+  it('the master reset clears IER/LCR/MCR/FIFOs and drops IRQ 4, keeping the divisor', () => {
+    const { uart, irqs, r, w } = setup();
+    w(LCR, 0x80);
+    w(DLL, 1);
+    w(LCR, 0x03);
+    w(FCR, 0x01);
+    w(MCR, 0x0b);
+    w(IER, 0x03);
+    uart.receive(0x41);
+    expect(irqs.high(4)).toBe(true);
+    uart.reset();
+    expect(irqs.high(4)).toBe(false);
+    expect([r(IER), r(IIR), r(LCR), r(MCR), r(LSR)]).toEqual([0, 0x01, 0, 0, 0x60]);
+    expect(uart.baud()).toBe(115200);
+  });
+});
