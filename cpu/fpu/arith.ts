@@ -4,7 +4,7 @@
 // conversions. Results go to softfloat's `out`; flags accumulate in env.flags.
 
 import {
-  Fp, Format, env, out, K_ZERO, K_NORMAL, K_INF, K_QNAN, K_SNAN, F_IE, F_DE, F_ZE, F_PE,
+  Fp, Format, env, out, newFp, K_ZERO, K_NORMAL, K_INF, K_QNAN, K_SNAN, F_IE, F_DE, F_ZE, F_PE,
   addFinite, mulFinite, divFinite, sqrtFinite, roundPack, packFp, compareFp, RC_NEAREST, RC_DOWN, RC_UP, RC_ZERO,
 } from './softfloat.js';
 
@@ -266,6 +266,22 @@ function lowBitsNonzero(hi: number, lo: number, i: number): boolean {
   if (i <= 0) return false;
   if (i >= 32) return lo !== 0 || (i > 32 && (hi & (2 ** (i - 32) - 1)) !== 0);
   return (lo & (2 ** i - 1)) !== 0;
+}
+
+const RI = newFp();
+/** Round to an integral value in format f by env.rc (FRNDINT, ROUNDPS...); result in out. */
+export function opRoundIntegral(a: Fp, f: Format, denorm: number): void {
+  env.roundedUp = 0;
+  if (a.kind === K_BAD) { env.flags |= F_IE; outIndefinite(f); return; }
+  if (isNaN(a)) { if (a.kind === K_SNAN) env.flags |= F_IE; outQuiet(a, f); return; }
+  if (denorm) env.flags |= F_DE;
+  if (a.kind !== K_NORMAL || a.exp >= 63) { packFp(a, f); return; }
+  opToInt(a, 64, false);
+  const up = env.roundedUp;
+  intToFp(RI, intOut.lo, intOut.hi);
+  if (RI.kind === K_ZERO) RI.sign = a.sign;
+  packFp(RI, f);
+  env.roundedUp = up;
 }
 
 /** A signed 64-bit integer (two halves) to an exact unpacked value. */

@@ -2,7 +2,7 @@
 // FPREM/FPREM1, and the transcendental instructions (in transcend.ts).
 
 import { Fp, newFp, env, out, EXT64, roundPack, K_ZERO, K_NORMAL, K_INF, K_QNAN, K_SNAN, F_IE, F_DE, F_ZE, F_PE, RC_NEAREST, RC_DOWN, RC_UP } from './softfloat.js';
-import { K_BAD, opSqrt, opToInt, intOut, intToFp, propagateNaN2, outIndefinite, normalize } from './arith.js';
+import { opRoundIntegral, K_BAD, opSqrt, opToInt, intOut, intToFp, propagateNaN2, outIndefinite, normalize } from './arith.js';
 import {
   readST, writeSTRaw, writeSTOut, pop, pushOut, isEmpty, stackFault, endOp, setC1FromRounding, setCC,
   pcFormat, fsw, setFsw, SW_C1, SW_C2, INDEF_LO, INDEF_HI, INDEF_SE, stOff, pushSlot,
@@ -71,20 +71,7 @@ export function x87Special(dv: DataView, code: number): number {
 }
 
 /** FRNDINT: round ST0 to an integral value by RC. Result into out. */
-export function roundToIntegral(a: Fp, denorm: number): void {
-  env.roundedUp = 0;
-  if (a.kind === K_BAD) { env.flags |= F_IE; outIndefinite(EXT64); return; }
-  if (a.kind === K_QNAN || a.kind === K_SNAN) {
-    if (a.kind === K_SNAN) env.flags |= F_IE;
-    out.sign = a.sign; out.bexp = 0x7fff; out.hi = (a.hi | 0xc0000000) >>> 0; out.lo = a.lo; return;
-  }
-  if (denorm) env.flags |= F_DE;
-  if (a.kind !== K_NORMAL || a.exp >= 63) { setOutFrom(a); return; }
-  opToInt(a, 64, false);
-  intToFp(T, intOut.lo, intOut.hi);
-  if (T.kind === K_ZERO) T.sign = a.sign;
-  setOutFrom(T);
-}
+export function roundToIntegral(a: Fp, denorm: number): void { opRoundIntegral(a, EXT64, denorm); }
 function setOutFrom(a: Fp): void {
   out.sign = a.sign;
   if (a.kind === K_ZERO) { out.bexp = 0; out.hi = 0; out.lo = 0; }

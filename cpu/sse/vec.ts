@@ -1,0 +1,83 @@
+// Typed views over one state record for the SSE/MMX semantic functions, the MXCSR
+// environment, and the #XM decision. Every operand is a byte offset into the record:
+// XMM registers, MMX registers (FX_ST slots), GPRs, and a scratch slot that holds a
+// memory operand the interpreter has fetched (or will store).
+
+import { FX_MXCSR, FX_XMM0, FX_ST0, STATE_SIZE, FX_FSW, FX_FTW, gprOffset } from '../state.js';
+import { env, F_UE } from '../fpu/softfloat.js';
+
+export interface Vec {
+  u8: Uint8Array; i8: Int8Array; u16: Uint16Array; i16: Int16Array;
+  u32: Uint32Array; i32: Int32Array; f32: Float32Array; f64: Float64Array; dv: DataView;
+}
+
+/** Views over the record at byteOffset of buffer (must be 16-byte aligned). */
+export function vecViews(buffer: ArrayBufferLike, byteOffset: number): Vec {
+  return {
+    u8: new Uint8Array(buffer, byteOffset, STATE_SIZE), i8: new Int8Array(buffer, byteOffset, STATE_SIZE),
+    u16: new Uint16Array(buffer, byteOffset, STATE_SIZE / 2), i16: new Int16Array(buffer, byteOffset, STATE_SIZE / 2),
+    u32: new Uint32Array(buffer, byteOffset, STATE_SIZE / 4), i32: new Int32Array(buffer, byteOffset, STATE_SIZE / 4),
+    f32: new Float32Array(buffer, byteOffset, STATE_SIZE / 4), f64: new Float64Array(buffer, byteOffset, STATE_SIZE / 8),
+    dv: new DataView(buffer, byteOffset, STATE_SIZE),
+  };
+}
+
+export const xmmOff = (n: number): number => FX_XMM0 + 16 * n;
+/** MMX register n is x87 physical register n; MMX instructions force TOP = 0, so it is slot n. */
+export const mmOff = (n: number): number => FX_ST0 + 16 * (n & 7);
+export const gprOff = gprOffset;
+/**
+ * Scratch for a memory operand (32 bytes in the backend-private part of the record,
+ * below the interpreter's SCRATCH area; see ARCHITECTURE.md "x87 and SSE").
+ */
+export const MEM_TMP = 0x7c0;
+/** A second scratch slot (results staged before an all-or-nothing write). */
+export const RES_TMP = 0x7e0;
+
+// MXCSR bits (Intel SDM Vol. 1 10.2.3)
+export const MX_DAZ = 0x40, MX_MASK_SHIFT = 7, MX_RC_SHIFT = 13, MX_FTZ = 0x8000;
+export const MXCSR_MASK = 0xffff;
+
+/** Result of the last SSE operation: EFLAGS to set (-1 none), #XM pending. */
+export const sseOut = { eflags: -1, fault: false };
+
+let daz = 0;
+/** Load env from MXCSR before a floating-point SSE operation; returns DAZ. */
+export function beginSse(x: Vec): number {
+  const m = x.u32[FX_MXCSR >> 2];
+  env.rc = (m >>> MX_RC_SHIFT) & 3; env.flags = 0; env.roundedUp = 0;
+  env.oeMasked = 1; env.ueMasked = 1;
+  env.ftz = (m & MX_FTZ) !== 0 && (m & (F_UE << MX_MASK_SHIFT)) !== 0 ? 1 : 0;
+  daz = (m & MX_DAZ) !== 0 ? 1 : 0;
+  sseOut.fault = false;
+  return daz;
+}
+/** After each lane: an unmasked UE is raised by tininess alone. */
+export function laneDone(x: Vec): void {
+  if (env.tiny && (x.u32[FX_MXCSR >> 2] & (F_UE << MX_MASK_SHIFT)) === 0) env.flags |= F_UE;
+  env.tiny = 0;
+}
+/**
+ * Merge flags into MXCSR. Returns true if results may be written; false (and sseOut.fault)
+ * when an unmasked exception must become #XM (or #UD without CR4.OSXMMEXCPT) with no result.
+ */
+export function endSse(x: Vec): boolean {
+  const w = FX_MXCSR >> 2, m = x.u32[w], f = env.flags & 0x3f;
+  if (f === 0) return true;
+  const unmasked = f & ~(m >>> MX_MASK_SHIFT) & 0x3f;
+  if (unmasked) {
+    // an unmasked exception reports only the flags of the faulting condition class
+    x.u32[w] = m | f; sseOut.fault = true; return false;
+  }
+  x.u32[w] = m | f;
+  return true;
+}
+
+/** MMX instructions: TOP = 0 and every register tagged valid (Intel SDM Vol. 1 9.5.1). */
+export function mmxEnter(x: Vec): void {
+  x.u16[FX_FSW >> 1] &= ~0x3800; x.u8[FX_FTW] = 0xff;
+}
+/** Writing an MMX register also sets the x87 exponent/sign field to all ones. */
+export function mmxWrote(x: Vec, d: number): void { x.u16[(d + 8) >> 1] = 0xffff; }
+/** EMMS: all x87 registers empty. */
+export function emms(x: Vec): void { x.u8[FX_FTW] = 0; }

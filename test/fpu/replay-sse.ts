@@ -1,0 +1,78 @@
+// Replays MMX/SSE vectors: the record's instruction bytes are decoded by the interpreter's
+// decoder over the SSE definitions' rows, operands resolved as the interpreter does, and
+// XMM2/XMM0/MM2/RCX/MXCSR/EFLAGS (and a stored memory operand) compared with the host's.
+
+import { StateView, resetState, FX_MXCSR, RAX, RCX, RDX } from '../../cpu/state.js';
+import { decode, Insn } from '../../cpu/decoder.js';
+import { composeTable, row, OpRow } from '../../cpu/table.js';
+import { SSE_DEFS, SseDef } from '../../cpu/sse/defs.js';
+import { resolve, runDef, newOps } from '../../cpu/sse/operands.js';
+import { vecViews, xmmOff, mmOff, gprOff, MEM_TMP, sseOut } from '../../cpu/sse/vec.js';
+import { REC_SIZE, R_CTL, R_IMM, R_A, R_B, R_C, R_O, R_M, R_ST, R_FL, R_GPR, hex, VectorFile } from './vectors.js';
+
+const byRow = new Map<OpRow, SseDef>();
+const rows = SSE_DEFS.map((d) => { const r = row(d.code, d.asm, () => () => {}); byRow.set(r, d); return r; });
+const table = composeTable(rows);
+const st = StateView.detached();
+const x = vecViews(st.u8.buffer, 0);
+const ops = newOps();
+const insn = new Insn();
+
+/** Flags each instruction defines (others are undefined and not compared). */
+function flagMask(asm: string): number {
+  if (/^(lzcnt|tzcnt)/.test(asm)) return 0x41;
+  return 0x8d5;
+}
+
+export function replaySse(f: VectorFile, maxReport = 5): { fail: number; report: string[] } {
+  const report: string[] = [];
+  let fail = 0;
+  for (let k = 0; k < f.count; k++) {
+    const r = f.data.subarray(k * REC_SIZE, (k + 1) * REC_SIZE);
+    const rv = new DataView(r.buffer, r.byteOffset, REC_SIZE);
+    resetState(st);
+    st.u8.set(r.subarray(R_A, R_A + 16), xmmOff(2));
+    st.u8.set(r.subarray(R_B, R_B + 16), xmmOff(3));
+    st.u8.set(r.subarray(R_C, R_C + 16), xmmOff(0));
+    st.u8.set(r.subarray(R_A, R_A + 8), mmOff(2));
+    st.u8.set(r.subarray(R_B, R_B + 8), mmOff(3));
+    st.u8.set(r.subarray(R_C, R_C + 8), gprOff(RAX));
+    st.u8.set(r.subarray(R_C + 8, R_C + 16), gprOff(RDX));
+    st.u8.set(r.subarray(R_A, R_A + 8), gprOff(RCX));
+    st.dv.setUint32(FX_MXCSR, rv.getUint32(R_CTL, true), true);
+    // the instruction bytes, then its immediate
+    const bytes = [...r.subarray(120, 128)];
+    let end = 8; while (end > 0 && bytes[end - 1] === 0) end--;
+    const code = [...bytes.slice(0, end), rv.getUint32(R_IMM, true) & 0xff, 0, 0, 0, 0];
+    decode(table, (o) => code[o], 0, 8, insn);
+    const def = byRow.get(insn.row)!;
+    resolve(def, ops, insn.reg, insn.rm, insn.regRaw, insn.rmRaw, insn.mod !== 3, insn.opSize, insn.rex);
+    // memory operands are [rdi+0x28] (c, loads) or [rdi+0x50] (o+24, stores) in the generator
+    if (ops.memSrc) st.u8.set(r.subarray(R_C, R_C + 16), MEM_TMP);
+    if (ops.memDst) st.u8.fill(0, MEM_TMP, MEM_TMP + 16);
+    runDef(def, x, ops, insn.imm & 0xff, insn.opSize);
+    const diffs: string[] = [];
+    const cmp = (what: string, off: number, want: number, n: number): void => {
+      const g = hex(st.u8, off, n), w = hex(r, want, n);
+      if (g !== w) diffs.push(`${what} ${g} want ${w}`);
+    };
+    cmp('xmm2', xmmOff(2), R_O, 16);
+    cmp('xmm0', xmmOff(0), R_M, 16);
+    cmp('mm2', mmOff(2), R_O + 16, 8);
+    cmp('rcx', gprOff(RCX), R_GPR, 8);
+    const mx = st.dv.getUint32(FX_MXCSR, true), wantMx = rv.getUint32(R_ST, true);
+    if (mx !== wantMx) diffs.push(`mxcsr ${mx.toString(16)} want ${wantMx.toString(16)}`);
+    if (def.flags) {
+      const m = flagMask(def.asm), want = rv.getUint32(R_FL, true) & m;
+      if (((sseOut.eflags & m) >>> 0) !== want) diffs.push(`eflags ${(sseOut.eflags >>> 0).toString(16)} want ${want.toString(16)}`);
+    }
+    if (ops.memDst) cmp('mem', MEM_TMP, R_O + 24, ops.store);
+    if (diffs.length) {
+      fail++;
+      if (report.length < maxReport) {
+        report.push(`${f.name} #${k} ${def.asm} imm=${(rv.getUint32(R_IMM, true)).toString(16)} mxcsr=${rv.getUint32(R_CTL, true).toString(16)} a=${hex(r, R_A, 16)} b=${hex(r, R_B, 16)} c=${hex(r, R_C, 16)}: ${diffs.join('; ')}`);
+      }
+    }
+  }
+  return { fail, report };
+}
