@@ -68,6 +68,7 @@ export class Mmu {
   private cr3hi = 0;
   /** The four PAE PDPTEs as loaded by the last MOV CR3 (lo, hi pairs). */
   readonly pdpte = new Int32Array(8);
+  private readonly pdpteScratch = new Int32Array(8);
   /** Physical-address mask for the A20 gate (bit 20 cleared when the gate is closed). */
   private a20Mask = -1;
 
@@ -112,7 +113,7 @@ export class Mmu {
   /** Load the PAE PDPTEs from CR3 (SDM 4.4.1). */
   loadPdptes(): boolean {
     const base = (this.cr3lo & ~0x1f) >>> 0;
-    const tmp = [0, 0, 0, 0, 0, 0, 0, 0];
+    const tmp = this.pdpteScratch;
     for (let n = 0; n < 4; n++) {
       const lo = this.mem.read32(base + n * 8), hi = this.mem.read32(base + n * 8 + 4);
       if ((lo & PTE_P) !== 0 && ((lo & RSVD_PDPTE_LO) !== 0 || (hi & RSVD_PDPTE_HI) !== 0)) return false;
