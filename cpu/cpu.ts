@@ -46,7 +46,7 @@ export type Exec = (c: Cpu) => void;
 /** Word index (into r32) of GPR n's low half. */
 export const reg = (n: number): number => n * 2;
 /** Word index of RIP's low half. */
-export const W_RIP = 0x080 / 4;
+export { W_RIP } from './words.js';
 /** Word index of a segment register field (SEG_SEL/SEG_ATTR/SEG_LIMIT/SEG_BASE). */
 export const segWord = (n: number, field: number): number => (segOffset(n) + field) / 4;
 
@@ -148,6 +148,12 @@ export class Cpu {
 
   /** High half of the last 64-bit read (read64 returns the low half). */
   hi = 0;
+  /** High half of the last effective address computed (0 outside 64-bit mode). */
+  eaHi = 0;
+  /** High half of the last 64-bit ALU result. */
+  resHi = 0;
+  /** The fault that stopped the last block (cpu/exec.ts). */
+  lastFault: CpuFault | null = null;
   /** The last event the default delivery stub saw (tests, error messages). */
   lastEvent: { vector: number; kind: number; errorCode: number; hasError: boolean } | null = null;
 
@@ -217,9 +223,11 @@ export class Cpu {
   }
 
   /** Drop TLB entries (MOV CR3: global=false keeps global pages; CR0/CR4 writes: global=true). */
-  flushTlb(global: boolean): void { this.tlb.flush(global); }
+  flushTlb(global: boolean): void { this.tlb.flush(global); this.mapEpoch++; }
   /** INVLPG. */
-  invlpg(lo: number, hi: number): void { this.tlb.invalidate(lo, hi); }
+  invlpg(lo: number, hi: number): void { this.tlb.invalidate(lo, hi); this.mapEpoch++; }
+  /** Bumped by every TLB flush: links between decoded blocks by linear address must be re-checked. */
+  mapEpoch = 0;
 
   // ---- Linear memory, current privilege. Fast path: TLB hit on a RAM page, access inside the page.
 

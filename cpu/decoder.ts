@@ -60,6 +60,11 @@ export class Insn {
   /** The instruction's linear address (for the disassembler's branch targets). */
   ripLo = 0;
   ripHi = 0;
+  /** A fast op chosen by the builder (cpu/fastops.ts), with its fields; 0 = the builder returned a closure. */
+  fastId = 0;
+  f1 = 0;
+  f2 = 0;
+  f3 = 0;
 
   /** End offset from the stream start: what RIP-relative and branch targets add to the block's RIP. */
   get end(): number { return this.start + this.len; }
@@ -91,6 +96,7 @@ export function decode(table: OpTable, fetch: ByteSource, start: number, codeSiz
   d.hasModrm = false; d.mod = 3; d.reg = 0; d.rm = 0; d.regRaw = 0; d.rmRaw = 0;
   d.base = -1; d.index = -1; d.scale = 0; d.disp = 0; d.ripRel = false;
   d.imm = 0; d.immHi = 0; d.imm2 = 0;
+  d.fastId = 0;
   const m64 = codeSize === 8;
   let p = start;
   let p67 = false;

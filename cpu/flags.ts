@@ -9,13 +9,11 @@
 // LF_NONE the six flags live in the RFLAGS word itself. INC/DEC keep CF in
 // the RFLAGS word (they do not change it).
 
-import { FLAG_AF, FLAG_CF, FLAG_OF, FLAG_PF, FLAG_SF, FLAG_ZF, RFLAGS, SCRATCH } from './state.js';
+import { FLAG_AF, FLAG_CF, FLAG_OF, FLAG_PF, FLAG_SF, FLAG_ZF } from './state.js';
 
-/** Word indices (Int32Array over the state record) of the lazy-flag fields. */
-export const LF_OP = SCRATCH / 4, LF_RES = LF_OP + 1, LF_RESHI = LF_OP + 2, LF_A = LF_OP + 3,
-  LF_AHI = LF_OP + 4, LF_B = LF_OP + 5, LF_BHI = LF_OP + 6;
-/** Word index of RFLAGS (low half). */
-export const W_RFLAGS = RFLAGS / 4;
+import { LF_A, LF_AHI, LF_B, LF_BHI, LF_OP, LF_RES, LF_RESHI, W_RFLAGS } from './words.js';
+/** Word indices of the lazy-flag fields (cpu/words.ts). */
+export { LF_A, LF_AHI, LF_B, LF_BHI, LF_OP, LF_RES, LF_RESHI, W_RFLAGS };
 
 export const ARITH_FLAGS = FLAG_CF | FLAG_PF | FLAG_AF | FLAG_ZF | FLAG_SF | FLAG_OF;
 

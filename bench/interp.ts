@@ -1,0 +1,72 @@
+// Interpreter benchmark: small guest loops (ALU, paged load/add/store, call/ret)
+// in 32-bit and 64-bit mode, run on the interp backend; prints MIPS.
+// Run with `npm run bench` (bench/interp-run.mjs bundles this file first).
+
+import type { CpuHost } from '../cpu/backend.js';
+import { EXIT_HALT } from '../cpu/backend.js';
+import { flatState, type FlatMode } from '../cpu/flat.js';
+import { InterpBackend } from '../cpu/interp.js';
+import { StateView } from '../cpu/state.js';
+import { GuestMemory } from '../mmu/memory.js';
+
+const CODE = 0x1000;
+const DATA = 0x100000;
+
+/** Little-endian bytes of a 32-bit value. */
+const le32 = (v: number): number[] => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
+
+interface Loop { name: string; mode: FlatMode; code: number[] }
+
+/** Loops end in HLT; ECX/RCX counts iterations. W = REX.W prefix in 64-bit mode. */
+function loops(n: number): Loop[] {
+  const out: Loop[] = [];
+  for (const mode of [32, 64] as FlatMode[]) {
+    const W = mode === 64 ? [0x48] : [];
+    // mov ecx, n; L: add eax,ebx; xor edx,eax; add ebx,3; sub ecx,1; jnz L; hlt
+    const alu = [...W, 0x01, 0xd8, ...W, 0x31, 0xc2, ...W, 0x83, 0xc3, 0x03, ...W, 0x83, 0xe9, 0x01];
+    out.push({ name: 'alu', mode, code: [0xb9, ...le32(n), ...alu, 0x75, (-(alu.length + 2)) & 0xff, 0xf4] });
+    // mov esi, DATA; mov ecx, n; L: mov eax,[rsi]; add eax,ebx; mov [rsi],eax; add esi,4; and esi,DATA|0xfffc; sub ecx,1; jnz L; hlt
+    const mem = [...W, 0x8b, 0x06, ...W, 0x01, 0xd8, ...W, 0x89, 0x06, 0x83, 0xc6, 0x04, 0x81, 0xe6, ...le32(DATA | 0xfffc), 0x83, 0xe9, 0x01];
+    out.push({ name: 'mem', mode, code: [0xbe, ...le32(DATA), 0xb9, ...le32(n), ...mem, 0x75, (-(mem.length + 2)) & 0xff, 0xf4] });
+    // mov ecx, n; L: call F; sub ecx,1; jnz L; hlt; F: add eax,ebx; ret
+    const body = [0xe8, ...le32(6), 0x83, 0xe9, 0x01];
+    out.push({ name: 'call', mode, code: [0xb9, ...le32(n), ...body, 0x75, (-(body.length + 2)) & 0xff, 0xf4, ...W, 0x01, 0xd8, 0xc3] });
+  }
+  return out;
+}
+
+function host(memory: GuestMemory): CpuHost {
+  return {
+    memory,
+    portRead: () => 0xff,
+    portWrite: () => undefined,
+    interrupts: { hasInterrupt: () => false, acknowledge: () => 0 },
+    now: () => performance.now() * 1e6,
+    a20Enabled: () => true,
+  };
+}
+
+/** Run one loop; returns { instructions, ms }. */
+export function runLoop(l: Loop): { instructions: number; ms: number } {
+  const mem = new GuestMemory(4 << 20);
+  mem.writeBytes(CODE, Uint8Array.from(l.code));
+  const s = new StateView(mem.buffer, mem.stateOffset);
+  flatState(s, l.mode, CODE);
+  s.set64(0x020 /* RSP */, 0x80000, 0);
+  const b = new InterpBackend(host(mem));
+  b.setState(s.snapshot());
+  const t0 = performance.now();
+  let exit;
+  do exit = b.run(1_000_000); while (exit !== EXIT_HALT);
+  const ms = performance.now() - t0;
+  return { instructions: b.instructions(), ms };
+}
+
+export function main(iterations = 5_000_000): void {
+  for (const l of loops(iterations)) {
+    runLoop({ ...l, code: loops(10000).find((x) => x.name === l.name && x.mode === l.mode)!.code }); // warm up
+    const best = [0, 1, 2].map(() => runLoop(l)).reduce((a, b) => (b.ms < a.ms ? b : a));
+    const mips = best.instructions / best.ms / 1000;
+    console.log(`${l.mode}-bit ${l.name.padEnd(5)} ${mips.toFixed(1).padStart(7)} MIPS  (${best.instructions} instructions in ${best.ms.toFixed(0)} ms)`);
+  }
+}

@@ -1,0 +1,167 @@
+// Pre-decoded basic blocks: decoded once into arrays of specialised
+// executors, cached by physical address, dropped when the guest writes to a
+// page they came from (GuestMemory.codePages / codeWriteHook) or when the
+// code size changes (Cpu.generation).
+
+import type { Cpu, Exec } from './cpu.js';
+import { segWord } from './cpu.js';
+import { W_RIP } from './words.js';
+import { decode, Insn } from './decoder.js';
+import { CpuFault } from './system/fault.js';
+import { CS, SEG_BASE } from './state.js';
+import { F_LOCK, F_STOP, F_TERM, OpTable } from './table.js';
+import { ACC_EXEC, TLB_BITS } from '../mmu/tlb.js';
+
+/** Longest block in instructions (bounds the budget overshoot and the decode work per miss). */
+export const MAX_BLOCK_INSNS = 64;
+
+export class Block {
+  /** Physical address of the first byte (the cache key) and the pages the bytes lie on. */
+  phys = 0;
+  page0 = 0;
+  page1 = -1;
+  /** Executors, and each instruction's start offset from the block's start RIP. */
+  fns: Exec[] = [];
+  starts: number[] = [];
+  /** Per instruction: fast-op id (0 = run fns[i]) and three fields (cpu/fastops.ts). */
+  code = new Int32Array(0);
+  /** Bytes covered. */
+  len = 0;
+  /** True if the last instruction sets RIP itself (a branch); otherwise the loop adds `len`. */
+  branch = false;
+  valid = true;
+  /** Linear address the block was entered at, per successor slot, with the cache epoch they were made in. */
+  succLo = 0;
+  succHi = 0;
+  succ: Block | null = null;
+  succ2Lo = 0;
+  succ2Hi = 0;
+  succ2: Block | null = null;
+  epoch = 0;
+  /** Instruction count (fns.length, kept as a field for the hot loop). */
+  n = 0;
+}
+
+const LOCK_UD = new CpuFault(6);
+
+export class BlockCache {
+  private readonly map = new Map<number, Block>();
+  private readonly pages = new Map<number, Block[]>();
+  private readonly insn = new Insn();
+  /** Bumped whenever links between blocks may have gone stale (flushes, mode changes, invalidations). */
+  epoch = 1;
+  // Counters.
+  decoded = 0;
+  hits = 0;
+  invalidations = 0;
+
+  constructor(private readonly cpu: Cpu, private readonly table: OpTable) {
+    cpu.mem.codeWriteHook = (page) => this.invalidatePage(page);
+  }
+
+  /** Drop everything (mode change, setState, loader wrote memory). */
+  clear(): void {
+    for (const b of this.map.values()) b.valid = false;
+    this.map.clear();
+    for (const p of this.pages.keys()) this.cpu.mem.codePages[p] = 0;
+    this.pages.clear();
+    this.epoch++;
+  }
+
+  invalidatePage(page: number): void {
+    const list = this.pages.get(page);
+    this.cpu.mem.codePages[page] = 0;
+    if (!list) return;
+    this.pages.delete(page);
+    for (const b of list) {
+      if (!b.valid) continue;
+      b.valid = false;
+      this.invalidations++;
+      if (this.map.get(b.phys) === b) this.map.delete(b.phys);
+    }
+    this.epoch++;
+  }
+
+  /** The block starting at linear address lo:hi (RIP + CS base); decodes it on a miss. Throws CpuFault. */
+  lookup(lo: number, hi: number): Block {
+    const c = this.cpu;
+    const phys = c.translate(lo, hi, c.planeX >> TLB_BITS);
+    const b = this.map.get(phys);
+    if (b !== undefined) { this.hits++; return b; }
+    return this.build(lo, hi, phys);
+  }
+
+  private build(lo: number, hi: number, phys: number): Block {
+    const c = this.cpu;
+    const b = new Block();
+    b.phys = phys;
+    b.page0 = phys >>> 12;
+    const fetch = (off: number): number => {
+      const a = (lo + off) | 0;
+      return c.fetch8(a, (a >>> 0) < (lo >>> 0) ? (hi + 1) | 0 : hi);
+    };
+    const d = this.insn;
+    const codeSize = c.codeSize;
+    let off = 0;
+    const ops: number[] = [];
+    const pageEnd = 0x1000 - (lo & 0xfff);
+    for (;;) {
+      try {
+        decode(this.table, fetch, off, codeSize, d);
+        if (d.lock && ((d.row.flags & F_LOCK) === 0 || !d.isMem)) throw LOCK_UD;
+      } catch (e) {
+        if (!(e instanceof CpuFault)) throw e;
+        if (b.n === 0) throw e; // the fault belongs to the first instruction: raise it now
+        break; // end the block before it; it faults when reached
+      }
+      d.ripLo = (lo + off) | 0;
+      d.ripHi = hi;
+      b.fns.push(d.row.build(d));
+      b.starts.push(off);
+      ops.push(d.fastId, d.f1, d.f2, d.f3);
+      b.n++;
+      off += d.len;
+      const f = d.row.flags;
+      if ((f & F_TERM) !== 0) { b.branch = true; break; }
+      if ((f & F_STOP) !== 0 || b.n >= MAX_BLOCK_INSNS || off >= pageEnd) break;
+    }
+    b.len = off;
+    b.code = Int32Array.from(ops);
+    if (off > pageEnd) {
+      const p1 = c.translate((lo + off - 1) | 0, hi, c.planeX >> TLB_BITS);
+      b.page1 = p1 >>> 12;
+    }
+    this.decoded++;
+    // Only RAM-backed code is cached (and write-protected through codePages).
+    const mem = c.mem;
+    if (phys + off <= mem.ramSize && (b.page1 < 0 || b.page1 * 4096 < mem.ramSize)) {
+      this.map.set(phys, b);
+      this.track(b.page0, b);
+      if (b.page1 >= 0) this.track(b.page1, b);
+    }
+    return b;
+  }
+
+  private track(page: number, b: Block): void {
+    let list = this.pages.get(page);
+    if (!list) {
+      list = [];
+      this.pages.set(page, list);
+      this.cpu.mem.codePages[page] = 1;
+      this.cpu.tlb.protectCodePage(page);
+    }
+    list.push(b);
+  }
+
+  get size(): number { return this.map.size; }
+}
+
+/** Linear address of RIP (CS base added outside 64-bit mode); high half in cpu.eaHi. */
+export function ripLinear(c: Cpu): number {
+  const r = c.r32;
+  if (c.codeSize === 8) { c.eaHi = r[W_RIP + 1]; return r[W_RIP]; }
+  c.eaHi = 0;
+  return (r[W_RIP] + r[segWord(CS, SEG_BASE)]) | 0;
+}
+
+void ACC_EXEC;

@@ -1,0 +1,178 @@
+// Runs one decoded block: the fast ops (cpu/fastops.ts) inline in one switch,
+// every other instruction through its closure. Returns the number of
+// instructions completed; on a fault it stores the CpuFault in c.fault and
+// returns the index of the faulting instruction.
+
+import type { Block } from './blocks.js';
+import type { Cpu } from './cpu.js';
+import * as F from './fastops.js';
+import { testCC } from './flags.js';
+import { incdec } from './alu.js';
+import { pop, push } from './stack.js';
+import { CpuFault } from './system/fault.js';
+import { PAGE_MASK, TLB_MASK } from '../mmu/tlb.js';
+
+import {
+  LF_A, LF_ADD32 as ADD32, LF_ADD64 as ADD64, LF_AHI, LF_B, LF_BHI, LF_LOGIC32 as LOGIC32, LF_LOGIC64 as LOGIC64, LF_OP,
+  LF_RES, LF_RESHI, LF_SUB32 as SUB32, LF_SUB64 as SUB64, W_RIP, W_RSP as RSP, W_SSBASE,
+} from './words.js';
+
+export function execBlock(c: Cpu, b: Block): number {
+  const code = b.code, fns = b.fns, n = b.n, r = c.r32;
+  let i = 0;
+  try {
+    for (; i < n; i++) {
+      const p = i << 2;
+      const a = code[p + 1], s = code[p + 2];
+      switch (code[p]) {
+        case F.FAST_NONE: fns[i](c); break;
+        // ---- 32-bit ALU, register destination.
+        case F.ADD_RR32: { const x = r[a], y = r[s], v = (x + y) | 0; r[a] = v; r[a + 1] = 0; r[LF_OP] = ADD32; r[LF_A] = x; r[LF_B] = y; r[LF_RES] = v; break; }
+        case F.SUB_RR32: { const x = r[a], y = r[s], v = (x - y) | 0; r[a] = v; r[a + 1] = 0; r[LF_OP] = SUB32; r[LF_A] = x; r[LF_B] = y; r[LF_RES] = v; break; }
+        case F.CMP_RR32: { const x = r[a], y = r[s]; r[LF_OP] = SUB32; r[LF_A] = x; r[LF_B] = y; r[LF_RES] = (x - y) | 0; break; }
+        case F.AND_RR32: { const v = r[a] & r[s]; r[a] = v; r[a + 1] = 0; r[LF_OP] = LOGIC32; r[LF_RES] = v; break; }
+        case F.OR_RR32: { const v = r[a] | r[s]; r[a] = v; r[a + 1] = 0; r[LF_OP] = LOGIC32; r[LF_RES] = v; break; }
+        case F.XOR_RR32: { const v = r[a] ^ r[s]; r[a] = v; r[a + 1] = 0; r[LF_OP] = LOGIC32; r[LF_RES] = v; break; }
+        case F.TEST_RR32: { r[LF_OP] = LOGIC32; r[LF_RES] = r[a] & r[s]; break; }
+        case F.ADD_RI32: { const x = r[a], v = (x + s) | 0; r[a] = v; r[a + 1] = 0; r[LF_OP] = ADD32; r[LF_A] = x; r[LF_B] = s; r[LF_RES] = v; break; }
+        case F.SUB_RI32: { const x = r[a], v = (x - s) | 0; r[a] = v; r[a + 1] = 0; r[LF_OP] = SUB32; r[LF_A] = x; r[LF_B] = s; r[LF_RES] = v; break; }
+        case F.CMP_RI32: { const x = r[a]; r[LF_OP] = SUB32; r[LF_A] = x; r[LF_B] = s; r[LF_RES] = (x - s) | 0; break; }
+        case F.AND_RI32: { const v = r[a] & s; r[a] = v; r[a + 1] = 0; r[LF_OP] = LOGIC32; r[LF_RES] = v; break; }
+        case F.OR_RI32: { const v = r[a] | s; r[a] = v; r[a + 1] = 0; r[LF_OP] = LOGIC32; r[LF_RES] = v; break; }
+        case F.XOR_RI32: { const v = r[a] ^ s; r[a] = v; r[a + 1] = 0; r[LF_OP] = LOGIC32; r[LF_RES] = v; break; }
+        case F.INC32: { const v = incdec(c, false, 4, r[a]); r[a] = v; r[a + 1] = 0; break; }
+        case F.DEC32: { const v = incdec(c, true, 4, r[a]); r[a] = v; r[a + 1] = 0; break; }
+        // ---- 64-bit ALU, register destination (s = source word, or a sign-extended imm32).
+        case F.ADD_RR64: case F.ADD_RI64: {
+          const xl = r[a], xh = r[a + 1];
+          const rr = code[p] === F.ADD_RR64;
+          const yl = rr ? r[s] : s, yh = rr ? r[s + 1] : s >> 31;
+          const lo = (xl + yl) | 0, hi = (xh + yh + ((lo >>> 0) < (xl >>> 0) ? 1 : 0)) | 0;
+          r[a] = lo; r[a + 1] = hi;
+          r[LF_OP] = ADD64; r[LF_A] = xl; r[LF_AHI] = xh; r[LF_B] = yl; r[LF_BHI] = yh; r[LF_RES] = lo; r[LF_RESHI] = hi;
+          break;
+        }
+        case F.SUB_RR64: case F.SUB_RI64: case F.CMP_RR64: case F.CMP_RI64: {
+          const id = code[p];
+          const xl = r[a], xh = r[a + 1];
+          const rr = id === F.SUB_RR64 || id === F.CMP_RR64;
+          const yl = rr ? r[s] : s, yh = rr ? r[s + 1] : s >> 31;
+          const lo = (xl - yl) | 0, hi = (xh - yh - ((xl >>> 0) < (yl >>> 0) ? 1 : 0)) | 0;
+          if (id === F.SUB_RR64 || id === F.SUB_RI64) { r[a] = lo; r[a + 1] = hi; }
+          r[LF_OP] = SUB64; r[LF_A] = xl; r[LF_AHI] = xh; r[LF_B] = yl; r[LF_BHI] = yh; r[LF_RES] = lo; r[LF_RESHI] = hi;
+          break;
+        }
+        case F.AND_RR64: { const lo = r[a] & r[s], hi = r[a + 1] & r[s + 1]; r[a] = lo; r[a + 1] = hi; r[LF_OP] = LOGIC64; r[LF_RES] = lo; r[LF_RESHI] = hi; break; }
+        case F.OR_RR64: { const lo = r[a] | r[s], hi = r[a + 1] | r[s + 1]; r[a] = lo; r[a + 1] = hi; r[LF_OP] = LOGIC64; r[LF_RES] = lo; r[LF_RESHI] = hi; break; }
+        case F.XOR_RR64: { const lo = r[a] ^ r[s], hi = r[a + 1] ^ r[s + 1]; r[a] = lo; r[a + 1] = hi; r[LF_OP] = LOGIC64; r[LF_RES] = lo; r[LF_RESHI] = hi; break; }
+        case F.TEST_RR64: { r[LF_OP] = LOGIC64; r[LF_RES] = r[a] & r[s]; r[LF_RESHI] = r[a + 1] & r[s + 1]; break; }
+        case F.AND_RI64: { const lo = r[a] & s, hi = r[a + 1] & (s >> 31); r[a] = lo; r[a + 1] = hi; r[LF_OP] = LOGIC64; r[LF_RES] = lo; r[LF_RESHI] = hi; break; }
+        case F.OR_RI64: { const lo = r[a] | s, hi = r[a + 1] | (s >> 31); r[a] = lo; r[a + 1] = hi; r[LF_OP] = LOGIC64; r[LF_RES] = lo; r[LF_RESHI] = hi; break; }
+        case F.XOR_RI64: { const lo = r[a] ^ s, hi = r[a + 1] ^ (s >> 31); r[a] = lo; r[a + 1] = hi; r[LF_OP] = LOGIC64; r[LF_RES] = lo; r[LF_RESHI] = hi; break; }
+        // ---- MOV.
+        case F.MOV_RR32: r[a] = r[s]; r[a + 1] = 0; break;
+        case F.MOV_RR64: r[a] = r[s]; r[a + 1] = r[s + 1]; break;
+        case F.MOV_RI32: r[a] = s; r[a + 1] = 0; break;
+        case F.MOV_RI64: r[a] = s; r[a + 1] = code[p + 3]; break;
+        case F.LEA32: r[a] = (r[s] + code[p + 3]) | 0; r[a + 1] = 0; break;
+        case F.LOAD32: case F.STORE32: {
+          const lin = (r[s & 0xffff] + r[s >>> 16] + code[p + 3]) | 0;
+          const t = ((lin >>> 12) & TLB_MASK);
+          if (code[p] === F.LOAD32) {
+            if (c.tlbTags[c.planeR | t] === (lin & PAGE_MASK) && c.tlbHi[t] === 0 && (lin & 0xfff) <= 0xffc) {
+              r[a] = c.ram.getInt32(c.tlbPhys[t] | (lin & 0xfff), true);
+            } else r[a] = c.read32(lin, 0);
+            r[a + 1] = 0;
+          } else if (c.tlbTags[c.planeW | t] === (lin & PAGE_MASK) && c.tlbHi[t] === 0 && (lin & 0xfff) <= 0xffc) {
+            c.ram.setInt32(c.tlbPhys[t] | (lin & 0xfff), r[a], true);
+          } else c.write32(lin, 0, r[a]);
+          break;
+        }
+        case F.LOAD64_32: case F.LOAD64: case F.STORE64_32: case F.STORE64: {
+          const id = code[p];
+          const disp = code[p + 3];
+          const sum = (r[s] >>> 0) + disp;
+          const lo = sum | 0, hi = (r[s + 1] + (sum > 0xffffffff ? 1 : sum < 0 ? -1 : 0)) | 0;
+          if (((hi << 16) >> 16) !== hi) throw new CpuFault(13, 0, true);
+          if (id === F.LOAD64_32) { r[a] = c.read32(lo, hi); r[a + 1] = 0; }
+          else if (id === F.LOAD64) { r[a] = c.read64(lo, hi); r[a + 1] = c.hi; }
+          else if (id === F.STORE64_32) c.write32(lo, hi, r[a]);
+          else c.write64(lo, hi, r[a], r[a + 1]);
+          break;
+        }
+        // ---- Branches (always the last instruction of a block).
+        case F.JCC32: r[W_RIP] = (r[W_RIP] + (cond(r, a) ? s : code[p + 3])) | 0; break;
+        case F.JCC64: addRip64(r, cond(r, a) ? s : code[p + 3]); break;
+        case F.JMP32: r[W_RIP] = (r[W_RIP] + s) | 0; break;
+        case F.JMP64: addRip64(r, s); break;
+        case F.CALL32: {
+          const ret = (r[W_RIP] + code[p + 3]) | 0;
+          if (c.stackSize === 4) {
+            const sp = (r[RSP] - 4) | 0;
+            c.write32((sp + r[W_SSBASE]) | 0, 0, ret);
+            r[RSP] = sp;
+          } else push(c, 4, ret);
+          r[W_RIP] = (r[W_RIP] + s) | 0;
+          break;
+        }
+        case F.RET32: {
+          if (c.stackSize === 4) {
+            const sp = r[RSP];
+            r[W_RIP] = c.read32((sp + r[W_SSBASE]) | 0, 0);
+            r[RSP] = (sp + 4) | 0;
+          } else r[W_RIP] = pop(c, 4);
+          r[W_RIP + 1] = 0;
+          break;
+        }
+        case F.CALL64: {
+          const sum = (r[W_RIP] >>> 0) + code[p + 3];
+          push(c, 8, sum | 0, (r[W_RIP + 1] + (sum > 0xffffffff ? 1 : 0)) | 0);
+          addRip64(r, s);
+          break;
+        }
+        case F.RET64: { const lo = pop(c, 8); r[W_RIP] = lo; r[W_RIP + 1] = c.resHi; break; }
+        case F.PUSH32: push(c, 4, r[a]); break;
+        case F.POP32: { const v = pop(c, 4); r[a] = v; r[a + 1] = 0; break; }
+        case F.PUSH64: push(c, 8, r[a], r[a + 1]); break;
+        case F.POP64: { const v = pop(c, 8); r[a] = v; r[a + 1] = c.resHi; break; }
+      }
+    }
+  } catch (e) {
+    if (!(e instanceof CpuFault)) throw e;
+    c.lastFault = e;
+    return i;
+  }
+  return n;
+}
+
+/** RIP += k (64-bit). */
+function addRip64(r: Int32Array, k: number): void {
+  const sum = (r[W_RIP] >>> 0) + k;
+  r[W_RIP] = sum | 0;
+  if (sum > 0xffffffff || sum < 0) r[W_RIP + 1] = (r[W_RIP + 1] + (sum < 0 ? -1 : 1)) | 0;
+}
+
+/** Condition codes with the common after-CMP/SUB/logic cases read straight from the lazy state. */
+function cond(r: Int32Array, cc: number): boolean {
+  const op = r[LF_OP];
+  if (op === SUB32) {
+    const x = r[LF_A], y = r[LF_B];
+    switch (cc) {
+      case 2: return (x >>> 0) < (y >>> 0);
+      case 3: return (x >>> 0) >= (y >>> 0);
+      case 4: return x === y;
+      case 5: return x !== y;
+      case 6: return (x >>> 0) <= (y >>> 0);
+      case 7: return (x >>> 0) > (y >>> 0);
+      case 12: return x < y;
+      case 13: return x >= y;
+      case 14: return x <= y;
+      case 15: return x > y;
+    }
+  } else if (op === LOGIC32 || op === ADD32) {
+    if (cc === 4) return r[LF_RES] === 0;
+    if (cc === 5) return r[LF_RES] !== 0;
+  }
+  return testCC(r, cc);
+}
+

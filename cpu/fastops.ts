@@ -1,0 +1,46 @@
+// Fast-op encodings: the handful of instruction forms that dominate real code
+// (32/64-bit register ALU, MOV, simple loads/stores, Jcc, CALL/RET, PUSH/POP)
+// are not closures but an id plus three integer fields in the block's code
+// array, executed inline by the switch in cpu/exec.ts. A builder selects one
+// with fast(); everything else stays a closure (FAST_NONE).
+
+import type { Exec } from './cpu.js';
+import type { Insn } from './decoder.js';
+
+export const FAST_NONE = 0;
+// ALU, register destination: a = dst word, b = src word (RR) or immediate (RI).
+export const ADD_RR32 = 1, OR_RR32 = 2, AND_RR32 = 3, SUB_RR32 = 4, XOR_RR32 = 5, CMP_RR32 = 6, TEST_RR32 = 7;
+export const ADD_RI32 = 8, OR_RI32 = 9, AND_RI32 = 10, SUB_RI32 = 11, XOR_RI32 = 12, CMP_RI32 = 13;
+export const ADD_RR64 = 14, SUB_RR64 = 15, CMP_RR64 = 16, AND_RR64 = 17, OR_RR64 = 18, XOR_RR64 = 19, TEST_RR64 = 20;
+/** 64-bit with a sign-extended 32-bit immediate. */
+export const ADD_RI64 = 21, SUB_RI64 = 22, CMP_RI64 = 23, AND_RI64 = 24, OR_RI64 = 25, XOR_RI64 = 26;
+export const INC32 = 27, DEC32 = 28;
+// MOV: a = dst word, b = src word / immediate (low), x = immediate high.
+export const MOV_RR32 = 29, MOV_RR64 = 30, MOV_RI32 = 31, MOV_RI64 = 32;
+/** Loads/stores at [base + disp] (32-bit addressing outside 64-bit mode): a = reg word, b = base word | seg-base word << 16, x = disp. */
+export const LOAD32 = 33, STORE32 = 34;
+/** Loads/stores at [base + disp] in 64-bit mode (no segment base): a = reg word, b = base word, x = disp. */
+export const LOAD64_32 = 35, STORE64_32 = 36, LOAD64 = 37, STORE64 = 38;
+/** LEA r32, [base + disp]: a = dst word, b = base word, x = disp. */
+export const LEA32 = 39;
+/** Jcc: a = condition, b = taken offset, x = fall-through offset (from the block's RIP). */
+export const JCC32 = 40, JCC64 = 41;
+/** JMP rel: b = target offset. */
+export const JMP32 = 42, JMP64 = 43;
+/** CALL rel: b = target offset, x = return offset. RET: none. */
+export const CALL32 = 44, CALL64 = 45, RET32 = 46, RET64 = 47;
+/** PUSH/POP register: a = word. */
+export const PUSH32 = 48, POP32 = 49, PUSH64 = 50, POP64 = 51;
+export const FAST_COUNT = 52;
+
+/** Placeholder executor for a fast op (the block runs it from its code array, never through this). */
+const NOT_CALLABLE: Exec = () => { throw new Error('fast op executed outside a block'); };
+
+/** Select a fast op for d; the returned executor must only be stored by the block builder. */
+export function fast(d: Insn, id: number, a: number, b: number, x: number): Exec {
+  d.fastId = id;
+  d.f1 = a;
+  d.f2 = b;
+  d.f3 = x;
+  return NOT_CALLABLE;
+}

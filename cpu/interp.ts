@@ -1,0 +1,184 @@
+// The `interp` backend: runs pre-decoded blocks until the budget is spent, HLT,
+// shutdown or requestStop. Interrupts, budget and stop requests are looked at
+// between blocks only; faults are caught per block and delivered with RIP on
+// the faulting instruction.
+
+import type { Backend, CpuHost, ExitReason } from './backend.js';
+import { EXIT_BUDGET, EXIT_HALT, EXIT_SHUTDOWN, EXIT_STOP } from './backend.js';
+import { BlockCache, Block, ripLinear } from './blocks.js';
+import { Cpu, W_RIP } from './cpu.js';
+import type { SystemHooks, Translator } from './cpu.js';
+import { W_RFLAGS } from './flags.js';
+import { execBlock } from './exec.js';
+import { INTEGER_ROWS } from './opcodes.js';
+import { CpuFault } from './system/fault.js';
+import {
+  ARCH_END, EVENT_EXCEPTION, EVENT_EXTINT, EVENT_NMI, FLAG_IF, INT_SHADOW, NMI_MASKED, NMI_PENDING, RUN_HALTED,
+  RUN_RUNNING, RUN_SHUTDOWN, RUN_STATE, STATE_SIZE, type CpuStateBytes,
+} from './state.js';
+import { composeTable, type OpRow } from './table.js';
+
+/** What another area adds to the interpreter: table rows (taking precedence over the integer rows) and hooks. */
+export interface CpuExtension {
+  rows?: OpRow[];
+  /** Called once with the new Cpu: install SystemHooks, the page walker, etc. */
+  install?(cpu: Cpu): void;
+}
+
+const W_RUN = RUN_STATE / 4, W_SHADOW = INT_SHADOW / 4, W_NMI = NMI_PENDING / 4, W_NMI_MASKED = NMI_MASKED / 4;
+
+export class InterpBackend implements Backend {
+  readonly name = 'interp' as const;
+  readonly cpu: Cpu;
+  readonly cache: BlockCache;
+  lastError?: string;
+  private stop = false;
+  private retired = 0;
+  private generation = -1;
+  private mapEpoch = 0;
+  private readonly stats = { faults: 0, interrupts: 0, halts: 0, runs: 0 };
+
+  constructor(host: CpuHost, extensions: CpuExtension[] = [], hooks?: { sys?: SystemHooks; mmu?: Translator }) {
+    this.cpu = new Cpu(host.memory, host);
+    const table = composeTable(...extensions.map((e) => e.rows ?? []), INTEGER_ROWS);
+    this.cache = new BlockCache(this.cpu, table);
+    if (hooks?.sys) this.cpu.sys = hooks.sys;
+    if (hooks?.mmu) this.cpu.mmu = hooks.mmu;
+    for (const e of extensions) e.install?.(this.cpu);
+    this.cpu.modeChanged();
+  }
+
+  run(budget: number): ExitReason {
+    const c = this.cpu, r = c.r32, cache = this.cache, host = c.host;
+    this.stats.runs++;
+    this.stop = false;
+    let executed = 0;
+    let prev: Block | null = null;
+    let reason: ExitReason = EXIT_BUDGET;
+    while (executed < budget) {
+      if (this.stop) { reason = EXIT_STOP; break; }
+      if (c.generation !== this.generation) { this.generation = c.generation; cache.clear(); prev = null; }
+      if (c.mapEpoch !== this.mapEpoch) { this.mapEpoch = c.mapEpoch; cache.epoch++; }
+      // Events between blocks: shutdown, NMI, external interrupts (after the one-instruction shadow), HLT.
+      const run = r[W_RUN];
+      if (run === RUN_SHUTDOWN) { reason = EXIT_SHUTDOWN; break; }
+      if (r[W_SHADOW] !== 0) r[W_SHADOW] = 0;
+      else if (r[W_NMI] !== 0 && r[W_NMI_MASKED] === 0) {
+        r[W_NMI] = 0;
+        r[W_RUN] = RUN_RUNNING;
+        this.deliver(2, EVENT_NMI);
+        prev = null;
+        continue;
+      } else if ((r[W_RFLAGS] & FLAG_IF) !== 0 && host.interrupts.hasInterrupt()) {
+        r[W_RUN] = RUN_RUNNING;
+        this.stats.interrupts++;
+        this.deliver(host.interrupts.acknowledge() & 0xff, EVENT_EXTINT);
+        prev = null;
+        continue;
+      }
+      if (run === RUN_HALTED) { this.stats.halts++; reason = EXIT_HALT; break; }
+      // Find the block: the previous block's successor link, else the cache.
+      const lo = ripLinear(c), hi = c.eaHi;
+      let b: Block;
+      if (prev !== null && prev.epoch === cache.epoch && prev.succLo === lo && prev.succHi === hi && prev.succ !== null && prev.succ.valid) {
+        b = prev.succ;
+      } else if (prev !== null && prev.epoch === cache.epoch && prev.succ2Lo === lo && prev.succ2Hi === hi && prev.succ2 !== null && prev.succ2.valid) {
+        b = prev.succ2;
+      } else {
+        try {
+          b = cache.lookup(lo, hi);
+        } catch (e) {
+          if (!(e instanceof CpuFault)) throw e;
+          this.stats.faults++;
+          this.deliver(e.vector, EVENT_EXCEPTION, e.errorCode, e.hasError);
+          prev = null;
+          continue;
+        }
+        if (prev !== null) {
+          if (prev.epoch !== cache.epoch) { prev.succ = null; prev.succ2 = null; prev.epoch = cache.epoch; }
+          if (prev.succ === null || !prev.succ.valid) { prev.succ = b; prev.succLo = lo; prev.succHi = hi; }
+          else { prev.succ2 = b; prev.succ2Lo = lo; prev.succ2Hi = hi; }
+        }
+      }
+      const n = b.n;
+      const i = execBlock(c, b);
+      if (i !== n) {
+        const e = c.lastFault!;
+        executed += i;
+        this.advanceRip(b.starts[i]);
+        this.stats.faults++;
+        this.deliver(e.vector, EVENT_EXCEPTION, e.errorCode, e.hasError);
+        prev = null;
+        continue;
+      }
+      executed += n;
+      if (!b.branch) this.advanceRip(b.len);
+      prev = b;
+    }
+    this.retired += executed;
+    return reason;
+  }
+
+  /** RIP += k in the current code size. */
+  private advanceRip(k: number): void {
+    const r = this.cpu.r32, cs = this.cpu.codeSize;
+    if (cs === 8) {
+      const sum = (r[W_RIP] >>> 0) + k;
+      r[W_RIP] = sum | 0;
+      if (sum > 0xffffffff) r[W_RIP + 1] = (r[W_RIP + 1] + 1) | 0;
+    } else if (cs === 4) r[W_RIP] = (r[W_RIP] + k) | 0;
+    else r[W_RIP] = (r[W_RIP] + k) & 0xffff;
+  }
+
+  private deliver(vector: number, kind: number, errorCode = 0, hasError = false): void {
+    const c = this.cpu;
+    try {
+      c.sys.deliverEvent(c, vector, kind, errorCode, hasError);
+    } catch (e) {
+      if (!(e instanceof CpuFault)) throw e;
+      // Delivery itself faulted and the hook did not handle it: treat as a shutdown.
+      c.r32[W_RUN] = RUN_SHUTDOWN;
+    }
+  }
+
+  requestStop(): void { this.stop = true; }
+
+  getState(): CpuStateBytes {
+    this.cpu.getRflags();
+    const out = new Uint8Array(STATE_SIZE);
+    out.set(new Uint8Array(this.cpu.mem.buffer, this.cpu.mem.stateOffset, ARCH_END));
+    return out;
+  }
+
+  setState(state: CpuStateBytes): void {
+    const c = this.cpu;
+    new Uint8Array(c.mem.buffer, c.mem.stateOffset, STATE_SIZE).set(state.subarray(0, ARCH_END));
+    c.setRflags(c.r32[W_RFLAGS]);
+    c.flushTlb(true);
+    c.generation++;
+    c.modeChanged();
+    this.cache.clear();
+  }
+
+  nmi(): void { this.cpu.r32[W_NMI] = 1; }
+  instructions(): number { return this.retired; }
+  invalidateCode(): void { this.cache.clear(); this.cpu.flushTlb(true); }
+
+  counters(): Record<string, number> {
+    return {
+      instructions: this.retired,
+      blocksDecoded: this.cache.decoded,
+      blockCacheHits: this.cache.hits,
+      blockInvalidations: this.cache.invalidations,
+      blocksCached: this.cache.size,
+      tlbFills: this.cpu.tlb.fills,
+      tlbFlushes: this.cpu.tlb.flushes,
+      ...this.stats,
+    };
+  }
+
+  destroy(): void {
+    if (this.cpu.mem.codeWriteHook) this.cpu.mem.codeWriteHook = null;
+    this.cache.clear();
+  }
+}

@@ -1,0 +1,82 @@
+// Stack pushes and pops for the current stack size (SS.B, or 64-bit mode):
+// memory is written/read first and RSP updated after, so a fault leaves RSP as
+// it was. Values of 8 bytes use (lo, hi) with pops leaving the high half in c.resHi.
+
+import type { Cpu } from './cpu.js';
+import { segWord } from './cpu.js';
+import { memRead, memWrite } from './operands.js';
+import { CpuFault, VEC_SS } from './system/fault.js';
+import { SEG_BASE, SS } from './state.js';
+
+const W_RSP = 8;
+const W_SSBASE = segWord(SS, SEG_BASE);
+
+function nonCanonicalStack(): never { throw new CpuFault(VEC_SS, 0, true); }
+
+/** Push `size` bytes (2, 4 or 8); vHi is the high half of an 8-byte value. */
+export function push(c: Cpu, size: number, v: number, vHi = 0): void {
+  const r = c.r32;
+  const ss = c.stackSize;
+  if (ss === 8) {
+    const sum = (r[W_RSP] >>> 0) - size;
+    const lo = sum | 0, hi = (r[W_RSP + 1] - (sum < 0 ? 1 : 0)) | 0;
+    if (((hi << 16) >> 16) !== hi) nonCanonicalStack();
+    if (size === 8) c.write64(lo, hi, v, vHi); else if (size === 4) c.write32(lo, hi, v); else c.write16(lo, hi, v);
+    r[W_RSP] = lo; r[W_RSP + 1] = hi;
+  } else if (ss === 4) {
+    const sp = (r[W_RSP] - size) | 0;
+    const lin = (sp + r[W_SSBASE]) | 0;
+    c.resHi = vHi;
+    memWrite(c, size, lin, 0, v);
+    r[W_RSP] = sp;
+  } else {
+    const sp = (r[W_RSP] - size) & 0xffff;
+    const lin = (sp + r[W_SSBASE]) | 0;
+    c.resHi = vHi;
+    memWrite(c, size, lin, 0, v);
+    r[W_RSP] = (r[W_RSP] & ~0xffff) | sp;
+  }
+}
+
+/** Pop `size` bytes; returns the value (8 bytes: low half, high half in c.resHi). */
+export function pop(c: Cpu, size: number): number {
+  const r = c.r32;
+  const ss = c.stackSize;
+  let v: number;
+  if (ss === 8) {
+    const lo = r[W_RSP], hi = r[W_RSP + 1];
+    if (size === 8) { v = c.read64(lo, hi); c.resHi = c.hi; } else v = size === 4 ? c.read32(lo, hi) : c.read16(lo, hi);
+    const sum = (lo >>> 0) + size;
+    r[W_RSP] = sum | 0;
+    if (sum > 0xffffffff) r[W_RSP + 1] = (hi + 1) | 0;
+  } else if (ss === 4) {
+    const sp = r[W_RSP];
+    v = memRead(c, size, (sp + r[W_SSBASE]) | 0, 0);
+    r[W_RSP] = (sp + size) | 0;
+  } else {
+    const sp = r[W_RSP] & 0xffff;
+    v = memRead(c, size, (sp + r[W_SSBASE]) | 0, 0);
+    r[W_RSP] = (r[W_RSP] & ~0xffff) | ((sp + size) & 0xffff);
+  }
+  return v;
+}
+
+/** Read the stack `off` bytes above the stack pointer without popping (ENTER/RET imm helpers). */
+export function stackLinear(c: Cpu, off: number): number {
+  const r = c.r32;
+  if (c.stackSize === 8) { c.eaHi = r[W_RSP + 1]; return (r[W_RSP] + off) | 0; }
+  c.eaHi = 0;
+  const sp = c.stackSize === 4 ? (r[W_RSP] + off) | 0 : (r[W_RSP] + off) & 0xffff;
+  return (sp + r[W_SSBASE]) | 0;
+}
+
+/** Add `n` to the stack pointer in the current stack size (RET imm16, LEAVE helpers). */
+export function adjustSp(c: Cpu, n: number): void {
+  const r = c.r32;
+  if (c.stackSize === 8) {
+    const sum = (r[W_RSP] >>> 0) + n;
+    r[W_RSP] = sum | 0;
+    r[W_RSP + 1] = (r[W_RSP + 1] + (sum > 0xffffffff ? 1 : sum < 0 ? -1 : 0)) | 0;
+  } else if (c.stackSize === 4) r[W_RSP] = (r[W_RSP] + n) | 0;
+  else r[W_RSP] = (r[W_RSP] & ~0xffff) | ((r[W_RSP] + n) & 0xffff);
+}
