@@ -16,7 +16,7 @@ import {
   fetchDescriptor, isLongMode, isProtected, loadSegmentReal, nullInaccessibleSegments, setAccessed, setSegment,
   SYS_CALLGATE, SYS_CALLGATE16, TYPE_CODE, TYPE_CONFORMING,
 } from './segments.js';
-import { commitRsp, pop, push, stackAt, stackFromCurrent, stk } from './stack.js';
+import { commitRsp, pop, push, stackAdjust, stackAt, stackFromCurrent, stk } from './stack.js';
 import { readTssStack, tssSsSel, tssStackHi } from './events.js';
 
 const W_RSP = 8;
@@ -212,7 +212,7 @@ export function retFar(c: Cpu, opSize: number, imm: number): void {
   const ipLo = pop(c, opSize), ipHi = opSize === 8 ? stk.popHi : 0;
   const sel = pop(c, opSize) & 0xffff;
   if (!isProtected(c) || c.mode === 2) {
-    stkAdd(imm);
+    stackAdjust(imm);
     commitRsp(c);
     loadSegmentReal(c, CS, sel, c.mode === 2);
     setRipSized(c, ipLo, 0, opSize);
@@ -226,12 +226,12 @@ export function retFar(c: Cpu, opSize: number, imm: number): void {
   const to64 = isLongMode(c) && (descAttr(desc.hi) & ATTR_L) !== 0;
   save();
   if (rpl === c.cpl) {
-    stkAdd(imm);
+    stackAdjust(imm);
     commitRsp(c);
     restore();
     commitCs(c, sel, rpl);
   } else {
-    stkAdd(imm);
+    stackAdjust(imm);
     const spLo = pop(c, opSize), spHi = opSize === 8 ? stk.popHi : 0;
     const ssSel = pop(c, opSize) & 0xffff;
     loadReturnSs(c, ssSel, rpl, to64);
@@ -239,22 +239,12 @@ export function retFar(c: Cpu, opSize: number, imm: number): void {
     commitCs(c, sel, rpl);
     const ssBig = (r[segWord(SS, SEG_ATTR)] & ATTR_DB) !== 0;
     stackAt(spLo, spHi, to64 ? 8 : ssBig ? 4 : 2, 0, rpl);
-    stkAdd(imm);
+    stackAdjust(imm);
     commitRsp(c);
     nullInaccessibleSegments(c, rpl);
   }
   setRipSized(c, ipLo, ipHi, to64 ? 8 : opSize);
   c.modeChanged();
-}
-
-function stkAdd(imm: number): void {
-  if (imm === 0) return;
-  if (stk.addr === 8) {
-    const sum = (stk.spLo >>> 0) + imm;
-    stk.spHi = (stk.spHi + (sum >= 4294967296 ? 1 : 0)) | 0;
-    stk.spLo = sum | 0;
-  } else if (stk.addr === 4) stk.spLo = (stk.spLo + imm) | 0;
-  else stk.spLo = (stk.spLo & ~0xffff) | ((stk.spLo + imm) & 0xffff);
 }
 
 /** RFLAGS bits IRET/POPF may load before privilege masking. */
