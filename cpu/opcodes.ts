@@ -6,6 +6,8 @@ import { ALU_ROWS } from './ops-alu.js';
 import { CTL_ROWS } from './ops-ctl.js';
 import { IO_ROWS } from './ops-io.js';
 import { MOV_ROWS } from './ops-mov.js';
+import { MULDIV_ROWS } from './ops-muldiv.js';
+import { SHIFT_ROWS } from './ops-shift.js';
 import type { OpRow } from './table.js';
 
 export const INTEGER_ROWS: OpRow[] = [
@@ -13,4 +15,6 @@ export const INTEGER_ROWS: OpRow[] = [
   ...CTL_ROWS,
   ...MOV_ROWS,
   ...IO_ROWS,
+  ...MULDIV_ROWS,
+  ...SHIFT_ROWS,
 ];

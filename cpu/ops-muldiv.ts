@@ -1,0 +1,144 @@
+// Table rows for MUL/IMUL/DIV/IDIV in every size. MUL/IMUL set CF=OF when the
+// high half is significant; SF/ZF/PF come from the low result and AF is 0
+// (architecturally undefined). DIV/IDIV raise #DE on a zero divisor or a
+// quotient that does not fit, and leave the flags (undefined) unchanged.
+
+import type { Cpu, Exec } from './cpu.js';
+import type { Insn } from './decoder.js';
+import { PARITY, setArith } from './flags.js';
+import { srcOf } from './ops-alu.js';
+import { regWrite, specSize } from './operands.js';
+import { CpuFault, VEC_DE } from './system/fault.js';
+import { FLAG_CF, FLAG_OF, FLAG_SF, FLAG_ZF } from './state.js';
+import { OpRow, row } from './table.js';
+import { W, divU128, mulS64, mulU64, neg128 } from './wide.js';
+
+/** Flags after a multiply: CF=OF=overflow, SF/ZF/PF of the low result (size bytes), AF=0. */
+function mulFlags(c: Cpu, overflow: boolean, lo: number, loHi: number, size: number): void {
+  const sign = size === 8 ? loHi < 0 : ((lo << (32 - 8 * size)) >> 31) !== 0;
+  const zero = size === 8 ? (lo | loHi) === 0 : (lo << (32 - 8 * size)) === 0;
+  setArith(c.r32, (overflow ? FLAG_CF | FLAG_OF : 0) | (sign ? FLAG_SF : 0) | (zero ? FLAG_ZF : 0) | PARITY[lo & 0xff]);
+}
+
+/** Sign-extend the low `size` bytes of (lo, hi) into W-style words (lo32, hi32). */
+function ext(v: number, vHi: number, size: number, signed: boolean): void {
+  if (size === 8) { W[0] = v; W[1] = vHi; return; }
+  const sh = 32 - 8 * size;
+  const x = signed ? (v << sh) >> sh : size === 4 ? v : v & ((1 << (8 * size)) - 1);
+  W[0] = x; W[1] = signed ? x >> 31 : 0;
+}
+
+/** One-operand MUL/IMUL (F6/F7 /4 /5): rDX:rAX = rAX * src. */
+function mul1(signed: boolean, spec: string) {
+  return (d: Insn): Exec => {
+    const size = specSize(spec, d), src = srcOf(d, spec, size);
+    return (c) => {
+      const r = c.r32;
+      const b = src(c), bHi = c.resHi;
+      ext(b, bHi, size, signed);
+      const bl = W[0], bh = W[1];
+      ext(r[0], r[1], size, signed);
+      const al = W[0], ah = W[1];
+      if (signed) mulS64(al, ah, bl, bh); else mulU64(al, ah, bl, bh);
+      const p0 = W[0], p1 = W[1], p2 = W[2], p3 = W[3];
+      let overflow: boolean;
+      if (size === 1) {
+        r[0] = (r[0] & ~0xffff) | (p0 & 0xffff);
+        overflow = signed ? ((p0 << 24) >> 24) !== ((p0 << 16) >> 16) : (p0 & 0xff00) !== 0;
+      } else if (size === 2) {
+        r[0] = (r[0] & ~0xffff) | (p0 & 0xffff);
+        r[4] = (r[4] & ~0xffff) | ((p0 >>> 16) & 0xffff);
+        overflow = signed ? ((p0 << 16) >> 16) !== p0 : (p0 >>> 16) !== 0;
+      } else if (size === 4) {
+        r[0] = p0; r[1] = 0; r[4] = p1; r[5] = 0;
+        overflow = signed ? p1 !== p0 >> 31 : p1 !== 0;
+      } else {
+        r[0] = p0; r[1] = p1; r[4] = p2; r[5] = p3;
+        overflow = signed ? p2 !== p1 >> 31 || p3 !== p1 >> 31 : (p2 | p3) !== 0;
+      }
+      mulFlags(c, overflow, p0, p1, size);
+    };
+  };
+}
+
+/** Two- and three-operand IMUL: Gv = Ev * (Gv | imm), truncated to the operand size. */
+function imulN(three: boolean) {
+  return (d: Insn): Exec => {
+    const size = d.opSize;
+    const a = srcOf(d, 'Ev', size);
+    const b = three ? srcOf(d, 'Iz', size) : srcOf(d, 'Gv', size);
+    const wr = regWrite(size, d.reg, d.rex);
+    return (c) => {
+      const x = a(c), xHi = c.resHi, y = b(c), yHi = c.resHi;
+      ext(x, xHi, size, true);
+      const al = W[0], ah = W[1];
+      ext(y, yHi, size, true);
+      mulS64(al, ah, W[0], W[1]);
+      const p0 = W[0], p1 = W[1], p2 = W[2], p3 = W[3];
+      let overflow: boolean;
+      if (size === 2) overflow = ((p0 << 16) >> 16) !== p0 || p1 !== p0 >> 31;
+      else if (size === 4) overflow = p1 !== p0 >> 31;
+      else overflow = p2 !== p1 >> 31 || p3 !== p1 >> 31;
+      c.resHi = p1;
+      wr(c, p0);
+      mulFlags(c, overflow, p0, p1, size);
+    };
+  };
+}
+
+const DE = (): CpuFault => new CpuFault(VEC_DE);
+
+/** DIV/IDIV (F6/F7 /6 /7): rAX = rDX:rAX / src, rDX = remainder (AL/AH for bytes). */
+function div(signed: boolean, spec: string) {
+  return (d: Insn): Exec => {
+    const size = specSize(spec, d), src = srcOf(d, spec, size);
+    const bits = 8 * size;
+    return (c) => {
+      const r = c.r32;
+      const s = src(c), sHi = c.resHi;
+      ext(s, sHi, size, signed);
+      let dl = W[0], dh = W[1];
+      // Dividend as 128 bits in W.
+      if (size === 1) { const v = r[0] & 0xffff; W[0] = signed ? (v << 16) >> 16 : v; }
+      else if (size === 2) { const v = ((r[4] & 0xffff) << 16) | (r[0] & 0xffff); W[0] = v; }
+      else if (size === 4) { W[0] = r[0]; W[1] = r[4]; }
+      else { W[0] = r[0]; W[1] = r[1]; W[2] = r[4]; W[3] = r[5]; }
+      if (size <= 2) { W[1] = signed ? W[0] >> 31 : 0; W[2] = W[1]; W[3] = W[1]; }
+      else if (size === 4) { W[2] = signed ? W[1] >> 31 : 0; W[3] = W[2]; }
+      const negN = signed && W[3] < 0, negD = signed && dh < 0;
+      if (negN) neg128();
+      if (negD) { dl = (~dl + 1) | 0; dh = (~dh + (dl === 0 ? 1 : 0)) | 0; }
+      if (!divU128(dl, dh)) throw DE();
+      let q0 = W[0], q1 = W[1], r0 = W[2], r1 = W[3];
+      // Range check of the magnitude, then apply signs.
+      const negQ = negN !== negD;
+      if (bits < 64) {
+        if (q1 !== 0) throw DE();
+        const lim = signed ? (negQ ? 2 ** (bits - 1) : 2 ** (bits - 1) - 1) : 2 ** bits - 1;
+        if ((q0 >>> 0) > lim) throw DE();
+      } else if (signed) {
+        if (q1 < 0 && !(negQ && q1 === (0x80000000 | 0) && q0 === 0)) throw DE();
+      }
+      if (negQ) { q0 = (~q0 + 1) | 0; q1 = (~q1 + (q0 === 0 ? 1 : 0)) | 0; }
+      if (negN) { r0 = (~r0 + 1) | 0; r1 = (~r1 + (r0 === 0 ? 1 : 0)) | 0; }
+      if (size === 1) r[0] = (r[0] & ~0xffff) | (q0 & 0xff) | ((r0 & 0xff) << 8);
+      else if (size === 2) { r[0] = (r[0] & ~0xffff) | (q0 & 0xffff); r[4] = (r[4] & ~0xffff) | (r0 & 0xffff); }
+      else if (size === 4) { r[0] = q0; r[1] = 0; r[4] = r0; r[5] = 0; }
+      else { r[0] = q0; r[1] = q1; r[4] = r0; r[5] = r1; }
+    };
+  };
+}
+
+export const MULDIV_ROWS: OpRow[] = [
+  row('f6 /4', 'mul Eb', mul1(false, 'Eb')),
+  row('f7 /4', 'mul Ev', mul1(false, 'Ev')),
+  row('f6 /5', 'imul Eb', mul1(true, 'Eb')),
+  row('f7 /5', 'imul Ev', mul1(true, 'Ev')),
+  row('f6 /6', 'div Eb', div(false, 'Eb')),
+  row('f7 /6', 'div Ev', div(false, 'Ev')),
+  row('f6 /7', 'idiv Eb', div(true, 'Eb')),
+  row('f7 /7', 'idiv Ev', div(true, 'Ev')),
+  row('0f af', 'imul Gv,Ev', imulN(false)),
+  row('69', 'imul Gv,Ev,Iz', imulN(true)),
+  row('6b', 'imul Gv,Ev,Ibs', imulN(true)),
+];
