@@ -1,0 +1,187 @@
+// Model-specific registers (RDMSR/WRMSR), the time-stamp counter (RDTSC/RDTSCP)
+// and CPUID execution. MSR numbers: Intel SDM Vol. 4. An MSR not listed here
+// raises #GP(0), as on hardware. The TSC runs at 1 GHz of virtual time.
+
+import type { Cpu } from '../cpu.js';
+import { segWord } from '../cpu.js';
+import {
+  APIC_BASE, CR4, CR4_OSXSAVE, CR4_TSD, CSTAR, EFER, FS, GS, KERNEL_GS_BASE, LSTAR, MCG_STATUS, MISC_ENABLE,
+  MTRR_DEF_TYPE, MTRR_FIX, MTRR_VAR, PAT, PLATFORM_INFO, SEG_BASE, SFMASK, STAR, SYSENTER_CS, SYSENTER_EIP,
+  SYSENTER_ESP, TSC, TSC_AUX, TSC_DEADLINE,
+} from '../state.js';
+import { cpuid } from '../cpuid.js';
+import { CpuFault, VEC_GP } from './fault.js';
+import { requireCpl0, writeEfer } from './control.js';
+import { sysOf } from './context.js';
+
+export const MSR_PLATFORM_ID = 0x17, MSR_TSC = 0x10, MSR_APIC_BASE = 0x1b, MSR_BIOS_SIGN_ID = 0x8b, MSR_PLATFORM_INFO = 0xce,
+  MSR_MTRRCAP = 0xfe, MSR_SYSENTER_CS = 0x174, MSR_SYSENTER_ESP = 0x175, MSR_SYSENTER_EIP = 0x176,
+  MSR_MCG_CAP = 0x179, MSR_MCG_STATUS = 0x17a, MSR_MISC_ENABLE = 0x1a0, MSR_MTRR_PHYS_BASE0 = 0x200,
+  MSR_MTRR_FIX64K = 0x250, MSR_MTRR_FIX16K_80000 = 0x258, MSR_MTRR_FIX16K_A0000 = 0x259, MSR_MTRR_FIX4K_C0000 = 0x268,
+  MSR_PAT = 0x277, MSR_MTRR_DEF_TYPE = 0x2ff, MSR_TSC_DEADLINE = 0x6e0, MSR_EFER = 0xc0000080,
+  MSR_STAR = 0xc0000081, MSR_LSTAR = 0xc0000082, MSR_CSTAR = 0xc0000083, MSR_SFMASK = 0xc0000084,
+  MSR_FS_BASE = 0xc0000100, MSR_GS_BASE = 0xc0000101, MSR_KERNEL_GS_BASE = 0xc0000102, MSR_TSC_AUX = 0xc0000103;
+
+/** MTRRcap: 8 variable ranges, fixed ranges supported, write-combining supported. */
+const MTRRCAP = 8 | (1 << 8) | (1 << 10);
+/** MISC_ENABLE bits a guest may change: fast strings (0); the rest read as set at reset. */
+const TWO32 = 4294967296;
+const gp0 = (): CpuFault => new CpuFault(VEC_GP, 0, true);
+
+/** The state-record offset of a plain 64-bit MSR, or -1. */
+function plainMsr(n: number): number {
+  switch (n) {
+    case MSR_SYSENTER_CS: return SYSENTER_CS;
+    case MSR_SYSENTER_ESP: return SYSENTER_ESP;
+    case MSR_SYSENTER_EIP: return SYSENTER_EIP;
+    case MSR_MCG_STATUS: return MCG_STATUS;
+    case MSR_MISC_ENABLE: return MISC_ENABLE;
+    case MSR_MTRR_DEF_TYPE: return MTRR_DEF_TYPE;
+    case MSR_STAR: return STAR;
+    case MSR_SFMASK: return SFMASK;
+    case MSR_TSC_AUX: return TSC_AUX;
+    case MSR_TSC_DEADLINE: return TSC_DEADLINE;
+    case MSR_MTRR_FIX64K: return MTRR_FIX;
+    case MSR_MTRR_FIX16K_80000: return MTRR_FIX + 8;
+    case MSR_MTRR_FIX16K_A0000: return MTRR_FIX + 16;
+    default:
+      if (n >= MSR_MTRR_FIX4K_C0000 && n <= MSR_MTRR_FIX4K_C0000 + 7) return MTRR_FIX + 24 + (n - MSR_MTRR_FIX4K_C0000) * 8;
+      if (n >= MSR_MTRR_PHYS_BASE0 && n < MSR_MTRR_PHYS_BASE0 + 16) return MTRR_VAR + (n - MSR_MTRR_PHYS_BASE0) * 8;
+      return -1;
+  }
+}
+
+/** Current guest TSC as a JS number (exact below 2^53: about 104 days). */
+export function readTsc(c: Cpu): number {
+  return Math.max(0, Math.floor(c.host.now() + sysOf(c).tscOffset));
+}
+
+export function writeTsc(c: Cpu, lo: number, hi: number): void {
+  sysOf(c).tscOffset = (hi >>> 0) * TWO32 + (lo >>> 0) - c.host.now();
+}
+
+/** Store the running TSC into the state record (before export). */
+export function exportTsc(c: Cpu): void {
+  const t = readTsc(c);
+  c.dv.setUint32(TSC, t % TWO32, true);
+  c.dv.setUint32(TSC + 4, Math.floor(t / TWO32), true);
+}
+
+/** Take the TSC from the state record (after import). */
+export function importTsc(c: Cpu): void {
+  writeTsc(c, c.dv.getUint32(TSC, true), c.dv.getUint32(TSC + 4, true));
+}
+
+const canonical = (hi: number): boolean => ((hi << 16) >> 16) === hi;
+
+/** RDMSR: returns the low half (EAX); the high half is left in c.resHi (EDX). */
+export function rdmsr(c: Cpu, n: number): number {
+  requireCpl0(c);
+  n >>>= 0;
+  const r = c.r32, dv = c.dv;
+  const plain = plainMsr(n);
+  if (plain >= 0) { c.resHi = dv.getInt32(plain + 4, true); return dv.getInt32(plain, true); }
+  switch (n) {
+    case MSR_TSC: { const t = readTsc(c); c.resHi = Math.floor(t / TWO32) | 0; return (t % TWO32) | 0; }
+    case MSR_APIC_BASE: c.resHi = dv.getInt32(APIC_BASE + 4, true); return dv.getInt32(APIC_BASE, true);
+    case MSR_BIOS_SIGN_ID: c.resHi = 0; return 0; // microcode revision 0
+    case MSR_PLATFORM_ID: c.resHi = 0; return 0; // read by microcode loaders on family 6
+    case MSR_PLATFORM_INFO: c.resHi = dv.getInt32(PLATFORM_INFO + 4, true); return dv.getInt32(PLATFORM_INFO, true);
+    case MSR_MTRRCAP: c.resHi = 0; return MTRRCAP;
+    case MSR_MCG_CAP: c.resHi = 0; return 0;
+    case MSR_PAT: c.resHi = dv.getInt32(PAT + 4, true); return dv.getInt32(PAT, true);
+    case MSR_EFER: c.resHi = 0; return dv.getInt32(EFER, true);
+    case MSR_LSTAR: c.resHi = dv.getInt32(LSTAR + 4, true); return dv.getInt32(LSTAR, true);
+    case MSR_CSTAR: c.resHi = dv.getInt32(CSTAR + 4, true); return dv.getInt32(CSTAR, true);
+    case MSR_KERNEL_GS_BASE: c.resHi = dv.getInt32(KERNEL_GS_BASE + 4, true); return dv.getInt32(KERNEL_GS_BASE, true);
+    case MSR_FS_BASE: c.resHi = r[segWord(FS, SEG_BASE) + 1]; return r[segWord(FS, SEG_BASE)];
+    case MSR_GS_BASE: c.resHi = r[segWord(GS, SEG_BASE) + 1]; return r[segWord(GS, SEG_BASE)];
+    default: throw gp0();
+  }
+}
+
+/** PAT entries must hold memory types 0, 1, 4, 5, 6 or 7. */
+function validPat(lo: number, hi: number): boolean {
+  for (let k = 0; k < 8; k++) {
+    const t = ((k < 4 ? lo : hi) >>> ((k & 3) * 8)) & 0xff;
+    if (t === 2 || t === 3 || t > 7) return false;
+  }
+  return true;
+}
+
+/** WRMSR. */
+export function wrmsr(c: Cpu, n: number, lo: number, hi: number): void {
+  requireCpl0(c);
+  n >>>= 0; lo |= 0; hi |= 0;
+  const r = c.r32, dv = c.dv;
+  const set = (off: number): void => { dv.setInt32(off, lo, true); dv.setInt32(off + 4, hi, true); };
+  switch (n) {
+    case MSR_TSC: writeTsc(c, lo, hi); return;
+    case MSR_APIC_BASE:
+      // Bits 8 (BSP, read-only), 11 (enable), 10 (x2APIC: not supported), 12-38 base.
+      if ((lo & 0x6ff) !== 0 || (lo & (1 << 10)) !== 0 || (hi & ~0x7f) !== 0) throw gp0();
+      dv.setInt32(APIC_BASE, (lo & ~0x100) | (dv.getInt32(APIC_BASE, true) & 0x100), true);
+      dv.setInt32(APIC_BASE + 4, hi, true);
+      return;
+    case MSR_BIOS_SIGN_ID: return; // "load microcode revision": ignored
+    case MSR_PAT: if (!validPat(lo, hi)) throw gp0(); set(PAT); return;
+    case MSR_EFER: writeEfer(c, lo, hi); return;
+    case MSR_LSTAR: if (!canonical(hi)) throw gp0(); set(LSTAR); return;
+    case MSR_CSTAR: if (!canonical(hi)) throw gp0(); set(CSTAR); return;
+    case MSR_KERNEL_GS_BASE: if (!canonical(hi)) throw gp0(); set(KERNEL_GS_BASE); return;
+    case MSR_FS_BASE: case MSR_GS_BASE: {
+      if (!canonical(hi)) throw gp0();
+      const seg = n === MSR_FS_BASE ? FS : GS;
+      r[segWord(seg, SEG_BASE)] = lo; r[segWord(seg, SEG_BASE) + 1] = hi;
+      c.segChanged(seg);
+      return;
+    }
+    case MSR_SYSENTER_ESP: case MSR_SYSENTER_EIP:
+      if (!canonical(hi)) throw gp0();
+      set(plainMsr(n));
+      return;
+    case MSR_MTRR_DEF_TYPE:
+      if (hi !== 0 || (lo & ~0xcff) !== 0) throw gp0();
+      set(MTRR_DEF_TYPE);
+      return;
+    case MSR_TSC_AUX:
+      if (hi !== 0) throw gp0();
+      set(TSC_AUX);
+      return;
+    case MSR_MCG_STATUS:
+      if (lo !== 0 || hi !== 0) throw gp0();
+      return;
+    default: {
+      const plain = plainMsr(n);
+      if (plain < 0) throw gp0();
+      set(plain);
+    }
+  }
+}
+
+/** RDTSC (and the TSC part of RDTSCP): returns the low half, high half in c.resHi. */
+export function rdtsc(c: Cpu): number {
+  if ((c.r32[CR4 / 4] & CR4_TSD) !== 0 && c.cpl !== 0) throw gp0();
+  const t = readTsc(c);
+  c.resHi = Math.floor(t / TWO32) | 0;
+  return (t % TWO32) | 0;
+}
+
+/** TSC_AUX (ECX of RDTSCP). */
+export function tscAux(c: Cpu): number { return c.dv.getInt32(TSC_AUX, true); }
+
+const out = new Int32Array(4);
+const dyn = { apicId: 0, apicEnabled: true, osxsave: false };
+/** CPUID with EAX/ECX from the registers; results into EAX, EBX, ECX, EDX (upper halves cleared). */
+export function execCpuid(c: Cpu): void {
+  const r = c.r32;
+  const apicLo = c.dv.getUint32(APIC_BASE, true);
+  dyn.apicId = 0;
+  dyn.apicEnabled = (apicLo & (1 << 11)) !== 0;
+  dyn.osxsave = (r[CR4 / 4] & CR4_OSXSAVE) !== 0;
+  cpuid(r[0], r[2], dyn, out);
+  r[0] = out[0]; r[1] = 0; // RAX
+  r[6] = out[1]; r[7] = 0; // RBX
+  r[2] = out[2]; r[3] = 0; // RCX
+  r[4] = out[3]; r[5] = 0; // RDX
+}

@@ -1,0 +1,258 @@
+// Opcode-table rows for the system instructions (composed ahead of the integer
+// rows by cpu/interp.ts, so these take precedence): far JMP/CALL/RET, IRET,
+// INT n/INT3/INTO/INT1, PUSHF/POPF, CLI/STI, the 0F 00 / 0F 01 groups, LAR/LSL,
+// MOV CR/DR, CLTS, INVD/WBINVD, RDMSR/WRMSR, RDTSC/RDTSCP, CPUID, SYSCALL/SYSRET,
+// SYSENTER/SYSEXIT, SWAPGS, CLFLUSH. Each builder wraps one semantic function.
+//
+// Conventions of the interpreter (cpu/interp.ts): while a block runs, r32[W_RIP]
+// is the block's start; F_TERM executors set RIP themselves; after an F_STOP
+// instruction the block ends and RIP advances past it. A fault must leave RIP as
+// it was (the run loop adds the instruction's offset to it), hence withNext().
+
+import type { Cpu, Exec } from '../cpu.js';
+import { W_RIP } from '../cpu.js';
+import type { Insn } from '../decoder.js';
+import { W_RFLAGS, getOF } from '../flags.js';
+import { eaFn, memRead, regRead, regWrite } from '../operands.js';
+import { nextRip } from '../ops-ctl.js';
+import { pop, push } from '../stack.js';
+import { EVENT_SOFTINT, FLAG_ZF, RDX, RAX, RCX } from '../state.js';
+import { F_D64, F_I64, F_O64, F_STOP, F_TERM, OpRow, row } from '../table.js';
+import { ACC_READ } from '../../mmu/tlb.js';
+import { CpuFault, VEC_BP, VEC_DB, VEC_OF, VEC_UD } from './fault.js';
+import {
+  clts, invlpg, lldt, lmsw, loadDtr, ltr, movFromCr, movFromDr, movToCr, movToDr, requireProtected,
+  sldt, smsw, storeDtr, str, wbinvd,
+} from './control.js';
+import { deliverEvent } from './events.js';
+import { syscall, sysenter, sysexit, sysret, swapgs } from './fastcall.js';
+import { cli, popf, pushfValue, sti } from './io.js';
+import { execCpuid, rdmsr, rdtsc, tscAux, wrmsr } from './msr.js';
+import { lar, lsl, verify } from './segments.js';
+import { callFar, iret, jmpFar, retFar } from './transfer.js';
+
+const W_RAX = RAX * 2, W_RCX = RCX * 2, W_RDX = RDX * 2;
+
+/** Run `fn` with RIP = the next instruction; on a fault put RIP back (the run loop re-bases it). */
+function withNext(d: Insn, fn: (c: Cpu) => void): Exec {
+  return (c) => {
+    const r = c.r32;
+    const lo = r[W_RIP], hi = r[W_RIP + 1];
+    r[W_RIP] = nextRip(c, d, c.codeSize);
+    r[W_RIP + 1] = c.eaHi;
+    try { fn(c); } catch (e) { r[W_RIP] = lo; r[W_RIP + 1] = hi; throw e; }
+  };
+}
+
+/** Set or clear ZF (materialising the lazy flags first). */
+function setZF(c: Cpu, on: boolean): void {
+  const f = c.getRflags();
+  c.setRflags(on ? f | FLAG_ZF : f & ~FLAG_ZF);
+}
+
+// ---- Far transfers.
+
+const jmpFarPtr = (d: Insn): Exec => {
+  const off = d.opSize === 2 ? d.imm & 0xffff : d.imm, sel = d.imm2 & 0xffff, size = d.opSize;
+  return withNext(d, (c) => jmpFar(c, sel, off, 0, size));
+};
+const callFarPtr = (d: Insn): Exec => {
+  const off = d.opSize === 2 ? d.imm & 0xffff : d.imm, sel = d.imm2 & 0xffff, size = d.opSize;
+  return withNext(d, (c) => callFar(c, sel, off, 0, size));
+};
+/** Memory far pointer m16:16/32/64: offset first, then the selector. */
+function farMem(call: boolean) {
+  return (d: Insn): Exec => {
+    const ea = eaFn(d), size = d.opSize;
+    return withNext(d, (c) => {
+      const lo = ea(c), hi = c.eaHi;
+      const off = memRead(c, size, lo, hi), offHi = size === 8 ? c.resHi : 0;
+      const sel = c.read16((lo + size) | 0, hi) & 0xffff;
+      if (call) callFar(c, sel, off, offHi, size); else jmpFar(c, sel, off, offHi, size);
+    });
+  };
+}
+const retFarRow = (d: Insn): Exec => {
+  const imm = d.op === 0xca ? d.imm & 0xffff : 0, size = d.opSize;
+  return withNext(d, (c) => retFar(c, size, imm));
+};
+const iretRow = (d: Insn): Exec => { const size = d.opSize; return withNext(d, (c) => iret(c, size)); };
+
+// ---- Software interrupts: traps (RIP = next instruction in the frame).
+
+function softInt(vector: number) {
+  return (d: Insn): Exec => {
+    const vec = vector >= 0 ? vector : d.imm & 0xff;
+    const isIntN = vector < 0;
+    return withNext(d, (c) => {
+      if (vec === VEC_OF && !getOF(c.r32)) return;
+      // v8086 mode without VME: INT n is IOPL-sensitive.
+      if (isIntN && c.mode === 2 && ((c.r32[W_RFLAGS] >>> 12) & 3) < 3) throw new CpuFault(13, 0, true);
+      // INT n, INT3 and INTO are software interrupts (gate DPL checked, EXT = 0); INT1 is not.
+      deliverEvent(c, vec, vector === VEC_DB ? 3 << 8 : EVENT_SOFTINT, 0, false);
+    });
+  };
+}
+
+// ---- Flags.
+
+const pushfRow = (d: Insn): Exec => {
+  const size = d.opSize;
+  return (c) => {
+    const v = pushfValue(c);
+    push(c, size, size === 2 ? v & 0xffff : v, 0);
+  };
+};
+const popfRow = (d: Insn): Exec => {
+  const size = d.opSize;
+  return (c) => {
+    const r = c.r32, sp = r[8], spHi = r[9];
+    const v = pop(c, size);
+    try { popf(c, v, size); } catch (e) { r[8] = sp; r[9] = spHi; throw e; }
+  };
+};
+
+// ---- Register-or-memory word operands (0F 00 group, SMSW, LAR/LSL sources).
+
+function ewRead(d: Insn): (c: Cpu) => number {
+  if (d.isMem) { const ea = eaFn(d); return (c) => c.read16(ea(c), c.eaHi) & 0xffff; }
+  const rd = regRead(2, d.rm, d.rex);
+  return (c) => rd(c) & 0xffff;
+}
+/** Store a selector/MSW: 16 bits to memory, the operand size (zero-extended) to a register. */
+function ewWrite(d: Insn): (c: Cpu, v: number) => void {
+  if (d.isMem) { const ea = eaFn(d); return (c, v) => c.write16(ea(c), c.eaHi, v & 0xffff); }
+  const wr = regWrite(d.opSize, d.rm, d.rex);
+  return (c, v) => { c.resHi = 0; wr(c, d.opSize === 2 ? v & 0xffff : v); };
+}
+
+const sldtRow = (d: Insn): Exec => { const w = ewWrite(d); return (c) => w(c, sldt(c)); };
+const strRow = (d: Insn): Exec => { const w = ewWrite(d); return (c) => w(c, str(c)); };
+const lldtRow = (d: Insn): Exec => { const rd = ewRead(d); return (c) => lldt(c, rd(c)); };
+const ltrRow = (d: Insn): Exec => { const rd = ewRead(d); return (c) => ltr(c, rd(c)); };
+function verRow(write: boolean) {
+  return (d: Insn): Exec => { const rd = ewRead(d); return (c) => { requireProtected(c); setZF(c, verify(c, rd(c), write)); }; };
+}
+const smswRow = (d: Insn): Exec => { const w = ewWrite(d); return (c) => w(c, smsw(c)); };
+const lmswRow = (d: Insn): Exec => { const rd = ewRead(d); return (c) => lmsw(c, rd(c)); };
+
+function larLsl(isLsl: boolean) {
+  return (d: Insn): Exec => {
+    const rd = ewRead(d), wr = regWrite(d.opSize, d.reg, d.rex), size = d.opSize;
+    return (c) => {
+      requireProtected(c);
+      const v = isLsl ? lsl(c, rd(c)) : lar(c, rd(c));
+      if (v === -1) { setZF(c, false); return; }
+      c.resHi = 0;
+      wr(c, size === 2 ? v & 0xffff : v | 0);
+      setZF(c, true);
+    };
+  };
+}
+
+function dtr(idt: boolean, load: boolean) {
+  return (d: Insn): Exec => {
+    const ea = eaFn(d), size = d.opSize;
+    return load ? (c) => { const lo = ea(c); loadDtr(c, idt, lo, c.eaHi, size); }
+      : (c) => { const lo = ea(c); storeDtr(c, idt, lo, c.eaHi); };
+  };
+}
+const invlpgRow = (d: Insn): Exec => { const ea = eaFn(d); return (c) => { const lo = ea(c); invlpg(c, lo, c.eaHi); }; };
+/** CLFLUSH: no caches, but the address must translate (it can #PF). */
+const clflushRow = (d: Insn): Exec => { const ea = eaFn(d); return (c) => { const lo = ea(c); c.translate(lo, c.eaHi, c.cpl === 3 ? 2 : ACC_READ); }; };
+
+// ---- MOV CR/DR: 64-bit operands in 64-bit mode, 32-bit otherwise; ModRM.mod is ignored.
+
+function movCr(toCr: boolean, dr: boolean) {
+  return (d: Insn): Exec => {
+    const n = d.reg, gpr = d.rm * 2;
+    const lockCr8 = d.lock && !dr; // LOCK MOV CR0 is CR8 on AMD; here #UD
+    if (toCr) {
+      return (c) => {
+        if (lockCr8) throw new CpuFault(VEC_UD);
+        const r = c.r32, hi = c.codeSize === 8 ? r[gpr + 1] : 0;
+        if (dr) movToDr(c, n, r[gpr], hi); else movToCr(c, n, r[gpr], hi);
+      };
+    }
+    return (c) => {
+      if (lockCr8) throw new CpuFault(VEC_UD);
+      const v = dr ? movFromDr(c, n) : movFromCr(c, n);
+      const r = c.r32;
+      r[gpr] = v; r[gpr + 1] = c.codeSize === 8 ? c.resHi : 0;
+    };
+  };
+}
+
+// ---- MSRs, TSC, CPUID.
+
+const rdmsrRow = (): Exec => (c) => {
+  const r = c.r32;
+  const lo = rdmsr(c, r[W_RCX]);
+  r[W_RAX] = lo; r[W_RAX + 1] = 0; r[W_RDX] = c.resHi; r[W_RDX + 1] = 0;
+};
+const wrmsrRow = (): Exec => (c) => { const r = c.r32; wrmsr(c, r[W_RCX], r[W_RAX], r[W_RDX]); };
+const rdtscRow = (): Exec => (c) => {
+  const r = c.r32;
+  const lo = rdtsc(c);
+  r[W_RAX] = lo; r[W_RAX + 1] = 0; r[W_RDX] = c.resHi; r[W_RDX + 1] = 0;
+};
+const rdtscpRow = (): Exec => (c) => {
+  const r = c.r32;
+  const lo = rdtsc(c);
+  r[W_RAX] = lo; r[W_RAX + 1] = 0; r[W_RDX] = c.resHi; r[W_RDX + 1] = 0;
+  r[W_RCX] = tscAux(c); r[W_RCX + 1] = 0;
+};
+const cpuidRow = (): Exec => (c) => execCpuid(c);
+
+const simple = (fn: (c: Cpu) => void) => (): Exec => fn;
+
+export const SYSTEM_ROWS: OpRow[] = [
+  row('9a', 'call Ap', callFarPtr, F_TERM | F_I64),
+  row('ea', 'jmp Ap', jmpFarPtr, F_TERM | F_I64),
+  row('ff /3 m', 'call Mp', farMem(true), F_TERM),
+  row('ff /5 m', 'jmp Mp', farMem(false), F_TERM),
+  row('ca', 'retf Iw', retFarRow, F_TERM),
+  row('cb', 'retf', retFarRow, F_TERM),
+  row('cf', 'iret|iretd|iretq', iretRow, F_TERM),
+  row('cc', 'int3', softInt(VEC_BP), F_TERM),
+  row('cd', 'int Ib', softInt(-1), F_TERM),
+  row('ce', 'into', softInt(VEC_OF), F_TERM | F_I64),
+  row('f1', 'int1', softInt(VEC_DB), F_TERM),
+  row('9c', 'pushf|pushfd|pushfq', pushfRow, F_D64),
+  row('9d', 'popf|popfd|popfq', popfRow, F_D64 | F_STOP),
+  row('fa', 'cli', simple(cli)),
+  row('fb', 'sti', simple(sti), F_STOP),
+  row('0f 00 /0', 'sldt Ew', sldtRow),
+  row('0f 00 /1', 'str Ew', strRow),
+  row('0f 00 /2', 'lldt Ew', lldtRow),
+  row('0f 00 /3', 'ltr Ew', ltrRow),
+  row('0f 00 /4', 'verr Ew', verRow(false)),
+  row('0f 00 /5', 'verw Ew', verRow(true)),
+  row('0f 01 /0 m', 'sgdt Ms', dtr(false, false)),
+  row('0f 01 /1 m', 'sidt Ms', dtr(true, false)),
+  row('0f 01 /2 m', 'lgdt Ms', dtr(false, true)),
+  row('0f 01 /3 m', 'lidt Ms', dtr(true, true)),
+  row('0f 01 /4', 'smsw Ew', smswRow),
+  row('0f 01 /6', 'lmsw Ew', lmswRow, F_STOP),
+  row('0f 01 /7 m', 'invlpg Mb', invlpgRow, F_STOP),
+  row('0f 01 /7 r rm=0', 'swapgs', simple(swapgs), F_O64),
+  row('0f 01 /7 r rm=1', 'rdtscp', rdtscpRow),
+  row('0f 02', 'lar Gv,Ew', larLsl(false)),
+  row('0f 03', 'lsl Gv,Ew', larLsl(true)),
+  row('0f 05', 'syscall', (d) => withNext(d, syscall), F_TERM),
+  row('0f 06', 'clts', simple(clts)),
+  row('0f 07', 'sysret', (d) => { const size = d.opSize; return withNext(d, (c) => sysret(c, size)); }, F_TERM),
+  row('0f 08', 'invd', simple(wbinvd)),
+  row('0f 09', 'wbinvd', simple(wbinvd)),
+  row('0f 20', 'mov Ry,Cy', movCr(false, false)),
+  row('0f 21', 'mov Ry,Dy', movCr(false, true)),
+  row('0f 22', 'mov Cy,Ry', movCr(true, false), F_STOP),
+  row('0f 23', 'mov Dy,Ry', movCr(true, true), F_STOP),
+  row('0f 30', 'wrmsr', wrmsrRow, F_STOP),
+  row('0f 31', 'rdtsc', rdtscRow),
+  row('0f 32', 'rdmsr', rdmsrRow),
+  row('0f 34', 'sysenter', (d) => withNext(d, sysenter), F_TERM),
+  row('0f 35', 'sysexit', (d) => { const size = d.opSize; return withNext(d, (c) => sysexit(c, size)); }, F_TERM),
+  row('0f a2', 'cpuid', cpuidRow),
+  row('np 0f ae /7 m', 'clflush Mb', clflushRow),
+];

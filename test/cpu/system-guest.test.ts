@@ -1,0 +1,72 @@
+// The 64-bit multiboot test guest (system-guest64.S) on the interpreter and the
+// real PC: long mode with 4-level paging, #UD, #GP, #PF (CR2 and error codes),
+// PIT timer interrupts through the 8259, INT 0x80 and SYSCALL from ring 3;
+// the guest reports in a text buffer in its memory.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { InterpBackend } from '../../cpu/interp.js';
+import { SYSTEM_EXTENSION } from '../../cpu/system/extension.js';
+import { availableBackends, registerBackend } from '../../machine/backends.js';
+import { bootRecipe } from '../../machine/boot.js';
+import { Machine } from '../../machine/machine.js';
+import { buildElf, hasToolchain } from './system-build.js';
+
+if (!availableBackends().includes('interp')) {
+  registerBackend('interp', (m) => new InterpBackend(m.host, [SYSTEM_EXTENSION]));
+}
+
+/** Where the guest keeps its report (NUL-terminated text lines). */
+const REPORT = 0x7000;
+
+/** Boot the image and run until the guest reports DONE (or stops); returns the report text. */
+function runGuest(image: Uint8Array, maxSteps = 4000): { text: string; machine: Machine } {
+  const machine = new Machine({ memory: 16 << 20, accel: 'interp', deterministic: true, noReboot: true });
+  machine.boot(bootRecipe({ kernel: { name: 'system-guest64', bytes: image } }));
+  const report = (): string => machine.memory.readCString(REPORT);
+  for (let i = 0; i < maxSteps && !report().includes('DONE') && !machine.exited; i++) machine.runSteps(1);
+  return { text: report(), machine };
+}
+
+describe.skipIf(!hasToolchain())('the cpu-system multiboot test guest (interp)', () => {
+  const image = buildElf(readFileSync(new URL('./system-guest64.S', import.meta.url), 'utf8'), 0x100000);
+  const { text, machine } = runGuest(image);
+  const lines = text.split('\n');
+
+  it('guest enters long mode from multiboot through 4-level paging', () => {
+    expect(lines[0]).toBe('LONG');
+    expect(machine.exited).toBeNull();
+  });
+
+  it('guest executes UD2 -> #UD handler runs once and returns past it', () => {
+    expect(lines).toContain('UD 1');
+  });
+
+  it('guest loads a selector past the GDT limit into DS -> #GP with the selector as error code', () => {
+    expect(lines).toContain('GP 1234');
+  });
+
+  it('guest reads an unmapped page -> #PF, CR2 = address, error code 0; the handler maps it and the read retries', () => {
+    expect(lines).toContain('PF 400008 0 1234abcd');
+  });
+
+  it('guest writes a read-only page with CR0.WP -> #PF error code P|W, retried after the fix', () => {
+    expect(lines).toContain('PF 800010 3 55');
+  });
+
+  it('PIT channel 0 through the 8259 wakes HLT with IRQ0 at vector 0x20, three times', () => {
+    expect(lines).toContain('TIMER');
+  });
+
+  it('ring 3 INT 0x80 through a DPL-3 gate switches to the TSS RSP0 stack and pushes the user CS/SS', () => {
+    expect(lines).toContain('INT80 2b 23 1');
+  });
+
+  it('ring 3 SYSCALL enters LSTAR at CS 0x08 and SYSRET returns 43 to CS 0x2b', () => {
+    // sys_result = 42 + 1 (hex 2b), kernel CS 8, user CS after SYSRET 0x2b.
+    expect(lines).toContain('SYSCALL 2b 8 2b');
+  });
+
+  it('guest reports DONE', () => {
+    expect(text.endsWith('DONE\n')).toBe(true);
+  });
+});
