@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { BackendName } from '../cpu/backend.js';
 import { ImageError } from '../machine/elf.js';
 import { availableBackends, BackendUnavailable } from '../machine/backends.js';
+import { registerNodeBackends } from '../machine/backends-node.js';
 import { bootRecipe, type ImageFile } from '../machine/boot.js';
 import { Machine } from '../machine/machine.js';
 import { MemoryError } from '../mmu/memory.js';
@@ -58,6 +59,7 @@ export async function main(argv: string[], io: MainIo = { stdin: process.stdin, 
     opts = parseArgs(argv);
     if (opts.help) { io.stdout.write(HELP + '\n'); return 0; }
     if (opts.version) { io.stdout.write(`emu ${VERSION}\n`); return 0; }
+    registerNodeBackends();
     const kernelPath = opts.kernel ?? opts.image ?? (opts.raw.length === 0 ? TINYOS_IMAGE : null);
     const recipe = bootRecipe({
       kernel: kernelPath ? readImage(kernelPath, kernelPath === TINYOS_IMAGE ? 'built-in tinyos image' : 'kernel image') : undefined,

@@ -5,7 +5,7 @@
 import type { Backend, BackendName, CpuHost, ExitReason } from '../cpu/backend.js';
 import { EXIT_BUDGET, EXIT_ERROR, EXIT_HALT, EXIT_SHUTDOWN, EXIT_STOP } from '../cpu/backend.js';
 import { STATE_SIZE, StateView } from '../cpu/state.js';
-import { Bus } from '../devices/bus.js';
+import { Bus, type IrqSink } from '../devices/bus.js';
 import { InstructionClock, RealtimeClock, Timers, type Clock } from '../devices/clock.js';
 import { GuestMemory, STATE_RESERVE } from '../mmu/memory.js';
 import { createBackend } from './backends.js';
@@ -276,7 +276,16 @@ export class Machine {
   /** Move the running guest to another backend: state through the state record, memory shared. */
   setBackend(name: BackendName): void {
     if (name === this.backend.name) return;
-    const next = createBackend(name, this); // may throw (no /dev/kvm, ...) before we touch the old one
+    // Device IRQ lines go to the TypeScript controllers unless the new backend claims them (KVM's in-kernel irqchip).
+    this.bus.connectIrqs(this.devices.router);
+    let next: Backend;
+    try {
+      next = createBackend(name, this);
+    } catch (e) {
+      this.backend.invalidateCode?.();
+      this.reconnectIrqs();
+      throw e;
+    }
     const state = this.backend.getState();
     this.retiredBefore += this.backend.instructions();
     this.backend.destroy();
@@ -284,6 +293,12 @@ export class Machine {
     this.backend = next;
     this.stats.switches++;
     this.options.onMessage?.(`emu: now running on ${name}`);
+  }
+
+  /** Give the IRQ lines back to whichever controller the current backend uses. */
+  private reconnectIrqs(): void {
+    const sink = (this.backend as { irqSink?: IrqSink | null }).irqSink;
+    this.bus.connectIrqs(sink ?? this.devices.router);
   }
 
   /** Instructions retired since the machine was created, across backend switches. */
