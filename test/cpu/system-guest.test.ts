@@ -9,7 +9,7 @@ import { SYSTEM_EXTENSION } from '../../cpu/system/extension.js';
 import { availableBackends, registerBackend } from '../../machine/backends.js';
 import { bootRecipe } from '../../machine/boot.js';
 import { Machine } from '../../machine/machine.js';
-import { buildElf, hasToolchain } from './system-build.js';
+import { buildElf, buildFlat, hasToolchain } from './system-build.js';
 
 if (!availableBackends().includes('interp')) {
   registerBackend('interp', (m) => new InterpBackend(m.host, [SYSTEM_EXTENSION]));
@@ -68,5 +68,29 @@ describe.skipIf(!hasToolchain())('the cpu-system multiboot test guest (interp)',
 
   it('guest reports DONE', () => {
     expect(text.endsWith('DONE\n')).toBe(true);
+  });
+});
+
+describe.skipIf(!hasToolchain())('the real-mode boot guest (interp)', () => {
+  const image = buildFlat(readFileSync(new URL('./system-boot16.S', import.meta.url), 'utf8'), 0x7c00);
+  const machine = new Machine({ memory: 16 << 20, accel: 'interp', deterministic: true, noReboot: true });
+  machine.boot(bootRecipe({ raw: [{ file: { name: 'system-boot16', bytes: image }, addr: 0x7c00 }] }));
+  const report = (): string => machine.memory.readCString(0x6000);
+  for (let i = 0; i < 200 && !report().includes('LONG64') && !machine.exited; i++) machine.runSteps(1);
+  const lines = report().split('\n');
+
+  it('INT 0x30 in real mode runs the IVT handler and IRET returns', () => {
+    expect(lines.slice(0, 2)).toEqual(['INT30', 'REAL']);
+  });
+
+  // emu does not enforce data-segment limits, so this checks the real-mode reload of DS
+  // (base 0, cached descriptor kept) and a 32-bit address from 16-bit code.
+  it('after a protected-mode detour, real-mode DS reaches 2 MiB with an addr32 store (unreal mode)', () => {
+    expect(lines[2]).toBe('UNREAL');
+    expect(machine.memory.read32(0x200000) >>> 0).toBe(0x600dcafe);
+  });
+
+  it('real -> protected -> compatibility -> 64-bit mode', () => {
+    expect(lines.slice(3, 6)).toEqual(['PM32', 'COMPAT', 'LONG64']);
   });
 });
