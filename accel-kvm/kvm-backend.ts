@@ -12,7 +12,7 @@ import {
   FLAG_IF, RFLAGS, RUN_HALTED, RUN_SHUTDOWN, RUN_STATE, StateView, resetState, type CpuStateBytes,
 } from '../cpu/state.js';
 import type { IrqSink } from '../devices/bus.js';
-import { explainOpenError, loadAddon, devKvmProblem, KvmUnavailable, nestedKvmWarning, type NativeVm } from './addon.js';
+import { explainOpenError, loadAddon, devKvmProblem, KvmUnavailable, type NativeVm } from './addon.js';
 import { kvmCpuid, setCpuid } from './kvm-cpuid.js';
 import { KvmStateIo } from './kvm-state.js';
 import * as K from './kvm-structs.js';
@@ -26,9 +26,16 @@ export interface KvmOptions {
   /** Physical ranges inside RAM that belong to devices (left out of the memory slots). Default: the
    *  MMIO ranges the memory's MMIO handler (the Bus) reports below ramSize. */
   mmioHoles?: ReadonlyArray<{ start: number; length: number }>;
-  /** One-line warnings (nested KVM, CPU features the host lacks). */
+  /** One-line warnings (CPU features the host lacks; once per process). The nested-KVM warning is
+   *  addon.ts nestedKvmWarning(), for the caller to print once. */
   onWarning?: (line: string) => void;
 }
+
+/** The host-lacks-features warning is the same for every VM: say it once per process. */
+let warnedMissing = false;
+
+/** A single step that has not trapped after this long has lost its trap: report it, do not wait. */
+const STEP_SLICE_NS = 100_000_000;
 
 /** Minimum slice: shorter timer periods cost more in signals than they buy in latency. */
 const MIN_SLICE_NS = 20_000;
@@ -80,14 +87,15 @@ export class KvmBackend implements Backend {
           throw new KvmUnavailable(`this host's KVM lacks ${name}, which emu needs; use --accel=interp or --accel=jit`);
         }
       }
-      const warn = nestedKvmWarning();
-      if (warn) opts.onWarning?.(warn);
       const buf = this.vm.runBuffer();
       this.run8 = new Uint8Array(buf);
       this.runDv = new DataView(buf);
       const { entries, missing } = kvmCpuid(this.vm);
       this.cpuid = entries;
-      if (missing.length > 0) opts.onWarning?.(`warning: this host's KVM lacks CPU features emu's model has (${missing.join('; ')}); the guest will not see them`);
+      if (missing.length > 0 && !warnedMissing) {
+        warnedMissing = true;
+        opts.onWarning?.(`warning: this host's KVM lacks CPU features emu's model has (${missing.join('; ')}); the guest will not see them`);
+      }
       setCpuid(this.vm, entries);
       this.io = new KvmStateIo(this.vm, kernel);
       this.mapMemory(opts.mmioHoles ?? this.holesFromBus());
@@ -199,6 +207,12 @@ export class KvmBackend implements Backend {
           return this.fail(`KVM could not enter the guest (hardware entry failure reason 0x${this.hex64(K.FAIL_REASON)}): the CPU state is invalid for VM entry`);
         case K.EXIT_INTERNAL_ERROR: {
           const sub = this.runDv.getUint32(K.INTERNAL_SUBERROR, true);
+          if (sub === K.INTERNAL_EMULATION && this.runDv.getUint32(K.INTERNAL_NDATA, true) >= 3 && (this.run8[K.INTERNAL_DATA] & 1) !== 0) {
+            // data: flags (bit 0: instruction bytes follow), then insn_size and up to 15 bytes.
+            const size = Math.min(this.run8[K.INTERNAL_DATA + 8], 15);
+            const bytes = [...this.run8.subarray(K.INTERNAL_DATA + 9, K.INTERNAL_DATA + 9 + size)].map((b) => b.toString(16).padStart(2, '0')).join(' ');
+            return this.fail(`KVM could not emulate the guest instruction at ${bytes} (emulation failure)`);
+          }
           const n = Math.min(this.runDv.getUint32(K.INTERNAL_NDATA, true), 4);
           const data = Array.from({ length: n }, (_, i) => '0x' + this.hex64(K.INTERNAL_DATA + i * 8)).join(' ');
           return this.fail(`KVM internal error: ${K.INTERNAL_SUBERROR_NAMES[sub] ?? `suberror ${sub}`}${data ? ` (${data})` : ''}`);
@@ -383,10 +397,20 @@ export class KvmBackend implements Backend {
     this.singleStep = on;
   }
 
-  /** Execute one instruction (single-step must be on). Returns the exit reason. */
-  step(): ExitReason {
+  /**
+   * Execute one instruction (single-step must be on). Returns the exit reason.
+   * `isHlt`: the instruction is HLT. KVM reports the single-step trap instead of
+   * the HLT exit then, so the backend records the halt itself.
+   */
+  step(isHlt = false): ExitReason {
     this.steps++;
-    return this.run(1e9);
+    const r = this.run(STEP_SLICE_NS);
+    if (isHlt && r === EXIT_BUDGET && this.irqSink === null) {
+      this.halted = true;
+      this.haltIf = this.run8[K.RUN_IF_FLAG] !== 0;
+      return EXIT_HALT;
+    }
+    return r;
   }
 
   // ---- Counters.

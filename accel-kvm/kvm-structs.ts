@@ -46,6 +46,7 @@ export const KVM_EXIT_NAMES: Record<number, string> = {
   8: 'shutdown', 9: 'fail_entry', 10: 'intr', 11: 'set_tpr', 12: 'tpr_access', 16: 'nmi', 17: 'internal_error',
   24: 'system_event', 26: 'ioapic_eoi',
 };
+export const INTERNAL_EMULATION = 1;
 export const INTERNAL_SUBERROR_NAMES: Record<number, string> = {
   1: 'emulation failure', 2: 'simultaneous #PF', 3: 'delivery event failed', 4: 'unexpected exit reason',
 };

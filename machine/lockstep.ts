@@ -1,0 +1,243 @@
+// The lockstep oracle: KVM single-steps (KVM_SET_GUEST_DEBUG SINGLESTEP) and
+// another backend (the interpreter or the JIT) steps from the same state, on
+// its own copy of memory; after every instruction both state records are
+// compared, with the flags the instruction leaves undefined masked, and the
+// run stops at the first divergence with the instruction and both states.
+
+import type { Backend } from '../cpu/backend.js';
+import { EXIT_ERROR, EXIT_HALT, EXIT_SHUTDOWN, EXIT_STOP } from '../cpu/backend.js';
+import {
+  ARCH_END, CS, EFER, EFER_LMA, FLAG_RF, GPR_NAMES, RCX, RFLAGS, RIP, SEG_ATTR, SEG_BASE, SEG_NAMES, SEG_SIZE,
+  StateView, TSC, XSAVE_HEADER, FXSAVE, ATTR_L, ATTR_DB, CR0, CR0_PE, gprOffset, segOffset, SEG, MSR_AREA,
+  EVENTS, FX_XMM0, FX_ST0, FX_MXCSR_MASK,
+} from '../cpu/state.js';
+import type { GuestMemory } from '../mmu/memory.js';
+import type { KvmBackend } from '../accel-kvm/kvm-backend.js';
+import { undefinedBy } from './lockstep-flags.js';
+
+export interface LockstepSide {
+  backend: Backend;
+  memory: GuestMemory;
+}
+
+export interface LockstepOptions {
+  /** Stop after this many instructions (default 1e6). */
+  maxSteps?: number;
+  /** Physical ranges compared after every step (the random programs' scratch and stack pages). */
+  watch?: ReadonlyArray<readonly [number, number]>;
+  /** Compare all of RAM every this many steps, and at the end (default 4096; 0 = never). */
+  fullMemoryEvery?: number;
+  /** Turn instruction bytes into text (the interpreter's disassembler); default: hex bytes. */
+  disassemble?: (bytes: Uint8Array, codeSize: 2 | 4 | 8, rip: number) => string;
+}
+
+export interface Divergence {
+  /** Instructions both sides had executed before the one that diverged. */
+  step: number;
+  rip: number;
+  codeSize: 2 | 4 | 8;
+  bytes: Uint8Array;
+  disassembly: string;
+  /** "field: kvm X, other Y" lines. */
+  diffs: string[];
+  /** Both states after the instruction (masked as compared). */
+  kvm: Uint8Array;
+  other: Uint8Array;
+  /** The whole story, ready to print. */
+  report: string;
+}
+
+export interface LockstepResult {
+  steps: number;
+  /** Why the run ended: 'halt', 'max-steps', 'shutdown', 'divergence', 'error: ...'. */
+  end: string;
+  divergence: Divergence | null;
+}
+
+/** Bytes never compared: the TSC keeps counting, MXCSR_MASK and the XSAVE header are reported by the host. */
+const IGNORED: ReadonlyArray<readonly [number, number]> = [[TSC, 8], [FX_MXCSR_MASK, 4], [XSAVE_HEADER, 64]];
+
+function codeSizeOf(s: StateView): 2 | 4 | 8 {
+  const attr = s.u32(segOffset(CS) + SEG_ATTR);
+  if ((s.lo(EFER) & EFER_LMA) !== 0 && (attr & ATTR_L) !== 0) return 8;
+  if ((s.lo(CR0) & CR0_PE) === 0) return 2;
+  return attr & ATTR_DB ? 4 : 2;
+}
+
+/** Linear address of RIP (CS.base + RIP); the oracle reads code physically, so guests it checks run identity-mapped. */
+function ripLinear(s: StateView): number {
+  return (s.num64(segOffset(CS) + SEG_BASE) + s.num64(RIP)) % 2 ** 52;
+}
+
+/** HLT after any legacy prefixes. */
+function isHlt(code: Uint8Array): boolean {
+  let i = 0;
+  while (i < 14 && [0x66, 0x67, 0xf0, 0xf2, 0xf3, 0x2e, 0x36, 0x3e, 0x26, 0x64, 0x65].includes(code[i])) i++;
+  return code[i] === 0xf4;
+}
+
+/** A readable name for a state-record byte offset. */
+export function fieldName(off: number): string {
+  if (off < 0x80) return GPR_NAMES[off >> 3];
+  if (off < 0x88) return 'rip';
+  if (off < 0x90) return 'rflags';
+  if (off < SEG) return ['cr0', 'cr2', 'cr3', 'cr4', 'cr8', 'efer', 'xcr0', 'dr0', 'dr1', 'dr2', 'dr3', 'dr6', 'dr7'][(off - 0x90) >> 3] ?? `0x${off.toString(16)}`;
+  if (off < 0x200) {
+    const n = (off - SEG) / SEG_SIZE | 0, f = (off - SEG) % SEG_SIZE;
+    return `${SEG_NAMES[n]}.${f < 4 ? 'selector' : f < 8 ? 'attributes' : f < 16 ? 'limit' : 'base'}`;
+  }
+  if (off < MSR_AREA) return off < 0x210 ? 'gdtr' : 'idtr';
+  if (off < EVENTS) return `msr area +0x${(off - MSR_AREA).toString(16)}`;
+  if (off < FXSAVE) return ['run_state', 'int_shadow', 'nmi_pending', 'nmi_masked', 'pending_event', 'pending_error', 'pending_irq'][(off - EVENTS) >> 2] ?? `events +0x${(off - EVENTS).toString(16)}`;
+  if (off >= FX_XMM0 && off < FX_XMM0 + 256) return `xmm${(off - FX_XMM0) >> 4}`;
+  if (off >= FX_ST0 && off < FX_ST0 + 128) return `st${(off - FX_ST0) >> 4}`;
+  return `fxsave +0x${(off - FXSAVE).toString(16)}`;
+}
+
+function hexBytes(b: Uint8Array): string {
+  return [...b].map((x) => x.toString(16).padStart(2, '0')).join(' ');
+}
+
+/** Field-by-field differences (64-bit granularity) between two masked records. */
+function diffStates(a: StateView, b: StateView): string[] {
+  const out: string[] = [];
+  for (let off = 0; off < ARCH_END; off += 8) {
+    if (a.lo(off) !== b.lo(off) || a.hi(off) !== b.hi(off)) out.push(`${fieldName(off)} (0x${off.toString(16)}): kvm ${a.hex64(off)}, other ${b.hex64(off)}`);
+  }
+  return out;
+}
+
+/** Compact dump of the registers that matter most (for the divergence report). */
+export function describeState(s: StateView): string {
+  const gprs = GPR_NAMES.map((n, i) => `${n}=${s.hex64(gprOffset(i))}`);
+  const lines = [];
+  for (let i = 0; i < 16; i += 4) lines.push('  ' + gprs.slice(i, i + 4).join(' '));
+  lines.push(`  rip=${s.hex64(RIP)} rflags=${s.hex64(RFLAGS)} cr0=${s.hex64(CR0)} efer=${s.hex64(EFER)}`);
+  return lines.join('\n');
+}
+
+/** Differences between the sides' RAM in [start, start+len), as "addr: kvm xx other yy" (first few). */
+function diffMemory(a: GuestMemory, b: GuestMemory, start: number, len: number): string[] {
+  const end = Math.min(start + len, a.ramSize, b.ramSize);
+  const out: string[] = [];
+  for (let p = start; p < end; p++) {
+    if (a.u8[p] !== b.u8[p]) {
+      out.push(`memory 0x${p.toString(16)}: kvm ${a.u8[p].toString(16).padStart(2, '0')}, other ${b.u8[p].toString(16).padStart(2, '0')}`);
+      if (out.length >= 8) break;
+    }
+  }
+  return out;
+}
+
+function memoryEqual(a: GuestMemory, b: GuestMemory): boolean {
+  const n = Math.min(a.ramSize, b.ramSize) >>> 2;
+  const x = new Int32Array(a.buffer, 0, n), y = new Int32Array(b.buffer, 0, n);
+  for (let i = 0; i < n; i++) if (x[i] !== y[i]) return false;
+  return true;
+}
+
+/** A second KVM vCPU as the "other" side (checks the oracle itself): each run() is one single-step. */
+export function kvmStepper(kvm: KvmBackend, memory: GuestMemory): Backend {
+  kvm.setSingleStep(true);
+  const s = StateView.detached(), code = new Uint8Array(16);
+  return {
+    name: 'kvm',
+    run: () => {
+      s.u8.set(kvm.getState());
+      const rip = ripLinear(s);
+      for (let i = 0; i < 16; i++) code[i] = rip + i < memory.ramSize ? memory.u8[rip + i] : 0;
+      return kvm.step(isHlt(code));
+    },
+    requestStop: () => kvm.requestStop(),
+    getState: () => kvm.getState(),
+    setState: (s) => kvm.setState(s),
+    nmi: () => kvm.nmi(),
+    instructions: () => kvm.instructions(),
+    counters: () => kvm.counters(),
+    get lastError() { return kvm.lastError; },
+    destroy: () => kvm.destroy(),
+  };
+}
+
+/**
+ * Step `kvm` and `other` one instruction at a time from the state `kvm` holds
+ * now (copied to `other`, with RAM). Both sides must have their own memory.
+ */
+export function runLockstep(kvm: LockstepSide & { backend: KvmBackend }, other: LockstepSide, opts: LockstepOptions = {}): LockstepResult {
+  const maxSteps = opts.maxSteps ?? 1e6;
+  const fullEvery = opts.fullMemoryEvery ?? 4096;
+  const watch = opts.watch ?? [];
+  const k = kvm.backend, o = other.backend;
+  other.memory.u8.set(kvm.memory.u8.subarray(0, kvm.memory.ramSize));
+  o.setState(k.getState());
+  o.invalidateCode?.();
+  k.setSingleStep(true);
+  const before = StateView.detached(), after = StateView.detached(), sa = StateView.detached(), sb = StateView.detached();
+  const code = new Uint8Array(16);
+  let steps = 0;
+  let end = 'max-steps';
+  let divergence: Divergence | null = null;
+  try {
+    before.u8.set(k.getState());
+    while (steps < maxSteps) {
+      const codeSize = codeSizeOf(before);
+      const rip = ripLinear(before);
+      for (let i = 0; i < 16; i++) code[i] = rip + i < kvm.memory.ramSize ? kvm.memory.u8[rip + i] : 0;
+      const undef = undefinedBy(code, codeSize, before.lo(gprOffset(RCX)) & 0xff);
+      const otherBefore = o.instructions();
+      const ek = k.step(isHlt(code));
+      const eo = o.run(1);
+      if (ek === EXIT_ERROR || eo === EXIT_ERROR) {
+        end = `error: ${ek === EXIT_ERROR ? `kvm: ${k.lastError}` : `other: ${o.lastError}`}`;
+        break;
+      }
+      const ran = o.instructions() - otherBefore;
+      sa.u8.set(k.getState());
+      sb.u8.set(o.getState());
+      after.u8.set(sa.u8); // the next instruction starts here (unmasked)
+      steps++;
+      // Mask what the instruction leaves undefined (and what is never compared) on both sides.
+      for (const s of [sa, sb]) {
+        for (const [off, len] of IGNORED) s.u8.fill(0, off, off + len);
+        s.setU32(RFLAGS, s.lo(RFLAGS) & ~(undef.flags | FLAG_RF));
+      }
+      const zf = (sa.lo(RFLAGS) & 0x40) !== 0;
+      const gpr = undef.gprAlways >= 0 ? undef.gprAlways : zf ? undef.gprIfZeroSource : -1;
+      if (gpr >= 0) for (const s of [sa, sb]) s.set64(gprOffset(gpr), 0, 0);
+      let diffs = diffStates(sa, sb);
+      if (ran > 1) diffs.unshift(`the other backend ran ${ran} instructions for one step (it cannot single-step; give its block cache a one-instruction limit)`);
+      for (const [start, len] of watch) if (diffs.length === 0) diffs = diffMemory(kvm.memory, other.memory, start, len);
+      if (diffs.length === 0 && fullEvery > 0 && steps % fullEvery === 0 && !memoryEqual(kvm.memory, other.memory)) {
+        diffs = diffMemory(kvm.memory, other.memory, 0, kvm.memory.ramSize);
+      }
+      if (diffs.length > 0) {
+        const bytes = code.slice(0, 15);
+        const disassembly = opts.disassemble ? opts.disassemble(bytes, codeSize, rip) : hexBytes(bytes);
+        const report = [
+          `lockstep: divergence after ${steps - 1} matching instructions, at rip ${before.hex64(RIP)} (${codeSize * 8}-bit code)`,
+          `  instruction: ${disassembly}`,
+          ...diffs.map((d) => `  ${d}`),
+          'state before:', describeState(before),
+          'kvm after:', describeState(sa),
+          'other after:', describeState(sb),
+        ].join('\n');
+        divergence = { step: steps - 1, rip, codeSize, bytes, disassembly, diffs, kvm: sa.snapshot(), other: sb.snapshot(), report };
+        end = 'divergence';
+        break;
+      }
+      if (ek === EXIT_HALT || eo === EXIT_HALT) { end = 'halt'; break; }
+      if (ek === EXIT_SHUTDOWN || eo === EXIT_SHUTDOWN) { end = 'shutdown'; break; }
+      if (ek === EXIT_STOP || eo === EXIT_STOP) { end = 'stopped'; break; }
+      before.u8.set(after.u8);
+    }
+    if (end === 'halt' && fullEvery > 0 && !memoryEqual(kvm.memory, other.memory)) {
+      const diffs = diffMemory(kvm.memory, other.memory, 0, kvm.memory.ramSize);
+      const report = ['lockstep: memory differs at the end of the run', ...diffs.map((d) => `  ${d}`)].join('\n');
+      divergence = { step: steps, rip: 0, codeSize: 4, bytes: new Uint8Array(0), disassembly: '', diffs, kvm: sa.snapshot(), other: sb.snapshot(), report };
+      end = 'divergence';
+    }
+  } finally {
+    k.setSingleStep(false);
+  }
+  return { steps, end, divergence };
+}
