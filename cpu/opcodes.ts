@@ -8,6 +8,7 @@ import { IO_ROWS } from './ops-io.js';
 import { MOV_ROWS } from './ops-mov.js';
 import { MULDIV_ROWS } from './ops-muldiv.js';
 import { SHIFT_ROWS } from './ops-shift.js';
+import { STRING_ROWS } from './ops-string.js';
 import type { OpRow } from './table.js';
 
 export const INTEGER_ROWS: OpRow[] = [
@@ -17,4 +18,5 @@ export const INTEGER_ROWS: OpRow[] = [
   ...IO_ROWS,
   ...MULDIV_ROWS,
   ...SHIFT_ROWS,
+  ...STRING_ROWS,
 ];

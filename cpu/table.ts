@@ -104,9 +104,13 @@ export interface OpTable {
   readonly hasModrm: Uint8Array;
 }
 
-/** True if an operand spec is encoded in ModRM (E*, G*, M*, R*, S*, C*, D*, N*, P*, Q*, U*, V*, W*). */
+/**
+ * True if an operand spec is encoded in ModRM (Ev, Gv, M, Mp, Rd, Sw, Cd, Dd,
+ * Nq, Pq, Qq, Uo, Vx, Wx ...): a method letter, then a lowercase size letter.
+ * Fixed registers such as DX, CL are not.
+ */
 export function usesModrm(o: string): boolean {
-  return /^[EGMRSCDNPQUVW]/.test(o);
+  return o === 'M' || /^[EGMRSCDNPQUVWH][a-z]/.test(o);
 }
 
 /** Merge row sets (integer, system, x87, SSE) into the decoder's lookup table. */
