@@ -1,6 +1,8 @@
 // Which CPU backends this build has, and how to make one for a machine.
 
 import type { Backend, BackendName } from '../cpu/backend.js';
+import { InterpBackend } from '../cpu/interp.js';
+import { SYSTEM_EXTENSION } from '../cpu/system/extension.js';
 import type { Machine } from './machine.js';
 
 export class BackendUnavailable extends Error {}
@@ -9,10 +11,12 @@ export type BackendFactory = (m: Machine) => Backend;
 
 const factories = new Map<BackendName, BackendFactory>();
 const unavailable = new Map<BackendName, string>([
-  ['interp', 'the interpreter is not built yet'],
   ['jit', 'the x86-to-wasm JIT is not built yet; use --accel=interp'],
   ['kvm', 'the KVM backend is not built yet; use --accel=interp'],
 ]);
+
+/** The interpreter: the integer core plus system architecture (paging, modes, exceptions). */
+factories.set('interp', (m) => new InterpBackend(m.host, [SYSTEM_EXTENSION]));
 
 export function registerBackend(name: BackendName, factory: BackendFactory): void {
   factories.set(name, factory);
