@@ -8,6 +8,8 @@ export interface SystemContext {
   readonly mmu: Mmu;
   /** Guest TSC = host.now() (ns, 1 GHz TSC) + tscOffset. */
   tscOffset: number;
+  /** Event-delivery counters (teaching views, tests). */
+  readonly events: { delivered: number; doubleFaults: number; tripleFaults: number };
 }
 
 const contexts = new WeakMap<Cpu, SystemContext>();
@@ -21,4 +23,10 @@ export function sysOf(c: Cpu): SystemContext {
   const ctx = contexts.get(c);
   if (!ctx) throw new Error('cpu/system is not installed on this CPU (call installSystem(cpu))');
   return ctx;
+}
+
+/** Counters of the system layer: page walks and faults, TLB fills/flushes, events delivered. */
+export function systemCounters(c: Cpu): Record<string, number> {
+  const ctx = sysOf(c);
+  return { ...ctx.mmu.counters(), eventsDelivered: ctx.events.delivered, doubleFaults: ctx.events.doubleFaults, tripleFaults: ctx.events.tripleFaults };
 }

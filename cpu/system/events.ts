@@ -19,6 +19,7 @@ import {
   SYS_TASKGATE,
 } from './segments.js';
 import { commitRsp, push, stackAt, stackFromCurrent, stk } from './stack.js';
+import { sysOf } from './context.js';
 
 const gp = (code: number): CpuFault => new CpuFault(VEC_GP, code, true);
 
@@ -32,9 +33,6 @@ function classOf(vector: number, kind: number): number {
 }
 const EVENT_EXCEPTION = 3 << 8;
 
-/** Counters (teaching views, tests). */
-export const eventCounts = { delivered: 0, doubleFaults: 0, tripleFaults: 0 };
-
 /**
  * Deliver an event. RIP must already be the return address (the faulting
  * instruction for faults, the next one for traps and software interrupts).
@@ -45,7 +43,7 @@ export function deliverEvent(c: Cpu, vector: number, kind: number, errorCode: nu
   for (let attempt = 0; ; attempt++) {
     try {
       deliverOnce(c, vector, kind, errorCode, hasError);
-      eventCounts.delivered++;
+      sysOf(c).events.delivered++;
       return;
     } catch (e) {
       if (!(e instanceof CpuFault)) throw e;
@@ -54,7 +52,7 @@ export function deliverEvent(c: Cpu, vector: number, kind: number, errorCode: nu
       if (first === DOUBLE_FAULT || attempt > 4) { tripleFault(c); return; }
       if ((first === CONTRIBUTORY && second === CONTRIBUTORY) ||
           (first === PAGE_FAULT && (second === CONTRIBUTORY || second === PAGE_FAULT))) {
-        eventCounts.doubleFaults++;
+        sysOf(c).events.doubleFaults++;
         vector = VEC_DF; errorCode = 0; hasError = true;
       } else {
         vector = e.vector; errorCode = e.errorCode; hasError = e.hasError;
@@ -66,7 +64,7 @@ export function deliverEvent(c: Cpu, vector: number, kind: number, errorCode: nu
 
 /** Shutdown: the CPU stops until reset (SDM 6.15, interrupt 8). */
 export function tripleFault(c: Cpu): void {
-  eventCounts.tripleFaults++;
+  sysOf(c).events.tripleFaults++;
   c.r32[RUN_STATE / 4] = RUN_SHUTDOWN;
 }
 

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { W_RIP } from '../../cpu/cpu.js';
 import { deliverEvent } from '../../cpu/system/events.js';
+import { systemCounters } from '../../cpu/system/index.js';
 import { iret } from '../../cpu/system/transfer.js';
 import {
   ATTR_UNUSABLE, CR0, CR0_PE, CR0_PG, CR3, CR4, CR4_PAE, CS, DS, EFER, EFER_LMA, EFER_LME, ES, EVENT_EXCEPTION,
@@ -96,6 +97,7 @@ describe('protected mode', () => {
     deliverEvent(r.cpu, 0x21, EVENT_EXTINT, 0, false);
     expect(rip(r)).toBe(0x8888);
     expect(peek(r, rsp(r))).toBe(0); // #DF error code 0
+    expect(systemCounters(r.cpu)).toMatchObject({ eventsDelivered: 1, doubleFaults: 1, tripleFaults: 0 });
   });
 
   it('a fault while delivering #DF shuts the CPU down (triple fault)', () => {
@@ -103,6 +105,7 @@ describe('protected mode', () => {
     protectedMode(r);
     deliverEvent(r.cpu, 13, EVENT_EXCEPTION, 0, true);
     expect(r.s.u32(RUN_STATE)).toBe(RUN_SHUTDOWN);
+    expect(systemCounters(r.cpu).tripleFaults).toBe(1);
   });
 
   it('NMI delivery masks further NMIs until IRET', () => {
