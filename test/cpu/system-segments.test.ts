@@ -1,9 +1,13 @@
 // Segment-register loads in protected mode, far transfers, call gates, LAR/LSL/VERR/VERW.
 import { describe, expect, it } from 'vitest';
 import { W_RIP } from '../../cpu/cpu.js';
+import { lldt } from '../../cpu/system/control.js';
 import { lar, loadSegment, lsl, verify } from '../../cpu/system/segments.js';
-import { callFar, jmpFar, retFar } from '../../cpu/system/transfer.js';
-import { ATTR_UNUSABLE, CS, DS, SEG_ATTR, SEG_BASE, SEG_SEL, SS, segOffset, CR0, CR0_PE, SEG_LIMIT } from '../../cpu/state.js';
+import { callFar, iret, jmpFar, retFar } from '../../cpu/system/transfer.js';
+import {
+  ATTR_UNUSABLE, CR0, CR0_PE, CR0_PG, CR3, CR4, CR4_PAE, CS, DS, EFER, EFER_LMA, EFER_LME, SEG_ATTR, SEG_BASE, SEG_LIMIT,
+  SEG_SEL, SS, TR, segOffset,
+} from '../../cpu/state.js';
 import { GDT, SEL, TSS, descriptor, makeRig, peek, protectedMode, rsp, setRsp, type Rig } from './system-rig.js';
 
 const seg = (r: Rig, n: number, f: number): number => r.s.u32(segOffset(n) + f) >>> 0;
@@ -113,3 +117,66 @@ describe('LAR, LSL, VERR, VERW', () => {
     expect(verify(r.cpu, SEL.ucode32, false)).toBe(true);
   });
 });
+
+describe('LDT and long-mode far transfers', () => {
+  it('LLDT loads the LDT; a selector with TI=1 then loads from it', () => {
+    const r = makeRig();
+    protectedMode(r);
+    const [lo, hi] = descriptor(0xabc000, 0xfff, 0x92, 0x4);
+    r.mem.write32(0x5000 + 8, lo);
+    r.mem.write32(0x5000 + 12, hi);
+    lldt(r.cpu, SEL.ldt);
+    loadSegment(r.cpu, DS, 0x08 | 4);
+    expect([seg(r, DS, SEG_SEL), seg(r, DS, SEG_BASE)]).toEqual([0x0c, 0xabc000]);
+    expect(fault(() => loadSegment(r.cpu, DS, 0x100 | 4))).toMatchObject({ vector: 13, errorCode: 0x104 });
+  });
+
+  it('64-bit far CALL through a 16-byte call gate to ring 0, then RETFQ back to ring 3', () => {
+    const r = makeRig();
+    longModeRig(r);
+    setSegFull(r, CS, SEL.ucode64, 0xa0fb);
+    setSegFull(r, SS, SEL.udata32, 0xc0f3);
+    r.cpu.modeChanged();
+    // 64-bit call gate at 0x58 (16 bytes: 0x58 and 0x60), DPL 3, target 0x30:0x1_0000_4000? keep it low: 0x4000.
+    r.mem.write32(GDT + 0x58, (SEL.code64 << 16) | 0x4000);
+    r.mem.write32(GDT + 0x5c, 0x8000 | (3 << 13) | (0xc << 8));
+    r.mem.write32(GDT + 0x60, 0);
+    r.mem.write32(GDT + 0x64, 0);
+    r.mem.write32(TSS + 4, 0x9000);
+    setRsp(r, 0x7000);
+    r.cpu.r32[W_RIP] = 0x1111;
+    callFar(r.cpu, 0x58 | 3, 0, 0, 8);
+    expect([r.cpu.cpl, r.cpu.codeSize, r.cpu.r32[W_RIP], rsp(r)]).toEqual([0, 8, 0x4000, 0x9000 - 32]);
+    expect(seg(r, SS, SEG_SEL)).toBe(0);
+    retFar(r.cpu, 8, 0);
+    expect([r.cpu.cpl, r.cpu.r32[W_RIP], rsp(r), seg(r, SS, SEG_SEL), seg(r, CS, SEG_SEL)]).toEqual([3, 0x1111, 0x7000, SEL.udata32, SEL.ucode64]);
+  });
+
+  it('IRETQ from 64-bit mode to a 32-bit ring-3 code segment enters compatibility mode', () => {
+    const r = makeRig();
+    longModeRig(r);
+    setRsp(r, 0x8000 - 40);
+    const frame = [0x2000, SEL.ucode32, 0x202, 0x6000, SEL.udata32];
+    frame.forEach((v, i) => { r.mem.write32(0x8000 - 40 + i * 8, v); r.mem.write32(0x8000 - 36 + i * 8, 0); });
+    iret(r.cpu, 8);
+    expect([r.cpu.cpl, r.cpu.codeSize, r.cpu.r32[W_RIP], rsp(r)]).toEqual([3, 4, 0x2000, 0x6000]);
+  });
+});
+
+function setSegFull(r: Rig, n: number, s: number, attr: number): void {
+  r.s.setU32(segOffset(n) + SEG_SEL, s);
+  r.s.setU32(segOffset(n) + SEG_ATTR, attr);
+  r.s.setU32(segOffset(n) + SEG_LIMIT, 0xffffffff);
+}
+
+function longModeRig(r: Rig): void {
+  protectedMode(r);
+  r.mem.write32(0x10000, 0x11007); r.mem.write32(0x11000, 0x12007); r.mem.write32(0x12000, 0x87);
+  r.s.set64(CR3, 0x10000, 0);
+  r.s.set64(CR4, CR4_PAE, 0);
+  r.s.set64(EFER, EFER_LME | EFER_LMA, 0);
+  r.s.set64(CR0, CR0_PE | CR0_PG, 0);
+  setSegFull(r, CS, SEL.code64, 0xa09b);
+  r.s.setU32(segOffset(TR) + SEG_ATTR, 0x8b);
+  r.cpu.modeChanged();
+}
