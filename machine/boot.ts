@@ -3,10 +3,11 @@
 // at power-on and at every reset. No file system here: the CLI and the browser
 // worker read the files and pass bytes.
 
+import { ACPI_NVS_SIZE, ACPI_REGION_SIZE, buildAcpi } from './acpi.js';
+import { linuxMemoryMap } from './e820.js';
 import { ImageError, isElf } from './elf.js';
 import { multibootEntryState, flat32EntryState, realModeEntryState } from './entry.js';
 import type { Machine } from './machine.js';
-import { pcMemoryMap } from './memmap.js';
 import { MULTIBOOT_BOOTLOADER_MAGIC, findMultibootHeader, loadMultiboot } from './multiboot.js';
 import { loadRaw } from './raw.js';
 
@@ -67,10 +68,12 @@ export function bootRecipe(spec: BootSpec): (m: Machine) => void {
   }
   if (format === 'multiboot') {
     return (m) => {
+      // Firmware's part: ACPI tables at the top of RAM, reported in the memory map as ACPI/NVS.
+      const acpi = buildAcpi(m.memory, { ramSize: m.memory.ramSize });
       const loaded = loadMultiboot(m.memory, kernel.bytes, kernel.name, {
         cmdline: [kernel.name, cmdline].filter(Boolean).join(' '),
         modules: initrd ? [{ name: initrd.name, bytes: initrd.bytes }] : [],
-        memoryMap: pcMemoryMap(m.memory.ramSize),
+        memoryMap: linuxMemoryMap(m.memory.ramSize, acpi.regionBase, ACPI_REGION_SIZE, ACPI_NVS_SIZE),
       });
       for (const r of raw) loadRaw(m.memory, r.file.bytes, r.addr, r.file.name);
       multibootEntryState(m.state, loaded.entry, loaded.infoAddr, MULTIBOOT_BOOTLOADER_MAGIC);

@@ -4,6 +4,8 @@
 
 import type { InterruptSource } from '../cpu/backend.js';
 import { AcpiPm, PM_BASE, PM_PORTS, SCI_IRQ } from '../devices/acpi-pm.js';
+import { DEBUG_EXIT_PORT, DebugExit } from '../devices/debugexit.js';
+import { I8042, I8042_COMMAND, I8042_DATA } from '../devices/i8042.js';
 import { IOAPIC_BASE, IOAPIC_SIZE, Ioapic } from '../devices/ioapic.js';
 import { IrqRouter } from '../devices/irq-router.js';
 import { LAPIC_BASE, LAPIC_SIZE, Lapic } from '../devices/lapic.js';
@@ -11,12 +13,16 @@ import { createHostBridge, createIsaBridge } from '../devices/pci-chipset.js';
 import { PciBus } from '../devices/pci.js';
 import { PIC_ELCR1, PIC_MASTER_CMD, PIC_SLAVE_CMD, Pic8259 } from '../devices/pic8259.js';
 import { PIT_CHANNEL0, PIT_PORT_COUNT, Pit8254, SYSTEM_CONTROL_B } from '../devices/pit8254.js';
+import { PORT92, Port92 } from '../devices/port92.js';
+import { POST_PORT, PostCode } from '../devices/postcode.js';
+import { RTC_INDEX, RTC_PORT_COUNT, Rtc } from '../devices/rtc.js';
 import { UART_PORT_COUNT, Uart16550 } from '../devices/uart16550.js';
 import type { Machine } from './machine.js';
 
 export const COM1_BASE = 0x3f8;
 export const COM1_IRQ = 4;
 export const PIT_IRQ = 0;
+export const RTC_IRQ = 8;
 /** TSC rate the CPU model reports; RDTSC and the LAPIC's TSC-deadline timer agree on it. */
 export const TSC_HZ = 1_000_000_000;
 
@@ -35,6 +41,11 @@ export interface PcDevices {
   readonly ioapic: Ioapic;
   readonly pci: PciBus;
   readonly pm: AcpiPm;
+  readonly rtc: Rtc;
+  readonly i8042: I8042;
+  readonly port92: Port92;
+  readonly post: PostCode;
+  readonly debugExit: DebugExit;
   readonly router: IrqRouter;
   /** What the CPU's INTR/INTA sees: the local APIC (which passes the 8259 through as ExtINT). */
   readonly interrupts: InterruptSource;
@@ -86,11 +97,36 @@ export function buildPc(m: Machine, cb: PcCallbacks): PcDevices {
   bus.registerPorts('acpi-pm', PM_BASE, PM_PORTS, pm);
   timers.add(pm);
 
+  const rtc = new Rtc({ irqs: bus, irq: RTC_IRQ, clock, timers, ramSize: m.memory.ramSize });
+  bus.registerPorts('rtc', RTC_INDEX, RTC_PORT_COUNT, rtc);
+  timers.add(rtc);
+
+  // A20 is the OR of the keyboard controller's output port and port 0x92 (both gate the same line).
+  let a20Kbd = true, a20Fast = false;
+  const i8042 = new I8042({
+    irqs: bus, onReset: cb.onReset,
+    onA20: (on) => { a20Kbd = on; cb.onA20(a20Kbd || a20Fast); },
+  });
+  bus.registerPorts('i8042-data', I8042_DATA, 1, i8042);
+  bus.registerPorts('i8042-cmd', I8042_COMMAND, 1, i8042);
+  const port92 = new Port92({
+    onReset: cb.onReset,
+    onA20: (on) => { a20Fast = on; cb.onA20(a20Kbd || a20Fast); },
+  });
+  bus.registerPorts('port92', PORT92, 1, port92);
+
+  const post = new PostCode();
+  bus.registerPorts('post', POST_PORT, 1, post);
+  const debugExit = new DebugExit({ onExit: (status) => cb.onPowerOff(status, `isa-debug-exit: status ${status}`) });
+  bus.registerPorts('debug-exit', DEBUG_EXIT_PORT, 4, debugExit);
+
   return {
-    uart, pic, pit, lapic, ioapic, pci, pm, router,
+    uart, pic, pit, lapic, ioapic, pci, pm, rtc, i8042, port92, post, debugExit, router,
     interrupts: lapic,
     reset() {
-      for (const d of [pic, lapic, ioapic, uart, pit, pm] as { reset?: () => void }[]) d.reset?.();
+      for (const d of [pic, lapic, ioapic, uart, pit, pm, rtc, i8042, port92, post] as { reset?: () => void }[]) d.reset?.();
+      a20Kbd = true;
+      a20Fast = false;
     },
     afterMemoryCleared() {},
   };
