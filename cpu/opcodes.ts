@@ -5,6 +5,8 @@
 import { ALU_ROWS } from './ops-alu.js';
 import { CTL_ROWS } from './ops-ctl.js';
 import { IO_ROWS } from './ops-io.js';
+import { BIT_ROWS } from './ops-bit.js';
+import { LEGACY_ROWS } from './ops-legacy.js';
 import { MOV_ROWS } from './ops-mov.js';
 import { MULDIV_ROWS } from './ops-muldiv.js';
 import { SHIFT_ROWS } from './ops-shift.js';
@@ -19,4 +21,6 @@ export const INTEGER_ROWS: OpRow[] = [
   ...MULDIV_ROWS,
   ...SHIFT_ROWS,
   ...STRING_ROWS,
+  ...BIT_ROWS,
+  ...LEGACY_ROWS,
 ];

@@ -187,6 +187,8 @@ export function memWrite(c: Cpu, size: number, lo: number, hi: number, v: number
 
 /** Operand size of an operand spec letter-pair: b=1, w=2, d=4, q=8, v=d.opSize, z=min(opSize,4), y=4|8. */
 export function specSize(spec: string, d: Insn): number {
+  if (spec === 'AL' || spec === 'CL') return 1;
+  if (spec === 'DX') return 2;
   switch (spec[spec.length - 1]) {
     case 'b': return 1;
     case 'w': return 2;

@@ -63,6 +63,21 @@ static void emit(const char *op, int size, Case *k) {
   static void NAME##_32(Case *k) { uint64_t a = k->a, d = k->d, f = k->fin; __asm__ volatile("push %[f]; popfq; " INSN "l %k[b]; pushfq; pop %[f]" : "+a"(a), "+d"(d), [f] "+r"(f) : [b] "r"(k->b) : "cc"); k->res = a; k->res2 = d; k->fout = f; } \
   static void NAME##_64(Case *k) { uint64_t a = k->a, d = k->d, f = k->fin; __asm__ volatile("push %[f]; popfq; " INSN "q %q[b]; pushfq; pop %[f]" : "+a"(a), "+d"(d), [f] "+r"(f) : [b] "r"(k->b) : "cc"); k->res = a; k->res2 = d; k->fout = f; }
 
+/* Two-operand forms without an 8-bit encoding (BT*, BSF/BSR: "op b, a"). */
+#define BIN16(NAME, INSN) \
+  static void NAME##_16(Case *k) { uint64_t a = k->a, f = k->fin; __asm__ volatile("push %[f]; popfq; " INSN "w %w[b], %w[a]; pushfq; pop %[f]" : [a] "+r"(a), [f] "+r"(f) : [b] "r"(k->b) : "cc"); k->res = a; k->fout = f; } \
+  static void NAME##_32(Case *k) { uint64_t a = k->a, f = k->fin; __asm__ volatile("push %[f]; popfq; " INSN "l %k[b], %k[a]; pushfq; pop %[f]" : [a] "+r"(a), [f] "+r"(f) : [b] "r"(k->b) : "cc"); k->res = a; k->fout = f; } \
+  static void NAME##_64(Case *k) { uint64_t a = k->a, f = k->fin; __asm__ volatile("push %[f]; popfq; " INSN "q %q[b], %q[a]; pushfq; pop %[f]" : [a] "+r"(a), [f] "+r"(f) : [b] "r"(k->b) : "cc"); k->res = a; k->fout = f; }
+
+/* XADD b, a (both written: res = a, res2 = b) and CMPXCHG b, a with the accumulator in d (res2 = rax out). */
+#define XA(NAME, INSN, Q) \
+  static void NAME##_8(Case *k) { uint64_t a = k->a, b = k->b, d = k->d, f = k->fin; __asm__ volatile("push %[f]; popfq; " INSN "b %b[b], %b[a]; pushfq; pop %[f]" : [a] "+q"(a), [b] "+q"(b), [f] "+r"(f), "+a"(d) : : "cc"); k->res = a; k->res2 = Q; k->fout = f; } \
+  static void NAME##_16(Case *k) { uint64_t a = k->a, b = k->b, d = k->d, f = k->fin; __asm__ volatile("push %[f]; popfq; " INSN "w %w[b], %w[a]; pushfq; pop %[f]" : [a] "+r"(a), [b] "+r"(b), [f] "+r"(f), "+a"(d) : : "cc"); k->res = a; k->res2 = Q; k->fout = f; } \
+  static void NAME##_32(Case *k) { uint64_t a = k->a, b = k->b, d = k->d, f = k->fin; __asm__ volatile("push %[f]; popfq; " INSN "l %k[b], %k[a]; pushfq; pop %[f]" : [a] "+r"(a), [b] "+r"(b), [f] "+r"(f), "+a"(d) : : "cc"); k->res = a; k->res2 = Q; k->fout = f; } \
+  static void NAME##_64(Case *k) { uint64_t a = k->a, b = k->b, d = k->d, f = k->fin; __asm__ volatile("push %[f]; popfq; " INSN "q %q[b], %q[a]; pushfq; pop %[f]" : [a] "+r"(a), [b] "+r"(b), [f] "+r"(f), "+a"(d) : : "cc"); k->res = a; k->res2 = Q; k->fout = f; }
+
+BIN16(bt, "bt") BIN16(bts, "bts") BIN16(btr, "btr") BIN16(btc, "btc") BIN16(bsf, "bsf") BIN16(bsr, "bsr")
+XA(xadd, "xadd", b) XA(cmpxchg, "cmpxchg", d)
 BIN(add, "add") BIN(or, "or") BIN(adc, "adc") BIN(sbb, "sbb") BIN(and, "and") BIN(sub, "sub") BIN(xor, "xor") BIN(cmp, "cmp") BIN(test, "test")
 UN(inc, "inc") UN(dec, "dec") UN(neg, "neg") UN(not, "not")
 SH(rol, "rol") SH(ror, "ror") SH(rcl, "rcl") SH(rcr, "rcr") SH(shl, "shl") SH(shr, "shr") SH(sar, "sar")
@@ -81,6 +96,7 @@ int main(void) {
     ALL(rol, 2), ALL(ror, 2), ALL(rcl, 2), ALL(rcr, 2), ALL(shl, 2), ALL(shr, 2), ALL(sar, 2),
     NO8(shld, 3), NO8(shrd, 3),
     ALL(mul, 4), ALL(imul, 4), ALL(div, 5), ALL(idiv, 6),
+    NO8(bt, 0), NO8(bts, 0), NO8(btr, 0), NO8(btc, 0), NO8(bsf, 0), NO8(bsr, 0), ALL(xadd, 7), ALL(cmpxchg, 7),
   };
   const int per = 120;
   for (unsigned o = 0; o < sizeof ops / sizeof *ops; o++) {
@@ -91,6 +107,8 @@ int main(void) {
         Case k; memset(&k, 0, sizeof k);
         k.a = pick(size); k.b = pick(size); k.d = pick(size);
         k.fin = (rnd() & ARITH) | 0x202;
+        if (ops[o].kind == 7 && rnd() % 2) k.d = k.a; /* cmpxchg: equal half the time */
+        if (!strcmp(ops[o].name, "bsf") || !strcmp(ops[o].name, "bsr")) { if (rnd() % 8 == 0) k.b = 0; }
         if (ops[o].kind == 2 || ops[o].kind == 3) k.c = (i < 40) ? (uint64_t)(i % 36) : rnd() & 0xff;
         if (ops[o].kind == 5) { /* unsigned: keep the high half below the divisor */
           if (k.b == 0) k.b = 1;
