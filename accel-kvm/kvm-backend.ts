@@ -12,6 +12,7 @@ import {
   FLAG_IF, RFLAGS, RUN_HALTED, RUN_SHUTDOWN, RUN_STATE, StateView, resetState, type CpuStateBytes,
 } from '../cpu/state.js';
 import type { IrqSink } from '../devices/bus.js';
+import { GSI_COUNT, ISA_IRQS, isaIrqToGsi } from '../devices/irq-router.js';
 import { explainOpenError, loadAddon, devKvmProblem, KvmUnavailable, type NativeVm } from './addon.js';
 import { kvmCpuid, setCpuid } from './kvm-cpuid.js';
 import { KvmStateIo } from './kvm-state.js';
@@ -99,6 +100,7 @@ export class KvmBackend implements Backend {
       setCpuid(this.vm, entries);
       this.io = new KvmStateIo(this.vm, kernel);
       this.mapMemory(opts.mmioHoles ?? this.holesFromBus());
+      if (kernel) this.routeIrqs();
       this.irqSink = kernel ? { setIrq: (line, level) => this.vm.irqLine(line, level) } : null;
       // Start from the architectural reset state, as the interpreter does.
       resetState(this.shadow);
@@ -136,6 +138,31 @@ export class KvmBackend implements Backend {
       }
     }
     this.slots = next;
+  }
+
+  /**
+   * In-kernel irqchip wiring, the same as devices/irq-router.ts does in TypeScript: bus line n
+   * (n < 16, an ISA IRQ) reaches 8259 input n and IOAPIC pin isaIrqToGsi(n) (IRQ0 -> pin 2, the
+   * override the MADT declares); lines 16-23 (PCI GSIs) reach the IOAPIC only.
+   */
+  private routeIrqs(): void {
+    if (this.vm.checkExtension(K.CAP_IRQ_ROUTING) <= 0) return; // KVM's default: line n -> PIC n, IOAPIC n
+    const entries: Array<[number, number, number]> = [];
+    for (let line = 0; line < GSI_COUNT; line++) {
+      if (line < ISA_IRQS) entries.push([line, line < 8 ? K.IRQCHIP_PIC_MASTER : K.IRQCHIP_PIC_SLAVE, line & 7]);
+      entries.push([line, K.IRQCHIP_IOAPIC, isaIrqToGsi(line)]);
+    }
+    const buf = new Uint8Array(8 + entries.length * K.ROUTING_ENTRY_SIZE);
+    const dv = new DataView(buf.buffer);
+    dv.setUint32(0, entries.length, true);
+    entries.forEach(([gsi, chip, pin], i) => {
+      const o = 8 + i * K.ROUTING_ENTRY_SIZE;
+      dv.setUint32(o, gsi, true);
+      dv.setUint32(o + 4, K.IRQ_ROUTING_IRQCHIP, true);
+      dv.setUint32(o + 16, chip, true);
+      dv.setUint32(o + 20, pin, true);
+    });
+    this.vm.ioctl('SET_GSI_ROUTING', buf);
   }
 
   // ---- Running.

@@ -112,7 +112,13 @@ export const GUESTDBG_ENABLE = 1, GUESTDBG_SINGLESTEP = 2;
 // ---- struct kvm_lapic_state (opaque to us) and struct kvm_interrupt.
 export const LAPIC_SIZE = 1024;
 
+// ---- struct kvm_irq_routing: nr u32, flags u32, entries[] kvm_irq_routing_entry
+// {gsi u32, type u32, flags u32, pad u32, u: {irqchip u32, pin u32, pad...}} (48 bytes).
+export const ROUTING_ENTRY_SIZE = 48;
+export const IRQ_ROUTING_IRQCHIP = 1;
+export const IRQCHIP_PIC_MASTER = 0, IRQCHIP_PIC_SLAVE = 1, IRQCHIP_IOAPIC = 2;
+
 // ---- Capabilities (KVM_CAP_*).
 export const CAP_IRQCHIP = 0, CAP_USER_MEMORY = 3, CAP_SET_TSS_ADDR = 4, CAP_MP_STATE = 14,
   CAP_SET_GUEST_DEBUG = 23, CAP_PIT2 = 33, CAP_VCPU_EVENTS = 41, CAP_DEBUGREGS = 50, CAP_XSAVE = 55,
-  CAP_XCRS = 56, CAP_IMMEDIATE_EXIT = 136;
+  CAP_XCRS = 56, CAP_IMMEDIATE_EXIT = 136, CAP_IRQ_ROUTING = 25;

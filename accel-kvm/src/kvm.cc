@@ -55,10 +55,12 @@ const unsigned long kSetMsrs = _IOC(_IOC_WRITE, KVMIO, 0x89, 8);
 const unsigned long kGetXsave = _IOC(_IOC_READ, KVMIO, 0xa4, 4096);
 const unsigned long kGetXsave2 = _IOC(_IOC_READ, KVMIO, 0xcf, 4096);
 const unsigned long kSetXsave = _IOC(_IOC_WRITE, KVMIO, 0xa5, 4096);
+const unsigned long kSetGsiRouting = _IOC(_IOC_WRITE, KVMIO, 0x6a, 8);
+const size_t kRoutingEntrySize = 48;  // struct kvm_irq_routing_entry
 
 // Which fd an ioctl goes to, and how big its argument must be.
 enum Target { SYS, VM, VCPU };
-enum SizeRule { FIXED, NONE, CPUID_ARRAY, MSR_ARRAY, XSAVE_BUF };
+enum SizeRule { FIXED, NONE, CPUID_ARRAY, MSR_ARRAY, XSAVE_BUF, ROUTING_ARRAY };
 struct IoctlInfo {
   const char *name;
   unsigned long code;
@@ -99,6 +101,7 @@ const IoctlInfo kIoctls[] = {
     {"SET_IRQCHIP", KVM_SET_IRQCHIP, VM, FIXED},
     {"GET_PIT2", KVM_GET_PIT2, VM, FIXED},
     {"SET_PIT2", KVM_SET_PIT2, VM, FIXED},
+    {"SET_GSI_ROUTING", kSetGsiRouting, VM, ROUTING_ARRAY},
     {"GET_SUPPORTED_CPUID", kGetSupportedCpuid, SYS, CPUID_ARRAY},
     {"GET_MSR_INDEX_LIST", kGetMsrIndexList, SYS, MSR_ARRAY},
 };
@@ -319,6 +322,9 @@ class Vm : public Napi::ObjectWrap<Vm> {
       case XSAVE_BUF: need = xsave_size_; break;
       case CPUID_ARRAY:
         if (len >= 8) need = 8 + (size_t) static_cast<uint32_t *>(arg)[0] * sizeof(struct kvm_cpuid_entry2);
+        break;
+      case ROUTING_ARRAY:
+        if (len >= 8) need = 8 + (size_t) static_cast<uint32_t *>(arg)[0] * kRoutingEntrySize;
         break;
       case MSR_ARRAY:
         if (len >= 8)
