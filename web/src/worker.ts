@@ -3,9 +3,8 @@
 // back in batches, one message per run-loop slice at most.
 
 import * as Comlink from 'comlink';
-import { availableBackends } from '../../machine/backends.js';
-import { bootRecipe } from '../../machine/boot.js';
-import { Machine } from '../../machine/machine.js';
+// machine/index.js is the library's face for hosts (it also installs the Linux loader).
+import { Machine, availableBackends, bootRecipe } from '../../machine/index.js';
 import './register-backends.js';
 import type { BackendId, BackendInfo, BootRequest, MachineEvent, MachineWorker, Sample } from './protocol.js';
 
