@@ -347,10 +347,11 @@ export class Rtc implements PortDevice, Timed {
   }
 
   private alarmMatches(seconds: number): boolean {
-    const d = new Date(seconds * 1000);
-    return alarmField(this.cmos[RTC_SECONDS_ALARM], this.encode(d.getUTCSeconds())) &&
-      alarmField(this.cmos[RTC_MINUTES_ALARM], this.encode(d.getUTCMinutes())) &&
-      alarmField(this.cmos[RTC_HOURS_ALARM], this.encodeHour(d.getUTCHours()));
+    // Time of day straight from the count (Unix time has no leap seconds): no Date per second scanned.
+    const day = ((seconds % 86400) + 86400) % 86400;
+    return alarmField(this.cmos[RTC_SECONDS_ALARM], this.encode(day % 60)) &&
+      alarmField(this.cmos[RTC_MINUTES_ALARM], this.encode(Math.floor(day / 60) % 60)) &&
+      alarmField(this.cmos[RTC_HOURS_ALARM], this.encodeHour(Math.floor(day / 3600)));
   }
 
   private encode(v: number): number {
