@@ -20,6 +20,7 @@ import {
 } from './segments.js';
 import { commitRsp, push, stackAt, stackFromCurrent, stk } from './stack.js';
 import { sysOf } from './context.js';
+import { TASK_INT, taskSwitch } from './task.js';
 
 const gp = (code: number): CpuFault => new CpuFault(VEC_GP, code, true);
 
@@ -110,10 +111,6 @@ function readGate(c: Cpu, vector: number, wide: boolean, idtErr: number, soft: b
   if ((g[1] & (1 << 12)) !== 0 || !ok) throw gp(idtErr);
   if (soft && ((g[1] >>> 13) & 3) < c.cpl) throw gp(idtErr);
   if ((g[1] & (1 << 15)) === 0) throw new CpuFault(VEC_NP, idtErr, true);
-  if (type === SYS_TASKGATE) {
-    // Hardware task switching is not implemented: report it as a #GP on the gate.
-    throw gp(idtErr);
-  }
 }
 
 /** Fetch and check the handler's code segment; leaves it in `desc`. */
@@ -162,6 +159,12 @@ function deliverLegacy(c: Cpu, vector: number, kind: number, errorCode: number, 
   const idtErr = (vector << 3) | 2 | ext;
   readGate(c, vector, false, idtErr, soft);
   const type = (g[1] >>> 8) & 0xf;
+  if (type === SYS_TASKGATE) {
+    // A task gate: switch tasks, then push the error code on the new task's stack.
+    taskSwitch(c, g[0] >>> 16, TASK_INT);
+    if (hasError) { stackFromCurrent(c); push(c, 4, errorCode); commitRsp(c); }
+    return;
+  }
   const gate32 = (type & 8) !== 0;
   const size = gate32 ? 4 : 2;
   const sel = g[0] >>> 16;

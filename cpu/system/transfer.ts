@@ -8,14 +8,15 @@ import type { Cpu } from '../cpu.js';
 import { W_RIP, segWord } from '../cpu.js';
 import {
   ATTR_DB, ATTR_DPL_SHIFT, ATTR_L, ATTR_UNUSABLE, CS, DS, ES, FLAG_AC, FLAG_ID, FLAG_IF, FLAG_IOPL, FLAG_NT,
-  FLAG_RF, FLAG_VIF, FLAG_VIP, FLAG_VM, FS, GS, NMI_MASKED, SEG_ATTR, SEG_SEL, SS, TR,
+  FLAG_RF, FLAG_VIF, FLAG_VIP, FLAG_VM, FS, GS, NMI_MASKED, SEG_ATTR, SEG_SEL, SS,
 } from '../state.js';
 import { CpuFault, VEC_GP, VEC_NP, VEC_TS } from './fault.js';
 import {
   checkStackSegment, desc, descAttr, descBase, descDpl, descIsSystem, descLimit, descPresent, descType,
   fetchDescriptor, isLongMode, isProtected, loadSegmentReal, nullInaccessibleSegments, setAccessed, setSegment,
-  SYS_CALLGATE, SYS_CALLGATE16, TYPE_CODE, TYPE_CONFORMING,
+  SYS_CALLGATE, SYS_CALLGATE16, SYS_TASKGATE, SYS_TSS16_AVAIL, SYS_TSS_AVAIL, TYPE_CODE, TYPE_CONFORMING,
 } from './segments.js';
+import { TASK_CALL, TASK_JMP, taskReturn, taskSwitch, taskTarget } from './task.js';
 import { commitRsp, pop, push, stackAdjust, stackAt, stackFromCurrent, stk } from './stack.js';
 import { readTssStack, tssSsSel, tssStackHi } from './events.js';
 
@@ -99,8 +100,19 @@ export function jmpFar(c: Cpu, sel: number, offLo: number, offHi: number, opSize
     if ((t & TYPE_CONFORMING) === 0 && descDpl(desc.hi) !== c.cpl) throw gp(selErr(gate.sel));
     commitCs(c, gate.sel, c.cpl);
     setRipSized(c, gate.offLo, gate.offHi, gate.size);
-  } else throw gp(selErr(sel)); // TSS, task gate: task switching not implemented
+  } else if (isTaskTarget(c, sel)) {
+    taskSwitch(c, taskTarget(c, sel), TASK_JMP);
+    return;
+  } else throw gp(selErr(sel));
   c.modeChanged();
+}
+
+/** desc holds a TSS descriptor or task gate usable by JMP/CALL from here (DPL >= CPL and RPL). */
+function isTaskTarget(c: Cpu, sel: number): boolean {
+  const h = desc.hi, t = descType(h);
+  if (!descIsSystem(h) || !(t === SYS_TASKGATE || t === SYS_TSS_AVAIL || t === SYS_TSS16_AVAIL)) return false;
+  if (descDpl(h) < c.cpl || descDpl(h) < (sel & 3)) throw gp(selErr(sel));
+  return true;
 }
 
 /** CALL ptr16:16/32, CALL m16:16/32/64. RIP holds the return address. */
@@ -134,6 +146,7 @@ export function callFar(c: Cpu, sel: number, offLo: number, offHi: number, opSiz
     return;
   }
   const t0 = descType(desc.hi);
+  if (isTaskTarget(c, sel)) { taskSwitch(c, taskTarget(c, sel), TASK_CALL); return; }
   if (!descIsSystem(desc.hi) || (t0 !== SYS_CALLGATE && t0 !== SYS_CALLGATE16)) throw gp(selErr(sel));
   readCallGate(c, sel);
   save();
@@ -290,8 +303,11 @@ export function iret(c: Cpu, opSize: number): void {
     c.modeChanged();
     return;
   }
-  if ((flagsNow & FLAG_NT) !== 0 && !isLongMode(c)) throw new CpuFault(VEC_TS, r[segWord(TR, SEG_SEL)] & 0xfffc, true);
-  if ((flagsNow & FLAG_NT) !== 0) throw gp(0);
+  if ((flagsNow & FLAG_NT) !== 0) {
+    if (isLongMode(c)) throw gp(0);
+    taskReturn(c); // nested task: back to the previous one
+    return;
+  }
   const long = isLongMode(c);
   stackFromCurrent(c);
   const ipLo = pop(c, opSize), ipHi = opSize === 8 ? stk.popHi : 0;
