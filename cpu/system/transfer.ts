@@ -1,8 +1,8 @@
 // Far control transfers (SDM Vol. 2: JMP, CALL, RET, IRET; Vol. 3A 5.8): direct
 // to a code segment or through call gates (with the TSS stack switch and
 // parameter copy), far returns to the same or an outer privilege level, IRET in
-// real, v8086, protected and IA-32e mode. Task gates and TSS targets (hardware
-// task switching) are not implemented and raise #GP(selector).
+// real, v8086, protected and IA-32e mode. TSS and task-gate targets and IRET with
+// NT go to the task switch (task.ts).
 
 import type { Cpu } from '../cpu.js';
 import { W_RIP, segWord } from '../cpu.js';
