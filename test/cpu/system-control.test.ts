@@ -65,6 +65,21 @@ describe('mode switches through CR0/CR4/EFER', () => {
     expect(rdmsr(r.cpu, MSR_EFER)).toBe(EFER_NXE);
   });
 
+  it('enabling PAE paging loads the PDPTEs: a reserved bit in one makes MOV CR0 fault, a good set translates', () => {
+    const r = makeRig();
+    protectedMode(r);
+    r.mem.write32(0x10000, 0x11000 | 1); // PDPTE 0 -> PD at 0x11000
+    r.mem.write32(0x10008, 0x12000 | 1 | 2); // PDPTE 1 with R/W: reserved in PAE PDPTEs
+    r.mem.write32(0x11000, 0x83); // 2 MiB page at 0
+    movToCr(r.cpu, 4, CR4_PAE, 0);
+    movToCr(r.cpu, 3, 0x10000, 0);
+    expect(fault(() => movToCr(r.cpu, 0, CR0_PE | CR0_PG, 0))).toMatchObject({ vector: 13, errorCode: 0 });
+    expect(r.s.u32(CR0) & CR0_PG).toBe(0);
+    r.mem.write32(0x10008, 0);
+    movToCr(r.cpu, 0, CR0_PE | CR0_PG, 0);
+    expect(r.cpu.read32(0x11000, 0)).toBe(0x83 | 0x20);
+  });
+
   it('MOV CR3 drops non-global TLB entries', () => {
     const r = makeRig();
     r.cpu.read8(0x5000, 0); // paging off: identity entry cached
