@@ -53,6 +53,10 @@ describe.skipIf(!hasToolchain())('the cpu-system multiboot test guest (interp)',
     expect(lines).toContain('PF 800010 3 55');
   });
 
+  it('guest calls into an execute-disable page -> #PF error code P|I/D, retried after the fix', () => {
+    expect(lines).toContain('PF a00000 11');
+  });
+
   it('PIT channel 0 through the 8259 wakes HLT with IRQ0 at vector 0x20, three times', () => {
     expect(lines).toContain('TIMER');
   });

@@ -1,8 +1,8 @@
 /*
  * The cpu-system test guest: a multiboot kernel that goes from multiboot's
  * 32-bit protected mode to long mode with 4-level paging, then takes and
- * handles #UD, #GP, two #PFs (not-present and write-protect: CR2 and error
- * codes reported), PIT timer interrupts through the 8259, an INT 0x80 from ring
+ * handles #UD, #GP, three #PFs (not-present, write-protect, execute-disable:
+ * CR2 and error codes reported), PIT timer interrupts through the 8259, an INT 0x80 from ring
  * 3 (TSS stack switch), and a SYSCALL/SYSRET round trip from ring 3.
  * Results are text lines in a buffer at physical 0x7000 (NUL-terminated, read
  * by the test from guest memory); the last line is "DONE".
@@ -135,6 +135,17 @@ long_entry:
         mov pf_code, %rax
         call puthex_sp
         mov 0x800010, %rax
+        call puthex_nl
+
+        /* #PF on an instruction fetch from an XD page (EFER.NXE): error code P|I/D = 0x11 */
+        movb $0xc3, 0xa00000             /* RET, written through the (writable) XD page */
+        mov $0xa00000, %eax
+        call *%rax                      /* faults; the handler clears XD and the fetch retries */
+        lea msg_pf(%rip), %rsi
+        call puts
+        mov pf_addr, %rax
+        call puthex_sp
+        mov pf_code, %rax
         call puthex_nl
 
         /* Timer: 8259 remapped to 0x20/0x28, only IRQ0 unmasked; PIT channel 0 at ~1 kHz. */
@@ -414,7 +425,8 @@ pd:     .quad pt + 7                    /* 0-2 MiB: 4 KiB pages */
         .quad 0                         /* 4-6 MiB: not present */
         .quad 0x400000 + 0x83           /* 6-8 MiB: alias of 4 MiB */
         .quad 0x800000 + 0x81           /* 8-10 MiB: read-only */
-        .fill 507, 8, 0
+        .quad 0x8000000000a00083        /* 10-12 MiB: writable, execute-disable */
+        .fill 506, 8, 0
 pt:
         .set i, 0
         .rept 512
