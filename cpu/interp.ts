@@ -16,7 +16,9 @@ import {
   ARCH_END, EVENT_EXCEPTION, EVENT_EXTINT, EVENT_NMI, FLAG_IF, INT_SHADOW, NMI_MASKED, NMI_PENDING, RUN_HALTED,
   RUN_RUNNING, RUN_SHUTDOWN, RUN_STATE, STATE_SIZE, type CpuStateBytes,
 } from './state.js';
-import { composeTable, type OpRow } from './table.js';
+import { composeTable, type OpRow, type OpTable } from './table.js';
+import { disassemble } from './disasm.js';
+import { ripLinear as ripLin } from './blocks.js';
 
 /** What another area adds to the interpreter: table rows (taking precedence over the integer rows) and hooks. */
 export interface CpuExtension {
@@ -31,6 +33,8 @@ export class InterpBackend implements Backend {
   readonly name = 'interp' as const;
   readonly cpu: Cpu;
   readonly cache: BlockCache;
+  /** The composed opcode table (integer rows plus the extensions'). */
+  readonly table: OpTable;
   lastError?: string;
   private stop = false;
   private retired = 0;
@@ -41,6 +45,7 @@ export class InterpBackend implements Backend {
   constructor(host: CpuHost, extensions: CpuExtension[] = [], hooks?: { sys?: SystemHooks; mmu?: Translator }) {
     this.cpu = new Cpu(host.memory, host);
     const table = composeTable(...extensions.map((e) => e.rows ?? []), INTEGER_ROWS);
+    this.table = table;
     this.cache = new BlockCache(this.cpu, table);
     if (hooks?.sys) this.cpu.sys = hooks.sys;
     if (hooks?.mmu) this.cpu.mmu = hooks.mmu;
@@ -142,6 +147,18 @@ export class InterpBackend implements Backend {
   }
 
   requestStop(): void { this.stop = true; }
+
+  /** Intel-syntax text of the instruction at the current RIP (or '(unreadable)' if fetching it faults). */
+  disassembleAtRip(): string {
+    const c = this.cpu;
+    const lo = ripLin(c), hi = c.eaHi;
+    try {
+      return disassemble(this.table, (k) => c.fetch8((lo + k) | 0, hi), c.codeSize, c.r32[0x20], c.r32[0x21]).text;
+    } catch (e) {
+      if (e instanceof CpuFault) return '(unreadable)';
+      throw e;
+    }
+  }
 
   getState(): CpuStateBytes {
     this.cpu.getRflags();

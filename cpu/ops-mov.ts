@@ -251,7 +251,7 @@ export const MOV_ROWS: OpRow[] = [
   row('a2', 'mov Ob,AL', movMoffs(false, true)),
   row('a3', 'mov Ov,rAX', movMoffs(false, false)),
   row('8c', 'mov Ev,Sw', movFromSeg),
-  row('8e', 'mov Sw,Ew', movToSeg, F_STOP),
+  row('8e', 'mov Sw,Ev', movToSeg, F_STOP),
   row('8d', 'lea Gv,M', lea),
   row('86', 'xchg Eb,Gb', xchg(true, false), F_LOCK),
   row('87', 'xchg Ev,Gv', xchg(false, false), F_LOCK),

@@ -186,12 +186,11 @@ function stringOp(kind: number, byte: boolean) {
   };
 }
 
+/** The byte and the word/dword/qword row; operands spell out the implicit ones (X = DS:rSI, Y = ES:rDI). */
 function rows(name: string, kind: number, op: number, ops: [string, string]): OpRow[] {
-  const wide = kind === K_INS || kind === K_OUTS ? ['w', 'd', 'd'] : ['w', 'd', 'q'];
-  const sizeName = (byte: boolean): string => (byte ? `${name}b` : wide.map((s) => name + s).join('|'));
   return [
-    row(op.toString(16), `${sizeName(true)} ${ops[0].replace('?', 'b')}`.trim(), stringOp(kind, true)),
-    row((op + 1).toString(16), `${sizeName(false)} ${ops[1].replace('?', 'v')}`.trim(), stringOp(kind, false)),
+    row(op.toString(16), `${name} ${ops[0].replace(/\?/g, 'b')}`, stringOp(kind, true)),
+    row((op + 1).toString(16), `${name} ${ops[1].replace(/\?/g, 'v')}`, stringOp(kind, false)),
   ];
 }
 
