@@ -35,7 +35,7 @@ function makeTranslator(mmu: Mmu): Translator {
         cr3lo = r[W_CR3]; cr3hi = r[W_CR3 + 1];
         mmu.setCr3(cr3lo, cr3hi);
       }
-      if (c.a20Mask !== a20) { a20 = c.a20Mask; mmu.setA20(a20 === -1); }
+      if (c.a20Mask !== a20) { a20 = c.a20Mask; mmu.setA20(a20 === -1); c.flushTlb(true); }
       return mmu.translate(lo, hi, kind);
     },
   };
