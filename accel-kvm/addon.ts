@@ -72,12 +72,12 @@ export function loadAddon(): NativeAddon {
 }
 
 /** Why /dev/kvm cannot be used, or null when it can be opened read-write. */
-export function devKvmProblem(): string | null {
-  if (!existsSync('/dev/kvm')) {
+export function devKvmProblem(path = '/dev/kvm'): string | null {
+  if (!existsSync(path)) {
     return `/dev/kvm does not exist: load the kvm module (modprobe kvm_intel or kvm_amd) and enable virtualization in the firmware, or ${FALLBACK}`;
   }
   try {
-    accessSync('/dev/kvm', constants.R_OK | constants.W_OK);
+    accessSync(path, constants.R_OK | constants.W_OK);
   } catch {
     return `no permission to open /dev/kvm: add yourself to its group (sudo usermod -aG kvm $USER, then log in again), or ${FALLBACK}`;
   }

@@ -126,4 +126,20 @@ describe.skipIf(kvmSkipReason !== null)('KVM exits', () => {
     expect(s.lo(RIP)).toBe(0x1002);
     expect(r.kvm.run(50_000_000)).toBe(EXIT_HALT);
   });
+
+  it('A20 gate off: a real-mode store to FFFF:0010 wraps to physical 0; turned on, it reaches 1 MiB', () => {
+    let a20 = false;
+    const r = rig = makeRig({}, 4 << 20, undefined, () => a20);
+    // mov ax, 0xffff; mov es, ax; mov byte [es:0x10], 0x5a; hlt
+    const code = [0xb8, 0xff, 0xff, 0x8e, 0xc0, 0x26, 0xc6, 0x06, 0x10, 0x00, 0x5a, 0xf4];
+    load(r.memory, 0x1000, code);
+    r.kvm.setState(realModeState(0x1000).snapshot());
+    expect(r.kvm.run(50_000_000)).toBe(EXIT_HALT);
+    expect([r.memory.u8[0], r.memory.u8[0x100000]]).toEqual([0x5a, 0]);
+    r.memory.u8[0] = 0;
+    a20 = true;
+    r.kvm.setState(realModeState(0x1000).snapshot());
+    expect(r.kvm.run(50_000_000)).toBe(EXIT_HALT);
+    expect([r.memory.u8[0], r.memory.u8[0x100000]]).toEqual([0, 0x5a]);
+  });
 });

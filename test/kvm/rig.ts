@@ -42,7 +42,7 @@ export interface Rig {
   text(): string;
 }
 
-export function makeRig(opts: KvmOptions = {}, ramSize = 4 << 20, setup?: (bus: Bus) => void): Rig {
+export function makeRig(opts: KvmOptions = {}, ramSize = 4 << 20, setup?: (bus: Bus) => void, a20 = (): boolean => true): Rig {
   const memory = new GuestMemory(ramSize);
   const bus = new Bus();
   memory.mmio = bus;
@@ -60,7 +60,7 @@ export function makeRig(opts: KvmOptions = {}, ramSize = 4 << 20, setup?: (bus: 
     portWrite: (p, s, v) => bus.portWrite(p, s, v),
     interrupts: pic,
     now: () => performance.now() * 1e6,
-    a20Enabled: () => true,
+    a20Enabled: a20,
   };
   setup?.(bus);
   const kvm = new KvmBackend(host, opts);
