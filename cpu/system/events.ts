@@ -12,7 +12,7 @@ import {
   FLAG_RF, FLAG_TF, FLAG_VM, FS, GS, IDTR_BASE, IDTR_LIMIT, NMI_MASKED, RUN_SHUTDOWN, RUN_STATE, SEG_ATTR, SEG_BASE,
   SEG_LIMIT, SEG_SEL, SS, TR,
 } from '../state.js';
-import { CpuFault, VEC_DF, VEC_GP, VEC_NP, VEC_PF, VEC_TS } from './fault.js';
+import { CpuFault, VEC_DF, VEC_GP, VEC_NP, VEC_PF, VEC_SS, VEC_TS } from './fault.js';
 import {
   checkStackSegment, desc, descBase, descDpl, descIsSystem, descLimit, descAttr, descPresent, descType, fetchDescriptor,
   isLongMode, isProtected, loadSegmentReal, setAccessed, setNullSegment, setSegment, TYPE_CODE, TYPE_CONFORMING,
@@ -243,7 +243,7 @@ function deliverLong(c: Cpu, vector: number, kind: number, errorCode: number, ha
   if (newCpl !== cpl || ist !== 0) {
     spLo = readTssStack(c, newCpl, ist, true);
     spHi = tssStackHi;
-    if (((spHi << 16) >> 16) !== spHi) throw new CpuFault(VEC_GP, 0, true);
+    if (((spHi << 16) >> 16) !== spHi) throw new CpuFault(VEC_SS, ext, true); // non-canonical stack from the TSS
   }
   stackAt(spLo & ~15, spHi, 8, 0, newCpl);
   push(c, 8, oldSs, 0);
