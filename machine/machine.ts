@@ -61,6 +61,7 @@ export class Machine {
   private wake: (() => void) | null = null;
   private readonly inputQueue: number[] = [];
   private bootRecipe: ((m: Machine) => void) | null = null;
+  private booted = false;
   private retiredBefore = 0; // instructions retired by backends we switched away from
   /** Machine-level counters (resets, backend switches, slices). */
   readonly stats = { resets: 0, switches: 0, slices: 0, haltSleeps: 0 };
@@ -102,7 +103,9 @@ export class Machine {
 
   private loadGuest(): void {
     if (!this.bootRecipe) return;
-    this.memory.clearRam();
+    // A fresh WebAssembly.Memory is already zero; clearing it would fault in every page (~3 ms per 1 MiB).
+    if (this.booted) this.memory.clearRam();
+    this.booted = true;
     this.devices.afterMemoryCleared();
     this.bootRecipe(this);
     this.backend.setState(this.state.snapshot());
