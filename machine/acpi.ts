@@ -51,6 +51,11 @@ export interface AcpiConfig {
   /** Start of the PCI memory window (the MMIO hole); defaults to the end of RAM. */
   pciMemStart?: number;
   rsdpAddr?: number;
+  /**
+   * Where the ACPI_REGION_SIZE bytes of tables go; default the top of RAM (Linux's e820 marks it).
+   * 0xF0000 puts them in the BIOS area that every PC memory map already reserves (multiboot guests).
+   */
+  regionBase?: number;
   /** Let the kernel use MSI (only once devices can deliver them). */
   msi?: boolean;
 }
@@ -182,12 +187,12 @@ export function buildDsdt(pciMemStart: number): Aml {
 
 /**
  * Write every table into guest memory and return where they went. The RSDP goes at
- * `rsdpAddr` (BIOS area); the rest fill the top ACPI_REGION_SIZE bytes of RAM, which
- * machine/e820.ts reports as ACPI NVS (FACS page) and ACPI reclaimable.
+ * `rsdpAddr` (BIOS area); the rest fill ACPI_REGION_SIZE bytes at `regionBase` (default the
+ * top of RAM, which machine/e820.ts reports as ACPI NVS (FACS page) and ACPI reclaimable).
  */
 export function buildAcpi(mem: GuestMemory, cfg: AcpiConfig): AcpiLayout {
-  const regionBase = cfg.ramSize - ACPI_REGION_SIZE;
-  if (regionBase < 0x100000) throw new Error(`${cfg.ramSize >>> 20} MiB of RAM leaves no room for the ACPI tables`);
+  const regionBase = cfg.regionBase ?? cfg.ramSize - ACPI_REGION_SIZE;
+  if (cfg.regionBase === undefined && regionBase < 0x100000) throw new Error(`${cfg.ramSize >>> 20} MiB of RAM leaves no room for the ACPI tables`);
   const pciMemStart = cfg.pciMemStart ?? Math.max(cfg.ramSize, 0x80000000);
   const rsdpAddr = cfg.rsdpAddr ?? RSDP_ADDR;
   const tables: AcpiLayout['tables'] = {};

@@ -215,3 +215,15 @@ describe('ACPI PM fixed hardware', () => {
     expect(pm.portRead(PM1A_EVT_BLK, 4) & TMR_STS).toBe(TMR_STS);
   });
 });
+
+describe('ACPI tables for multiboot guests', () => {
+  it('regionBase 0xF0000 puts every table in the reserved BIOS area below 1 MiB', () => {
+    const mem = new GuestMemory(RAM);
+    const layout = buildAcpi(mem, { ramSize: RAM, regionBase: 0xf0000 });
+    for (const t of Object.values(layout.tables)) {
+      expect(t.addr).toBeGreaterThanOrEqual(0xe0000);
+      expect(t.addr + t.length).toBeLessThanOrEqual(0x100000);
+    }
+    expect(mem.dv.getUint32(layout.tables.FACP.addr + 40, true)).toBe(layout.tables.DSDT.addr);
+  });
+});
