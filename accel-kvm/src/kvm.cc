@@ -21,12 +21,15 @@
 
 namespace {
 
-// The time-slice signal. A real-time signal nobody else in Node uses; its
+// The time-slice signal: a real-time signal nobody else in Node uses; its
 // handler sets immediate_exit so a signal that lands just before KVM_RUN is
 // not lost (Documentation/virt/kvm/api.rst, "immediate_exit").
-const int kSliceSignal = SIGRTMIN + 6;
-volatile sig_atomic_t g_slice_expired = 0;
-struct kvm_run *volatile g_running = nullptr;
+// Per thread: a vCPU runs on the thread that calls run() (the main thread, or a
+// worker's), and the timer signal is sent to that thread only.
+#define SIGNAL_TLS static thread_local __attribute__((tls_model("initial-exec")))
+SIGNAL_TLS volatile sig_atomic_t g_slice_expired = 0;
+SIGNAL_TLS struct kvm_run *volatile g_running = nullptr;
+int SliceSignal() { return SIGRTMIN + 6; }
 
 void OnSliceSignal(int) {
   g_slice_expired = 1;
@@ -142,6 +145,7 @@ class Vm : public Napi::ObjectWrap<Vm> {
   size_t run_size_ = 0;
   timer_t timer_{};
   bool has_timer_ = false;
+  pid_t timer_tid_ = 0;
   size_t xsave_size_ = 4096;  // struct kvm_xsave in C (C++ sees 4100, see above)
   double guest_ns_ = 0;
   // The guest RAM's ArrayBuffer must outlive the memory slots that point into it.
@@ -203,12 +207,20 @@ class Vm : public Napi::ObjectWrap<Vm> {
     sa.sa_handler = OnSliceSignal;
     sa.sa_flags = SA_RESTART;  // other syscalls restart; KVM_RUN returns EINTR regardless
     sigemptyset(&sa.sa_mask);
-    if (sigaction(kSliceSignal, &sa, nullptr) < 0) return Fail(env, ErrnoText("sigaction", errno));
+    if (sigaction(SliceSignal(), &sa, nullptr) < 0) return Fail(env, ErrnoText("sigaction", errno));
+    return MakeTimer(env);
+  }
+
+  // The slice timer signals the thread that runs the vCPU; made again if another thread takes over.
+  bool MakeTimer(Napi::Env env) {
+    if (has_timer_) timer_delete(timer_);
+    has_timer_ = false;
     struct sigevent sev;
     memset(&sev, 0, sizeof sev);
     sev.sigev_notify = SIGEV_THREAD_ID;
-    sev.sigev_signo = kSliceSignal;
-    sev._sigev_un._tid = (pid_t)syscall(SYS_gettid);  // the thread that calls run()
+    sev.sigev_signo = SliceSignal();
+    timer_tid_ = (pid_t)syscall(SYS_gettid);
+    sev._sigev_un._tid = timer_tid_;
     if (timer_create(CLOCK_MONOTONIC, &sev, &timer_) < 0) return Fail(env, ErrnoText("timer_create", errno));
     has_timer_ = true;
     return true;
@@ -361,6 +373,7 @@ class Vm : public Napi::ObjectWrap<Vm> {
     if (!Alive(info.Env())) return info.Env().Undefined();
     double ns = info[0].As<Napi::Number>().DoubleValue();
     if (!(ns >= 1000)) ns = 1000;
+    if ((pid_t)syscall(SYS_gettid) != timer_tid_ && !MakeTimer(info.Env())) return info.Env().Undefined();
     g_slice_expired = 0;
     run_->immediate_exit = 0;
     g_running = run_;
