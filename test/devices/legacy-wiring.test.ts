@@ -2,42 +2,16 @@
 // each device's interrupt reaches the CPU's INTA cycle as the vector Linux programmed.
 
 import { describe, expect, it } from 'vitest';
-import { Bus } from '../../devices/bus.js';
-import { Timers } from '../../devices/clock.js';
-import { I8042 } from '../../devices/i8042.js';
-import { Pic8259 } from '../../devices/pic8259.js';
-import { Pit8254 } from '../../devices/pit8254.js';
-import { Rtc } from '../../devices/rtc.js';
-import { Uart16550 } from '../../devices/uart16550.js';
-import { FakeClock } from './helpers.js';
+import { legacyBoard } from './helpers.js';
 
 function board() {
-  const bus = new Bus();
-  const clock = new FakeClock();
-  const timers = new Timers(clock);
-  const pic = new Pic8259();
-  bus.connectIrqs(pic);
-  const serial: number[] = [];
-  const uart = new Uart16550({ base: 0x3f8, irqs: bus, irq: 4, onTransmit: (b) => serial.push(b), clock, timers });
-  const pit = new Pit8254({ irqs: bus, clock, timers });
-  const rtc = new Rtc({ irqs: bus, clock, timers, ramSize: 64 << 20, epochMs: 0 });
-  const kbc = new I8042({ irqs: bus, onReset: () => {}, onA20: () => {} });
-  bus.registerPorts('pic-master', 0x20, 2, pic);
-  bus.registerPorts('pic-slave', 0xa0, 2, pic);
-  bus.registerPorts('elcr', 0x4d0, 2, pic);
-  bus.registerPorts('pit', 0x40, 4, pit);
-  bus.registerPorts('port-b', 0x61, 1, pit);
-  bus.registerPorts('rtc', 0x70, 2, rtc);
-  bus.registerPorts('i8042-data', 0x60, 1, kbc);
-  bus.registerPorts('i8042-cmd', 0x64, 1, kbc);
-  bus.registerPorts('com1', 0x3f8, 8, uart);
-  for (const d of [uart, pit, rtc]) timers.add(d);
-  const out = (p: number, v: number) => bus.portWrite(p, 1, v);
-  const inb = (p: number) => bus.portRead(p, 1);
+  const board = legacyBoard();
+  const out = (p: number, v: number) => board.bus.portWrite(p, 1, v);
+  const inb = (p: number) => board.bus.portRead(p, 1);
   // Linux's init_8259A: vectors 0x30 and 0x38.
   for (const [p, v] of [[0x21, 0xff], [0x20, 0x11], [0x21, 0x30], [0x21, 0x04], [0x21, 0x01],
     [0xa0, 0x11], [0xa1, 0x38], [0xa1, 0x02], [0xa1, 0x01], [0x21, 0x00], [0xa1, 0x00]]) out(p, v);
-  return { bus, clock, timers, pic, uart, pit, rtc, kbc, serial, out, inb };
+  return { ...board, out, inb };
 }
 
 describe('legacy devices on the bus, behind the PIC', () => {

@@ -2,15 +2,7 @@
 // with time jumping about, never throws, reads are always bytes, deadlines are never NaN.
 
 import { expect, it } from 'vitest';
-import { Bus } from '../../devices/bus.js';
-import { Timers } from '../../devices/clock.js';
-import { I8042 } from '../../devices/i8042.js';
-import { Pic8259 } from '../../devices/pic8259.js';
-import { Pit8254 } from '../../devices/pit8254.js';
-import { Port92 } from '../../devices/port92.js';
-import { Rtc } from '../../devices/rtc.js';
-import { Uart16550 } from '../../devices/uart16550.js';
-import { FakeClock } from './helpers.js';
+import { legacyBoard } from './helpers.js';
 
 const PORTS = [0x20, 0x21, 0xa0, 0xa1, 0x4d0, 0x4d1, 0x40, 0x41, 0x42, 0x43, 0x61, 0x70, 0x71, 0x60, 0x64, 0x92,
   0x3f8, 0x3f9, 0x3fa, 0x3fb, 0x3fc, 0x3fd, 0x3fe, 0x3ff];
@@ -19,26 +11,7 @@ it('guest pounds every legacy port with random bytes while time jumps -> no exce
   let seed = 0x2545f491;
   const rnd = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0);
   for (let round = 0; round < 3; round++) {
-    const bus = new Bus();
-    const clock = new FakeClock();
-    const timers = new Timers(clock);
-    const pic = new Pic8259();
-    bus.connectIrqs(pic);
-    const uart = new Uart16550({ base: 0x3f8, irqs: bus, irq: 4, onTransmit: () => {}, clock, timers });
-    const pit = new Pit8254({ irqs: bus, clock, timers });
-    const rtc = new Rtc({ irqs: bus, clock, timers, ramSize: 1 << 30, epochMs: 0 });
-    const kbc = new I8042({ irqs: bus, onReset: () => {}, onA20: () => {} });
-    bus.registerPorts('pic-master', 0x20, 2, pic);
-    bus.registerPorts('pic-slave', 0xa0, 2, pic);
-    bus.registerPorts('elcr', 0x4d0, 2, pic);
-    bus.registerPorts('pit', 0x40, 4, pit);
-    bus.registerPorts('port-b', 0x61, 1, pit);
-    bus.registerPorts('rtc', 0x70, 2, rtc);
-    bus.registerPorts('i8042-data', 0x60, 1, kbc);
-    bus.registerPorts('i8042-cmd', 0x64, 1, kbc);
-    bus.registerPorts('port92', 0x92, 1, new Port92({ onReset: () => {}, onA20: () => {} }));
-    bus.registerPorts('com1', 0x3f8, 8, uart);
-    for (const d of [uart, pit, rtc]) timers.add(d);
+    const { bus, clock, timers, pic, uart, kbc } = legacyBoard();
     let bad = 0;
     for (let i = 0; i < 20000; i++) {
       const r = rnd();
