@@ -37,8 +37,10 @@ export interface MachineExit {
 
 /** Wall-clock length of one run-loop slice before yielding to the event loop. */
 const SLICE_MS = 8;
-/** Instructions per backend.run call: short enough that timers are serviced every ~0.1-1 ms. */
-const BUDGET = 50_000;
+/** Wall time one backend.run call should take, so timers and input are serviced often. */
+const RUN_MS = 1;
+/** Bounds of the adaptive instruction budget per backend.run call. */
+const MIN_BUDGET = 1_000, MAX_BUDGET = 1_000_000, START_BUDGET = 20_000;
 /** Longest a halted guest sleeps before the loop looks around again. */
 const MAX_IDLE_MS = 10;
 
@@ -63,6 +65,8 @@ export class Machine {
   private bootRecipe: ((m: Machine) => void) | null = null;
   private booted = false;
   private retiredBefore = 0; // instructions retired by backends we switched away from
+  /** Instructions per backend.run call, adapted to the backend's measured speed (about RUN_MS each). */
+  private runBudget = START_BUDGET;
   /** Machine-level counters (resets, backend switches, slices). */
   readonly stats = { resets: 0, switches: 0, slices: 0, haltSleeps: 0 };
 
@@ -144,7 +148,10 @@ export class Machine {
     do {
       this.feedInput();
       this.timers.run();
+      const t0 = performance.now();
+      const before = this.backend.instructions();
       const reason = this.backend.run(this.budget());
+      this.adaptBudget(this.backend.instructions() - before, performance.now() - t0);
       this.timers.run();
       const idle = this.handleExit(reason);
       if (this.exit) return 0;
@@ -163,10 +170,19 @@ export class Machine {
   }
 
   private budget(): number {
-    if (!(this.clock instanceof InstructionClock)) return BUDGET;
-    // Deterministic time: stop exactly at the next timer deadline.
+    if (this.backend.name === 'kvm') return RUN_MS * 1e6; // KVM takes a time slice in ns
+    if (!(this.clock instanceof InstructionClock)) return this.runBudget;
+    // Deterministic time: stop exactly at the next timer deadline (a fixed cap keeps runs reproducible).
     const ahead = this.timers.next - this.clock.now();
-    return ahead <= 0 ? 1 : Math.max(1, Math.min(BUDGET, Math.ceil(ahead / this.clock.nsPerInstruction)));
+    return ahead <= 0 ? 1 : Math.max(1, Math.min(START_BUDGET, Math.ceil(ahead / this.clock.nsPerInstruction)));
+  }
+
+  /** Steer the budget towards RUN_MS of wall time per call (halts and early stops say nothing about speed). */
+  private adaptBudget(executed: number, ms: number): void {
+    if (executed < this.runBudget / 2 || ms <= 0) return;
+    const ideal = (executed / ms) * RUN_MS;
+    const next = this.runBudget + (ideal - this.runBudget) / 4;
+    this.runBudget = Math.round(Math.min(MAX_BUDGET, Math.max(MIN_BUDGET, next)));
   }
 
   /** Returns a sleep time in ms if the guest is idle. */
