@@ -78,6 +78,19 @@ function isHlt(code: Uint8Array): boolean {
   return code[i] === 0xf4;
 }
 
+/** A REP/REPNE string instruction: KVM's single-step traps after every iteration of it. */
+function isRepString(code: Uint8Array, codeSize: number): boolean {
+  let i = 0, rep = false;
+  for (; i < 14; i++) {
+    const b = code[i];
+    if (b === 0xf2 || b === 0xf3) rep = true;
+    else if (![0x66, 0x67, 0xf0, 0x2e, 0x36, 0x3e, 0x26, 0x64, 0x65].includes(b)) break;
+  }
+  if (codeSize === 8 && (code[i] & 0xf0) === 0x40) i++;
+  const op = code[i];
+  return rep && ((op >= 0x6c && op <= 0x6f) || (op >= 0xa4 && op <= 0xa7) || (op >= 0xaa && op <= 0xaf));
+}
+
 /** A readable name for a state-record byte offset. */
 export function fieldName(off: number): string {
   if (off < 0x80) return GPR_NAMES[off >> 3];
@@ -176,6 +189,17 @@ export function runLockstep(kvm: LockstepSide & { backend: KvmBackend }, other: 
   k.setSingleStep(true);
   const before = StateView.detached(), after = StateView.detached(), sa = StateView.detached(), sb = StateView.detached();
   const code = new Uint8Array(16), tail = new Uint8Array(16), mid = StateView.detached();
+  /** One whole instruction on KVM: a REP string instruction is stepped until RIP leaves it. */
+  const stepKvm = (bytes: Uint8Array, size: 2 | 4 | 8, at: number): ReturnType<Backend['run']> => {
+    let e = k.step(isHlt(bytes));
+    if (!isRepString(bytes, size)) return e;
+    for (let n = 0; n < 1 << 20 && e !== EXIT_ERROR && e !== EXIT_SHUTDOWN; n++) {
+      mid.u8.set(k.getState());
+      if (ripLinear(mid) !== at) break;
+      e = k.step(false);
+    }
+    return e;
+  };
   let steps = 0;
   let end = 'max-steps';
   let divergence: Divergence | null = null;
@@ -188,7 +212,7 @@ export function runLockstep(kvm: LockstepSide & { backend: KvmBackend }, other: 
       let undef = undefinedBy(code, codeSize, before.lo(gprOffset(RCX)) & 0xff);
       opts.beforeStep?.();
       const otherBefore = o.instructions();
-      let ek = k.step(isHlt(code));
+      let ek = stepKvm(code, codeSize, rip);
       const eo = o.run(1);
       const ran = o.instructions() - otherBefore;
       // A backend that cannot stop after one instruction ran a whole block: KVM catches up
@@ -197,8 +221,11 @@ export function runLockstep(kvm: LockstepSide & { backend: KvmBackend }, other: 
         mid.u8.set(k.getState());
         const at = ripLinear(mid);
         for (let i = 0; i < 16; i++) tail[i] = at + i < kvm.memory.ramSize ? kvm.memory.u8[at + i] : 0;
-        undef = undefinedBy(tail, codeSizeOf(mid), mid.lo(gprOffset(RCX)) & 0xff);
-        ek = k.step(isHlt(tail));
+        // Over a block the undefined flags of every instruction are masked (a later instruction
+        // may have defined them again: block mode is coarser than single-stepping).
+        const u = undefinedBy(tail, codeSizeOf(mid), mid.lo(gprOffset(RCX)) & 0xff);
+        undef = { flags: undef.flags | u.flags, gprIfZeroSource: u.gprIfZeroSource, gprAlways: u.gprAlways };
+        ek = stepKvm(tail, codeSizeOf(mid), at);
       }
       if (ek === EXIT_ERROR || eo === EXIT_ERROR) {
         end = `error: ${ek === EXIT_ERROR ? `kvm: ${k.lastError}` : `other: ${o.lastError}`}`;
