@@ -45,6 +45,13 @@ describe.skipIf(!hasToolchain())('the cpu-system multiboot test guest (interp)',
     expect(lines).toContain('GP 1234');
   });
 
+  it('the #UD and #GP handlers run exactly once each (they log every trap)', () => {
+    const traps = lines.filter((l) => l.startsWith('#'));
+    expect(traps.length).toBe(2);
+    expect(traps[0]).toMatch(/^#UD at [0-9a-f]+$/);
+    expect(traps[1]).toMatch(/^#GP at [0-9a-f]+ 1234$/);
+  });
+
   it('guest reads an unmapped page -> #PF, CR2 = address, error code 0; the handler maps it and the read retries', () => {
     expect(lines).toContain('PF 400008 0 1234abcd');
   });

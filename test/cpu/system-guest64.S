@@ -5,7 +5,8 @@
  * CR2 and error codes reported), PIT timer interrupts through the 8259, an INT 0x80 from ring
  * 3 (TSS stack switch), and a SYSCALL/SYSRET round trip from ring 3.
  * Results are text lines in a buffer at physical 0x7000 (NUL-terminated, read
- * by the test from guest memory); the last line is "DONE".
+ * by the test from guest memory); the #UD and #GP handlers also log every trap
+ * ("#UD at rip", "#GP at rip code"); the last line is "DONE".
  * Built by test/cpu/system-guest.test.ts with gcc/ld (linked at 1 MiB).
  */
         .set MB_MAGIC, 0x1badb002
@@ -270,12 +271,29 @@ int80_handler:
 
 ud_handler:
         incl ud_count
+        push %rax
+        push %rsi
+        lea msg_trap_ud(%rip), %rsi
+        call puts
+        mov 16(%rsp), %rax
+        call puthex_nl
+        pop %rsi
+        pop %rax
         addq $2, (%rsp)                 /* skip UD2 */
         iretq
 
 gp_handler:
+        pop gp_code
+        push %rax
+        push %rsi
+        lea msg_trap_gp(%rip), %rsi
+        call puts
+        mov 16(%rsp), %rax
+        call puthex_sp
+        mov gp_code, %rax
+        call puthex_nl
+        pop %rsi
         pop %rax
-        mov %rax, gp_code
         addq $2, (%rsp)                 /* skip "mov %ax, %ds" (8E D8) */
         iretq
 
@@ -395,6 +413,8 @@ msg_int80:      .asciz "INT80 "
 msg_syscall:    .asciz "SYSCALL "
 msg_done:       .asciz "DONE\n"
 msg_unexpected: .asciz "UNEXPECTED\n"
+msg_trap_ud:    .asciz "#UD at "
+msg_trap_gp:    .asciz "#GP at "
 
         .section .data
         .align 8
