@@ -4,11 +4,14 @@
 // Emulated: ICW1-ICW4 (vector base, cascade, auto-EOI, special fully nested mode, LTIM),
 // OCW1 (IMR), OCW2 (non-specific/specific EOI, rotate on EOI, rotate in auto-EOI, set
 // priority), OCW3 (IRR/ISR read, poll, special mask mode), edge triggering (a rising edge
-// latches IRR) and level triggering (IRR follows the line) per line from ELCR or LTIM,
-// the spurious IRQ 7/15 that an INTA with no request left produces, and the INTA cycle
-// for the CPU. Master IR2 follows the slave's INT output as a level (the hardware ANDs its
-// edge latch with the input, which comes to the same here). Not emulated: 8080/8085 mode (the ICW4 uPM bit is assumed set), buffered
-// mode (ICW4 BUF/M-S are stored but mean nothing on a PC), a slave on any line but IR2.
+// latches IRR) and level triggering (IRR follows the line) per line from ELCR or LTIM, the
+// INTA cycle for the CPU, and the spurious IRQ 7 an INTA gets when the request went away
+// (vector base + 7, no ISR bit). Master IR2 follows the slave's INT output as a level (the
+// hardware ANDs its edge latch with the input, which comes to the same here), so the
+// slave's spurious IRQ 15 path exists but nothing here can reach it: there is no window
+// between INTR and INTA for a request to vanish in. Not emulated: 8080/8085 mode (ICW4 uPM
+// is assumed set), buffered mode (ICW4 BUF/M-S are stored but mean nothing on a PC), a
+// slave on any line but IR2.
 
 import type { InterruptSource } from '../cpu/backend.js';
 import type { IrqSink, PortDevice } from './bus.js';

@@ -4,12 +4,13 @@
 // Emulated: the divisor latch (DLAB), IER, IIR with the 16550A's priority and identification
 // rules (line status > RX data / character timeout > THR empty > modem status; reading IIR
 // clears a THRE interrupt it reports), FCR (FIFO enable/reset, RX trigger level 1/4/8/14),
-// LCR, MCR (OUT2 gates the IRQ as on a PC; loopback), LSR (DR, OE, THRE, TEMT, FIFO error),
-// MSR with delta bits, SCR, 16-byte RX and TX FIFOs, the RX character timeout (4 character
-// times at the programmed baud rate, from the virtual clock).
-// Not emulated: transmit timing (a byte written to THR leaves at once, so THR/TEMT are always
-// empty by the time the guest looks), parity/framing errors and break (host input has none),
-// DMA mode signalling (FCR bit 3 is stored), the 16750's 64-byte mode.
+// LCR, MCR (OUT2 gates the IRQ as on a PC; loopback, where OUT2 is forced off and so is the
+// IRQ), LSR (DR, OE, THRE, TEMT), MSR with delta bits, SCR, the 16-byte RX FIFO with overrun,
+// the RX character timeout (4 character times at the programmed baud rate, from the virtual
+// clock). Not emulated: transmit timing (a byte written to THR leaves at once, so the TX FIFO
+// is always empty and THRE/TEMT always set when the guest looks), parity/framing errors and
+// break (host input has none, so LSR bit 7 stays 0), DMA mode signalling (FCR bit 3 is
+// stored), the 16750's 64-byte mode.
 
 import type { IrqSink, PortDevice } from './bus.js';
 import type { Clock, Timed, Timers } from './clock.js';
