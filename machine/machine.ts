@@ -160,12 +160,15 @@ export class Machine {
     return 0;
   }
 
-  /** Run a fixed number of backend calls synchronously (tests, benchmarks). */
-  runSteps(steps: number): void {
+  /**
+   * Run a fixed number of backend calls synchronously (tests, benchmarks). `budget`
+   * overrides the per-call budget (instructions; for KVM, a slice in ns).
+   */
+  runSteps(steps: number, budget?: number): void {
     for (let i = 0; i < steps && !this.exit; i++) {
       this.feedInput();
       this.timers.run();
-      this.handleExit(this.backend.run(this.budget()));
+      this.handleExit(this.backend.run(budget ?? this.budget()));
     }
   }
 

@@ -21,7 +21,7 @@ function runCalc(schedule: (step: number) => BackendName): { text: string; switc
     m.boot(bootRecipe({ raw: [{ file: { name: 'calc', bytes: calcImage() }, addr: 0x100000 }] }));
     for (let step = 0; step < 20_000 && text.split('\n').length <= LINES && !m.exited; step++) {
       m.setBackend(schedule(step));
-      m.runSteps(1);
+      m.runSteps(1, 2_000); // small steps, so the computation spans many switches
     }
     return { text, switches: m.stats.switches };
   } finally {
