@@ -427,10 +427,11 @@ export class KvmBackend implements Backend {
   /**
    * Execute one instruction (single-step must be on). Returns the exit reason.
    * `isHlt`: the instruction is HLT. KVM reports the single-step trap instead of
-   * the HLT exit then, so the backend records the halt itself.
+   * the HLT exit then, so the backend records the halt itself. `continuing`: another
+   * iteration of the same REP string instruction (not counted as an instruction).
    */
-  step(isHlt = false): ExitReason {
-    this.steps++;
+  step(isHlt = false, continuing = false): ExitReason {
+    if (!continuing) this.steps++; // a REP instruction's further iterations are the same instruction
     const r = this.run(STEP_SLICE_NS);
     if (isHlt && r === EXIT_BUDGET && this.irqSink === null) {
       this.halted = true;

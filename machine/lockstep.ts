@@ -4,7 +4,7 @@
 // compared, with the flags the instruction leaves undefined masked, and the
 // run stops at the first divergence with the instruction and both states.
 
-import type { Backend } from '../cpu/backend.js';
+import type { Backend, ExitReason } from '../cpu/backend.js';
 import { EXIT_ERROR, EXIT_HALT, EXIT_SHUTDOWN, EXIT_STOP } from '../cpu/backend.js';
 import {
   ARCH_END, CS, EFER, EFER_LMA, FLAG_RF, GPR_NAMES, RCX, RFLAGS, RIP, SEG_ATTR, SEG_BASE, SEG_NAMES, SEG_SIZE,
@@ -151,6 +151,21 @@ function memoryEqual(a: GuestMemory, b: GuestMemory): boolean {
   return true;
 }
 
+/**
+ * One whole instruction on a single-stepping KVM vCPU (`bytes` at linear `at`):
+ * a REP string instruction is stepped until RIP leaves it. `scratch` is clobbered.
+ */
+function stepWhole(k: KvmBackend, bytes: Uint8Array, size: 2 | 4 | 8, at: number, scratch: StateView): ExitReason {
+  let e = k.step(isHlt(bytes));
+  if (!isRepString(bytes, size)) return e;
+  for (let n = 0; n < 1 << 20 && e !== EXIT_ERROR && e !== EXIT_SHUTDOWN && e !== EXIT_HALT; n++) {
+    scratch.u8.set(k.getState());
+    if (ripLinear(scratch) !== at) break;
+    e = k.step(false, true);
+  }
+  return e;
+}
+
 /** A second KVM vCPU as the "other" side (checks the oracle itself): each run() is one single-step. */
 export function kvmStepper(kvm: KvmBackend, memory: GuestMemory): Backend {
   kvm.setSingleStep(true);
@@ -161,7 +176,7 @@ export function kvmStepper(kvm: KvmBackend, memory: GuestMemory): Backend {
       s.u8.set(kvm.getState());
       const rip = ripLinear(s);
       for (let i = 0; i < 16; i++) code[i] = rip + i < memory.ramSize ? memory.u8[rip + i] : 0;
-      return kvm.step(isHlt(code));
+      return stepWhole(kvm, code, codeSizeOf(s), rip, s);
     },
     requestStop: () => kvm.requestStop(),
     getState: () => kvm.getState(),
@@ -189,17 +204,6 @@ export function runLockstep(kvm: LockstepSide & { backend: KvmBackend }, other: 
   k.setSingleStep(true);
   const before = StateView.detached(), after = StateView.detached(), sa = StateView.detached(), sb = StateView.detached();
   const code = new Uint8Array(16), tail = new Uint8Array(16), mid = StateView.detached();
-  /** One whole instruction on KVM: a REP string instruction is stepped until RIP leaves it. */
-  const stepKvm = (bytes: Uint8Array, size: 2 | 4 | 8, at: number): ReturnType<Backend['run']> => {
-    let e = k.step(isHlt(bytes));
-    if (!isRepString(bytes, size)) return e;
-    for (let n = 0; n < 1 << 20 && e !== EXIT_ERROR && e !== EXIT_SHUTDOWN; n++) {
-      mid.u8.set(k.getState());
-      if (ripLinear(mid) !== at) break;
-      e = k.step(false);
-    }
-    return e;
-  };
   let steps = 0;
   let end = 'max-steps';
   let divergence: Divergence | null = null;
@@ -212,7 +216,7 @@ export function runLockstep(kvm: LockstepSide & { backend: KvmBackend }, other: 
       let undef = undefinedBy(code, codeSize, before.lo(gprOffset(RCX)) & 0xff);
       opts.beforeStep?.();
       const otherBefore = o.instructions();
-      let ek = stepKvm(code, codeSize, rip);
+      let ek = stepWhole(k, code, codeSize, rip, mid);
       const eo = o.run(1);
       const ran = o.instructions() - otherBefore;
       // A backend that cannot stop after one instruction ran a whole block: KVM catches up
@@ -225,7 +229,7 @@ export function runLockstep(kvm: LockstepSide & { backend: KvmBackend }, other: 
         // may have defined them again: block mode is coarser than single-stepping).
         const u = undefinedBy(tail, codeSizeOf(mid), mid.lo(gprOffset(RCX)) & 0xff);
         undef = { flags: undef.flags | u.flags, gprIfZeroSource: u.gprIfZeroSource, gprAlways: u.gprAlways };
-        ek = stepKvm(tail, codeSizeOf(mid), at);
+        ek = stepWhole(k, tail, codeSizeOf(mid), at, mid);
       }
       if (ek === EXIT_ERROR || eo === EXIT_ERROR) {
         end = `error: ${ek === EXIT_ERROR ? `kvm: ${k.lastError}` : `other: ${o.lastError}`}`;
