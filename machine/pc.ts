@@ -23,6 +23,8 @@ export const COM1_BASE = 0x3f8;
 export const COM1_IRQ = 4;
 export const PIT_IRQ = 0;
 export const RTC_IRQ = 8;
+/** 2026-01-01T00:00:00Z: the RTC's time at power-on in --deterministic runs. */
+export const DETERMINISTIC_EPOCH_MS = Date.UTC(2026, 0, 1);
 /** TSC rate the CPU model reports; RDTSC and the LAPIC's TSC-deadline timer agree on it. */
 export const TSC_HZ = 1_000_000_000;
 
@@ -97,7 +99,9 @@ export function buildPc(m: Machine, cb: PcCallbacks): PcDevices {
   bus.registerPorts('acpi-pm', PM_BASE, PM_PORTS, pm);
   timers.add(pm);
 
-  const rtc = new Rtc({ irqs: bus, irq: RTC_IRQ, clock, timers, ramSize: m.memory.ramSize });
+  // Deterministic runs start the RTC at a fixed date so they reproduce; otherwise it shows the host's time.
+  const epochMs = m.options.deterministic ? DETERMINISTIC_EPOCH_MS : undefined;
+  const rtc = new Rtc({ irqs: bus, irq: RTC_IRQ, clock, timers, ramSize: m.memory.ramSize, epochMs });
   bus.registerPorts('rtc', RTC_INDEX, RTC_PORT_COUNT, rtc);
   timers.add(rtc);
 
