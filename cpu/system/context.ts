@@ -8,6 +8,8 @@ export interface SystemContext {
   readonly mmu: Mmu;
   /** Guest TSC = host.now() (ns, 1 GHz TSC) + tscOffset. */
   tscOffset: number;
+  /** The state record's TSC field as this layer last wrote or read it (a different value = imported). */
+  tscField: number;
   /** Event-delivery counters (teaching views, tests). */
   readonly events: { delivered: number; doubleFaults: number; tripleFaults: number };
 }

@@ -48,7 +48,7 @@ export function installSystem(c: Cpu): Mmu {
     if (vector === VEC_PF) { c.r32[W_CR2] = lo; c.r32[W_CR2 + 1] = hi; }
     throw new CpuFault(vector, code, true);
   };
-  bindContext(c, { mmu, tscOffset: 0, events: { delivered: 0, doubleFaults: 0, tripleFaults: 0 } });
+  bindContext(c, { mmu, tscOffset: 0, tscField: -1, events: { delivered: 0, doubleFaults: 0, tripleFaults: 0 } });
   c.mmu = makeTranslator(mmu);
   c.sys = systemHooks;
   return mmu;

@@ -51,25 +51,36 @@ function plainMsr(n: number): number {
   }
 }
 
-/** Current guest TSC as a JS number (exact below 2^53: about 104 days). */
+/** The state record's TSC field as a JS number. */
+const tscField = (c: Cpu): number => c.dv.getUint32(TSC + 4, true) * TWO32 + c.dv.getUint32(TSC, true);
+
+/**
+ * Current guest TSC as a JS number (exact below 2^53: about 104 days). A TSC
+ * field in the state record that differs from what this layer last saw was
+ * imported (setState, a backend switch): the count continues from it.
+ */
 export function readTsc(c: Cpu): number {
-  return Math.max(0, Math.floor(c.host.now() + sysOf(c).tscOffset));
+  const ctx = sysOf(c);
+  const field = tscField(c);
+  if (field !== ctx.tscField) { ctx.tscOffset = field - c.host.now(); ctx.tscField = field; }
+  return Math.max(0, Math.floor(c.host.now() + ctx.tscOffset));
 }
 
 export function writeTsc(c: Cpu, lo: number, hi: number): void {
-  sysOf(c).tscOffset = (hi >>> 0) * TWO32 + (lo >>> 0) - c.host.now();
+  const v = (hi >>> 0) * TWO32 + (lo >>> 0);
+  sysOf(c).tscOffset = v - c.host.now();
+  storeTscField(c, v);
 }
 
-/** Store the running TSC into the state record (before export). */
+/** Store the running TSC into the state record (backends call it before export). */
 export function exportTsc(c: Cpu): void {
-  const t = readTsc(c);
+  storeTscField(c, readTsc(c));
+}
+
+function storeTscField(c: Cpu, t: number): void {
   c.dv.setUint32(TSC, t % TWO32, true);
   c.dv.setUint32(TSC + 4, Math.floor(t / TWO32), true);
-}
-
-/** Take the TSC from the state record (after import). */
-export function importTsc(c: Cpu): void {
-  writeTsc(c, c.dv.getUint32(TSC, true), c.dv.getUint32(TSC + 4, true));
+  sysOf(c).tscField = t;
 }
 
 const canonical = (hi: number): boolean => ((hi << 16) >> 16) === hi;

@@ -5,10 +5,10 @@ import { W_RIP } from '../../cpu/cpu.js';
 import { movToCr, writeCr0, ltr, loadDtr, storeDtr } from '../../cpu/system/control.js';
 import { syscall, sysenter, sysexit, sysret, swapgs } from '../../cpu/system/fastcall.js';
 import { checkIo, cli, popf, sti } from '../../cpu/system/io.js';
-import { rdmsr, rdtsc, wrmsr, MSR_EFER, MSR_TSC, MSR_PAT, MSR_LSTAR, MSR_STAR, MSR_SFMASK, MSR_KERNEL_GS_BASE, MSR_SYSENTER_CS, MSR_SYSENTER_EIP, MSR_SYSENTER_ESP, MSR_GS_BASE } from '../../cpu/system/msr.js';
+import { exportTsc, rdmsr, rdtsc, wrmsr, MSR_EFER, MSR_TSC, MSR_PAT, MSR_LSTAR, MSR_STAR, MSR_SFMASK, MSR_KERNEL_GS_BASE, MSR_SYSENTER_CS, MSR_SYSENTER_EIP, MSR_SYSENTER_ESP, MSR_GS_BASE } from '../../cpu/system/msr.js';
 import {
   CR0, CR0_PE, CR0_PG, CR3, CR4, CR4_PAE, CR4_TSD, CS, EFER, EFER_LMA, EFER_LME, EFER_NXE, EFER_SCE, FLAG_IF,
-  FLAG_IOPL, GS, INT_SHADOW, SEG_ATTR, SEG_BASE, SEG_SEL, SHADOW_STI, SS, TR, segOffset, RCX, R11, gprOffset,
+  FLAG_IOPL, GS, INT_SHADOW, TSC, SEG_ATTR, SEG_BASE, SEG_SEL, SHADOW_STI, SS, TR, segOffset, RCX, R11, gprOffset,
 } from '../../cpu/state.js';
 import { SEL, TSS, makeRig, protectedMode, setSeg, type Rig } from './system-rig.js';
 
@@ -134,6 +134,18 @@ describe('MSRs and the TSC', () => {
     r.time.ns = 1500;
     expect(rdtsc(r.cpu) >>> 0).toBe(500);
     expect(r.cpu.resHi).toBe(1);
+  });
+
+  it('a TSC imported through the state record continues from its value; exportTsc writes the running count back', () => {
+    const r = makeRig();
+    r.time.ns = 7000;
+    rdtsc(r.cpu);
+    r.s.set64(TSC, 0x5000, 0); // setState of another backend's state
+    r.time.ns = 7010;
+    expect(rdtsc(r.cpu) >>> 0).toBe(0x5000);
+    r.time.ns = 7020;
+    exportTsc(r.cpu);
+    expect(r.s.u32(TSC)).toBe(0x500a);
   });
 
   it('RDTSC at CPL 3 with CR4.TSD -> #GP(0)', () => {
