@@ -5,7 +5,7 @@
 
 import type { Backend, CpuHost, ExitReason } from './backend.js';
 import { EXIT_BUDGET, EXIT_HALT, EXIT_SHUTDOWN, EXIT_STOP } from './backend.js';
-import { BlockCache, Block, ripLinear } from './blocks.js';
+import { BlockCache, Block } from './blocks.js';
 import { Cpu, W_RIP } from './cpu.js';
 import type { SystemHooks, Translator } from './cpu.js';
 import { W_RFLAGS } from './flags.js';
@@ -14,7 +14,7 @@ import { INTEGER_ROWS } from './opcodes.js';
 import { CpuFault } from './system/fault.js';
 import {
   ARCH_END, EVENT_EXCEPTION, EVENT_EXTINT, EVENT_NMI, FLAG_IF, INT_SHADOW, NMI_MASKED, NMI_PENDING, RUN_HALTED,
-  RUN_RUNNING, RUN_SHUTDOWN, RUN_STATE, STATE_SIZE, type CpuStateBytes,
+  RUN_RUNNING, RUN_SHUTDOWN, RUN_STATE, STATE_SIZE, type CpuStateBytes, CS, SEG_BASE, segOffset,
 } from './state.js';
 import { composeTable, type OpRow, type OpTable } from './table.js';
 import { disassemble } from './disasm.js';
@@ -27,6 +27,10 @@ export interface CpuExtension {
   install?(cpu: Cpu): void;
 }
 
+/** events() results besides exit reasons. */
+const EV_NONE = -1, EV_DELIVERED = -2;
+/** Word index of CS.base (low half). */
+const W_CSBASE = (segOffset(CS) + SEG_BASE) / 4;
 const W_RUN = RUN_STATE / 4, W_SHADOW = INT_SHADOW / 4, W_NMI = NMI_PENDING / 4, W_NMI_MASKED = NMI_MASKED / 4;
 
 export class InterpBackend implements Backend {
@@ -54,40 +58,33 @@ export class InterpBackend implements Backend {
   }
 
   run(budget: number): ExitReason {
-    const c = this.cpu, r = c.r32, cache = this.cache, host = c.host;
+    const c = this.cpu, r = c.r32, cache = this.cache, irq = c.host.interrupts;
     this.stats.runs++;
     this.stop = false;
     let executed = 0;
     let prev: Block | null = null;
     let reason: ExitReason = EXIT_BUDGET;
     while (executed < budget) {
-      if (this.stop) { reason = EXIT_STOP; break; }
-      if (c.generation !== this.generation) { this.generation = c.generation; cache.clear(); prev = null; }
-      if (c.mapEpoch !== this.mapEpoch) { this.mapEpoch = c.mapEpoch; cache.epoch++; }
-      // Events between blocks: shutdown, NMI, external interrupts (after the one-instruction shadow), HLT.
-      const run = r[W_RUN];
-      if (run === RUN_SHUTDOWN) { reason = EXIT_SHUTDOWN; break; }
-      if (r[W_SHADOW] !== 0) r[W_SHADOW] = 0;
-      else if (r[W_NMI] !== 0 && r[W_NMI_MASKED] === 0) {
-        r[W_NMI] = 0;
-        r[W_RUN] = RUN_RUNNING;
-        this.deliver(2, EVENT_NMI);
+      // Between blocks. The common case is one combined test; anything unusual
+      // (stop, mode or mapping change, HLT, shutdown, shadow, NMI) goes to events().
+      if ((r[W_RUN] | r[W_SHADOW] | r[W_NMI]) !== 0 || this.stop || c.generation !== this.generation || c.mapEpoch !== this.mapEpoch) {
+        const ev = this.events();
+        if (ev >= 0) { reason = ev as ExitReason; break; }
+        if (ev === EV_DELIVERED) { prev = null; continue; }
         prev = null;
-        continue;
-      } else if ((r[W_RFLAGS] & FLAG_IF) !== 0 && host.interrupts.hasInterrupt()) {
-        r[W_RUN] = RUN_RUNNING;
+      } else if ((r[W_RFLAGS] & FLAG_IF) !== 0 && irq.hasInterrupt()) {
         this.stats.interrupts++;
-        this.deliver(host.interrupts.acknowledge() & 0xff, EVENT_EXTINT);
+        this.deliver(irq.acknowledge() & 0xff, EVENT_EXTINT);
         prev = null;
         continue;
       }
-      if (run === RUN_HALTED) { this.stats.halts++; reason = EXIT_HALT; break; }
-      // Find the block: the previous block's successor link, else the cache.
-      const lo = ripLinear(c), hi = c.eaHi;
+      // Find the block: the previous block's successor links, else the cache.
+      let lo: number, hi: number;
+      if (c.codeSize === 8) { lo = r[W_RIP]; hi = r[W_RIP + 1]; } else { lo = (r[W_RIP] + r[W_CSBASE]) | 0; hi = 0; }
       let b: Block;
-      if (prev !== null && prev.epoch === cache.epoch && prev.succLo === lo && prev.succHi === hi && prev.succ !== null && prev.succ.valid) {
+      if (prev !== null && prev.succLo === lo && prev.succHi === hi && prev.epoch === cache.epoch && prev.succ !== null) {
         b = prev.succ;
-      } else if (prev !== null && prev.epoch === cache.epoch && prev.succ2Lo === lo && prev.succ2Hi === hi && prev.succ2 !== null && prev.succ2.valid) {
+      } else if (prev !== null && prev.succ2Lo === lo && prev.succ2Hi === hi && prev.epoch === cache.epoch && prev.succ2 !== null) {
         b = prev.succ2;
       } else {
         try {
@@ -101,7 +98,7 @@ export class InterpBackend implements Backend {
         }
         if (prev !== null) {
           if (prev.epoch !== cache.epoch) { prev.succ = null; prev.succ2 = null; prev.epoch = cache.epoch; }
-          if (prev.succ === null || !prev.succ.valid) { prev.succ = b; prev.succLo = lo; prev.succHi = hi; }
+          if (prev.succ === null) { prev.succ = b; prev.succLo = lo; prev.succHi = hi; }
           else { prev.succ2 = b; prev.succ2Lo = lo; prev.succ2Hi = hi; }
         }
       }
@@ -122,6 +119,36 @@ export class InterpBackend implements Backend {
     }
     this.retired += executed;
     return reason;
+  }
+
+  /**
+   * The slow path between blocks. Returns an exit reason (>= 0), EV_DELIVERED
+   * if an event was delivered, or EV_NONE to go on running.
+   */
+  private events(): number {
+    const c = this.cpu, r = c.r32;
+    if (this.stop) return EXIT_STOP;
+    if (c.generation !== this.generation) { this.generation = c.generation; this.cache.clear(); }
+    if (c.mapEpoch !== this.mapEpoch) { this.mapEpoch = c.mapEpoch; this.cache.epoch++; }
+    const run = r[W_RUN];
+    if (run === RUN_SHUTDOWN) return EXIT_SHUTDOWN;
+    // The instruction after STI / MOV SS runs before any interrupt (the shadow covers this block boundary).
+    if (r[W_SHADOW] !== 0) { r[W_SHADOW] = 0; return run === RUN_HALTED ? EXIT_HALT : EV_NONE; }
+    if (r[W_NMI] !== 0 && r[W_NMI_MASKED] === 0) {
+      r[W_NMI] = 0;
+      r[W_RUN] = RUN_RUNNING;
+      this.deliver(2, EVENT_NMI);
+      return EV_DELIVERED;
+    }
+    const irq = c.host.interrupts;
+    if ((r[W_RFLAGS] & FLAG_IF) !== 0 && irq.hasInterrupt()) {
+      r[W_RUN] = RUN_RUNNING;
+      this.stats.interrupts++;
+      this.deliver(irq.acknowledge() & 0xff, EVENT_EXTINT);
+      return EV_DELIVERED;
+    }
+    if (run === RUN_HALTED) { this.stats.halts++; return EXIT_HALT; }
+    return EV_NONE;
   }
 
   /** RIP += k in the current code size. */
