@@ -198,6 +198,15 @@ export function callFar(c: Cpu, sel: number, offLo: number, offHi: number, opSiz
   c.modeChanged();
 }
 
+/** Fetch and check the CS a far RET or IRET returns to (left in desc and saved); returns its RPL. */
+function fetchReturnCs(c: Cpu, sel: number): number {
+  if ((sel & 0xfffc) === 0) throw gp(0);
+  if (!fetchDescriptor(c, sel)) throw gp(selErr(sel));
+  checkReturnCs(c, sel);
+  save();
+  return sel & 3;
+}
+
 /** Check a return CS (desc holds it) against RPL rules for RET/IRET. */
 function checkReturnCs(c: Cpu, sel: number): void {
   const h = desc.hi, rpl = sel & 3;
@@ -232,12 +241,8 @@ export function retFar(c: Cpu, opSize: number, imm: number): void {
     c.modeChanged();
     return;
   }
-  if ((sel & 0xfffc) === 0) throw gp(0);
-  if (!fetchDescriptor(c, sel)) throw gp(selErr(sel));
-  checkReturnCs(c, sel);
-  const rpl = sel & 3;
+  const rpl = fetchReturnCs(c, sel);
   const to64 = isLongMode(c) && (descAttr(desc.hi) & ATTR_L) !== 0;
-  save();
   if (rpl === c.cpl) {
     stackAdjust(imm);
     commitRsp(c);
@@ -324,12 +329,8 @@ export function iret(c: Cpu, opSize: number): void {
     c.modeChanged();
     return;
   }
-  if ((sel & 0xfffc) === 0) throw gp(0);
-  if (!fetchDescriptor(c, sel)) throw gp(selErr(sel));
-  checkReturnCs(c, sel);
-  const rpl = sel & 3;
+  const rpl = fetchReturnCs(c, sel);
   const to64 = long && (descAttr(desc.hi) & ATTR_L) !== 0;
-  save();
   // In IA-32e mode IRET always pops SS:RSP from 64-bit mode; otherwise only for an outer return.
   if (rpl !== cpl || (long && c.codeSize === 8)) {
     const spLo = pop(c, opSize), spHi = opSize === 8 ? stk.popHi : 0;

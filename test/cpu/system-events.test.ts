@@ -5,12 +5,11 @@ import { deliverEvent } from '../../cpu/system/events.js';
 import { systemCounters } from '../../cpu/system/index.js';
 import { iret } from '../../cpu/system/transfer.js';
 import {
-  ATTR_UNUSABLE, CR0, CR0_PE, CR0_PG, CR3, CR4, CR4_PAE, CS, DS, EFER, EFER_LMA, EFER_LME, ES, EVENT_EXCEPTION,
-  EVENT_EXTINT, EVENT_SOFTINT, FLAG_IF, FLAG_TF, FLAG_VM, FS, GS, IDTR_BASE, IDTR_LIMIT, NMI_MASKED, EVENT_NMI,
-  RUN_SHUTDOWN, RUN_STATE, SEG_ATTR, SEG_BASE, SEG_SEL, SS, TR, segOffset, SEG_LIMIT,
+  ATTR_UNUSABLE, CS, DS, ES, EVENT_EXCEPTION, EVENT_EXTINT, EVENT_NMI, EVENT_SOFTINT, FLAG_IF, FLAG_TF, FLAG_VM, FS,
+  GS, NMI_MASKED, RUN_SHUTDOWN, RUN_STATE, SEG_ATTR, SEG_BASE, SEG_LIMIT, SEG_SEL, SS, segOffset,
 } from '../../cpu/state.js';
 import {
-  IDT, SEL, TSS, gate32, gate64, makeRig, peek, protectedMode, rsp, setRsp, setSeg, writeGdt, type Rig,
+  SEL, TSS, gate32, gate64, longMode as enterLongMode, makeRig, peek, protectedMode, rsp, setRsp, setSeg, type Rig,
 } from './system-rig.js';
 
 const sel = (r: Rig, n: number): number => r.s.u32(segOffset(n) + SEG_SEL);
@@ -151,24 +150,12 @@ describe('virtual-8086 mode', () => {
 
 describe('long mode', () => {
   function longMode(r: Rig): void {
-    writeGdt(r);
-    // Identity map the first 2 MiB with one 2 MiB page: PML4 0x10000, PDPT 0x11000, PD 0x12000.
-    r.mem.write32(0x10000, 0x11007); r.mem.write32(0x11000, 0x12007); r.mem.write32(0x12000, 0x87);
-    r.s.set64(CR3, 0x10000, 0);
-    r.s.set64(CR4, CR4_PAE, 0);
-    r.s.set64(EFER, EFER_LME | EFER_LMA, 0);
-    r.s.set64(CR0, CR0_PE | CR0_PG | 0x10, 0);
-    setSeg(r, CS, SEL.code64, 0, 0xffffffff, 0xa09b);
-    for (const n of [SS, DS, ES]) setSeg(r, n, SEL.data32, 0, 0xffffffff, 0xc093);
+    enterLongMode(r);
     // 64-bit TSS at TSS: RSP0 at +4, IST1 at +36.
-    setSeg(r, TR, 0x70, TSS, 0x67, 0x8b);
     r.mem.write32(TSS + 4, 0x9000);
     r.mem.write32(TSS + 36, 0xa008);
-    r.s.set64(IDTR_BASE, IDT, 0);
-    r.s.setU32(IDTR_LIMIT, 0xfff);
     setRsp(r, 0x8008);
     setRip(r, 0x1234, 0);
-    r.cpu.modeChanged();
   }
 
   it('#PF in 64-bit mode: RSP aligned to 16, SS/RSP/RFLAGS/CS/RIP/error pushed as 8-byte slots', () => {

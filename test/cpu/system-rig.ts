@@ -4,7 +4,8 @@ import type { CpuHost, InterruptSource } from '../../cpu/backend.js';
 import { Cpu } from '../../cpu/cpu.js';
 import { installSystem } from '../../cpu/system/index.js';
 import {
-  ATTR_UNUSABLE, CR0, CR0_PE, CS, DS, ES, FS, GDTR_BASE, GDTR_LIMIT, GS, IDTR_BASE, IDTR_LIMIT, LDTR, SEG_ATTR,
+  ATTR_UNUSABLE, CR0, CR0_PE, CR0_PG, CR3, CR4, CR4_PAE, CS, DS, EFER, EFER_LMA, EFER_LME, ES, FS, GDTR_BASE,
+  GDTR_LIMIT, GS, IDTR_BASE, IDTR_LIMIT, LDTR, SEG_ATTR,
   SEG_BASE, SEG_LIMIT, SEG_SEL, SS, StateView, TR, gprOffset, resetState, segOffset, RSP,
 } from '../../cpu/state.js';
 import type { Mmu } from '../../mmu/paging.js';
@@ -120,3 +121,20 @@ export const rsp = (r: Rig): number => r.s.u32(gprOffset(RSP));
 export const setRsp = (r: Rig, v: number, hi = 0): void => r.s.set64(gprOffset(RSP), v, hi);
 /** Read a dword of guest physical memory (paging is off in most tests). */
 export const peek = (r: Rig, a: number): number => r.mem.read32(a) >>> 0;
+
+/**
+ * 64-bit mode at CPL 0 (CS = SEL.code64) with the first 2 MiB identity-mapped by one
+ * 2 MiB page (PML4 0x10000, PDPT 0x11000, PD 0x12000) and a 64-bit TSS at TSS.
+ */
+export function longMode(r: Rig): void {
+  protectedMode(r);
+  r.mem.write32(0x10000, 0x11007); r.mem.write32(0x11000, 0x12007); r.mem.write32(0x12000, 0x87);
+  r.s.set64(CR3, 0x10000, 0);
+  r.s.set64(CR4, CR4_PAE, 0);
+  r.s.set64(EFER, EFER_LME | EFER_LMA, 0);
+  r.s.set64(CR0, CR0_PE | CR0_PG | 0x10, 0);
+  setSeg(r, CS, SEL.code64, 0, 0xffffffff, 0xa09b);
+  r.s.set64(IDTR_BASE, IDT, 0);
+  r.s.setU32(IDTR_LIMIT, 0xfff);
+  r.cpu.modeChanged();
+}

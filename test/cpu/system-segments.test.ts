@@ -5,10 +5,9 @@ import { lldt } from '../../cpu/system/control.js';
 import { lar, loadSegment, lsl, verify } from '../../cpu/system/segments.js';
 import { callFar, iret, jmpFar, retFar } from '../../cpu/system/transfer.js';
 import {
-  ATTR_UNUSABLE, CR0, CR0_PE, CR0_PG, CR3, CR4, CR4_PAE, CS, DS, EFER, EFER_LMA, EFER_LME, SEG_ATTR, SEG_BASE, SEG_LIMIT,
-  SEG_SEL, SS, TR, segOffset,
+  ATTR_UNUSABLE, CR0, CR0_PE, CS, DS, SEG_ATTR, SEG_BASE, SEG_LIMIT, SEG_SEL, SS, segOffset,
 } from '../../cpu/state.js';
-import { GDT, SEL, TSS, descriptor, makeRig, peek, protectedMode, rsp, setRsp, type Rig } from './system-rig.js';
+import { GDT, SEL, TSS, descriptor, longMode, makeRig, peek, protectedMode, rsp, setRsp, type Rig } from './system-rig.js';
 
 const seg = (r: Rig, n: number, f: number): number => r.s.u32(segOffset(n) + f) >>> 0;
 const fault = (f: () => void): { vector: number; errorCode: number } => {
@@ -133,7 +132,7 @@ describe('LDT and long-mode far transfers', () => {
 
   it('64-bit far CALL through a 16-byte call gate to ring 0, then RETFQ back to ring 3', () => {
     const r = makeRig();
-    longModeRig(r);
+    longMode(r);
     setSegFull(r, CS, SEL.ucode64, 0xa0fb);
     setSegFull(r, SS, SEL.udata32, 0xc0f3);
     r.cpu.modeChanged();
@@ -154,7 +153,7 @@ describe('LDT and long-mode far transfers', () => {
 
   it('IRETQ from 64-bit mode to a 32-bit ring-3 code segment enters compatibility mode', () => {
     const r = makeRig();
-    longModeRig(r);
+    longMode(r);
     setRsp(r, 0x8000 - 40);
     const frame = [0x2000, SEL.ucode32, 0x202, 0x6000, SEL.udata32];
     frame.forEach((v, i) => { r.mem.write32(0x8000 - 40 + i * 8, v); r.mem.write32(0x8000 - 36 + i * 8, 0); });
@@ -167,16 +166,4 @@ function setSegFull(r: Rig, n: number, s: number, attr: number): void {
   r.s.setU32(segOffset(n) + SEG_SEL, s);
   r.s.setU32(segOffset(n) + SEG_ATTR, attr);
   r.s.setU32(segOffset(n) + SEG_LIMIT, 0xffffffff);
-}
-
-function longModeRig(r: Rig): void {
-  protectedMode(r);
-  r.mem.write32(0x10000, 0x11007); r.mem.write32(0x11000, 0x12007); r.mem.write32(0x12000, 0x87);
-  r.s.set64(CR3, 0x10000, 0);
-  r.s.set64(CR4, CR4_PAE, 0);
-  r.s.set64(EFER, EFER_LME | EFER_LMA, 0);
-  r.s.set64(CR0, CR0_PE | CR0_PG, 0);
-  setSegFull(r, CS, SEL.code64, 0xa09b);
-  r.s.setU32(segOffset(TR) + SEG_ATTR, 0x8b);
-  r.cpu.modeChanged();
 }
