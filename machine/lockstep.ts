@@ -14,6 +14,24 @@ import {
 import type { GuestMemory } from '../mmu/memory.js';
 import type { KvmBackend } from '../accel-kvm/kvm-backend.js';
 import { undefinedBy } from './lockstep-flags.js';
+import { disassemble } from '../cpu/disasm.js';
+import { INTEGER_ROWS } from '../cpu/opcodes.js';
+import { SYSTEM_ROWS } from '../cpu/system/rows.js';
+import { composeTable, type OpTable } from '../cpu/table.js';
+
+let table: OpTable | null = null;
+/** The interpreter's disassembler over its integer and system rows: `count` instructions from `bytes`. */
+function disassembleCount(bytes: Uint8Array, codeSize: 2 | 4 | 8, rip: number, count: number): string {
+  table ??= composeTable(SYSTEM_ROWS, INTEGER_ROWS);
+  const lines: string[] = [];
+  for (let off = 0, i = 0; i < count && off < bytes.length; i++) {
+    const base = off;
+    const d = disassemble(table, (k) => (base + k < bytes.length ? bytes[base + k] : 0), codeSize, (rip + base) | 0, 0);
+    lines.push(`${(rip + base).toString(16).padStart(8, '0')}: ${hexBytes(bytes.subarray(base, base + d.len)).padEnd(30)} ${d.text}`);
+    off += d.len;
+  }
+  return lines.join('\n    ');
+}
 
 export interface LockstepSide {
   backend: Backend;
@@ -54,6 +72,8 @@ export interface LockstepResult {
   /** Why the run ended: 'halt', 'max-steps', 'shutdown', 'divergence', 'error: ...'. */
   end: string;
   divergence: Divergence | null;
+  /** Steps after which the other side took over KVM's value of an undefined flag or register. */
+  undefinedSynced: number;
 }
 
 /** Bytes never compared: the TSC keeps counting, MXCSR_MASK and the XSAVE header are reported by the host. */
@@ -204,7 +224,7 @@ export function runLockstep(kvm: LockstepSide & { backend: KvmBackend }, other: 
   k.setSingleStep(true);
   const before = StateView.detached(), after = StateView.detached(), sa = StateView.detached(), sb = StateView.detached();
   const code = new Uint8Array(16), tail = new Uint8Array(16), mid = StateView.detached();
-  let steps = 0;
+  let steps = 0, synced = 0;
   let end = 'max-steps';
   let divergence: Divergence | null = null;
   try {
@@ -236,7 +256,8 @@ export function runLockstep(kvm: LockstepSide & { backend: KvmBackend }, other: 
         break;
       }
       sa.u8.set(k.getState());
-      sb.u8.set(o.getState());
+      const otherRaw = o.getState();
+      sb.u8.set(otherRaw);
       after.u8.set(sa.u8); // the next instruction starts here (unmasked)
       steps += Math.max(ran, 1);
       // Mask what the instruction leaves undefined (and what is never compared) on both sides.
@@ -254,11 +275,11 @@ export function runLockstep(kvm: LockstepSide & { backend: KvmBackend }, other: 
         diffs = diffMemory(kvm.memory, other.memory, 0, kvm.memory.ramSize);
       }
       if (diffs.length > 0) {
-        const bytes = ran > 1 ? kvm.memory.u8.slice(rip, Math.min(rip + 64, kvm.memory.ramSize)) : code.slice(0, 15);
-        const disassembly = opts.disassemble ? opts.disassemble(bytes, codeSize, rip) : hexBytes(bytes);
+        const bytes = ran > 1 ? kvm.memory.u8.slice(rip, Math.min(rip + 64 * 15, kvm.memory.ramSize)) : code.slice(0, 15);
+        const disassembly = opts.disassemble ? opts.disassemble(bytes, codeSize, rip) : disassembleCount(bytes, codeSize, rip, Math.max(ran, 1));
         const report = [
           `lockstep: divergence after ${steps - Math.max(ran, 1)} matching instructions, at rip ${before.hex64(RIP)} (${codeSize * 8}-bit code)`,
-          `  instruction: ${disassembly}`,
+          `  ${ran > 1 ? 'block' : 'instruction'}:\n    ${disassembly}`,
           ...diffs.map((d) => `  ${d}`),
           'state before:', describeState(before),
           'kvm after:', describeState(sa),
@@ -267,6 +288,25 @@ export function runLockstep(kvm: LockstepSide & { backend: KvmBackend }, other: 
         divergence = { step: steps - Math.max(ran, 1), rip, codeSize, bytes, disassembly, diffs, kvm: sa.snapshot(), other: sb.snapshot(), report };
         end = 'divergence';
         break;
+      }
+      // What the hardware chose for undefined results becomes the other side's too, so a later
+      // instruction that reads it (LAHF, PUSHF, SETcc, ADC, ...) compares like with like.
+      if (undef.flags !== 0 || gpr >= 0) {
+        const raw = new StateView(otherRaw.buffer);
+        let changed = false;
+        const kf = after.lo(RFLAGS), of = raw.lo(RFLAGS);
+        if (((kf ^ of) & undef.flags) !== 0) {
+          raw.setU32(RFLAGS, (of & ~undef.flags) | (kf & undef.flags));
+          changed = true;
+        }
+        if (gpr >= 0 && (raw.lo(gprOffset(gpr)) !== after.lo(gprOffset(gpr)) || raw.hi(gprOffset(gpr)) !== after.hi(gprOffset(gpr)))) {
+          raw.set64(gprOffset(gpr), after.lo(gprOffset(gpr)), after.hi(gprOffset(gpr)));
+          changed = true;
+        }
+        if (changed) {
+          o.setState(otherRaw);
+          synced++;
+        }
       }
       if (ek === EXIT_HALT || eo === EXIT_HALT) { end = 'halt'; break; }
       if (ek === EXIT_SHUTDOWN || eo === EXIT_SHUTDOWN) { end = 'shutdown'; break; }
@@ -282,5 +322,5 @@ export function runLockstep(kvm: LockstepSide & { backend: KvmBackend }, other: 
   } finally {
     k.setSingleStep(false);
   }
-  return { steps, end, divergence };
+  return { steps, end, divergence, undefinedSynced: synced };
 }
