@@ -10,6 +10,7 @@ import { decode, Insn } from './decoder.js';
 import { CpuFault } from './system/fault.js';
 import { CS, SEG_BASE } from './state.js';
 import { F_LOCK, F_STOP, F_TERM, OpTable } from './table.js';
+import { elideDeadFlags } from './fastops.js';
 import { ACC_EXEC, TLB_BITS } from '../mmu/tlb.js';
 
 /** Longest block in instructions (bounds the budget overshoot and the decode work per miss). */
@@ -23,8 +24,10 @@ export class Block {
   /** Executors, and each instruction's start offset from the block's start RIP. */
   fns: Exec[] = [];
   starts: number[] = [];
-  /** Per instruction: fast-op id (0 = run fns[i]) and three fields (cpu/fastops.ts). */
+  /** Per instruction: fast-op id (0 = run fns[i]) and three fields (cpu/fastops.ts), dead flags elided. */
   code = new Int32Array(0);
+  /** The same without the dead-flag rewrite: exact flags after every instruction (partial runs, TF). */
+  exact = new Int32Array(0);
   /** Bytes covered. */
   len = 0;
   /** True if the last instruction sets RIP itself (a branch); otherwise the loop adds `len`. */
@@ -126,7 +129,9 @@ export class BlockCache {
       if ((f & F_STOP) !== 0 || b.n >= MAX_BLOCK_INSNS || off >= pageEnd) break;
     }
     b.len = off;
+    b.exact = Int32Array.from(ops);
     b.code = Int32Array.from(ops);
+    elideDeadFlags(b.code, b.n);
     if (off > pageEnd) {
       const p1 = c.translate((lo + off - 1) | 0, hi, c.planeX >> TLB_BITS);
       b.page1 = p1 >>> 12;

@@ -17,8 +17,9 @@ import {
   LF_RES, LF_RESHI, LF_SUB32 as SUB32, LF_SUB64 as SUB64, W_RIP, W_RSP as RSP, W_SSBASE,
 } from './words.js';
 
-export function execBlock(c: Cpu, b: Block): number {
-  const code = b.code, fns = b.fns, n = b.n, r = c.r32;
+/** Run instructions [0, n) of block b from `code` (b.code, or b.exact for partial runs). */
+export function execBlock(c: Cpu, b: Block, code: Int32Array, n: number): number {
+  const fns = b.fns, r = c.r32;
   let i = 0;
   try {
     for (; i < n; i++) {
@@ -40,6 +41,38 @@ export function execBlock(c: Cpu, b: Block): number {
         case F.AND_RI32: { const v = r[a] & s; r[a] = v; r[a + 1] = 0; r[LF_OP] = LOGIC32; r[LF_RES] = v; break; }
         case F.OR_RI32: { const v = r[a] | s; r[a] = v; r[a + 1] = 0; r[LF_OP] = LOGIC32; r[LF_RES] = v; break; }
         case F.XOR_RI32: { const v = r[a] ^ s; r[a] = v; r[a + 1] = 0; r[LF_OP] = LOGIC32; r[LF_RES] = v; break; }
+        // ---- ALU with dead flags (cpu/fastops.ts NO_FLAGS): the result only.
+        case F.ADD_RR32 + F.NO_FLAGS: r[a] = (r[a] + r[s]) | 0; r[a + 1] = 0; break;
+        case F.SUB_RR32 + F.NO_FLAGS: r[a] = (r[a] - r[s]) | 0; r[a + 1] = 0; break;
+        case F.AND_RR32 + F.NO_FLAGS: r[a] &= r[s]; r[a + 1] = 0; break;
+        case F.OR_RR32 + F.NO_FLAGS: r[a] |= r[s]; r[a + 1] = 0; break;
+        case F.XOR_RR32 + F.NO_FLAGS: r[a] ^= r[s]; r[a + 1] = 0; break;
+        case F.ADD_RI32 + F.NO_FLAGS: r[a] = (r[a] + s) | 0; r[a + 1] = 0; break;
+        case F.SUB_RI32 + F.NO_FLAGS: r[a] = (r[a] - s) | 0; r[a + 1] = 0; break;
+        case F.AND_RI32 + F.NO_FLAGS: r[a] &= s; r[a + 1] = 0; break;
+        case F.OR_RI32 + F.NO_FLAGS: r[a] |= s; r[a + 1] = 0; break;
+        case F.XOR_RI32 + F.NO_FLAGS: r[a] ^= s; r[a + 1] = 0; break;
+        case F.CMP_RR32 + F.NO_FLAGS: case F.CMP_RI32 + F.NO_FLAGS: case F.TEST_RR32 + F.NO_FLAGS:
+        case F.CMP_RR64 + F.NO_FLAGS: case F.CMP_RI64 + F.NO_FLAGS: case F.TEST_RR64 + F.NO_FLAGS: break;
+        case F.ADD_RR64 + F.NO_FLAGS: case F.ADD_RI64 + F.NO_FLAGS: {
+          const xl = r[a], rr = code[p] === F.ADD_RR64 + F.NO_FLAGS;
+          const yl = rr ? r[s] : s, yh = rr ? r[s + 1] : s >> 31;
+          const lo = (xl + yl) | 0;
+          r[a + 1] = (r[a + 1] + yh + ((lo >>> 0) < (xl >>> 0) ? 1 : 0)) | 0; r[a] = lo;
+          break;
+        }
+        case F.SUB_RR64 + F.NO_FLAGS: case F.SUB_RI64 + F.NO_FLAGS: {
+          const xl = r[a], rr = code[p] === F.SUB_RR64 + F.NO_FLAGS;
+          const yl = rr ? r[s] : s, yh = rr ? r[s + 1] : s >> 31;
+          r[a + 1] = (r[a + 1] - yh - ((xl >>> 0) < (yl >>> 0) ? 1 : 0)) | 0; r[a] = (xl - yl) | 0;
+          break;
+        }
+        case F.AND_RR64 + F.NO_FLAGS: r[a] &= r[s]; r[a + 1] &= r[s + 1]; break;
+        case F.OR_RR64 + F.NO_FLAGS: r[a] |= r[s]; r[a + 1] |= r[s + 1]; break;
+        case F.XOR_RR64 + F.NO_FLAGS: r[a] ^= r[s]; r[a + 1] ^= r[s + 1]; break;
+        case F.AND_RI64 + F.NO_FLAGS: r[a] &= s; r[a + 1] &= s >> 31; break;
+        case F.OR_RI64 + F.NO_FLAGS: r[a] |= s; r[a + 1] |= s >> 31; break;
+        case F.XOR_RI64 + F.NO_FLAGS: r[a] ^= s; r[a + 1] ^= s >> 31; break;
         case F.INC32: { const v = incdec(c, false, 4, r[a]); r[a] = v; r[a + 1] = 0; break; }
         case F.DEC32: { const v = incdec(c, true, 4, r[a]); r[a] = v; r[a + 1] = 0; break; }
         // ---- 64-bit ALU, register destination (s = source word, or a sign-extended imm32).

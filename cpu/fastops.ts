@@ -33,6 +33,31 @@ export const CALL32 = 44, CALL64 = 45, RET32 = 46, RET64 = 47;
 export const PUSH32 = 48, POP32 = 49, PUSH64 = 50, POP64 = 51;
 export const FAST_COUNT = 52;
 
+/**
+ * Dead-flag variants: an ALU fast op whose flags are overwritten by a later
+ * instruction of the same block before anything can read them (and before
+ * anything that could fault) runs as id + NO_FLAGS and skips the lazy-flag
+ * stores. Blocks keep the exact ids for partial runs (single-step, TF).
+ */
+export const NO_FLAGS = 64;
+
+/** Fast ops that set all six arithmetic flags without reading any (candidates for NO_FLAGS). */
+export function writesAllFlags(id: number): boolean { return id >= ADD_RR32 && id <= XOR_RI64 && id !== 0; }
+/** Fast ops that neither read nor write flags and cannot fault. */
+export function flagTransparent(id: number): boolean { return id === MOV_RR32 || id === MOV_RR64 || id === MOV_RI32 || id === MOV_RI64 || id === LEA32; }
+
+/** Rewrite `code` (stride 4) in place: ALU ops with dead flags get their NO_FLAGS variant. */
+export function elideDeadFlags(code: Int32Array, n: number): void {
+  let live = true; // conservatively live at the block's end
+  for (let i = n - 1; i >= 0; i--) {
+    const id = code[i << 2];
+    if (writesAllFlags(id)) {
+      if (!live) code[i << 2] = id + NO_FLAGS;
+      live = false;
+    } else if (!flagTransparent(id)) live = true;
+  }
+}
+
 /** Placeholder executor for a fast op (the block runs it from its code array, never through this). */
 const NOT_CALLABLE: Exec = () => { throw new Error('fast op executed outside a block'); };
 

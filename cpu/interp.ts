@@ -13,7 +13,7 @@ import { execBlock } from './exec.js';
 import { INTEGER_ROWS } from './opcodes.js';
 import { CpuFault } from './system/fault.js';
 import {
-  ARCH_END, EVENT_EXCEPTION, EVENT_EXTINT, EVENT_NMI, FLAG_IF, INT_SHADOW, NMI_MASKED, NMI_PENDING, RUN_HALTED,
+  ARCH_END, DR6, EVENT_EXCEPTION, FLAG_TF, EVENT_EXTINT, EVENT_NMI, FLAG_IF, INT_SHADOW, NMI_MASKED, NMI_PENDING, RUN_HALTED,
   RUN_RUNNING, RUN_SHUTDOWN, RUN_STATE, STATE_SIZE, type CpuStateBytes, CS, SEG_BASE, segOffset,
 } from './state.js';
 import { composeTable, type OpRow, type OpTable } from './table.js';
@@ -29,6 +29,8 @@ export interface CpuExtension {
 
 /** events() results besides exit reasons. */
 const EV_NONE = -1, EV_DELIVERED = -2;
+/** DR6 (low half) word index and its single-step bit. */
+const DR6_W = DR6 / 4, DR6_BS = 1 << 14;
 /** Word index of CS.base (low half). */
 const W_CSBASE = (segOffset(CS) + SEG_BASE) / 4;
 const W_RUN = RUN_STATE / 4, W_SHADOW = INT_SHADOW / 4, W_NMI = NMI_PENDING / 4, W_NMI_MASKED = NMI_MASKED / 4;
@@ -103,13 +105,24 @@ export class InterpBackend implements Backend {
         }
       }
       const n = b.n;
-      const i = execBlock(c, b);
+      if (n > budget - executed || (r[W_RFLAGS] & FLAG_TF) !== 0) {
+        // A partial block (budget ends inside it) or single-stepping (TF): exact flags, stop at an instruction boundary.
+        const tf = (r[W_RFLAGS] & FLAG_TF) !== 0;
+        const k = tf ? 1 : budget - executed;
+        const i = execBlock(c, b, b.exact, k);
+        executed += i;
+        if (i < k) { this.advanceRip(b.starts[i]); this.faulted(); prev = null; continue; }
+        if (k < n) this.advanceRip(b.starts[k]);
+        else if (!b.branch) this.advanceRip(b.len);
+        prev = null;
+        if (tf) { r[DR6_W] |= DR6_BS; this.deliver(1, EVENT_EXCEPTION); }
+        continue;
+      }
+      const i = execBlock(c, b, b.code, n);
       if (i !== n) {
-        const e = c.lastFault!;
         executed += i;
         this.advanceRip(b.starts[i]);
-        this.stats.faults++;
-        this.deliver(e.vector, EVENT_EXCEPTION, e.errorCode, e.hasError);
+        this.faulted();
         prev = null;
         continue;
       }
@@ -149,6 +162,13 @@ export class InterpBackend implements Backend {
     }
     if (run === RUN_HALTED) { this.stats.halts++; return EXIT_HALT; }
     return EV_NONE;
+  }
+
+  /** Deliver the fault that stopped the last execBlock (RIP already on the faulting instruction). */
+  private faulted(): void {
+    const e = this.cpu.lastFault!;
+    this.stats.faults++;
+    this.deliver(e.vector, EVENT_EXCEPTION, e.errorCode, e.hasError);
   }
 
   /** RIP += k in the current code size. */
