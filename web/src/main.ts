@@ -113,7 +113,7 @@ async function boot(req: Omit<BootRequest, 'accel'>, prompt: string | null, abou
   expectedPrompt = prompt;
   promptAt = null;
   tail = '';
-  terminal.term.reset();
+  terminal.clear();
   panel.restart();
   panel.setMachine(req.label, req.memoryMiB);
   const full: BootRequest = { ...req, accel: preferredBackend() };

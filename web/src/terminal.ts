@@ -14,6 +14,8 @@ export interface SerialConsole {
   write(bytes: Uint8Array): void;
   /** A line from emu itself (not the guest), dimmed so the two are told apart. */
   note(text: string, tone?: 'info' | 'warn' | 'error'): void;
+  /** Start over (a new guest). */
+  clear(): void;
   /** Every line of the buffer (scrollback included), trailing spaces trimmed. */
   text(): string;
 }
@@ -54,10 +56,14 @@ export function createConsole(host: HTMLElement, onInput: (bytes: Uint8Array) =>
   // A guest stuck in a reset loop repeats the same note: count it on one line instead.
   let lastNote = '';
   let repeats = 0;
+  // Whether the output so far ends a line (xterm parses writes later, so its cursor may lag).
+  let atLineStart = true;
   return {
     term,
     write(bytes) {
+      if (bytes.length === 0) return;
       lastNote = '';
+      atLineStart = bytes[bytes.length - 1] === 0x0a;
       term.write(bytes);
     },
     note(text, tone = 'info') {
@@ -70,8 +76,13 @@ export function createConsole(host: HTMLElement, onInput: (bytes: Uint8Array) =>
       }
       lastNote = text;
       repeats = 1;
-      const newline = term.buffer.active.cursorX === 0 ? '' : '\r\n';
-      term.write(`${newline}${colour}${text}\x1b[0m\r\n`);
+      term.write(`${atLineStart ? '' : '\r\n'}${colour}${text}\x1b[0m\r\n`);
+      atLineStart = true;
+    },
+    clear() {
+      term.reset();
+      lastNote = '';
+      atLineStart = true;
     },
     text() {
       const buf = term.buffer.active;
