@@ -108,7 +108,7 @@ export function decode(table: OpTable, fetch: ByteSource, start: number, codeSiz
   let b = next();
   // Legacy prefixes, then (64-bit mode) REX immediately before the opcode.
   for (;;) {
-    if (b === 0x66) { d.p66 = true; lastRepLike = lastRepLike || 0; }
+    if (b === 0x66) d.p66 = true;
     else if (b === 0x67) p67 = true;
     else if (b === 0xf0) d.lock = true;
     else if (b === 0xf2 || b === 0xf3) { d.rep = b; lastRepLike = b; }
@@ -117,12 +117,12 @@ export function decode(table: OpTable, fetch: ByteSource, start: number, codeSiz
       // In 64-bit mode CS/SS/DS/ES overrides are ignored.
       if (!m64 || s === FS || s === GS) d.segOverride = s;
     } else if (m64 && (b & 0xf0) === 0x40) {
+      // REX counts only directly before the opcode: a later REX replaces it, a legacy prefix cancels it.
       d.rex = b;
       b = next();
-      if ((b & 0xf0) === 0x40) { continue; } // another REX: the last one counts
-      break;
+      continue;
     } else break;
-    d.rex = 0; // a legacy prefix after REX cancels it
+    d.rex = 0;
     b = next();
   }
   let map = MAP_1B;
