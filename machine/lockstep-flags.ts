@@ -42,15 +42,12 @@ export function undefinedBy(code: Uint8Array, codeSize: 2 | 4 | 8, cl: number): 
   const hasF3 = code.subarray(0, i).includes(0xf3);
   const op = code[i];
   const modrm = code[i + 1] ?? 0, reg = (modrm >> 3) & 7;
-  const regGpr = reg | (rex & 4 ? 8 : 0);
   const countMask = opSize === 8 ? 0x3f : 0x1f;
-  const shiftUndef = (count: number, bits: number, rotate: boolean): Undefined => {
+  /** Shifts and rotates: nothing changes for a zero count; OF is defined only for a count of 1; shifts leave AF undefined. */
+  const shiftUndef = (count: number, rotate: boolean): Undefined => {
     const c = count & countMask;
     if (c === 0) return NONE;
-    let f = c === 1 ? 0 : FLAG_OF;
-    if (!rotate) f |= FLAG_AF;
-    void bits;
-    return { flags: f, gprIfZeroSource: -1, gprAlways: -1 };
+    return { flags: (c === 1 ? 0 : FLAG_OF) | (rotate ? 0 : FLAG_AF), gprIfZeroSource: -1, gprAlways: -1 };
   };
   if (op === 0x0f) {
     const op2 = code[i + 1];
@@ -62,7 +59,7 @@ export function undefinedBy(code: Uint8Array, codeSize: 2 | 4 | 8, cl: number): 
       case 0xbc: case 0xbd: // BSF, BSR (TZCNT/LZCNT with F3 define everything)
         return hasF3 ? NONE : { flags: BSF_UNDEF, gprIfZeroSource: reg2, gprAlways: -1 };
       case 0xa4: case 0xac: case 0xa5: case 0xad: { // SHLD/SHRD imm8 / CL
-        const count = (op2 & 1 ? cl : codeAfterModrm(code, i + 2, codeSize, rex)) & countMask;
+        const count = (op2 & 1 ? cl : codeAfterModrm(code, i + 2, codeSize)) & countMask;
         if (count === 0) return NONE;
         if (count > opSize * 8) return { flags: ARITH, gprIfZeroSource: -1, gprAlways: (m2 >> 6) === 3 ? (m2 & 7) | (rex & 1 ? 8 : 0) : -1 };
         return { flags: FLAG_AF | (count === 1 ? 0 : FLAG_OF), gprIfZeroSource: -1, gprAlways: -1 };
@@ -83,8 +80,8 @@ export function undefinedBy(code: Uint8Array, codeSize: 2 | 4 | 8, cl: number): 
     case 0x80: case 0x81: case 0x83: // group 1: OR, AND, XOR leave AF undefined
       return reg === 1 || reg === 4 || reg === 6 ? { flags: FLAG_AF, gprIfZeroSource: -1, gprAlways: -1 } : NONE;
     case 0xc0: case 0xc1: case 0xd0: case 0xd1: case 0xd2: case 0xd3: { // group 2: rotates and shifts
-      const count = op === 0xd0 || op === 0xd1 ? 1 : op === 0xd2 || op === 0xd3 ? cl : codeAfterModrm(code, i + 1, codeSize, rex);
-      return shiftUndef(count, op & 1 ? opSize * 8 : 8, reg < 4);
+      const count = op === 0xd0 || op === 0xd1 ? 1 : op === 0xd2 || op === 0xd3 ? cl : codeAfterModrm(code, i + 1, codeSize);
+      return shiftUndef(count, reg < 4);
     }
     case 0xf6: case 0xf7: // group 3
       if (reg === 0 || reg === 1) return { flags: FLAG_AF, gprIfZeroSource: -1, gprAlways: -1 }; // TEST
@@ -92,14 +89,12 @@ export function undefinedBy(code: Uint8Array, codeSize: 2 | 4 | 8, cl: number): 
       if (reg === 6 || reg === 7) return { flags: ARITH, gprIfZeroSource: -1, gprAlways: -1 }; // DIV, IDIV
       return NONE;
     default:
-      void regGpr;
       return NONE;
   }
 }
 
 /** The byte just after a ModRM operand (the imm8 of shifts and SHLD/SHRD). */
-function codeAfterModrm(code: Uint8Array, at: number, codeSize: number, rex: number): number {
-  void rex;
+function codeAfterModrm(code: Uint8Array, at: number, codeSize: number): number {
   const modrm = code[at];
   const mod = modrm >> 6, rm = modrm & 7;
   let n = at + 1;
