@@ -107,8 +107,10 @@ function cmpxchg(byte: boolean) {
       let out = v, outHi = vHi;
       if (equal) { out = src(c); outHi = c.resHi; } else { c.resHi = vHi; accW(c, v); }
       c.resHi = outHi;
+      // The destination is written either way (unchanged value when unequal): a 32-bit register
+      // destination therefore has its high half cleared even when the compare fails.
       if (ea) memWrite(c, size, lo, hi, out);
-      else if (equal) dstW!(c, out);
+      else dstW!(c, out);
     };
   };
 }

@@ -152,17 +152,19 @@ export function shiftDouble(c: Cpu, left: boolean, bits: number, dl: number, dh:
     if (left) { cf = (dl >>> (32 - count)) & 1; rl = (dl << count) | (count === 32 ? 0 : sl >>> (32 - count)); }
     else { cf = (dl >>> (count - 1)) & 1; rl = (dl >>> count) | (sl << (32 - count)); }
   } else {
-    // 16-bit: dst:src as 32 bits (src:dst for SHRD), counts up to 31.
+    // 16-bit, counts 1..31. Above 16 the result is undefined; we do what this
+    // project's reference CPU (AMD, under KVM) does: shift the 48-bit value
+    // dst:src:src left (SHLD) or src:src:dst right (SHRD). Up to 16 both agree with the SDM.
+    const d16 = dl & 0xffff, s16 = sl & 0xffff;
     if (left) {
-      const v = ((dl & 0xffff) << 16) | (sl & 0xffff);
-      const w = count < 32 ? (v << count) | (count > 16 ? (dl & 0xffff) << (count - 16) : 0) : 0;
-      cf = count <= 16 ? (dl >>> (16 - count)) & 1 : (sl >>> (32 - count)) & 1;
-      rl = (w >>> 16) & 0xffff;
+      const v = d16 * 4294967296 + s16 * 65536 + s16;
+      const shifted = v * 2 ** count;
+      rl = Math.floor(shifted / 4294967296) % 65536;
+      cf = Math.floor(v / 2 ** (48 - count)) % 2;
     } else {
-      const v = ((sl & 0xffff) << 16) | (dl & 0xffff);
-      const w = (v >>> count) | (count > 16 ? (sl & 0xffff) << (32 - count) : 0);
-      cf = count <= 16 ? (dl >>> (count - 1)) & 1 : (sl >>> (count - 17)) & 1;
-      rl = w & 0xffff;
+      const v = s16 * 4294967296 + s16 * 65536 + d16;
+      rl = Math.floor(v / 2 ** count) % 65536;
+      cf = Math.floor(v / 2 ** (count - 1)) % 2;
     }
   }
   const of = bit(rl, rh, bits - 1) ^ bit(dl, dh, bits - 1);
