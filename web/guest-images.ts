@@ -105,17 +105,22 @@ export function guestImages(repoRoot: string): Plugin {
         res.setHeader('Cache-Control', 'no-store');
         res.end(readFileSync(file));
       });
+      // Reload the page only when the list itself changes (a guest built or removed), not when
+      // an image is rewritten: images are read from disk on every request anyway.
       const watched = [join(repoRoot, 'guests/tinyos'), join(repoRoot, 'guests/linux')];
       s.watcher.add(watched);
+      let listed = JSON.stringify(findGuests(repoRoot).map((f) => f.entry));
       const relist = (file: string): void => {
-        if (!watched.some((w) => file.startsWith(w)) || !/tinyos\.elf$|[\\/]out[\\/]/.test(file)) return;
+        if (!watched.some((w) => file.startsWith(w))) return;
+        const now = JSON.stringify(findGuests(repoRoot).map((f) => f.entry));
+        if (now === listed) return;
+        listed = now;
         const mod = server?.moduleGraph.getModuleById(RESOLVED_ID);
         if (mod) server?.moduleGraph.invalidateModule(mod);
         server?.ws.send({ type: 'full-reload' });
       };
       s.watcher.on('add', relist);
       s.watcher.on('unlink', relist);
-      s.watcher.on('change', relist);
     },
   };
 }
