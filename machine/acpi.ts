@@ -2,12 +2,13 @@
 // kernel scans for it), RSDT/XSDT, FADT (revision 5) with FACS, MADT, and a DSDT
 // assembled by machine/acpi-aml.ts (\_S5_ for power-off, \_SB.PCI0 with its bridge
 // windows and _PRT, the PS/2 controller). ACPI 6.4 chapter 5; values match devices/acpi-pm.ts,
-// devices/lapic.ts, devices/ioapic.ts and devices/pci*.ts.
+// devices/lapic.ts, devices/ioapic.ts, devices/hpet.ts and devices/pci*.ts.
 
 import type { GuestMemory } from '../mmu/memory.js';
 import {
   PM1_CNT_LEN, PM1_EVT_LEN, PM1A_CNT_BLK, PM1A_EVT_BLK, PM_TMR_BLK, PM_TMR_LEN, SCI_IRQ, SLP_TYP_S5,
 } from '../devices/acpi-pm.js';
+import { HPET_BASE, HPET_CAP_LO } from '../devices/hpet.js';
 import { IOAPIC_BASE } from '../devices/ioapic.js';
 import { LAPIC_BASE } from '../devices/lapic.js';
 import { intxGsi, PCI_CONFIG_ADDRESS, RC_RST_CPU, RC_SYS_RST, RESET_CONTROL } from '../devices/pci.js';
@@ -58,6 +59,8 @@ export interface AcpiConfig {
   regionBase?: number;
   /** Let the kernel use MSI (only once devices can deliver them). */
   msi?: boolean;
+  /** Describe the HPET at 0xFED00000 (devices/hpet.ts) with an HPET table. */
+  hpet?: boolean;
 }
 
 export interface AcpiLayout {
@@ -146,6 +149,13 @@ export function buildMadt(): Uint8Array {
   return sdt('APIC', 4, b.b);
 }
 
+/** HPET description table (IA-PC HPET spec 3.2.4): the event timer block's ID and address. */
+export function buildHpetTable(): Uint8Array {
+  const b = new Bytes().u32(HPET_CAP_LO).gas(GAS_MEMORY, 64, 0, HPET_BASE).u8(0 /* HPET number */)
+    .u16(100 /* minimum periodic tick: 1 us */).u8(0 /* no page protection */);
+  return sdt('HPET', 1, b.b);
+}
+
 /** \_SB.PCI0's _PRT: every slot's INTA-D to the GSI the board wires it to (devices/pci.ts intxGsi). */
 function pciRoutingTable(): Aml {
   const entries: Aml[] = [];
@@ -213,6 +223,7 @@ export function buildAcpi(mem: GuestMemory, cfg: AcpiConfig): AcpiLayout {
   const fadt = place('FACP', buildFadt(facs, dsdt, cfg.msi ?? false));
   const madt = place('APIC', buildMadt());
   const entries = [fadt, madt];
+  if (cfg.hpet) entries.push(place('HPET', buildHpetTable()));
   const rsdtBody = new Bytes();
   for (const e of entries) rsdtBody.u32(e);
   const rsdt = place('RSDT', sdt('RSDT', 1, rsdtBody.b));

@@ -130,6 +130,8 @@ export interface LinuxLoadOptions {
   initrd?: ImageFile;
   /** Entry point: the 64-bit one when the kernel has it (default), or the 32-bit protected-mode one. */
   entry?: 'auto' | '64' | '32';
+  /** The board has an HPET: describe it in ACPI. */
+  hpet?: boolean;
 }
 
 export interface LinuxLayout {
@@ -180,7 +182,7 @@ export function loadLinux(mem: GuestMemory, state: StateView, image: BzImage, op
     initrd = { addr, size };
   }
 
-  const acpi = buildAcpi(mem, { ramSize: ram });
+  const acpi = buildAcpi(mem, { ramSize: ram, hpet: opts.hpet ?? false });
 
   // The zero page: zeroed, the setup header copied in, then the loader's fields.
   const bp = BOOT_PARAMS_ADDR;
@@ -313,7 +315,9 @@ export function checkInitrd(bytes: Uint8Array, name: string, gunzip?: (b: Uint8A
 /** The hook machine/boot.ts calls for a bzImage. */
 export function linuxLoader(m: Machine, kernel: ImageFile, initrd: ImageFile | undefined, cmdline: string): void {
   const image = parseBzImage(kernel.bytes, kernel.name);
-  loadLinux(m.memory, m.state, image, { cmdline, initrd });
+  // The ACPI HPET table is there only if the board wired an HPET (machine/pc.ts `devices.hpet`).
+  const hpet = (m.devices as { hpet?: unknown }).hpet !== undefined;
+  loadLinux(m.memory, m.state, image, { cmdline, initrd, hpet });
 }
 
 registerLinuxLoader(linuxLoader);
