@@ -32,10 +32,18 @@ export interface KvmOptions {
   onWarning?: (line: string) => void;
 }
 
+/** What KVM_RUN's errors mean for emu. */
+const RUN_ERRNO: Record<number, string> = {
+  14: 'EFAULT, the guest touched memory KVM could not map (a hole in the RAM slots)',
+  8: 'ENOEXEC, the vCPU state is invalid for entry (see the state record)',
+  22: 'EINVAL, KVM rejected the vCPU configuration',
+  12: 'ENOMEM, the host is out of memory',
+};
+
 /** The host-lacks-features warning is the same for every VM: say it once per process. */
 let warnedMissing = false;
 
-/** A single step that has not trapped after this long has lost its trap: report it, do not wait. */
+/** The slice for one single-step (it normally traps within microseconds). */
 const STEP_SLICE_NS = 100_000_000;
 
 /** Minimum slice: shorter timer periods cost more in signals than they buy in latency. */
@@ -57,6 +65,7 @@ export class KvmBackend implements Backend {
   private readonly shadow = StateView.detached();
   private readonly intBuf = new Uint8Array(4);
   private slots: RamSlot[] = [];
+  private holes: ReadonlyArray<{ start: number; length: number }> | null = null;
   private a20 = true;
   private stopRequested = false;
   private nmiQueued = false;
@@ -65,6 +74,7 @@ export class KvmBackend implements Backend {
   private shutdown = false;
   private destroyed = false;
   private singleStep = false;
+  private stepped = false; // the last single-step ended in its debug trap
   private steps = 0;
   private readonly exitCounts = new Float64Array(64);
   private totalNs = 0;
@@ -99,9 +109,11 @@ export class KvmBackend implements Backend {
       }
       setCpuid(this.vm, entries);
       this.io = new KvmStateIo(this.vm, kernel);
-      this.mapMemory(opts.mmioHoles ?? this.holesFromBus());
+      this.holes = opts.mmioHoles ?? null;
+      this.mapMemory(this.holes ?? this.holesFromBus());
       if (kernel) this.routeIrqs();
-      this.irqSink = kernel ? { setIrq: (line, level) => this.vm.irqLine(line, level) } : null;
+      // After destroy() (a switch to another backend) a late IRQ edge is dropped, not thrown at the device.
+      this.irqSink = kernel ? { setIrq: (line, level) => { if (!this.destroyed) this.vm.irqLine(line, level); } } : null;
       // Start from the architectural reset state, as the interpreter does.
       resetState(this.shadow);
       this.io.write(this.shadow);
@@ -174,7 +186,7 @@ export class KvmBackend implements Backend {
       return EXIT_STOP;
     }
     if (this.shutdown) return EXIT_SHUTDOWN;
-    if (this.host.a20Enabled() !== this.a20) this.mapMemory(this.holesFromBus());
+    if (this.host.a20Enabled() !== this.a20) this.mapMemory(this.holes ?? this.holesFromBus());
     if (this.halted && !this.wakeFromHalt()) return EXIT_HALT;
     const t0 = performance.now();
     this.vm.startSlice(Math.max(MIN_SLICE_NS, budget));
@@ -199,7 +211,7 @@ export class KvmBackend implements Backend {
         if (this.stopRequested) return this.takeStop();
         return !user && this.kernelHalted() ? EXIT_HALT : EXIT_BUDGET;
       }
-      if (rc < 0) return this.fail(`KVM_RUN failed (errno ${-rc})`);
+      if (rc < 0) return this.fail(`KVM_RUN failed: ${RUN_ERRNO[-rc] ?? `errno ${-rc}`}`);
       const exit = this.runDv.getUint32(K.RUN_EXIT_REASON, true);
       this.exitCounts[exit & 63]++;
       switch (exit) {
@@ -219,7 +231,10 @@ export class KvmBackend implements Backend {
           if (!this.wakeFromHalt()) return EXIT_HALT;
           break;
         case K.EXIT_DEBUG:
-          if (this.singleStep) return EXIT_BUDGET;
+          if (this.singleStep) {
+            this.stepped = true;
+            return EXIT_BUDGET;
+          }
           break;
         case K.EXIT_SHUTDOWN:
           this.shutdown = true;
@@ -432,7 +447,10 @@ export class KvmBackend implements Backend {
    */
   step(isHlt = false, continuing = false): ExitReason {
     if (!continuing) this.steps++; // a REP instruction's further iterations are the same instruction
-    const r = this.run(STEP_SLICE_NS);
+    // A slice that ends before the trap (the host descheduled us) executed nothing: enter again.
+    this.stepped = false;
+    let r = this.run(STEP_SLICE_NS);
+    for (let tries = 0; r === EXIT_BUDGET && !this.stepped && tries < 100; tries++) r = this.run(STEP_SLICE_NS);
     if (isHlt && r === EXIT_BUDGET && this.irqSink === null) {
       this.halted = true;
       this.haltIf = this.run8[K.RUN_IF_FLAG] !== 0;
