@@ -9,6 +9,7 @@ import * as F from './fastops.js';
 import { testCC } from './flags.js';
 import { incdec } from './alu.js';
 import { pop, push } from './stack.js';
+import { limitFault } from './operands.js';
 import { CpuFault } from './system/fault.js';
 import { PAGE_MASK, TLB_MASK } from '../mmu/tlb.js';
 
@@ -109,7 +110,10 @@ export function execBlock(c: Cpu, b: Block, code: Int32Array, n: number): number
         case F.MOV_RI64: r[a] = s; r[a + 1] = code[p + 3]; break;
         case F.LEA32: r[a] = (r[s] + code[p + 3]) | 0; r[a + 1] = 0; break;
         case F.LOAD32: case F.STORE32: {
-          const lin = (r[s & 0xffff] + r[s >>> 16] + code[p + 3]) | 0;
+          // s = base word | segment-base word << 16; the limit word sits 2 below the base word.
+          const off = (r[s & 0xffff] + code[p + 3]) >>> 0, sbw = s >>> 16;
+          if (off > (r[sbw - 2] >>> 0)) limitFault(sbw === W_SSBASE ? 2 : 3);
+          const lin = (r[sbw] + off) | 0;
           const t = ((lin >>> 12) & TLB_MASK);
           if (code[p] === F.LOAD32) {
             if (c.tlbTags[c.planeR | t] === (lin & PAGE_MASK) && c.tlbHi[t] === 0 && (lin & 0xfff) <= 0xffc) {

@@ -8,7 +8,7 @@ import { segWord } from './cpu.js';
 import { W_RIP } from './words.js';
 import type { Insn } from './decoder.js';
 import { CpuFault, VEC_GP, VEC_SS } from './system/fault.js';
-import { FS, GS, SEG_BASE, SS } from './state.js';
+import { FS, GS, SEG_BASE, SEG_LIMIT, SS } from './state.js';
 
 /** Computes a memory operand's linear address: returns the low half, leaves the high half in c.eaHi. */
 export type EaFn = (c: Cpu) => number;
@@ -20,22 +20,30 @@ export function nonCanonical(seg: number): never {
   throw new CpuFault(seg === SS ? VEC_SS : VEC_GP, 0, true);
 }
 
+/** #GP(0), or #SS(0) for the stack segment: an offset past the segment limit. */
+export function limitFault(seg: number): never {
+  throw new CpuFault(seg === SS ? VEC_SS : VEC_GP, 0, true);
+}
+
 /** The linear-address function for d's ModRM memory operand. */
 export function eaFn(d: Insn): EaFn {
   const seg = d.seg;
   const sb = segWord(seg, SEG_BASE);
   const disp = d.disp | 0;
   const b = d.base >= 0 ? d.base * 2 : -1, x = d.index >= 0 ? d.index * 2 : -1, s = d.scale;
+  // Outside 64-bit mode the offset is checked against the segment limit (first byte; expand-down
+  // segments are not modelled) and the base is added.
+  const sl = segWord(seg, SEG_LIMIT);
   if (d.addrSize === 2) {
-    if (b < 0) return (c) => { c.eaHi = 0; return (c.r32[sb] + (disp & 0xffff)) | 0; };
-    if (x < 0) return (c) => { c.eaHi = 0; const r = c.r32; return (r[sb] + ((r[b] + disp) & 0xffff)) | 0; };
-    return (c) => { c.eaHi = 0; const r = c.r32; return (r[sb] + ((r[b] + r[x] + disp) & 0xffff)) | 0; };
+    if (b < 0) return (c) => { c.eaHi = 0; const r = c.r32, o = disp & 0xffff; if (o > (r[sl] >>> 0)) limitFault(seg); return (r[sb] + o) | 0; };
+    if (x < 0) return (c) => { c.eaHi = 0; const r = c.r32, o = (r[b] + disp) & 0xffff; if (o > (r[sl] >>> 0)) limitFault(seg); return (r[sb] + o) | 0; };
+    return (c) => { c.eaHi = 0; const r = c.r32, o = (r[b] + r[x] + disp) & 0xffff; if (o > (r[sl] >>> 0)) limitFault(seg); return (r[sb] + o) | 0; };
   }
   if (!d.mode64) {
-    if (b < 0 && x < 0) return (c) => { c.eaHi = 0; return (c.r32[sb] + disp) | 0; };
-    if (x < 0) return (c) => { c.eaHi = 0; const r = c.r32; return (r[sb] + r[b] + disp) | 0; };
-    if (b < 0) return (c) => { c.eaHi = 0; const r = c.r32; return (r[sb] + (r[x] << s) + disp) | 0; };
-    return (c) => { c.eaHi = 0; const r = c.r32; return (r[sb] + r[b] + (r[x] << s) + disp) | 0; };
+    if (b < 0 && x < 0) return (c) => { c.eaHi = 0; const r = c.r32; if ((disp >>> 0) > (r[sl] >>> 0)) limitFault(seg); return (r[sb] + disp) | 0; };
+    if (x < 0) return (c) => { c.eaHi = 0; const r = c.r32, o = (r[b] + disp) >>> 0; if (o > (r[sl] >>> 0)) limitFault(seg); return (r[sb] + o) | 0; };
+    if (b < 0) return (c) => { c.eaHi = 0; const r = c.r32, o = ((r[x] << s) + disp) >>> 0; if (o > (r[sl] >>> 0)) limitFault(seg); return (r[sb] + o) | 0; };
+    return (c) => { c.eaHi = 0; const r = c.r32, o = (r[b] + (r[x] << s) + disp) >>> 0; if (o > (r[sl] >>> 0)) limitFault(seg); return (r[sb] + o) | 0; };
   }
   // 64-bit mode: only FS and GS have a base.
   const fsgs = seg === FS || seg === GS;

@@ -154,3 +154,25 @@ describe('stack and near control transfers', () => {
     expect(t.rip()).toBe(0x1003);
   });
 });
+
+describe('segmentation on data accesses (outside 64-bit mode)', () => {
+  it('an offset past the DS limit raises #GP(0); past the SS limit (EBP-based) #SS(0); the base is added', async () => {
+    const { DS, SS, SEG_BASE, SEG_LIMIT, segOffset } = await import('../../cpu/state.js');
+    const t = new Rig(32);
+    t.state.setU32(segOffset(DS) + SEG_LIMIT, 0xfff);
+    t.state.set64(segOffset(DS) + SEG_BASE, 0x10000, 0);
+    t.state.setU32(segOffset(SS) + SEG_LIMIT, 0xfff);
+    t.backend.setState(t.state.snapshot());
+    dv(t).setUint32(0x10800, 0x5a5a5a5a, true);
+    t.run('a100080000'); // mov eax,[0x800] -> linear 0x10800
+    expect(t.reg32(RAX)).toBe(0x5a5a5a5a);
+    t.run('8b1d00200000'); // mov ebx,[0x2000]: past the DS limit
+    expect(t.cpu.lastEvent?.vector).toBe(13);
+    const u = new Rig(32);
+    u.state.setU32(segOffset(SS) + SEG_LIMIT, 0xfff);
+    u.backend.setState(u.state.snapshot());
+    u.set(RBP, 0x2000);
+    u.run('8b4500'); // mov eax,[ebp]: SS-relative
+    expect(u.cpu.lastEvent?.vector).toBe(12);
+  });
+});
