@@ -54,7 +54,7 @@ describe.skipIf(!HAVE_CHROMIUM)('browser demo in Chromium', () => {
     await waitForScreen(page, 'cpu: vendor GenuineIntel', 30_000);
     // Let the live panel take a couple of samples so the screenshot shows it working.
     await page.waitForFunction(() => window.__emu.ips() > 0, null, { timeout: 10_000 });
-    await page.waitForTimeout(1500);
+    await page.waitForTimeout(3500);
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: SCREENSHOT });
     const screen = await page.evaluate(() => window.__emu.screen());

@@ -3,6 +3,7 @@
 
 const HISTORY = 60;
 const GRID_LINES = 3;
+const MIN_SPAN = 20;
 
 export class RateChart {
   private readonly values: number[] = [];
@@ -58,8 +59,8 @@ export class RateChart {
     }
     const n = this.values.length;
     if (n < 2) return;
-    // Fills from the left for the first minute, then scrolls.
-    const step = w / (HISTORY - 1);
+    // Fills from the left (at least MIN_SPAN samples wide, so the first seconds are legible), then scrolls.
+    const step = w / (Math.max(n, MIN_SPAN) - 1);
     const x0 = 0;
     const yOf = (v: number): number => pad + plotH - (top > 0 ? (v / top) * plotH : 0);
 
