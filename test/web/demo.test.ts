@@ -67,6 +67,31 @@ describe.skipIf(!HAVE_CHROMIUM)('browser demo in Chromium', () => {
     expect(io).toMatch(/uart|com1|serial/i);
   });
 
+  it('Pause stops the guest (typed keys wait in the queue); Resume lets them through', async () => {
+    await page.click('#pause');
+    await page.waitForFunction(() => window.__emu.state() === 'paused');
+    await page.waitForTimeout(2200); // two panel samples, both taken while paused
+    expect(await page.evaluate(() => window.__emu.ips())).toBe(0);
+    await page.click('#terminal');
+    await page.keyboard.type('help');
+    await page.keyboard.press('Enter');
+    await page.waitForTimeout(500);
+    expect(await page.evaluate(() => window.__emu.screen())).not.toContain('this list');
+    await page.click('#pause');
+    await waitForScreen(page, 'this list', 30_000);
+  }, 60_000);
+
+  it('Reset reboots the guest to its banner and prompt', async () => {
+    const banners = (s: string): number => s.split('tinyos 1.').length - 1;
+    const before = banners(await page.evaluate(() => window.__emu.screen()));
+    await page.click('#reset');
+    await page.waitForFunction(
+      ([n]) => window.__emu.screen().split('tinyos 1.').length - 1 > n && window.__emu.screen().trimEnd().endsWith('tinyos>'),
+      [before], { timeout: BOOT_TIMEOUT_MS, polling: 100 },
+    );
+    expect(await page.locator('#k-resets').innerText()).not.toBe('0');
+  }, BOOT_TIMEOUT_MS + 10_000);
+
   it('page and worker raised no errors', () => {
     expect(pageErrors).toEqual([]);
   });
