@@ -166,11 +166,11 @@ void trap(struct trap_frame *f) {
     } else if (v >= VEC_IRQ_BASE && v < VEC_IRQ_BASE + 16) {
         int irq = v - VEC_IRQ_BASE;
         if (pic_spurious(irq)) return;
-        if (irq == IRQ_TIMER) timer_irq();
+        if (irq == IRQ_TIMER) timer_irq(0);
         else if (irq == IRQ_COM1) serial_irq();
         pic_eoi(irq);
     } else if (v == VEC_LAPIC_TIMER) {
-        timer_irq();
+        timer_irq(1);
         lapic_eoi();
     } else if (v == VEC_LAPIC_SPURIOUS) {
         /* spurious: no EOI (SDM vol. 3, 11.9) */

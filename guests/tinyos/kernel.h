@@ -130,7 +130,7 @@ void pic_unmask(int irq);
 void pic_eoi(int irq);
 int pic_spurious(int irq);
 void timer_init(int force_pit);
-void timer_irq(void);
+void timer_irq(int from_lapic);
 void lapic_eoi(void);
 extern volatile uint64_t ticks;
 extern uint64_t tsc_hz;

@@ -48,7 +48,7 @@ static void cmd_help(int argc, char **argv) {
             n += a;
         }
         left[n] = 0;
-        kprintf("  %-22s %s\n", left, commands[i].help);
+        kprintf("  %-24s %s\n", left, commands[i].help);
     }
     kputs("line editing: Backspace, Ctrl-U (erase line), Ctrl-C (cancel), Up/Down (history)\n");
 }

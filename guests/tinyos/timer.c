@@ -87,7 +87,14 @@ int pic_spurious(int irq) {
     return 1;
 }
 
-void timer_irq(void) { ticks++; }
+/* Each source counts its own interrupts; `ticks` follows whichever drives the system. */
+static volatile uint64_t pit_ticks, lapic_ticks;
+
+void timer_irq(int from_lapic) {
+    if (from_lapic) lapic_ticks++;
+    else pit_ticks++;
+    if (from_lapic == timer_is_lapic) ticks++;
+}
 
 void wait_ticks(uint64_t n) {
     uint64_t t = ticks;
@@ -142,22 +149,21 @@ void timer_init(int force_pit) {
         lapic_write(LAPIC_TIMER_INIT, 0);
         lapic_write(LAPIC_LVT_TIMER, LVT_PERIODIC | VEC_LAPIC_TIMER);
         lapic_write(LAPIC_TIMER_INIT, per_tick);
-        cli();
-        pic_set_mask(IRQ_TIMER, 1);
-        sti();
-        /* Make sure it really ticks before trusting it: wait up to ~5 periods by the TSC. */
-        uint64_t start = ticks, deadline = rdtsc() + (tsc_hz ? tsc_hz / TIMER_HZ * 5 : 50000000ull);
-        while (ticks == start && rdtsc() < deadline) __asm__ volatile("pause");
-        if (ticks != start) {
+        /* Trust it only once it has been seen to tick, while the PIT still runs: sleep (HLT,
+         * which costs an emulator nothing) until 2 LAPIC ticks or 5 PIT ticks have come. */
+        uint64_t pit0 = pit_ticks, lapic0 = lapic_ticks;
+        while (lapic_ticks - lapic0 < 2 && pit_ticks - pit0 < 5) sti_hlt();
+        if (lapic_ticks - lapic0 >= 2) {
+            cli();
+            pic_set_mask(IRQ_TIMER, 1);
             timer_is_lapic = 1;
+            sti();
             kprintf("timer: local APIC timer at 0x%lx, %u Hz on vector 0x%x (%u counts/tick, divide by 16)\n", lapic,
                     TIMER_HZ, VEC_LAPIC_TIMER, per_tick);
             return;
         }
         lapic_write(LAPIC_LVT_TIMER, LVT_MASKED | VEC_LAPIC_TIMER);
-        cli();
-        pic_unmask(IRQ_TIMER);
-        sti();
+        lapic_write(LAPIC_TIMER_INIT, 0);
         kputs("timer: the local APIC timer did not tick; falling back to the PIT\n");
     }
     kprintf("timer: 8254 PIT channel 0, %u Hz (divisor %u) on 8259 IRQ 0\n", TIMER_HZ, divisor);
