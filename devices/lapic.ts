@@ -110,6 +110,8 @@ export class Lapic implements MmioDevice, Timed, InterruptSource {
   readonly tmr = new Uint32Array(8);
   readonly irr = new Uint32Array(8);
   readonly lvt = new Uint32Array(6);
+  /** Some IRR bit is set (hasInterrupt runs at every block end: skip the 256-bit scan when idle). */
+  private irrPending = false;
   id: number;
   tpr = 0;
   ldr = 0;
@@ -162,6 +164,7 @@ export class Lapic implements MmioDevice, Timed, InterruptSource {
   /** Power-on/INIT state, then what a PC BIOS leaves behind: LINT0 ExtINT (virtual wire) and LINT1 NMI. */
   reset(): void {
     this.isr.fill(0); this.tmr.fill(0); this.irr.fill(0);
+    this.irrPending = false;
     this.lvt.fill(LVT_MASKED);
     this.lvt[LVT_LINT0] = DM_EXTINT << 8;
     this.lvt[LVT_LINT1] = DM_NMI << 8;
@@ -199,7 +202,7 @@ export class Lapic implements MmioDevice, Timed, InterruptSource {
   // ---- InterruptSource (the CPU's INTR pin and INTA cycle).
 
   hasInterrupt(): boolean {
-    if (this.hwEnabled && this.deliverableVector() >= 0) return true;
+    if (this.irrPending && this.hwEnabled && this.deliverableVector() >= 0) return true;
     return this.pic !== null && this.picPassesThrough() && this.pic.hasInterrupt();
   }
 
@@ -209,6 +212,7 @@ export class Lapic implements MmioDevice, Timed, InterruptSource {
       if (v >= 0) {
         this.irr[v >>> 5] &= ~(1 << (v & 31));
         this.isr[v >>> 5] |= 1 << (v & 31);
+        this.irrPending = highestBit(this.irr) >= 0;
         this.stats.delivered++;
         return v;
       }
@@ -233,6 +237,7 @@ export class Lapic implements MmioDevice, Timed, InterruptSource {
     }
     const w = vector >>> 5, bit = 1 << (vector & 31);
     this.irr[w] |= bit;
+    this.irrPending = true;
     if (level) this.tmr[w] |= bit; else this.tmr[w] &= ~bit;
     this.stats.accepted++;
   }
