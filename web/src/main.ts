@@ -235,7 +235,7 @@ async function start(): Promise<void> {
   const first = guests.find((g) => g.id === asked) ?? guests.find((g) => g.id === 'tinyos') ?? guests[0];
   if (!first) {
     terminal.note('emu: no guest image is built in this checkout.', 'warn');
-    terminal.note('Build tinyos (make -C guests/tinyos) and reload, or boot your own kernel with "Open image…".');
+    terminal.note('Build tinyos (npm run build:guests) and reload, or boot your own kernel with "Open image…".');
     setState('idle', 'no guest');
     return;
   }

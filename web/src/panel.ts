@@ -121,7 +121,10 @@ export class LivePanel {
     const table = el('counters') as HTMLTableElement;
     table.replaceChildren();
     const keys = Object.keys(s.counters).filter((k) => k !== 'instructions');
-    if (keys.length === 0) { row(table, [{ text: 'this backend reports no counters', cls: 'empty' }]); return; }
+    if (keys.length === 0) {
+      row(table, [{ text: s.state === 'idle' ? 'no machine running' : 'this backend reports no counters', cls: 'empty' }]);
+      return;
+    }
     for (const k of keys) {
       const v = s.counters[k];
       row(table, [
