@@ -209,6 +209,27 @@ function cond(r: Int32Array, cc: number): boolean {
   } else if (op === LOGIC32 || op === ADD32) {
     if (cc === 4) return r[LF_RES] === 0;
     if (cc === 5) return r[LF_RES] !== 0;
+  } else if (op === SUB64) {
+    const xh = r[LF_AHI], yh = r[LF_BHI];
+    const eq = xh === yh && r[LF_A] === r[LF_B];
+    // Unsigned and signed "below" from the halves.
+    const ult = (xh >>> 0) < (yh >>> 0) || (xh === yh && (r[LF_A] >>> 0) < (r[LF_B] >>> 0));
+    const slt = xh < yh || (xh === yh && (r[LF_A] >>> 0) < (r[LF_B] >>> 0));
+    switch (cc) {
+      case 2: return ult;
+      case 3: return !ult;
+      case 4: return eq;
+      case 5: return !eq;
+      case 6: return ult || eq;
+      case 7: return !ult && !eq;
+      case 12: return slt;
+      case 13: return !slt;
+      case 14: return slt || eq;
+      case 15: return !slt && !eq;
+    }
+  } else if (op === LOGIC64 || op === ADD64) {
+    if (cc === 4) return (r[LF_RES] | r[LF_RESHI]) === 0;
+    if (cc === 5) return (r[LF_RES] | r[LF_RESHI]) !== 0;
   }
   return testCC(r, cc);
 }
