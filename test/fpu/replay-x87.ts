@@ -26,11 +26,25 @@ const STORES: Record<string, number> = {
 };
 const EFLAGS_OPS = new Set(['DBF1', 'DBE9', 'DFF1', 'DFE9']);
 
-export function replayX87(f: VectorFile, maxReport = 5): { fail: number; report: string[] } {
+/** An 80-bit value as one ordered integer, so adjacent values differ by 1 (test code only). */
+function ordered(b: Uint8Array, off: number): bigint {
+  let v = 0n;
+  for (let i = 8; i >= 0; i--) v = (v << 8n) | BigInt(b[off + i] ?? 0);
+  const sign = (b[off + 9] & 0x80) !== 0;
+  v |= BigInt(b[off + 9] & 0x7f) << 72n;
+  return sign ? -v : v;
+}
+
+/**
+ * Replay one instruction's vectors. With `ulp`, a register may differ from the host's by one
+ * unit in the last place and C1 (the rounding direction) is not compared: the host's
+ * transcendental microcode is not correctly rounded in a few percent of cases. `close` counts those.
+ */
+export function replayX87(f: VectorFile, maxReport = 5, ulp = false): { fail: number; close: number; report: string[] } {
   const { op, modrm } = parseName(f.name);
   const storeBytes = STORES[f.name] ?? 0;
   const report: string[] = [];
-  let fail = 0;
+  let fail = 0, close = 0;
   for (let k = 0; k < f.count; k++) {
     const r = f.data.subarray(k * REC_SIZE, (k + 1) * REC_SIZE);
     const rv = new DataView(r.buffer, r.byteOffset, REC_SIZE);
@@ -43,13 +57,19 @@ export function replayX87(f: VectorFile, maxReport = 5): { fail: number; report:
     const expFsw = expSt & 0xffff, expTag = expSt >>> 16;
     const gotFsw = fsw(dv), gotTag = fullTagWord(dv);
     const diffs: string[] = [];
-    if (gotFsw !== expFsw) diffs.push(`fsw ${gotFsw.toString(16)} want ${expFsw.toString(16)}`);
+    let near = false;
+    const c1 = ulp ? 0x200 : 0;
+    if ((gotFsw & ~c1) !== (expFsw & ~c1)) diffs.push(`fsw ${gotFsw.toString(16)} want ${expFsw.toString(16)}`);
+    else if (gotFsw !== expFsw) near = true;
     if (gotTag !== expTag) diffs.push(`ftw ${gotTag.toString(16)} want ${expTag.toString(16)}`);
     const topv = (expFsw >> 11) & 7;
     for (let i = 0; i < 3; i++) {
       if (((expTag >> (2 * ((topv + i) & 7))) & 3) === 3) continue;
       const got = hex(st.u8, stOff(i), 10), want = hex(r, R_O + 10 * i, 10);
-      if (got !== want) diffs.push(`st${i} ${got} want ${want}`);
+      if (got === want) continue;
+      const d = ordered(st.u8, stOff(i)) - ordered(r, R_O + 10 * i);
+      if (ulp && (d === 1n || d === -1n)) near = true;
+      else diffs.push(`st${i} ${got} want ${want}`);
     }
     if (EFLAGS_OPS.has(f.name)) {
       const want = rv.getUint32(R_FL, true) & 0x45;
@@ -59,6 +79,7 @@ export function replayX87(f: VectorFile, maxReport = 5): { fail: number; report:
       const got = hex(mem, 0, storeBytes), want = hex(r, R_M, storeBytes);
       if (got !== want) diffs.push(`mem ${got} want ${want}`);
     }
+    if (!diffs.length && near) close++;
     if (diffs.length) {
       fail++;
       if (report.length < maxReport) {
@@ -66,5 +87,5 @@ export function replayX87(f: VectorFile, maxReport = 5): { fail: number; report:
       }
     }
   }
-  return { fail, report };
+  return { fail, close, report };
 }

@@ -6,8 +6,12 @@ import { describe, expect, test } from 'vitest';
 import { loadGroup } from './vectors.js';
 import { replayX87 } from './replay-x87.js';
 
-/** Transcendental forms not yet bit-exact with the host (reported, not asserted). */
-const PENDING = new Set(['D9F0', 'D9F1', 'D9F2', 'D9F3', 'D9F9', 'D9FB', 'D9FE', 'D9FF']);
+/**
+ * Transcendentals whose host results are not always correctly rounded: they must match to
+ * one unit in the last place (C1 aside), and bit for bit in at least 85% of vectors.
+ * (FSIN and FSINCOS match bit for bit and are checked exactly.)
+ */
+const ULP = new Set(['D9F0', 'D9F1', 'D9F2', 'D9F3', 'D9F9', 'D9FF']);
 
 describe('x87 host vectors', () => {
   const files = loadGroup('x87');
@@ -15,7 +19,14 @@ describe('x87 host vectors', () => {
     expect(files.length).toBeGreaterThan(100);
   });
   for (const f of files) {
-    if (PENDING.has(f.name)) continue;
+    if (ULP.has(f.name)) {
+      test(`x87 ${f.name}: ${f.count} host vectors within 1 ulp, most bit for bit`, () => {
+        const r = replayX87(f, 5, true);
+        expect(r.report, `${r.fail} of ${f.count} differ by more than 1 ulp`).toEqual([]);
+        expect(r.close, `${r.close} of ${f.count} are 1 ulp / C1 off`).toBeLessThan(f.count * 0.15);
+      });
+      continue;
+    }
     test(`x87 ${f.name}: ${f.count} host vectors match bit for bit`, () => {
       const r = replayX87(f);
       expect(r.report, `${r.fail} of ${f.count} differ`).toEqual([]);

@@ -111,6 +111,14 @@ static void gen_x87_inputs(rec_t *r, const x87_case_t *c) {
   gen_ext_any(r->a); gen_ext_any(r->b);
   if (rndn(4) == 0) { memcpy(r->b, r->a, 10); r->b[rndn(3)] ^= (uint8_t)(1 << rndn(8)); if (rndn(2)) r->b[9] ^= 0x80; }
   if (c->mem != M_NONE) gen_mem(r->c, c->mem);
+  /* FYL2XP1 is defined for |x| < 1 - sqrt(2)/2; the host computes larger positive x exactly too */
+  if (c->fn == x_D9F9 && (r->a[9] & 0x80) && (r->a[8] | (r->a[9] & 0x7f) << 8) >= 0x3ffd) {
+    uint16_t se = (uint16_t)(0x8000 | (0x3ffc - rndn(60))); memcpy(r->a + 8, &se, 2); r->a[7] |= 0x80;
+  }
+  /* F2XM1 is defined only for -1 <= x <= 1: keep finite inputs in range */
+  if (c->fn == x_D9F0 && (r->a[8] | (r->a[9] & 0x7f) << 8) != 0x7fff && ((r->a[8] | (r->a[9] & 0x7f) << 8) >= 0x3fff)) {
+    uint16_t se = (uint16_t)((r->a[9] & 0x80) << 8 | (0x3ffe - rndn(70))); memcpy(r->a + 8, &se, 2);
+  }
   /* stores and integer conversions: keep magnitudes near the integer ranges sometimes */
   if (c->mem == M_NONE && c->name[2] == '/' && rndn(2)) {
     uint16_t se = (uint16_t)((rndn(2) << 15) | (16383 + rndn(66))); memcpy(r->a + 8, &se, 2); r->a[7] |= 0x80;
