@@ -8,13 +8,14 @@
 // is the block's start; F_TERM executors set RIP themselves; after an F_STOP
 // instruction the block ends and RIP advances past it. A fault must leave RIP as
 // it was (the run loop adds the instruction's offset to it), hence withNext().
+// Builders run once per decode with the decoder's shared Insn: executors must
+// capture every field they need at build time, never read `d` when they run.
 
 import type { Cpu, Exec } from '../cpu.js';
 import { W_RIP } from '../cpu.js';
 import type { Insn } from '../decoder.js';
 import { W_RFLAGS, getOF } from '../flags.js';
 import { eaFn, memRead, regRead, regWrite } from '../operands.js';
-import { nextRip } from '../ops-ctl.js';
 import { pop, push } from '../stack.js';
 import { EVENT_SOFTINT, FLAG_ZF, RDX, RAX, RCX } from '../state.js';
 import { F_D64, F_I64, F_O64, F_STOP, F_TERM, OpRow, row } from '../table.js';
@@ -33,13 +34,18 @@ import { callFar, iret, jmpFar, retFar } from './transfer.js';
 
 const W_RAX = RAX * 2, W_RCX = RCX * 2, W_RDX = RDX * 2;
 
-/** Run `fn` with RIP = the next instruction; on a fault put RIP back (the run loop re-bases it). */
+/**
+ * Run `fn` with RIP = the next instruction; on a fault put RIP back (the run loop
+ * re-bases it). The decoder reuses its Insn, so the length is copied now, at build time.
+ */
 function withNext(d: Insn, fn: (c: Cpu) => void): Exec {
+  const end = d.end;
   return (c) => {
     const r = c.r32;
     const lo = r[W_RIP], hi = r[W_RIP + 1];
-    r[W_RIP] = nextRip(c, d, c.codeSize);
-    r[W_RIP + 1] = c.eaHi;
+    const sum = (lo >>> 0) + end;
+    if (c.codeSize === 8) { r[W_RIP] = sum | 0; r[W_RIP + 1] = (hi + (sum > 0xffffffff ? 1 : 0)) | 0; }
+    else { r[W_RIP] = c.codeSize === 4 ? sum | 0 : sum & 0xffff; r[W_RIP + 1] = 0; }
     try { fn(c); } catch (e) { r[W_RIP] = lo; r[W_RIP + 1] = hi; throw e; }
   };
 }
@@ -122,8 +128,8 @@ function ewRead(d: Insn): (c: Cpu) => number {
 /** Store a selector/MSW: 16 bits to memory, the operand size (zero-extended) to a register. */
 function ewWrite(d: Insn): (c: Cpu, v: number) => void {
   if (d.isMem) { const ea = eaFn(d); return (c, v) => c.write16(ea(c), c.eaHi, v & 0xffff); }
-  const wr = regWrite(d.opSize, d.rm, d.rex);
-  return (c, v) => { c.resHi = 0; wr(c, d.opSize === 2 ? v & 0xffff : v); };
+  const wr = regWrite(d.opSize, d.rm, d.rex), mask = d.opSize === 2 ? 0xffff : -1;
+  return (c, v) => { c.resHi = 0; wr(c, v & mask); };
 }
 
 const sldtRow = (d: Insn): Exec => { const w = ewWrite(d); return (c) => w(c, sldt(c)); };

@@ -65,6 +65,20 @@ describe('system rows on the interpreter', () => {
     expect(t.reg32(6) & FLAG_ZF).toBe(0);
   });
 
+  it('a far CALL in a cached block pushes its own return address on every run (not the last decoded one)', () => {
+    const t = rig();
+    t.mem.write32(8, 0x0000ffff);
+    t.mem.write32(12, 0x00cf9a00); // GDT (base 0) entry 1: 32-bit code, DPL 0
+    // target: mov edx,[esp]; add edi,edx; retf  (EDI sums the return addresses pushed)
+    t.mem.writeBytes(CODE + 0x40, Uint8Array.from([0x8b, 0x14, 0x24, 0x01, 0xd7, 0xcb]));
+    // mov ecx,3; jmp L; L: call 0x08:CODE+0x40; inc eax; dec ecx; jnz L  (then HLT).
+    // The CALL is a block of its own; by its second run the decoder has decoded other blocks.
+    t.run('b9 03000000 eb 00 9a ' + le32(CODE + 0x40) + ' 0800 40 49 75 f5');
+    expect(t.reg32(RAX)).toBe(3);
+    expect(t.reg32(RCX)).toBe(0);
+    expect(t.reg32(7)).toBe(3 * (CODE + 14)); // EDI
+  });
+
   it('SYSENTER jumps to SYSENTER_EIP with CS from SYSENTER_CS and SS = CS + 8', () => {
     const t = rig();
     // SYSENTER_CS=0x20, EIP=CODE+0x40, ESP=0x9000 via WRMSR; sysenter; (target: hlt)
