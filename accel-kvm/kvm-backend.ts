@@ -262,6 +262,13 @@ export class KvmBackend implements Backend {
         default:
           return this.fail(`unexpected KVM exit ${K.KVM_EXIT_NAMES[exit] ?? exit}`);
       }
+      if (this.singleStep && (exit === K.EXIT_IO || exit === K.EXIT_MMIO)) {
+        // Finish the I/O instruction without running on: completing it by a normal entry lets some
+        // hosts (kvm_pvm) execute the next instruction before the single-step trap.
+        this.vm.run(true);
+        this.stepped = true;
+        return EXIT_BUDGET;
+      }
       if (this.stopRequested) {
         // Re-enter once with immediate_exit so a pending IN/MMIO read completes and the state is consistent.
         this.vm.run(true);

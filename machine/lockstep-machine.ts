@@ -37,3 +37,28 @@ export function runMachineLockstep(kvm: Machine, other: Machine, opts: LockstepO
     },
   });
 }
+
+/**
+ * The whole of `emu --lockstep=A,B`: `make(accel)` builds and boots one board
+ * (deterministic: true, irqchip 'user', its own memory; give only the kvm one a
+ * serial sink). Returns the exit status (0: no divergence, 1: divergence or a
+ * backend error) and the text to print.
+ */
+export function lockstepCli(pair: readonly [BackendName, BackendName], make: (accel: BackendName) => Machine, maxSteps = 1e7): { status: number; text: string } {
+  const [kvmName, otherName] = lockstepPair(pair);
+  const kvm = make(kvmName);
+  let other: Machine | null = null;
+  try {
+    other = make(otherName);
+    const t0 = performance.now();
+    const r = runMachineLockstep(kvm, other, { maxSteps });
+    const secs = ((performance.now() - t0) / 1000).toFixed(1);
+    const head = `lockstep ${kvmName},${otherName}: ${r.steps} instructions compared in ${secs} s, ended by ${r.end}` +
+      (r.undefinedSynced ? ` (${r.undefinedSynced} undefined results taken from KVM)` : '');
+    if (r.divergence) return { status: 1, text: `${head}\n${r.divergence.report}` };
+    return { status: r.end.startsWith('error') ? 1 : 0, text: head };
+  } finally {
+    other?.destroy();
+    kvm.destroy();
+  }
+}

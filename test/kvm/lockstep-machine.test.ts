@@ -6,7 +6,11 @@ import { KvmBackend } from '../../accel-kvm/kvm-backend.js';
 import { registerNodeBackends } from '../../machine/backends-node.js';
 import { bootRecipe } from '../../machine/boot.js';
 import { kvmStepper } from '../../machine/lockstep.js';
-import { LockstepUsageError, lockstepPair, runMachineLockstep } from '../../machine/lockstep-machine.js';
+import { LockstepUsageError, lockstepCli, lockstepPair, runMachineLockstep } from '../../machine/lockstep-machine.js';
+import type { BackendName } from '../../cpu/backend.js';
+import { InterpBackend } from '../../cpu/interp.js';
+import { SYSTEM_EXTENSION } from '../../cpu/system/extension.js';
+import { registerBackend } from '../../machine/backends.js';
 import { Machine } from '../../machine/machine.js';
 import { calcImage } from './guests.js';
 import { kvmSkipReason } from './rig.js';
@@ -40,5 +44,18 @@ describe.skipIf(kvmSkipReason !== null)('machine lockstep', () => {
     } finally {
       for (const m of boards) m.destroy();
     }
+  });
+
+  it('emu --lockstep=interp,kvm on CALC: the interpreter agrees with KVM for 3000 instructions, status 0', () => {
+    registerNodeBackends();
+    registerBackend('interp', (m) => new InterpBackend(m.host, [SYSTEM_EXTENSION]));
+    const make = (accel: BackendName): Machine => {
+      const m = new Machine({ memory: 16 << 20, accel, deterministic: true, noReboot: true });
+      m.boot(bootRecipe({ raw: [{ file: { name: 'calc', bytes: calcImage() }, addr: 0x100000 }] }));
+      return m;
+    };
+    const r = lockstepCli(['interp', 'kvm'], make, 3000);
+    expect(r.text).toMatch(/^lockstep kvm,interp: 3\d{3} instructions compared in [\d.]+ s, ended by max-steps/);
+    expect(r.status).toBe(0);
   });
 });
