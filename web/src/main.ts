@@ -75,7 +75,9 @@ function setState(state: UiState, text?: string): void {
 function onEvent(e: MachineEvent): void {
   if (e.kind === 'message') terminal.note(e.text);
   else if (e.kind === 'exit') {
-    terminal.note(`emu: the machine powered off (status ${e.status}): ${e.reason}`, e.status === 0 ? 'info' : 'warn');
+    // A guest that powers off through isa-debug-exit chose its status; that is not an error.
+    const clean = e.status === 0 || e.reason.startsWith('isa-debug-exit');
+    terminal.note(`emu: the machine powered off (status ${e.status}): ${e.reason}`, clean ? 'info' : 'warn');
     setState('stopped', 'powered off');
   } else {
     terminal.note(e.text, 'error');

@@ -45,6 +45,12 @@ function flushSerial(): void {
   serialOut(Comlink.transfer(chunk, [chunk.buffer]));
 }
 
+/** Events go out after the serial bytes that came before them, so the console keeps their order. */
+function emit(e: MachineEvent): void {
+  flushSerial();
+  events?.(e);
+}
+
 // Interrupts delivered, counted at the interrupt-acknowledge cycle unless the
 // backend counts them itself.
 let acknowledged = 0;
@@ -75,9 +81,9 @@ function startMachine(req: BootRequest): void {
     accel: req.accel,
     onSerial: putSerial,
     onExit: (status, reason) => {
-      if (machine === m && reason !== 'replaced') events?.({ kind: 'exit', status, reason });
+      if (machine === m && reason !== 'replaced') emit({ kind: 'exit', status, reason });
     },
-    onMessage: (text) => events?.({ kind: 'message', text }),
+    onMessage: (text) => emit({ kind: 'message', text }),
   });
   countInterrupts(m);
   acknowledged = 0;
@@ -87,7 +93,7 @@ function startMachine(req: BootRequest): void {
   poweredOnAt = performance.now();
   m.run().catch((e: unknown) => {
     // A backend bug must not take the worker down: report it and stop this machine.
-    if (machine === m) events?.({ kind: 'error', text: `emu: the machine stopped on an internal error: ${(e as Error).message ?? e}` });
+    if (machine === m) emit({ kind: 'error', text: `emu: the machine stopped on an internal error: ${(e as Error).message ?? e}` });
     m.powerOff(1, 'internal error');
   });
 }
