@@ -262,6 +262,18 @@ export class Lapic implements MmioDevice, Timed, InterruptSource {
     return (ldr >>> 4) === (dest >>> 4) && (ldr & dest & 0xf) !== 0; // cluster model
   }
 
+  /**
+   * A message-signalled interrupt: a device's DMA write of `data` to `addr` in 0xFEExxxxx
+   * (SDM 11.11: address bits 19:12 destination ID, bit 2 logical destination; data bits 7:0
+   * vector, 10:8 delivery mode, 15 level trigger). Returns false if the address is not an MSI one.
+   */
+  deliverMsi(addr: number, data: number): boolean {
+    if ((addr >>> 20) !== 0xfee) return false;
+    if (!this.matchesDestination((addr >>> 12) & 0xff, (addr & 4) !== 0)) return true;
+    this.deliver((data >>> 8) & 7, data & 0xff, (data & 0x8000) !== 0);
+    return true;
+  }
+
   /** LINT0/LINT1 pin level changes (LINT1 carries NMI on a PC). Edge semantics on assertion. */
   setLint(pin: 0 | 1, level: boolean): void {
     if (!level) return;

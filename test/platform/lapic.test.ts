@@ -311,3 +311,15 @@ describe('local APIC virtual wire and NMI', () => {
     expect(nmis()).toBe(1);
   });
 });
+
+describe('local APIC MSI', () => {
+  it('a device write of vector 0x41 to 0xFEE00000 (our ID, physical) lands in IRR; other IDs and addresses do not', () => {
+    const { lapic, enable } = setup();
+    enable();
+    expect(lapic.deliverMsi(0xfee05000, 0x41)).toBe(true); // destination ID 5: not us
+    expect(lapic.hasInterrupt()).toBe(false);
+    expect(lapic.deliverMsi(0xfeb00000, 0x41)).toBe(false);
+    expect(lapic.deliverMsi(0xfee00000, 0x41)).toBe(true);
+    expect(lapic.acknowledge()).toBe(0x41);
+  });
+});
