@@ -19,7 +19,7 @@ import {
   SYS_TASKGATE,
 } from './segments.js';
 import { commitRsp, push, stackAt, stackFromCurrent, stk } from './stack.js';
-import { sysOf } from './context.js';
+import { EVENT_LOG, sysOf } from './context.js';
 import { TASK_INT, taskSwitch } from './task.js';
 
 const gp = (code: number): CpuFault => new CpuFault(VEC_GP, code, true);
@@ -42,6 +42,7 @@ const EVENT_EXCEPTION = 3 << 8;
  */
 export function deliverEvent(c: Cpu, vector: number, kind: number, errorCode: number, hasError: boolean): void {
   for (let attempt = 0; ; attempt++) {
+    logEvent(c, vector, kind, hasError ? errorCode : -1);
     try {
       deliverOnce(c, vector, kind, errorCode, hasError);
       sysOf(c).events.delivered++;
@@ -61,6 +62,13 @@ export function deliverEvent(c: Cpu, vector: number, kind: number, errorCode: nu
       kind = EVENT_EXCEPTION;
     }
   }
+}
+
+/** Remember the event for recentEvents(). */
+function logEvent(c: Cpu, vector: number, kind: number, errorCode: number): void {
+  const ctx = sysOf(c), i = ctx.eventLogPos * 4;
+  ctx.eventLog[i] = vector; ctx.eventLog[i + 1] = kind; ctx.eventLog[i + 2] = errorCode; ctx.eventLog[i + 3] = c.r32[W_RIP];
+  ctx.eventLogPos = (ctx.eventLogPos + 1) % EVENT_LOG;
 }
 
 /** Shutdown: the CPU stops until reset (SDM 6.15, interrupt 8). */

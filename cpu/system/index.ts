@@ -5,8 +5,8 @@
 import type { Cpu, SystemHooks, Translator } from '../cpu.js';
 import { Mmu } from '../../mmu/paging.js';
 import { CR0, CR2, CR3, CR4, EFER } from '../state.js';
-import { bindContext } from './context.js';
-export { systemCounters } from './context.js';
+import { bindContext, newContext } from './context.js';
+export { recentEvents, systemCounters } from './context.js';
 import { deliverEvent } from './events.js';
 import { CpuFault, VEC_PF } from './fault.js';
 import { checkIo } from './io.js';
@@ -48,7 +48,7 @@ export function installSystem(c: Cpu): Mmu {
     if (vector === VEC_PF) { c.r32[W_CR2] = lo; c.r32[W_CR2 + 1] = hi; }
     throw new CpuFault(vector, code, true);
   };
-  bindContext(c, { mmu, tscOffset: 0, tscField: -1, events: { delivered: 0, doubleFaults: 0, tripleFaults: 0 } });
+  bindContext(c, newContext(mmu));
   c.mmu = makeTranslator(mmu);
   c.sys = systemHooks;
   return mmu;

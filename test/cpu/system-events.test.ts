@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { W_RIP } from '../../cpu/cpu.js';
 import { deliverEvent } from '../../cpu/system/events.js';
-import { systemCounters } from '../../cpu/system/index.js';
+import { recentEvents, systemCounters } from '../../cpu/system/index.js';
 import { iret } from '../../cpu/system/transfer.js';
 import {
   ATTR_UNUSABLE, CS, DS, ES, EVENT_EXCEPTION, EVENT_EXTINT, EVENT_NMI, EVENT_SOFTINT, FLAG_IF, FLAG_TF, FLAG_VM, FS,
@@ -97,6 +97,7 @@ describe('protected mode', () => {
     expect(rip(r)).toBe(0x8888);
     expect(peek(r, rsp(r))).toBe(0); // #DF error code 0
     expect(systemCounters(r.cpu)).toMatchObject({ eventsDelivered: 1, doubleFaults: 1, tripleFaults: 0 });
+    expect(recentEvents(r.cpu).map((e) => e.split(' at ')[0])).toEqual(['irq vector 0x21', '#GP(0x10b)', '#DF(0x0)']);
   });
 
   it('a fault while delivering #DF shuts the CPU down (triple fault)', () => {
