@@ -76,6 +76,8 @@ export class PciFunction {
   onConfigWrite: ((offset: number, size: number) => void) | null = null;
   /** BARs that could not be mapped because the guest placed them over something else. */
   conflicts = 0;
+  /** Configuration space as plugged in (PciBus.add), restored by a machine reset. */
+  private powerOn: Uint8Array | null = null;
 
   constructor(readonly info: PciFunctionInfo) {
     const dv = new DataView(this.config.buffer);
@@ -202,6 +204,17 @@ export class PciFunction {
     }
   }
 
+  /** Remember the current configuration space as this function's power-on state. */
+  savePowerOn(): void { this.powerOn = this.config.slice(); }
+
+  /** RESET#: configuration space back to its power-on values, BARs unmapped, INTx deasserted. */
+  reset(): void {
+    if (this.powerOn) this.config.set(this.powerOn);
+    this.intxLevel = false;
+    this.updateMappings();
+    this.updateIntx();
+  }
+
   /** Assert or deassert INTx# (the GSI follows unless the guest set Interrupt Disable). */
   setIntx(level: boolean): void {
     this.intxLevel = level;
@@ -238,9 +251,17 @@ export class PciBus implements PortDevice {
     if (this.functions[devfn]) throw new Error(`PCI slot 00:${dev.toString(16).padStart(2, '0')}.${fn} is already taken`);
     this.functions[devfn] = f;
     f.bus = this.bus;
+    f.savePowerOn();
     const pin = f.config[PCI_INTERRUPT_PIN];
     if (pin >= 1 && pin <= 4) f.gsi = intxGsi(dev, pin);
     return f;
+  }
+
+  /** Machine reset: every function to its power-on configuration, the address register cleared. */
+  reset(): void {
+    this.address = 0;
+    this.resetControl = 0;
+    for (const f of this.functions) f?.reset();
   }
 
   /** The first free device number from `from` (for plugging in devices such as virtio). */

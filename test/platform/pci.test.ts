@@ -165,3 +165,20 @@ describe('PCI devices with BARs', () => {
     expect(cfgRead(3, 0, 6, 2) & 0x10).toBe(0x10);
   });
 });
+
+describe('PCI reset', () => {
+  it('machine reset restores power-on configuration and unmaps BARs; the BIOS PIRQ routes come back', () => {
+    const { bus, pci, cfgRead, cfgWrite } = setup();
+    const handler = { mmioRead: () => 0x55, mmioWrite: () => {} };
+    pci.add(4, 0, new PciFunction({ vendorId: 0x1af4, deviceId: 0x1001, classCode: 0x010000, bars: [{ kind: 'io', size: 64, handler }] }));
+    cfgWrite(4, 0, 0x10, 0xc100);
+    cfgWrite(4, 0, 4, CMD_IO, 2);
+    cfgWrite(1, 0, 0x60, 0x80, 1);
+    expect(bus.portRead(0xc100, 1)).toBe(0x55);
+    pci.reset();
+    expect(bus.portRead(0xc100, 1)).toBe(0xff);
+    expect(cfgRead(4, 0, 0x10)).toBe(1);
+    expect(cfgRead(4, 0, 4, 2)).toBe(0);
+    expect(cfgRead(1, 0, 0x60, 1)).toBe(10);
+  });
+});
