@@ -5,7 +5,7 @@
 import type { Cpu, SystemHooks, Translator } from '../cpu.js';
 import { Mmu } from '../../mmu/paging.js';
 import { CR0, CR2, CR3, CR4, EFER } from '../state.js';
-import { bindContext, newContext } from './context.js';
+import { bindContext, newContext, sysOf } from './context.js';
 export { recentEvents, systemCounters } from './context.js';
 import { deliverEvent } from './events.js';
 import { CpuFault, VEC_PF } from './fault.js';
@@ -52,4 +52,12 @@ export function installSystem(c: Cpu): Mmu {
   c.mmu = makeTranslator(mmu);
   c.sys = systemHooks;
   return mmu;
+}
+
+/**
+ * Linear -> physical for debuggers and traces: no A/D updates, no TLB fill, no
+ * fault. Returns -1 if the address does not translate (for a supervisor read).
+ */
+export function linearToPhysical(c: Cpu, lo: number, hi: number): number {
+  return sysOf(c).mmu.probe(lo, hi, 0);
 }

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { W_RIP } from '../../cpu/cpu.js';
 import { movToCr, writeCr0, ltr, loadDtr, storeDtr } from '../../cpu/system/control.js';
+import { linearToPhysical } from '../../cpu/system/index.js';
 import { syscall, sysenter, sysexit, sysret, swapgs } from '../../cpu/system/fastcall.js';
 import { checkIo, cli, popf, sti } from '../../cpu/system/io.js';
 import { exportTsc, rdmsr, rdtsc, wrmsr, MSR_EFER, MSR_TSC, MSR_PAT, MSR_LSTAR, MSR_STAR, MSR_SFMASK, MSR_KERNEL_GS_BASE, MSR_SYSENTER_CS, MSR_SYSENTER_EIP, MSR_SYSENTER_ESP, MSR_GS_BASE } from '../../cpu/system/msr.js';
@@ -35,6 +36,8 @@ describe('mode switches through CR0/CR4/EFER', () => {
     expect(r.s.u32(EFER) & EFER_LMA).toBe(EFER_LMA);
     expect(r.cpu.codeSize).toBe(4); // compatibility mode
     expect(r.cpu.read32(0x12000, 0)).toBe(0x87 | 0x20); // translated through the tables (A bit now set)
+    expect(linearToPhysical(r.cpu, 0x1234, 0)).toBe(0x1234);
+    expect(linearToPhysical(r.cpu, 0x400000, 0)).toBe(-1); // not mapped
   });
 
   it('paging with LME but without PAE -> #GP(0), nothing changes', () => {
