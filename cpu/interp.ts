@@ -44,6 +44,8 @@ export class InterpBackend implements Backend {
   lastError?: string;
   private stop = false;
   private retired = 0;
+  /** Instructions retired by the run() in progress, as of the last block end. */
+  private inRun = 0;
   private generation = -1;
   private mapEpoch = 0;
   private readonly stats = { faults: 0, interrupts: 0, halts: 0, runs: 0 };
@@ -127,9 +129,11 @@ export class InterpBackend implements Backend {
         continue;
       }
       executed += n;
+      this.inRun = executed;
       if (!b.branch) this.advanceRip(b.len);
       prev = b;
     }
+    this.inRun = 0;
     this.retired += executed;
     return reason;
   }
@@ -225,7 +229,8 @@ export class InterpBackend implements Backend {
   }
 
   nmi(): void { this.cpu.r32[W_NMI] = 1; }
-  instructions(): number { return this.retired; }
+  /** Exact between blocks, also while run() is on the stack (devices reading an instruction-derived clock). */
+  instructions(): number { return this.retired + this.inRun; }
   invalidateCode(): void { this.cache.clear(); this.cpu.flushTlb(true); }
 
   counters(): Record<string, number> {
