@@ -315,6 +315,8 @@ export function checkInitrd(bytes: Uint8Array, name: string, gunzip?: (b: Uint8A
 /** The hook machine/boot.ts calls for a bzImage. */
 export function linuxLoader(m: Machine, kernel: ImageFile, initrd: ImageFile | undefined, cmdline: string): void {
   const image = parseBzImage(kernel.bytes, kernel.name);
+  // A gzip initrd is checked where a gunzip is at hand (the CLI passes node:zlib's); here, a bare cpio.
+  if (initrd) checkInitrd(initrd.bytes, initrd.name);
   // The ACPI HPET table is there only if the board wired an HPET (machine/pc.ts `devices.hpet`).
   const hpet = (m.devices as { hpet?: unknown }).hpet !== undefined;
   loadLinux(m.memory, m.state, image, { cmdline, initrd, hpet });
