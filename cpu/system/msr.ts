@@ -14,7 +14,7 @@ import { CpuFault, VEC_GP } from './fault.js';
 import { requireCpl0, writeEfer } from './control.js';
 import { sysOf } from './context.js';
 
-export const MSR_PLATFORM_ID = 0x17, MSR_TSC = 0x10, MSR_APIC_BASE = 0x1b, MSR_BIOS_SIGN_ID = 0x8b, MSR_PLATFORM_INFO = 0xce,
+export const MSR_PLATFORM_ID = 0x17, MSR_DEBUGCTL = 0x1d9, MSR_TSC = 0x10, MSR_APIC_BASE = 0x1b, MSR_BIOS_SIGN_ID = 0x8b, MSR_PLATFORM_INFO = 0xce,
   MSR_MTRRCAP = 0xfe, MSR_SYSENTER_CS = 0x174, MSR_SYSENTER_ESP = 0x175, MSR_SYSENTER_EIP = 0x176,
   MSR_MCG_CAP = 0x179, MSR_MCG_STATUS = 0x17a, MSR_MISC_ENABLE = 0x1a0, MSR_MTRR_PHYS_BASE0 = 0x200,
   MSR_MTRR_FIX64K = 0x250, MSR_MTRR_FIX16K_80000 = 0x258, MSR_MTRR_FIX16K_A0000 = 0x259, MSR_MTRR_FIX4K_C0000 = 0x268,
@@ -97,6 +97,7 @@ export function rdmsr(c: Cpu, n: number): number {
     case MSR_APIC_BASE: c.resHi = dv.getInt32(APIC_BASE + 4, true); return dv.getInt32(APIC_BASE, true);
     case MSR_BIOS_SIGN_ID: c.resHi = 0; return 0; // microcode revision 0
     case MSR_PLATFORM_ID: c.resHi = 0; return 0; // read by microcode loaders on family 6
+    case MSR_DEBUGCTL: c.resHi = 0; return 0; // no LBR/BTF: reads 0
     case MSR_PLATFORM_INFO: c.resHi = dv.getInt32(PLATFORM_INFO + 4, true); return dv.getInt32(PLATFORM_INFO, true);
     case MSR_MTRRCAP: c.resHi = 0; return MTRRCAP;
     case MSR_MCG_CAP: c.resHi = 0; return 0;
@@ -135,6 +136,7 @@ export function wrmsr(c: Cpu, n: number, lo: number, hi: number): void {
       dv.setInt32(APIC_BASE + 4, hi, true);
       return;
     case MSR_BIOS_SIGN_ID: return; // "load microcode revision": ignored
+    case MSR_DEBUGCTL: if (hi !== 0 || (lo & ~0xffff) !== 0) throw gp0(); return; // LBR/BTF/... accepted, not acted on
     case MSR_PAT: if (!validPat(lo, hi)) throw gp0(); set(PAT); return;
     case MSR_EFER: writeEfer(c, lo, hi); return;
     case MSR_LSTAR: if (!canonical(hi)) throw gp0(); set(LSTAR); return;
