@@ -15,7 +15,8 @@ import { PAGE_MASK, TLB_MASK } from '../mmu/tlb.js';
 
 import {
   LF_A, LF_ADD32 as ADD32, LF_ADD64 as ADD64, LF_AHI, LF_B, LF_BHI, LF_LOGIC32 as LOGIC32, LF_LOGIC64 as LOGIC64, LF_OP,
-  LF_RES, LF_RESHI, LF_SUB32 as SUB32, LF_SUB64 as SUB64, W_RIP, W_RSP as RSP, W_SSBASE,
+  LF_RES, LF_RESHI, LF_SAR32, LF_SAR64, LF_SHL32, LF_SHL64, LF_SHR32, LF_SHR64, LF_SUB32 as SUB32, LF_SUB64 as SUB64,
+  W_RIP, W_RSP as RSP, W_SSBASE,
 } from './words.js';
 
 /** Run instructions [0, n) of block b from `code` (b.code, or b.exact for partial runs). */
@@ -74,6 +75,28 @@ export function execBlock(c: Cpu, b: Block, code: Int32Array, n: number): number
         case F.AND_RI64 + F.NO_FLAGS: r[a] &= s; r[a + 1] &= s >> 31; break;
         case F.OR_RI64 + F.NO_FLAGS: r[a] |= s; r[a + 1] |= s >> 31; break;
         case F.XOR_RI64 + F.NO_FLAGS: r[a] ^= s; r[a + 1] ^= s >> 31; break;
+        // ---- Shifts by an immediate (lazy flags: original value and count).
+        case F.SHL_RI32: { const x = r[a], v = x << s; r[a] = v; r[a + 1] = 0; r[LF_OP] = LF_SHL32; r[LF_A] = x; r[LF_B] = s; r[LF_RES] = v; break; }
+        case F.SHR_RI32: { const x = r[a], v = x >>> s | 0; r[a] = v; r[a + 1] = 0; r[LF_OP] = LF_SHR32; r[LF_A] = x; r[LF_B] = s; r[LF_RES] = v; break; }
+        case F.SAR_RI32: { const x = r[a], v = x >> s; r[a] = v; r[a + 1] = 0; r[LF_OP] = LF_SAR32; r[LF_A] = x; r[LF_B] = s; r[LF_RES] = v; break; }
+        case F.SHL_RI32 + F.NO_FLAGS: r[a] <<= s; r[a + 1] = 0; break;
+        case F.SHR_RI32 + F.NO_FLAGS: r[a] = r[a] >>> s | 0; r[a + 1] = 0; break;
+        case F.SAR_RI32 + F.NO_FLAGS: r[a] >>= s; r[a + 1] = 0; break;
+        case F.SHL_RI64: case F.SHR_RI64: case F.SAR_RI64:
+        case F.SHL_RI64 + F.NO_FLAGS: case F.SHR_RI64 + F.NO_FLAGS: case F.SAR_RI64 + F.NO_FLAGS: {
+          const id = code[p], k = id & 63, x = r[a], xh = r[a + 1];
+          let lo: number, hi: number;
+          if (k === F.SHL_RI64) {
+            if (s >= 32) { hi = x << (s - 32); lo = 0; } else { hi = (xh << s) | (x >>> (32 - s)); lo = x << s; }
+          } else if (s >= 32) { lo = k === F.SAR_RI64 ? xh >> (s - 32) : (xh >>> (s - 32)) | 0; hi = k === F.SAR_RI64 ? xh >> 31 : 0; }
+          else { lo = (x >>> s) | (xh << (32 - s)); hi = k === F.SAR_RI64 ? xh >> s : (xh >>> s) | 0; }
+          r[a] = lo; r[a + 1] = hi;
+          if (id < F.NO_FLAGS) {
+            r[LF_OP] = k === F.SHL_RI64 ? LF_SHL64 : k === F.SHR_RI64 ? LF_SHR64 : LF_SAR64;
+            r[LF_A] = x; r[LF_AHI] = xh; r[LF_B] = s; r[LF_RES] = lo; r[LF_RESHI] = hi;
+          }
+          break;
+        }
         case F.INC32: { const v = incdec(c, false, 4, r[a]); r[a] = v; r[a + 1] = 0; break; }
         case F.DEC32: { const v = incdec(c, true, 4, r[a]); r[a] = v; r[a + 1] = 0; break; }
         // ---- 64-bit ALU, register destination (s = source word, or a sign-extended imm32).

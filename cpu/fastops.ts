@@ -31,7 +31,9 @@ export const JMP32 = 42, JMP64 = 43;
 export const CALL32 = 44, CALL64 = 45, RET32 = 46, RET64 = 47;
 /** PUSH/POP register: a = word. */
 export const PUSH32 = 48, POP32 = 49, PUSH64 = 50, POP64 = 51;
-export const FAST_COUNT = 52;
+/** SHL/SHR/SAR register by an immediate count 1..width-1 (lazy flags): a = word, b = count. */
+export const SHL_RI32 = 52, SHR_RI32 = 53, SAR_RI32 = 54, SHL_RI64 = 55, SHR_RI64 = 56, SAR_RI64 = 57;
+export const FAST_COUNT = 58;
 
 /**
  * Dead-flag variants: an ALU fast op whose flags are overwritten by a later
@@ -42,7 +44,7 @@ export const FAST_COUNT = 52;
 export const NO_FLAGS = 64;
 
 /** Fast ops that set all six arithmetic flags without reading any (candidates for NO_FLAGS). */
-export function writesAllFlags(id: number): boolean { return id >= ADD_RR32 && id <= XOR_RI64 && id !== 0; }
+export function writesAllFlags(id: number): boolean { return (id >= ADD_RR32 && id <= XOR_RI64) || (id >= SHL_RI32 && id <= SAR_RI64); }
 /** Fast ops that neither read nor write flags and cannot fault. */
 export function flagTransparent(id: number): boolean { return id === MOV_RR32 || id === MOV_RR64 || id === MOV_RI32 || id === MOV_RI64 || id === LEA32; }
 

@@ -19,6 +19,8 @@ export const ARITH_FLAGS = FLAG_CF | FLAG_PF | FLAG_AF | FLAG_ZF | FLAG_SF | FLA
 
 // Operation kinds.
 export const K_NONE = 0, K_ADD = 1, K_ADC = 2, K_SUB = 3, K_SBB = 4, K_LOGIC = 5, K_INC = 6, K_DEC = 7;
+/** Shifts by a non-zero count below the operand width: a = original value, b = count (32/64-bit operands). */
+export const K_SHL = 8, K_SHR = 9, K_SAR = 10;
 export const LF_NONE = 0;
 /** Size codes: log2(bytes). */
 export const SZ8 = 0, SZ16 = 1, SZ32 = 2, SZ64 = 3;
@@ -45,6 +47,11 @@ export function getCF(r: Int32Array): boolean {
   switch (kind) {
     case K_NONE: case K_INC: case K_DEC: return (r[W_RFLAGS] & FLAG_CF) !== 0;
     case K_LOGIC: return false;
+    case K_SHL: case K_SHR: case K_SAR: {
+      // The last bit shifted out of the original value.
+      const k = kind === K_SHL ? (size === SZ64 ? 64 : 32) - r[LF_B] : r[LF_B] - 1;
+      return ((k < 32 ? r[LF_A] >>> k : r[LF_AHI] >>> (k - 32)) & 1) !== 0;
+    }
   }
   const a = r[LF_A], b = r[LF_B], res = r[LF_RES];
   if (size === SZ64) {
@@ -82,8 +89,11 @@ export function getOF(r: Int32Array): boolean {
   const op = r[LF_OP];
   const kind = op >> 2;
   if (kind === K_NONE) return (r[W_RFLAGS] & FLAG_OF) !== 0;
-  if (kind === K_LOGIC) return false;
+  if (kind === K_LOGIC || kind === K_SAR) return false;
   const w = (op & 3) === SZ64;
+  // SHL: MSB(result) xor CF; SHR: MSB of the original (defined for 1-bit shifts, same formula otherwise).
+  if (kind === K_SHL) return ((w ? r[LF_RESHI] : r[LF_RES]) < 0) !== getCF(r);
+  if (kind === K_SHR) return (w ? r[LF_AHI] : r[LF_A]) < 0;
   const a = w ? r[LF_AHI] : r[LF_A], b = w ? r[LF_BHI] : r[LF_B], res = w ? r[LF_RESHI] : r[LF_RES];
   if (kind === K_ADD || kind === K_ADC || kind === K_INC) return ((a ^ res) & (b ^ res)) < 0;
   return ((a ^ b) & (a ^ res)) < 0;
@@ -98,7 +108,7 @@ export function getAF(r: Int32Array): boolean {
   const op = r[LF_OP];
   const kind = op >> 2;
   if (kind === K_NONE) return (r[W_RFLAGS] & FLAG_AF) !== 0;
-  if (kind === K_LOGIC) return false;
+  if (kind === K_LOGIC || kind >= K_SHL) return false;
   return ((r[LF_A] ^ r[LF_B] ^ r[LF_RES]) & 0x10) !== 0;
 }
 

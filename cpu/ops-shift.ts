@@ -11,6 +11,8 @@ import { eaFn, memRead, memWrite, regRead, regWrite, specSize } from './operands
 import { FLAG_CF, FLAG_OF, FLAG_SF, FLAG_ZF } from './state.js';
 import { OpRow, row } from './table.js';
 import { W_RFLAGS } from './words.js';
+import * as F from './fastops.js';
+import { fast } from './fastops.js';
 
 export const ROL = 0, ROR = 1, RCL = 2, RCR = 3, SHL = 4, SHR = 5, SAL = 6, SAR = 7;
 const NAMES = ['rol', 'ror', 'rcl', 'rcr', 'shl', 'shr', 'sal', 'sar'];
@@ -119,6 +121,12 @@ function shiftRow(op: number, spec: string, countSpec: '1' | 'CL' | 'Ib') {
     const size = specSize(spec, d), bits = size * 8, mask = size === 8 ? 63 : 31;
     const imm = d.imm & mask;
     const count = countSpec === '1' ? () => 1 : countSpec === 'Ib' ? () => imm : (c: Cpu) => c.r32[2] & mask;
+    // Register SHL/SHR/SAR by a constant non-zero count: a fast op with lazy flags.
+    const n = countSpec === '1' ? 1 : imm;
+    if (!d.isMem && countSpec !== 'CL' && n !== 0 && (size === 4 || size === 8) && (op === SHL || op === SAL || op === SHR || op === SAR)) {
+      const k = op === SHR ? 1 : op === SAR ? 2 : 0;
+      return fast(d, (size === 4 ? F.SHL_RI32 : F.SHL_RI64) + k, d.rm * 2, n, 0);
+    }
     if (!d.isMem) {
       const rd = regRead(size, d.rm, d.rex), wr = regWrite(size, d.rm, d.rex);
       return (c) => { const v = rd(c), vHi = c.resHi; const n = count(c) & mask; const res = shift(c, op, bits, v, vHi, n); wr(c, res); };

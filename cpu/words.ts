@@ -12,5 +12,6 @@ export const LF_OP = 0x200, LF_RES = 0x201, LF_RESHI = 0x202, LF_A = 0x203, LF_A
 export const W_SSBASE = 0x54, W_RSP = 8;
 /** Lazy-flag op codes (kind << 2 | size code) of the fast paths. */
 export const LF_ADD32 = 6, LF_SUB32 = 14, LF_LOGIC32 = 22, LF_ADD64 = 7, LF_SUB64 = 15, LF_LOGIC64 = 23;
+export const LF_SHL32 = 34, LF_SHR32 = 38, LF_SAR32 = 42, LF_SHL64 = 35, LF_SHR64 = 39, LF_SAR64 = 43;
 /** RFLAGS bits the fast paths test. */
 export const ZF_BIT = 0x40;

@@ -126,6 +126,32 @@ describe('integer instructions against host-CPU vectors', () => {
     expect(failures.slice(0, 5)).toEqual([]);
   });
 
+  it('shifts and rotates by an immediate (C1 /n ib, D1 /n; lazy-flag fast ops for SHL/SHR/SAR) match the host CPU', () => {
+    const t = new Rig(64);
+    const failures: string[] = [];
+    let ran = 0;
+    for (const v of vectors.filter((x) => x.op in SHIFT)) {
+      const mask = v.size === 8 ? 63 : 31;
+      const count = parseInt(v.c, 16) & mask;
+      const pre = v.size === 2 ? [0x66] : v.size === 8 ? [0x48] : [];
+      const b8 = v.size === 1 ? 1 : 0;
+      const modrm = 0xc0 | (SHIFT[v.op] << 3);
+      const code = count === 1 && ran % 2 === 0 ? [...pre, 0xd1 - b8, modrm] : [...pre, 0xc1 - b8, modrm, count];
+      ran++;
+      t.setHex(RAX, v.a);
+      t.setFlags(parseInt(v.fin, 16) & ARITH);
+      // A following instruction that does not touch flags keeps them live (no dead-flag elision).
+      t.run(Uint8Array.from([...code, 0x90]));
+      const m = ARITH & ~undefinedFlags(v);
+      const want = v.res.padStart(16, '0');
+      if (t.reg64(RAX) !== want || (t.flags() & m) !== (parseInt(v.fout, 16) & m)) {
+        failures.push(`${v.op}${v.size * 8} a=${v.a} count=${count}: got ${t.reg64(RAX)} flags ${(t.flags() & m).toString(16)}, want ${want} flags ${(parseInt(v.fout, 16) & m).toString(16)}`);
+      }
+    }
+    expect(ran).toBeGreaterThan(1000);
+    expect(failures.slice(0, 5)).toEqual([]);
+  });
+
   for (const [op, list] of byOp) {
     it(`${op}: ${list.length} cases match the host CPU (results exact, defined flags exact)`, () => {
       const t = new Rig(64);
