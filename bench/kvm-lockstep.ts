@@ -32,6 +32,8 @@ export interface ModeResult {
   mode: GenMode;
   programs: number;
   instructions: number;
+  /** Steps after which an undefined (or host-defined) result was taken from KVM. */
+  synced: number;
   divergences: Divergence[];
 }
 
@@ -42,7 +44,7 @@ export interface ModeResult {
 export function lockstepRandom(mode: GenMode, total: number, length: number, maxDivergences = 1,
   makeOther: (h: CpuHost) => Backend = (h) => new InterpBackend(h, [SYSTEM_EXTENSION])): ModeResult {
   const bcd = !(nestedKvmWarning()?.includes('kvm_pvm') ?? false);
-  const out: ModeResult = { mode, programs: 0, instructions: 0, divergences: [] };
+  const out: ModeResult = { mode, programs: 0, instructions: 0, synced: 0, divergences: [] };
   const memA = new GuestMemory(2 << 20), memB = new GuestMemory(2 << 20);
   const kvm = new KvmBackend(host(memA));
   try {
@@ -55,6 +57,7 @@ export function lockstepRandom(mode: GenMode, total: number, length: number, max
         const r = runLockstep({ backend: kvm, memory: memA }, { backend: other, memory: memB }, { watch: WRITABLE, fullMemoryEvery: 0 });
         out.programs++;
         out.instructions += r.steps;
+        out.synced += r.undefinedSynced;
         if (r.divergence) out.divergences.push(r.divergence);
         else if (r.end !== 'halt') throw new Error(`program ${seed} (${mode}-bit) ended with ${r.end}`);
       } finally {

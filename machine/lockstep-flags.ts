@@ -17,9 +17,14 @@ export interface Undefined {
   gprIfZeroSource: number;
   /** Everything about the destination and flags is undefined (SHLD/SHRD with count > operand size). */
   gprAlways: number;
+  /** Bit mask of GPRs whose result depends on the host, not the ISA: CPUID (the model is
+   *  intersected with the host's), RDTSC/RDTSCP (the host's clock). */
+  hostGprs: number;
 }
 
-const NONE: Undefined = { flags: 0, gprIfZeroSource: -1, gprAlways: -1 };
+const RAX_BIT = 1 << 0, RCX_BIT = 1 << 1, RDX_BIT = 1 << 2, RBX_BIT = 1 << 3;
+
+const NONE: Undefined = { flags: 0, gprIfZeroSource: -1, gprAlways: -1, hostGprs: 0 };
 
 /**
  * Classify the instruction at the start of `code` (at least 15 bytes) executed
@@ -47,22 +52,26 @@ export function undefinedBy(code: Uint8Array, codeSize: 2 | 4 | 8, cl: number): 
   const shiftUndef = (count: number, rotate: boolean): Undefined => {
     const c = count & countMask;
     if (c === 0) return NONE;
-    return { flags: (c === 1 ? 0 : FLAG_OF) | (rotate ? 0 : FLAG_AF), gprIfZeroSource: -1, gprAlways: -1 };
+    return { flags: (c === 1 ? 0 : FLAG_OF) | (rotate ? 0 : FLAG_AF), gprIfZeroSource: -1, gprAlways: -1, hostGprs: 0 };
   };
   if (op === 0x0f) {
     const op2 = code[i + 1];
     const m2 = code[i + 2] ?? 0, reg2 = ((m2 >> 3) & 7) | (rex & 4 ? 8 : 0);
     switch (op2) {
-      case 0xaf: return { flags: MUL_UNDEF, gprIfZeroSource: -1, gprAlways: -1 }; // IMUL r, r/m
+      case 0xa2: return { flags: 0, gprIfZeroSource: -1, gprAlways: -1, hostGprs: RAX_BIT | RBX_BIT | RCX_BIT | RDX_BIT }; // CPUID
+      case 0x31: return { flags: 0, gprIfZeroSource: -1, gprAlways: -1, hostGprs: RAX_BIT | RDX_BIT }; // RDTSC
+      case 0x01: // RDTSCP is 0F 01 F9
+        return code[i + 2] === 0xf9 ? { flags: 0, gprIfZeroSource: -1, gprAlways: -1, hostGprs: RAX_BIT | RCX_BIT | RDX_BIT } : NONE;
+      case 0xaf: return { flags: MUL_UNDEF, gprIfZeroSource: -1, gprAlways: -1, hostGprs: 0 }; // IMUL r, r/m
       case 0xa3: case 0xab: case 0xb3: case 0xbb: case 0xba: // BT, BTS, BTR, BTC
-        return { flags: BT_UNDEF, gprIfZeroSource: -1, gprAlways: -1 };
+        return { flags: BT_UNDEF, gprIfZeroSource: -1, gprAlways: -1, hostGprs: 0 };
       case 0xbc: case 0xbd: // BSF, BSR (TZCNT/LZCNT with F3 define everything)
-        return hasF3 ? NONE : { flags: BSF_UNDEF, gprIfZeroSource: reg2, gprAlways: -1 };
+        return hasF3 ? NONE : { flags: BSF_UNDEF, gprIfZeroSource: reg2, gprAlways: -1, hostGprs: 0 };
       case 0xa4: case 0xac: case 0xa5: case 0xad: { // SHLD/SHRD imm8 / CL
         const count = (op2 & 1 ? cl : codeAfterModrm(code, i + 2, codeSize)) & countMask;
         if (count === 0) return NONE;
-        if (count > opSize * 8) return { flags: ARITH, gprIfZeroSource: -1, gprAlways: (m2 >> 6) === 3 ? (m2 & 7) | (rex & 1 ? 8 : 0) : -1 };
-        return { flags: FLAG_AF | (count === 1 ? 0 : FLAG_OF), gprIfZeroSource: -1, gprAlways: -1 };
+        if (count > opSize * 8) return { flags: ARITH, gprIfZeroSource: -1, gprAlways: (m2 >> 6) === 3 ? (m2 & 7) | (rex & 1 ? 8 : 0) : -1, hostGprs: 0 };
+        return { flags: FLAG_AF | (count === 1 ? 0 : FLAG_OF), gprIfZeroSource: -1, gprAlways: -1, hostGprs: 0 };
       }
       default: return NONE;
     }
@@ -72,21 +81,21 @@ export function undefinedBy(code: Uint8Array, codeSize: 2 | 4 | 8, cl: number): 
     case 0x20: case 0x21: case 0x22: case 0x23: case 0x24: case 0x25: // AND
     case 0x30: case 0x31: case 0x32: case 0x33: case 0x34: case 0x35: // XOR
     case 0x84: case 0x85: case 0xa8: case 0xa9: // TEST
-      return { flags: FLAG_AF, gprIfZeroSource: -1, gprAlways: -1 };
-    case 0x27: case 0x2f: return { flags: FLAG_OF, gprIfZeroSource: -1, gprAlways: -1 }; // DAA, DAS
-    case 0x37: case 0x3f: return { flags: FLAG_OF | FLAG_SF | FLAG_ZF | FLAG_PF, gprIfZeroSource: -1, gprAlways: -1 }; // AAA, AAS
-    case 0xd4: case 0xd5: return { flags: FLAG_OF | FLAG_AF | FLAG_CF, gprIfZeroSource: -1, gprAlways: -1 }; // AAM, AAD
-    case 0x69: case 0x6b: return { flags: MUL_UNDEF, gprIfZeroSource: -1, gprAlways: -1 }; // IMUL r, r/m, imm
+      return { flags: FLAG_AF, gprIfZeroSource: -1, gprAlways: -1, hostGprs: 0 };
+    case 0x27: case 0x2f: return { flags: FLAG_OF, gprIfZeroSource: -1, gprAlways: -1, hostGprs: 0 }; // DAA, DAS
+    case 0x37: case 0x3f: return { flags: FLAG_OF | FLAG_SF | FLAG_ZF | FLAG_PF, gprIfZeroSource: -1, gprAlways: -1, hostGprs: 0 }; // AAA, AAS
+    case 0xd4: case 0xd5: return { flags: FLAG_OF | FLAG_AF | FLAG_CF, gprIfZeroSource: -1, gprAlways: -1, hostGprs: 0 }; // AAM, AAD
+    case 0x69: case 0x6b: return { flags: MUL_UNDEF, gprIfZeroSource: -1, gprAlways: -1, hostGprs: 0 }; // IMUL r, r/m, imm
     case 0x80: case 0x81: case 0x83: // group 1: OR, AND, XOR leave AF undefined
-      return reg === 1 || reg === 4 || reg === 6 ? { flags: FLAG_AF, gprIfZeroSource: -1, gprAlways: -1 } : NONE;
+      return reg === 1 || reg === 4 || reg === 6 ? { flags: FLAG_AF, gprIfZeroSource: -1, gprAlways: -1, hostGprs: 0 } : NONE;
     case 0xc0: case 0xc1: case 0xd0: case 0xd1: case 0xd2: case 0xd3: { // group 2: rotates and shifts
       const count = op === 0xd0 || op === 0xd1 ? 1 : op === 0xd2 || op === 0xd3 ? cl : codeAfterModrm(code, i + 1, codeSize);
       return shiftUndef(count, reg < 4);
     }
     case 0xf6: case 0xf7: // group 3
-      if (reg === 0 || reg === 1) return { flags: FLAG_AF, gprIfZeroSource: -1, gprAlways: -1 }; // TEST
-      if (reg === 4 || reg === 5) return { flags: MUL_UNDEF, gprIfZeroSource: -1, gprAlways: -1 }; // MUL, IMUL
-      if (reg === 6 || reg === 7) return { flags: ARITH, gprIfZeroSource: -1, gprAlways: -1 }; // DIV, IDIV
+      if (reg === 0 || reg === 1) return { flags: FLAG_AF, gprIfZeroSource: -1, gprAlways: -1, hostGprs: 0 }; // TEST
+      if (reg === 4 || reg === 5) return { flags: MUL_UNDEF, gprIfZeroSource: -1, gprAlways: -1, hostGprs: 0 }; // MUL, IMUL
+      if (reg === 6 || reg === 7) return { flags: ARITH, gprIfZeroSource: -1, gprAlways: -1, hostGprs: 0 }; // DIV, IDIV
       return NONE;
     default:
       return NONE;

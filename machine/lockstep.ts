@@ -248,7 +248,7 @@ export function runLockstep(kvm: LockstepSide & { backend: KvmBackend }, other: 
         // Over a block the undefined flags of every instruction are masked (a later instruction
         // may have defined them again: block mode is coarser than single-stepping).
         const u = undefinedBy(tail, codeSizeOf(mid), mid.lo(gprOffset(RCX)) & 0xff);
-        undef = { flags: undef.flags | u.flags, gprIfZeroSource: u.gprIfZeroSource, gprAlways: u.gprAlways };
+        undef = { flags: undef.flags | u.flags, gprIfZeroSource: u.gprIfZeroSource, gprAlways: u.gprAlways, hostGprs: undef.hostGprs | u.hostGprs };
         ek = stepWhole(k, tail, codeSizeOf(mid), at, mid);
       }
       if (ek === EXIT_ERROR || eo === EXIT_ERROR) {
@@ -267,7 +267,9 @@ export function runLockstep(kvm: LockstepSide & { backend: KvmBackend }, other: 
       }
       const zf = (sa.lo(RFLAGS) & 0x40) !== 0;
       const gpr = undef.gprAlways >= 0 ? undef.gprAlways : zf ? undef.gprIfZeroSource : -1;
-      if (gpr >= 0) for (const s of [sa, sb]) s.set64(gprOffset(gpr), 0, 0);
+      // GPRs to take from KVM: an undefined result, or a host-defined one (CPUID, RDTSC).
+      const takeGprs = undef.hostGprs | (gpr >= 0 ? 1 << gpr : 0);
+      for (let n = 0; n < 16; n++) if (takeGprs & (1 << n)) for (const s of [sa, sb]) s.set64(gprOffset(n), 0, 0);
       let diffs = diffStates(sa, sb);
       if (ran > 1 && diffs.length > 0) diffs.unshift(`(compared at the end of a block of ${ran} instructions starting here: the other backend cannot single-step)`);
       for (const [start, len] of watch) if (diffs.length === 0) diffs = diffMemory(kvm.memory, other.memory, start, len);
@@ -291,7 +293,7 @@ export function runLockstep(kvm: LockstepSide & { backend: KvmBackend }, other: 
       }
       // What the hardware chose for undefined results becomes the other side's too, so a later
       // instruction that reads it (LAHF, PUSHF, SETcc, ADC, ...) compares like with like.
-      if (undef.flags !== 0 || gpr >= 0) {
+      if (undef.flags !== 0 || takeGprs !== 0) {
         const raw = new StateView(otherRaw.buffer);
         let changed = false;
         const kf = after.lo(RFLAGS), of = raw.lo(RFLAGS);
@@ -299,9 +301,12 @@ export function runLockstep(kvm: LockstepSide & { backend: KvmBackend }, other: 
           raw.setU32(RFLAGS, (of & ~undef.flags) | (kf & undef.flags));
           changed = true;
         }
-        if (gpr >= 0 && (raw.lo(gprOffset(gpr)) !== after.lo(gprOffset(gpr)) || raw.hi(gprOffset(gpr)) !== after.hi(gprOffset(gpr)))) {
-          raw.set64(gprOffset(gpr), after.lo(gprOffset(gpr)), after.hi(gprOffset(gpr)));
-          changed = true;
+        for (let n = 0; n < 16; n++) {
+          const g = gprOffset(n);
+          if ((takeGprs & (1 << n)) !== 0 && (raw.lo(g) !== after.lo(g) || raw.hi(g) !== after.hi(g))) {
+            raw.set64(g, after.lo(g), after.hi(g));
+            changed = true;
+          }
         }
         if (changed) {
           o.setState(otherRaw);
