@@ -1,0 +1,8 @@
+// What the interpreter composes in for floating point and SIMD: x87, MMX, SSE..SSE4.2 and
+// the state-management rows.   new InterpBackend(host, [SYSTEM_EXTENSION, FPU_EXTENSION])
+
+import type { CpuExtension } from '../interp.js';
+import { X87_ROWS } from './rows.js';
+import { SSE_ROWS } from '../sse/rows.js';
+
+export const FPU_EXTENSION: CpuExtension = { rows: [...X87_ROWS, ...SSE_ROWS] };

@@ -1,0 +1,129 @@
+// Opcode-table rows for the x87 escapes D8..DF: one row per (escape, ModRM.reg, register or
+// memory form). Memory operands are staged in the record's scratch slot, semantics run in
+// x87Exec, stores are written back; the environment instructions are in env.ts.
+// Availability (Intel SDM Vol. 3A 2.5): CR0.EM or CR0.TS -> #NM; a pending unmasked
+// exception (FSW.ES) -> #MF before any waiting instruction when CR0.NE is set.
+
+import type { Cpu, Exec } from '../cpu.js';
+import type { Insn } from '../decoder.js';
+import { row, OpRow } from '../table.js';
+import { eaFn } from '../operands.js';
+import { CpuFault, VEC_NM } from '../system/fault.js';
+import { CR0, CR0_EM, CR0_TS, FX_FOP } from '../state.js';
+import { x87Exec, x87Result, x87Flags } from './x87ops.js';
+import { fsw } from './x87state.js';
+import { fldenv, fnstenv, frstor, fnsave, envSize, fldcw } from './env.js';
+import { vecOf, loadBytes, storeBytes, probeStore } from '../sse/guestmem.js';
+import { pendingX87 } from '../sse/rows.js';
+import { MEM_TMP } from '../sse/vec.js';
+
+/** Bytes a memory form loads (>0) or stores (<0), by escape and ModRM.reg; 0 = environment/invalid. */
+const MEM_SIZE: Record<number, number[]> = {
+  0xd8: [4, 4, 4, 4, 4, 4, 4, 4],
+  0xd9: [4, 0, -4, -4, 0, 0, 0, 0],
+  0xda: [4, 4, 4, 4, 4, 4, 4, 4],
+  0xdb: [4, -4, -4, -4, 0, 10, 0, -10],
+  0xdc: [8, 8, 8, 8, 8, 8, 8, 8],
+  0xdd: [8, -8, -8, -8, 0, 0, 0, 0],
+  0xde: [2, 2, 2, 2, 2, 2, 2, 2],
+  0xdf: [2, -2, -2, -2, 10, 8, -10, -8],
+};
+const ARITH = ['fadd', 'fmul', 'fcom', 'fcomp', 'fsub', 'fsubr', 'fdiv', 'fdivr'];
+const MEM_NAMES: Record<number, string[]> = {
+  0xd8: ARITH.map((n) => `${n} Md`), 0xdc: ARITH.map((n) => `${n} Mq`),
+  0xda: ARITH.map((n) => `fi${n.slice(1)} Md`), 0xde: ARITH.map((n) => `fi${n.slice(1)} Mw`),
+  0xd9: ['fld Md', '(bad)', 'fst Md', 'fstp Md', 'fldenv M', 'fldcw Mw', 'fnstenv M', 'fnstcw Mw'],
+  0xdb: ['fild Md', 'fisttp Md', 'fist Md', 'fistp Md', '(bad)', 'fld Mt', '(bad)', 'fstp Mt'],
+  0xdd: ['fld Mq', 'fisttp Mq', 'fst Mq', 'fstp Mq', 'frstor M', '(bad)', 'fnsave M', 'fnstsw Mw'],
+  0xdf: ['fild Mw', 'fisttp Mw', 'fist Mw', 'fistp Mw', 'fbld Mt', 'fild Mq', 'fbstp Mt', 'fistp Mq'],
+};
+const REG_NAMES: Record<number, string[]> = {
+  0xd8: ARITH.map((n) => `${n} ST0,STi`), 0xdc: ['fadd STi,ST0', 'fmul STi,ST0', 'fcom2 STi', 'fcomp3 STi', 'fsubr STi,ST0', 'fsub STi,ST0', 'fdivr STi,ST0', 'fdiv STi,ST0'],
+  0xd9: ['fld STi', 'fxch STi', 'fnop', 'fstp1 STi', 'x87 D9 E0-E7', 'fldconst', 'x87 D9 F0-F7', 'x87 D9 F8-FF'],
+  0xda: ['fcmovb ST0,STi', 'fcmove ST0,STi', 'fcmovbe ST0,STi', 'fcmovu ST0,STi', '(bad)', 'fucompp', '(bad)', '(bad)'],
+  0xdb: ['fcmovnb ST0,STi', 'fcmovne ST0,STi', 'fcmovnbe ST0,STi', 'fcmovnu ST0,STi', 'fnclex/fninit', 'fucomi ST0,STi', 'fcomi ST0,STi', '(bad)'],
+  0xdd: ['ffree STi', 'fxch4 STi', 'fst STi', 'fstp STi', 'fucom STi', 'fucomp STi', '(bad)', '(bad)'],
+  0xde: ['faddp STi,ST0', 'fmulp STi,ST0', 'fcomp5 STi', 'fcompp', 'fsubrp STi,ST0', 'fsubp STi,ST0', 'fdivrp STi,ST0', 'fdivp STi,ST0'],
+  0xdf: ['ffreep STi', 'fxch7 STi', 'fstp8 STi', 'fstp9 STi', 'fnstsw AX', 'fucomip ST0,STi', 'fcomip ST0,STi', '(bad)'],
+};
+
+const bufs = new WeakMap<Cpu, Uint8Array>();
+/** The memory-operand scratch slot of this CPU's record, as a byte array. */
+function memBuf(c: Cpu): Uint8Array {
+  let b = bufs.get(c);
+  if (!b) { b = vecOf(c).u8.subarray(MEM_TMP, MEM_TMP + 32); bufs.set(c, b); }
+  return b;
+}
+
+/** #NM when the x87 is not available. Non-waiting forms skip the #MF check. */
+function x87Check(c: Cpu, waiting: boolean): void {
+  if ((c.r32[CR0 >> 2] & (CR0_EM | CR0_TS)) !== 0) throw new CpuFault(VEC_NM);
+  if (waiting) pendingX87(c);
+}
+
+/** FOP as FXSAVE records it: the low 3 bits of the escape byte and the ModRM byte. */
+function setFop(c: Cpu, op: number, modrm: number): void { c.dv.setUint16(FX_FOP, ((op & 7) << 8) | modrm, true); }
+
+function regBuilder(op: number, reg: number): (d: Insn) => Exec {
+  return (d) => {
+    const modrm = 0xc0 | (reg << 3) | d.rmRaw;
+    const nonWaiting = (op === 0xdb && (modrm === 0xe2 || modrm === 0xe3)) || (op === 0xdf && modrm === 0xe0);
+    return (c) => {
+      x87Check(c, !nonWaiting);
+      if (op === 0xda || op === 0xdb) x87Flags.in = c.getRflags();
+      const r = x87Exec(c.dv, op, modrm, memBuf(c));
+      if (r === -1) { c.r32[0] = (c.r32[0] & ~0xffff) | fsw(c.dv); return; } // FNSTSW AX
+      if (x87Result.eflags >= 0) c.setRflags((c.getRflags() & ~0x8d5) | x87Result.eflags);
+      if (!nonWaiting) setFop(c, op, modrm);
+    };
+  };
+}
+
+function memBuilder(op: number, reg: number): (d: Insn) => Exec {
+  const size = MEM_SIZE[op][reg];
+  return (d) => {
+    const ea = eaFn(d);
+    const modrm = (d.mod << 6) | (reg << 3) | d.rmRaw;
+    const o16 = d.opSize === 2;
+    if (size === 0) { // environment forms and FLDCW/FNSTCW/FNSTSW m16
+      const kind = op * 8 + reg;
+      return (c) => {
+        const nonWaiting = kind === 0xd9 * 8 + 6 || kind === 0xd9 * 8 + 7 || kind === 0xdd * 8 + 6 || kind === 0xdd * 8 + 7;
+        x87Check(c, !nonWaiting);
+        const lo = ea(c), hi = c.eaHi;
+        switch (kind) {
+          case 0xd9 * 8 + 4: fldenv(c, lo, hi, o16); break;
+          case 0xd9 * 8 + 5: loadBytes(c, lo, hi, 2, MEM_TMP); fldcw(c.dv, c.dv.getUint16(MEM_TMP, true)); break;
+          case 0xd9 * 8 + 6: fnstenv(c, lo, hi, o16); break;
+          case 0xd9 * 8 + 7: c.dv.setUint16(MEM_TMP, c.dv.getUint16(0x400, true), true); storeBytes(c, lo, hi, 2, MEM_TMP); break;
+          case 0xdd * 8 + 4: frstor(c, lo, hi, o16); break;
+          case 0xdd * 8 + 6: fnsave(c, lo, hi, o16); break;
+          case 0xdd * 8 + 7: c.dv.setUint16(MEM_TMP, fsw(c.dv), true); storeBytes(c, lo, hi, 2, MEM_TMP); break;
+          default: throw new CpuFault(6);
+        }
+      };
+    }
+    return (c) => {
+      x87Check(c, true);
+      const lo = ea(c), hi = c.eaHi;
+      const buf = memBuf(c);
+      if (size > 0) loadBytes(c, lo, hi, size, MEM_TMP);
+      else probeStore(c, lo, hi, -size);
+      const n = x87Exec(c.dv, op, modrm, buf);
+      if (n > 0) storeBytes(c, lo, hi, n, MEM_TMP);
+      setFop(c, op, modrm);
+    };
+  };
+}
+
+export const X87_ROWS: OpRow[] = [];
+for (let op = 0xd8; op <= 0xdf; op++) {
+  for (let reg = 0; reg < 8; reg++) {
+    const h = op.toString(16);
+    const mn = MEM_NAMES[op]?.[reg] ?? (op === 0xd8 || op === 0xdc || op === 0xda || op === 0xde ? '' : '(bad)');
+    if (mn !== '(bad)') X87_ROWS.push(row(`${h} /${reg} m`, mn || `${ARITH[reg]} M`, memBuilder(op, reg)));
+    const rn = REG_NAMES[op]?.[reg] ?? 'x87';
+    if (rn !== '(bad)') X87_ROWS.push(row(`${h} /${reg} r`, rn, regBuilder(op, reg)));
+  }
+}
+export { envSize };
