@@ -34,8 +34,12 @@ export const X7D_INVARIANT_TSC = 1 << 8;
 // Set these as the instructions land (e.g. L1D_FPU | L1D_MMX | L1D_FXSR | L1D_SSE | L1D_SSE2,
 // and L1C_SSE3 | L1C_SSSE3 | L1C_SSE41 | L1C_SSE42 | L1C_XSAVE in ECX). CR4.OSFXSR/OSXMMEXCPT/
 // OSXSAVE are accepted by MOV CR4 only when the matching feature is advertised here.
-export const FPU_LEAF1_EDX = 0;
-export const FPU_LEAF1_ECX = 0;
+// (fpu: set once the x87/MMX/SSE..SSE4.2, POPCNT, MOVBE, FXSAVE and XSAVE rows of
+// cpu/fpu/extension.ts were in and passing the host vectors; PCLMULQDQ/AES/AVX are not.)
+export const FPU_LEAF1_EDX = L1D_FPU | L1D_MMX | L1D_FXSR | L1D_SSE | L1D_SSE2;
+export const FPU_LEAF1_ECX = L1C_SSE3 | L1C_SSSE3 | L1C_SSE41 | L1C_SSE42 | L1C_MOVBE | L1C_POPCNT | L1C_XSAVE;
+/** (fpu) LZCNT is advertised as ABM in leaf 0x80000001 ECX. */
+export const FPU_EXT1_ECX = X1C_ABM;
 /** XCR0 bits supported (leaf 0xD.0 EAX) when L1C_XSAVE is advertised: x87 | SSE. */
 export const XCR0_SUPPORTED = 0x3;
 // ============================================================================
@@ -45,7 +49,7 @@ export const LEAF1_EDX = L1D_DE | L1D_PSE | L1D_TSC | L1D_MSR | L1D_PAE | L1D_CX
   L1D_MTRR | L1D_PGE | L1D_CMOV | L1D_PAT | L1D_PSE36 | L1D_CLFSH | FPU_LEAF1_EDX;
 export const LEAF1_ECX = L1C_CX16 | FPU_LEAF1_ECX;
 export const LEAF7_EBX = L7B_SMEP;
-export const EXT1_ECX = X1C_LAHF;
+export const EXT1_ECX = X1C_LAHF | FPU_EXT1_ECX;
 export const EXT1_EDX = X1D_SYSCALL | X1D_NX | X1D_PAGE1GB | X1D_RDTSCP | X1D_LM;
 
 /** CLFLUSH line size in 8-byte units (64 bytes). */
