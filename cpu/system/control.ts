@@ -10,7 +10,7 @@ import { MAXPHYADDR } from '../../mmu/paging.js';
 import {
   ATTR_L, CR0, CR0_CD, CR0_EM, CR0_ET, CR0_MP, CR0_NE, CR0_NW, CR0_PE, CR0_PG, CR0_TS, CR0_WP,
   CR0_AM, CR2, CR3, CR4, CR4_DE, CR4_MCE, CR4_OSFXSR, CR4_OSXMMEXCPT, CR4_OSXSAVE, CR4_PAE, CR4_PCE, CR4_PGE,
-  CR4_PSE, CR4_SMEP, CR4_TSD, CR8, CS, DR0, DR6, DR7, EFER, EFER_LMA, EFER_LME, EFER_NXE, EFER_SCE, GDTR_BASE,
+  CR4_FSGSBASE, CR4_PSE, CR4_SMEP, CR4_TSD, CR4_UMIP, CR8, CS, DR0, DR6, DR7, EFER, EFER_LMA, EFER_LME, EFER_NXE, EFER_SCE, GDTR_BASE,
   GDTR_LIMIT, IDTR_BASE, IDTR_LIMIT, LDTR, SEG_ATTR, SEG_SEL, TR,
 } from '../state.js';
 import { LEAF1_ECX, L1C_XSAVE } from '../cpuid.js';
@@ -28,7 +28,12 @@ const ud = (): CpuFault => new CpuFault(VEC_UD);
 const CR0_DEFINED = CR0_PE | CR0_MP | CR0_EM | CR0_TS | CR0_ET | CR0_NE | CR0_WP | CR0_AM | CR0_NW | CR0_CD | CR0_PG;
 /** CR4 bits this CPU accepts; anything else is #GP. */
 export const CR4_SUPPORTED = CR4_TSD | CR4_DE | CR4_PSE | CR4_PAE | CR4_MCE | CR4_PGE | CR4_PCE | CR4_OSFXSR |
-  CR4_OSXMMEXCPT | CR4_SMEP | ((LEAF1_ECX & L1C_XSAVE) !== 0 ? CR4_OSXSAVE : 0);
+  CR4_OSXMMEXCPT | CR4_SMEP | CR4_FSGSBASE | CR4_UMIP | ((LEAF1_ECX & L1C_XSAVE) !== 0 ? CR4_OSXSAVE : 0);
+
+/** SGDT/SIDT/SLDT/SMSW/STR: with CR4.UMIP only CPL 0 may read descriptor-table and MSW state. */
+export function checkUmip(c: Cpu): void {
+  if ((c.r32[w(CR4)] & CR4_UMIP) !== 0 && c.cpl > 0) throw gp0();
+}
 export const EFER_SUPPORTED = EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE;
 
 const w = (off: number): number => off / 4;
@@ -188,6 +193,7 @@ export function lmsw(c: Cpu, v: number): void {
 
 /** SMSW: the low bits of CR0 (callers truncate to the operand size). */
 export function smsw(c: Cpu): number {
+  checkUmip(c);
   return c.r32[w(CR0)];
 }
 
@@ -213,6 +219,7 @@ export function loadDtr(c: Cpu, idt: boolean, lo: number, hi: number, opSize: nu
 
 /** SGDT/SIDT to memory at lo:hi (10 bytes in 64-bit mode, else 6). */
 export function storeDtr(c: Cpu, idt: boolean, lo: number, hi: number): void {
+  checkUmip(c);
   const r = c.r32;
   const b = idt ? IDTR_BASE : GDTR_BASE, l = idt ? IDTR_LIMIT : GDTR_LIMIT;
   const kind = (c.cpl === 3 ? 2 : 0) | ACC_WRITE;
@@ -265,8 +272,8 @@ export function ltr(c: Cpu, sel: number): void {
 }
 
 /** SLDT / STR: the selector. */
-export function sldt(c: Cpu): number { requireProtected(c); return c.r32[segWord(LDTR, SEG_SEL)] & 0xffff; }
-export function str(c: Cpu): number { requireProtected(c); return c.r32[segWord(TR, SEG_SEL)] & 0xffff; }
+export function sldt(c: Cpu): number { requireProtected(c); checkUmip(c); return c.r32[segWord(LDTR, SEG_SEL)] & 0xffff; }
+export function str(c: Cpu): number { requireProtected(c); checkUmip(c); return c.r32[segWord(TR, SEG_SEL)] & 0xffff; }
 
 /** INVLPG. */
 export function invlpg(c: Cpu, lo: number, hi: number): void {

@@ -5,8 +5,8 @@
 import type { Cpu } from '../cpu.js';
 import { W_RIP, segWord } from '../cpu.js';
 import {
-  ATTR_DB, ATTR_G, ATTR_L, ATTR_P, ATTR_S, CSTAR, CS, EFER, EFER_LMA, EFER_SCE, FLAG_IF, FLAG_RF, FLAG_VM,
-  GS, KERNEL_GS_BASE, LSTAR, SEG_BASE, SFMASK, SS, STAR, SYSENTER_CS, SYSENTER_EIP, SYSENTER_ESP,
+  ATTR_DB, ATTR_G, ATTR_L, ATTR_P, ATTR_S, CR4, CR4_FSGSBASE, CSTAR, CS, EFER, EFER_LMA, EFER_SCE, FLAG_IF,
+  FLAG_RF, FLAG_VM, FS, GS, KERNEL_GS_BASE, LSTAR, SEG_BASE, SFMASK, SS, STAR, SYSENTER_CS, SYSENTER_EIP, SYSENTER_ESP,
 } from '../state.js';
 import { CpuFault, VEC_GP, VEC_UD } from './fault.js';
 import { isProtected, setSegment } from './segments.js';
@@ -107,4 +107,26 @@ export function swapgs(c: Cpu): void {
   r[w] = dv.getInt32(KERNEL_GS_BASE, true); r[w + 1] = dv.getInt32(KERNEL_GS_BASE + 4, true);
   dv.setInt32(KERNEL_GS_BASE, lo, true); dv.setInt32(KERNEL_GS_BASE + 4, hi, true);
   c.segChanged(GS);
+}
+
+/** RDFSBASE/RDGSBASE/WRFSBASE/WRGSBASE: 64-bit mode with CR4.FSGSBASE, any CPL. */
+function checkFsgsbase(c: Cpu): void {
+  if (c.codeSize !== 8 || (c.r32[CR4 / 4] & CR4_FSGSBASE) === 0) throw ud();
+}
+
+/** RDFSBASE/RDGSBASE into GPR word index `w` (opSize 4 zero-extends the low half). */
+export function rdSegBase(c: Cpu, gs: boolean, w: number, opSize: number): void {
+  checkFsgsbase(c);
+  const r = c.r32, b = segWord(gs ? GS : FS, SEG_BASE);
+  r[w] = r[b]; r[w + 1] = opSize === 8 ? r[b + 1] : 0;
+}
+
+/** WRFSBASE/WRGSBASE from GPR word index `w`; a non-canonical 64-bit value is #GP(0). */
+export function wrSegBase(c: Cpu, gs: boolean, w: number, opSize: number): void {
+  checkFsgsbase(c);
+  const r = c.r32, seg = gs ? GS : FS, b = segWord(seg, SEG_BASE);
+  const hi = opSize === 8 ? r[w + 1] : 0;
+  if (((hi << 16) >> 16) !== hi) throw gp0();
+  r[b] = r[w]; r[b + 1] = hi;
+  c.segChanged(seg);
 }

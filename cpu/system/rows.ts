@@ -26,7 +26,7 @@ import {
   sldt, smsw, storeDtr, str, wbinvd,
 } from './control.js';
 import { deliverEvent } from './events.js';
-import { syscall, sysenter, sysexit, sysret, swapgs } from './fastcall.js';
+import { rdSegBase, syscall, sysenter, sysexit, sysret, swapgs, wrSegBase } from './fastcall.js';
 import { cli, popf, pushfValue, sti } from './io.js';
 import { execCpuid, rdmsr, rdtsc, tscAux, wrmsr } from './msr.js';
 import { lar, lsl, verify } from './segments.js';
@@ -209,6 +209,17 @@ const rdtscpRow = (): Exec => (c) => {
   r[W_RCX] = tscAux(c); r[W_RCX + 1] = 0;
 };
 const cpuidRow = (): Exec => (c) => execCpuid(c);
+/** RDPID: TSC_AUX into a register (64-bit in 64-bit mode, else 32). */
+const rdpidRow = (d: Insn): Exec => {
+  const w = d.rm * 2;
+  return (c) => { const r = c.r32; r[w] = tscAux(c); r[w + 1] = 0; };
+};
+function segBaseRow(gs: boolean, write: boolean) {
+  return (d: Insn): Exec => {
+    const w = d.rm * 2, size = d.opSize;
+    return write ? (c) => wrSegBase(c, gs, w, size) : (c) => rdSegBase(c, gs, w, size);
+  };
+}
 
 const simple = (fn: (c: Cpu) => void) => (): Exec => fn;
 
@@ -261,4 +272,9 @@ export const SYSTEM_ROWS: OpRow[] = [
   row('0f 35', 'sysexit', (d) => { const size = d.opSize; return withNext(d, (c) => sysexit(c, size)); }, F_TERM),
   row('0f a2', 'cpuid', cpuidRow),
   row('np 0f ae /7 m', 'clflush Mb', clflushRow),
+  row('pf3 0f ae /0 r', 'rdfsbase Ry', segBaseRow(false, false), F_O64),
+  row('pf3 0f ae /1 r', 'rdgsbase Ry', segBaseRow(true, false), F_O64),
+  row('pf3 0f ae /2 r', 'wrfsbase Ry', segBaseRow(false, true), F_O64),
+  row('pf3 0f ae /3 r', 'wrgsbase Ry', segBaseRow(true, true), F_O64),
+  row('pf3 0f c7 /7 r', 'rdpid Ry', rdpidRow),
 ];

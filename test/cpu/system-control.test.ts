@@ -2,16 +2,16 @@
 // and the IOPL / I/O-bitmap / CLI / STI / POPF rules.
 import { describe, expect, it } from 'vitest';
 import { W_RIP } from '../../cpu/cpu.js';
-import { movToCr, writeCr0, ltr, loadDtr, storeDtr } from '../../cpu/system/control.js';
+import { movToCr, writeCr0, ltr, loadDtr, smsw, storeDtr, str } from '../../cpu/system/control.js';
 import { linearToPhysical } from '../../cpu/system/index.js';
-import { syscall, sysenter, sysexit, sysret, swapgs } from '../../cpu/system/fastcall.js';
+import { rdSegBase, syscall, sysenter, sysexit, sysret, swapgs, wrSegBase } from '../../cpu/system/fastcall.js';
 import { checkIo, cli, popf, sti } from '../../cpu/system/io.js';
 import { exportTsc, rdmsr, rdtsc, wrmsr, MSR_EFER, MSR_TSC, MSR_PAT, MSR_LSTAR, MSR_STAR, MSR_SFMASK, MSR_KERNEL_GS_BASE, MSR_SYSENTER_CS, MSR_SYSENTER_EIP, MSR_SYSENTER_ESP, MSR_GS_BASE } from '../../cpu/system/msr.js';
 import {
-  CR0, CR0_PE, CR0_PG, CR3, CR4, CR4_PAE, CR4_TSD, CS, EFER, EFER_LMA, EFER_LME, EFER_NXE, EFER_SCE, FLAG_IF,
+  CR0, CR0_PE, CR0_PG, CR3, CR4, CR4_FSGSBASE, CR4_PAE, CR4_TSD, CR4_UMIP, CS, EFER, EFER_LMA, EFER_LME, EFER_NXE, EFER_SCE, FLAG_IF,
   FLAG_IOPL, GS, INT_SHADOW, TSC, SEG_ATTR, SEG_BASE, SEG_SEL, SHADOW_STI, SS, TR, segOffset, RCX, R11, gprOffset,
 } from '../../cpu/state.js';
-import { SEL, TSS, makeRig, protectedMode, setSeg, type Rig } from './system-rig.js';
+import { SEL, TSS, longMode, makeRig, protectedMode, setSeg, type Rig } from './system-rig.js';
 
 const fault = (f: () => void): { vector: number; errorCode: number } => {
   try { f(); } catch (e) { return e as { vector: number; errorCode: number }; }
@@ -235,6 +235,33 @@ function wrmsr0(r: Rig, n: number, v: number): void {
   r.s.setU32(segOffset(SS) + SEG_ATTR, attr);
   r.cpu.modeChanged();
 }
+
+describe('FSGSBASE and UMIP', () => {
+  it('WRGSBASE/RDFSBASE need CR4.FSGSBASE (#UD without); a non-canonical base is #GP(0)', () => {
+    const r = makeRig();
+    longMode(r);
+    r.s.set64(gprOffset(RCX), 0x1000, 0xffff8000);
+    expect(fault(() => wrSegBase(r.cpu, true, RCX * 2, 8))).toMatchObject({ vector: 6 });
+    movToCr(r.cpu, 4, CR4_PAE | CR4_FSGSBASE, 0);
+    wrSegBase(r.cpu, true, RCX * 2, 8);
+    expect([r.s.u32(segOffset(GS) + SEG_BASE), r.s.u32(segOffset(GS) + SEG_BASE + 4) >>> 0]).toEqual([0x1000, 0xffff8000]);
+    rdSegBase(r.cpu, true, R11 * 2, 4);
+    expect([r.s.u32(gprOffset(R11)), r.s.u32(gprOffset(R11) + 4)]).toEqual([0x1000, 0]);
+    r.s.set64(gprOffset(RCX), 0, 0x00800000);
+    expect(fault(() => wrSegBase(r.cpu, false, RCX * 2, 8))).toMatchObject({ vector: 13, errorCode: 0 });
+  });
+
+  it('with CR4.UMIP, SGDT/SMSW/STR at CPL 3 -> #GP(0); at CPL 0 they work', () => {
+    const r = makeRig();
+    protectedMode(r);
+    movToCr(r.cpu, 4, CR4_UMIP, 0);
+    expect(str(r.cpu)).toBe(SEL.tss32);
+    protectedMode(r, 3);
+    expect(fault(() => storeDtr(r.cpu, false, 0x700, 0))).toMatchObject({ vector: 13 });
+    expect(fault(() => smsw(r.cpu))).toMatchObject({ vector: 13 });
+    expect(fault(() => str(r.cpu))).toMatchObject({ vector: 13 });
+  });
+});
 
 describe('IOPL, the I/O bitmap, CLI/STI/POPF', () => {
   it('ring 3 with IOPL 0: port access follows the TSS I/O bitmap', () => {

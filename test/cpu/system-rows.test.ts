@@ -32,6 +32,14 @@ describe('system rows on the interpreter', () => {
     expect(t.reg32(RCX)).toBe(7);
   });
 
+  it('RDPID reads IA32_TSC_AUX into a register', () => {
+    const t = rig();
+    t.state.set64(TSC_AUX, 0x55, 0);
+    t.backend.setState(t.state.snapshot());
+    t.run('f3 0f c7 fb'); // rdpid ebx
+    expect(t.reg32(RBX)).toBe(0x55);
+  });
+
   it('MOV CR0 sets TS, CLTS clears it, MOV EBX,CR0 reads the result; SMSW sees the low word', () => {
     const t = rig();
     // mov eax,cr0; or eax,8; mov cr0,eax; clts; mov ebx,cr0; smsw ecx
