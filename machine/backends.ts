@@ -1,8 +1,7 @@
 // Which CPU backends this build has, and how to make one for a machine.
 
 import type { Backend, BackendName } from '../cpu/backend.js';
-import { InterpBackend } from '../cpu/interp.js';
-import { SYSTEM_EXTENSION } from '../cpu/system/extension.js';
+import { createInterpreter } from '../cpu/full.js';
 import type { Machine } from './machine.js';
 
 export class BackendUnavailable extends Error {}
@@ -15,8 +14,8 @@ const unavailable = new Map<BackendName, string>([
   ['kvm', 'the KVM backend is not built yet; use --accel=interp'],
 ]);
 
-/** The interpreter: the integer core plus system architecture (paging, modes, exceptions). */
-factories.set('interp', (m) => new InterpBackend(m.host, [SYSTEM_EXTENSION]));
+/** The interpreter: the integer core, system architecture, x87 and SSE. */
+factories.set('interp', (m) => createInterpreter(m.host));
 
 export function registerBackend(name: BackendName, factory: BackendFactory): void {
   factories.set(name, factory);
