@@ -54,7 +54,8 @@ export function lockstepCli(pair: readonly [BackendName, BackendName], make: (ac
     const r = runMachineLockstep(kvm, other, { maxSteps });
     const secs = ((performance.now() - t0) / 1000).toFixed(1);
     const head = `lockstep ${kvmName},${otherName}: ${r.steps} instructions compared in ${secs} s, ended by ${r.end}` +
-      (r.undefinedSynced ? ` (${r.undefinedSynced} undefined results taken from KVM)` : '');
+      (r.undefinedSynced ? ` (${r.undefinedSynced} undefined results taken from KVM)` : '') +
+      (r.lateTraps ? ` (${r.lateTraps} single-step traps came one instruction late)` : '');
     if (r.divergence) return { status: 1, text: `${head}\n${r.divergence.report}` };
     return { status: r.end.startsWith('error') ? 1 : 0, text: head };
   } finally {
