@@ -164,6 +164,7 @@ function fillBackends(): void {
   for (const b of backends) {
     const o = new Option(b.available ? labels[b.name] : `${labels[b.name]} (unavailable)`, b.name);
     o.disabled = !b.available;
+    if (b.why) o.title = b.why;
     ui.backend.add(o);
   }
 }

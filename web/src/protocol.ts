@@ -21,6 +21,8 @@ export interface BootRequest {
 export interface BackendInfo {
   name: BackendId;
   available: boolean;
+  /** Why it cannot be used here (shown as the option's tooltip). */
+  why?: string;
 }
 
 /** One I/O range's traffic, as devices/bus.ts counts it. */

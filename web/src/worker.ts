@@ -10,6 +10,12 @@ import type { BackendId, BackendInfo, BootRequest, MachineEvent, MachineWorker, 
 
 const ALL_BACKENDS: BackendId[] = ['interp', 'jit', 'kvm'];
 const MiB = 1024 * 1024;
+/** Why a backend the machine library did not register cannot run in this page. */
+const UNAVAILABLE_HERE: Record<BackendId, string> = {
+  interp: 'the interpreter did not register',
+  jit: 'the x86-to-wasm JIT is not built yet',
+  kvm: 'KVM needs /dev/kvm and a native addon: use the CLI, emu --accel=kvm',
+};
 
 let machine: Machine | null = null;
 let lastBoot: BootRequest | null = null;
@@ -106,7 +112,7 @@ const api: MachineWorker = {
 
   backends(): BackendInfo[] {
     const have = availableBackends();
-    return ALL_BACKENDS.map((name) => ({ name, available: have.includes(name) }));
+    return ALL_BACKENDS.map((name) => (have.includes(name) ? { name, available: true } : { name, available: false, why: UNAVAILABLE_HERE[name] }));
   },
 
   async boot(req) {
