@@ -34,8 +34,8 @@ export const X7D_INVARIANT_TSC = 1 << 8;
 
 // ==== x87 / MMX / SSE features: THE EDIT POINT for the fpu engineer. =========
 // Set these as the instructions land (e.g. L1D_FPU | L1D_MMX | L1D_FXSR | L1D_SSE | L1D_SSE2,
-// and L1C_SSE3 | L1C_SSSE3 | L1C_SSE41 | L1C_SSE42 | L1C_XSAVE in ECX). CR4.OSFXSR/OSXMMEXCPT/
-// OSXSAVE are accepted by MOV CR4 only when the matching feature is advertised here.
+// and L1C_SSE3 | L1C_SSSE3 | L1C_SSE41 | L1C_SSE42 | L1C_XSAVE in ECX). MOV CR4 accepts
+// OSXSAVE only when XSAVE is advertised here (OSFXSR and OSXMMEXCPT are always accepted).
 // (fpu: set once the x87/MMX/SSE..SSE4.2, POPCNT, MOVBE, FXSAVE and XSAVE rows of
 // cpu/fpu/extension.ts were in and passing the host vectors; PCLMULQDQ/AES/AVX are not.)
 export const FPU_LEAF1_EDX = L1D_FPU | L1D_MMX | L1D_FXSR | L1D_SSE | L1D_SSE2;
