@@ -92,6 +92,22 @@ describe.skipIf(!HAVE_CHROMIUM)('browser demo in Chromium', () => {
     expect(await page.locator('#k-resets').innerText()).not.toBe('0');
   }, BOOT_TIMEOUT_MS + 10_000);
 
+  it('CPU selector: interp offered, KVM disabled in a browser; switching backends keeps the guest running', async () => {
+    const options = await page.$$eval('#backend option', (os) => os.map((o) => ({ value: (o as HTMLOptionElement).value, disabled: (o as HTMLOptionElement).disabled })));
+    expect(options).toContainEqual({ value: 'interp', disabled: false });
+    expect(options).toContainEqual({ value: 'kvm', disabled: true });
+    const other = options.find((o) => !o.disabled && o.value !== 'interp')?.value ?? 'interp';
+    await page.selectOption('#backend', other);
+    if (other !== 'interp') await waitForScreen(page, `now running on ${other}`, 10_000);
+    const vendorLines = (): Promise<number> => page.evaluate(() => window.__emu.screen().split('cpu: vendor GenuineIntel').length - 1);
+    const before = await vendorLines();
+    await page.click('#terminal');
+    await page.keyboard.type('info');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction((n) => window.__emu.screen().split('cpu: vendor GenuineIntel').length - 1 > n, before, { timeout: 30_000 });
+    await page.waitForFunction((name) => document.getElementById('k-backend')?.textContent === name, other, { timeout: 5000 });
+  }, 60_000);
+
   it('page and worker raised no errors', () => {
     expect(pageErrors).toEqual([]);
   });
