@@ -10,7 +10,7 @@ import { decode, Insn } from './decoder.js';
 import { CpuFault } from './system/fault.js';
 import { CS, SEG_BASE } from './state.js';
 import { F_LOCK, F_STOP, F_TERM, OpTable } from './table.js';
-import { elideDeadFlags } from './fastops.js';
+import { JCC32, JCC64, JMP32, JMP64, elideDeadFlags } from './fastops.js';
 import { ACC_EXEC, TLB_BITS } from '../mmu/tlb.js';
 
 /** Longest block in instructions (bounds the budget overshoot and the decode work per miss). */
@@ -32,6 +32,8 @@ export class Block {
   len = 0;
   /** True if the last instruction sets RIP itself (a branch); otherwise the loop adds `len`. */
   branch = false;
+  /** The last instruction is a direct branch whose taken target is this block's start (a tight loop). */
+  selfLoop = false;
   valid = true;
   /** Linear address the block was entered at, per successor slot, with the cache epoch they were made in. */
   succLo = 0;
@@ -125,7 +127,12 @@ export class BlockCache {
       b.n++;
       off += d.len;
       const f = d.row.flags;
-      if ((f & F_TERM) !== 0) { b.branch = true; break; }
+      if ((f & F_TERM) !== 0) {
+        b.branch = true;
+        const id = d.fastId;
+        b.selfLoop = (id === JCC32 || id === JCC64 || id === JMP32 || id === JMP64) && d.f2 === 0;
+        break;
+      }
       if ((f & F_STOP) !== 0 || b.n >= MAX_BLOCK_INSNS || off >= pageEnd) break;
     }
     b.len = off;

@@ -154,6 +154,8 @@ export class Cpu {
   resHi = 0;
   /** The fault that stopped the last block (cpu/exec.ts). */
   lastFault: CpuFault | null = null;
+  /** Index in its block of the instruction that raised lastFault. */
+  faultIndex = 0;
   /** The last event the default delivery stub saw (tests, error messages). */
   lastEvent: { vector: number; kind: number; errorCode: number; hasError: boolean } | null = null;
 

@@ -19,12 +19,20 @@ import {
   W_RIP, W_RSP as RSP, W_SSBASE,
 } from './words.js';
 
-/** Run instructions [0, n) of block b from `code` (b.code, or b.exact for partial runs). */
-export function execBlock(c: Cpu, b: Block, code: Int32Array, n: number): number {
+/**
+ * Run instructions [0, n) of block b from `code` (b.code, or b.exact for partial
+ * runs). A block that branches back to its own start (b.selfLoop) runs up to
+ * `passes` times without returning to the run loop. Returns the number of
+ * instructions completed; on a fault, c.lastFault is set and the faulting
+ * instruction's index in the block is in c.faultIndex.
+ */
+export function execBlock(c: Cpu, b: Block, code: Int32Array, n: number, passes: number): number {
   const fns = b.fns, r = c.r32;
-  let i = 0;
+  const startLo = r[W_RIP], startHi = r[W_RIP + 1];
+  let i = 0, done = 0;
   try {
-    for (; i < n; i++) {
+    for (;;) {
+    for (i = 0; i < n; i++) {
       const p = i << 2;
       const a = code[p + 1], s = code[p + 2];
       switch (code[p]) {
@@ -197,12 +205,16 @@ export function execBlock(c: Cpu, b: Block, code: Int32Array, n: number): number
         case F.POP64: { const v = pop(c, 8); r[a] = v; r[a + 1] = c.resHi; break; }
       }
     }
+    done += n;
+    if (--passes <= 0 || !b.selfLoop || r[W_RIP] !== startLo || r[W_RIP + 1] !== startHi) break;
+    }
   } catch (e) {
     if (!(e instanceof CpuFault)) throw e;
     c.lastFault = e;
-    return i;
+    c.faultIndex = i;
+    return done + i;
   }
-  return n;
+  return done;
 }
 
 /** RIP += k (64-bit). */

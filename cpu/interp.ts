@@ -29,6 +29,8 @@ export interface CpuExtension {
 
 /** events() results besides exit reasons. */
 const EV_NONE = -1, EV_DELIVERED = -2;
+/** Most passes through a self-looping block between two looks at interrupts and stop requests. */
+const MAX_PASSES = 64;
 /** DR6 (low half) word index and its single-step bit. */
 const DR6_W = DR6 / 4, DR6_BS = 1 << 14;
 /** Word index of CS.base (low half). */
@@ -111,24 +113,28 @@ export class InterpBackend implements Backend {
         // A partial block (budget ends inside it) or single-stepping (TF): exact flags, stop at an instruction boundary.
         const tf = (r[W_RFLAGS] & FLAG_TF) !== 0;
         const k = tf ? 1 : budget - executed;
-        const i = execBlock(c, b, b.exact, k);
+        c.lastFault = null;
+        const i = execBlock(c, b, b.exact, k, 1);
         executed += i;
-        if (i < k) { this.advanceRip(b.starts[i]); this.faulted(); prev = null; continue; }
+        if (c.lastFault !== null) { this.advanceRip(b.starts[i]); this.faulted(); prev = null; continue; }
         if (k < n) this.advanceRip(b.starts[k]);
         else if (!b.branch) this.advanceRip(b.len);
         prev = null;
         if (tf) { r[DR6_W] |= DR6_BS; this.deliver(1, EVENT_EXCEPTION); }
         continue;
       }
-      const i = execBlock(c, b, b.code, n);
-      if (i !== n) {
-        executed += i;
-        this.advanceRip(b.starts[i]);
+      // A tight loop may run several passes at once (bounded: budget, and interrupt latency).
+      let passes = ((budget - executed) / n) | 0;
+      if (passes > MAX_PASSES) passes = MAX_PASSES;
+      c.lastFault = null;
+      const done = execBlock(c, b, b.code, n, passes);
+      executed += done;
+      if (c.lastFault !== null) {
+        this.advanceRip(b.starts[c.faultIndex]);
         this.faulted();
         prev = null;
         continue;
       }
-      executed += n;
       this.inRun = executed;
       if (!b.branch) this.advanceRip(b.len);
       prev = b;

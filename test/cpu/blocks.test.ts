@@ -58,4 +58,18 @@ describe('blocks', () => {
     expect(k.blocksDecoded).toBeLessThanOrEqual(4);
     expect(k.instructions).toBe(1 + 3 * 100 + 1);
   });
+
+  it('a fault inside a self-looping block stops on the faulting pass with RIP and the counters exact', async () => {
+    const { DS, SEG_LIMIT, segOffset, RSI } = await import('../../cpu/state.js');
+    const t = new Rig(32);
+    t.state.setU32(segOffset(DS) + SEG_LIMIT, 0x3fff);
+    t.backend.setState(t.state.snapshot());
+    // mov esi,0x3000; mov ecx,1000; L: mov eax,[esi]; add esi,0x100; sub ecx,1; jnz L
+    t.run('be00300000 b9e8030000 8b06 81c600010000 83e901 75f3');
+    expect(t.cpu.lastEvent?.vector).toBe(13);
+    expect(t.rip()).toBe(CODE + 10);
+    expect(t.reg32(RSI)).toBe(0x4000);
+    expect(t.reg32(RCX)).toBe(1000 - 16);
+    expect(t.backend.instructions()).toBe(2 + 16 * 4);
+  });
 });
