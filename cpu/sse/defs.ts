@@ -281,4 +281,5 @@ def('pf3 0f b8', 'popcnt Gv,Ev', 'GE', (x, d, s, _i, w) => popcnt(x, d, s, w), 4
 def('pf3 0f bd', 'lzcnt Gv,Ev', 'GE', (x, d, s, _i, w) => lzcnt(x, d, s, w), 4, { flags: true });
 def('pf3 0f bc', 'tzcnt Gv,Ev', 'GE', (x, d, s, _i, w) => tzcnt(x, d, s, w), 4, { flags: true });
 def('np 0f 38 f0 m', 'movbe Gv,Mv', 'GM', (x, d, s, _i, w) => movbe(x, d, s, w, true), 4);
+def('np 0f c3 m', 'movnti My,Gy', 'MG', (x, d, s, _i, w) => move(x, d, s, w === 8 ? 8 : 4, 0), 0, { store: 4 });
 def('np 0f 38 f1 m', 'movbe Mv,Gv', 'MG', (x, d, s, _i, w) => movbe(x, d, s, w, false), 0, { store: 4 });

@@ -10,7 +10,7 @@ export interface Ops { d: number; s: number; memSrc: boolean; memDst: boolean; l
 export const newOps = (): Ops => ({ d: 0, s: 0, memSrc: false, memDst: false, load: 0, store: 0, dstMm: false });
 
 /** Forms whose load/store size follows the operand size (REX.W/66). */
-const SIZED = /^(cvtsi2s[sd]|movd|pextrd|pinsrd|popcnt|lzcnt|tzcnt|movbe)\b|^crc32 Gy/;
+const SIZED = /^(cvtsi2s[sd]|movd|pextrd|pinsrd|popcnt|lzcnt|tzcnt|movbe|movnti)\b|^crc32 Gy/;
 
 /**
  * reg/rm: ModRM fields with REX extensions; regRaw/rmRaw: without (MMX registers);

@@ -5,6 +5,7 @@
  * The record keeps the instruction bytes (pad[]) so the replay decodes exactly them. */
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <cpuid.h>
 #include "common.h"
 
 __asm__(".text\n"
@@ -177,12 +178,22 @@ static uint32_t gen_mxcsr(void) {
   return 0x1f80 | rndn(4) << 13 | (rndn(4) == 0 ? 0x40 : 0) | (rndn(4) == 0 ? 0x8000 : 0);
 }
 
+/* Instructions a host may lack (older Intel runs LZCNT as BSR and TZCNT as BSF): skip them there. */
+static int host_lacks(const char *name) {
+  unsigned a, b, c, d;
+  if (!strncmp(name, "lzcnt", 5)) { __cpuid(0x80000001, a, b, c, d); return !(c & (1u << 5)); }
+  if (!strncmp(name, "tzcnt", 5)) { __cpuid_count(7, 0, a, b, c, d); return !(b & (1u << 3)); }
+  if (!strncmp(name, "movbe", 5)) { __cpuid(1, a, b, c, d); return !(c & (1u << 22)); }
+  return 0;
+}
+
 void gen_sse(FILE *(*open_out)(const char *, const char *)) {
   uint8_t *code = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (code == MAP_FAILED) { perror("mmap"); exit(1); }
   size_t pro = (size_t)(vec_pro_end - vec_pro), epi = (size_t)(vec_epi_end - vec_epi);
   for (size_t i = 0; i < sizeof SSE_CASES / sizeof SSE_CASES[0]; i++) {
     const sse_case_t *c = &SSE_CASES[i];
+    if (host_lacks(c->name)) { fprintf(stderr, "host lacks %s: no vectors\n", c->name); continue; }
     uint8_t insn[16]; int len = 0;
     for (const char *s = c->enc; *s; ) { insn[len++] = (uint8_t)strtoul(s, (char **)&s, 16); while (*s == ' ') s++; }
     const char *group = strncmp(c->name, "mmx_", 4) == 0 ? "mmx" : "sse";
