@@ -38,10 +38,14 @@ export function setRip(c: Cpu, size: number, lo: number, hi: number): void {
   if (size === 8) { r[W_RIP] = lo; r[W_RIP + 1] = hi; } else { r[W_RIP] = size === 4 ? lo : lo & 0xffff; r[W_RIP + 1] = 0; }
 }
 
-/** The next instruction's RIP (low half; high half in c.eaHi) for pushes of return addresses. */
-export function nextRip(c: Cpu, d: Insn, size: number): number {
+/**
+ * RIP of the next instruction (low half; high half in c.eaHi), for pushes of return addresses: `end` bytes past the current one. Builders pass
+ * `d.end` captured when the row is built: the decoder reuses one Insn, so an
+ * executor must never read `d` when it runs.
+ */
+export function nextRip(c: Cpu, end: number, size: number): number {
   const r = c.r32;
-  const sum = (r[W_RIP] >>> 0) + d.end;
+  const sum = (r[W_RIP] >>> 0) + end;
   c.eaHi = size === 8 ? (r[W_RIP + 1] + (sum > 0xffffffff ? 1 : 0)) | 0 : 0;
   return size === 2 ? sum & 0xffff : sum | 0;
 }
@@ -77,11 +81,11 @@ function jmpRel(d: Insn): Exec {
 }
 
 function callRel(d: Insn): Exec {
-  const k = d.end + d.imm, size = d.opSize;
+  const k = d.end + d.imm, size = d.opSize, end = d.end;
   if (size === 4 || size === 8) return fast(d, size === 4 ? F.CALL32 : F.CALL64, 0, k, d.end);
   const add = ripAdder(size);
   return (c) => {
-    const ret = nextRip(c, d, size);
+    const ret = nextRip(c, end, size);
     push(c, size, ret, c.eaHi);
     add(c, k);
   };
@@ -101,10 +105,10 @@ function jmpInd(d: Insn): Exec {
 }
 
 function callInd(d: Insn): Exec {
-  const src = indirect(d), size = d.opSize;
+  const src = indirect(d), size = d.opSize, end = d.end;
   return (c) => {
     const v = src(c), vHi = c.resHi;
-    const ret = nextRip(c, d, size);
+    const ret = nextRip(c, end, size);
     push(c, size, ret, c.eaHi);
     setRip(c, size, v, vHi);
   };

@@ -4,7 +4,6 @@
 
 import type { Cpu, Exec } from './cpu.js';
 import type { Insn } from './decoder.js';
-import { nextRip } from './ops-ctl.js';
 import { CpuFault, VEC_GP, VEC_UD } from './system/fault.js';
 import { RUN_HALTED, RUN_STATE } from './state.js';
 import { W_RIP } from './words.js';
@@ -44,13 +43,6 @@ function hlt(): Exec {
     if (c.cpl !== 0) throw new CpuFault(VEC_GP, 0, true);
     c.r32[RUN_STATE / 4] = RUN_HALTED;
   };
-}
-
-/** RIP = the next instruction, in the code size. */
-export function setNext(c: Cpu, d: Insn): void {
-  const lo = nextRip(c, d, c.codeSize);
-  c.r32[W_RIP] = lo;
-  c.r32[W_RIP + 1] = c.eaHi;
 }
 
 const ud = (): Exec => () => { throw new CpuFault(VEC_UD); };
