@@ -37,7 +37,8 @@ const ui = {
   fMemory: $<HTMLInputElement>('f-memory'),
 };
 
-const worker = Comlink.wrap<MachineWorker>(new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' }));
+const machineWorker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
+const worker = Comlink.wrap<MachineWorker>(machineWorker);
 
 // ---- What tests and the benchmark read (window.__emu).
 
@@ -228,6 +229,11 @@ async function refresh(): Promise<void> {
 
 async function start(): Promise<void> {
   window.addEventListener('error', (e) => terminal.note(`emu (page): ${e.message}`, 'error'));
+  // The worker failed to load or died (a syntax error in a stale build, out of memory): say so.
+  machineWorker.addEventListener('error', (e) => {
+    terminal.note(`emu: the machine worker stopped: ${e.message || 'it could not be loaded'}; reload the page`, 'error');
+    setState('error', 'worker stopped');
+  });
   await worker.connect(Comlink.proxy(onSerial), Comlink.proxy(onEvent));
   backends = await worker.backends();
   fillGuests();
