@@ -6,7 +6,6 @@ import type { Cpu, Exec } from './cpu.js';
 import type { Insn } from './decoder.js';
 import { CpuFault, VEC_GP, VEC_UD } from './system/fault.js';
 import { RUN_HALTED, RUN_STATE } from './state.js';
-import { W_RIP } from './words.js';
 import { F_STOP, OpRow, row } from './table.js';
 
 /** Port read/write of `size` bytes after the permission check; values zero-extended. */
