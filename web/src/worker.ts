@@ -3,9 +3,11 @@
 // back in batches, one message per run-loop slice at most.
 
 import * as Comlink from 'comlink';
-// machine/index.js is the library's face for hosts (it also installs the Linux loader).
+// machine/index.js is the library's face for hosts (it also installs the Linux loader);
+// machine/backends.ts registers the interpreter (and the JIT once it exists) for every host.
+// KVM needs /dev/kvm and a native addon (machine/backends-node.ts), which this bundle never
+// imports, so the worker reports it unavailable.
 import { Machine, availableBackends, bootRecipe } from '../../machine/index.js';
-import './register-backends.js';
 import type { BackendId, BackendInfo, BootRequest, MachineEvent, MachineWorker, Sample } from './protocol.js';
 
 const ALL_BACKENDS: BackendId[] = ['interp', 'jit', 'kvm'];
