@@ -4,7 +4,7 @@
 
 import { Vec } from './vec.js';
 import {
-  arithF, horizF, addsubF, cmpF, comiF, cvtFF, cvtIF, cvtSiF, cvtFI, roundF, dotF, OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_MIN, OP_MAX, OP_SQRT,
+  approxF, arithF, horizF, addsubF, cmpF, comiF, cvtFF, cvtIF, cvtSiF, cvtFI, roundF, dotF, OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_MIN, OP_MAX, OP_SQRT,
 } from './float.js';
 import {
   L, LaneOp, binLanes, addq, cmpq, mulDq, maddwd, maddubsw, sadbw, shiftCount, shiftLanes, shiftBytes, signLanes, horizI, movmskb,
@@ -56,6 +56,10 @@ for (const [n, op, k] of FARITH) {
   def(`pf3 0f ${h}`, `${n}ss Vss,Wss`, 'VW', (x, d, s) => arithF(x, d, s, k, 4, 1), 4, { fp: true });
   def(`pf2 0f ${h}`, `${n}sd Vsd,Wsd`, 'VW', (x, d, s) => arithF(x, d, s, k, 8, 1), 8, { fp: true });
 }
+def('np 0f 53', 'rcpps Vps,Wps', 'VW', (x, d, s) => approxF(x, d, s, 4, false));
+def('pf3 0f 53', 'rcpss Vss,Wss', 'VW', (x, d, s) => approxF(x, d, s, 1, false), 4);
+def('np 0f 52', 'rsqrtps Vps,Wps', 'VW', (x, d, s) => approxF(x, d, s, 4, true));
+def('pf3 0f 52', 'rsqrtss Vss,Wss', 'VW', (x, d, s) => approxF(x, d, s, 1, true), 4);
 def('np 0f c2', 'cmpps Vps,Wps,Ib', 'VW', (x, d, s, i) => cmpF(x, d, s, i, 4, 4), 16, { fp: true });
 def('p66 0f c2', 'cmppd Vpd,Wpd,Ib', 'VW', (x, d, s, i) => cmpF(x, d, s, i, 8, 2), 16, { fp: true });
 def('pf3 0f c2', 'cmpss Vss,Wss,Ib', 'VW', (x, d, s, i) => cmpF(x, d, s, i, 4, 1), 4, { fp: true });

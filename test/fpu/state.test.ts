@@ -128,3 +128,24 @@ describe('integer stores that came with SSE2', () => {
     expect(Array.from(r.mem.u8.slice(MEM, MEM + 12))).toEqual([0xef, 0xbe, 0xad, 0xde, 4, 3, 2, 1, 0xef, 0xbe, 0xad, 0xde]);
   });
 });
+
+describe('approximate reciprocals (model-specific bits, architectural error bound)', () => {
+  test('RCPPS and RSQRTPS stay within 1.5 * 2^-12 of 1/x and 1/sqrt(x); zero -> infinity, negative -> NaN', () => {
+    const r = rig();
+    const xs = [3, 0.1, 1e-20, 12345.678];
+    const f = new Float32Array(r.mem.buffer, FX_XMM0 + r.mem.stateOffset + 16, 4);
+    f.set(xs);
+    r.run('0f 53 c1 0f 52 d1'); // rcpps xmm0, xmm1; rsqrtps xmm2, xmm1
+    const rc = new Float32Array(r.mem.buffer, FX_XMM0 + r.mem.stateOffset, 4);
+    const rs = new Float32Array(r.mem.buffer, FX_XMM0 + r.mem.stateOffset + 32, 4);
+    for (let i = 0; i < 4; i++) {
+      expect(Math.abs(rc[i] * xs[i] - 1)).toBeLessThan(1.5 * 2 ** -12);
+      expect(Math.abs(rs[i] * Math.sqrt(xs[i]) - 1)).toBeLessThan(1.5 * 2 ** -12);
+    }
+    f.set([0, -0, -4, Infinity]);
+    r.run('0f 53 c1 0f 52 d1');
+    expect([rc[0], rc[1], rc[3]]).toEqual([Infinity, -Infinity, 0]);
+    expect(Math.abs(rc[2] / -0.25 - 1)).toBeLessThan(1.5 * 2 ** -12);
+    expect(rs[0]).toBe(Infinity); expect(rs[1]).toBe(-Infinity); expect(Number.isNaN(rs[2])).toBe(true); expect(rs[3]).toBe(0);
+  });
+});
