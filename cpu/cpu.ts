@@ -143,6 +143,11 @@ export class Cpu {
   a20Mask = -1;
   /** Bumped whenever decoded code or mode-dependent caches must be dropped. */
   generation = 0;
+  /**
+   * Bumped by anything the run loop must look at between blocks (mode change,
+   * TLB flush, stop request): one compare covers them all in the common path.
+   */
+  attention = 0;
   /** Listeners for modeChanged (the interpreter drops decoded blocks when the code size changes). */
   onModeChange: (() => void) | null = null;
 
@@ -216,6 +221,7 @@ export class Cpu {
     this.planeX = (user | ACC_EXEC) << TLB_BITS;
     this.a20Mask = this.host.a20Enabled() ? -1 : ~(1 << 20);
     if (oldCode !== this.codeSize || oldMode !== this.mode) this.generation++;
+    this.attention++;
     if (this.onModeChange) this.onModeChange();
   }
 
@@ -225,9 +231,9 @@ export class Cpu {
   }
 
   /** Drop TLB entries (MOV CR3: global=false keeps global pages; CR0/CR4 writes: global=true). */
-  flushTlb(global: boolean): void { this.tlb.flush(global); this.mapEpoch++; }
+  flushTlb(global: boolean): void { this.tlb.flush(global); this.mapEpoch++; this.attention++; }
   /** INVLPG. */
-  invlpg(lo: number, hi: number): void { this.tlb.invalidate(lo, hi); this.mapEpoch++; }
+  invlpg(lo: number, hi: number): void { this.tlb.invalidate(lo, hi); this.mapEpoch++; this.attention++; }
   /** Bumped by every TLB flush: links between decoded blocks by linear address must be re-checked. */
   mapEpoch = 0;
 

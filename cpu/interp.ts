@@ -31,6 +31,8 @@ export interface CpuExtension {
 const EV_NONE = -1, EV_DELIVERED = -2;
 /** Most passes through a self-looping block between two looks at interrupts and stop requests. */
 const MAX_PASSES = 64;
+/** Blocks between two samples of INTR in the common path. */
+const IRQ_POLL_BLOCKS = 4;
 /** DR6 (low half) word index and its single-step bit. */
 const DR6_W = DR6 / 4, DR6_BS = 1 << 14;
 /** Word index of CS.base (low half). */
@@ -70,19 +72,26 @@ export class InterpBackend implements Backend {
     let executed = 0;
     let prev: Block | null = null;
     let reason: ExitReason = EXIT_BUDGET;
+    let seen = c.attention - 1; // forces events() once at entry
+    let poll = 1;
     while (executed < budget) {
       // Between blocks. The common case is one combined test; anything unusual
       // (stop, mode or mapping change, HLT, shutdown, shadow, NMI) goes to events().
-      if ((r[W_RUN] | r[W_SHADOW] | r[W_NMI]) !== 0 || this.stop || c.generation !== this.generation || c.mapEpoch !== this.mapEpoch) {
+      if ((r[W_RUN] | r[W_SHADOW] | r[W_NMI]) !== 0 || c.attention !== seen) {
+        seen = c.attention;
         const ev = this.events();
         if (ev >= 0) { reason = ev as ExitReason; break; }
         if (ev === EV_DELIVERED) { prev = null; continue; }
         prev = null;
-      } else if ((r[W_RFLAGS] & FLAG_IF) !== 0 && irq.hasInterrupt()) {
-        this.stats.interrupts++;
-        this.deliver(irq.acknowledge() & 0xff, EVENT_EXTINT);
-        prev = null;
-        continue;
+      } else if (--poll === 0) {
+        // INTR is sampled every IRQ_POLL_BLOCKS blocks (and always in events(): HLT, STI, POPF, IRET).
+        poll = IRQ_POLL_BLOCKS;
+        if ((r[W_RFLAGS] & FLAG_IF) !== 0 && irq.hasInterrupt()) {
+          this.stats.interrupts++;
+          this.deliver(irq.acknowledge() & 0xff, EVENT_EXTINT);
+          prev = null;
+          continue;
+        }
       }
       // Find the block: the previous block's successor links, else the cache.
       let lo: number, hi: number;
@@ -203,7 +212,7 @@ export class InterpBackend implements Backend {
     }
   }
 
-  requestStop(): void { this.stop = true; }
+  requestStop(): void { this.stop = true; this.cpu.attention++; }
 
   /** Intel-syntax text of the instruction at the current RIP (or '(unreadable)' if fetching it faults). */
   disassembleAtRip(): string {
@@ -234,7 +243,7 @@ export class InterpBackend implements Backend {
     this.cache.clear();
   }
 
-  nmi(): void { this.cpu.r32[W_NMI] = 1; }
+  nmi(): void { this.cpu.r32[W_NMI] = 1; this.cpu.attention++; }
   /** Exact between blocks, also while run() is on the stack (devices reading an instruction-derived clock). */
   instructions(): number { return this.retired + this.inRun; }
   invalidateCode(): void { this.cache.clear(); this.cpu.flushTlb(true); }
