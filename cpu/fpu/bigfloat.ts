@@ -174,15 +174,10 @@ export function nearestInt(a: Big): { q: Big; low: number } {
   const t = add(a, half);
   const q = copy(t);
   if (isZero(q) || q.e <= 0) return { q: big(), low: 0 };
-  // clear fraction bits: the integer part has q.e bits at the top
+  // clear the fraction bits (the integer part is the top q.e bits), keep the low two integer bits
   const fracBits = LB - q.e;
-  let low = 0;
-  if (fracBits > 0) {
-    for (let b = 0; b < fracBits && b < LB; b++) { const li = b >> 4; q.m[li] = q.m[li] - (q.m[li] & (1 << (b & 15))); }
-    low = bitAt(q.m, fracBits) | (bitAt(q.m, fracBits + 1) << 1);
-  }
-  void low;
-  low = (bitAt(q.m, fracBits) | (bitAt(q.m, fracBits + 1) << 1));
+  for (let b = 0; b < fracBits && b < LB; b++) { const li = b >> 4; q.m[li] = q.m[li] - (q.m[li] & (1 << (b & 15))); }
+  let low = bitAt(q.m, fracBits) | (bitAt(q.m, fracBits + 1) << 1);
   if (q.s) low = (4 - low) & 3;
   return { q: normalize(q), low };
 }

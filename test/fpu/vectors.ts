@@ -2,7 +2,7 @@
 // with the system gcc once per run into a temp dir and reads the 128-byte records.
 
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +17,7 @@ export function vectorDir(): string {
   const pre = process.env.EMU_VECTORS;
   if (pre && existsSync(join(pre, 'x87'))) return (dir = pre);
   const d = mkdtempSync(join(tmpdir(), 'emu-vectors-'));
+  process.on('exit', () => rmSync(d, { recursive: true, force: true }));
   execFileSync('sh', [fileURLToPath(new URL('../../tools/vectors/build.sh', import.meta.url)), d], { stdio: 'pipe' });
   return (dir = d);
 }
