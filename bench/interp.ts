@@ -48,6 +48,7 @@ const le32 = (v: number): number[] => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 
 interface Loop { name: string; mode: FlatMode; code: number[] }
 
 /** Loops end in HLT; ECX/RCX counts iterations. W = REX.W prefix in 64-bit mode. */
+export function loopsFor(n: number): Loop[] { return loops(n); }
 function loops(n: number): Loop[] {
   const out: Loop[] = [];
   for (const mode of [32, 64] as FlatMode[]) {

@@ -133,8 +133,8 @@ export class InterpBackend implements Backend {
         continue;
       }
       // A tight loop may run several passes at once (bounded: budget, and interrupt latency).
-      let passes = ((budget - executed) / n) | 0;
-      if (passes > MAX_PASSES) passes = MAX_PASSES;
+      let passes = 1;
+      if (b.selfLoop) passes = budget - executed >= MAX_PASSES * n ? MAX_PASSES : ((budget - executed) / n) | 0;
       c.lastFault = null;
       const done = execBlock(c, b, b.code, n, passes);
       executed += done;
