@@ -4,7 +4,9 @@
 
 import type { Backend, BackendName, CpuHost, ExitReason } from '../cpu/backend.js';
 import { EXIT_BUDGET, EXIT_ERROR, EXIT_HALT, EXIT_SHUTDOWN, EXIT_STOP } from '../cpu/backend.js';
+import { InterpBackend } from '../cpu/interp.js';
 import { STATE_SIZE, StateView } from '../cpu/state.js';
+import { recentEvents } from '../cpu/system/context.js';
 import { Bus, type IrqSink } from '../devices/bus.js';
 import { InstructionClock, RealtimeClock, Timers, type Clock } from '../devices/clock.js';
 import { GuestMemory, STATE_RESERVE } from '../mmu/memory.js';
@@ -211,10 +213,12 @@ export class Machine {
         const ms = next === Infinity ? MAX_IDLE_MS : (next - this.clock.now()) / 1e6;
         return ms <= 0 ? 0 : Math.min(ms, MAX_IDLE_MS);
       }
-      case EXIT_SHUTDOWN:
-        if (this.options.noReboot) this.powerOff(1, 'the guest triple-faulted (shutdown)');
-        else this.doReset('the guest triple-faulted; resetting');
+      case EXIT_SHUTDOWN: {
+        const detail = this.shutdownDetail();
+        if (this.options.noReboot) this.powerOff(1, `the guest triple-faulted (shutdown)${detail}`);
+        else this.doReset(`the guest triple-faulted${detail}; resetting`);
         return 0;
+      }
       case EXIT_ERROR:
       default:
         this.powerOff(1, `the ${this.backend.name} backend stopped: ${this.backend.lastError ?? 'unknown error'}`);
@@ -246,6 +250,14 @@ export class Machine {
     this.devices.reset();
     this.a20 = true;
     this.loadGuest();
+  }
+
+  /** What the CPU was doing when it shut down (the interpreter keeps its last events). */
+  private shutdownDetail(): string {
+    const b = this.backend;
+    if (!(b instanceof InterpBackend)) return '';
+    const events = recentEvents(b.cpu).slice(-3).join('; ');
+    return ` at ${b.disassembleAtRip()}${events ? ` after ${events}` : ''}`;
   }
 
   powerOff(status: number, reason: string): void {
