@@ -28,6 +28,11 @@ export function markUnavailable(name: BackendName, why: string): void {
   unavailable.set(name, why);
 }
 
+/** Why a backend cannot be used here (one line), or null if it can. */
+export function unavailableReason(name: BackendName): string | null {
+  return factories.has(name) ? null : unavailable.get(name) ?? 'unknown backend';
+}
+
 export function availableBackends(): BackendName[] {
   return (['interp', 'jit', 'kvm'] as BackendName[]).filter((n) => factories.has(n));
 }

@@ -5,5 +5,5 @@ import './linux.js';
 
 export { Machine, type MachineExit, type MachineOptions } from './machine.js';
 export { bootRecipe, detectFormat, type BootSpec, type ImageFile } from './boot.js';
-export { availableBackends, BackendUnavailable } from './backends.js';
+export { availableBackends, BackendUnavailable, unavailableReason } from './backends.js';
 export { ImageError } from './elf.js';
