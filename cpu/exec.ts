@@ -175,34 +175,27 @@ export function execBlock(c: Cpu, b: Block, code: Int32Array, n: number, passes:
         case F.JMP64: addRip64(r, s); break;
         case F.CALL32: {
           const ret = (r[W_RIP] + code[p + 3]) | 0;
-          if (c.stackSize === 4) {
-            const sp = (r[RSP] - 4) | 0;
-            c.write32((sp + r[W_SSBASE]) | 0, 0, ret);
-            r[RSP] = sp;
-          } else push(c, 4, ret);
+          if (c.stackSize === 4) push4(c, r, ret); else push(c, 4, ret);
           r[W_RIP] = (r[W_RIP] + s) | 0;
           break;
         }
         case F.RET32: {
-          if (c.stackSize === 4) {
-            const sp = r[RSP];
-            r[W_RIP] = c.read32((sp + r[W_SSBASE]) | 0, 0);
-            r[RSP] = (sp + 4) | 0;
-          } else r[W_RIP] = pop(c, 4);
+          r[W_RIP] = c.stackSize === 4 ? pop4(c, r) : pop(c, 4);
           r[W_RIP + 1] = 0;
           break;
         }
         case F.CALL64: {
           const sum = (r[W_RIP] >>> 0) + code[p + 3];
-          push(c, 8, sum | 0, (r[W_RIP + 1] + (sum > 0xffffffff ? 1 : 0)) | 0);
+          const hi = (r[W_RIP + 1] + (sum > 0xffffffff ? 1 : 0)) | 0;
+          if (c.stackSize === 8) push8(c, r, sum | 0, hi); else push(c, 8, sum | 0, hi);
           addRip64(r, s);
           break;
         }
-        case F.RET64: { const lo = pop(c, 8); r[W_RIP] = lo; r[W_RIP + 1] = c.resHi; break; }
-        case F.PUSH32: push(c, 4, r[a]); break;
-        case F.POP32: { const v = pop(c, 4); r[a] = v; r[a + 1] = 0; break; }
-        case F.PUSH64: push(c, 8, r[a], r[a + 1]); break;
-        case F.POP64: { const v = pop(c, 8); r[a] = v; r[a + 1] = c.resHi; break; }
+        case F.RET64: { const lo = c.stackSize === 8 ? pop8(c, r) : pop(c, 8); r[W_RIP] = lo; r[W_RIP + 1] = c.resHi; break; }
+        case F.PUSH32: if (c.stackSize === 4) push4(c, r, r[a]); else push(c, 4, r[a]); break;
+        case F.POP32: { const v = c.stackSize === 4 ? pop4(c, r) : pop(c, 4); r[a] = v; r[a + 1] = 0; break; }
+        case F.PUSH64: if (c.stackSize === 8) push8(c, r, r[a], r[a + 1]); else push(c, 8, r[a], r[a + 1]); break;
+        case F.POP64: { const v = c.stackSize === 8 ? pop8(c, r) : pop(c, 8); r[a] = v; r[a + 1] = c.resHi; break; }
       }
     }
     done += n;
@@ -215,6 +208,53 @@ export function execBlock(c: Cpu, b: Block, code: Int32Array, n: number, passes:
     return done + i;
   }
   return done;
+}
+
+// Stack fast paths for the common stack sizes (32-bit SS.B=1, 64-bit mode): one
+// TLB compare, else the general accessors (which fault before RSP changes).
+
+function push4(c: Cpu, r: Int32Array, v: number): void {
+  const sp = (r[RSP] - 4) | 0, lin = (sp + r[W_SSBASE]) | 0;
+  const t = (lin >>> 12) & TLB_MASK;
+  if (c.tlbTags[c.planeW | t] === (lin & PAGE_MASK) && c.tlbHi[t] === 0 && (lin & 0xfff) <= 0xffc) c.ram.setInt32(c.tlbPhys[t] | (lin & 0xfff), v, true);
+  else c.write32(lin, 0, v);
+  r[RSP] = sp;
+}
+
+function pop4(c: Cpu, r: Int32Array): number {
+  const sp = r[RSP], lin = (sp + r[W_SSBASE]) | 0;
+  const t = (lin >>> 12) & TLB_MASK;
+  const v = c.tlbTags[c.planeR | t] === (lin & PAGE_MASK) && c.tlbHi[t] === 0 && (lin & 0xfff) <= 0xffc
+    ? c.ram.getInt32(c.tlbPhys[t] | (lin & 0xfff), true) : c.read32(lin, 0);
+  r[RSP] = (sp + 4) | 0;
+  return v;
+}
+
+function push8(c: Cpu, r: Int32Array, lo: number, hi: number): void {
+  const sum = (r[RSP] >>> 0) - 8;
+  const spLo = sum | 0, spHi = sum < 0 ? (r[RSP + 1] - 1) | 0 : r[RSP + 1];
+  const t = ((spLo >>> 12) ^ spHi) & TLB_MASK;
+  if (c.tlbTags[c.planeW | t] === (spLo & PAGE_MASK) && c.tlbHi[t] === spHi && (spLo & 0xfff) <= 0xff8) {
+    const ph = c.tlbPhys[t] | (spLo & 0xfff);
+    c.ram.setInt32(ph, lo, true);
+    c.ram.setInt32(ph + 4, hi, true);
+    r[RSP] = spLo; r[RSP + 1] = spHi;
+  } else push(c, 8, lo, hi);
+}
+
+/** Pops 8 bytes: low half returned, high half in c.resHi. */
+function pop8(c: Cpu, r: Int32Array): number {
+  const spLo = r[RSP], spHi = r[RSP + 1];
+  const t = ((spLo >>> 12) ^ spHi) & TLB_MASK;
+  if (c.tlbTags[c.planeR | t] === (spLo & PAGE_MASK) && c.tlbHi[t] === spHi && (spLo & 0xfff) <= 0xff8) {
+    const ph = c.tlbPhys[t] | (spLo & 0xfff);
+    c.resHi = c.ram.getInt32(ph + 4, true);
+    const sum = (spLo >>> 0) + 8;
+    r[RSP] = sum | 0;
+    if (sum > 0xffffffff) r[RSP + 1] = (spHi + 1) | 0;
+    return c.ram.getInt32(ph, true);
+  }
+  return pop(c, 8);
 }
 
 /** RIP += k (64-bit). */
