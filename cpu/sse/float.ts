@@ -9,6 +9,7 @@ import {
   CMP_EQ, CMP_LT, CMP_UN, opRoundIntegral,
 } from '../fpu/arith.js';
 import { Vec, beginSse, laneDone, endSse, sseOut, RES_TMP } from './vec.js';
+import { fastArith } from './fastfloat.js';
 
 const A = newFp(), B = newFp();
 const R = RES_TMP >> 2; // staging, as u32 index
@@ -64,6 +65,7 @@ function commit(x: Vec, d: number, n: number): void {
 
 /** Packed (n lanes) or scalar (n = 1, upper lanes of d kept) arithmetic. */
 export function arithF(x: Vec, d: number, s: number, op: number, w: Fp32or64, n: number): void {
+  if (fastArith(x, d, s, op, w, n)) return;
   const daz = beginSse(x);
   for (let i = 0; i < n; i++) lane(x, op, d + i * w, s + i * w, w, i, daz);
   commit(x, d, n * w);
