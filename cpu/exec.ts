@@ -23,8 +23,8 @@ import {
  * Run instructions [0, n) of block b from `code` (b.code, or b.exact for partial
  * runs). A block that branches back to its own start (b.selfLoop) runs up to
  * `passes` times without returning to the run loop. Returns the number of
- * instructions completed; on a fault, c.lastFault is set and the faulting
- * instruction's index in the block is in c.faultIndex.
+ * instructions completed; on a fault it returns ~completed (negative), with the
+ * fault in c.lastFault and the faulting instruction's index in c.faultIndex.
  */
 export function execBlock(c: Cpu, b: Block, code: Int32Array, n: number, passes: number): number {
   const fns = b.fns, r = c.r32;
@@ -205,7 +205,7 @@ export function execBlock(c: Cpu, b: Block, code: Int32Array, n: number, passes:
     if (!(e instanceof CpuFault)) throw e;
     c.lastFault = e;
     c.faultIndex = i;
-    return done + i;
+    return ~(done + i);
   }
   return done;
 }

@@ -122,10 +122,9 @@ export class InterpBackend implements Backend {
         // A partial block (budget ends inside it) or single-stepping (TF): exact flags, stop at an instruction boundary.
         const tf = (r[W_RFLAGS] & FLAG_TF) !== 0;
         const k = tf ? 1 : budget - executed;
-        c.lastFault = null;
         const i = execBlock(c, b, b.exact, k, 1);
+        if (i < 0) { executed += ~i; this.advanceRip(b.starts[~i]); this.faulted(); prev = null; continue; }
         executed += i;
-        if (c.lastFault !== null) { this.advanceRip(b.starts[i]); this.faulted(); prev = null; continue; }
         if (k < n) this.advanceRip(b.starts[k]);
         else if (!b.branch) this.advanceRip(b.len);
         prev = null;
@@ -135,15 +134,15 @@ export class InterpBackend implements Backend {
       // A tight loop may run several passes at once (bounded: budget, and interrupt latency).
       let passes = 1;
       if (b.selfLoop) passes = budget - executed >= MAX_PASSES * n ? MAX_PASSES : ((budget - executed) / n) | 0;
-      c.lastFault = null;
       const done = execBlock(c, b, b.code, n, passes);
-      executed += done;
-      if (c.lastFault !== null) {
+      if (done < 0) {
+        executed += ~done;
         this.advanceRip(b.starts[c.faultIndex]);
         this.faulted();
         prev = null;
         continue;
       }
+      executed += done;
       this.inRun = executed;
       if (!b.branch) this.advanceRip(b.len);
       prev = b;
