@@ -20,3 +20,8 @@ for (const group of ['sse', 'mmx']) {
     }
   });
 }
+
+test('at least 50,000 host vectors across x87, MMX and SSE..SSE4.2 are replayed', () => {
+  const total = ['x87', 'sse', 'mmx'].reduce((n, g) => n + loadGroup(g).reduce((m, f) => m + f.count, 0), 0);
+  expect(total).toBeGreaterThanOrEqual(50_000);
+});
