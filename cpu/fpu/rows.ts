@@ -39,12 +39,12 @@ const MEM_NAMES: Record<number, string[]> = {
 };
 const REG_NAMES: Record<number, string[]> = {
   0xd8: ARITH.map((n) => `${n} ST0,STi`), 0xdc: ['fadd STi,ST0', 'fmul STi,ST0', 'fcom2 STi', 'fcomp3 STi', 'fsubr STi,ST0', 'fsub STi,ST0', 'fdivr STi,ST0', 'fdiv STi,ST0'],
-  0xd9: ['fld STi', 'fxch STi', 'fnop', 'fstp1 STi', 'x87 D9 E0-E7', 'fldconst', 'x87 D9 F0-F7', 'x87 D9 F8-FF'],
+  0xd9: ['fld STi', 'fxch STi', 'fnop', 'fstp1 STi', '(by rm)', '(by rm)', '(by rm)', '(by rm)'],
   0xda: ['fcmovb ST0,STi', 'fcmove ST0,STi', 'fcmovbe ST0,STi', 'fcmovu ST0,STi', '(bad)', 'fucompp', '(bad)', '(bad)'],
-  0xdb: ['fcmovnb ST0,STi', 'fcmovne ST0,STi', 'fcmovnbe ST0,STi', 'fcmovnu ST0,STi', 'fnclex/fninit', 'fucomi ST0,STi', 'fcomi ST0,STi', '(bad)'],
+  0xdb: ['fcmovnb ST0,STi', 'fcmovne ST0,STi', 'fcmovnbe ST0,STi', 'fcmovnu ST0,STi', '(by rm)', 'fucomi ST0,STi', 'fcomi ST0,STi', '(bad)'],
   0xdd: ['ffree STi', 'fxch4 STi', 'fst STi', 'fstp STi', 'fucom STi', 'fucomp STi', '(bad)', '(bad)'],
   0xde: ['faddp STi,ST0', 'fmulp STi,ST0', 'fcomp5 STi', 'fcompp', 'fsubrp STi,ST0', 'fsubp STi,ST0', 'fdivrp STi,ST0', 'fdivp STi,ST0'],
-  0xdf: ['ffreep STi', 'fxch7 STi', 'fstp8 STi', 'fstp9 STi', 'fnstsw AX', 'fucomip ST0,STi', 'fcomip ST0,STi', '(bad)'],
+  0xdf: ['ffreep STi', 'fxch7 STi', 'fstp8 STi', 'fstp9 STi', '(by rm)', 'fucomip ST0,STi', 'fcomip ST0,STi', '(bad)'],
 };
 
 const bufs = new WeakMap<Cpu, Uint8Array>();
@@ -116,12 +116,30 @@ function memBuilder(op: number, reg: number): (d: Insn) => Exec {
   };
 }
 
+/** Register forms that are one instruction per ModRM byte (undefined ones are left out: #UD). */
+const SINGLE: Record<string, string> = {
+  d9e0: 'fchs', d9e1: 'fabs', d9e4: 'ftst', d9e5: 'fxam', d9e8: 'fld1', d9e9: 'fldl2t', d9ea: 'fldl2e', d9eb: 'fldpi',
+  d9ec: 'fldlg2', d9ed: 'fldln2', d9ee: 'fldz', d9f0: 'f2xm1', d9f1: 'fyl2x', d9f2: 'fptan', d9f3: 'fpatan', d9f4: 'fxtract',
+  d9f5: 'fprem1', d9f6: 'fdecstp', d9f7: 'fincstp', d9f8: 'fprem', d9f9: 'fyl2xp1', d9fa: 'fsqrt', d9fb: 'fsincos',
+  d9fc: 'frndint', d9fd: 'fscale', d9fe: 'fsin', d9ff: 'fcos', d9d0: 'fnop', dbe2: 'fnclex', dbe3: 'fninit',
+  dbe0: 'feni', dbe1: 'fdisi', dbe4: 'fsetpm', ded9: 'fcompp', dae9: 'fucompp', dfe0: 'fnstsw AX',
+};
+/** Escape/reg pairs whose register forms are listed in SINGLE instead of taking any rm. */
+const BY_RM = new Set(['d9/2', 'd9/4', 'd9/5', 'd9/6', 'd9/7', 'db/4', 'de/3', 'da/5', 'df/4']);
+
 export const X87_ROWS: OpRow[] = [];
 for (let op = 0xd8; op <= 0xdf; op++) {
   for (let reg = 0; reg < 8; reg++) {
     const h = op.toString(16);
     const mn = MEM_NAMES[op]?.[reg] ?? (op === 0xd8 || op === 0xdc || op === 0xda || op === 0xde ? '' : '(bad)');
     if (mn !== '(bad)') X87_ROWS.push(row(`${h} /${reg} m`, mn || `${ARITH[reg]} M`, memBuilder(op, reg)));
+    if (BY_RM.has(`${h}/${reg}`)) {
+      for (let rm = 0; rm < 8; rm++) {
+        const name = SINGLE[h + (0xc0 | (reg << 3) | rm).toString(16)];
+        if (name) X87_ROWS.push(row(`${h} /${reg} r rm=${rm}`, name, regBuilder(op, reg)));
+      }
+      continue;
+    }
     const rn = REG_NAMES[op]?.[reg] ?? 'x87';
     if (rn !== '(bad)') X87_ROWS.push(row(`${h} /${reg} r`, rn, regBuilder(op, reg)));
   }
