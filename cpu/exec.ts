@@ -7,7 +7,7 @@ import type { Block } from './blocks.js';
 import type { Cpu } from './cpu.js';
 import * as F from './fastops.js';
 import { testCC } from './flags.js';
-import { incdec } from './alu.js';
+import { incdec, incdec64 } from './alu.js';
 import { pop, push } from './stack.js';
 import { limitFault } from './operands.js';
 import { CpuFault } from './system/fault.js';
@@ -107,6 +107,15 @@ export function execBlock(c: Cpu, b: Block, code: Int32Array, n: number, passes:
         }
         case F.INC32: { const v = incdec(c, false, 4, r[a]); r[a] = v; r[a + 1] = 0; break; }
         case F.DEC32: { const v = incdec(c, true, 4, r[a]); r[a] = v; r[a + 1] = 0; break; }
+        case F.INC64: case F.DEC64: {
+          const dec = code[p] === F.DEC64, x = r[a], xh = r[a + 1];
+          r[a] = incdec64(c, dec, x, xh); r[a + 1] = c.resHi;
+          break;
+        }
+        case F.INC32 + F.NO_FLAGS: r[a] = (r[a] + 1) | 0; r[a + 1] = 0; break;
+        case F.DEC32 + F.NO_FLAGS: r[a] = (r[a] - 1) | 0; r[a + 1] = 0; break;
+        case F.INC64 + F.NO_FLAGS: { const v = (r[a] + 1) | 0; r[a] = v; if (v === 0) r[a + 1] = (r[a + 1] + 1) | 0; break; }
+        case F.DEC64 + F.NO_FLAGS: { const x = r[a]; r[a] = (x - 1) | 0; if (x === 0) r[a + 1] = (r[a + 1] - 1) | 0; break; }
         // ---- 64-bit ALU, register destination (s = source word, or a sign-extended imm32).
         case F.ADD_RR64: case F.ADD_RI64: {
           const xl = r[a], xh = r[a + 1];
@@ -267,6 +276,11 @@ function addRip64(r: Int32Array, k: number): void {
 /** Condition codes with the common after-CMP/SUB/logic cases read straight from the lazy state. */
 function cond(r: Int32Array, cc: number): boolean {
   const op = r[LF_OP];
+  if ((cc === 4 || cc === 5) && op !== 0) {
+    // ZF is computed the same way for every lazy operation.
+    const z = (op & 3) === 3 ? (r[LF_RES] | r[LF_RESHI]) === 0 : r[LF_RES] === 0;
+    return z === (cc === 4);
+  }
   if (op === SUB32) {
     const x = r[LF_A], y = r[LF_B];
     switch (cc) {

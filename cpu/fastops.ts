@@ -33,7 +33,9 @@ export const CALL32 = 44, CALL64 = 45, RET32 = 46, RET64 = 47;
 export const PUSH32 = 48, POP32 = 49, PUSH64 = 50, POP64 = 51;
 /** SHL/SHR/SAR register by an immediate count 1..width-1 (lazy flags): a = word, b = count. */
 export const SHL_RI32 = 52, SHR_RI32 = 53, SAR_RI32 = 54, SHL_RI64 = 55, SHR_RI64 = 56, SAR_RI64 = 57;
-export const FAST_COUNT = 58;
+/** INC/DEC of a 64-bit register: a = word. */
+export const INC64 = 58, DEC64 = 59;
+export const FAST_COUNT = 60;
 
 /**
  * Dead-flag variants: an ALU fast op whose flags are overwritten by a later
@@ -56,6 +58,9 @@ export function elideDeadFlags(code: Int32Array, n: number): void {
     if (writesAllFlags(id)) {
       if (!live) code[i << 2] = id + NO_FLAGS;
       live = false;
+    } else if (id === INC32 || id === DEC32 || id === INC64 || id === DEC64) {
+      // INC/DEC keep CF, so they read it: with all flags dead afterwards they need neither.
+      if (!live) code[i << 2] = id + NO_FLAGS;
     } else if (!flagTransparent(id)) live = true;
   }
 }

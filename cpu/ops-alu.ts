@@ -103,7 +103,9 @@ function unaryOp(kind: 'inc' | 'dec' | 'neg' | 'not', spec: string) {
     if (!d.isMem) {
       const n = spec[0] === 'Z' ? (d.op & 7) | ((d.rex & 1) << 3) : d.rm;
       const rd = regRead(size, n, d.rex), wr = regWrite(size, n, d.rex);
-      if (size === 4 && (kind === 'inc' || kind === 'dec')) return fast(d, kind === 'inc' ? F.INC32 : F.DEC32, n * 2, 0, 0);
+      if ((size === 4 || size === 8) && (kind === 'inc' || kind === 'dec')) {
+        return fast(d, size === 4 ? (kind === 'inc' ? F.INC32 : F.DEC32) : (kind === 'inc' ? F.INC64 : F.DEC64), n * 2, 0, 0);
+      }
       return (c) => { const a = rd(c); wr(c, f(c, a, c.resHi)); };
     }
     const ea = eaFn(d);

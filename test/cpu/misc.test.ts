@@ -176,3 +176,22 @@ describe('segmentation on data accesses (outside 64-bit mode)', () => {
     expect(u.cpu.lastEvent?.vector).toBe(12);
   });
 });
+
+describe('INC/DEC fast paths', () => {
+  it('64-bit inc/dec carry across the halves, with and without live flags; dec rcx/jnz counts a loop', () => {
+    const t = new Rig(64);
+    t.setHex(RAX, '00000000ffffffff'); t.setHex(RDX, '0000000100000000');
+    // inc rax (flags dead: the add rewrites them); dec rdx (flags dead); add ebx,1
+    t.run('48ffc0 48ffca 83c301');
+    expect(t.reg64(RAX)).toBe('0000000100000000');
+    expect(t.reg64(RDX)).toBe('00000000ffffffff');
+    t.setHex(RAX, 'ffffffffffffffff');
+    t.setFlags(CF);
+    t.run('48ffc0'); // inc rax -> 0 with ZF=1 and CF kept
+    expect(t.reg64(RAX)).toBe('0000000000000000');
+    expect(t.flags() & (ZF | CF)).toBe(ZF | CF);
+    t.set(RCX, 1000); t.set(RAX, 0);
+    t.run('48ffc0 48ffc9 75f8'); // L: inc rax; dec rcx; jnz L
+    expect(t.reg32(RAX)).toBe(1000);
+  });
+});
