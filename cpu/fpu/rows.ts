@@ -9,7 +9,8 @@ import type { Insn } from '../decoder.js';
 import { row, OpRow } from '../table.js';
 import { eaFn } from '../operands.js';
 import { CpuFault, VEC_NM } from '../system/fault.js';
-import { CR0, CR0_EM, CR0_TS, FX_FOP } from '../state.js';
+import { CR0, CR0_EM, CR0_TS, FX_FOP, FX_FIP, FX_FDP } from '../state.js';
+import { W_RIP } from '../cpu.js';
 import { x87Exec, x87Result, x87Flags } from './x87ops.js';
 import { fsw } from './x87state.js';
 import { fldenv, fnstenv, frstor, fnsave, envSize, fldcw } from './env.js';
@@ -61,12 +62,22 @@ function x87Check(c: Cpu, waiting: boolean): void {
   if (waiting) pendingX87(c);
 }
 
-/** FOP as FXSAVE records it: the low 3 bits of the escape byte and the ModRM byte. */
-function setFop(c: Cpu, op: number, modrm: number): void { c.dv.setUint16(FX_FOP, ((op & 7) << 8) | modrm, true); }
+/**
+ * The last-instruction pointers a non-control x87 instruction leaves (FXSAVE64 layout): FOP
+ * (low 3 bits of the escape byte and the ModRM byte), FIP (its RIP: the block's RIP plus
+ * the instruction's offset in the block) and, for memory forms, FDP (the operand address).
+ */
+function setFop(c: Cpu, op: number, modrm: number, start: number): void {
+  const r = c.r32, dv = c.dv;
+  dv.setUint16(FX_FOP, ((op & 7) << 8) | modrm, true);
+  const lo = (r[W_RIP] >>> 0) + start;
+  dv.setUint32(FX_FIP, lo >>> 0, true); dv.setUint32(FX_FIP + 4, (r[W_RIP + 1] + (lo > 0xffffffff ? 1 : 0)) | 0, true);
+}
+function setFdp(c: Cpu, lo: number, hi: number): void { c.dv.setUint32(FX_FDP, lo, true); c.dv.setUint32(FX_FDP + 4, hi, true); }
 
 function regBuilder(op: number, reg: number): (d: Insn) => Exec {
   return (d) => {
-    const modrm = 0xc0 | (reg << 3) | d.rmRaw;
+    const modrm = 0xc0 | (reg << 3) | d.rmRaw, start = d.start;
     const nonWaiting = (op === 0xdb && (modrm === 0xe2 || modrm === 0xe3)) || (op === 0xdf && modrm === 0xe0);
     return (c) => {
       x87Check(c, !nonWaiting);
@@ -74,7 +85,7 @@ function regBuilder(op: number, reg: number): (d: Insn) => Exec {
       const r = x87Exec(c.dv, op, modrm, memBuf(c));
       if (r === -1) { c.r32[0] = (c.r32[0] & ~0xffff) | fsw(c.dv); return; } // FNSTSW AX
       if (x87Result.eflags >= 0) c.setRflags((c.getRflags() & ~0x8d5) | x87Result.eflags);
-      if (!nonWaiting) setFop(c, op, modrm);
+      if (!nonWaiting) setFop(c, op, modrm, start);
     };
   };
 }
@@ -83,7 +94,7 @@ function memBuilder(op: number, reg: number): (d: Insn) => Exec {
   const size = MEM_SIZE[op][reg];
   return (d) => {
     const ea = eaFn(d);
-    const modrm = (d.mod << 6) | (reg << 3) | d.rmRaw;
+    const modrm = (d.mod << 6) | (reg << 3) | d.rmRaw, start = d.start;
     const o16 = d.opSize === 2;
     if (size === 0) { // environment forms and FLDCW/FNSTCW/FNSTSW m16
       const kind = op * 8 + reg;
@@ -111,7 +122,7 @@ function memBuilder(op: number, reg: number): (d: Insn) => Exec {
       else probeStore(c, lo, hi, -size);
       const n = x87Exec(c.dv, op, modrm, buf);
       if (n > 0) storeBytes(c, lo, hi, n, MEM_TMP);
-      setFop(c, op, modrm);
+      setFop(c, op, modrm, start); setFdp(c, lo, hi);
     };
   };
 }

@@ -149,3 +149,16 @@ describe('approximate reciprocals (model-specific bits, architectural error boun
     expect(rs[0]).toBe(Infinity); expect(rs[1]).toBe(-Infinity); expect(Number.isNaN(rs[2])).toBe(true); expect(rs[3]).toBe(0);
   });
 });
+
+describe('x87 last-instruction pointers', () => {
+  test('FXSAVE shows FOP, FIP and FDP of the last non-control x87 instruction', () => {
+    const r = rig();
+    r.set(RBX, MEM + 0x100);
+    // nop; fld qword [rbx] (at CODE+1); fsqrt (at CODE+3); fnstcw [rax] (control: no update); fxsave [rax]
+    r.run('90 dd 03 d9 fa d9 38 0f ae 00');
+    const dv = new DataView(r.mem.buffer, MEM);
+    expect(dv.getUint16(6, true)).toBe(0x1fa); // FOP of FSQRT: D9 FA
+    expect(dv.getUint32(8, true)).toBe(0x1000 + 3); // FIP
+    expect(dv.getUint32(16, true)).toBe(MEM + 0x100); // FDP from the FLD
+  });
+});
