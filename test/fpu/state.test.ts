@@ -162,3 +162,20 @@ describe('x87 last-instruction pointers', () => {
     expect(dv.getUint32(16, true)).toBe(MEM + 0x100); // FDP from the FLD
   });
 });
+
+describe('32-bit protected mode', () => {
+  test('x87 and SSE2 memory forms run the same way without REX', () => {
+    const r = new Rig(32, [FPU_EXTENSION]);
+    r.state.set64(CR0, r.state.lo(CR0) | CR0_NE, 0);
+    r.state.set64(CR4, CR4_OSFXSR, 0);
+    r.cpu.modeChanged();
+    const dv = new DataView(r.mem.buffer, MEM);
+    dv.setFloat64(0, 2.25, true); dv.setFloat64(8, 0.5, true);
+    r.set(RAX, MEM);
+    // fld qword [eax]; fsqrt; fstp qword [eax+16]; movsd xmm1,[eax]; addsd xmm1,[eax+8]; movsd [eax+24],xmm1
+    r.run('dd 00 d9 fa dd 58 10 f2 0f 10 08 f2 0f 58 48 08 f2 0f 11 48 18');
+    expect(vector(r)).toBeUndefined();
+    expect(dv.getFloat64(16, true)).toBe(1.5);
+    expect(dv.getFloat64(24, true)).toBe(2.75);
+  });
+});
