@@ -9,7 +9,8 @@ import type { Backend, CpuHost, ExitReason } from '../cpu/backend.js';
 import { EXIT_BUDGET, EXIT_ERROR, EXIT_HALT, EXIT_SHUTDOWN, EXIT_STOP } from '../cpu/backend.js';
 import type { CpuidEntry } from '../cpu/cpuid.js';
 import {
-  FLAG_IF, RFLAGS, RUN_HALTED, RUN_SHUTDOWN, RUN_STATE, StateView, resetState, type CpuStateBytes,
+  EVENT_VALID, FLAG_IF, INT_SHADOW, PENDING_EVENT, RFLAGS, RUN_HALTED, RUN_SHUTDOWN, RUN_STATE, StateView, resetState,
+  type CpuStateBytes,
 } from '../cpu/state.js';
 import type { IrqSink } from '../devices/bus.js';
 import { GSI_COUNT, ISA_IRQS, isaIrqToGsi } from '../devices/irq-router.js';
@@ -368,7 +369,7 @@ export class KvmBackend implements Backend {
       run8[K.RUN_REQUEST_INTERRUPT_WINDOW] = 0;
       return;
     }
-    if (run8[K.RUN_READY_FOR_INTERRUPT] !== 0) {
+    if (run8[K.RUN_READY_FOR_INTERRUPT] !== 0 || (this.singleStep && this.interruptibleNow())) {
       this.intBuf[0] = src.acknowledge() & 0xff;
       this.vm.ioctl('INTERRUPT', this.intBuf);
       run8[K.RUN_READY_FOR_INTERRUPT] = 0; // one per entry: the next comes after the next exit says ready
@@ -376,6 +377,16 @@ export class KvmBackend implements Backend {
     } else {
       run8[K.RUN_REQUEST_INTERRUPT_WINDOW] = 1;
     }
+  }
+
+  /**
+   * From the vCPU state: IF set, no interrupt shadow, no event in flight. Used when single-stepping,
+   * where an interrupt must go in at this very boundary (the interpreter takes it there) and a host
+   * may report the interrupt window late.
+   */
+  private interruptibleNow(): boolean {
+    const s = new StateView(this.getState().buffer);
+    return (s.lo(RFLAGS) & FLAG_IF) !== 0 && s.u32(INT_SHADOW) === 0 && (s.u32(PENDING_EVENT) & EVENT_VALID) === 0;
   }
 
   /** A halted vCPU (user irqchip) wakes for an NMI, or an interrupt when IF was set at HLT. */
@@ -468,8 +479,22 @@ export class KvmBackend implements Backend {
 
   // ---- Counters.
 
+  /** Single-stepped instructions (the only ones KVM lets us count). */
   instructions(): number {
     return this.steps;
+  }
+
+  /**
+   * Forget a halt the host reported for a single-stepped instruction that is not HLT (kvm_pvm
+   * reports KVM_EXIT_HLT after an IRET back past a HLT that an interrupt had woken).
+   */
+  cancelHalt(): void {
+    this.halted = false;
+  }
+
+  /** The lockstep saw one step execute `n` more instructions (a late trap): count them. */
+  countExtra(n: number): void {
+    this.steps += n;
   }
 
   counters(): Record<string, number> {

@@ -5,6 +5,7 @@
 
 import type { BackendName } from '../cpu/backend.js';
 import { KvmBackend } from '../accel-kvm/kvm-backend.js';
+import { InstructionClock } from '../devices/clock.js';
 import type { Machine } from './machine.js';
 import { runLockstep, type LockstepOptions, type LockstepResult } from './lockstep.js';
 
@@ -28,14 +29,36 @@ export function lockstepPair(pair: readonly [BackendName, BackendName]): [Backen
 export function runMachineLockstep(kvm: Machine, other: Machine, opts: LockstepOptions = {}): LockstepResult {
   if (!(kvm.backend instanceof KvmBackend)) throw new LockstepUsageError('--lockstep: the first machine must run on kvm');
   if (kvm.backend.irqchip !== 'user') throw new LockstepUsageError('--lockstep needs --irqchip=user (the in-kernel irqchip has no TypeScript twin to compare with)');
-  return runLockstep({ backend: kvm.backend, memory: kvm.memory }, { backend: other.backend, memory: other.memory }, {
-    ...opts,
-    beforeStep: () => {
-      kvm.timers.run();
-      other.timers.run();
-      opts.beforeStep?.();
-    },
-  });
+  const maxSteps = opts.maxSteps ?? 1e6;
+  const total: LockstepResult = { steps: 0, end: 'max-steps', divergence: null, undefinedSynced: 0, lateTraps: 0, tfRepairs: 0 };
+  for (;;) {
+    const r = runLockstep({ backend: kvm.backend, memory: kvm.memory }, { backend: other.backend, memory: other.memory }, {
+      ...opts,
+      maxSteps: maxSteps - total.steps,
+      beforeStep: () => {
+        kvm.timers.run();
+        other.timers.run();
+        opts.beforeStep?.();
+      },
+    });
+    total.steps += r.steps;
+    total.undefinedSynced += r.undefinedSynced;
+    total.lateTraps += r.lateTraps;
+    total.tfRepairs += r.tfRepairs;
+    total.end = r.end;
+    total.divergence = r.divergence;
+    if (r.end !== 'halt' || total.steps >= maxSteps) return total;
+    // Both halted: sleep to the next timer on both boards, as the run loop does with deterministic time.
+    const next = Math.min(kvm.timers.next, other.timers.next);
+    if (next === Infinity) {
+      total.end = 'halt with no timer armed';
+      return total;
+    }
+    for (const m of [kvm, other]) {
+      if (m.clock instanceof InstructionClock) m.clock.skipTo(next);
+      m.timers.run();
+    }
+  }
 }
 
 /**
@@ -55,7 +78,8 @@ export function lockstepCli(pair: readonly [BackendName, BackendName], make: (ac
     const secs = ((performance.now() - t0) / 1000).toFixed(1);
     const head = `lockstep ${kvmName},${otherName}: ${r.steps} instructions compared in ${secs} s, ended by ${r.end}` +
       (r.undefinedSynced ? ` (${r.undefinedSynced} undefined results taken from KVM)` : '') +
-      (r.lateTraps ? ` (${r.lateTraps} single-step traps came one instruction late)` : '');
+      (r.lateTraps ? ` (${r.lateTraps} single-step traps came one instruction late)` : '') +
+      (r.tfRepairs ? ` (${r.tfRepairs} pushed RFLAGS bytes carried KVM's single-step TF)` : '');
     if (r.divergence) return { status: 1, text: `${head}\n${r.divergence.report}` };
     return { status: r.end.startsWith('error') ? 1 : 0, text: head };
   } finally {

@@ -5,11 +5,11 @@
 // run stops at the first divergence with the instruction and both states.
 
 import type { Backend, ExitReason } from '../cpu/backend.js';
-import { EXIT_ERROR, EXIT_HALT, EXIT_SHUTDOWN, EXIT_STOP } from '../cpu/backend.js';
+import { EXIT_BUDGET, EXIT_ERROR, EXIT_HALT, EXIT_SHUTDOWN, EXIT_STOP } from '../cpu/backend.js';
 import {
   ARCH_END, CS, EFER, EFER_LMA, FLAG_RF, GPR_NAMES, RCX, RFLAGS, RIP, SEG_ATTR, SEG_BASE, SEG_NAMES, SEG_SIZE,
   StateView, TSC, XSAVE_HEADER, FXSAVE, ATTR_L, ATTR_DB, CR0, CR0_PE, gprOffset, segOffset, SEG, MSR_AREA,
-  EVENTS, FX_XMM0, FX_ST0, FX_MXCSR_MASK,
+  EVENTS, FX_XMM0, FX_ST0, FX_MXCSR_MASK, FLAG_IF, INT_SHADOW, SHADOW_STI,
 } from '../cpu/state.js';
 import type { GuestMemory } from '../mmu/memory.js';
 import type { KvmBackend } from '../accel-kvm/kvm-backend.js';
@@ -78,6 +78,8 @@ export interface LockstepResult {
   undefinedSynced: number;
   /** Single-step traps KVM delivered one instruction late (the other side caught up). */
   lateTraps: number;
+  /** Bytes of KVM's RAM where a pushed RFLAGS carried the single-step TF (repaired). */
+  tfRepairs: number;
 }
 
 /** Bytes never compared: the TSC keeps counting, MXCSR_MASK and the XSAVE header are reported by the host. */
@@ -168,6 +170,28 @@ function diffMemory(a: GuestMemory, b: GuestMemory, start: number, len: number):
   return out;
 }
 
+/**
+ * KVM single-steps by setting TF in the guest's RFLAGS, so an interrupt or exception delivered
+ * during a step pushes RFLAGS with TF set. Where RAM differs only in such a bit (bit 8 of a
+ * value whose bit 1, the always-one flag, is set), the interpreter's byte is right: copy it
+ * into KVM's RAM. Returns how many bytes were fixed.
+ */
+function repairLeakedTf(kvm: GuestMemory, other: GuestMemory): number {
+  let fixed = 0;
+  const n = Math.min(kvm.ramSize, other.ramSize);
+  const x = new Int32Array(kvm.buffer, 0, n >>> 2), y = new Int32Array(other.buffer, 0, n >>> 2);
+  for (let i = 0; i < x.length; i++) {
+    if (x[i] === y[i]) continue;
+    for (let b = i * 4; b < i * 4 + 4; b++) {
+      if ((kvm.u8[b] ^ other.u8[b]) === 0x01 && (kvm.u8[b] & 1) !== 0 && b > 0 && (kvm.u8[b - 1] & 0x02) !== 0) {
+        kvm.u8[b] = other.u8[b];
+        fixed++;
+      }
+    }
+  }
+  return fixed;
+}
+
 function memoryEqual(a: GuestMemory, b: GuestMemory): boolean {
   const n = Math.min(a.ramSize, b.ramSize) >>> 2;
   const x = new Int32Array(a.buffer, 0, n), y = new Int32Array(b.buffer, 0, n);
@@ -180,7 +204,16 @@ function memoryEqual(a: GuestMemory, b: GuestMemory): boolean {
  * a REP string instruction is stepped until RIP leaves it. `scratch` is clobbered.
  */
 function stepWhole(k: KvmBackend, bytes: Uint8Array, size: 2 | 4 | 8, at: number, scratch: StateView): ExitReason {
-  let e = k.step(isHlt(bytes));
+  const hlt = isHlt(bytes);
+  let e = k.step(hlt);
+  // A host's spurious halt report (see KvmBackend.cancelHalt): forget it, and if the instruction
+  // did not run (the host still thought the vCPU halted), step again.
+  for (let tries = 0; e === EXIT_HALT && !hlt && tries < 4; tries++) {
+    k.cancelHalt();
+    scratch.u8.set(k.getState());
+    if (ripLinear(scratch) !== at || tries === 3) { e = EXIT_BUDGET; break; }
+    e = k.step(false, true);
+  }
   if (!isRepString(bytes, size)) return e;
   for (let n = 0; n < 1 << 20 && e !== EXIT_ERROR && e !== EXIT_SHUTDOWN && e !== EXIT_HALT; n++) {
     scratch.u8.set(k.getState());
@@ -228,7 +261,7 @@ export function runLockstep(kvm: LockstepSide & { backend: KvmBackend }, other: 
   k.setSingleStep(true);
   const before = StateView.detached(), after = StateView.detached(), sa = StateView.detached(), sb = StateView.detached();
   const code = new Uint8Array(16), tail = new Uint8Array(16), mid = StateView.detached();
-  let steps = 0, synced = 0, lateTraps = 0;
+  let steps = 0, synced = 0, lateTraps = 0, tfRepairs = 0;
   const maxLate = opts.lateTraps ?? 1000;
   let end = 'max-steps';
   let divergence: Divergence | null = null;
@@ -275,6 +308,10 @@ export function runLockstep(kvm: LockstepSide & { backend: KvmBackend }, other: 
       // GPRs to take from KVM: an undefined result, or a host-defined one (CPUID, RDTSC).
       const takeGprs = undef.hostGprs | (gpr >= 0 ? 1 << gpr : 0);
       for (let n = 0; n < 16; n++) if (takeGprs & (1 << n)) for (const s of [sa, sb]) s.set64(gprOffset(n), 0, 0);
+      // STI with IF already set blocks nothing architecturally (SDM: only when IF was 0), yet KVM's
+      // instruction emulator reports the STI shadow anyway: not compared, and handed over.
+      const stiQuirk = code[0] === 0xfb && ran <= 1 && (before.lo(RFLAGS) & FLAG_IF) !== 0;
+      if (stiQuirk) for (const s of [sa, sb]) s.setU32(INT_SHADOW, s.u32(INT_SHADOW) & ~SHADOW_STI);
       let diffs = diffStates(sa, sb);
       if (diffs.length > 0 && ran <= 1 && sa.lo(RIP) !== sb.lo(RIP) && lateTraps < maxLate) {
         // Some hosts deliver the single-step trap one instruction late (kvm_pvm after an emulated
@@ -293,6 +330,7 @@ export function runLockstep(kvm: LockstepSide & { backend: KvmBackend }, other: 
         }
         if (diffStates(sa2, sb2).length === 0) {
           lateTraps++;
+          k.countExtra(1); // keeps both sides' instruction counts (and deterministic clocks) equal
           otherRaw = raw2;
           diffs = [];
         } else {
@@ -302,6 +340,7 @@ export function runLockstep(kvm: LockstepSide & { backend: KvmBackend }, other: 
       if (ran > 1 && diffs.length > 0) diffs.unshift(`(compared at the end of a block of ${ran} instructions starting here: the other backend cannot single-step)`);
       for (const [start, len] of watch) if (diffs.length === 0) diffs = diffMemory(kvm.memory, other.memory, start, len);
       if (diffs.length === 0 && fullEvery > 0 && steps % fullEvery === 0 && !memoryEqual(kvm.memory, other.memory)) {
+        tfRepairs += repairLeakedTf(kvm.memory, other.memory);
         diffs = diffMemory(kvm.memory, other.memory, 0, kvm.memory.ramSize);
       }
       if (diffs.length > 0) {
@@ -321,9 +360,13 @@ export function runLockstep(kvm: LockstepSide & { backend: KvmBackend }, other: 
       }
       // What the hardware chose for undefined results becomes the other side's too, so a later
       // instruction that reads it (LAHF, PUSHF, SETcc, ADC, ...) compares like with like.
-      if (undef.flags !== 0 || takeGprs !== 0) {
+      if (undef.flags !== 0 || takeGprs !== 0 || stiQuirk) {
         const raw = new StateView(otherRaw.buffer);
         let changed = false;
+        if (stiQuirk && raw.u32(INT_SHADOW) !== after.u32(INT_SHADOW)) {
+          raw.setU32(INT_SHADOW, after.u32(INT_SHADOW));
+          changed = true;
+        }
         const kf = after.lo(RFLAGS), of = raw.lo(RFLAGS);
         if (((kf ^ of) & undef.flags) !== 0) {
           raw.setU32(RFLAGS, (of & ~undef.flags) | (kf & undef.flags));
@@ -346,6 +389,7 @@ export function runLockstep(kvm: LockstepSide & { backend: KvmBackend }, other: 
       if (ek === EXIT_STOP || eo === EXIT_STOP) { end = 'stopped'; break; }
       before.u8.set(after.u8);
     }
+    if (end === 'halt' && fullEvery > 0 && !memoryEqual(kvm.memory, other.memory)) tfRepairs += repairLeakedTf(kvm.memory, other.memory);
     if (end === 'halt' && fullEvery > 0 && !memoryEqual(kvm.memory, other.memory)) {
       const diffs = diffMemory(kvm.memory, other.memory, 0, kvm.memory.ramSize);
       const report = ['lockstep: memory differs at the end of the run', ...diffs.map((d) => `  ${d}`)].join('\n');
@@ -355,5 +399,5 @@ export function runLockstep(kvm: LockstepSide & { backend: KvmBackend }, other: 
   } finally {
     k.setSingleStep(false);
   }
-  return { steps, end, divergence, undefinedSynced: synced, lateTraps };
+  return { steps, end, divergence, undefinedSynced: synced, lateTraps, tfRepairs };
 }
