@@ -120,9 +120,10 @@ def('p66 0f 14', 'unpcklpd Vpd,Wq', 'VW', (x, d, s) => unpack(x, d, s, 16, 8, fa
 def('p66 0f 15', 'unpckhpd Vpd,Wq', 'VW', (x, d, s) => unpack(x, d, s, 16, 8, true));
 def('np 0f 50 r', 'movmskps Gd,Ups', 'GU', (x, d, s) => movmsk(x, d, s, 4), 0);
 def('p66 0f 50 r', 'movmskpd Gd,Upd', 'GU', (x, d, s) => movmsk(x, d, s, 8), 0);
-def('pf3 0f 12', 'movsldup Vps,Wps', 'VW', (x, d, s) => lanes32(x, d, s, [4, 4, 6, 6]));
-def('pf3 0f 16', 'movshdup Vps,Wps', 'VW', (x, d, s) => lanes32(x, d, s, [5, 5, 7, 7]));
-def('pf2 0f 12', 'movddup Vpd,Wsd', 'VW', (x, d, s) => lanes32(x, d, s, [4, 5, 4, 5]), 8);
+const SLDUP = [4, 4, 6, 6], SHDUP = [5, 5, 7, 7], DDUP = [4, 5, 4, 5]; // lanes of (d: 0..3, s: 4..7)
+def('pf3 0f 12', 'movsldup Vps,Wps', 'VW', (x, d, s) => lanes32(x, d, s, SLDUP));
+def('pf3 0f 16', 'movshdup Vps,Wps', 'VW', (x, d, s) => lanes32(x, d, s, SHDUP));
+def('pf2 0f 12', 'movddup Vpd,Wsd', 'VW', (x, d, s) => lanes32(x, d, s, DDUP), 8);
 // plain moves: register and memory forms
 const MOVES: [string, string, number][] = [['np 0f 10', 'movups', 0], ['p66 0f 10', 'movupd', 0], ['np 0f 28', 'movaps', 1],
   ['p66 0f 28', 'movapd', 1], ['p66 0f 6f', 'movdqa', 1], ['pf3 0f 6f', 'movdqu', 0], ['pf2 0f f0', 'lddqu', 0]];
