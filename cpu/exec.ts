@@ -171,7 +171,16 @@ export function execBlock(c: Cpu, b: Block, code: Int32Array, n: number, passes:
           const sum = (r[s] >>> 0) + disp;
           const lo = sum | 0, hi = (r[s + 1] + (sum > 0xffffffff ? 1 : sum < 0 ? -1 : 0)) | 0;
           if (((hi << 16) >> 16) !== hi) throw new CpuFault(13, 0, true);
-          if (id === F.LOAD64_32) { r[a] = c.read32(lo, hi); r[a + 1] = 0; }
+          // One TLB compare for RAM inside a page (8 bytes covers both widths), else the general accessors.
+          const t = ((lo >>> 12) ^ hi) & TLB_MASK, off = lo & 0xfff;
+          const load = id === F.LOAD64_32 || id === F.LOAD64;
+          if (c.tlbTags[(load ? c.planeR : c.planeW) | t] === (lo & PAGE_MASK) && c.tlbHi[t] === hi && off <= 0xff8) {
+            const ph = c.tlbPhys[t] | off, ram = c.ram;
+            if (id === F.LOAD64_32) { r[a] = ram.getInt32(ph, true); r[a + 1] = 0; }
+            else if (id === F.LOAD64) { r[a] = ram.getInt32(ph, true); r[a + 1] = ram.getInt32(ph + 4, true); }
+            else if (id === F.STORE64_32) ram.setInt32(ph, r[a], true);
+            else { ram.setInt32(ph, r[a], true); ram.setInt32(ph + 4, r[a + 1], true); }
+          } else if (id === F.LOAD64_32) { r[a] = c.read32(lo, hi); r[a + 1] = 0; }
           else if (id === F.LOAD64) { r[a] = c.read64(lo, hi); r[a + 1] = c.hi; }
           else if (id === F.STORE64_32) c.write32(lo, hi, r[a]);
           else c.write64(lo, hi, r[a], r[a + 1]);
