@@ -31,7 +31,7 @@ export function x87Special(dv: DataView, code: number): number {
       const d = readST(dv, 0, A);
       if (A.kind === K_QNAN || A.kind === K_SNAN || A.kind === K_BAD) { env.flags |= F_IE; endOp(dv); setCC(dv, 1, 0, 1, 1); return 0; }
       if (d) env.flags |= F_DE;
-      if (!endOp(dv)) return 0;
+      endOp(dv); // the condition codes are set even when an unmasked DE is raised
       if (A.kind === K_ZERO) setCC(dv, 0, 0, 0, 1); else setCC(dv, A.sign, 0, 0, 0);
       return 0;
     }

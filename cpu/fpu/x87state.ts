@@ -79,7 +79,7 @@ export function pcFormat(dv: DataView): Format {
 /** Prepare softfloat's environment from FCW before an operation. */
 export function beginOp(dv: DataView): void {
   const cw = fcw(dv);
-  env.rc = (cw >> CW_RC_SHIFT) & 3; env.flags = 0; env.roundedUp = 0; env.ftz = 0;
+  env.rc = (cw >> CW_RC_SHIFT) & 3; env.flags = 0; env.roundedUp = 0; env.ftz = 0; env.tiny = 0;
   env.oeMasked = (cw & SW_OE) !== 0 ? 1 : 0; env.ueMasked = (cw & SW_UE) !== 0 ? 1 : 0;
 }
 

@@ -45,7 +45,7 @@ let daz = 0;
 /** Load env from MXCSR before a floating-point SSE operation; returns DAZ. */
 export function beginSse(x: Vec): number {
   const m = x.u32[FX_MXCSR >> 2];
-  env.rc = (m >>> MX_RC_SHIFT) & 3; env.flags = 0; env.roundedUp = 0;
+  env.rc = (m >>> MX_RC_SHIFT) & 3; env.flags = 0; env.roundedUp = 0; env.tiny = 0;
   env.oeMasked = 1; env.ueMasked = 1;
   env.ftz = (m & MX_FTZ) !== 0 && (m & (F_UE << MX_MASK_SHIFT)) !== 0 ? 1 : 0;
   daz = (m & MX_DAZ) !== 0 ? 1 : 0;

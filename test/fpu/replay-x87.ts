@@ -3,10 +3,10 @@
 // any memory result.
 
 import { StateView, resetState } from '../../cpu/state.js';
-import { x87Exec, x87Result } from '../../cpu/fpu/x87ops.js';
+import { x87Exec, x87Result, x87Flags } from '../../cpu/fpu/x87ops.js';
 import { finit, fullTagWord, stOff, fsw } from '../../cpu/fpu/x87state.js';
 import { FX_FCW } from '../../cpu/state.js';
-import { REC_SIZE, R_CTL, R_A, R_B, R_C, R_O, R_M, R_ST, R_FL, hex, VectorFile } from './vectors.js';
+import { REC_SIZE, R_CTL, R_IMM, R_A, R_B, R_C, R_O, R_M, R_ST, R_FL, hex, VectorFile } from './vectors.js';
 
 const st = StateView.detached();
 resetState(st);
@@ -28,11 +28,12 @@ const EFLAGS_OPS = new Set(['DBF1', 'DBE9', 'DFF1', 'DFE9']);
 
 /** An 80-bit value as one ordered integer, so adjacent values differ by 1 (test code only). */
 function ordered(b: Uint8Array, off: number): bigint {
-  let v = 0n;
-  for (let i = 8; i >= 0; i--) v = (v << 8n) | BigInt(b[off + i] ?? 0);
-  const sign = (b[off + 9] & 0x80) !== 0;
-  v |= BigInt(b[off + 9] & 0x7f) << 72n;
-  return sign ? -v : v;
+  let sig = 0n;
+  for (let i = 7; i >= 0; i--) sig = (sig << 8n) | BigInt(b[off + i]);
+  const se = b[off + 8] | (b[off + 9] << 8), e = BigInt(se & 0x7fff);
+  // the explicit integer bit is implied by a nonzero exponent: drop it so binades join up
+  const v = e === 0n ? sig : (e << 63n) + (sig & ((1n << 63n) - 1n));
+  return se & 0x8000 ? -v : v;
 }
 
 /**
@@ -52,6 +53,7 @@ export function replayX87(f: VectorFile, maxReport = 5, ulp = false): { fail: nu
     for (const src of [R_B, R_A]) { mem.set(r.subarray(src, src + 10)); x87Exec(dv, 0xdb, 0x28, mem); }
     dv.setUint16(FX_FCW, rv.getUint32(R_CTL, true) & 0xffff, true);
     mem.fill(0); mem.set(r.subarray(R_C, R_C + 16));
+    x87Flags.in = rv.getUint32(R_IMM, true) & 0x45;
     x87Exec(dv, op, modrm, mem);
     const expSt = rv.getUint32(R_ST, true);
     const expFsw = expSt & 0xffff, expTag = expSt >>> 16;

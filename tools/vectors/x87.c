@@ -13,11 +13,13 @@ static void save_x87(rec_t *r, const uint8_t *env, uint64_t fl) {
 
 #define X87(FN, INSN)                                                                     \
   static void FN(rec_t *r) {                                                              \
-    uint8_t env[108]; uint64_t fl; uint16_t cw = (uint16_t)r->ctl;                        \
-    __asm__ volatile("fninit\n\tfldcw %[cw]\n\tfldt %[b]\n\tfldt %[a]\n\t" INSN           \
+    uint8_t env[108]; uint64_t fl, flin = 0x202 | (r->imm & 0x45);                         \
+    uint16_t cw = (uint16_t)r->ctl;                                                       \
+    __asm__ volatile("fninit\n\tfldcw %[cw]\n\tfldt %[b]\n\tfldt %[a]\n\t"                 \
+                     "pushq %[flin]\n\tpopfq\n\t" INSN                                       \
                      "\n\tpushfq\n\tpopq %[fl]\n\tfnsave %[env]\n"                          \
                      : [env] "=m"(env), [fl] "=r"(fl), [mo] "+m"(*(uint8_t(*)[16])r->m)      \
-                     : [cw] "m"(cw), [a] "m"(*(uint8_t(*)[10])r->a),                       \
+                     : [cw] "m"(cw), [flin] "r"(flin), [a] "m"(*(uint8_t(*)[10])r->a),     \
                        [b] "m"(*(uint8_t(*)[10])r->b), [c] "m"(*(uint8_t(*)[16])r->c)      \
                      : "memory", "cc");                                                   \
     save_x87(r, env, fl);                                                                 \
@@ -33,6 +35,7 @@ XR(D9,C9) XR(D9,E0) XR(D9,E1) XR(D9,E4) XR(D9,E5) XR(D9,FA) XR(D9,FC) XR(D9,FD) 
 XR(D9,F8) XR(D9,F5) XR(D9,F0) XR(D9,F1) XR(D9,F9) XR(D9,F2) XR(D9,F3) XR(D9,FB) XR(D9,FE) XR(D9,FF)
 XR(D9,E8) XR(D9,E9) XR(D9,EA) XR(D9,EB) XR(D9,EC) XR(D9,ED) XR(D9,EE)
 XR(DD,D1) XR(DD,D9) XR(D9,C1) XR(DD,C1) XR(D9,F6) XR(D9,F7)
+XR(DA,C1) XR(DA,C9) XR(DA,D1) XR(DA,D9) XR(DB,C1) XR(DB,C9) XR(DB,D1) XR(DB,D9)
 
 /* memory forms: the operand is c, a store's result lands in m */
 #define XM(FN, INSN) X87(FN, INSN " %[c]")
@@ -89,6 +92,7 @@ static const x87_case_t X87_CASES[] = {
   R(D9,F8,800), R(D9,F5,800), R(D9,F0,500), R(D9,F1,500), R(D9,F9,500), R(D9,F2,500), R(D9,F3,500), R(D9,FB,500), R(D9,FE,500), R(D9,FF,500),
   R(D9,E8,40), R(D9,E9,40), R(D9,EA,40), R(D9,EB,40), R(D9,EC,40), R(D9,ED,40), R(D9,EE,40),
   R(DD,D1,100), R(DD,D9,100), R(D9,C1,100), R(DD,C1,100), R(D9,F6,50), R(D9,F7,50),
+  R(DA,C1,100), R(DA,C9,100), R(DA,D1,100), R(DA,D9,100), R(DB,C1,100), R(DB,C9,100), R(DB,D1,100), R(DB,D9,100),
   M(D8,0,M_F32,300), M(D8,1,M_F32,300), M(D8,2,M_F32,200), M(D8,3,M_F32,200), M(D8,4,M_F32,300), M(D8,5,M_F32,300), M(D8,6,M_F32,300), M(D8,7,M_F32,300),
   M(DC,0,M_F64,300), M(DC,1,M_F64,300), M(DC,2,M_F64,200), M(DC,3,M_F64,200), M(DC,4,M_F64,300), M(DC,5,M_F64,300), M(DC,6,M_F64,300), M(DC,7,M_F64,300),
   M(DA,0,M_I32,200), M(DA,1,M_I32,200), M(DA,2,M_I32,200), M(DA,3,M_I32,200), M(DA,4,M_I32,200), M(DA,5,M_I32,200), M(DA,6,M_I32,200), M(DA,7,M_I32,200),
@@ -108,6 +112,7 @@ static uint32_t gen_fcw(void) {
 
 static void gen_x87_inputs(rec_t *r, const x87_case_t *c) {
   r->ctl = gen_fcw();
+  r->imm = rnd32() & 0x45; /* CF, PF, ZF in for FCMOVcc */
   gen_ext_any(r->a); gen_ext_any(r->b);
   if (rndn(4) == 0) { memcpy(r->b, r->a, 10); r->b[rndn(3)] ^= (uint8_t)(1 << rndn(8)); if (rndn(2)) r->b[9] ^= 0x80; }
   if (c->mem != M_NONE) gen_mem(r->c, c->mem);
