@@ -99,6 +99,15 @@ for (const accel of WANTED) describe.skipIf(!ready.includes(accel))(`tinyos on $
     }
   }, STEP_MS);
 
+  it('line editing: Ctrl-U erases the line and Backspace a character before Enter runs it', () => {
+    machine.serialInput(Buffer.from('pf oops\x15hepl\x7f\x7flp\r', 'latin1'));
+    const out = con.waitFor(PROMPT);
+    expect(out).toContain('\b \b'.repeat(7)); // Ctrl-U rubs out the 7 characters of "pf oops"
+    expect(out).toMatch(/^commands:$/m); // what ran was "help"
+    expect(out).not.toContain('unknown command');
+    expect(out).not.toContain('pf: writing');
+  }, STEP_MS);
+
   it('info reports the CPUID vendor and flags, long mode at CPL 0, the multiboot memory map and the TSC', () => {
     const out = con.command('info');
     expect(out).toMatch(/^cpu: vendor \w{12}, max leaf 0x[0-9a-f]+/m);
