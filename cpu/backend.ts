@@ -24,6 +24,22 @@ export interface InterruptSource {
   acknowledge(): number;
 }
 
+/**
+ * The local APIC's registers that the CPU reaches without MMIO: IA32_APIC_BASE's
+ * enable bit, CR8 (the TPR) and IA32_TSC_DEADLINE. Optional: a board without a local
+ * APIC leaves it out and the CPU keeps these in its state record only.
+ */
+export interface ApicHost {
+  /** IA32_APIC_BASE bit 11 (global enable) was written. */
+  setHwEnabled(on: boolean): void;
+  /** CR8 reads TPR[7:4]; a CR8 write sets TPR[7:4] and clears TPR[3:0] (SDM 10.8.6.1). */
+  readCr8(): number;
+  writeCr8(v: number): void;
+  /** IA32_TSC_DEADLINE in TSC ticks (0 = disarmed or fired); `atNs` is when the TSC reaches it, in host.now() time. */
+  readTscDeadline(): number;
+  writeTscDeadline(tsc: number, atNs: number): void;
+}
+
 /** What the machine gives a backend. */
 export interface CpuHost {
   readonly memory: GuestMemory;
@@ -34,6 +50,8 @@ export interface CpuHost {
   now(): number;
   /** A20 gate: when false, physical address bit 20 is forced to 0 (real-mode wraparound). */
   a20Enabled(): boolean;
+  /** The local APIC, where the board has one (the interpreter routes APIC_BASE, CR8 and TSC_DEADLINE to it). */
+  readonly apic?: ApicHost;
 }
 
 export interface Backend {

@@ -172,6 +172,7 @@ export class Lapic implements MmioDevice, Timed, InterruptSource {
     this.icrLo = 0; this.icrHi = 0; this.esrPending = 0; this.esrVisible = 0;
     this.initialCount = 0; this.dcr = 0; this.divide = 2;
     this.timerDeadline = Infinity; this.tscDeadline = 0;
+    this.hwEnabled = true;
   }
 
   get softwareEnabled(): boolean { return (this.svr & SVR_ENABLE) !== 0; }
@@ -339,11 +340,14 @@ export class Lapic implements MmioDevice, Timed, InterruptSource {
     if ((e & LVT_MASKED) === 0) this.acceptFixed(e & 0xff, false);
   }
 
-  /** WRMSR IA32_TSC_DEADLINE (0x6E0), value as a double (exact below 2^53). Writing 0 disarms. */
-  writeTscDeadline(value: number): void {
+  /**
+   * WRMSR IA32_TSC_DEADLINE (0x6E0), value as a double (exact below 2^53). Writing 0 disarms.
+   * `atNs`: when the CPU's TSC reaches `value` in clock time (the CPU knows its TSC offset); default tscToNs.
+   */
+  writeTscDeadline(value: number, atNs?: number): void {
     this.tscDeadline = value;
     if (this.timerMode !== TIMER_TSC_DEADLINE) return; // ignored outside TSC-deadline mode (SDM 11.5.4.1)
-    this.timerDeadline = value === 0 ? Infinity : this.tscToNsFn(value);
+    this.timerDeadline = value === 0 ? Infinity : atNs ?? this.tscToNsFn(value);
     if (this.timerDeadline !== Infinity && this.timerDeadline <= this.clock.now()) this.advance(this.clock.now());
     else this.timers?.reschedule(this.timerDeadline);
   }
@@ -372,6 +376,16 @@ export class Lapic implements MmioDevice, Timed, InterruptSource {
       this.fireTimer();
     }
     return this.timerDeadline;
+  }
+
+  /**
+   * IA32_APIC_BASE bit 11. Clearing it hardware-disables the APIC (the 8259 reaches INTR
+   * directly); the APIC comes back in its power-up state (SDM 11.4.3).
+   */
+  setHwEnabled(on: boolean): void {
+    if (on === this.hwEnabled) return;
+    if (!on) this.reset();
+    this.hwEnabled = on;
   }
 
   // ---- TPR as CR8 sees it (64-bit mode: CR8[3:0] = TPR[7:4]).

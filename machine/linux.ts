@@ -312,11 +312,20 @@ export function checkInitrd(bytes: Uint8Array, name: string, gunzip?: (b: Uint8A
   }
 }
 
+type Gunzip = (b: Uint8Array) => Uint8Array;
+
+/** node:zlib's gunzipSync when running under Node (process.getBuiltinModule, no static import: this file also runs in browsers). */
+function hostGunzip(): Gunzip | undefined {
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  const zlib = proc?.getBuiltinModule?.('node:zlib') as { gunzipSync?: Gunzip } | undefined;
+  return zlib?.gunzipSync;
+}
+
 /** The hook machine/boot.ts calls for a bzImage. */
 export function linuxLoader(m: Machine, kernel: ImageFile, initrd: ImageFile | undefined, cmdline: string): void {
   const image = parseBzImage(kernel.bytes, kernel.name);
-  // A gzip initrd is checked where a gunzip is at hand (the CLI passes node:zlib's); here, a bare cpio.
-  if (initrd) checkInitrd(initrd.bytes, initrd.name);
+  // A gzip initrd is inflated to check it where the host has node:zlib; in a browser, only a bare cpio is checked.
+  if (initrd) checkInitrd(initrd.bytes, initrd.name, hostGunzip());
   // The ACPI HPET table is there only if the board wired an HPET (machine/pc.ts `devices.hpet`).
   const hpet = (m.devices as { hpet?: unknown }).hpet !== undefined;
   loadLinux(m.memory, m.state, image, { cmdline, initrd, hpet });

@@ -93,6 +93,7 @@ export class Machine {
       portRead: (port, size) => this.bus.portRead(port, size),
       portWrite: (port, size, value) => this.bus.portWrite(port, size, value),
       get interrupts() { return machine.devices.interrupts; },
+      get apic() { return machine.devices.lapic; },
       now: () => this.clock.now(),
       a20Enabled: () => this.a20,
     };

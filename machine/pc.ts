@@ -5,6 +5,7 @@
 import type { InterruptSource } from '../cpu/backend.js';
 import { AcpiPm, PM_BASE, PM_PORTS, SCI_IRQ } from '../devices/acpi-pm.js';
 import { DEBUG_EXIT_PORT, DebugExit } from '../devices/debugexit.js';
+import { HPET_BASE, HPET_SIZE, Hpet } from '../devices/hpet.js';
 import { I8042, I8042_COMMAND, I8042_DATA } from '../devices/i8042.js';
 import { IOAPIC_BASE, IOAPIC_SIZE, Ioapic } from '../devices/ioapic.js';
 import { IrqRouter } from '../devices/irq-router.js';
@@ -43,6 +44,8 @@ export interface PcDevices {
   readonly ioapic: Ioapic;
   readonly pci: PciBus;
   readonly pm: AcpiPm;
+  /** The HPET (ACPI "HPET" table): Linux's clocksource watchdog and early clockevent, so lost PIT ticks cannot fail the TSC. */
+  readonly hpet: Hpet;
   readonly rtc: Rtc;
   readonly i8042: I8042;
   readonly port92: Port92;
@@ -99,6 +102,10 @@ export function buildPc(m: Machine, cb: PcCallbacks): PcDevices {
   bus.registerPorts('acpi-pm', PM_BASE, PM_PORTS, pm);
   timers.add(pm);
 
+  const hpet = new Hpet({ clock, timers, irqs: bus });
+  bus.registerMmio('hpet', HPET_BASE, HPET_SIZE, hpet);
+  timers.add(hpet);
+
   // Deterministic runs start the RTC at a fixed date so they reproduce; otherwise it shows the host's time.
   const epochMs = m.options.deterministic ? DETERMINISTIC_EPOCH_MS : undefined;
   const rtc = new Rtc({ irqs: bus, irq: RTC_IRQ, clock, timers, ramSize: m.memory.ramSize, epochMs });
@@ -125,10 +132,11 @@ export function buildPc(m: Machine, cb: PcCallbacks): PcDevices {
   bus.registerPorts('debug-exit', DEBUG_EXIT_PORT, 4, debugExit);
 
   return {
-    uart, pic, pit, lapic, ioapic, pci, pm, rtc, i8042, port92, post, debugExit, router,
+    uart, pic, pit, lapic, ioapic, pci, pm, hpet, rtc, i8042, port92, post, debugExit, router,
     interrupts: lapic,
     reset() {
-      for (const d of [pic, lapic, ioapic, uart, pit, pm, rtc, i8042, port92, post] as { reset?: () => void }[]) d.reset?.();
+      for (const d of [pic, lapic, ioapic, pci, uart, pit, pm, hpet, rtc, i8042, port92, post] as { reset?: () => void }[]) d.reset?.();
+      router.pirqChanged(); // the ISA bridge's PIRQ routing is back at its power-on value
       a20Kbd = true;
       a20Fast = false;
     },

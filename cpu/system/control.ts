@@ -132,6 +132,7 @@ export function movToCr(c: Cpu, n: number, lo: number, hi: number): void {
     case 8:
       if (hi !== 0 || (lo & ~0xf) !== 0) throw gp0();
       r[w(CR8)] = lo; r[w(CR8) + 1] = 0;
+      c.host.apic?.writeCr8(lo); // CR8 is the local APIC's TPR[7:4]
       break;
     default: throw ud();
   }
@@ -142,6 +143,12 @@ export function movFromCr(c: Cpu, n: number): number {
   requireCpl0(c);
   const off = n === 0 ? CR0 : n === 2 ? CR2 : n === 3 ? CR3 : n === 4 ? CR4 : n === 8 ? CR8 : -1;
   if (off < 0) throw ud();
+  const apic = c.host.apic;
+  if (n === 8 && apic) { // TPR writes through the APIC page show in CR8
+    const v = apic.readCr8();
+    c.r32[w(CR8)] = v; c.resHi = 0;
+    return v;
+  }
   c.resHi = c.r32[w(off) + 1];
   return c.r32[w(off)];
 }

@@ -9,7 +9,7 @@ import {
   MTRR_DEF_TYPE, MTRR_FIX, MTRR_VAR, PAT, PLATFORM_INFO, SEG_BASE, SFMASK, STAR, SYSENTER_CS, SYSENTER_EIP,
   SYSENTER_ESP, TSC, TSC_AUX, TSC_DEADLINE,
 } from '../state.js';
-import { cpuid } from '../cpuid.js';
+import { L1C_TSC_DEADLINE, cpuid } from '../cpuid.js';
 import { CpuFault, VEC_GP } from './fault.js';
 import { requireCpl0, writeEfer } from './control.js';
 import { sysOf } from './context.js';
@@ -26,6 +26,8 @@ export const MSR_PLATFORM_ID = 0x17, MSR_DEBUGCTL = 0x1d9, MSR_TSC = 0x10, MSR_A
 const MTRRCAP = 8 | (1 << 8) | (1 << 10);
 /** MISC_ENABLE bits a guest may change: fast strings (0); the rest read as set at reset. */
 const TWO32 = 4294967296;
+/** IA32_APIC_BASE bit 11: the local APIC is enabled. */
+const APIC_BASE_ENABLE = 1 << 11;
 const gp0 = (): CpuFault => new CpuFault(VEC_GP, 0, true);
 
 /** The state-record offset of a plain 64-bit MSR, or -1. */
@@ -91,6 +93,11 @@ export function rdmsr(c: Cpu, n: number): number {
   n >>>= 0;
   const r = c.r32, dv = c.dv;
   const plain = plainMsr(n);
+  if (n === MSR_TSC_DEADLINE && c.host.apic) {
+    const t = c.host.apic.readTscDeadline();
+    c.resHi = Math.floor(t / TWO32) | 0;
+    return (t % TWO32) | 0;
+  }
   if (plain >= 0) { c.resHi = dv.getInt32(plain + 4, true); return dv.getInt32(plain, true); }
   switch (n) {
     case MSR_TSC: { const t = readTsc(c); c.resHi = Math.floor(t / TWO32) | 0; return (t % TWO32) | 0; }
@@ -134,6 +141,7 @@ export function wrmsr(c: Cpu, n: number, lo: number, hi: number): void {
       if ((lo & 0x6ff) !== 0 || (lo & (1 << 10)) !== 0 || (hi & ~0x7f) !== 0) throw gp0();
       dv.setInt32(APIC_BASE, (lo & ~0x100) | (dv.getInt32(APIC_BASE, true) & 0x100), true);
       dv.setInt32(APIC_BASE + 4, hi, true);
+      c.host.apic?.setHwEnabled((lo & APIC_BASE_ENABLE) !== 0);
       return;
     case MSR_BIOS_SIGN_ID: return; // "load microcode revision": ignored
     case MSR_DEBUGCTL: if (hi !== 0 || (lo & ~0xffff) !== 0) throw gp0(); return; // LBR/BTF/... accepted, not acted on
@@ -164,6 +172,17 @@ export function wrmsr(c: Cpu, n: number, lo: number, hi: number): void {
     case MSR_MCG_STATUS:
       if (lo !== 0 || hi !== 0) throw gp0();
       return;
+    case MSR_TSC_DEADLINE: {
+      set(TSC_DEADLINE);
+      const apic = c.host.apic;
+      if (apic) {
+        // The APIC fires when the TSC reaches the value: TSC = now + tscOffset at 1 GHz.
+        const t = (hi >>> 0) * TWO32 + (lo >>> 0);
+        readTsc(c); // brings tscOffset up to date with an imported TSC field
+        apic.writeTscDeadline(t, t - sysOf(c).tscOffset);
+      }
+      return;
+    }
     default: {
       const plain = plainMsr(n);
       if (plain < 0) throw gp0();
@@ -192,7 +211,10 @@ export function execCpuid(c: Cpu): void {
   dyn.apicId = 0;
   dyn.apicEnabled = (apicLo & (1 << 11)) !== 0;
   dyn.osxsave = (r[CR4 / 4] & CR4_OSXSAVE) !== 0;
-  cpuid(r[0], r[2], dyn, out);
+  const leaf = r[0];
+  cpuid(leaf, r[2], dyn, out);
+  // The TSC-deadline timer exists only where a local APIC is wired to take IA32_TSC_DEADLINE.
+  if (leaf === 1 && c.host.apic) out[2] |= L1C_TSC_DEADLINE;
   r[0] = out[0]; r[1] = 0; // RAX
   r[6] = out[1]; r[7] = 0; // RBX
   r[2] = out[2]; r[3] = 0; // RCX
