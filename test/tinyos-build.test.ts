@@ -12,8 +12,19 @@ const MB_FLAG_AOUT_KLUDGE = 1 << 16;
 const MB_SEARCH_LIMIT = 8192; // the header must lie in the file's first 8 KiB, 4-byte aligned
 const PT_LOAD = 1;
 
-const tools = ['gcc', 'ld'].filter((t) => spawnSync(t, ['--version']).status !== 0);
-if (tools.length) console.warn(`tinyos build check skipped: ${tools.join(', ')} not installed (apt-get install -y gcc binutils)`);
+// Byte-identical output needs the toolchain the committed image was built with (build.mjs records it).
+const version = (tool: string): string | null => {
+  const r = spawnSync(tool, ['--version'], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.split('\n')[0] : null;
+};
+const local = [version('gcc'), version('ld')];
+const recorded = readFileSync('guests/tinyos/toolchain.txt', 'utf8').trimEnd().split('\n');
+const skipRebuild = local.includes(null)
+  ? 'gcc or ld not installed (apt-get install -y gcc binutils)'
+  : local.join('\n') !== recorded.join('\n')
+    ? `this toolchain (${local.join('; ')}) is not the one that built the image (${recorded.join('; ')})`
+    : null;
+if (skipRebuild) console.warn(`tinyos rebuild check skipped: ${skipRebuild}`);
 
 function loadSegments(elf: Buffer) {
   const phoff = Number(elf.readBigUInt64LE(0x20));
@@ -60,7 +71,7 @@ describe('tinyos image', () => {
     expect(loadAddr).toBe(0x100000);
   });
 
-  it.skipIf(tools.length > 0)('rebuilding from source gives the committed image byte for byte', () => {
+  it.skipIf(skipRebuild !== null)('rebuilding from source gives the committed image byte for byte', () => {
     const out = mkdtempSync(join(tmpdir(), 'tinyos-build-'));
     try {
       const r = spawnSync(process.execPath, ['guests/tinyos/build.mjs', '--quiet', '--out', out], { encoding: 'utf8' });
@@ -70,6 +81,7 @@ describe('tinyos image', () => {
       const committed = readFileSync(IMAGE);
       expect(rebuilt.length).toBe(committed.length);
       expect(rebuilt.equals(committed)).toBe(true);
+      expect(readFileSync(join(out, 'toolchain.txt'), 'utf8').trimEnd().split('\n')).toEqual(recorded);
     } finally {
       rmSync(out, { recursive: true, force: true });
     }

@@ -3,7 +3,7 @@
 // reproducibly (fixed source order and flags, no build ids, no paths, no timestamps).
 // Usage: node guests/tinyos/build.mjs [--out DIR]   (default DIR: guests/tinyos)
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +26,12 @@ const LDFLAGS = [
   '-m', 'elf_x86_64', '-nostdlib', '-static', '-T', 'linker.ld', '--build-id=none',
   '-z', 'max-page-size=0x1000', '-z', 'noexecstack', '--no-warn-rwx-segments',
 ];
+
+/** First line of `tool --version`: the image is byte-for-byte reproducible only with the same toolchain. */
+function toolVersion(tool) {
+  const r = spawnSync(tool, ['--version'], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.split('\n')[0] : null;
+}
 
 function run(tool, args) {
   const r = spawnSync(tool, args, { cwd: SRC_DIR, stdio: ['ignore', 'inherit', 'inherit'] });
@@ -50,6 +56,7 @@ try {
   });
   const image = join(outDir, 'tinyos.elf');
   run('ld', [...LDFLAGS, '-o', image, ...objects]);
+  writeFileSync(join(outDir, 'toolchain.txt'), `${toolVersion('gcc')}\n${toolVersion('ld')}\n`);
   if (!process.argv.includes('--quiet')) console.log(`build-tinyos: ${image} (${statSync(image).size} bytes)`);
 } finally {
   rmSync(objDir, { recursive: true, force: true });
