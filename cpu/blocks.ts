@@ -10,7 +10,7 @@ import { decode, Insn } from './decoder.js';
 import { CpuFault } from './system/fault.js';
 import { CS, SEG_BASE } from './state.js';
 import { F_LOCK, F_STOP, F_TERM, OpTable } from './table.js';
-import { JCC32, JCC64, JMP32, JMP64, elideDeadFlags } from './fastops.js';
+import { Fast, elideDeadFlags } from './fastops.js';
 import { ACC_EXEC, TLB_BITS } from '../mmu/tlb.js';
 
 /** Longest block in instructions (bounds the budget overshoot and the decode work per miss). */
@@ -130,7 +130,7 @@ export class BlockCache {
       if ((f & F_TERM) !== 0) {
         b.branch = true;
         const id = d.fastId;
-        b.selfLoop = (id === JCC32 || id === JCC64 || id === JMP32 || id === JMP64) && d.f2 === 0;
+        b.selfLoop = (id === Fast.JCC32 || id === Fast.JCC64 || id === Fast.JMP32 || id === Fast.JMP64) && d.f2 === 0;
         break;
       }
       if ((f & F_STOP) !== 0 || b.n >= MAX_BLOCK_INSNS || off >= pageEnd) break;

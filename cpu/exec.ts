@@ -5,19 +5,19 @@
 
 import type { Block } from './blocks.js';
 import type { Cpu } from './cpu.js';
-import * as F from './fastops.js';
+import { Fast as F } from './fastops.js';
 import { testCC } from './flags.js';
 import { incdec, incdec64 } from './alu.js';
 import { pop, push } from './stack.js';
 import { limitFault } from './operands.js';
 import { CpuFault } from './system/fault.js';
-import { PAGE_MASK, TLB_MASK } from '../mmu/tlb.js';
+import { PAGE_MASK as TLB_PAGE_MASK, TLB_MASK as TLB_INDEX_MASK } from '../mmu/tlb.js';
 
-import {
-  LF_A, LF_ADD32 as ADD32, LF_ADD64 as ADD64, LF_AHI, LF_B, LF_BHI, LF_LOGIC32 as LOGIC32, LF_LOGIC64 as LOGIC64, LF_OP,
-  LF_RES, LF_RESHI, LF_SAR32, LF_SAR64, LF_SHL32, LF_SHL64, LF_SHR32, LF_SHR64, LF_SUB32 as SUB32, LF_SUB64 as SUB64,
-  W_RIP, W_RSP as RSP, W_SSBASE,
-} from './words.js';
+import { W } from './words.js';
+
+/** mmu/tlb.ts's T.TLB_MASK and T.PAGE_MASK as literals (checked at load: the bundler inlines enums, not imports). */
+const enum T { TLB_MASK = 4095, PAGE_MASK = -4096 }
+if (T.TLB_MASK !== TLB_INDEX_MASK || T.PAGE_MASK !== TLB_PAGE_MASK) throw new Error('cpu/exec.ts TLB constants disagree with mmu/tlb.ts');
 
 /**
  * Run instructions [0, n) of block b from `code` (b.code, or b.exact for partial
@@ -28,7 +28,7 @@ import {
  */
 export function execBlock(c: Cpu, b: Block, code: Int32Array, n: number, passes: number): number {
   const fns = b.fns, r = c.r32;
-  const startLo = r[W_RIP], startHi = r[W_RIP + 1];
+  const startLo = r[W.W_RIP], startHi = r[W.W_RIP + 1];
   let i = 0, done = 0;
   try {
     for (;;) {
@@ -38,19 +38,19 @@ export function execBlock(c: Cpu, b: Block, code: Int32Array, n: number, passes:
       switch (code[p]) {
         case F.FAST_NONE: fns[i](c); break;
         // ---- 32-bit ALU, register destination.
-        case F.ADD_RR32: { const x = r[a], y = r[s], v = (x + y) | 0; r[a] = v; r[a + 1] = 0; r[LF_OP] = ADD32; r[LF_A] = x; r[LF_B] = y; r[LF_RES] = v; break; }
-        case F.SUB_RR32: { const x = r[a], y = r[s], v = (x - y) | 0; r[a] = v; r[a + 1] = 0; r[LF_OP] = SUB32; r[LF_A] = x; r[LF_B] = y; r[LF_RES] = v; break; }
-        case F.CMP_RR32: { const x = r[a], y = r[s]; r[LF_OP] = SUB32; r[LF_A] = x; r[LF_B] = y; r[LF_RES] = (x - y) | 0; break; }
-        case F.AND_RR32: { const v = r[a] & r[s]; r[a] = v; r[a + 1] = 0; r[LF_OP] = LOGIC32; r[LF_RES] = v; break; }
-        case F.OR_RR32: { const v = r[a] | r[s]; r[a] = v; r[a + 1] = 0; r[LF_OP] = LOGIC32; r[LF_RES] = v; break; }
-        case F.XOR_RR32: { const v = r[a] ^ r[s]; r[a] = v; r[a + 1] = 0; r[LF_OP] = LOGIC32; r[LF_RES] = v; break; }
-        case F.TEST_RR32: { r[LF_OP] = LOGIC32; r[LF_RES] = r[a] & r[s]; break; }
-        case F.ADD_RI32: { const x = r[a], v = (x + s) | 0; r[a] = v; r[a + 1] = 0; r[LF_OP] = ADD32; r[LF_A] = x; r[LF_B] = s; r[LF_RES] = v; break; }
-        case F.SUB_RI32: { const x = r[a], v = (x - s) | 0; r[a] = v; r[a + 1] = 0; r[LF_OP] = SUB32; r[LF_A] = x; r[LF_B] = s; r[LF_RES] = v; break; }
-        case F.CMP_RI32: { const x = r[a]; r[LF_OP] = SUB32; r[LF_A] = x; r[LF_B] = s; r[LF_RES] = (x - s) | 0; break; }
-        case F.AND_RI32: { const v = r[a] & s; r[a] = v; r[a + 1] = 0; r[LF_OP] = LOGIC32; r[LF_RES] = v; break; }
-        case F.OR_RI32: { const v = r[a] | s; r[a] = v; r[a + 1] = 0; r[LF_OP] = LOGIC32; r[LF_RES] = v; break; }
-        case F.XOR_RI32: { const v = r[a] ^ s; r[a] = v; r[a + 1] = 0; r[LF_OP] = LOGIC32; r[LF_RES] = v; break; }
+        case F.ADD_RR32: { const x = r[a], y = r[s], v = (x + y) | 0; r[a] = v; r[a + 1] = 0; r[W.LF_OP] = W.LF_ADD32; r[W.LF_A] = x; r[W.LF_B] = y; r[W.LF_RES] = v; break; }
+        case F.SUB_RR32: { const x = r[a], y = r[s], v = (x - y) | 0; r[a] = v; r[a + 1] = 0; r[W.LF_OP] = W.LF_SUB32; r[W.LF_A] = x; r[W.LF_B] = y; r[W.LF_RES] = v; break; }
+        case F.CMP_RR32: { const x = r[a], y = r[s]; r[W.LF_OP] = W.LF_SUB32; r[W.LF_A] = x; r[W.LF_B] = y; r[W.LF_RES] = (x - y) | 0; break; }
+        case F.AND_RR32: { const v = r[a] & r[s]; r[a] = v; r[a + 1] = 0; r[W.LF_OP] = W.LF_LOGIC32; r[W.LF_RES] = v; break; }
+        case F.OR_RR32: { const v = r[a] | r[s]; r[a] = v; r[a + 1] = 0; r[W.LF_OP] = W.LF_LOGIC32; r[W.LF_RES] = v; break; }
+        case F.XOR_RR32: { const v = r[a] ^ r[s]; r[a] = v; r[a + 1] = 0; r[W.LF_OP] = W.LF_LOGIC32; r[W.LF_RES] = v; break; }
+        case F.TEST_RR32: { r[W.LF_OP] = W.LF_LOGIC32; r[W.LF_RES] = r[a] & r[s]; break; }
+        case F.ADD_RI32: { const x = r[a], v = (x + s) | 0; r[a] = v; r[a + 1] = 0; r[W.LF_OP] = W.LF_ADD32; r[W.LF_A] = x; r[W.LF_B] = s; r[W.LF_RES] = v; break; }
+        case F.SUB_RI32: { const x = r[a], v = (x - s) | 0; r[a] = v; r[a + 1] = 0; r[W.LF_OP] = W.LF_SUB32; r[W.LF_A] = x; r[W.LF_B] = s; r[W.LF_RES] = v; break; }
+        case F.CMP_RI32: { const x = r[a]; r[W.LF_OP] = W.LF_SUB32; r[W.LF_A] = x; r[W.LF_B] = s; r[W.LF_RES] = (x - s) | 0; break; }
+        case F.AND_RI32: { const v = r[a] & s; r[a] = v; r[a + 1] = 0; r[W.LF_OP] = W.LF_LOGIC32; r[W.LF_RES] = v; break; }
+        case F.OR_RI32: { const v = r[a] | s; r[a] = v; r[a + 1] = 0; r[W.LF_OP] = W.LF_LOGIC32; r[W.LF_RES] = v; break; }
+        case F.XOR_RI32: { const v = r[a] ^ s; r[a] = v; r[a + 1] = 0; r[W.LF_OP] = W.LF_LOGIC32; r[W.LF_RES] = v; break; }
         // ---- ALU with dead flags (cpu/fastops.ts NO_FLAGS): the result only.
         case F.ADD_RR32 + F.NO_FLAGS: r[a] = (r[a] + r[s]) | 0; r[a + 1] = 0; break;
         case F.SUB_RR32 + F.NO_FLAGS: r[a] = (r[a] - r[s]) | 0; r[a + 1] = 0; break;
@@ -84,9 +84,9 @@ export function execBlock(c: Cpu, b: Block, code: Int32Array, n: number, passes:
         case F.OR_RI64 + F.NO_FLAGS: r[a] |= s; r[a + 1] |= s >> 31; break;
         case F.XOR_RI64 + F.NO_FLAGS: r[a] ^= s; r[a + 1] ^= s >> 31; break;
         // ---- Shifts by an immediate (lazy flags: original value and count).
-        case F.SHL_RI32: { const x = r[a], v = x << s; r[a] = v; r[a + 1] = 0; r[LF_OP] = LF_SHL32; r[LF_A] = x; r[LF_B] = s; r[LF_RES] = v; break; }
-        case F.SHR_RI32: { const x = r[a], v = x >>> s | 0; r[a] = v; r[a + 1] = 0; r[LF_OP] = LF_SHR32; r[LF_A] = x; r[LF_B] = s; r[LF_RES] = v; break; }
-        case F.SAR_RI32: { const x = r[a], v = x >> s; r[a] = v; r[a + 1] = 0; r[LF_OP] = LF_SAR32; r[LF_A] = x; r[LF_B] = s; r[LF_RES] = v; break; }
+        case F.SHL_RI32: { const x = r[a], v = x << s; r[a] = v; r[a + 1] = 0; r[W.LF_OP] = W.LF_SHL32; r[W.LF_A] = x; r[W.LF_B] = s; r[W.LF_RES] = v; break; }
+        case F.SHR_RI32: { const x = r[a], v = x >>> s | 0; r[a] = v; r[a + 1] = 0; r[W.LF_OP] = W.LF_SHR32; r[W.LF_A] = x; r[W.LF_B] = s; r[W.LF_RES] = v; break; }
+        case F.SAR_RI32: { const x = r[a], v = x >> s; r[a] = v; r[a + 1] = 0; r[W.LF_OP] = W.LF_SAR32; r[W.LF_A] = x; r[W.LF_B] = s; r[W.LF_RES] = v; break; }
         case F.SHL_RI32 + F.NO_FLAGS: r[a] <<= s; r[a + 1] = 0; break;
         case F.SHR_RI32 + F.NO_FLAGS: r[a] = r[a] >>> s | 0; r[a + 1] = 0; break;
         case F.SAR_RI32 + F.NO_FLAGS: r[a] >>= s; r[a + 1] = 0; break;
@@ -100,8 +100,8 @@ export function execBlock(c: Cpu, b: Block, code: Int32Array, n: number, passes:
           else { lo = (x >>> s) | (xh << (32 - s)); hi = k === F.SAR_RI64 ? xh >> s : (xh >>> s) | 0; }
           r[a] = lo; r[a + 1] = hi;
           if (id < F.NO_FLAGS) {
-            r[LF_OP] = k === F.SHL_RI64 ? LF_SHL64 : k === F.SHR_RI64 ? LF_SHR64 : LF_SAR64;
-            r[LF_A] = x; r[LF_AHI] = xh; r[LF_B] = s; r[LF_RES] = lo; r[LF_RESHI] = hi;
+            r[W.LF_OP] = k === F.SHL_RI64 ? W.LF_SHL64 : k === F.SHR_RI64 ? W.LF_SHR64 : W.LF_SAR64;
+            r[W.LF_A] = x; r[W.LF_AHI] = xh; r[W.LF_B] = s; r[W.LF_RES] = lo; r[W.LF_RESHI] = hi;
           }
           break;
         }
@@ -123,7 +123,7 @@ export function execBlock(c: Cpu, b: Block, code: Int32Array, n: number, passes:
           const yl = rr ? r[s] : s, yh = rr ? r[s + 1] : s >> 31;
           const lo = (xl + yl) | 0, hi = (xh + yh + ((lo >>> 0) < (xl >>> 0) ? 1 : 0)) | 0;
           r[a] = lo; r[a + 1] = hi;
-          r[LF_OP] = ADD64; r[LF_A] = xl; r[LF_AHI] = xh; r[LF_B] = yl; r[LF_BHI] = yh; r[LF_RES] = lo; r[LF_RESHI] = hi;
+          r[W.LF_OP] = W.LF_ADD64; r[W.LF_A] = xl; r[W.LF_AHI] = xh; r[W.LF_B] = yl; r[W.LF_BHI] = yh; r[W.LF_RES] = lo; r[W.LF_RESHI] = hi;
           break;
         }
         case F.SUB_RR64: case F.SUB_RI64: case F.CMP_RR64: case F.CMP_RI64: {
@@ -133,16 +133,16 @@ export function execBlock(c: Cpu, b: Block, code: Int32Array, n: number, passes:
           const yl = rr ? r[s] : s, yh = rr ? r[s + 1] : s >> 31;
           const lo = (xl - yl) | 0, hi = (xh - yh - ((xl >>> 0) < (yl >>> 0) ? 1 : 0)) | 0;
           if (id === F.SUB_RR64 || id === F.SUB_RI64) { r[a] = lo; r[a + 1] = hi; }
-          r[LF_OP] = SUB64; r[LF_A] = xl; r[LF_AHI] = xh; r[LF_B] = yl; r[LF_BHI] = yh; r[LF_RES] = lo; r[LF_RESHI] = hi;
+          r[W.LF_OP] = W.LF_SUB64; r[W.LF_A] = xl; r[W.LF_AHI] = xh; r[W.LF_B] = yl; r[W.LF_BHI] = yh; r[W.LF_RES] = lo; r[W.LF_RESHI] = hi;
           break;
         }
-        case F.AND_RR64: { const lo = r[a] & r[s], hi = r[a + 1] & r[s + 1]; r[a] = lo; r[a + 1] = hi; r[LF_OP] = LOGIC64; r[LF_RES] = lo; r[LF_RESHI] = hi; break; }
-        case F.OR_RR64: { const lo = r[a] | r[s], hi = r[a + 1] | r[s + 1]; r[a] = lo; r[a + 1] = hi; r[LF_OP] = LOGIC64; r[LF_RES] = lo; r[LF_RESHI] = hi; break; }
-        case F.XOR_RR64: { const lo = r[a] ^ r[s], hi = r[a + 1] ^ r[s + 1]; r[a] = lo; r[a + 1] = hi; r[LF_OP] = LOGIC64; r[LF_RES] = lo; r[LF_RESHI] = hi; break; }
-        case F.TEST_RR64: { r[LF_OP] = LOGIC64; r[LF_RES] = r[a] & r[s]; r[LF_RESHI] = r[a + 1] & r[s + 1]; break; }
-        case F.AND_RI64: { const lo = r[a] & s, hi = r[a + 1] & (s >> 31); r[a] = lo; r[a + 1] = hi; r[LF_OP] = LOGIC64; r[LF_RES] = lo; r[LF_RESHI] = hi; break; }
-        case F.OR_RI64: { const lo = r[a] | s, hi = r[a + 1] | (s >> 31); r[a] = lo; r[a + 1] = hi; r[LF_OP] = LOGIC64; r[LF_RES] = lo; r[LF_RESHI] = hi; break; }
-        case F.XOR_RI64: { const lo = r[a] ^ s, hi = r[a + 1] ^ (s >> 31); r[a] = lo; r[a + 1] = hi; r[LF_OP] = LOGIC64; r[LF_RES] = lo; r[LF_RESHI] = hi; break; }
+        case F.AND_RR64: { const lo = r[a] & r[s], hi = r[a + 1] & r[s + 1]; r[a] = lo; r[a + 1] = hi; r[W.LF_OP] = W.LF_LOGIC64; r[W.LF_RES] = lo; r[W.LF_RESHI] = hi; break; }
+        case F.OR_RR64: { const lo = r[a] | r[s], hi = r[a + 1] | r[s + 1]; r[a] = lo; r[a + 1] = hi; r[W.LF_OP] = W.LF_LOGIC64; r[W.LF_RES] = lo; r[W.LF_RESHI] = hi; break; }
+        case F.XOR_RR64: { const lo = r[a] ^ r[s], hi = r[a + 1] ^ r[s + 1]; r[a] = lo; r[a + 1] = hi; r[W.LF_OP] = W.LF_LOGIC64; r[W.LF_RES] = lo; r[W.LF_RESHI] = hi; break; }
+        case F.TEST_RR64: { r[W.LF_OP] = W.LF_LOGIC64; r[W.LF_RES] = r[a] & r[s]; r[W.LF_RESHI] = r[a + 1] & r[s + 1]; break; }
+        case F.AND_RI64: { const lo = r[a] & s, hi = r[a + 1] & (s >> 31); r[a] = lo; r[a + 1] = hi; r[W.LF_OP] = W.LF_LOGIC64; r[W.LF_RES] = lo; r[W.LF_RESHI] = hi; break; }
+        case F.OR_RI64: { const lo = r[a] | s, hi = r[a + 1] | (s >> 31); r[a] = lo; r[a + 1] = hi; r[W.LF_OP] = W.LF_LOGIC64; r[W.LF_RES] = lo; r[W.LF_RESHI] = hi; break; }
+        case F.XOR_RI64: { const lo = r[a] ^ s, hi = r[a + 1] ^ (s >> 31); r[a] = lo; r[a + 1] = hi; r[W.LF_OP] = W.LF_LOGIC64; r[W.LF_RES] = lo; r[W.LF_RESHI] = hi; break; }
         // ---- MOV.
         case F.MOV_RR32: r[a] = r[s]; r[a + 1] = 0; break;
         case F.MOV_RR64: r[a] = r[s]; r[a + 1] = r[s + 1]; break;
@@ -152,15 +152,15 @@ export function execBlock(c: Cpu, b: Block, code: Int32Array, n: number, passes:
         case F.LOAD32: case F.STORE32: {
           // s = base word | segment-base word << 16; the limit word sits 2 below the base word.
           const off = (r[s & 0xffff] + code[p + 3]) >>> 0, sbw = s >>> 16;
-          if (off > (r[sbw - 2] >>> 0)) limitFault(sbw === W_SSBASE ? 2 : 3);
+          if (off > (r[sbw - 2] >>> 0)) limitFault(sbw === W.W_SSBASE ? 2 : 3);
           const lin = (r[sbw] + off) | 0;
-          const t = ((lin >>> 12) & TLB_MASK);
+          const t = ((lin >>> 12) & T.TLB_MASK);
           if (code[p] === F.LOAD32) {
-            if (c.tlbTags[c.planeR | t] === (lin & PAGE_MASK) && c.tlbHi[t] === 0 && (lin & 0xfff) <= 0xffc) {
+            if (c.tlbTags[c.planeR | t] === (lin & T.PAGE_MASK) && c.tlbHi[t] === 0 && (lin & 0xfff) <= 0xffc) {
               r[a] = c.ram.getInt32(c.tlbPhys[t] | (lin & 0xfff), true);
             } else r[a] = c.read32(lin, 0);
             r[a + 1] = 0;
-          } else if (c.tlbTags[c.planeW | t] === (lin & PAGE_MASK) && c.tlbHi[t] === 0 && (lin & 0xfff) <= 0xffc) {
+          } else if (c.tlbTags[c.planeW | t] === (lin & T.PAGE_MASK) && c.tlbHi[t] === 0 && (lin & 0xfff) <= 0xffc) {
             c.ram.setInt32(c.tlbPhys[t] | (lin & 0xfff), r[a], true);
           } else c.write32(lin, 0, r[a]);
           break;
@@ -172,9 +172,9 @@ export function execBlock(c: Cpu, b: Block, code: Int32Array, n: number, passes:
           const lo = sum | 0, hi = (r[s + 1] + (sum > 0xffffffff ? 1 : sum < 0 ? -1 : 0)) | 0;
           if (((hi << 16) >> 16) !== hi) throw new CpuFault(13, 0, true);
           // One TLB compare for RAM inside a page (8 bytes covers both widths), else the general accessors.
-          const t = ((lo >>> 12) ^ hi) & TLB_MASK, off = lo & 0xfff;
+          const t = ((lo >>> 12) ^ hi) & T.TLB_MASK, off = lo & 0xfff;
           const load = id === F.LOAD64_32 || id === F.LOAD64;
-          if (c.tlbTags[(load ? c.planeR : c.planeW) | t] === (lo & PAGE_MASK) && c.tlbHi[t] === hi && off <= 0xff8) {
+          if (c.tlbTags[(load ? c.planeR : c.planeW) | t] === (lo & T.PAGE_MASK) && c.tlbHi[t] === hi && off <= 0xff8) {
             const ph = c.tlbPhys[t] | off, ram = c.ram;
             if (id === F.LOAD64_32) { r[a] = ram.getInt32(ph, true); r[a + 1] = 0; }
             else if (id === F.LOAD64) { r[a] = ram.getInt32(ph, true); r[a + 1] = ram.getInt32(ph + 4, true); }
@@ -187,29 +187,29 @@ export function execBlock(c: Cpu, b: Block, code: Int32Array, n: number, passes:
           break;
         }
         // ---- Branches (always the last instruction of a block).
-        case F.JCC32: r[W_RIP] = (r[W_RIP] + (cond(r, a) ? s : code[p + 3])) | 0; break;
+        case F.JCC32: r[W.W_RIP] = (r[W.W_RIP] + (cond(r, a) ? s : code[p + 3])) | 0; break;
         case F.JCC64: addRip64(r, cond(r, a) ? s : code[p + 3]); break;
-        case F.JMP32: r[W_RIP] = (r[W_RIP] + s) | 0; break;
+        case F.JMP32: r[W.W_RIP] = (r[W.W_RIP] + s) | 0; break;
         case F.JMP64: addRip64(r, s); break;
         case F.CALL32: {
-          const ret = (r[W_RIP] + code[p + 3]) | 0;
+          const ret = (r[W.W_RIP] + code[p + 3]) | 0;
           if (c.stackSize === 4) push4(c, r, ret); else push(c, 4, ret);
-          r[W_RIP] = (r[W_RIP] + s) | 0;
+          r[W.W_RIP] = (r[W.W_RIP] + s) | 0;
           break;
         }
         case F.RET32: {
-          r[W_RIP] = c.stackSize === 4 ? pop4(c, r) : pop(c, 4);
-          r[W_RIP + 1] = 0;
+          r[W.W_RIP] = c.stackSize === 4 ? pop4(c, r) : pop(c, 4);
+          r[W.W_RIP + 1] = 0;
           break;
         }
         case F.CALL64: {
-          const sum = (r[W_RIP] >>> 0) + code[p + 3];
-          const hi = (r[W_RIP + 1] + (sum > 0xffffffff ? 1 : 0)) | 0;
+          const sum = (r[W.W_RIP] >>> 0) + code[p + 3];
+          const hi = (r[W.W_RIP + 1] + (sum > 0xffffffff ? 1 : 0)) | 0;
           if (c.stackSize === 8) push8(c, r, sum | 0, hi); else push(c, 8, sum | 0, hi);
           addRip64(r, s);
           break;
         }
-        case F.RET64: { const lo = c.stackSize === 8 ? pop8(c, r) : pop(c, 8); r[W_RIP] = lo; r[W_RIP + 1] = c.resHi; break; }
+        case F.RET64: { const lo = c.stackSize === 8 ? pop8(c, r) : pop(c, 8); r[W.W_RIP] = lo; r[W.W_RIP + 1] = c.resHi; break; }
         case F.PUSH32: if (c.stackSize === 4) push4(c, r, r[a]); else push(c, 4, r[a]); break;
         case F.POP32: { const v = c.stackSize === 4 ? pop4(c, r) : pop(c, 4); r[a] = v; r[a + 1] = 0; break; }
         case F.PUSH64: if (c.stackSize === 8) push8(c, r, r[a], r[a + 1]); else push(c, 8, r[a], r[a + 1]); break;
@@ -217,7 +217,7 @@ export function execBlock(c: Cpu, b: Block, code: Int32Array, n: number, passes:
       }
     }
     done += n;
-    if (--passes <= 0 || !b.selfLoop || r[W_RIP] !== startLo || r[W_RIP + 1] !== startHi) break;
+    if (--passes <= 0 || !b.selfLoop || r[W.W_RIP] !== startLo || r[W.W_RIP + 1] !== startHi) break;
     }
   } catch (e) {
     if (!(e instanceof CpuFault)) throw e;
@@ -229,47 +229,47 @@ export function execBlock(c: Cpu, b: Block, code: Int32Array, n: number, passes:
 }
 
 // Stack fast paths for the common stack sizes (32-bit SS.B=1, 64-bit mode): one
-// TLB compare, else the general accessors (which fault before RSP changes).
+// TLB compare, else the general accessors (which fault before W.W_RSP changes).
 
 function push4(c: Cpu, r: Int32Array, v: number): void {
-  const sp = (r[RSP] - 4) | 0, lin = (sp + r[W_SSBASE]) | 0;
-  const t = (lin >>> 12) & TLB_MASK;
-  if (c.tlbTags[c.planeW | t] === (lin & PAGE_MASK) && c.tlbHi[t] === 0 && (lin & 0xfff) <= 0xffc) c.ram.setInt32(c.tlbPhys[t] | (lin & 0xfff), v, true);
+  const sp = (r[W.W_RSP] - 4) | 0, lin = (sp + r[W.W_SSBASE]) | 0;
+  const t = (lin >>> 12) & T.TLB_MASK;
+  if (c.tlbTags[c.planeW | t] === (lin & T.PAGE_MASK) && c.tlbHi[t] === 0 && (lin & 0xfff) <= 0xffc) c.ram.setInt32(c.tlbPhys[t] | (lin & 0xfff), v, true);
   else c.write32(lin, 0, v);
-  r[RSP] = sp;
+  r[W.W_RSP] = sp;
 }
 
 function pop4(c: Cpu, r: Int32Array): number {
-  const sp = r[RSP], lin = (sp + r[W_SSBASE]) | 0;
-  const t = (lin >>> 12) & TLB_MASK;
-  const v = c.tlbTags[c.planeR | t] === (lin & PAGE_MASK) && c.tlbHi[t] === 0 && (lin & 0xfff) <= 0xffc
+  const sp = r[W.W_RSP], lin = (sp + r[W.W_SSBASE]) | 0;
+  const t = (lin >>> 12) & T.TLB_MASK;
+  const v = c.tlbTags[c.planeR | t] === (lin & T.PAGE_MASK) && c.tlbHi[t] === 0 && (lin & 0xfff) <= 0xffc
     ? c.ram.getInt32(c.tlbPhys[t] | (lin & 0xfff), true) : c.read32(lin, 0);
-  r[RSP] = (sp + 4) | 0;
+  r[W.W_RSP] = (sp + 4) | 0;
   return v;
 }
 
 function push8(c: Cpu, r: Int32Array, lo: number, hi: number): void {
-  const sum = (r[RSP] >>> 0) - 8;
-  const spLo = sum | 0, spHi = sum < 0 ? (r[RSP + 1] - 1) | 0 : r[RSP + 1];
-  const t = ((spLo >>> 12) ^ spHi) & TLB_MASK;
-  if (c.tlbTags[c.planeW | t] === (spLo & PAGE_MASK) && c.tlbHi[t] === spHi && (spLo & 0xfff) <= 0xff8) {
+  const sum = (r[W.W_RSP] >>> 0) - 8;
+  const spLo = sum | 0, spHi = sum < 0 ? (r[W.W_RSP + 1] - 1) | 0 : r[W.W_RSP + 1];
+  const t = ((spLo >>> 12) ^ spHi) & T.TLB_MASK;
+  if (c.tlbTags[c.planeW | t] === (spLo & T.PAGE_MASK) && c.tlbHi[t] === spHi && (spLo & 0xfff) <= 0xff8) {
     const ph = c.tlbPhys[t] | (spLo & 0xfff);
     c.ram.setInt32(ph, lo, true);
     c.ram.setInt32(ph + 4, hi, true);
-    r[RSP] = spLo; r[RSP + 1] = spHi;
+    r[W.W_RSP] = spLo; r[W.W_RSP + 1] = spHi;
   } else push(c, 8, lo, hi);
 }
 
 /** Pops 8 bytes: low half returned, high half in c.resHi. */
 function pop8(c: Cpu, r: Int32Array): number {
-  const spLo = r[RSP], spHi = r[RSP + 1];
-  const t = ((spLo >>> 12) ^ spHi) & TLB_MASK;
-  if (c.tlbTags[c.planeR | t] === (spLo & PAGE_MASK) && c.tlbHi[t] === spHi && (spLo & 0xfff) <= 0xff8) {
+  const spLo = r[W.W_RSP], spHi = r[W.W_RSP + 1];
+  const t = ((spLo >>> 12) ^ spHi) & T.TLB_MASK;
+  if (c.tlbTags[c.planeR | t] === (spLo & T.PAGE_MASK) && c.tlbHi[t] === spHi && (spLo & 0xfff) <= 0xff8) {
     const ph = c.tlbPhys[t] | (spLo & 0xfff);
     c.resHi = c.ram.getInt32(ph + 4, true);
     const sum = (spLo >>> 0) + 8;
-    r[RSP] = sum | 0;
-    if (sum > 0xffffffff) r[RSP + 1] = (spHi + 1) | 0;
+    r[W.W_RSP] = sum | 0;
+    if (sum > 0xffffffff) r[W.W_RSP + 1] = (spHi + 1) | 0;
     return c.ram.getInt32(ph, true);
   }
   return pop(c, 8);
@@ -277,21 +277,21 @@ function pop8(c: Cpu, r: Int32Array): number {
 
 /** RIP += k (64-bit). */
 function addRip64(r: Int32Array, k: number): void {
-  const sum = (r[W_RIP] >>> 0) + k;
-  r[W_RIP] = sum | 0;
-  if (sum > 0xffffffff || sum < 0) r[W_RIP + 1] = (r[W_RIP + 1] + (sum < 0 ? -1 : 1)) | 0;
+  const sum = (r[W.W_RIP] >>> 0) + k;
+  r[W.W_RIP] = sum | 0;
+  if (sum > 0xffffffff || sum < 0) r[W.W_RIP + 1] = (r[W.W_RIP + 1] + (sum < 0 ? -1 : 1)) | 0;
 }
 
 /** Condition codes with the common after-CMP/SUB/logic cases read straight from the lazy state. */
 function cond(r: Int32Array, cc: number): boolean {
-  const op = r[LF_OP];
+  const op = r[W.LF_OP];
   if ((cc === 4 || cc === 5) && op !== 0) {
     // ZF is computed the same way for every lazy operation.
-    const z = (op & 3) === 3 ? (r[LF_RES] | r[LF_RESHI]) === 0 : r[LF_RES] === 0;
+    const z = (op & 3) === 3 ? (r[W.LF_RES] | r[W.LF_RESHI]) === 0 : r[W.LF_RES] === 0;
     return z === (cc === 4);
   }
-  if (op === SUB32) {
-    const x = r[LF_A], y = r[LF_B];
+  if (op === W.LF_SUB32) {
+    const x = r[W.LF_A], y = r[W.LF_B];
     switch (cc) {
       case 2: return (x >>> 0) < (y >>> 0);
       case 3: return (x >>> 0) >= (y >>> 0);
@@ -304,15 +304,15 @@ function cond(r: Int32Array, cc: number): boolean {
       case 14: return x <= y;
       case 15: return x > y;
     }
-  } else if (op === LOGIC32 || op === ADD32) {
-    if (cc === 4) return r[LF_RES] === 0;
-    if (cc === 5) return r[LF_RES] !== 0;
-  } else if (op === SUB64) {
-    const xh = r[LF_AHI], yh = r[LF_BHI];
-    const eq = xh === yh && r[LF_A] === r[LF_B];
+  } else if (op === W.LF_LOGIC32 || op === W.LF_ADD32) {
+    if (cc === 4) return r[W.LF_RES] === 0;
+    if (cc === 5) return r[W.LF_RES] !== 0;
+  } else if (op === W.LF_SUB64) {
+    const xh = r[W.LF_AHI], yh = r[W.LF_BHI];
+    const eq = xh === yh && r[W.LF_A] === r[W.LF_B];
     // Unsigned and signed "below" from the halves.
-    const ult = (xh >>> 0) < (yh >>> 0) || (xh === yh && (r[LF_A] >>> 0) < (r[LF_B] >>> 0));
-    const slt = xh < yh || (xh === yh && (r[LF_A] >>> 0) < (r[LF_B] >>> 0));
+    const ult = (xh >>> 0) < (yh >>> 0) || (xh === yh && (r[W.LF_A] >>> 0) < (r[W.LF_B] >>> 0));
+    const slt = xh < yh || (xh === yh && (r[W.LF_A] >>> 0) < (r[W.LF_B] >>> 0));
     switch (cc) {
       case 2: return ult;
       case 3: return !ult;
@@ -325,9 +325,9 @@ function cond(r: Int32Array, cc: number): boolean {
       case 14: return slt || eq;
       case 15: return !slt && !eq;
     }
-  } else if (op === LOGIC64 || op === ADD64) {
-    if (cc === 4) return (r[LF_RES] | r[LF_RESHI]) === 0;
-    if (cc === 5) return (r[LF_RES] | r[LF_RESHI]) !== 0;
+  } else if (op === W.LF_LOGIC64 || op === W.LF_ADD64) {
+    if (cc === 4) return (r[W.LF_RES] | r[W.LF_RESHI]) === 0;
+    if (cc === 5) return (r[W.LF_RES] | r[W.LF_RESHI]) !== 0;
   }
   return testCC(r, cc);
 }

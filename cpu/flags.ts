@@ -11,9 +11,9 @@
 
 import { FLAG_AF, FLAG_CF, FLAG_OF, FLAG_PF, FLAG_SF, FLAG_ZF } from './state.js';
 
-import { LF_A, LF_AHI, LF_B, LF_BHI, LF_OP, LF_RES, LF_RESHI, W_RFLAGS } from './words.js';
+import { W } from './words.js';
 /** Word indices of the lazy-flag fields (cpu/words.ts). */
-export { LF_A, LF_AHI, LF_B, LF_BHI, LF_OP, LF_RES, LF_RESHI, W_RFLAGS };
+export { LF_A, LF_AHI, LF_B, LF_BHI, LF_OP, LF_RES, LF_RESHI, W_RFLAGS } from './words.js';
 
 export const ARITH_FLAGS = FLAG_CF | FLAG_PF | FLAG_AF | FLAG_ZF | FLAG_SF | FLAG_OF;
 
@@ -42,20 +42,20 @@ function lt64(aLo: number, aHi: number, bLo: number, bHi: number): boolean {
 }
 
 export function getCF(r: Int32Array): boolean {
-  const op = r[LF_OP];
+  const op = r[W.LF_OP];
   const kind = op >> 2, size = op & 3;
   switch (kind) {
-    case K_NONE: case K_INC: case K_DEC: return (r[W_RFLAGS] & FLAG_CF) !== 0;
+    case K_NONE: case K_INC: case K_DEC: return (r[W.W_RFLAGS] & FLAG_CF) !== 0;
     case K_LOGIC: return false;
     case K_SHL: case K_SHR: case K_SAR: {
       // The last bit shifted out of the original value.
-      const k = kind === K_SHL ? (size === SZ64 ? 64 : 32) - r[LF_B] : r[LF_B] - 1;
-      return ((k < 32 ? r[LF_A] >>> k : r[LF_AHI] >>> (k - 32)) & 1) !== 0;
+      const k = kind === K_SHL ? (size === SZ64 ? 64 : 32) - r[W.LF_B] : r[W.LF_B] - 1;
+      return ((k < 32 ? r[W.LF_A] >>> k : r[W.LF_AHI] >>> (k - 32)) & 1) !== 0;
     }
   }
-  const a = r[LF_A], b = r[LF_B], res = r[LF_RES];
+  const a = r[W.LF_A], b = r[W.LF_B], res = r[W.LF_RES];
   if (size === SZ64) {
-    const aHi = r[LF_AHI], bHi = r[LF_BHI], resHi = r[LF_RESHI];
+    const aHi = r[W.LF_AHI], bHi = r[W.LF_BHI], resHi = r[W.LF_RESHI];
     switch (kind) {
       case K_ADD: return lt64(res, resHi, a, aHi);
       case K_ADC: return ((res - a - b) & 1) !== 0 ? !lt64(a, aHi, res, resHi) : lt64(res, resHi, a, aHi);
@@ -74,69 +74,69 @@ export function getCF(r: Int32Array): boolean {
 }
 
 export function getZF(r: Int32Array): boolean {
-  const op = r[LF_OP];
-  if (op === LF_NONE) return (r[W_RFLAGS] & FLAG_ZF) !== 0;
-  return (op & 3) === SZ64 ? (r[LF_RES] | r[LF_RESHI]) === 0 : r[LF_RES] === 0;
+  const op = r[W.LF_OP];
+  if (op === LF_NONE) return (r[W.W_RFLAGS] & FLAG_ZF) !== 0;
+  return (op & 3) === SZ64 ? (r[W.LF_RES] | r[W.LF_RESHI]) === 0 : r[W.LF_RES] === 0;
 }
 
 export function getSF(r: Int32Array): boolean {
-  const op = r[LF_OP];
-  if (op === LF_NONE) return (r[W_RFLAGS] & FLAG_SF) !== 0;
-  return ((op & 3) === SZ64 ? r[LF_RESHI] : r[LF_RES]) < 0;
+  const op = r[W.LF_OP];
+  if (op === LF_NONE) return (r[W.W_RFLAGS] & FLAG_SF) !== 0;
+  return ((op & 3) === SZ64 ? r[W.LF_RESHI] : r[W.LF_RES]) < 0;
 }
 
 export function getOF(r: Int32Array): boolean {
-  const op = r[LF_OP];
+  const op = r[W.LF_OP];
   const kind = op >> 2;
-  if (kind === K_NONE) return (r[W_RFLAGS] & FLAG_OF) !== 0;
+  if (kind === K_NONE) return (r[W.W_RFLAGS] & FLAG_OF) !== 0;
   if (kind === K_LOGIC || kind === K_SAR) return false;
   const w = (op & 3) === SZ64;
   // SHL: MSB(result) xor CF; SHR: MSB of the original (defined for 1-bit shifts, same formula otherwise).
-  if (kind === K_SHL) return ((w ? r[LF_RESHI] : r[LF_RES]) < 0) !== getCF(r);
-  if (kind === K_SHR) return (w ? r[LF_AHI] : r[LF_A]) < 0;
-  const a = w ? r[LF_AHI] : r[LF_A], b = w ? r[LF_BHI] : r[LF_B], res = w ? r[LF_RESHI] : r[LF_RES];
+  if (kind === K_SHL) return ((w ? r[W.LF_RESHI] : r[W.LF_RES]) < 0) !== getCF(r);
+  if (kind === K_SHR) return (w ? r[W.LF_AHI] : r[W.LF_A]) < 0;
+  const a = w ? r[W.LF_AHI] : r[W.LF_A], b = w ? r[W.LF_BHI] : r[W.LF_B], res = w ? r[W.LF_RESHI] : r[W.LF_RES];
   if (kind === K_ADD || kind === K_ADC || kind === K_INC) return ((a ^ res) & (b ^ res)) < 0;
   return ((a ^ b) & (a ^ res)) < 0;
 }
 
 export function getPF(r: Int32Array): boolean {
-  if (r[LF_OP] === LF_NONE) return (r[W_RFLAGS] & FLAG_PF) !== 0;
-  return PARITY[r[LF_RES] & 0xff] !== 0;
+  if (r[W.LF_OP] === LF_NONE) return (r[W.W_RFLAGS] & FLAG_PF) !== 0;
+  return PARITY[r[W.LF_RES] & 0xff] !== 0;
 }
 
 export function getAF(r: Int32Array): boolean {
-  const op = r[LF_OP];
+  const op = r[W.LF_OP];
   const kind = op >> 2;
-  if (kind === K_NONE) return (r[W_RFLAGS] & FLAG_AF) !== 0;
+  if (kind === K_NONE) return (r[W.W_RFLAGS] & FLAG_AF) !== 0;
   if (kind === K_LOGIC || kind >= K_SHL) return false;
-  return ((r[LF_A] ^ r[LF_B] ^ r[LF_RES]) & 0x10) !== 0;
+  return ((r[W.LF_A] ^ r[W.LF_B] ^ r[W.LF_RES]) & 0x10) !== 0;
 }
 
 /** The six arithmetic flags as RFLAGS bits (lazy or not). */
 export function arithFlags(r: Int32Array): number {
-  if (r[LF_OP] === LF_NONE) return r[W_RFLAGS] & ARITH_FLAGS;
+  if (r[W.LF_OP] === LF_NONE) return r[W.W_RFLAGS] & ARITH_FLAGS;
   return (getCF(r) ? FLAG_CF : 0) | (getPF(r) ? FLAG_PF : 0) | (getAF(r) ? FLAG_AF : 0) |
     (getZF(r) ? FLAG_ZF : 0) | (getSF(r) ? FLAG_SF : 0) | (getOF(r) ? FLAG_OF : 0);
 }
 
-/** Fold lazy flags into the RFLAGS word; afterwards LF_OP is LF_NONE. */
+/** Fold lazy flags into the RFLAGS word; afterwards W.LF_OP is LF_NONE. */
 export function materialize(r: Int32Array): void {
-  if (r[LF_OP] === LF_NONE) return;
-  r[W_RFLAGS] = (r[W_RFLAGS] & ~ARITH_FLAGS) | arithFlags(r);
-  r[LF_OP] = LF_NONE;
+  if (r[W.LF_OP] === LF_NONE) return;
+  r[W.W_RFLAGS] = (r[W.W_RFLAGS] & ~ARITH_FLAGS) | arithFlags(r);
+  r[W.LF_OP] = LF_NONE;
 }
 
 /** Make CF concrete in the RFLAGS word without touching the other lazy flags (for INC/DEC). */
 export function keepCF(r: Int32Array): void {
-  const op = r[LF_OP] >> 2;
+  const op = r[W.LF_OP] >> 2;
   if (op === K_NONE || op === K_INC || op === K_DEC) return;
-  r[W_RFLAGS] = getCF(r) ? r[W_RFLAGS] | FLAG_CF : r[W_RFLAGS] & ~FLAG_CF;
+  r[W.W_RFLAGS] = getCF(r) ? r[W.W_RFLAGS] | FLAG_CF : r[W.W_RFLAGS] & ~FLAG_CF;
 }
 
 /** Set all six arithmetic flags at once (eagerly computed instructions: shifts, MUL, BCD ...). */
 export function setArith(r: Int32Array, bits: number): void {
-  r[W_RFLAGS] = (r[W_RFLAGS] & ~ARITH_FLAGS) | (bits & ARITH_FLAGS);
-  r[LF_OP] = LF_NONE;
+  r[W.W_RFLAGS] = (r[W.W_RFLAGS] & ~ARITH_FLAGS) | (bits & ARITH_FLAGS);
+  r[W.LF_OP] = LF_NONE;
 }
 
 /** Condition codes 0-15 (the low nibble of Jcc/SETcc/CMOVcc). */

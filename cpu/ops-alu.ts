@@ -6,7 +6,7 @@
 import { ALU_AND, ALU_CMP, ALU_NAMES, alu, alu64, incdec, incdec64, neg, neg64 } from './alu.js';
 import type { Cpu, Exec } from './cpu.js';
 import type { Insn } from './decoder.js';
-import * as F from './fastops.js';
+import { Fast as F } from './fastops.js';
 import { fast } from './fastops.js';
 import { eaFn, memRead, memWrite, regRead, regWrite, specSize } from './operands.js';
 import { F_I64, F_LOCK, OpRow, row } from './table.js';

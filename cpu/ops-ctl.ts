@@ -10,7 +10,7 @@ import type { Insn } from './decoder.js';
 import { LF_OP, LF_RES, LF_RESHI, W_RFLAGS, testCC } from './flags.js';
 import { eaFn, memRead, memWrite, regRead, regWrite } from './operands.js';
 import { adjustSp, pop, push } from './stack.js';
-import * as F from './fastops.js';
+import { Fast as F } from './fastops.js';
 import { fast } from './fastops.js';
 import { CS, DS, ES, FLAG_ZF, FS, GS, SEG_SEL, SS } from './state.js';
 import { F_D64, F_F64, F_I64, F_STOP, F_TERM, OpRow, row, rowsPlusReg } from './table.js';

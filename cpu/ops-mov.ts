@@ -7,7 +7,7 @@ import { segWord } from './cpu.js';
 import type { Insn } from './decoder.js';
 import { ARITH_FLAGS, LF_OP, W_RFLAGS, materialize } from './flags.js';
 import { CC_NAMES, ccTest } from './ops-ctl.js';
-import * as F from './fastops.js';
+import { Fast as F } from './fastops.js';
 import { fast } from './fastops.js';
 import { eaFn, leaFn, memRead, memWrite, regRead, regWrite, specSize } from './operands.js';
 import { DS, FLAG_AF, FLAG_CF, FLAG_DF, FLAG_PF, FLAG_SF, FLAG_ZF, SEG_BASE, SEG_SEL, SS } from './state.js';

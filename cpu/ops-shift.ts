@@ -11,7 +11,7 @@ import { eaFn, memRead, memWrite, regRead, regWrite, specSize } from './operands
 import { FLAG_CF, FLAG_OF, FLAG_SF, FLAG_ZF } from './state.js';
 import { OpRow, row } from './table.js';
 import { W_RFLAGS } from './words.js';
-import * as F from './fastops.js';
+import { Fast as F } from './fastops.js';
 import { fast } from './fastops.js';
 
 export const ROL = 0, ROR = 1, RCL = 2, RCR = 3, SHL = 4, SHR = 5, SAL = 6, SAR = 7;

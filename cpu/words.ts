@@ -1,17 +1,44 @@
 // Word indices into the state record (Int32Array, index = byte offset / 4) and
-// lazy-flag codes that the hot paths use, as literals in a module with no
-// imports: the bundler inlines such constants across modules (it does not
-// for modules that import others). test/cpu/words.test.ts checks them against
-// cpu/state.ts and cpu/flags.ts.
+// lazy-flag codes that the hot paths use. They are a const enum so esbuild
+// inlines them as literals wherever they are used (plain module constants are
+// only inlined when minifying); the named exports are for everything else.
+// test/cpu/words.test.ts checks them against cpu/state.ts and cpu/flags.ts.
 
-/** RIP and RFLAGS (low halves). */
-export const W_RIP = 0x20, W_RFLAGS = 0x22;
-/** Lazy-flag fields (SCRATCH / 4 onwards): op, result, operand a, operand b, each with its high half. */
-export const LF_OP = 0x200, LF_RES = 0x201, LF_RESHI = 0x202, LF_A = 0x203, LF_AHI = 0x204, LF_B = 0x205, LF_BHI = 0x206;
-/** SS.base (low half) and RSP. */
-export const W_SSBASE = 0x54, W_RSP = 8;
-/** Lazy-flag op codes (kind << 2 | size code) of the fast paths. */
-export const LF_ADD32 = 6, LF_SUB32 = 14, LF_LOGIC32 = 22, LF_ADD64 = 7, LF_SUB64 = 15, LF_LOGIC64 = 23;
-export const LF_SHL32 = 34, LF_SHR32 = 38, LF_SAR32 = 42, LF_SHL64 = 35, LF_SHR64 = 39, LF_SAR64 = 43;
-/** RFLAGS bits the fast paths test. */
-export const ZF_BIT = 0x40;
+export const enum W {
+  /** RIP and RFLAGS (low halves). */
+  W_RIP = 0x20, W_RFLAGS = 0x22,
+  /** Lazy-flag fields (SCRATCH / 4 onwards): op, result, operand a, operand b, each with its high half. */
+  LF_OP = 0x200, LF_RES = 0x201, LF_RESHI = 0x202, LF_A = 0x203, LF_AHI = 0x204, LF_B = 0x205, LF_BHI = 0x206,
+  /** SS.base (low half) and RSP. */
+  W_SSBASE = 0x54, W_RSP = 8,
+  /** Lazy-flag op codes (kind << 2 | size code) of the fast paths. */
+  LF_ADD32 = 6, LF_SUB32 = 14, LF_LOGIC32 = 22, LF_ADD64 = 7, LF_SUB64 = 15, LF_LOGIC64 = 23,
+  LF_SHL32 = 34, LF_SHR32 = 38, LF_SAR32 = 42, LF_SHL64 = 35, LF_SHR64 = 39, LF_SAR64 = 43,
+  /** RFLAGS bits the fast paths test. */
+  ZF_BIT = 0x40,
+}
+
+export const W_RIP = W.W_RIP,
+  W_RFLAGS = W.W_RFLAGS,
+  LF_OP = W.LF_OP,
+  LF_RES = W.LF_RES,
+  LF_RESHI = W.LF_RESHI,
+  LF_A = W.LF_A,
+  LF_AHI = W.LF_AHI,
+  LF_B = W.LF_B,
+  LF_BHI = W.LF_BHI,
+  W_SSBASE = W.W_SSBASE,
+  W_RSP = W.W_RSP,
+  LF_ADD32 = W.LF_ADD32,
+  LF_SUB32 = W.LF_SUB32,
+  LF_LOGIC32 = W.LF_LOGIC32,
+  LF_ADD64 = W.LF_ADD64,
+  LF_SUB64 = W.LF_SUB64,
+  LF_LOGIC64 = W.LF_LOGIC64,
+  LF_SHL32 = W.LF_SHL32,
+  LF_SHR32 = W.LF_SHR32,
+  LF_SAR32 = W.LF_SAR32,
+  LF_SHL64 = W.LF_SHL64,
+  LF_SHR64 = W.LF_SHR64,
+  LF_SAR64 = W.LF_SAR64,
+  ZF_BIT = W.ZF_BIT;

@@ -1,0 +1,24 @@
+// The literal word indices and lazy-flag codes of cpu/words.ts (inlined into
+// the hot paths) must agree with the layout in cpu/state.ts and cpu/flags.ts.
+import { describe, expect, it } from 'vitest';
+import { K_ADD, K_LOGIC, K_SAR, K_SHL, K_SHR, K_SUB } from '../../cpu/flags.js';
+import { RFLAGS, RIP, RSP, SCRATCH, SEG_BASE, SS, gprOffset, segOffset, FLAG_ZF } from '../../cpu/state.js';
+import * as W from '../../cpu/words.js';
+
+describe('cpu/words.ts literals', () => {
+  it('word indices match the state record layout', () => {
+    expect(W.W_RIP).toBe(RIP / 4);
+    expect(W.W_RFLAGS).toBe(RFLAGS / 4);
+    expect(W.LF_OP).toBe(SCRATCH / 4);
+    expect([W.LF_RES, W.LF_RESHI, W.LF_A, W.LF_AHI, W.LF_B, W.LF_BHI]).toEqual([1, 2, 3, 4, 5, 6].map((k) => SCRATCH / 4 + k));
+    expect(W.W_SSBASE).toBe((segOffset(SS) + SEG_BASE) / 4);
+    expect(W.W_RSP).toBe(gprOffset(RSP) / 4);
+    expect(W.ZF_BIT).toBe(FLAG_ZF);
+  });
+  it('lazy-flag op codes are kind << 2 | size', () => {
+    expect([W.LF_ADD32, W.LF_SUB32, W.LF_LOGIC32]).toEqual([K_ADD, K_SUB, K_LOGIC].map((k) => (k << 2) | 2));
+    expect([W.LF_ADD64, W.LF_SUB64, W.LF_LOGIC64]).toEqual([K_ADD, K_SUB, K_LOGIC].map((k) => (k << 2) | 3));
+    expect([W.LF_SHL32, W.LF_SHR32, W.LF_SAR32]).toEqual([K_SHL, K_SHR, K_SAR].map((k) => (k << 2) | 2));
+    expect([W.LF_SHL64, W.LF_SHR64, W.LF_SAR64]).toEqual([K_SHL, K_SHR, K_SAR].map((k) => (k << 2) | 3));
+  });
+});
