@@ -3,7 +3,7 @@
 // FSIN/FCOS/FSINCOS/FPTAN reduce the argument with the 66-bit approximation of pi that the
 // hardware uses (Intel SDM Vol. 1 8.3.10): the host's results match sin(x * pi / pi66).
 
-import { Fp, newFp, env, out, EXT64, roundPack, K_ZERO, K_NORMAL, K_INF, K_QNAN, K_SNAN, F_IE, F_DE, F_ZE, F_PE } from './softfloat.js';
+import { Fp, newFp, env, out, EXT64, roundPack, K_ZERO, K_NORMAL, K_INF, K_QNAN, K_SNAN, F_IE, F_DE, F_ZE, F_PE, F_UE } from './softfloat.js';
 import { K_BAD, propagateNaN2, outIndefinite } from './arith.js';
 import {
   readST, writeSTRaw, writeSTOut, pop, isEmpty, stackFault, endOp, setC1FromRounding, fsw, setFsw, SW_C1, SW_C2,
@@ -237,7 +237,9 @@ function fyl2x(dv: DataView, p1: boolean): number {
         if (p1 && x.exp < -2) l = div(atanh2(div(xb, add(TWO, xb))), LN2); // small x: no cancellation
         else l = log2Big(p1 ? onePlusRounded(xb) : xb);
         roundBig(mul(fromFp(y), l));
-        env.flags |= F_PE; // the host reports PE even when the product happens to be exact
+        // the host reports PE (and so UE for a tiny result) even when the product is exact
+        env.flags |= F_PE;
+        if (env.tiny) env.flags |= F_UE;
       }
     }
   }

@@ -189,6 +189,7 @@ static int host_lacks(const char *name) {
 }
 
 void gen_sse(FILE *(*open_out)(const char *, const char *)) {
+  rng_seed_from_env();
   uint8_t *code = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (code == MAP_FAILED) { perror("mmap"); exit(1); }
   size_t pro = (size_t)(vec_pro_end - vec_pro), epi = (size_t)(vec_epi_end - vec_epi);

@@ -131,6 +131,7 @@ static void gen_x87_inputs(rec_t *r, const x87_case_t *c) {
 }
 
 void gen_x87(FILE *(*open_out)(const char *group, const char *name)) {
+  rng_seed_from_env();
   for (size_t i = 0; i < sizeof X87_CASES / sizeof X87_CASES[0]; i++) {
     const x87_case_t *c = &X87_CASES[i];
     FILE *f = open_out("x87", c->name);
