@@ -241,8 +241,9 @@ export class Machine {
     this.backend.requestStop();
   }
 
-  private doReset(why: string): void {
-    if (this.options.noReboot) {
+  /** A guest-initiated reset (or a triple fault); -no-reboot turns it into an exit. */
+  private doReset(why: string, byUser = false): void {
+    if (this.options.noReboot && !byUser) {
       this.powerOff(0, `${why} (-no-reboot: exiting)`);
       return;
     }
@@ -302,8 +303,14 @@ export class Machine {
   get isRunning(): boolean { return this.running; }
 
   /** Reset as if the reset button were pressed. */
+  /**
+   * The reset button: reboots the guest, whatever -no-reboot says, and powers a
+   * machine that had stopped back on (call run() again to drive it).
+   */
   reset(): void {
-    this.doReset('reset');
+    this.exit = null;
+    this.resetRequested = false;
+    this.doReset('reset', true);
   }
 
   // ---- Backends.

@@ -70,3 +70,16 @@ describe('run loop', () => {
     expect(runOnce()).toEqual(runOnce());
   });
 });
+
+describe('the reset button', () => {
+  it('powers a machine that exited back on and runs the guest again from the start', async () => {
+    let out = '';
+    const m = boot(HELLO, (b) => { out += String.fromCharCode(b); });
+    expect((await m.run()).status).toBe(5);
+    m.reset();
+    expect(m.exited).toBeNull();
+    expect((await m.run()).status).toBe(5);
+    expect(out).toBe('AA');
+    expect(m.stats.resets).toBe(1);
+  });
+});
