@@ -11,7 +11,7 @@ import { CpuFault } from './system/fault.js';
 import { CS, SEG_BASE } from './state.js';
 import { F_LOCK, F_STOP, F_TERM, OpTable } from './table.js';
 import { Fast, elideDeadFlags } from './fastops.js';
-import { ACC_EXEC, TLB_BITS } from '../mmu/tlb.js';
+import { TLB_BITS } from '../mmu/tlb.js';
 
 /** Longest block in instructions (bounds the budget overshoot and the decode work per miss). */
 export const MAX_BLOCK_INSNS = 64;
@@ -176,4 +176,3 @@ export function ripLinear(c: Cpu): number {
   return (r[W_RIP] + r[segWord(CS, SEG_BASE)]) | 0;
 }
 
-void ACC_EXEC;

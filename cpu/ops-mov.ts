@@ -5,13 +5,14 @@
 import type { Cpu, Exec } from './cpu.js';
 import { segWord } from './cpu.js';
 import type { Insn } from './decoder.js';
-import { ARITH_FLAGS, LF_OP, W_RFLAGS, materialize } from './flags.js';
+import { LF_OP, W_RFLAGS, materialize } from './flags.js';
 import { CC_NAMES, ccTest } from './ops-ctl.js';
 import { Fast as F } from './fastops.js';
 import { fast } from './fastops.js';
-import { eaFn, leaFn, memRead, memWrite, regRead, regWrite, specSize } from './operands.js';
+import { CpuFault, VEC_UD } from './system/fault.js';
+import { eaFn, leaFn, memRead, memWrite, regRead, regWrite } from './operands.js';
 import { DS, FLAG_AF, FLAG_CF, FLAG_DF, FLAG_PF, FLAG_SF, FLAG_ZF, SEG_BASE, SEG_SEL, SS } from './state.js';
-import { F_I64, F_LOCK, F_O64, F_STOP, OpRow, row, rowsPlusReg } from './table.js';
+import { F_LOCK, F_O64, F_STOP, OpRow, row, rowsPlusReg } from './table.js';
 
 /** MOV E/G forms, both directions (88-8B). */
 function movEG(toReg: boolean, byte: boolean) {
@@ -103,7 +104,6 @@ function movToSeg(d: Insn): Exec {
   };
 }
 
-import { CpuFault, VEC_UD } from './system/fault.js';
 const udFault = (): CpuFault => new CpuFault(VEC_UD);
 
 function lea(d: Insn): Exec {
@@ -282,4 +282,3 @@ export const MOV_ROWS: OpRow[] = [
   row('0f 0d', 'prefetchw M', nop),
 ];
 
-void ARITH_FLAGS; void specSize; void F_I64;
