@@ -39,7 +39,7 @@ describe('loops and branches', () => {
     f.end().i32Const(-1);
     m.exportFunction('dispatch', f.index);
     const dispatch = m.instantiate().exports.dispatch as Fn;
-    expect([0, 1, 2, 3, 4, -1, 0x7fffffff].map(dispatch)).toEqual([100, 101, 102, 103, -1, -1, -1]);
+    expect([0, 1, 2, 3, 4, -1, 0x7fffffff].map((op) => dispatch(op))).toEqual([100, 101, 102, 103, -1, -1, -1]);
   });
 
   it('if/else with a result, and a block typed by a signature (params and two results)', () => {
