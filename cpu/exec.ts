@@ -165,6 +165,25 @@ export function execBlock(c: Cpu, b: Block, code: Int32Array, n: number, passes:
           } else c.write32(lin, 0, r[a]);
           break;
         }
+        case F.LOADZX8_32: {
+          const off = (r[s & 0xffff] + code[p + 3]) >>> 0, sbw = s >>> 16;
+          if (off > (r[sbw - 2] >>> 0)) limitFault(sbw === W.W_SSBASE ? 2 : 3);
+          const lin = (r[sbw] + off) | 0;
+          const t = (lin >>> 12) & T.TLB_MASK;
+          r[a] = c.tlbTags[c.planeR | t] === (lin & T.PAGE_MASK) && c.tlbHi[t] === 0 ? c.ramU8[c.tlbPhys[t] | (lin & 0xfff)] : c.read8(lin, 0);
+          r[a + 1] = 0;
+          break;
+        }
+        case F.LOADZX8_64: {
+          const sum = (r[s] >>> 0) + code[p + 3];
+          const lo = sum | 0, hi = (r[s + 1] + (sum > 0xffffffff ? 1 : sum < 0 ? -1 : 0)) | 0;
+          if (((hi << 16) >> 16) !== hi) throw new CpuFault(13, 0, true);
+          const t = ((lo >>> 12) ^ hi) & T.TLB_MASK;
+          r[a] = c.tlbTags[c.planeR | t] === (lo & T.PAGE_MASK) && c.tlbHi[t] === hi ? c.ramU8[c.tlbPhys[t] | (lo & 0xfff)] : c.read8(lo, hi);
+          r[a + 1] = 0;
+          break;
+        }
+        case F.MOVSXD_RR: { const v = r[s]; r[a] = v; r[a + 1] = v >> 31; break; }
         case F.LOAD64_32: case F.LOAD64: case F.STORE64_32: case F.STORE64: {
           const id = code[p];
           const disp = code[p + 3];

@@ -37,7 +37,11 @@ export const enum Fast {
   SHL_RI32 = 52, SHR_RI32 = 53, SAR_RI32 = 54, SHL_RI64 = 55, SHR_RI64 = 56, SAR_RI64 = 57,
   /** INC/DEC of a 64-bit register: a = word. */
   INC64 = 58, DEC64 = 59,
-  FAST_COUNT = 60,
+  /** MOVZX r32, byte [base + disp]: fields as LOAD32 (outside 64-bit mode) / LOAD64 (64-bit mode). */
+  LOADZX8_32 = 60, LOADZX8_64 = 61,
+  /** MOVSXD r64, r32: a = dst word, b = src word. */
+  MOVSXD_RR = 62,
+  FAST_COUNT = 63,
   /**
    * Dead-flag variants: an ALU fast op whose flags are overwritten by a later
    * instruction of the same block before anything can read them (and before
@@ -50,7 +54,9 @@ export const enum Fast {
 /** Fast ops that set all six arithmetic flags without reading any (candidates for Fast.NO_FLAGS). */
 export function writesAllFlags(id: number): boolean { return (id >= Fast.ADD_RR32 && id <= Fast.XOR_RI64) || (id >= Fast.SHL_RI32 && id <= Fast.SAR_RI64); }
 /** Fast ops that neither read nor write flags and cannot fault. */
-export function flagTransparent(id: number): boolean { return id === Fast.MOV_RR32 || id === Fast.MOV_RR64 || id === Fast.MOV_RI32 || id === Fast.MOV_RI64 || id === Fast.LEA32; }
+export function flagTransparent(id: number): boolean {
+  return id === Fast.MOV_RR32 || id === Fast.MOV_RR64 || id === Fast.MOV_RI32 || id === Fast.MOV_RI64 || id === Fast.LEA32 || id === Fast.MOVSXD_RR;
+}
 
 /** Rewrite `code` (stride 4) in place: ALU ops with dead flags get their Fast.NO_FLAGS variant. */
 export function elideDeadFlags(code: Int32Array, n: number): void {

@@ -146,6 +146,12 @@ function xchg(byte: boolean, plusReg: boolean) {
 function movExt(srcSize: number, signed: boolean) {
   return (d: Insn): Exec => {
     const size = d.opSize;
+    // movzx r32, byte [base+disp] and movsxd r64, r32 are fast ops.
+    if (!signed && srcSize === 1 && size === 4 && d.isMem && d.base >= 0 && d.index < 0 && !d.ripRel) {
+      if (!d.mode64 && d.addrSize === 4) return fast(d, F.LOADZX8_32, d.reg * 2, d.base * 2 | (segWord(d.seg, SEG_BASE) << 16), d.disp);
+      if (d.mode64 && d.addrSize === 8 && d.segOverride < 0) return fast(d, F.LOADZX8_64, d.reg * 2, d.base * 2, d.disp);
+    }
+    if (signed && srcSize === 4 && size === 8 && !d.isMem) return fast(d, F.MOVSXD_RR, d.reg * 2, d.rm * 2, 0);
     const src = d.isMem ? ((ea) => (c: Cpu) => memRead(c, srcSize, ea(c), c.eaHi))(eaFn(d)) : regRead(srcSize, d.rm, d.rex);
     const sh = 32 - 8 * srcSize;
     const wr = regWrite(size, d.reg, d.rex);

@@ -195,3 +195,18 @@ describe('INC/DEC fast paths', () => {
     expect(t.reg32(RAX)).toBe(1000);
   });
 });
+
+describe('byte loads', () => {
+  it('movzx r32, byte [base+disp] zero-extends in 32- and 64-bit mode (and clears the high half)', () => {
+    const t = new Rig(32);
+    t.mem.u8[0x3001] = 0xfe;
+    t.set(RSI, 0x3000); t.set(RAX, 0xffffffff);
+    t.run('0fb64601'); // movzx eax, byte [esi+1]
+    expect(t.reg32(RAX)).toBe(0xfe);
+    const u = new Rig(64);
+    u.mem.u8[0x2fff] = 0x80;
+    u.set(RBX, 0x3000); u.setHex(RCX, 'ffffffffffffffff');
+    u.run('0fb64bff'); // movzx ecx, byte [rbx-1]
+    expect(u.reg64(RCX)).toBe('0000000000000080');
+  });
+});
