@@ -35,6 +35,8 @@ export class FuncBuilder {
   private readonly locals: ValType[];
   private openBlocks = 1; // the function body itself
   private finished = false;
+  /** The error a failed finish() threw: a broken body stays broken (the checker has moved on). */
+  private failure: unknown = null;
   private readonly check: BodyChecker | null;
 
   constructor(
@@ -516,6 +518,17 @@ export class FuncBuilder {
   /** Closes the body with its final `end`; throws if blocks are still open. Idempotent. */
   finish(): this {
     if (this.finished) return this;
+    if (this.failure !== null) throw this.failure;
+    try {
+      this.close();
+    } catch (e) {
+      this.failure = e;
+      throw e;
+    }
+    return this;
+  }
+
+  private close(): void {
     if (this.openBlocks !== 1) {
       throw new Error(`wasm: function ${this.index} "${this.name}": ${this.openBlocks - 1} block(s) still open at the end of the body (missing end)`);
     }
@@ -527,7 +540,6 @@ export class FuncBuilder {
     this.code.byte(Op.End);
     this.openBlocks = 0;
     this.finished = true;
-    return this;
   }
 
   get isFinished(): boolean {
