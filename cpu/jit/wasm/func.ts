@@ -84,6 +84,20 @@ export class FuncBuilder {
     return this;
   }
 
+  /** Starts checking an instruction in debug mode; null otherwise. */
+  private begin(name: string): BodyChecker | null {
+    const c = this.check;
+    if (c !== null) c.begin(name);
+    return c;
+  }
+
+  /** An opcode with one u32 immediate: a local, global or function index, or a branch depth. */
+  private withIndex(code: Op, index: number): this {
+    this.code.byte(code);
+    this.code.u32(index);
+    return this;
+  }
+
   private opcode(code: number): void {
     if (code < 0x100) {
       this.code.byte(code);
@@ -96,16 +110,13 @@ export class FuncBuilder {
   // ---- control ---------------------------------------------------------------------------------
 
   unreachable(): this {
-    if (this.check !== null) {
-      this.check.begin('unreachable');
-      this.check.setUnreachable();
-    }
+    this.begin('unreachable')?.setUnreachable();
     this.code.byte(Op.Unreachable);
     return this;
   }
 
   nop(): this {
-    if (this.check !== null) this.check.begin('nop');
+    this.begin('nop');
     this.code.byte(Op.Nop);
     return this;
   }
@@ -120,10 +131,7 @@ export class FuncBuilder {
 
   /** `if` (pops an i32 condition). */
   if(type: BlockType = BLOCK_EMPTY): this {
-    if (this.check !== null) {
-      this.check.begin('if');
-      this.check.pop(ValType.I32);
-    }
+    this.begin('if')?.pop(ValType.I32);
     return this.structured(Op.If, 'if', type, true);
   }
 
@@ -149,10 +157,7 @@ export class FuncBuilder {
   }
 
   else(): this {
-    if (this.check !== null) {
-      this.check.begin('else');
-      this.check.else();
-    }
+    this.begin('else')?.else();
     this.code.byte(Op.Else);
     return this;
   }
@@ -161,10 +166,7 @@ export class FuncBuilder {
     if (this.openBlocks === 1) {
       throw new Error(`wasm: function "${this.name}": end with no open block (finish() closes the body)`);
     }
-    if (this.check !== null) {
-      this.check.begin('end');
-      this.check.end();
-    }
+    this.begin('end')?.end();
     this.code.byte(Op.End);
     this.openBlocks--;
     return this;
@@ -172,31 +174,18 @@ export class FuncBuilder {
 
   /** Branch to the label `depth` blocks out (0 = innermost). */
   br(depth: number): this {
-    if (this.check !== null) {
-      this.check.begin('br');
-      this.check.br(depth);
-    }
-    this.code.byte(Op.Br);
-    this.code.u32(depth);
-    return this;
+    this.begin('br')?.br(depth);
+    return this.withIndex(Op.Br, depth);
   }
 
   brIf(depth: number): this {
-    if (this.check !== null) {
-      this.check.begin('br_if');
-      this.check.brIf(depth);
-    }
-    this.code.byte(Op.BrIf);
-    this.code.u32(depth);
-    return this;
+    this.begin('br_if')?.brIf(depth);
+    return this.withIndex(Op.BrIf, depth);
   }
 
   /** Pops an i32 index and branches to depths[index], or to defaultDepth when out of range. */
   brTable(depths: ArrayLike<number>, defaultDepth: number): this {
-    if (this.check !== null) {
-      this.check.begin('br_table');
-      this.check.brTable(depths, defaultDepth);
-    }
+    this.begin('br_table')?.brTable(depths, defaultDepth);
     const w = this.code;
     w.byte(Op.BrTable);
     w.u32(depths.length);
@@ -206,10 +195,7 @@ export class FuncBuilder {
   }
 
   return(): this {
-    if (this.check !== null) {
-      this.check.begin('return');
-      this.check.return();
-    }
+    this.begin('return')?.return();
     this.code.byte(Op.Return);
     return this;
   }
@@ -262,20 +248,14 @@ export class FuncBuilder {
   }
 
   drop(): this {
-    if (this.check !== null) {
-      this.check.begin('drop');
-      this.check.pop();
-    }
+    this.begin('drop')?.pop();
     this.code.byte(Op.Drop);
     return this;
   }
 
   /** select: [a b cond] -> cond ? a : b (numeric or v128 operands). */
   select(): this {
-    if (this.check !== null) {
-      this.check.begin('select');
-      this.check.select();
-    }
+    this.begin('select')?.select();
     this.code.byte(Op.Select);
     return this;
   }
@@ -283,23 +263,13 @@ export class FuncBuilder {
   // ---- variables ------------------------------------------------------------------------------
 
   localGet(index: number): this {
-    if (this.check !== null) {
-      this.check.begin('local.get');
-      this.check.push(this.checkedLocal(index));
-    }
-    this.code.byte(Op.LocalGet);
-    this.code.u32(index);
-    return this;
+    this.begin('local.get')?.push(this.checkedLocal(index));
+    return this.withIndex(Op.LocalGet, index);
   }
 
   localSet(index: number): this {
-    if (this.check !== null) {
-      this.check.begin('local.set');
-      this.check.pop(this.checkedLocal(index));
-    }
-    this.code.byte(Op.LocalSet);
-    this.code.u32(index);
-    return this;
+    this.begin('local.set')?.pop(this.checkedLocal(index));
+    return this.withIndex(Op.LocalSet, index);
   }
 
   localTee(index: number): this {
@@ -309,9 +279,7 @@ export class FuncBuilder {
       this.check.pop(t);
       this.check.push(t);
     }
-    this.code.byte(Op.LocalTee);
-    this.code.u32(index);
-    return this;
+    return this.withIndex(Op.LocalTee, index);
   }
 
   private checkedLocal(index: number): ValType {
@@ -321,13 +289,8 @@ export class FuncBuilder {
   }
 
   globalGet(index: number): this {
-    if (this.check !== null) {
-      this.check.begin('global.get');
-      this.check.push(this.ctx.globalType(index).type);
-    }
-    this.code.byte(Op.GlobalGet);
-    this.code.u32(index);
-    return this;
+    this.begin('global.get')?.push(this.ctx.globalType(index).type);
+    return this.withIndex(Op.GlobalGet, index);
   }
 
   globalSet(index: number): this {
@@ -337,19 +300,14 @@ export class FuncBuilder {
       if (!g.mutable) this.check.fail(`global ${index} is immutable`);
       this.check.pop(g.type);
     }
-    this.code.byte(Op.GlobalSet);
-    this.code.u32(index);
-    return this;
+    return this.withIndex(Op.GlobalSet, index);
   }
 
   // ---- constants ------------------------------------------------------------------------------
 
   /** i32.const; any value in [-2^31, 2^32) (the int32 bits are what counts). */
   i32Const(v: number): this {
-    if (this.check !== null) {
-      this.check.begin('i32.const');
-      this.check.push(ValType.I32);
-    }
+    this.begin('i32.const')?.push(ValType.I32);
     this.code.byte(Op.I32Const);
     this.code.s32(v);
     return this;
@@ -357,10 +315,7 @@ export class FuncBuilder {
 
   /** i64.const of the 64-bit value hi:lo. */
   i64Const(lo: number, hi: number): this {
-    if (this.check !== null) {
-      this.check.begin('i64.const');
-      this.check.push(ValType.I64);
-    }
+    this.begin('i64.const')?.push(ValType.I64);
     this.code.byte(Op.I64Const);
     this.code.s64(lo, hi);
     return this;
@@ -373,7 +328,7 @@ export class FuncBuilder {
   }
 
   f32Const(v: number): this {
-    this.beginPush('f32.const', ValType.F32);
+    this.begin('f32.const')?.push(ValType.F32);
     this.code.byte(Op.F32Const);
     this.code.f32Value(v);
     return this;
@@ -381,14 +336,14 @@ export class FuncBuilder {
 
   /** f32.const by bit pattern (exact NaN payloads). */
   f32ConstBits(bits: number): this {
-    this.beginPush('f32.const', ValType.F32);
+    this.begin('f32.const')?.push(ValType.F32);
     this.code.byte(Op.F32Const);
     this.code.u32le(bits);
     return this;
   }
 
   f64Const(v: number): this {
-    this.beginPush('f64.const', ValType.F64);
+    this.begin('f64.const')?.push(ValType.F64);
     this.code.byte(Op.F64Const);
     this.code.f64Value(v);
     return this;
@@ -396,7 +351,7 @@ export class FuncBuilder {
 
   /** f64.const by bit pattern hi:lo. */
   f64ConstBits(lo: number, hi: number): this {
-    this.beginPush('f64.const', ValType.F64);
+    this.begin('f64.const')?.push(ValType.F64);
     this.code.byte(Op.F64Const);
     this.code.u32le(lo);
     this.code.u32le(hi);
@@ -406,17 +361,10 @@ export class FuncBuilder {
   /** v128.const from 16 bytes (lane 0 first). */
   v128Const(bytes: ArrayLike<number>): this {
     if (bytes.length !== 16) throw new RangeError('wasm: v128.const takes exactly 16 bytes');
-    this.beginPush('v128.const', ValType.V128);
+    this.begin('v128.const')?.push(ValType.V128);
     this.opcode(Op.V128Const);
     for (let i = 0; i < 16; i++) this.code.byte(bytes[i] & 0xff);
     return this;
-  }
-
-  private beginPush(name: string, t: ValType): void {
-    if (this.check !== null) {
-      this.check.begin(name);
-      this.check.push(t);
-    }
   }
 
   // ---- memory ---------------------------------------------------------------------------------
@@ -449,10 +397,7 @@ export class FuncBuilder {
   }
 
   memorySize(): this {
-    if (this.check !== null) {
-      this.check.begin('memory.size');
-      this.check.push(ValType.I32);
-    }
+    this.begin('memory.size')?.push(ValType.I32);
     this.code.byte(Op.MemorySize);
     this.code.byte(0);
     return this;
@@ -460,10 +405,7 @@ export class FuncBuilder {
 
   /** memory.copy: [dest src n] -> [] (x86 REP MOVS for non-overlapping or forward copies). */
   memoryCopy(): this {
-    if (this.check !== null) {
-      this.check.begin('memory.copy');
-      this.check.simple([ValType.I32, ValType.I32, ValType.I32], EMPTY);
-    }
+    this.begin('memory.copy')?.simple([ValType.I32, ValType.I32, ValType.I32], EMPTY);
     this.opcode(Op.MemoryCopy);
     this.code.byte(0);
     this.code.byte(0);
@@ -472,10 +414,7 @@ export class FuncBuilder {
 
   /** memory.fill: [dest byte n] -> []. */
   memoryFill(): this {
-    if (this.check !== null) {
-      this.check.begin('memory.fill');
-      this.check.simple([ValType.I32, ValType.I32, ValType.I32], EMPTY);
-    }
+    this.begin('memory.fill')?.simple([ValType.I32, ValType.I32, ValType.I32], EMPTY);
     this.opcode(Op.MemoryFill);
     this.code.byte(0);
     return this;
