@@ -104,6 +104,22 @@ describe('calls', () => {
     expect(() => (inst.exports.count_call as Fn)(1_000_000)).toThrow(RangeError); // "Maximum call stack size exceeded"
   });
 
+  it('mutually recursive return_calls: both functions added first, bodies filled in either order', () => {
+    const m = new ModuleBuilder({ debug: true });
+    const sig = { params: [I32], results: [I32] };
+    const even = m.addFunction('even', sig);
+    const odd = m.addFunction('odd', sig);
+    // odd's body is written first and calls even, and even calls odd: indices are known up front.
+    for (const [f, result, next] of [[odd, 0, even], [even, 1, odd]] as const) {
+      f.localGet(0).op(Op.I32Eqz).if().i32Const(result).return().end();
+      f.localGet(0).i32Const(1).op(Op.I32Sub).returnCall(next.index);
+    }
+    m.exportFunction('even', even.index);
+    const isEven = m.instantiate().exports.even as Fn;
+    expect(isEven(1_000_001)).toBe(0);
+    expect(isEven(2_000_000)).toBe(1);
+  });
+
   it('return_call_indirect ping-pongs between two table entries 1,000,000 times', () => {
     const m = new ModuleBuilder({ debug: true });
     const sig = { params: [I32], results: [I32] };

@@ -66,8 +66,9 @@ describe('an unbalanced or ill-typed body is rejected', () => {
     expect((m.instantiate().exports.dead as () => number)()).toBe(7);
   });
 
-  it('builder misuse: immediates through op(), over-aligned stores, unknown locals, immutable globals, mismatched tail calls', () => {
+  it('builder misuse: immediates through op(), over-aligned stores, unknown locals/globals/functions, immutable globals, mismatched tail calls, no memory', () => {
     const m = new ModuleBuilder({ debug: true });
+    m.importMemory('env', 'mem', 1);
     const g = m.addGlobal(I32, false, { i32: 1 });
     const f = () => m.addFunction('f', { params: [I32], results: [I32] });
     expect(() => f().op(Op.I32Const)).toThrow(/use its own builder method/);
@@ -79,6 +80,11 @@ describe('an unbalanced or ill-typed body is rejected', () => {
     const v = m.addFunction('v', VOID);
     expect(() => f().returnCall(v.index)).toThrow(/tail call's callee must return what this function returns/);
     expect(() => f().i32Const(0).callIndirect(0)).toThrow(/there is no table 0/);
+    expect(() => f().call(99)).toThrow(/instruction #0 \(call\): there is no function 99 \(add every function before filling bodies/);
+    expect(() => f().globalGet(7)).toThrow(/global 7 does not exist/);
+    const noMemory = new ModuleBuilder({ debug: true });
+    expect(() => noMemory.addFunction('f', VOID).i32Const(0).load(Op.I32Load).drop()).toThrow(/\(i32.load\): the module has no memory \(importMemory first\)/);
+    expect(() => noMemory.addFunction('g', VOID).memorySize()).toThrow(/the module has no memory/);
   });
 
   it('WebAssembly.validate agrees that a return_call to a callee with other results is invalid', () => {

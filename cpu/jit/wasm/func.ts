@@ -9,11 +9,12 @@ import { BodyChecker, opInfo, opName } from './validate.js';
 
 /** What a function body needs to know about the module it belongs to. */
 export interface FuncContext {
-  funcSig(funcIndex: number): FuncSig;
-  typeSig(typeIndex: number): FuncSig;
+  funcSig(funcIndex: number): FuncSig | undefined;
+  typeSig(typeIndex: number): FuncSig | undefined;
   typeIndex(sig: FuncSig): number;
-  globalType(globalIndex: number): { type: ValType; mutable: boolean };
+  globalType(globalIndex: number): { type: ValType; mutable: boolean } | undefined;
   hasTable(tableIndex: number): boolean;
+  hasMemory(): boolean;
 }
 
 /** A block's type: empty, one result type, or a full signature (multi-value, params). */
@@ -88,6 +89,13 @@ export class FuncBuilder {
   private begin(name: string): BodyChecker | null {
     const c = this.check;
     if (c !== null) c.begin(name);
+    return c;
+  }
+
+  /** begin() for an instruction that needs the module's memory. */
+  private beginMemory(name: string): BodyChecker | null {
+    const c = this.begin(name);
+    if (c !== null && !this.ctx.hasMemory()) c.fail('the module has no memory (importMemory first)');
     return c;
   }
 
@@ -214,6 +222,7 @@ export class FuncBuilder {
     if (c !== null) {
       c.begin(name);
       const sig = this.ctx.funcSig(funcIndex);
+      if (sig === undefined) return c.fail(`there is no function ${funcIndex} (add every function before filling bodies that call ahead)`);
       if (code === Op.ReturnCall) c.tailCall(sig);
       else c.simple(sig.params, sig.results);
     }
@@ -237,6 +246,7 @@ export class FuncBuilder {
       c.begin(name);
       if (!this.ctx.hasTable(tableIndex)) c.fail(`there is no table ${tableIndex}`);
       const sig = this.ctx.typeSig(typeIndex);
+      if (sig === undefined) return c.fail(`there is no type ${typeIndex}`);
       c.pop(ValType.I32);
       if (code === Op.ReturnCallIndirect) c.tailCall(sig);
       else c.simple(sig.params, sig.results);
@@ -284,19 +294,25 @@ export class FuncBuilder {
 
   private checkedLocal(index: number): ValType {
     const t = this.locals[index];
-    if (t === undefined) this.check!.fail(`local ${index} does not exist (${this.locals.length} declared)`);
+    if (t === undefined) return this.check!.fail(`local ${index} does not exist (${this.locals.length} declared)`);
     return t;
   }
 
+  private checkedGlobal(index: number): { type: ValType; mutable: boolean } {
+    const g = this.ctx.globalType(index);
+    if (g === undefined) return this.check!.fail(`global ${index} does not exist`);
+    return g;
+  }
+
   globalGet(index: number): this {
-    this.begin('global.get')?.push(this.ctx.globalType(index).type);
+    this.begin('global.get')?.push(this.checkedGlobal(index).type);
     return this.withIndex(Op.GlobalGet, index);
   }
 
   globalSet(index: number): this {
     if (this.check !== null) {
       this.check.begin('global.set');
-      const g = this.ctx.globalType(index);
+      const g = this.checkedGlobal(index);
       if (!g.mutable) this.check.fail(`global ${index} is immutable`);
       this.check.pop(g.type);
     }
@@ -386,6 +402,7 @@ export class FuncBuilder {
       const info = opInfo(code);
       c.begin(info?.name ?? opName(code));
       if (info === undefined || natural < 0 || info.params === null) return c.fail('is not a load or store');
+      if (!this.ctx.hasMemory()) c.fail('the module has no memory (importMemory first)');
       if (alignLog2 > natural) c.fail(`alignment 2^${alignLog2} exceeds the natural 2^${natural}`);
       if (!Number.isInteger(offset) || offset < 0 || offset > 0xffffffff) c.fail(`offset ${offset} is not a u32`);
       c.simple(info.params, info.results);
@@ -397,7 +414,7 @@ export class FuncBuilder {
   }
 
   memorySize(): this {
-    this.begin('memory.size')?.push(ValType.I32);
+    this.beginMemory('memory.size')?.push(ValType.I32);
     this.code.byte(Op.MemorySize);
     this.code.byte(0);
     return this;
@@ -405,7 +422,7 @@ export class FuncBuilder {
 
   /** memory.copy: [dest src n] -> [] (x86 REP MOVS for non-overlapping or forward copies). */
   memoryCopy(): this {
-    this.begin('memory.copy')?.simple([ValType.I32, ValType.I32, ValType.I32], EMPTY);
+    this.beginMemory('memory.copy')?.simple([ValType.I32, ValType.I32, ValType.I32], EMPTY);
     this.opcode(Op.MemoryCopy);
     this.code.byte(0);
     this.code.byte(0);
@@ -414,7 +431,7 @@ export class FuncBuilder {
 
   /** memory.fill: [dest byte n] -> []. */
   memoryFill(): this {
-    this.begin('memory.fill')?.simple([ValType.I32, ValType.I32, ValType.I32], EMPTY);
+    this.beginMemory('memory.fill')?.simple([ValType.I32, ValType.I32, ValType.I32], EMPTY);
     this.opcode(Op.MemoryFill);
     this.code.byte(0);
     return this;

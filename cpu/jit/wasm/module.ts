@@ -52,7 +52,7 @@ export class ModuleBuilder implements FuncContext {
   private readonly elements: { offset: number; funcs: number[] }[] = [];
   private readonly exports: { name: string; kind: ExternKind; index: number }[] = [];
   private readonly exportNames = new Set<string>();
-  private hasMemory = false;
+  private hasMemoryImport = false;
   private start = -1;
   private readonly debug: boolean;
   private readonly moduleName: string | undefined;
@@ -76,24 +76,22 @@ export class ModuleBuilder implements FuncContext {
     return index;
   }
 
-  typeSig(typeIndex: number): FuncSig {
-    const sig = this.types[typeIndex];
-    if (sig === undefined) throw new RangeError(`wasm: no type ${typeIndex}`);
-    return sig;
+  typeSig(typeIndex: number): FuncSig | undefined {
+    return this.types[typeIndex];
   }
 
-  funcSig(funcIndex: number): FuncSig {
+  funcSig(funcIndex: number): FuncSig | undefined {
     const imported = this.importedFuncTypes.length;
     if (funcIndex < imported) return this.types[this.importedFuncTypes[funcIndex]];
-    const f = this.funcs[funcIndex - imported];
-    if (f === undefined) throw new RangeError(`wasm: no function ${funcIndex}`);
-    return f.sig;
+    return this.funcs[funcIndex - imported]?.sig;
   }
 
-  globalType(globalIndex: number): { type: ValType; mutable: boolean } {
-    const g = this.globals[globalIndex];
-    if (g === undefined) throw new RangeError(`wasm: no global ${globalIndex}`);
-    return g;
+  globalType(globalIndex: number): { type: ValType; mutable: boolean } | undefined {
+    return this.globals[globalIndex];
+  }
+
+  hasMemory(): boolean {
+    return this.hasMemoryImport;
   }
 
   hasTable(tableIndex: number): boolean {
@@ -117,9 +115,9 @@ export class ModuleBuilder implements FuncContext {
    * max = min unless maxPages says otherwise; shared memories need a max.
    */
   importMemory(module: string, field: string, minPages: number, maxPages = minPages, shared = false): void {
-    if (this.hasMemory) throw new Error('wasm: one memory only (Node 20 has no multi-memory)');
+    if (this.hasMemoryImport) throw new Error('wasm: one memory only (Node 20 has no multi-memory)');
     checkPages(minPages, maxPages);
-    this.hasMemory = true;
+    this.hasMemoryImport = true;
     this.imports.push({
       module,
       field,
