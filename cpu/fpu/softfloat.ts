@@ -21,12 +21,13 @@ export interface Fp { sign: number; exp: number; hi: number; lo: number; kind: n
 export const newFp = (): Fp => ({ sign: 0, exp: 0, hi: 0, lo: 0, kind: K_ZERO });
 
 /** A destination format: significand precision and exponent range (emin is the normal minimum). */
-export interface Format { p: number; emin: number; emax: number; bias: number }
-export const EXT64: Format = { p: 64, emin: -16382, emax: 16383, bias: 16383 };
-export const EXT53: Format = { p: 53, emin: -16382, emax: 16383, bias: 16383 };
-export const EXT24: Format = { p: 24, emin: -16382, emax: 16383, bias: 16383 };
-export const F64: Format = { p: 53, emin: -1022, emax: 1023, bias: 1023 };
-export const F32: Format = { p: 24, emin: -126, emax: 127, bias: 127 };
+/** wrap: the exponent adjustment of a trapped (unmasked) overflow/underflow, IEEE 754's alpha. */
+export interface Format { p: number; emin: number; emax: number; bias: number; wrap: number }
+export const EXT64: Format = { p: 64, emin: -16382, emax: 16383, bias: 16383, wrap: 24576 };
+export const EXT53: Format = { p: 53, emin: -16382, emax: 16383, bias: 16383, wrap: 24576 };
+export const EXT24: Format = { p: 24, emin: -16382, emax: 16383, bias: 16383, wrap: 24576 };
+export const F64: Format = { p: 53, emin: -1022, emax: 1023, bias: 1023, wrap: 1536 };
+export const F32: Format = { p: 24, emin: -126, emax: 127, bias: 127, wrap: 192 };
 
 /** Rounding environment and outputs, module state so nothing allocates per operation. */
 export const env = {
@@ -41,8 +42,6 @@ export const env = {
   oeMasked: 1, ueMasked: 1,
   /** Set by rounding when the result was tiny (before any flush or wrap). */
   tiny: 0,
-  /** x87 unmasked OE/UE wraps the exponent by this much (Intel SDM 8.5.4, 8.5.5). */
-  biasAdjust: 24576,
 };
 
 /** The rounded result: biased exponent in the destination format and the significand left-aligned in 64 bits. */
@@ -148,10 +147,12 @@ function roundWindow(sign: number, exp: number, f: Format): void {
     }
     if (tiny) {
       env.tiny = 1;
-      if (!env.ueMasked && exp + env.biasAdjust >= f.emin) {
-        env.flags |= F_UE; exp += env.biasAdjust;
+      if (!env.ueMasked && exp + f.wrap >= f.emin) {
+        env.flags |= F_UE; exp += f.wrap;
       } else if (!env.ueMasked) { // too small even for the wrapped exponent: a signed zero
-        env.flags |= F_UE | F_PE; setZero(sign, f); return;
+        // (the x87 reports PE too; SSE only if the value is inexact at full precision)
+        roundIncrement(sign, f.p);
+        env.flags |= F_UE | (rInexact || f.bias === 16383 ? F_PE : 0); setZero(sign, f); return;
       } else if (env.ftz) {
         env.flags |= F_UE | F_PE; setZero(sign, f); return;
       } else {
@@ -174,7 +175,7 @@ function roundWindow(sign: number, exp: number, f: Format): void {
   if (rInexact) env.flags |= F_PE;
   env.roundedUp = up ? 1 : 0;
   if (exp > f.emax) {
-    if (!env.oeMasked && exp - env.biasAdjust <= f.emax) { env.flags |= F_OE; exp -= env.biasAdjust; }
+    if (!env.oeMasked && exp - f.wrap <= f.emax) { env.flags |= F_OE; exp -= f.wrap; }
     else if (!env.oeMasked) { env.flags |= F_OE | F_PE; setInf(sign, f); env.roundedUp = 1; return; }
     else { env.flags |= F_OE | F_PE; setOverflow(sign, f); return; }
   }

@@ -234,7 +234,8 @@ function fyl2x(dv: DataView, p1: boolean): number {
       } else {
         let l: Big;
         const xb = fromFp(x);
-        if (p1 && x.exp < -2) l = div(atanh2(div(xb, add(TWO, xb))), LN2); // small x: no cancellation
+        // -0.5 < x < 1: 2 atanh(x / (2 + x)) keeps full precision; beyond, the host behaves as FYL2X(1 + x)
+        if (p1 && x.exp < 0 && !(x.sign && x.exp === -1)) l = div(atanh2(div(xb, add(TWO, xb))), LN2);
         else l = log2Big(p1 ? onePlusRounded(xb) : xb);
         roundBig(mul(fromFp(y), l));
         // the host reports PE (and so UE for a tiny result) even when the product is exact

@@ -10,6 +10,7 @@ import {
 } from '../fpu/arith.js';
 import { Vec, beginSse, laneDone, endSse, sseOut, RES_TMP } from './vec.js';
 import { fastArith } from './fastfloat.js';
+import { FX_MXCSR } from '../state.js';
 
 const A = newFp(), B = newFp();
 const R = RES_TMP >> 2; // staging, as u32 index
@@ -203,6 +204,9 @@ const P = newFp(), Q = newFp();
 export function dotF(x: Vec, d: number, s: number, imm: number, w: Fp32or64): void {
   const daz = beginSse(x);
   const n = 16 / w, f = w === 4 ? F32 : F64;
+  // The hardware works in stages (products, pair sums, final sum); an unmasked exception ends
+  // it after the stage it belongs to, reporting the earlier stages' flags and that stage's
+  // (only its IE/DE/ZE if one of those is the unmasked one).
   for (let i = 0; i < n; i++) {
     if ((imm >> (4 + i)) & 1) {
       const dn = unpack(x, d + i * w, w, daz, A) | unpack(x, s + i * w, w, daz, B);
@@ -210,10 +214,18 @@ export function dotF(x: Vec, d: number, s: number, imm: number, w: Fp32or64): vo
     } else { out.sign = 0; out.bexp = 0; out.hi = 0; out.lo = 0; }
     stageOut(x, w, i);
   }
-  // sums over staged products
+  if (stageFault(x, 0)) return;
   // (denormal intermediate products count as denormal operands, and DAZ applies to them)
-  if (w === 4) { dotSum(x, 0, 1, 4, w, f, daz); dotSum(x, 2, 3, 5, w, f, daz); dotSum(x, 4, 5, 6, w, f, daz); }
-  else dotSum(x, 0, 1, 2, w, f, daz);
+  let before = env.flags;
+  env.flags = 0;
+  if (w === 4) {
+    dotSum(x, 0, 1, 4, w, f, daz); dotSum(x, 2, 3, 5, w, f, daz);
+    if (stageFault(x, before)) return;
+    before |= env.flags; env.flags = 0;
+    dotSum(x, 4, 5, 6, w, f, daz);
+  } else dotSum(x, 0, 1, 2, w, f, daz);
+  if (stageFault(x, before)) return;
+  env.flags |= before;
   const res = w === 4 ? 6 : 2;
   for (let i = 0; i < n; i++) {
     const on = (imm >> i) & 1;
@@ -221,6 +233,14 @@ export function dotF(x: Vec, d: number, s: number, imm: number, w: Fp32or64): vo
     else { x.u32[R + 2 * i] = on ? x.u32[R + 2 * res] : 0; x.u32[R + 2 * i + 1] = on ? x.u32[R + 2 * res + 1] : 0; }
   }
   commit(x, d, 16);
+}
+/** End of a DPPS/DPPD stage: on an unmasked exception, fault with the earlier stages' flags too. */
+function stageFault(x: Vec, before: number): boolean {
+  const mask = (x.u32[FX_MXCSR >> 2] >>> 7) & 0x3f;
+  if ((env.flags & ~mask & 0x3f) === 0) return false;
+  endSse(x);
+  x.u32[FX_MXCSR >> 2] |= before;
+  return true;
 }
 
 function dotSum(x: Vec, i: number, j: number, k: number, w: Fp32or64, f: Format, daz: number): void {

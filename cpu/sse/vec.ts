@@ -4,7 +4,7 @@
 // memory operand the interpreter has fetched (or will store).
 
 import { FX_MXCSR, FX_XMM0, FX_ST0, STATE_SIZE, FX_FSW, FX_FTW, gprOffset } from '../state.js';
-import { env, F_UE } from '../fpu/softfloat.js';
+import { env, F_UE, F_OE } from '../fpu/softfloat.js';
 
 export interface Vec {
   u8: Uint8Array; i8: Int8Array; u16: Uint16Array; i16: Int16Array;
@@ -42,21 +42,22 @@ export const MXCSR_MASK = 0xffff;
 export const sseOut = { eflags: -1, fault: false };
 
 let daz = 0;
+const PRE = 0x07; // IE | DE | ZE
 /** Load env from MXCSR before a floating-point SSE operation; returns DAZ. */
 export function beginSse(x: Vec): number {
   const m = x.u32[FX_MXCSR >> 2];
   env.rc = (m >>> MX_RC_SHIFT) & 3; env.flags = 0; env.roundedUp = 0; env.tiny = 0;
-  env.oeMasked = 1; env.ueMasked = 1;
-  env.ftz = (m & MX_FTZ) !== 0 && (m & (F_UE << MX_MASK_SHIFT)) !== 0 ? 1 : 0;
+  // unmasked OE/UE: rounding takes the x87-style wrapped-exponent path, so PE reflects the
+  // result at full range (the value itself is never written: the instruction faults)
+  env.oeMasked = (m & (F_OE << MX_MASK_SHIFT)) !== 0 ? 1 : 0;
+  env.ueMasked = (m & (F_UE << MX_MASK_SHIFT)) !== 0 ? 1 : 0;
+  env.ftz = (m & MX_FTZ) !== 0 && env.ueMasked ? 1 : 0;
   daz = (m & MX_DAZ) !== 0 ? 1 : 0;
   sseOut.fault = false;
   return daz;
 }
-/** After each lane: an unmasked UE is raised by tininess alone. */
-export function laneDone(x: Vec): void {
-  if (env.tiny && (x.u32[FX_MXCSR >> 2] & (F_UE << MX_MASK_SHIFT)) === 0) env.flags |= F_UE;
-  env.tiny = 0;
-}
+/** After each lane (an unmasked UE is raised by tininess alone: roundWindow's unmasked path does it). */
+export function laneDone(x: Vec): void { void x; env.tiny = 0; }
 /**
  * Merge flags into MXCSR. Returns true if results may be written; false (and sseOut.fault)
  * when an unmasked exception must become #XM (or #UD without CR4.OSXMMEXCPT) with no result.
@@ -66,8 +67,9 @@ export function endSse(x: Vec): boolean {
   if (f === 0) return true;
   const unmasked = f & ~(m >>> MX_MASK_SHIFT) & 0x3f;
   if (unmasked) {
-    // an unmasked exception reports only the flags of the faulting condition class
-    x.u32[w] = m | f; sseOut.fault = true; return false;
+    // an unmasked pre-computation exception (IE, DE, ZE) stops the instruction before the
+    // post-computation ones (OE, UE, PE) are looked at (Intel SDM Vol. 1 11.5.1)
+    x.u32[w] = m | ((unmasked & PRE) !== 0 ? f & PRE : f); sseOut.fault = true; return false;
   }
   x.u32[w] = m | f;
   return true;
