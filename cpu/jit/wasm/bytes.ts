@@ -7,10 +7,6 @@ const TWO_32 = 4294967296;
 export class ByteWriter {
   buf: Uint8Array<ArrayBuffer>;
   len = 0;
-  private f64 = new Float64Array(1);
-  private f64Bytes = new Uint8Array(this.f64.buffer);
-  private f32 = new Float32Array(1);
-  private f32Bytes = new Uint8Array(this.f32.buffer);
 
   constructor(capacity = 256) {
     this.buf = new Uint8Array(capacity);
@@ -27,8 +23,10 @@ export class ByteWriter {
     this.buf = next;
   }
 
-  reset(): void {
+  /** Empties the buffer (keeping its capacity); returns it for chaining. */
+  reset(): this {
     this.len = 0;
+    return this;
   }
 
   /** A view (not a copy) of the bytes written so far. */
@@ -110,14 +108,14 @@ export class ByteWriter {
 
   /** f32 by value (rounded to single precision). */
   f32Value(v: number): void {
-    this.f32[0] = v;
-    this.raw(this.f32Bytes);
+    F32[0] = v;
+    this.raw(F32_BYTES);
   }
 
   /** f64 by value. */
   f64Value(v: number): void {
-    this.f64[0] = v;
-    this.raw(this.f64Bytes);
+    F64[0] = v;
+    this.raw(F64_BYTES);
   }
 
   /** 32 bits little-endian, e.g. an f32 bit pattern (keeps NaN payloads exact). */
@@ -132,9 +130,19 @@ export class ByteWriter {
 
   /** A name: LEB128 byte length, then UTF-8. */
   name(s: string): void {
-    const utf8 = encoder.encode(s);
-    this.u32(utf8.length);
-    this.raw(utf8);
+    // ASCII (every name the JIT makes) is written directly; anything else goes through UTF-8.
+    const n = s.length;
+    let ascii = true;
+    for (let i = 0; i < n; i++) if (s.charCodeAt(i) >= 0x80) ascii = false;
+    if (!ascii) {
+      const utf8 = encoder.encode(s);
+      this.u32(utf8.length);
+      this.raw(utf8);
+      return;
+    }
+    this.u32(n);
+    this.ensure(n);
+    for (let i = 0; i < n; i++) this.buf[this.len++] = s.charCodeAt(i);
   }
 
   /** A vector of bytes with its LEB128 length in front (a section or function body). */
@@ -145,6 +153,11 @@ export class ByteWriter {
 }
 
 const encoder = new TextEncoder();
+// Scratch for float bit patterns (little-endian hosts, as WebAssembly itself assumes).
+const F64 = new Float64Array(1);
+const F64_BYTES = new Uint8Array(F64.buffer);
+const F32 = new Float32Array(1);
+const F32_BYTES = new Uint8Array(F32.buffer);
 
 /**
  * Splits an integer JS number into 64-bit two's complement halves. Throws unless the number is an

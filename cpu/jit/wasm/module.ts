@@ -211,9 +211,10 @@ export class ModuleBuilder implements FuncContext {
 
   /** Encodes the module; unfinished function bodies are finished first. */
   encode(): Uint8Array<ArrayBuffer> {
-    const out = new ByteWriter(1024);
-    const s = new ByteWriter(256); // one section's contents
-    const scratch = new ByteWriter(64);
+    // Encoding is synchronous and not re-entrant, so the buffers are shared by all modules and
+    // only the result is copied out: building many small modules allocates little.
+    const out = OUT.reset();
+    const s = SECTION.reset(); // one section's contents
     out.raw(WASM_MAGIC_VERSION);
     const section = (id: Section): void => {
       out.byte(id);
@@ -223,9 +224,9 @@ export class ModuleBuilder implements FuncContext {
 
     // Bodies first: finishing one may not add types, but encoding them early surfaces errors
     // before any bytes are produced.
-    const code = new ByteWriter(1024);
+    const code = CODE.reset();
     code.u32(this.funcs.length);
-    for (const f of this.funcs) f.encode(code, scratch);
+    for (const f of this.funcs) f.encode(code, LOCALS.reset());
 
     if (this.types.length > 0) {
       s.u32(this.types.length);
@@ -303,7 +304,7 @@ export class ModuleBuilder implements FuncContext {
 
   /** The "name" custom section: module name and function names, for stack traces and profilers. */
   private writeNames(s: ByteWriter): void {
-    const sub = new ByteWriter(256);
+    const sub = NAME_SUB.reset();
     const hasFuncNames = this.importedFuncNames.length + this.funcs.length > 0;
     if (this.moduleName === undefined && !hasFuncNames) return;
     s.name('name');
@@ -333,6 +334,12 @@ export class ModuleBuilder implements FuncContext {
     return new WebAssembly.Instance(new WebAssembly.Module(this.encode()), imports);
   }
 }
+
+const OUT = new ByteWriter(4096);
+const SECTION = new ByteWriter(1024);
+const CODE = new ByteWriter(4096);
+const LOCALS = new ByteWriter(64);
+const NAME_SUB = new ByteWriter(1024);
 
 function checkPages(min: number, max: number): void {
   if (!Number.isInteger(min) || !Number.isInteger(max) || min < 0 || max < min || max > MAX_PAGES) {
