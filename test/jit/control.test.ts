@@ -165,6 +165,28 @@ describe('calls', () => {
     expect((inst.exports.table as WebAssembly.Table).length).toBe(4);
   });
 
+  it('separately built modules link through one shared table: a new block installs itself and an old one tail-calls it', () => {
+    const sig = { params: [I32], results: [I32] };
+    // Module A: owns the table; its block jumps to whatever slot 1 holds (a chained block).
+    const a = new ModuleBuilder({ debug: true });
+    a.addTable(8, 8);
+    const first = a.addFunction('block_a', sig);
+    first.localGet(0).i32Const(10).op(Op.I32Add).i32Const(1).returnCallIndirect(a.typeIndex(sig));
+    a.exportFunction('run', first.index);
+    a.exportTable('table');
+    const ia = a.instantiate();
+    const table = ia.exports.table as WebAssembly.Table;
+    expect(() => (ia.exports.run as Fn)(1)).toThrow(WebAssembly.RuntimeError); // slot 1 empty yet
+    // Module B: imports the table and fills slot 1 with its own function at instantiation.
+    const b = new ModuleBuilder({ debug: true });
+    b.importTable('jit', 'table', 8, 8);
+    const second = b.addFunction('block_b', sig);
+    second.localGet(0).i32Const(3).op(Op.I32Mul);
+    b.addElements(1, [second.index]);
+    b.instantiate({ jit: { table } });
+    expect((ia.exports.run as Fn)(1)).toBe(33);
+  });
+
   it('imported host functions come first in the index space and are called with their arguments', () => {
     const seen: number[] = [];
     const m = new ModuleBuilder({ debug: true });
