@@ -29,6 +29,16 @@
 //   m.exportFunction('add', f.index);
 //   const bytes = m.encode();                            // Uint8Array; WebAssembly.validate(bytes)
 //
+// Habits the code generator should keep:
+//   - add every function of a module first, then fill bodies in any order (a call or return_call
+//     names its callee's index, and the debug checker needs the callee's signature);
+//   - keep i64 inside wasm: an exported i64 parameter or result is a BigInt in JS, so pass guest
+//     values through the state record in memory (or as i32 halves) instead;
+//   - link separately built modules through one shared funcref table (importTable + addElements,
+//     then return_call_indirect), and use { debug: true } in tests;
+//   - ModuleBuilder.instantiate() compiles synchronously: fine in Node and in a worker, not for
+//     large modules on a browser's main thread.
+//
 // Limits, on purpose: one memory (no multi-memory/memory64 in Node 20); no data segments, exception
 // handling or reference-type instructions yet; SIMD is the listed subset (add rows to the table in
 // gen-opcodes.mjs and rerun it for more).
