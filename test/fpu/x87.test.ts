@@ -23,7 +23,9 @@ describe('x87 host vectors', () => {
       test(`x87 ${f.name}: ${f.count} host vectors within 1 ulp, most bit for bit`, () => {
         const r = replayX87(f, 5, true);
         expect(r.report, `${r.fail} of ${f.count} differ by more than 1 ulp`).toEqual([]);
-        expect(r.close, `${r.close} of ${f.count} are 1 ulp / C1 off`).toBeLessThan(f.count * (f.name === 'D9F2' ? 0.2 : 0.05));
+        // (on this project's AMD host: FPTAN 84%, the others 97-100% bit for bit; the bar leaves
+        // room for another vendor's microcode, whose last bits differ)
+        expect(r.close, `${r.close} of ${f.count} are 1 ulp / C1 off`).toBeLessThan(f.count * (f.name === 'D9F2' ? 0.4 : 0.15));
       });
       continue;
     }
