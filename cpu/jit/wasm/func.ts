@@ -145,17 +145,10 @@ export class FuncBuilder {
 
   private structured(code: Op, name: string, type: BlockType, begun = false): this {
     const c: BodyChecker | null = this.check;
-    let params = EMPTY;
-    let results = EMPTY;
-    if (typeof type === 'object') {
-      params = type.params;
-      results = type.results;
-    } else if (type !== BLOCK_EMPTY) {
-      results = [type];
-    }
     if (c !== null) {
       if (!begun) c.begin(name);
-      c.enter(name, params, results);
+      if (typeof type === 'object') c.enter(name, type.params, type.results);
+      else c.enter(name, EMPTY, type === BLOCK_EMPTY ? EMPTY : [type]);
     }
     this.code.byte(code);
     if (typeof type === 'object') this.code.s32(this.ctx.typeIndex(type));
@@ -171,8 +164,8 @@ export class FuncBuilder {
   }
 
   end(): this {
-    if (this.openBlocks === 1) {
-      throw new Error(`wasm: function "${this.name}": end with no open block (finish() closes the body)`);
+    if (this.openBlocks <= 1) {
+      throw new Error(`wasm: function ${this.index} "${this.name}": end with no open block (finish() closes the body)`);
     }
     this.begin('end')?.end();
     this.code.byte(Op.End);
@@ -226,9 +219,7 @@ export class FuncBuilder {
       if (code === Op.ReturnCall) c.tailCall(sig);
       else c.simple(sig.params, sig.results);
     }
-    this.code.byte(code);
-    this.code.u32(funcIndex);
-    return this;
+    return this.withIndex(code, funcIndex);
   }
 
   /** Pops an i32 table slot and calls the function there, trapping unless its type is typeIndex. */
