@@ -57,10 +57,17 @@ describe('loops and branches', () => {
     dm.end();
     dm.localSet(q).i32Const(1000).op(Op.I32Mul).localGet(q).op(Op.I32Add);
     m.exportFunction('divmod', dm.index);
+    // An if that takes a parameter: (x, neg) -> neg ? -x : x + 1, with x passed into both arms.
+    const pi = m.addFunction('param_if', { params: [I32, I32], results: [I32] });
+    pi.localGet(0).localGet(1).if({ params: [I32], results: [I32] });
+    pi.localSet(0).i32Const(0).localGet(0).op(Op.I32Sub).else().i32Const(1).op(Op.I32Add).end();
+    m.exportFunction('param_if', pi.index);
     const inst = m.instantiate();
     expect((inst.exports.abs as Fn)(-7)).toBe(7);
     expect((inst.exports.abs as Fn)(7)).toBe(7);
     expect((inst.exports.divmod as Fn)(47, 5)).toBe(9002);
+    expect((inst.exports.param_if as Fn)(5, 1)).toBe(-5);
+    expect((inst.exports.param_if as Fn)(5, 0)).toBe(6);
   });
 
   it('select, drop, local.tee and the counting ops compose', () => {

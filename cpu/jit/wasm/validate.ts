@@ -148,7 +148,9 @@ export class BodyChecker {
     const frame = this.frames[this.frames.length - 1];
     if (frame.opcode !== 'if') this.fail(`else inside a ${frame.opcode}, not an if`);
     this.leave();
-    this.enter('else', frame.params, frame.results);
+    // The else arm starts from the if's parameters again (the if already consumed them outside).
+    this.frames.push({ opcode: 'else', params: frame.params, results: frame.results, height: this.stack.length, unreachable: false });
+    this.pushAll(frame.params);
   }
 
   end(): void {
