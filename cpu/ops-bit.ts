@@ -35,8 +35,9 @@ function bitOp(c: Cpu, op: number, lo: number, hi: number, n: number): number {
 function btRow(op: number, byImm: boolean) {
   return (d: Insn): Exec => {
     const size = d.opSize, bits = size * 8;
-    const off = byImm ? ((_c: Cpu) => d.imm & (bits - 1)) : regRead(size, d.reg, d.rex);
-    const offImm = d.imm;
+    // Everything an executor needs is copied out of d here: the decoder reuses one Insn.
+    const off = regRead(size, d.reg, d.rex);
+    const offImm = d.imm, m64 = d.mode64;
     if (!d.isMem) {
       const rd = regRead(size, d.rm, d.rex), wr = regWrite(size, d.rm, d.rex);
       return (c) => {
@@ -60,7 +61,7 @@ function btRow(op: number, byImm: boolean) {
         const sum = (lo >>> 0) + delta;
         lo = sum | 0;
         hi = (hi + Math.floor(sum / 4294967296)) | 0;
-        if (!d.mode64) hi = 0;
+        if (!m64) hi = 0;
         n = o & (bits - 1);
       }
       const v = memRead(c, size, lo, hi), vHi = c.resHi;

@@ -70,9 +70,9 @@ function movMoffs(toAcc: boolean, byte: boolean) {
   return (d: Insn): Exec => {
     const size = byte ? 1 : d.opSize;
     const seg = d.segOverride >= 0 ? d.segOverride : DS;
-    const sb = segWord(seg, SEG_BASE), off = d.imm, offHi = d.immHi, m64 = d.mode64;
+    const sb = segWord(seg, SEG_BASE), off = d.imm, offHi = d.immHi, m64 = d.mode64, as = d.addrSize;
     const lin = (c: Cpu): number => {
-      if (!m64) { c.eaHi = 0; return (c.r32[sb] + (d.addrSize === 2 ? off & 0xffff : off)) | 0; }
+      if (!m64) { c.eaHi = 0; return (c.r32[sb] + (as === 2 ? off & 0xffff : off)) | 0; }
       const fsgs = seg >= 4;
       const sum = (off >>> 0) + (fsgs ? c.r32[sb] >>> 0 : 0);
       c.eaHi = (offHi + (fsgs ? c.r32[sb + 1] : 0) + (sum > 0xffffffff ? 1 : 0)) | 0;
@@ -204,12 +204,12 @@ function convert(d: Insn): Exec {
 
 /** XLAT: AL = [seg:(E/R)BX + AL]. */
 function xlat(d: Insn): Exec {
-  const seg = d.segOverride >= 0 ? d.segOverride : DS, sb = segWord(seg, SEG_BASE), as = d.addrSize;
+  const seg = d.segOverride >= 0 ? d.segOverride : DS, sb = segWord(seg, SEG_BASE), as = d.addrSize, m64 = d.mode64;
   return (c) => {
     const r = c.r32, al = r[0] & 0xff;
     let lo: number, hi = 0;
     if (as === 2) lo = (r[sb] + ((r[6] + al) & 0xffff)) | 0;
-    else if (as === 4) lo = ((d.mode64 && seg < 4 ? 0 : r[sb]) + r[6] + al) | 0;
+    else if (as === 4) lo = ((m64 && seg < 4 ? 0 : r[sb]) + r[6] + al) | 0;
     else { const sum = (r[6] >>> 0) + al + (seg >= 4 ? r[sb] >>> 0 : 0); lo = sum | 0; hi = (r[7] + (seg >= 4 ? r[sb + 1] : 0) + Math.floor(sum / 4294967296)) | 0; }
     r[0] = (r[0] & ~0xff) | c.read8(lo, hi);
   };
