@@ -106,3 +106,78 @@ describe('every f32/f64 opcode with JS-passable operands against a JS oracle', (
     });
   }
 });
+
+describe('every conversion involving i64, through memory (i64 never crosses into JS)', () => {
+  const rows = OP_ROWS.filter(([, name, sig, imm]) => imm === '-' && /^[ilfd]>[ilfd]$/.test(sig) && sig.includes('l') && sig !== 'l>l' && (sig !== 'l>i' || name === 'i32.wrap_i64'));
+  const LOAD: Record<string, Op> = { i: Op.I32Load, l: Op.I64Load, f: Op.F32Load, d: Op.F64Load };
+  const STORE: Record<string, Op> = { i: Op.I32Store, l: Op.I64Store, f: Op.F32Store, d: Op.F64Store };
+  const TYPE: Record<string, ValType> = { i: ValType.I32, l: ValType.I64, f: ValType.F32, d: ValType.F64 };
+  const mem = new WebAssembly.Memory({ initial: 1, maximum: 1 });
+  const dv = new DataView(mem.buffer);
+  const m = new ModuleBuilder({ debug: true });
+  m.importMemory('env', 'mem', 1);
+  for (const [code, name, sig] of rows) {
+    const f = m.addFunction(name, { params: [], results: [] });
+    f.i32Const(8).i32Const(0).load(LOAD[sig[0]]).op(code as Op).store(STORE[sig[2]]);
+    m.exportFunction(name, f.index);
+  }
+  const exports = m.instantiate({ env: { mem } }).exports;
+  const I64S = [0n, 1n, -1n, 0x7fffffffffffffffn, -0x8000000000000000n, 0x123456789abcdef0n, (1n << 53n) + 1n, 0xffffffffn, 0x80000000n];
+  const FLOATS64 = [...FLOATS, 2 ** 63, -(2 ** 63), 2 ** 64, 1e19, -1e19, 2 ** 62 + 2 ** 40];
+
+  function want(name: string, x: number | bigint): number | bigint | typeof TRAP {
+    const op = name.slice(4);
+    const clamp = (v: number, lo: bigint, hi: bigint, sat: boolean): bigint | typeof TRAP => {
+      if (Number.isNaN(v)) return sat ? 0n : TRAP;
+      const t = Math.trunc(v);
+      if (t < Number(lo)) return sat ? lo : TRAP;
+      if (t >= Number(hi) + 1) return sat ? hi : TRAP; // hi + 1 is a power of two: exact as a double
+      return BigInt(t);
+    };
+    const s64 = (v: bigint): bigint => BigInt.asIntN(64, v);
+    const u64 = (v: bigint): bigint => BigInt.asUintN(64, v);
+    const I64_MIN = -(1n << 63n), I64_MAX = (1n << 63n) - 1n, U64_MAX = (1n << 64n) - 1n;
+    const v = typeof x === 'number' && name.includes('_f32') ? fr(x) : x;
+    switch (op) {
+      case 'wrap_i64': return Number(BigInt.asIntN(32, v as bigint));
+      case 'extend_i32_s': return BigInt(v as number);
+      case 'extend_i32_u': return BigInt((v as number) >>> 0);
+      case 'trunc_f32_s': case 'trunc_f64_s': return clamp(v as number, I64_MIN, I64_MAX, false);
+      case 'trunc_f32_u': case 'trunc_f64_u': return clamp(v as number, 0n, U64_MAX, false);
+      case 'trunc_sat_f32_s': case 'trunc_sat_f64_s': return clamp(v as number, I64_MIN, I64_MAX, true);
+      case 'trunc_sat_f32_u': case 'trunc_sat_f64_u': return clamp(v as number, 0n, U64_MAX, true);
+      case 'convert_i64_s': return name.startsWith('f32') ? fr(Number(s64(v as bigint))) : Number(s64(v as bigint));
+      case 'convert_i64_u': return name.startsWith('f32') ? fr(Number(u64(v as bigint))) : Number(u64(v as bigint));
+      case 'reinterpret_f64': { const d = new DataView(new ArrayBuffer(8)); d.setFloat64(0, v as number, true); return d.getBigInt64(0, true); }
+      case 'reinterpret_i64': { const d = new DataView(new ArrayBuffer(8)); d.setBigInt64(0, v as bigint, true); return d.getFloat64(0, true); }
+      default: throw new Error(`no oracle for ${name}`);
+    }
+  }
+
+  it('covers wrap, both extends, 8 truncations, 4 converts and both reinterprets', () => {
+    expect(rows).toHaveLength(17);
+  });
+
+  for (const [, name, sig] of rows) {
+    it(`${name} matches the oracle`, () => {
+      const inputs: (number | bigint)[] = sig[0] === 'l' ? I64S : sig[0] === 'i' ? INTS : FLOATS64;
+      for (const x of inputs) {
+        if (sig[0] === 'l') dv.setBigInt64(0, x as bigint, true);
+        else if (sig[0] === 'i') dv.setInt32(0, x as number, true);
+        else if (sig[0] === 'f') dv.setFloat32(0, x as number, true);
+        else dv.setFloat64(0, x as number, true);
+        let got: number | bigint | typeof TRAP;
+        try {
+          (exports[name] as () => void)();
+          got = sig[2] === 'l' ? dv.getBigInt64(8, true) : sig[2] === 'i' ? dv.getInt32(8, true) : sig[2] === 'f' ? dv.getFloat32(8, true) : dv.getFloat64(8, true);
+        } catch (e) {
+          expect(e).toBeInstanceOf(WebAssembly.RuntimeError);
+          got = TRAP;
+        }
+        let w = want(name, x);
+        if (typeof w === 'bigint' && sig[2] === 'l') w = BigInt.asIntN(64, w);
+        if (!Object.is(got, w)) expect(`${name}(${x}) = ${got}`).toBe(`want ${w}`);
+      }
+    });
+  }
+});
