@@ -29,7 +29,11 @@ export const F_BYTEOP = 1 << 6;
 /** Executes as the last instruction of its block and re-enters the loop (HLT, STI, POPF, MOV SS...). */
 export const F_STOP = 1 << 7;
 
-/** Builds the executor for one decoded instruction (called once, at decode time). */
+/**
+ * Builds the executor for one decoded instruction (called once, at decode time).
+ * The decoder reuses one Insn: copy every field the executor needs into locals
+ * here; an executor must never read `d` when it runs.
+ */
 export type Builder = (d: Insn) => Exec;
 
 export interface OpRow {

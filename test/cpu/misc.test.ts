@@ -128,6 +128,17 @@ describe('stack and near control transfers', () => {
     expect(t.reg32(RAX)).toBe(7);
     expect(t.reg64(RSP)).toBe(STACK_TOP.toString(16).padStart(16, '0'));
   });
+  it('an indirect call executed again after other blocks were decoded still returns to the right place', () => {
+    // The decoder reuses one Insn: an executor that read it at run time would push a stale length.
+    const t = new Rig(32);
+    // mov ecx,3; mov eax,F1; jmp L; L: call eax; xor eax,F1^F2; dec ecx; jnz L; jmp end;
+    // F1: inc ebx; ret; F2: add ebx,10; ret; end:
+    t.run('b903000000 b818100000 eb00 ffd0 3502000000 49 75f6 eb06 43c3 83c30ac3');
+    expect(t.reg32(RBX)).toBe(12);
+    expect(t.reg32(RCX)).toBe(0);
+    expect(t.reg32(RSP)).toBe(STACK_TOP);
+  });
+
   it('enter 16,0 / leave builds and tears down a frame (32-bit)', () => {
     const t = new Rig(32);
     t.set(RBP, 0x1234);
