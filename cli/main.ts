@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BackendName } from '../cpu/backend.js';
 import { registerNodeBackends } from '../machine/backends-node.js';
+import { lockstepCli, LockstepUsageError } from '../machine/lockstep-machine.js';
 import { availableBackends, BackendUnavailable, bootRecipe, ImageError, Machine, type ImageFile } from '../machine/index.js';
 import { MemoryError } from '../mmu/memory.js';
 import { HELP, parseArgs, UsageError, type Options } from './args.js';
@@ -64,8 +65,8 @@ export async function main(argv: string[], io: MainIo = { stdin: process.stdin, 
       cmdline: opts.append ?? undefined,
       raw: opts.raw.map((r) => ({ file: readImage(r.path, 'loader file'), addr: r.addr })),
     });
-    if (opts.lockstep) throw new UsageError('--lockstep: the lockstep oracle needs the KVM backend, which this build does not have yet');
     const sink = new SerialSink(opts.serial, io.stdout);
+    if (opts.lockstep) return await runLockstepCli(opts, opts.lockstep, recipe, sink, io);
     machine = new Machine({
       memory: opts.memory,
       accel: opts.accel ?? defaultAccel(),
@@ -87,6 +88,31 @@ export async function main(argv: string[], io: MainIo = { stdin: process.stdin, 
       err(e.message);
       return 1;
     }
+    throw e;
+  }
+}
+
+/**
+ * `--lockstep=A,B`: two boards from the same images, one KVM single-stepping and the other
+ * backend checked against it after every instruction (deterministic time, TypeScript irqchip).
+ */
+async function runLockstepCli(opts: Options, pair: [BackendName, BackendName], recipe: (m: Machine) => void,
+  sink: SerialSink, io: MainIo): Promise<number> {
+  try {
+    const r = lockstepCli(pair, (accel) => {
+      const m = new Machine({
+        memory: opts.memory, accel, irqchip: 'user', noReboot: true, deterministic: true,
+        onSerial: accel === 'kvm' ? (b) => sink.put(b) : undefined,
+        onMessage: (text) => io.stderr.write(`${text}\n`),
+      });
+      m.boot(recipe);
+      return m;
+    });
+    await sink.close();
+    io.stderr.write(`\nemu: ${r.text}\n`);
+    return r.status;
+  } catch (e) {
+    if (e instanceof LockstepUsageError) throw new UsageError(e.message);
     throw e;
   }
 }

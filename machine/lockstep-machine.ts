@@ -36,9 +36,11 @@ export function runMachineLockstep(kvm: Machine, other: Machine, opts: LockstepO
       ...opts,
       maxSteps: maxSteps - total.steps,
       beforeStep: () => {
+        const exit = kvm.exited ?? other.exited;
+        if (exit) return `the guest's exit (${exit.reason})`;
         kvm.timers.run();
         other.timers.run();
-        opts.beforeStep?.();
+        return opts.beforeStep?.();
       },
     });
     total.steps += r.steps;

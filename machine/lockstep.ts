@@ -47,8 +47,11 @@ export interface LockstepOptions {
   fullMemoryEvery?: number;
   /** How many late single-step traps to tolerate (default 1000; 0 = report them as divergences). */
   lateTraps?: number;
-  /** Called before every step (the machine lockstep advances both boards' timers here). */
-  beforeStep?: () => void;
+  /**
+   * Called before every step (the machine lockstep advances both boards' timers here);
+   * returning a string ends the run with that as the reason (a board that powered off).
+   */
+  beforeStep?: () => string | void;
   /** Turn instruction bytes into text (the interpreter's disassembler); default: hex bytes. */
   disassemble?: (bytes: Uint8Array, codeSize: 2 | 4 | 8, rip: number) => string;
 }
@@ -272,7 +275,8 @@ export function runLockstep(kvm: LockstepSide & { backend: KvmBackend }, other: 
       const rip = ripLinear(before);
       for (let i = 0; i < 16; i++) code[i] = rip + i < kvm.memory.ramSize ? kvm.memory.u8[rip + i] : 0;
       let undef = undefinedBy(code, codeSize, before.lo(gprOffset(RCX)) & 0xff);
-      opts.beforeStep?.();
+      const stop = opts.beforeStep?.();
+      if (stop) { end = stop; break; }
       const otherBefore = o.instructions();
       let ek = stepWhole(k, code, codeSize, rip, mid);
       const eo = o.run(1);

@@ -10,7 +10,7 @@ import { recentEvents } from '../cpu/system/context.js';
 import { Bus, type IrqSink } from '../devices/bus.js';
 import { InstructionClock, RealtimeClock, Timers, type Clock } from '../devices/clock.js';
 import { GuestMemory, STATE_RESERVE } from '../mmu/memory.js';
-import { createBackend } from './backends.js';
+import { BackendUnavailable, createBackend } from './backends.js';
 import { buildPc, type PcDevices } from './pc.js';
 import { yieldToEventLoop } from './yield.js';
 
@@ -318,6 +318,10 @@ export class Machine {
   /** Move the running guest to another backend: state through the state record, memory shared. */
   setBackend(name: BackendName): void {
     if (name === this.backend.name) return;
+    if (this.options.irqchip === 'kernel' && (name === 'kvm' || this.backend.name === 'kvm')) {
+      // KVM's in-kernel PIC/IOAPIC/LAPIC state has no counterpart in the state record.
+      throw new BackendUnavailable(`cannot switch between ${this.backend.name} and ${name} with --irqchip=kernel (the in-kernel interrupt controllers' state does not move); use --irqchip=user`);
+    }
     // Device IRQ lines go to the TypeScript controllers unless the new backend claims them (KVM's in-kernel irqchip).
     this.bus.connectIrqs(this.devices.router);
     let next: Backend;
