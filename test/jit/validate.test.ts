@@ -2,6 +2,7 @@
 // by WebAssembly.validate), the opcode table agrees with V8's typing, and module plumbing (type
 // dedup, names, exports) is right.
 import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ModuleBuilder, Op, OP_ROWS, ValType, ValidationError, type FuncSig } from '../../cpu/jit/wasm/index.js';
 
@@ -97,7 +98,8 @@ describe('an unbalanced or ill-typed body is rejected', () => {
 
 describe('the generated opcode table', () => {
   it('opcodes.ts is what gen-opcodes.mjs produces from its table', () => {
-    expect(() => execFileSync(process.execPath, ['cpu/jit/wasm/gen-opcodes.mjs', '--check'], { stdio: 'pipe' })).not.toThrow();
+    const script = fileURLToPath(new URL('../../cpu/jit/wasm/gen-opcodes.mjs', import.meta.url));
+    expect(() => execFileSync(process.execPath, [script, '--check'], { stdio: 'pipe' })).not.toThrow();
   });
 
   it('every fixed-signature opcode validates in V8 with the signature the table gives it', () => {
