@@ -5,7 +5,7 @@
 
 import {
   Fp, Format, env, out, newFp, K_ZERO, K_NORMAL, K_INF, K_QNAN, K_SNAN, F_IE, F_DE, F_ZE, F_PE,
-  addFinite, mulFinite, divFinite, sqrtFinite, roundPack, packFp, compareFp, RC_NEAREST, RC_DOWN, RC_UP, RC_ZERO,
+  addFinite, mulFinite, divFinite, sqrtFinite, roundPack, packFp, compareFp, RC_NEAREST, RC_DOWN, RC_UP,
 } from './softfloat.js';
 
 /** An x87 encoding with no meaning on 387+ (unnormal, pseudo-NaN, pseudo-infinity): invalid operand. */
@@ -292,4 +292,3 @@ export function intToFp(d: Fp, lo: number, hi: number): void {
   d.kind = K_NORMAL; d.hi = hi >>> 0; d.lo = lo >>> 0; d.exp = 63; normalize(d);
 }
 
-export { K_ZERO, K_NORMAL, K_INF, K_QNAN, K_SNAN, F_IE, F_DE, F_ZE, F_PE, RC_ZERO };

@@ -2,7 +2,7 @@
 // transcendental instructions: enough guard bits that rounding the final result to
 // 64 bits is correct. Only the transcendental paths use it (not a hot path).
 
-import { Fp, K_ZERO, K_NORMAL } from './softfloat.js';
+import { Fp, K_NORMAL } from './softfloat.js';
 
 /** Limbs of 16 bits, most significant last. */
 export const NL = 14;
@@ -194,4 +194,3 @@ export function toWindow(a: Big, outw: Uint32Array): number {
   return st;
 }
 
-export { K_ZERO };

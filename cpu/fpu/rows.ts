@@ -13,7 +13,7 @@ import { CR0, CR0_EM, CR0_TS, FX_FOP, FX_FIP, FX_FDP } from '../state.js';
 import { W_RIP } from '../cpu.js';
 import { x87Exec, x87Result, x87Flags } from './x87ops.js';
 import { fsw } from './x87state.js';
-import { fldenv, fnstenv, frstor, fnsave, envSize, fldcw } from './env.js';
+import { fldenv, fnstenv, frstor, fnsave, fldcw } from './env.js';
 import { vecOf, loadBytes, storeBytes, probeStore } from '../sse/guestmem.js';
 import { pendingX87 } from '../sse/rows.js';
 import { MEM_TMP } from '../sse/vec.js';
@@ -155,4 +155,3 @@ for (let op = 0xd8; op <= 0xdf; op++) {
     if (rn !== '(bad)') X87_ROWS.push(row(`${h} /${reg} r`, rn, regBuilder(op, reg)));
   }
 }
-export { envSize };

@@ -6,7 +6,7 @@
 import { Fp, newFp, env, out, EXT64, roundPack, K_ZERO, K_NORMAL, K_INF, K_QNAN, K_SNAN, F_IE, F_DE, F_ZE, F_PE, F_UE } from './softfloat.js';
 import { K_BAD, propagateNaN2, outIndefinite } from './arith.js';
 import {
-  readST, writeSTRaw, writeSTOut, pop, isEmpty, stackFault, endOp, setC1FromRounding, fsw, setFsw, SW_C1, SW_C2,
+  readST, writeSTRaw, writeSTOut, pop, isEmpty, stackFault, endOp, setC1FromRounding, fsw, setFsw, SW_C2,
   INDEF_LO, INDEF_HI, INDEF_SE, pushSlot,
 } from './x87state.js';
 import {
@@ -289,4 +289,3 @@ function fpatan(dv: DataView): number {
   return 0;
 }
 
-export { F_ZE };

@@ -3,15 +3,15 @@
 // interpreter fills from / writes to guest memory, so this file never touches memory.
 
 import {
-  Fp, newFp, env, out, F_IE, F_PE, EXT64, F32, F64, K_ZERO, K_INF, K_NORMAL, K_QNAN, K_SNAN, RC_NEAREST,
+  Fp, newFp, env, out, EXT64, F32, F64, K_ZERO, K_QNAN,
 } from './softfloat.js';
 import {
-  K_BAD, unpackF32, unpackF64, unpackExt, opAdd, opMul, opDiv, opSqrt, opConvert, opCompare, opToInt, intToFp, intOut,
-  outF32, outF64Hi, outF64Lo, outExtSE, CMP_EQ, CMP_LT, CMP_GT,
+  unpackF32, unpackF64, opAdd, opMul, opDiv, opConvert, opCompare, opToInt, intToFp, intOut,
+  outF32, outF64Hi, outF64Lo, CMP_EQ, CMP_LT,
 } from './arith.js';
 import {
   readST, writeSTRaw, writeSTOut, pop, pushOut, isEmpty, stackFault, beginOp, endOp, setC1FromRounding, setCC,
-  pcFormat, fsw, setFsw, fcw, SW_C1, SW_IE, SW_ZE, SW_DE, INDEF_LO, INDEF_HI, INDEF_SE, decTop, incTop, freeST, stOff,
+  pcFormat, fsw, setFsw, fcw, SW_C1, SW_IE, INDEF_LO, INDEF_HI, INDEF_SE, decTop, incTop, freeST, stOff,
   finit, SW_OE, SW_UE, SW_PE,
 } from './x87state.js';
 import { x87Special, x87Constant } from './x87special.js';
@@ -368,4 +368,3 @@ function fistStore(dv: DataView, mem: Uint8Array, bits: number, truncate: boolea
   return bits / 8;
 }
 
-export { unpackExt, outExtSE, F_IE, F_PE, K_INF, K_NORMAL, K_SNAN, K_BAD, RC_NEAREST, SW_IE, SW_ZE, SW_DE, SW_PE, CMP_GT, opSqrt };

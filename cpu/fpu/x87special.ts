@@ -1,11 +1,11 @@
 // x87 D9 E0..FF: sign/class operations, constants, FSQRT, FRNDINT, FSCALE, FXTRACT,
 // FPREM/FPREM1, and the transcendental instructions (in transcend.ts).
 
-import { Fp, newFp, env, out, EXT64, roundPack, K_ZERO, K_NORMAL, K_INF, K_QNAN, K_SNAN, F_IE, F_DE, F_ZE, F_PE, RC_NEAREST, RC_DOWN, RC_UP } from './softfloat.js';
-import { opRoundIntegral, K_BAD, opSqrt, opToInt, intOut, intToFp, propagateNaN2, outIndefinite, normalize } from './arith.js';
+import { Fp, newFp, env, out, EXT64, roundPack, K_ZERO, K_NORMAL, K_INF, K_QNAN, K_SNAN, F_IE, F_DE, F_ZE } from './softfloat.js';
+import { opRoundIntegral, K_BAD, opSqrt, intToFp, propagateNaN2, outIndefinite, normalize } from './arith.js';
 import {
-  readST, writeSTRaw, writeSTOut, pop, pushOut, isEmpty, stackFault, endOp, setC1FromRounding, setCC,
-  pcFormat, fsw, setFsw, SW_C1, SW_C2, INDEF_LO, INDEF_HI, INDEF_SE, stOff, pushSlot,
+  readST, writeSTRaw, writeSTOut, pushOut, isEmpty, stackFault, endOp, setC1FromRounding, setCC,
+  pcFormat, fsw, setFsw, SW_C1, INDEF_LO, INDEF_HI, INDEF_SE, stOff, pushSlot,
 } from './x87state.js';
 import { transcendental } from './transcend.js';
 
@@ -275,4 +275,3 @@ export function x87Constant(dv: DataView, i: number): number {
   return 0;
 }
 
-export { RC_NEAREST, RC_DOWN, RC_UP, F_PE, SW_C2, pop };

@@ -3,7 +3,7 @@
 // FCW/FSW with TOP. Push and pop rotate the slots so the record is always valid FXSAVE.
 
 import { FX_FCW, FX_FSW, FX_FTW, FX_ST0, FX_FOP } from '../state.js';
-import { Fp, env, out, F_IE, EXT24, EXT53, EXT64, Format } from './softfloat.js';
+import { Fp, env, out, EXT24, EXT53, EXT64, Format } from './softfloat.js';
 import { unpackExt, outExtSE } from './arith.js';
 
 // FSW bits (Intel SDM Vol. 1 8.1.3)
@@ -161,4 +161,3 @@ export function finit(dv: DataView): void {
   for (let o = FX_FOP + 2; o < FX_FOP + 0x12; o += 2) dv.setUint16(o, 0, true);
 }
 
-export { F_IE };

@@ -3,7 +3,7 @@
 // the shared softfloat core, so MXCSR rounding, DAZ/FTZ and flags are exact; results are
 // staged and written only if no unmasked exception occurs (then #XM, nothing written).
 
-import { newFp, env, out, F32, F64, Format, K_ZERO, K_INF, K_QNAN, K_SNAN, K_NORMAL, F_IE, F_DE, F_PE, roundPack } from '../fpu/softfloat.js';
+import { newFp, env, out, F32, F64, Format, K_ZERO, F_DE, F_PE, roundPack } from '../fpu/softfloat.js';
 import {
   unpackF32, unpackF64, opAdd, opMul, opDiv, opSqrt, opConvert, opCompare, opToInt, intOut, intToFp, outF32, outF64Hi, outF64Lo,
   CMP_EQ, CMP_LT, CMP_UN, opRoundIntegral,
@@ -248,7 +248,6 @@ function dotSum(x: Vec, i: number, j: number, k: number, w: Fp32or64, f: Format,
   opAdd(P, Q, 0, f, false, dn); laneDone(x); stageOut(x, w, k);
 }
 
-export { K_INF, K_QNAN, K_SNAN, K_NORMAL, F_IE };
 
 /**
  * RCPPS/RCPSS and RSQRTPS/RSQRTSS: approximations with relative error below 1.5 * 2^-12, the
