@@ -54,8 +54,8 @@ options:
                            where the first serial port goes (default stdio)
   -nographic               accepted for QEMU compatibility (emu has no display)
   -no-reboot               exit instead of rebooting when the guest resets or triple-faults
-  --irqchip=user|kernel    with KVM: interrupt controllers in TypeScript or in the kernel
-  --lockstep=A,B           run two backends in lockstep and stop at the first divergence
+  --irqchip=user|kernel    with KVM: interrupt controllers in TypeScript (switchable) or in the kernel
+  --lockstep=kvm,B         the oracle: KVM single-steps, backend B follows; stop at the first divergence
   --deterministic          derive time from instructions retired (reproducible runs)
   --trace                  log port I/O and backend exits to stderr
   -h, --help               this text
