@@ -71,14 +71,15 @@ function build(def: SseDef): (d: Insn) => Exec {
 }
 
 /** Memory-operand state instructions: align is the required alignment (#GP if not). */
-function stateRow(code: string, asm: string, align: number, run: (c: Cpu, lo: number, hi: number, d: Insn) => void, check: (c: Cpu) => void): OpRow {
+function stateRow(code: string, asm: string, align: number, run: (c: Cpu, lo: number, hi: number, mode64: boolean) => void, check: (c: Cpu) => void): OpRow {
   return row(code, asm, (d) => {
-    const ea = eaFn(d);
+    // (the decoder reuses its Insn: take what the executor needs now, not when it runs)
+    const ea = eaFn(d), mode64 = d.mode64;
     return (c) => {
       check(c);
       const lo = ea(c), hi = c.eaHi;
       if (align && (lo & (align - 1)) !== 0) throw new CpuFault(VEC_GP, 0, true);
-      run(c, lo, hi, d);
+      run(c, lo, hi, mode64);
     };
   });
 }
@@ -95,8 +96,8 @@ const WORK = 0x7c0; // MEM_TMP
 
 export const SSE_ROWS: OpRow[] = [
   ...SSE_DEFS.map((def) => row(def.code, def.asm, build(def))),
-  stateRow('np 0f ae /0 m', 'fxsave M', 16, (c, lo, hi, d) => fxsave(c, lo, hi, d.mode64), fxCheck),
-  stateRow('np 0f ae /1 m', 'fxrstor M', 16, (c, lo, hi, d) => fxrstor(c, lo, hi, d.mode64), fxCheck),
+  stateRow('np 0f ae /0 m', 'fxsave M', 16, (c, lo, hi, m64) => fxsave(c, lo, hi, m64), fxCheck),
+  stateRow('np 0f ae /1 m', 'fxrstor M', 16, (c, lo, hi, m64) => fxrstor(c, lo, hi, m64), fxCheck),
   stateRow('np 0f ae /2 m', 'ldmxcsr Md', 0, (c, lo, hi) => {
     loadBytes(c, lo, hi, 4, WORK);
     const v = c.dv.getUint32(WORK, true);
@@ -106,9 +107,9 @@ export const SSE_ROWS: OpRow[] = [
   stateRow('np 0f ae /3 m', 'stmxcsr Md', 0, (c, lo, hi) => {
     c.dv.setUint32(WORK, c.dv.getUint32(FX_MXCSR, true), true); storeBytes(c, lo, hi, 4, WORK);
   }, sseCheck),
-  stateRow('np 0f ae /4 m', 'xsave M', 64, (c, lo, hi, d) => xsave(c, lo, hi, d.mode64), xsaveCheck),
-  stateRow('np 0f ae /5 m', 'xrstor M', 64, (c, lo, hi, d) => xrstor(c, lo, hi, d.mode64), xsaveCheck),
-  stateRow('np 0f ae /6 m', 'xsaveopt M', 64, (c, lo, hi, d) => xsave(c, lo, hi, d.mode64), xsaveCheck),
+  stateRow('np 0f ae /4 m', 'xsave M', 64, (c, lo, hi, m64) => xsave(c, lo, hi, m64), xsaveCheck),
+  stateRow('np 0f ae /5 m', 'xrstor M', 64, (c, lo, hi, m64) => xrstor(c, lo, hi, m64), xsaveCheck),
+  stateRow('np 0f ae /6 m', 'xsaveopt M', 64, (c, lo, hi, m64) => xsave(c, lo, hi, m64), xsaveCheck),
   row('np 0f ae /5 r', 'lfence', () => () => {}),
   row('np 0f ae /6 r', 'mfence', () => () => {}),
   row('np 0f ae /7 r', 'sfence', () => () => {}),
