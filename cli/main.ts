@@ -5,6 +5,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BackendName } from '../cpu/backend.js';
+import type { Clock } from '../devices/clock.js';
 import { registerNodeBackends } from '../machine/backends-node.js';
 import { lockstepCli, LockstepUsageError } from '../machine/lockstep-machine.js';
 import { availableBackends, BackendUnavailable, bootRecipe, ImageError, Machine, type ImageFile } from '../machine/index.js';
@@ -99,12 +100,14 @@ export async function main(argv: string[], io: MainIo = { stdin: process.stdin, 
 async function runLockstepCli(opts: Options, pair: [BackendName, BackendName], recipe: (m: Machine) => void,
   sink: SerialSink, io: MainIo): Promise<number> {
   try {
+    let shared: Clock | undefined; // the first board's clock, which the second board shares
     const r = lockstepCli(pair, (accel) => {
       const m = new Machine({
-        memory: opts.memory, accel, irqchip: 'user', noReboot: true, deterministic: true,
+        memory: opts.memory, accel, irqchip: 'user', noReboot: true, deterministic: true, clock: shared,
         onSerial: accel === 'kvm' ? (b) => sink.put(b) : undefined,
         onMessage: (text) => io.stderr.write(`${text}\n`),
       });
+      shared ??= m.clock;
       m.boot(recipe);
       return m;
     });

@@ -23,6 +23,8 @@ export interface MachineOptions {
   noReboot?: boolean;
   /** Derive time from instructions retired (reproducible interp/jit runs). */
   deterministic?: boolean;
+  /** Use this clock instead of making one (the lockstep oracle gives both boards one clock). */
+  clock?: Clock;
   /** Bytes the guest writes to the first serial port. */
   onSerial?: (byte: number) => void;
   /** Called when the machine stops for good, with the exit status. */
@@ -77,9 +79,9 @@ export class Machine {
     this.memory = new GuestMemory(options.memory);
     this.memory.mmio = this.bus;
     this.state = new StateView(this.memory.buffer, this.memory.stateOffset);
-    this.clock = options.deterministic
+    this.clock = options.clock ?? (options.deterministic
       ? new InstructionClock(() => this.instructions())
-      : new RealtimeClock();
+      : new RealtimeClock());
     this.timers = new Timers(this.clock);
     this.devices = buildPc(this, {
       onSerial: (b) => options.onSerial?.(b),
