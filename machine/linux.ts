@@ -6,7 +6,7 @@
 
 import {
   ATTR_DB, ATTR_G, ATTR_L, ATTR_P, ATTR_S, ATTR_UNUSABLE, CR0, CR0_ET, CR0_PE, CR0_PG, CR3, CR4, CR4_PAE, CS, DS, EFER,
-  EFER_LMA, EFER_LME, ES, FS, GDTR_BASE, GDTR_LIMIT, GS, LDTR, RBP, RBX, RDI, RIP, RSI, RSP, SEG_ATTR, SEG_BASE, SEG_LIMIT,
+  EFER_LMA, EFER_LME, ES, FS, GDTR_BASE, GDTR_LIMIT, GS, LDTR, MISC_ENABLE, RBP, RBX, RDI, RIP, RSI, RSP, SEG_ATTR, SEG_BASE, SEG_LIMIT,
   SEG_SEL, SS, type StateView, TR, gprOffset, resetState, segOffset,
 } from '../cpu/state.js';
 import type { GuestMemory } from '../mmu/memory.js';
@@ -52,6 +52,9 @@ export const LOADED_HIGH = 1 << 0, KEEP_SEGMENTS = 1 << 6, CAN_USE_HEAP = 1 << 7
 export const XLF_KERNEL_64 = 1 << 0;
 /** type_of_loader: "no assigned ID" (boot.rst). */
 export const LOADER_TYPE_UNDEFINED = 0xff;
+
+/** IA32_MISC_ENABLE bit 0: fast-string operations enabled. */
+export const MISC_ENABLE_FAST_STRING = 1 << 0;
 
 /** __BOOT_CS and __BOOT_DS: GDT entries 2 and 3. */
 export const BOOT_CS = 0x10, BOOT_DS = 0x18;
@@ -278,6 +281,10 @@ function commonEntry(s: StateView, entry: number, bootParams: number, code: numb
   const tr = segOffset(TR);
   s.setU32(tr + SEG_ATTR, ATTR_P | 0xb); // busy TSS placeholder, as hardware backends require
   s.setU32(tr + SEG_LIMIT, 0x67);
+  // Firmware enables fast strings (IA32_MISC_ENABLE bit 0); without it Linux says "Disabled fast
+  // string operations" and clears/copies pages with loops of MOVs instead of REP MOVS/STOS, which
+  // the interpreter does in bulk.
+  s.set64(MISC_ENABLE, MISC_ENABLE_FAST_STRING, 0);
 }
 
 /** boot.rst "64-bit BOOT PROTOCOL": long mode, paging on with an identity map, __BOOT_CS/__BOOT_DS, RSI = boot_params. */

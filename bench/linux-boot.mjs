@@ -1,0 +1,23 @@
+// Boot-time benchmark for Debian's kernel under the interpreter: bundles bench/linux-boot.ts
+// with esbuild (as the CLI is bundled) and runs it in a fresh process, so "process start" is
+// that process's. Usage: npm run guest:linux once, then node bench/linux-boot.mjs
+import { build } from 'esbuild';
+import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const out = join(root, 'dist', 'bench-linux-boot.mjs');
+await build({
+  entryPoints: [join(root, 'bench/linux-boot.ts')],
+  outfile: out,
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  logLevel: 'error',
+  minifySyntax: true,
+  footer: { js: `await main(${JSON.stringify(join(root, 'guests/linux/out'))});` },
+});
+const r = spawnSync(process.execPath, [out], { stdio: 'inherit' });
+process.exit(r.status ?? 1);
