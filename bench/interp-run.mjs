@@ -1,21 +1,7 @@
-// `npm run bench`: bundle the interpreter benchmark with esbuild (as the CLI is
-// bundled, so V8 sees the same code) and run it.
-import { build } from 'esbuild';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { dirname, join } from 'node:path';
+// `npm run bench`: bundle the interpreter benchmark (as the CLI is bundled, so V8
+// sees the same code) and run it.
+import { load } from './bundle.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const out = join(root, 'dist', 'bench-interp.mjs');
-await build({
-  entryPoints: [join(root, 'bench/interp.ts')],
-  outfile: out,
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  logLevel: 'error',
-  minifySyntax: true,
-});
-const { main } = await import(pathToFileURL(out).href);
+const { main } = await load('bench/interp.ts', 'bench-interp');
 const n = Number(process.argv[2] ?? 5_000_000);
 main(n);

@@ -10,6 +10,7 @@ import { InterpBackend } from '../cpu/interp.js';
 import { CR0, CR0_PG, CR3, StateView } from '../cpu/state.js';
 import { SYSTEM_EXTENSION } from '../cpu/system/extension.js';
 import { GuestMemory } from '../mmu/memory.js';
+import { busHost } from '../machine/bus-host.js';
 
 /**
  * This process's CPU time in ms (user + system). The machine is shared and often
@@ -66,16 +67,8 @@ function loops(n: number): Loop[] {
   return out;
 }
 
-function host(memory: GuestMemory): CpuHost {
-  return {
-    memory,
-    portRead: () => 0xff,
-    portWrite: () => undefined,
-    interrupts: { hasInterrupt: () => false, acknowledge: () => 0 },
-    now: () => performance.now() * 1e6,
-    a20Enabled: () => true,
-  };
-}
+/** No devices: ports read all ones, time is the host's. */
+const host = (memory: GuestMemory): CpuHost => busHost(memory, undefined, () => performance.now() * 1e6);
 
 /** Run one loop; returns { instructions, ms }. */
 export function runLoop(l: Loop): { instructions: number; ms: number; wallMs: number } {

@@ -2,23 +2,13 @@
 // through emu's TypeScript KVM backend against the same guest loop in a small C
 // program on the same /dev/kvm, alternating, in one run. Prints both and the ratio.
 // On a nested or software-assisted KVM only the ratio means anything.
-import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join } from 'node:path';
+import { load, root } from './bundle.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const dist = join(root, 'dist');
-mkdirSync(dist, { recursive: true });
-const out = join(dist, 'bench-kvm-exit.mjs');
-await build({
-  entryPoints: [join(root, 'bench/kvm-exit.ts')],
-  outfile: out, bundle: true, platform: 'node', format: 'esm', target: 'node20', logLevel: 'error',
-});
-const cbin = join(dist, 'kvm-exit-c');
+const { kvmExitRoundTrip, nestedKvmWarning } = await load('bench/kvm-exit.ts', 'bench-kvm-exit');
+const cbin = join(root, 'dist', 'kvm-exit-c');
 execFileSync('cc', ['-O2', '-o', cbin, join(root, 'bench/kvm-exit.c')]);
-const { kvmExitRoundTrip, nestedKvmWarning } = await import(pathToFileURL(out).href);
 const warning = nestedKvmWarning();
 if (warning) console.log(warning);
 

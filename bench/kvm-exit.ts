@@ -7,6 +7,7 @@ import { EXIT_HALT } from '../cpu/backend.js';
 import { StateView } from '../cpu/state.js';
 import { Bus } from '../devices/bus.js';
 import { GuestMemory } from '../mmu/memory.js';
+import { busHost } from '../machine/bus-host.js';
 import { realModeEntryState } from '../machine/entry.js';
 import { KvmBackend } from '../accel-kvm/kvm-backend.js';
 export { nestedKvmWarning } from '../accel-kvm/addon.js';
@@ -15,17 +16,9 @@ export { nestedKvmWarning } from '../accel-kvm/addon.js';
 export function kvmExitRoundTrip(n: number): { exits: number; nsPerExit: number; outsideKvmNsPerExit: number } {
   const memory = new GuestMemory(2 << 20);
   const bus = new Bus();
-  memory.mmio = bus;
   let writes = 0;
   bus.registerPorts('post', 0x80, 1, { portRead: () => 0xff, portWrite: () => { writes++; } });
-  const kvm = new KvmBackend({
-    memory,
-    portRead: (p, s) => bus.portRead(p, s),
-    portWrite: (p, s, v) => bus.portWrite(p, s, v),
-    interrupts: { hasInterrupt: () => false, acknowledge: () => 0 },
-    now: () => 0,
-    a20Enabled: () => true,
-  });
+  const kvm = new KvmBackend(busHost(memory, bus));
   try {
     memory.writeBytes(0x1000, new Uint8Array([0x66, 0xb9, n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, n >>> 24,
       0xe6, 0x80, 0x66, 0x49, 0x75, 0xfa, 0xf4]));

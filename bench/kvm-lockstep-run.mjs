@@ -1,16 +1,9 @@
 // `node bench/kvm-lockstep-run.mjs [instructions per mode] [program length]`:
 // bundle bench/kvm-lockstep.ts (as the CLI is bundled) and run the lockstep
 // oracle, KVM against the interpreter, over random programs in each mode.
-import { build } from 'esbuild';
-import { mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { load } from './bundle.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-mkdirSync(join(root, 'dist'), { recursive: true });
-const out = join(root, 'dist', 'bench-kvm-lockstep.mjs');
-await build({ entryPoints: [join(root, 'bench/kvm-lockstep.ts')], outfile: out, bundle: true, platform: 'node', format: 'esm', target: 'node20', logLevel: 'error' });
-const { lockstepRandom, nestedKvmWarning } = await import(pathToFileURL(out).href);
+const { lockstepRandom, nestedKvmWarning } = await load('bench/kvm-lockstep.ts', 'bench-kvm-lockstep');
 const total = Number(process.argv[2] ?? 100_000);
 const length = Number(process.argv[3] ?? 2000);
 const w = nestedKvmWarning();

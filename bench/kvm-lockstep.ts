@@ -6,27 +6,16 @@
 import type { Backend, CpuHost } from '../cpu/backend.js';
 import { InterpBackend } from '../cpu/interp.js';
 import { SYSTEM_EXTENSION } from '../cpu/system/extension.js';
-import { Bus } from '../devices/bus.js';
 import { GuestMemory } from '../mmu/memory.js';
 import { KvmBackend } from '../accel-kvm/kvm-backend.js';
 import { nestedKvmWarning } from '../accel-kvm/addon.js';
+import { busHost } from '../machine/bus-host.js';
 import { runLockstep, type Divergence } from '../machine/lockstep.js';
 import { generateProgram, loadProgram, WRITABLE, type GenMode } from '../machine/lockstep-gen.js';
 
 export { nestedKvmWarning };
 
-function host(memory: GuestMemory): CpuHost {
-  const bus = new Bus();
-  memory.mmio = bus;
-  return {
-    memory,
-    portRead: (p, s) => bus.portRead(p, s),
-    portWrite: (p, s, v) => bus.portWrite(p, s, v),
-    interrupts: { hasInterrupt: () => false, acknowledge: () => 0 },
-    now: () => 0,
-    a20Enabled: () => true,
-  };
-}
+const host = (memory: GuestMemory): CpuHost => busHost(memory);
 
 export interface ModeResult {
   mode: GenMode;

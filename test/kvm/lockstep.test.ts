@@ -5,9 +5,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Backend, CpuHost } from '../../cpu/backend.js';
 import { RBX, StateView, gprOffset } from '../../cpu/state.js';
-import { Bus } from '../../devices/bus.js';
 import { GuestMemory } from '../../mmu/memory.js';
 import { KvmBackend } from '../../accel-kvm/kvm-backend.js';
+import { busHost } from '../../machine/bus-host.js';
 import { kvmStepper, runLockstep, type LockstepSide } from '../../machine/lockstep.js';
 import { generateProgram, loadProgram, WRITABLE, type GenMode } from '../../machine/lockstep-gen.js';
 import { kvmSkipReason } from './rig.js';
@@ -19,18 +19,7 @@ const PVM = nestedKvmWarning()?.includes('kvm_pvm') ?? false;
 const made: Backend[] = [];
 afterEach(() => { for (const b of made.splice(0)) b.destroy(); });
 
-function host(memory: GuestMemory): CpuHost {
-  const bus = new Bus();
-  memory.mmio = bus;
-  return {
-    memory,
-    portRead: (p, s) => bus.portRead(p, s),
-    portWrite: (p, s, v) => bus.portWrite(p, s, v),
-    interrupts: { hasInterrupt: () => false, acknowledge: () => 0 },
-    now: () => 0,
-    a20Enabled: () => true,
-  };
-}
+const host = (memory: GuestMemory): CpuHost => busHost(memory);
 
 function kvmSide(): LockstepSide & { backend: KvmBackend } {
   const memory = new GuestMemory(2 << 20);
