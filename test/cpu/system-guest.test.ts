@@ -4,16 +4,10 @@
 // the guest reports in a text buffer in its memory.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { InterpBackend } from '../../cpu/interp.js';
-import { SYSTEM_EXTENSION } from '../../cpu/system/extension.js';
-import { availableBackends, registerBackend } from '../../machine/backends.js';
 import { bootRecipe } from '../../machine/boot.js';
 import { Machine } from '../../machine/machine.js';
 import { buildElf, buildFlat, hasToolchain } from './system-build.js';
 
-if (!availableBackends().includes('interp')) {
-  registerBackend('interp', (m) => new InterpBackend(m.host, [SYSTEM_EXTENSION]));
-}
 
 /** Where the guest keeps its report (NUL-terminated text lines). */
 const REPORT = 0x7000;

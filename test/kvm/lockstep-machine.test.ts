@@ -8,9 +8,6 @@ import { bootRecipe } from '../../machine/boot.js';
 import { kvmStepper } from '../../machine/lockstep.js';
 import { LockstepUsageError, lockstepCli, lockstepPair, runMachineLockstep } from '../../machine/lockstep-machine.js';
 import type { BackendName } from '../../cpu/backend.js';
-import { InterpBackend } from '../../cpu/interp.js';
-import { SYSTEM_EXTENSION } from '../../cpu/system/extension.js';
-import { registerBackend } from '../../machine/backends.js';
 import { Machine } from '../../machine/machine.js';
 import { calcImage } from './guests.js';
 import { kvmSkipReason } from './rig.js';
@@ -48,7 +45,6 @@ describe.skipIf(kvmSkipReason !== null)('machine lockstep', () => {
 
   it('emu --lockstep=interp,kvm on CALC: the interpreter agrees with KVM for 3000 instructions, status 0', () => {
     registerNodeBackends();
-    registerBackend('interp', (m) => new InterpBackend(m.host, [SYSTEM_EXTENSION]));
     const make = (accel: BackendName): Machine => {
       const m = new Machine({ memory: 16 << 20, accel, deterministic: true, noReboot: true });
       m.boot(bootRecipe({ raw: [{ file: { name: 'calc', bytes: calcImage() }, addr: 0x100000 }] }));

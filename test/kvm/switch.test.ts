@@ -4,9 +4,6 @@
 
 import { describe, expect, it } from 'vitest';
 import type { BackendName } from '../../cpu/backend.js';
-import { InterpBackend } from '../../cpu/interp.js';
-import { SYSTEM_EXTENSION } from '../../cpu/system/extension.js';
-import { registerBackend } from '../../machine/backends.js';
 import { registerNodeBackends } from '../../machine/backends-node.js';
 import { bootRecipe } from '../../machine/boot.js';
 import { Machine } from '../../machine/machine.js';
@@ -29,7 +26,6 @@ function runCalc(schedule: (step: number) => BackendName): { text: string; switc
   }
 }
 
-registerBackend('interp', (m) => new InterpBackend(m.host, [SYSTEM_EXTENSION]));
 registerNodeBackends();
 
 /** The unswitched interpreter run is the reference; the test needs it to be complete. */
