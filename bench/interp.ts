@@ -6,9 +6,8 @@
 import type { CpuHost } from '../cpu/backend.js';
 import { EXIT_HALT } from '../cpu/backend.js';
 import { flatState, type FlatMode } from '../cpu/flat.js';
-import { InterpBackend } from '../cpu/interp.js';
+import { createInterpreter } from '../cpu/full.js';
 import { CR0, CR0_PG, CR3, StateView } from '../cpu/state.js';
-import { SYSTEM_EXTENSION } from '../cpu/system/extension.js';
 import { GuestMemory } from '../mmu/memory.js';
 import { busHost } from '../machine/bus-host.js';
 
@@ -79,7 +78,7 @@ export function runLoop(l: Loop): { instructions: number; ms: number; wallMs: nu
   s.set64(0x020 /* RSP */, 0x80000, 0);
   s.set64(CR3, buildPaging(mem, l.mode), 0);
   s.setU32(CR0, s.u32(CR0) | CR0_PG);
-  const b = new InterpBackend(host(mem), [SYSTEM_EXTENSION]);
+  const b = createInterpreter(host(mem));
   b.setState(s.snapshot());
   const t0 = cpuMs(), w0 = performance.now();
   let exit;

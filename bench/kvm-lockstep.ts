@@ -4,8 +4,7 @@
 // Run with `node bench/kvm-lockstep-run.mjs [instructions per mode] [program length]`.
 
 import type { Backend, CpuHost } from '../cpu/backend.js';
-import { InterpBackend } from '../cpu/interp.js';
-import { SYSTEM_EXTENSION } from '../cpu/system/extension.js';
+import { createInterpreter } from '../cpu/full.js';
 import { GuestMemory } from '../mmu/memory.js';
 import { KvmBackend } from '../accel-kvm/kvm-backend.js';
 import { nestedKvmWarning } from '../accel-kvm/addon.js';
@@ -31,7 +30,7 @@ export interface ModeResult {
  * were compared in `mode`; stops collecting after `maxDivergences`.
  */
 export function lockstepRandom(mode: GenMode, total: number, length: number, maxDivergences = 1,
-  makeOther: (h: CpuHost) => Backend = (h) => new InterpBackend(h, [SYSTEM_EXTENSION])): ModeResult {
+  makeOther: (h: CpuHost) => Backend = createInterpreter): ModeResult {
   const bcd = !(nestedKvmWarning()?.includes('kvm_pvm') ?? false);
   const out: ModeResult = { mode, programs: 0, instructions: 0, synced: 0, divergences: [] };
   const memA = new GuestMemory(2 << 20), memB = new GuestMemory(2 << 20);
