@@ -148,8 +148,8 @@ export function decode(table: OpTable, fetch: ByteSource, start: number, codeSiz
     d.rm = d.rmRaw | ((rex & 1) << 3);
   }
   d.mpfx = lastRepLike !== 0 ? lastRepLike : d.p66 ? 0x66 : 0;
-  let r = selectRow(list, d.mpfx, d.mod, d.regRaw, d.rmRaw);
-  if (!r && d.mpfx !== 0) r = selectRow(list, 0, d.mod, d.regRaw, d.rmRaw);
+  let r = selectRow(list, d.mpfx, d.mod, d.regRaw, d.rmRaw, m64);
+  if (!r && d.mpfx !== 0) r = selectRow(list, 0, d.mod, d.regRaw, d.rmRaw, m64);
   if (!r) { d.len = p - start; throw UD(); }
   d.row = r;
   const f = r.flags;

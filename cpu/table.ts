@@ -136,9 +136,15 @@ export function composeTable(...sets: OpRow[][]): OpTable {
   return { byOpcode, hasModrm };
 }
 
-/** Pick the row matching the decoded prefixes and ModRM (undefined = #UD). */
-export function selectRow(list: OpRow[], pfx: number, mod: number, reg: number, rm: number): OpRow | undefined {
+/**
+ * Pick the row matching the decoded prefixes, ModRM and mode (undefined = #UD). A row
+ * invalid in the current mode is passed over, so one opcode can mean different
+ * instructions in and out of 64-bit mode (0x63: ARPL / MOVSXD).
+ */
+export function selectRow(list: OpRow[], pfx: number, mod: number, reg: number, rm: number, m64 = false): OpRow | undefined {
+  const invalid = m64 ? F_I64 : F_O64;
   for (const r of list) {
+    if ((r.flags & invalid) !== 0) continue;
     if (r.pfx >= 0 && r.pfx !== pfx) continue;
     if (r.reg >= 0 && r.reg !== reg) continue;
     if (r.mod === MOD_MEM && mod === 3) continue;

@@ -139,6 +139,31 @@ const ltrRow = (d: Insn): Exec => { const rd = ewRead(d); return (c) => ltr(c, r
 function verRow(write: boolean) {
   return (d: Insn): Exec => { const rd = ewRead(d); return (c) => { requireProtected(c); setZF(c, verify(c, rd(c), write)); }; };
 }
+/**
+ * ARPL Ew,Gw (outside 64-bit mode, where 0x63 is MOVSXD): raise the destination selector's
+ * RPL to the source's and set ZF, else clear ZF. Always 16 bits; #UD in real and v8086 mode.
+ */
+function arplRow(d: Insn): Exec {
+  const src = regRead(2, d.reg, d.rex);
+  if (d.isMem) {
+    const ea = eaFn(d);
+    return (c) => {
+      requireProtected(c);
+      const lo = ea(c), hi = c.eaHi;
+      const dst = c.read16(lo, hi), rpl = src(c) & 3, adjust = (dst & 3) < rpl;
+      if (adjust) c.write16(lo, hi, (dst & ~3) | rpl);
+      setZF(c, adjust);
+    };
+  }
+  const rd = regRead(2, d.rm, d.rex), wr = regWrite(2, d.rm, d.rex);
+  return (c) => {
+    requireProtected(c);
+    const dst = rd(c), rpl = src(c) & 3, adjust = (dst & 3) < rpl;
+    if (adjust) wr(c, (dst & ~3) | rpl);
+    setZF(c, adjust);
+  };
+}
+
 const smswRow = (d: Insn): Exec => { const w = ewWrite(d); return (c) => w(c, smsw(c)); };
 const lmswRow = (d: Insn): Exec => { const rd = ewRead(d); return (c) => lmsw(c, rd(c)); };
 
@@ -254,6 +279,7 @@ export const SYSTEM_ROWS: OpRow[] = [
   row('0f 01 /7 m', 'invlpg Mb', invlpgRow, F_STOP),
   row('0f 01 /7 r rm=0', 'swapgs', simple(swapgs), F_O64),
   row('0f 01 /7 r rm=1', 'rdtscp', rdtscpRow),
+  row('63', 'arpl Ew,Gw', arplRow, F_I64),
   row('0f 02', 'lar Gv,Ew', larLsl(false)),
   row('0f 03', 'lsl Gv,Ew', larLsl(true)),
   row('0f 05', 'syscall', (d) => withNext(d, syscall), F_TERM),
