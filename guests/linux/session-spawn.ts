@@ -1,0 +1,29 @@
+// Runs guests/linux/session.ts in a child process, bundled by esbuild the way the CLI is
+// (for the boot test: under vitest's per-file transform the interpreter is several times slower).
+import { build } from 'esbuild';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import type { SessionResult } from './session.js';
+
+const ROOT = join(__dirname, '../..');
+
+export async function spawnSession(outDir: string, commands: string): Promise<SessionResult> {
+  const outfile = join(ROOT, 'dist', 'linux-session.mjs');
+  await build({
+    entryPoints: [join(ROOT, 'guests/linux/session.ts')],
+    outfile, bundle: true, platform: 'node', format: 'esm', target: 'node20', logLevel: 'error', minifySyntax: true,
+    footer: { js: 'await runSessionCli(process.argv.slice(2));' },
+  });
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [outfile, outDir, commands], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '', err = '';
+    child.stdout.on('data', (d) => { out += d; });
+    child.stderr.on('data', (d) => { err += d; });
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      const last = out.trimEnd().split('\n').pop() ?? '';
+      if (code !== 0 || !last.startsWith('{')) reject(new Error(`linux session exited with ${code}: ${err || out.slice(-2000)}`));
+      else resolve(JSON.parse(last) as SessionResult);
+    });
+  });
+}
