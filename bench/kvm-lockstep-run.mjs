@@ -13,7 +13,7 @@ for (const mode of [16, 32, 64]) {
   const t0 = performance.now();
   const r = lockstepRandom(mode, total, length);
   const secs = ((performance.now() - t0) / 1000).toFixed(1);
-  console.log(`${mode}-bit: ${r.instructions} instructions in ${r.programs} programs checked against KVM (${secs} s; ${r.synced} undefined results taken from KVM)${r.divergences.length ? '' : ', no divergence'}`);
+  console.log(`${mode}-bit: ${r.instructions} instructions (${r.fpInstructions} x87/SSE) in ${r.programs} programs checked against KVM (${secs} s; ${r.synced} undefined results taken from KVM)${r.divergences.length ? '' : ', no divergence'}`);
   for (const d of r.divergences) { failed = true; console.log(d.report); }
 }
 process.exitCode = failed ? 1 : 0;

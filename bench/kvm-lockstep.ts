@@ -10,7 +10,8 @@ import { KvmBackend } from '../accel-kvm/kvm-backend.js';
 import { nestedKvmWarning } from '../accel-kvm/addon.js';
 import { busHost } from '../machine/bus-host.js';
 import { runLockstep, type Divergence } from '../machine/lockstep.js';
-import { generateProgram, loadProgram, WRITABLE, type GenMode } from '../machine/lockstep-gen.js';
+import { generate, loadProgram, WRITABLE, type GenMode } from '../machine/lockstep-gen.js';
+import { fpFeatures } from '../machine/lockstep-gen-fp.js';
 
 export { nestedKvmWarning };
 
@@ -20,6 +21,8 @@ export interface ModeResult {
   mode: GenMode;
   programs: number;
   instructions: number;
+  /** Of those, x87/SSE instructions. */
+  fpInstructions: number;
   /** Steps after which an undefined (or host-defined) result was taken from KVM. */
   synced: number;
   divergences: Divergence[];
@@ -27,24 +30,30 @@ export interface ModeResult {
 
 /**
  * Random programs of `length` instruction groups until `total` instructions
- * were compared in `mode`; stops collecting after `maxDivergences`.
+ * were compared in `mode`; stops collecting after `maxDivergences`. `fpEighths`
+ * of the groups are x87/SSE instructions of the classes the vCPU's CPUID has (0: integer only).
  */
 export function lockstepRandom(mode: GenMode, total: number, length: number, maxDivergences = 1,
-  makeOther: (h: CpuHost) => Backend = createInterpreter): ModeResult {
+  makeOther: (h: CpuHost) => Backend = createInterpreter, fpEighths = 4): ModeResult {
   const bcd = !(nestedKvmWarning()?.includes('kvm_pvm') ?? false);
-  const out: ModeResult = { mode, programs: 0, instructions: 0, synced: 0, divergences: [] };
+  const out: ModeResult = { mode, programs: 0, instructions: 0, fpInstructions: 0, synced: 0, divergences: [] };
   const memA = new GuestMemory(2 << 20), memB = new GuestMemory(2 << 20);
   const kvm = new KvmBackend(host(memA));
+  const leaf1 = kvm.cpuid.find((e) => e.leaf === 1);
+  // kvm_pvm single-steps through KVM's instruction emulator: only the x87/SSE moves it implements.
+  const fp = fpEighths > 0 && leaf1 ? { ...fpFeatures(leaf1.edx), emulatedOnly: !bcd } : undefined;
   try {
     for (let seed = 1; out.instructions < total && out.divergences.length < maxDivergences; seed++) {
       memA.clearRam();
-      const s = loadProgram(memA, mode, generateProgram(mode, length, seed * 7919 + mode, { bcd }), seed);
+      const g = generate(mode, length, seed * 7919 + mode, { bcd, fp, fpEighths });
+      const s = loadProgram(memA, mode, g.code, seed, fp !== undefined);
       kvm.setState(s.snapshot());
       const other = makeOther(host(memB));
       try {
         const r = runLockstep({ backend: kvm, memory: memA }, { backend: other, memory: memB }, { watch: WRITABLE, fullMemoryEvery: 0 });
         out.programs++;
         out.instructions += r.steps;
+        if (r.end === 'halt') out.fpInstructions += g.fpInstructions;
         out.synced += r.undefinedSynced;
         if (r.divergence) out.divergences.push(r.divergence);
         else if (r.end !== 'halt') throw new Error(`program ${seed} (${mode}-bit) ended with ${r.end}`);

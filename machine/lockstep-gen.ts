@@ -10,6 +10,7 @@ import {
 } from '../cpu/state.js';
 import type { GuestMemory } from '../mmu/memory.js';
 import { flat32EntryState, realModeEntryState } from './entry.js';
+import { fpInstruction, seedFpState, type FpFeatures } from './lockstep-gen-fp.js';
 
 export type GenMode = 16 | 32 | 64;
 
@@ -43,7 +44,8 @@ const ONE_BYTE = [0x98, 0x99, 0x9e, 0x9f, 0xf5, 0xf8, 0xf9, 0xfc, 0xfd, 0x90];
 class Emitter {
   readonly out: number[] = [];
   depth = 0; // pushes not yet popped
-  constructor(readonly mode: GenMode, readonly rng: Rng, readonly bcd: boolean) {}
+  fpCount = 0; // x87/SSE instructions emitted
+  constructor(readonly mode: GenMode, readonly rng: Rng, readonly bcd: boolean, readonly fp: FpFeatures | null, readonly fpEighths: number) {}
 
   /** A random operand size for a non-byte form. */
   size(): 2 | 4 | 8 {
@@ -98,6 +100,7 @@ class Emitter {
 
   one(): void {
     const r = this.rng, m = this.mode;
+    if (this.fp && r.below(8) < this.fpEighths && fpInstruction(this, this.fp)) { this.fpCount++; return; }
     const byte = r.below(4) === 0;
     const sz = byte ? 1 : this.size();
     switch (r.below(26)) {
@@ -245,23 +248,32 @@ export interface GenOptions {
   /** DAA/DAS/AAA/AAS/AAM/AAD outside 64-bit mode (default true). KVM's instruction emulator lacks
    *  DAA/AAA/AAS, so leave them out where KVM emulates 16/32-bit code (the kvm_pvm host). */
   bcd?: boolean;
+  /** x87/SSE/SSE2 classes to mix in (from the vCPU's CPUID: fpFeatures); default none. */
+  fp?: FpFeatures;
+  /** Share of instruction groups that are x87/SSE, in eighths (default 4). */
+  fpEighths?: number;
 }
 
 /** `count` random instruction groups for `mode`, then HLT. */
 export function generateProgram(mode: GenMode, count: number, seed: number, opts: GenOptions = {}): Uint8Array {
-  const e = new Emitter(mode, new Rng(seed), opts.bcd ?? true);
+  return generate(mode, count, seed, opts).code;
+}
+
+/** The same program, with how many of its instructions are x87/SSE (each runs once: the programs are straight-line). */
+export function generate(mode: GenMode, count: number, seed: number, opts: GenOptions = {}): { code: Uint8Array; fpInstructions: number } {
+  const e = new Emitter(mode, new Rng(seed), opts.bcd ?? true, opts.fp ?? null, opts.fpEighths ?? 4);
   for (let i = 0; i < count; i++) e.one();
   e.out.push(0xf4);
-  return new Uint8Array(e.out);
+  return { code: new Uint8Array(e.out), fpInstructions: e.fpCount };
 }
 
 /**
  * Put a random program in memory and return its entry state: random GPRs and
  * arithmetic flags, RBX at the scratch page (filled with random bytes), RSP at
  * the stack top, interrupts off. 32-bit: flat protected mode; 64-bit: long mode
- * with the first 2 MiB identity-mapped.
+ * with the first 2 MiB identity-mapped. With `fp`, x87/SSE enabled and seeded (seedFpState).
  */
-export function loadProgram(mem: GuestMemory, mode: GenMode, code: Uint8Array, seed: number): StateView {
+export function loadProgram(mem: GuestMemory, mode: GenMode, code: Uint8Array, seed: number, fp = false): StateView {
   const rng = new Rng(seed ^ 0x5bd1e995);
   const s = StateView.detached();
   mem.writeBytes(CODE, code);
@@ -300,5 +312,6 @@ export function loadProgram(mem: GuestMemory, mode: GenMode, code: Uint8Array, s
   s.set64(RFLAGS, FLAGS_FIXED | (rng.next() & 0x8d5), 0); // CF PF AF ZF SF OF random; IF, DF, TF clear
   if (mode === 16) s.set64(RIP, 0, 0);
   else s.set64(RIP, CODE, 0);
+  if (fp) seedFpState(s, rng);
   return s;
 }

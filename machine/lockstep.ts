@@ -9,7 +9,7 @@ import { EXIT_BUDGET, EXIT_ERROR, EXIT_HALT, EXIT_SHUTDOWN, EXIT_STOP } from '..
 import {
   ARCH_END, CS, EFER, EFER_LMA, FLAG_RF, GPR_NAMES, RCX, RFLAGS, RIP, SEG_ATTR, SEG_BASE, SEG_NAMES, SEG_SIZE,
   StateView, TSC, XSAVE_HEADER, FXSAVE, ATTR_L, ATTR_DB, CR0, CR0_PE, gprOffset, segOffset, SEG, MSR_AREA,
-  EVENTS, FX_XMM0, FX_ST0, FX_MXCSR_MASK, FLAG_IF, INT_SHADOW, SHADOW_STI,
+  EVENTS, FX_XMM0, FX_ST0, FX_MXCSR_MASK, FX_FOP, FX_FIP, FX_FDP, FX_FSW, FX_FTW, FLAG_IF, INT_SHADOW, SHADOW_STI,
 } from '../cpu/state.js';
 import type { GuestMemory } from '../mmu/memory.js';
 import type { KvmBackend } from '../accel-kvm/kvm-backend.js';
@@ -85,8 +85,22 @@ export interface LockstepResult {
   tfRepairs: number;
 }
 
-/** Bytes never compared: the TSC keeps counting, MXCSR_MASK and the XSAVE header are reported by the host. */
-const IGNORED: ReadonlyArray<readonly [number, number]> = [[TSC, 8], [FX_MXCSR_MASK, 4], [XSAVE_HEADER, 64]];
+/**
+ * Bytes never compared: the TSC keeps counting, MXCSR_MASK and the XSAVE header are reported by
+ * the host, and the x87 last-instruction pointers FOP/FIP/FCS/FDP/FDS: an AMD host's FXSAVE
+ * stores them only while an x87 exception is pending, and the interpreter does not track them.
+ */
+const IGNORED: ReadonlyArray<readonly [number, number]> = [[TSC, 8], [FX_MXCSR_MASK, 4], [XSAVE_HEADER, 64], [FX_FOP, 2], [FX_FIP, 8], [FX_FDP, 8]];
+
+/**
+ * Zero the saved contents of x87 registers tagged empty: no instruction can read them (only
+ * FXSAVE/FSAVE show them), and a host whose XSAVE finds the x87 state in its initial
+ * configuration (after FNINIT) reports them as zeros while the interpreter keeps the old bits.
+ */
+function maskEmptyX87(s: StateView): void {
+  const top = (s.u32(FX_FSW) >> 11) & 7, tags = s.u8[FX_FTW];
+  for (let i = 0; i < 8; i++) if ((tags & (1 << ((top + i) & 7))) === 0) s.u8.fill(0, FX_ST0 + i * 16, FX_ST0 + i * 16 + 10);
+}
 
 function codeSizeOf(s: StateView): 2 | 4 | 8 {
   const attr = s.u32(segOffset(CS) + SEG_ATTR);
@@ -306,6 +320,7 @@ export function runLockstep(kvm: LockstepSide & { backend: KvmBackend }, other: 
       for (const s of [sa, sb]) {
         for (const [off, len] of IGNORED) s.u8.fill(0, off, off + len);
         s.setU32(RFLAGS, s.lo(RFLAGS) & ~(undef.flags | FLAG_RF));
+        maskEmptyX87(s);
       }
       const zf = (sa.lo(RFLAGS) & 0x40) !== 0;
       const gpr = undef.gprAlways >= 0 ? undef.gprAlways : zf ? undef.gprIfZeroSource : -1;
