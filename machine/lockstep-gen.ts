@@ -259,12 +259,16 @@ export function generateProgram(mode: GenMode, count: number, seed: number, opts
   return generate(mode, count, seed, opts).code;
 }
 
-/** The same program, with how many of its instructions are x87/SSE (each runs once: the programs are straight-line). */
-export function generate(mode: GenMode, count: number, seed: number, opts: GenOptions = {}): { code: Uint8Array; fpInstructions: number } {
+/**
+ * The same program, with how many of its instructions are x87/SSE (each runs once: the programs
+ * are straight-line) and where each instruction group starts.
+ */
+export function generate(mode: GenMode, count: number, seed: number, opts: GenOptions = {}): { code: Uint8Array; fpInstructions: number; starts: number[] } {
   const e = new Emitter(mode, new Rng(seed), opts.bcd ?? true, opts.fp ?? null, opts.fpEighths ?? 4);
-  for (let i = 0; i < count; i++) e.one();
+  const starts: number[] = [];
+  for (let i = 0; i < count; i++) { starts.push(e.out.length); e.one(); }
   e.out.push(0xf4);
-  return { code: new Uint8Array(e.out), fpInstructions: e.fpCount };
+  return { code: new Uint8Array(e.out), fpInstructions: e.fpCount, starts };
 }
 
 /**

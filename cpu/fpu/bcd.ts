@@ -2,7 +2,7 @@
 
 import { newFp, env, out, F_IE, K_ZERO } from './softfloat.js';
 import { intToFp, opToInt, intOut } from './arith.js';
-import { readST, isEmpty, stackFault, endOp, setC1FromRounding, pushOut, pop, fsw, setFsw, SW_C1 } from './x87state.js';
+import { readST, isEmpty, stackFault, endOp, setC1FromRounding, pushOut, pop } from './x87state.js';
 
 const A = newFp();
 /** 10^18 - 1, the largest magnitude FBSTP can store, as 32-bit halves. */
@@ -21,7 +21,7 @@ export function fbld(dv: DataView, mem: Uint8Array): number {
   const sign = mem[9] >> 7;
   out.sign = sign;
   if (A.kind === K_ZERO) { out.bexp = 0; out.hi = 0; out.lo = 0; } else { out.bexp = A.exp + 16383; out.hi = A.hi; out.lo = A.lo; }
-  if (pushOut(dv)) setFsw(dv, fsw(dv) & ~SW_C1);
+  pushOut(dv);
   return 0;
 }
 

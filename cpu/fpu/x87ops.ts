@@ -12,7 +12,7 @@ import {
 import {
   readST, writeSTRaw, writeSTOut, pop, pushOut, isEmpty, stackFault, beginOp, endOp, setC1FromRounding, setCC,
   pcFormat, fsw, setFsw, fcw, SW_C1, SW_IE, INDEF_LO, INDEF_HI, INDEF_SE, decTop, incTop, freeST, stOff,
-  finit, SW_OE, SW_UE, SW_PE,
+  finit, SW_OE, SW_UE, SW_PE, pushSlot,
 } from './x87state.js';
 import { x87Special, x87Constant } from './x87special.js';
 import { fbld, fbstp } from './bcd.js';
@@ -69,10 +69,10 @@ function compare(dv: DataView, a: Fp, b: Fp, quiet: boolean, denorm: number, npo
   const ok = endOp(dv);
   const c3 = r === CMP_EQ || r === 3 ? 1 : 0, c0 = r === CMP_LT || r === 3 ? 1 : 0, c2 = r === 3 ? 1 : 0;
   // the condition codes are written even when an unmasked exception stops the pop
-  if (eflags) {
-    setFsw(dv, fsw(dv) & ~SW_C1);
-    x87Result.eflags = (c3 ? EF_ZF : 0) | (c2 ? EF_PF : 0) | (c0 ? EF_CF : 0);
-  } else setCC(dv, c0, 0, c2, c3);
+  // FCOMI/FUCOMI leave C1 as it was (the SDM says "set to 0"; AMD Zen hosts keep it, seen by
+  // bench/kvm-lockstep-native.mjs); only a stack underflow clears it (stackFault).
+  if (eflags) x87Result.eflags = (c3 ? EF_ZF : 0) | (c2 ? EF_PF : 0) | (c0 ? EF_CF : 0);
+  else setCC(dv, c0, 0, c2, c3);
   if (!ok) return;
   while (npop-- > 0) pop(dv);
 }
@@ -141,7 +141,7 @@ export function x87Exec(dv: DataView, op: number, modrm: number, mem: Uint8Array
       return fcmov(dv, reg, i, true);
     case 0xdd:
       switch (reg) {
-        case 0: freeST(dv, i); return 0; // FFREE
+        case 0: freeST(dv, i); setFsw(dv, fsw(dv) & ~SW_C1); return 0; // FFREE (C0-C3 undefined; the host clears C1)
         case 2: case 3: { // FST/FSTP ST(i)
           if (isEmpty(dv, 0)) { if (stackFault(dv, false)) { writeSTRaw(dv, i, INDEF_LO, INDEF_HI, INDEF_SE); if (reg === 3) pop(dv); } return 0; }
           copyST(dv, 0, i); setFsw(dv, fsw(dv) & ~SW_C1); if (reg === 3) pop(dv); return 0;
@@ -199,9 +199,9 @@ function fcmov(dv: DataView, reg: number, i: number, negate: boolean): number {
     default: c = (f & EF_PF) !== 0;
   }
   if (negate) c = !c;
-  if (isEmpty(dv, 0) || isEmpty(dv, i)) { if (stackFault(dv, false) && c) writeSTRaw(dv, 0, INDEF_LO, INDEF_HI, INDEF_SE); return 0; }
-  setFsw(dv, fsw(dv) & ~SW_C1);
-  if (c) copyST(dv, i, 0);
+  // Masked underflow: the host writes the indefinite to ST0 whether or not the condition holds.
+  if (isEmpty(dv, 0) || isEmpty(dv, i)) { if (stackFault(dv, false)) writeSTRaw(dv, 0, INDEF_LO, INDEF_HI, INDEF_SE); return 0; }
+  if (c) copyST(dv, i, 0); // C1 is cleared only by a stack underflow (SDM: "set to 0 if stack underflow occurred")
   return 0;
 }
 
@@ -215,15 +215,15 @@ function fcomi(dv: DataView, i: number, quiet: boolean, npop: number): number {
 function x87D9Reg(dv: DataView, reg: number, i: number): number {
   switch (reg) {
     case 0: { // FLD ST(i)
-      if (isEmpty(dv, i)) {
-        if (!stackFault(dv, false)) return 0;
-        out.sign = 1; out.bexp = 0x7fff; out.hi = INDEF_HI; out.lo = 0;
+      if (isEmpty(dv, i)) { // underflow: the indefinite is pushed over a full stack without an overflow report (C1 stays 0)
+        if (stackFault(dv, false)) { pushSlot(dv); writeSTRaw(dv, 0, INDEF_LO, INDEF_HI, INDEF_SE); }
+        return 0;
       } else {
         const o = stOff(i);
         out.lo = dv.getUint32(o, true); out.hi = dv.getUint32(o + 4, true);
         const se = dv.getUint16(o + 8, true); out.sign = se >>> 15; out.bexp = se & 0x7fff;
       }
-      if (pushOut(dv)) setFsw(dv, fsw(dv) & ~SW_C1);
+      pushOut(dv);
       return 0;
     }
     case 1: return fxch(dv, i);
@@ -278,7 +278,7 @@ function x87Mem(dv: DataView, op: number, reg: number, mem: Uint8Array): number 
         case 5: { // FLD m80: no conversion, no exceptions
           out.lo = m.getUint32(0, true); out.hi = m.getUint32(4, true);
           const se = m.getUint16(8, true); out.sign = se >>> 15; out.bexp = se & 0x7fff;
-          if (pushOut(dv)) setFsw(dv, fsw(dv) & ~SW_C1);
+          pushOut(dv);
           return 0;
         }
         case 7: { // FSTP m80
@@ -315,13 +315,13 @@ function fldConvert(dv: DataView, denorm: number): number {
   endOp(dv);
   // the load completes even with an unmasked DE; an unmasked IE (SNaN) stops it
   if ((env.flags & SW_IE & ~fcw(dv)) !== 0) return 0;
-  if (pushOut(dv)) setFsw(dv, fsw(dv) & ~SW_C1);
+  pushOut(dv);
   return 0;
 }
 function fldExact(dv: DataView): number {
   if (A.kind === K_ZERO) { out.sign = A.sign; out.bexp = 0; out.hi = 0; out.lo = 0; }
   else { out.sign = A.sign; out.bexp = A.exp + 16383; out.hi = A.hi; out.lo = A.lo; }
-  if (pushOut(dv)) setFsw(dv, fsw(dv) & ~SW_C1);
+  pushOut(dv);
   return 0;
 }
 

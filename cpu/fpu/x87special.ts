@@ -145,7 +145,7 @@ function fxtract(dv: DataView): number {
   if (!endOp(dv)) return 0;
   writeSTRaw(dv, 0, eLo, eHi, (eSign << 15) | eExp);
   out.sign = sSign; out.bexp = sExp; out.hi = sHi; out.lo = sLo;
-  pushOut(dv); setFsw(dv, fsw(dv) & ~SW_C1);
+  pushOut(dv);
   return 0;
 }
 
@@ -271,7 +271,7 @@ export function x87Constant(dv: DataView, i: number): number {
     roundPack(0, c[0], c[1], c[2], c[3], i === 0 ? 0 : 1, EXT64);
     env.flags = saved; // constants do not raise PE
   }
-  if (pushOut(dv)) setFsw(dv, fsw(dv) & ~SW_C1);
+  pushOut(dv);
   return 0;
 }
 

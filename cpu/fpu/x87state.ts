@@ -124,13 +124,16 @@ export function stackFault(dv: DataView, overflow: boolean): boolean {
 
 export const INDEF_LO = 0, INDEF_HI = 0xc0000000, INDEF_SE = 0xffff;
 
-/** Push a value already in `out`; handles stack overflow. Returns false if aborted. */
+/**
+ * Push a value already in `out` and clear C1; on stack overflow push the indefinite with C1 = 1
+ * (the host keeps C1 set after a masked overflow). Returns false if aborted.
+ */
 export function pushOut(dv: DataView): boolean {
   if (!isEmpty(dv, 7)) {
     if (!stackFault(dv, true)) return false;
     pushSlot(dv); writeSTRaw(dv, 0, INDEF_LO, INDEF_HI, INDEF_SE); return true;
   }
-  pushSlot(dv); writeSTOut(dv, 0); return true;
+  pushSlot(dv); writeSTOut(dv, 0); setFsw(dv, fsw(dv) & ~SW_C1); return true;
 }
 
 /** Full 2-bit tag of physical register `phys` (for FSTENV/FSAVE), from its contents. */
