@@ -311,6 +311,8 @@ function x87Mem(dv: DataView, op: number, reg: number, mem: Uint8Array): number 
 
 /** FLD m32/m64: exact widening; SNaN raises IE and is quieted, denormals raise DE. */
 function fldConvert(dv: DataView, denorm: number): number {
+  // A full stack is reported before the source is looked at: no DE/IE from a denormal or SNaN then.
+  if (!isEmpty(dv, 7)) { pushOut(dv); return 0; }
   opConvert(A, EXT64, denorm);
   endOp(dv);
   // the load completes even with an unmasked DE; an unmasked IE (SNaN) stops it
