@@ -40,10 +40,11 @@ function runNative(runner: string, cases: Case[]): Uint8Array[] {
 }
 
 /** The interpreter's end state in the native runner's output layout. */
-function runInterp(code: Uint8Array, seed: number): { entry: Case; out: Uint8Array } {
+function runInterp(code: Uint8Array, seed: number, tamper?: (s: StateView) => void): { entry: Case; out: Uint8Array } {
   const mem = new GuestMemory(2 << 20);
   const s = loadProgram(mem, 64, code, seed, true);
   const entry: Case = { code, state: s.snapshot(), scratch: mem.u8.slice(SCRATCH, SCRATCH + 4096) };
+  tamper?.(s); // the interpreter's copy only (tests that a difference is caught)
   const cpu = createInterpreter(busHost(mem));
   try {
     cpu.setState(s.snapshot());
@@ -92,8 +93,11 @@ function compare(hw: Uint8Array, emu: Uint8Array): string[] {
 
 export interface NativeResult { programs: number; instructions: number; reports: string[] }
 
-/** `programs` x87/SSE programs of `length` instructions each, compared with the host CPU. */
-export function nativeCheck(runner: string, programs: number, length: number, maxReports = 5): NativeResult {
+/**
+ * `programs` x87/SSE programs of `length` instructions each, compared with the host CPU.
+ * `tamper` edits the interpreter's entry state only (a planted difference).
+ */
+export function nativeCheck(runner: string, programs: number, length: number, maxReports = 5, tamper?: (s: StateView) => void): NativeResult {
   const fp = fpFeatures(cpuidEntries(0).find((e) => e.leaf === 1)?.edx ?? 0);
   const table = composeTable(SYSTEM_ROWS, FPU_EXTENSION.rows ?? [], INTEGER_ROWS);
   const res: NativeResult = { programs: 0, instructions: 0, reports: [] };
@@ -101,7 +105,7 @@ export function nativeCheck(runner: string, programs: number, length: number, ma
   for (let n = 1; n <= programs; n++) {
     const seed = Math.imul(n, 0x9e3779b1) ^ 0x1234;
     const g = generate(64, length, seed, { bcd: false, fp, fpEighths: 8 });
-    const { entry, out } = runInterp(g.code, seed);
+    const { entry, out } = runInterp(g.code, seed, tamper);
     batch.push({ seed, g, emu: out, entry });
   }
   const hw = runNative(runner, batch.map((b) => b.entry));
@@ -115,7 +119,7 @@ export function nativeCheck(runner: string, programs: number, length: number, ma
       const code = new Uint8Array(end + 1);
       code.set(b.g.code.subarray(0, end));
       code[end] = 0xf4;
-      const { entry, out } = runInterp(code, b.seed);
+      const { entry, out } = runInterp(code, b.seed, tamper);
       const d = compare(runNative(runner, [entry])[0], out);
       if (d.length === 0) continue;
       const at = b.g.starts[k - 1];
