@@ -17,12 +17,13 @@ import { undefinedBy } from './lockstep-flags.js';
 import { disassemble } from '../cpu/disasm.js';
 import { INTEGER_ROWS } from '../cpu/opcodes.js';
 import { SYSTEM_ROWS } from '../cpu/system/rows.js';
+import { FPU_EXTENSION } from '../cpu/fpu/extension.js';
 import { composeTable, type OpTable } from '../cpu/table.js';
 
 let table: OpTable | null = null;
-/** The interpreter's disassembler over its integer and system rows: `count` instructions from `bytes`. */
+/** The interpreter's disassembler over its integer, system and x87/SSE rows: `count` instructions from `bytes`. */
 function disassembleCount(bytes: Uint8Array, codeSize: 2 | 4 | 8, rip: number, count: number): string {
-  table ??= composeTable(SYSTEM_ROWS, INTEGER_ROWS);
+  table ??= composeTable(SYSTEM_ROWS, FPU_EXTENSION.rows ?? [], INTEGER_ROWS);
   const lines: string[] = [];
   for (let off = 0, i = 0; i < count && off < bytes.length; i++) {
     const base = off;
