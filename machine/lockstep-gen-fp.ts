@@ -5,19 +5,19 @@
 // Transcendentals (FSIN, FPATAN, F2XM1, ...) are not generated: their last bit is model-specific.
 
 import { CR0, CR0_EM, CR0_MP, CR0_NE, CR0_TS, CR4, CR4_OSFXSR, CR4_OSXMMEXCPT, FX_FCW, FX_FSW, FX_FTW, FX_MXCSR, FX_ST0, FX_XMM0, type StateView } from '../cpu/state.js';
-import { L1D_FPU, L1D_FXSR, L1D_SSE, L1D_SSE2 } from '../cpu/cpuid.js';
+import { L1D_FPU, L1D_FXSR, L1D_MMX, L1D_SSE, L1D_SSE2 } from '../cpu/cpuid.js';
 
 /**
  * Instruction classes a host supports (CPUID leaf 1 EDX). `emulatedOnly`: the host single-steps
  * through KVM's instruction emulator (kvm_pvm), which implements only the x87/SSE moves in
  * `emulated()`; anything else ends the run with "KVM could not emulate the guest instruction".
  */
-export interface FpFeatures { x87: boolean; sse: boolean; sse2: boolean; emulatedOnly?: boolean }
+export interface FpFeatures { x87: boolean; mmx?: boolean; sse: boolean; sse2: boolean; emulatedOnly?: boolean }
 
 /** The classes CPUID leaf 1 EDX (as the vCPU sees it) allows; SSE also needs FXSR to be enabled by CR4.OSFXSR. */
 export function fpFeatures(leaf1Edx: number): FpFeatures {
   const fx = (leaf1Edx & L1D_FXSR) !== 0;
-  return { x87: (leaf1Edx & L1D_FPU) !== 0, sse: fx && (leaf1Edx & L1D_SSE) !== 0, sse2: fx && (leaf1Edx & L1D_SSE2) !== 0 };
+  return { x87: (leaf1Edx & L1D_FPU) !== 0, mmx: (leaf1Edx & L1D_MMX) !== 0, sse: fx && (leaf1Edx & L1D_SSE) !== 0, sse2: fx && (leaf1Edx & L1D_SSE2) !== 0 };
 }
 
 /** What the FP emitter needs from the integer one. */
@@ -38,7 +38,11 @@ function memModrm(e: FpSink, reg: number, disp: number): void {
 function x87(e: FpSink): void {
   const r = e.rng, o = e.out, i = r.below(8);
   const mem = (opc: number, reg: number): void => { o.push(opc); memModrm(e, reg, r.below(0x70)); };
-  switch (r.below(20)) {
+  switch (r.below(22)) {
+    // FSCALE, FXTRACT. Not FPREM/FPREM1: how far one partial reduction goes is model-specific
+    // (SDM: 32 to 63 exponent bits), and the host's C0/C1/C3 differ on NaN/infinity operands (open).
+    case 20: o.push(0xd9, r.pick([0xfd, 0xf4])); break;
+    case 21: mem(0xdf, 6); break; // FBSTP m80bcd
     case 0: case 1: o.push(0xd8, 0xc0 | (r.below(8) << 3) | i); break; // FADD/FMUL/FCOM/FCOMP/FSUB/FSUBR/FDIV/FDIVR st0, st(i)
     case 2: o.push(0xdc, 0xc0 | (r.pick([0, 1, 4, 5, 6, 7]) << 3) | i); break; // the same into st(i)
     case 3: o.push(0xde, 0xc0 | (r.pick([0, 1, 4, 5, 6, 7]) << 3) | i); break; // ... and pop
@@ -95,7 +99,19 @@ function sse(e: FpSink, f: FpFeatures): void {
   /** Packed-single, or with SSE2 any of PS/PD/SS/SD: [prefix, scalar]. */
   const fform = (): [number, boolean] => (s2 ? r.pick([[0, false], [0x66, false], [0xf3, true], [0xf2, true]] as [number, boolean][]) : r.pick([[0, false], [0xf3, true]] as [number, boolean][]));
   const w = e.mode === 64 && r.below(2) === 1;
-  switch (r.below(s2 ? 16 : 7)) {
+  switch (r.below(s2 ? 18 : 7)) {
+    case 16: { // MOVLPS/MOVHPS loads and stores, MOVHLPS/MOVLHPS, STMXCSR
+      const k = r.below(4);
+      if (k === 0) emit(r.pick([0, 0x66]), [r.pick([0x12, 0x13, 0x16, 0x17])], x(), 'mem', { align: false });
+      else if (k === 1) emit(0, [r.pick([0x12, 0x16])], x(), x());
+      else if (k === 2) emit(0, [0xae], 3, 'mem', { align: false });
+      else emit(0, [0xc3], r.below(e.mode === 64 ? 16 : 8), 'mem', { w, align: false }); // MOVNTI
+      break;
+    }
+    case 17: // PEXTRW r32, xmm, imm8 / PINSRW xmm, r32/m16, imm8
+      if (r.below(2)) emit(0x66, [0xc5], e.dst(), x(), { tail: [r.below(256)] });
+      else emit(0x66, [0xc4], x(), r.below(3) === 0 ? 'mem' : r.below(e.mode === 64 ? 16 : 8), { align: false, tail: [r.below(256)] });
+      break;
     case 0: { // MOVAPS/MOVUPS (MOVDQA/MOVDQU): load or store
       const forms: [number, number][] = [[0, 0x28], [0, 0x29], [0, 0x10], [0, 0x11]];
       const [p, opc] = r.pick(s2 ? [...forms, [0x66, 0x6f], [0x66, 0x7f], [0xf3, 0x6f], [0xf3, 0x7f]] as [number, number][] : forms);
@@ -188,12 +204,32 @@ function emulated(e: FpSink, f: FpFeatures): void {
   }
 }
 
+/** One MMX instruction: integer ops, shifts and moves on MM0-7 (which turn the x87 stack into MMX state), EMMS. */
+function mmx(e: FpSink): void {
+  const r = e.rng, o = e.out;
+  const mm = (): number => r.below(8);
+  const rmMem = (): void => { if (r.below(4) === 0) memModrm(e, mm(), r.below(0x70)); else o.push(0xc0 | (mm() << 3) | mm()); };
+  switch (r.below(6)) {
+    case 0: case 1: o.push(0x0f, r.pick(INT_OPS.filter((op) => op !== 0x6c && op !== 0x6d))); rmMem(); break; // PADD.. PUNPCK.. on MMX
+    case 2: o.push(0x0f, r.pick([0x6f, 0x7f])); rmMem(); break; // MOVQ mm, mm/m64 and back
+    case 3: o.push(0x0f, 0x6e, 0xc0 | (mm() << 3) | r.below(8)); break; // MOVD mm, r32
+    case 4: { // shifts by imm8 (0F 73 has /2 and /6 only on MMX)
+      const g = r.pick([0x71, 0x72, 0x73]);
+      o.push(0x0f, g, 0xc0 | ((g === 0x73 ? r.pick([2, 6]) : r.pick([2, 4, 6])) << 3) | mm(), r.below(70));
+      break;
+    }
+    case 5: o.push(0x0f, 0x77); break; // EMMS
+  }
+}
+
 /** One random x87 or SSE instruction among the classes `f` allows. Returns false if none is allowed. */
 export function fpInstruction(e: FpSink, f: FpFeatures): boolean {
   const vec = f.sse || f.sse2;
   if (!f.x87 && !vec) return false;
   if (f.emulatedOnly) { emulated(e, f); return true; }
-  if (f.x87 && (!vec || e.rng.below(2) === 0)) x87(e);
+  const k = e.rng.below(8);
+  if (f.mmx && f.sse2 && k === 0) mmx(e);
+  else if (f.x87 && (!vec || k < 4)) x87(e);
   else sse(e, f);
   return true;
 }

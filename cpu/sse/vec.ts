@@ -75,11 +75,23 @@ export function endSse(x: Vec): boolean {
   return true;
 }
 
+const ROTATED = new Uint8Array(128);
+/**
+ * TOP = 0 (Intel SDM Vol. 1 9.5.1). The record keeps ST(i) in slot i, so the slots are rotated
+ * to put physical register p (= MMp) in slot p: otherwise the MMX registers would change identity.
+ */
+function topToZero(x: Vec): void {
+  const t = (x.u16[FX_FSW >> 1] >> 11) & 7;
+  if (t === 0) return;
+  for (let p = 0; p < 8; p++) ROTATED.set(x.u8.subarray(FX_ST0 + 16 * ((p - t) & 7), FX_ST0 + 16 * ((p - t) & 7) + 16), 16 * p);
+  x.u8.set(ROTATED, FX_ST0);
+  x.u16[FX_FSW >> 1] &= ~0x3800;
+}
 /** MMX instructions: TOP = 0 and every register tagged valid (Intel SDM Vol. 1 9.5.1). */
 export function mmxEnter(x: Vec): void {
-  x.u16[FX_FSW >> 1] &= ~0x3800; x.u8[FX_FTW] = 0xff;
+  topToZero(x); x.u8[FX_FTW] = 0xff;
 }
 /** Writing an MMX register also sets the x87 exponent/sign field to all ones. */
 export function mmxWrote(x: Vec, d: number): void { x.u16[(d + 8) >> 1] = 0xffff; }
-/** EMMS: all x87 registers empty. */
-export function emms(x: Vec): void { x.u8[FX_FTW] = 0; }
+/** EMMS: all x87 registers empty, and TOP = 0 like any MMX instruction (as the host does). */
+export function emms(x: Vec): void { topToZero(x); x.u8[FX_FTW] = 0; }
