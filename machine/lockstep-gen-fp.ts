@@ -39,9 +39,7 @@ function x87(e: FpSink): void {
   const r = e.rng, o = e.out, i = r.below(8);
   const mem = (opc: number, reg: number): void => { o.push(opc); memModrm(e, reg, r.below(0x70)); };
   switch (r.below(22)) {
-    // FSCALE, FXTRACT. Not FPREM/FPREM1: how far one partial reduction goes is model-specific
-    // (SDM: 32 to 63 exponent bits), and the host's C0/C1/C3 differ on NaN/infinity operands (open).
-    case 20: o.push(0xd9, r.pick([0xfd, 0xf4])); break;
+    case 20: o.push(0xd9, r.pick([0xf8, 0xf5, 0xfd, 0xf4])); break; // FPREM FPREM1 FSCALE FXTRACT
     case 21: mem(0xdf, 6); break; // FBSTP m80bcd
     case 0: case 1: o.push(0xd8, 0xc0 | (r.below(8) << 3) | i); break; // FADD/FMUL/FCOM/FCOMP/FSUB/FSUBR/FDIV/FDIVR st0, st(i)
     case 2: o.push(0xdc, 0xc0 | (r.pick([0, 1, 4, 5, 6, 7]) << 3) | i); break; // the same into st(i)

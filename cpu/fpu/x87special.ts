@@ -5,7 +5,7 @@ import { Fp, newFp, env, out, EXT64, roundPack, K_ZERO, K_NORMAL, K_INF, K_QNAN,
 import { opRoundIntegral, K_BAD, opSqrt, intToFp, propagateNaN2, outIndefinite, normalize } from './arith.js';
 import {
   readST, writeSTRaw, writeSTOut, pushOut, isEmpty, stackFault, endOp, setC1FromRounding, setCC,
-  pcFormat, fsw, setFsw, SW_C1, INDEF_LO, INDEF_HI, INDEF_SE, stOff, pushSlot,
+  pcFormat, fsw, setFsw, SW_C1, SW_C0, SW_C2, SW_C3, INDEF_LO, INDEF_HI, INDEF_SE, stOff, pushSlot,
 } from './x87state.js';
 import { transcendental } from './transcend.js';
 
@@ -154,10 +154,16 @@ function fxtract(dv: DataView): number {
  * 64 or more only a partial reduction is done and C2 is set; the guest loops until C2 = 0.
  */
 function fprem(dv: DataView, ieee: boolean): number {
-  if (under(dv, true)) return 0;
+  if (under(dv, true)) { setFsw(dv, fsw(dv) & ~SW_C2); return 0; } // no reduction pending (C0/C3 kept, as the host does)
   const d = readST(dv, 0, A) | readST(dv, 1, B);
   const f = EXT64;
   let c0 = 0, c1 = 0, c2 = 0, c3 = 0, write = true;
+  // A NaN result (NaN operand or invalid) has no quotient: C0 and C3 keep their values, C1 and C2
+  // are cleared (what the host does; the SDM leaves it unsaid).
+  const sw = fsw(dv);
+  if (A.kind === K_BAD || B.kind === K_BAD || A.kind >= K_QNAN || B.kind >= K_QNAN || A.kind === K_INF || B.kind === K_ZERO) {
+    c0 = (sw & SW_C0) !== 0 ? 1 : 0; c3 = (sw & SW_C3) !== 0 ? 1 : 0;
+  }
   if (A.kind === K_BAD || B.kind === K_BAD) { env.flags |= F_IE; outIndefinite(f); }
   else if (A.kind >= K_QNAN || B.kind >= K_QNAN) propagateNaN2(A, B, f, true);
   else if (A.kind === K_INF || B.kind === K_ZERO) { env.flags |= F_IE; outIndefinite(f); }
