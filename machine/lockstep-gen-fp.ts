@@ -34,11 +34,27 @@ function memModrm(e: FpSink, reg: number, disp: number): void {
   e.out.push((e.mode === 16 ? 0x47 : 0x43) | ((reg & 7) << 3), disp);
 }
 
+/** MOV a 16/32-bit immediate into [rbx+disp] (integer helper for FLDCW/LDMXCSR); returns disp. */
+function storeImm(e: FpSink, size: 2 | 4, v: number): number {
+  const disp = e.rng.below(0x70);
+  if ((size === 2) !== (e.mode === 16)) e.out.push(0x66);
+  e.out.push(0xc7);
+  memModrm(e, 0, disp);
+  e.out.push(v & 0xff, (v >>> 8) & 0xff);
+  if (size === 4) e.out.push((v >>> 16) & 0xff, v >>> 24);
+  return disp;
+}
+
 /** One x87 instruction: register-stack arithmetic, compares, loads/stores (memory in the scratch page), constants. */
 function x87(e: FpSink): void {
   const r = e.rng, o = e.out, i = r.below(8);
   const mem = (opc: number, reg: number): void => { o.push(opc); memModrm(e, reg, r.below(0x70)); };
-  switch (r.below(22)) {
+  switch (r.below(23)) {
+    case 22: { // FLDCW with every exception still masked: new rounding and precision control
+      const disp = storeImm(e, 2, 0x007f | (r.pick([0, 2, 3]) << 8) | (r.below(4) << 10));
+      o.push(0xd9); memModrm(e, 5, disp);
+      break;
+    }
     case 20: o.push(0xd9, r.pick([0xf8, 0xf5, 0xfd, 0xf4])); break; // FPREM FPREM1 FSCALE FXTRACT
     case 21: mem(0xdf, 6); break; // FBSTP m80bcd
     case 0: case 1: o.push(0xd8, 0xc0 | (r.below(8) << 3) | i); break; // FADD/FMUL/FCOM/FCOMP/FSUB/FSUBR/FDIV/FDIVR st0, st(i)
@@ -97,7 +113,13 @@ function sse(e: FpSink, f: FpFeatures): void {
   /** Packed-single, or with SSE2 any of PS/PD/SS/SD: [prefix, scalar]. */
   const fform = (): [number, boolean] => (s2 ? r.pick([[0, false], [0x66, false], [0xf3, true], [0xf2, true]] as [number, boolean][]) : r.pick([[0, false], [0xf3, true]] as [number, boolean][]));
   const w = e.mode === 64 && r.below(2) === 1;
-  switch (r.below(s2 ? 18 : 7)) {
+  switch (r.below(s2 ? 19 : 7)) {
+    case 18: { // LDMXCSR with every exception still masked: new rounding, FTZ, DAZ
+      const disp = storeImm(e, 4, 0x1f80 | (r.below(4) << 13) | (r.below(2) ? 0x8000 : 0) | (r.below(2) ? 0x40 : 0));
+      emit(0, [0xae], 2, 'mem', { align: false });
+      e.out[e.out.length - 1] = disp;
+      break;
+    }
     case 16: { // MOVLPS/MOVHPS loads and stores, MOVHLPS/MOVLHPS, STMXCSR
       const k = r.below(4);
       if (k === 0) emit(r.pick([0, 0x66]), [r.pick([0x12, 0x13, 0x16, 0x17])], x(), 'mem', { align: false });

@@ -118,10 +118,9 @@ function fscale(dv: DataView): number {
 
 /** FXTRACT: ST0 <- significand, then push; ST1 <- unbiased exponent. */
 function fxtract(dv: DataView): number {
-  if (isEmpty(dv, 0)) {
+  if (isEmpty(dv, 0)) { // underflow: both become the indefinite, with no overflow report over a full stack (C1 stays 0)
     if (!stackFault(dv, false)) return 0;
-    writeSTRaw(dv, 0, INDEF_LO, INDEF_HI, INDEF_SE);
-    out.sign = 1; out.bexp = 0x7fff; out.hi = INDEF_HI; out.lo = 0; pushOut(dv); return 0;
+    writeSTRaw(dv, 0, INDEF_LO, INDEF_HI, INDEF_SE); pushSlot(dv); writeSTRaw(dv, 0, INDEF_LO, INDEF_HI, INDEF_SE); return 0;
   }
   if (!isEmpty(dv, 7)) { // stack overflow: both become the indefinite
     if (!stackFault(dv, true)) return 0;
