@@ -89,6 +89,8 @@ describe.skipIf(!HAVE_CHROMIUM)('browser demo in Chromium', () => {
       ([n]) => window.__emu.screen().split('tinyos 1.').length - 1 > n && window.__emu.screen().trimEnd().endsWith('tinyos>'),
       [before], { timeout: BOOT_TIMEOUT_MS, polling: 100 },
     );
+    // The panel refreshes about once a second: wait for it to show the reset.
+    await page.waitForFunction(() => document.querySelector('#k-resets')?.textContent?.trim() !== '0', undefined, { timeout: 5_000, polling: 100 });
     expect(await page.locator('#k-resets').innerText()).not.toBe('0');
   }, BOOT_TIMEOUT_MS + 10_000);
 
