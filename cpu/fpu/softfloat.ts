@@ -1,4 +1,4 @@
-// Binary floating point without BigInt: one unpacked form (sign, unbounded exponent,
+// Binary floating point without JS bigints: one unpacked form (sign, unbounded exponent,
 // 64-bit significand as two u32 halves) and one rounding routine parameterised by
 // format, shared by the x87 (80-bit, precision control 24/53/64) and SSE (32/64-bit).
 //

@@ -1,5 +1,5 @@
 // A growable byte buffer that writes WebAssembly's primitive encodings: LEB128 (32- and 64-bit,
-// the latter as lo/hi 32-bit halves, no BigInt), IEEE floats by bit pattern, and UTF-8 names.
+// the latter as lo/hi 32-bit halves, no JS bigints), IEEE floats by bit pattern, and UTF-8 names.
 
 const TWO_32 = 4294967296;
 
