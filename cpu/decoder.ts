@@ -5,7 +5,7 @@
 
 import { CpuFault, VEC_GP, VEC_UD } from './system/fault.js';
 import {
-  F_D64, F_F64, F_I64, F_O64, MAP_0F, MAP_0F38, MAP_0F3A, MAP_1B, OpRow, OpTable, selectRow,
+  F_D64, F_F64, MAP_0F, MAP_0F38, MAP_0F3A, MAP_1B, OpRow, OpTable, selectRow,
 } from './table.js';
 import { CS, DS, ES, FS, GS, SS } from './state.js';
 
@@ -153,7 +153,7 @@ export function decode(table: OpTable, fetch: ByteSource, start: number, codeSiz
   if (!r) { d.len = p - start; throw UD(); }
   d.row = r;
   const f = r.flags;
-  if ((m64 && (f & F_I64) !== 0) || (!m64 && (f & F_O64) !== 0)) { d.len = p - start; throw UD(); }
+  // (selectRow already passed over rows invalid in this mode: F_I64 in 64-bit code, F_O64 outside it.)
   // Operand size (a mandatory 66 prefix of an SSE row is not an operand-size prefix).
   const p66 = d.p66 && r.pfx !== 0x66;
   if (m64) {

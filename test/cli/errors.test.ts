@@ -2,22 +2,10 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../cli/main.js';
+import { emu } from './run-main.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'emu-cli-'));
-
-/** Run main() in-process; returns the exit status and what went to stderr. */
-async function emu(...argv: string[]): Promise<{ status: number; stderr: string; stdout: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '', err = '';
-  stdout.on('data', (d) => { out += d; });
-  stderr.on('data', (d) => { err += d; });
-  const status = await main(argv, { stdin: new PassThrough(), stdout, stderr });
-  return { status, stderr: err, stdout: out };
-}
 
 describe('emu reports a user mistake in one line and exits non-zero', () => {
   it('missing kernel image', async () => {

@@ -1,18 +1,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { kvmUnavailableReason } from '../../accel-kvm/addon.js';
-import { main } from '../../cli/main.js';
-
-async function emu(...argv: string[]): Promise<{ status: number; stderr: string }> {
-  const stderr = new PassThrough();
-  let err = '';
-  stderr.on('data', (d) => { err += d; });
-  const status = await main(argv, { stdin: new PassThrough(), stdout: new PassThrough(), stderr });
-  return { status, stderr: err };
-}
+import { emu } from './run-main.js';
 
 const noKvm = kvmUnavailableReason();
 if (noKvm) console.log(`test/cli/lockstep: KVM cases skipped: ${noKvm}`);

@@ -4,21 +4,12 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../cli/main.js';
+import { emu } from '../cli/run-main.js';
 import { writeCpio } from '../../guests/linux/cpio.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'emu-linux-cli-'));
-
-async function emu(...argv: string[]): Promise<{ status: number; stderr: string }> {
-  const stdout = new PassThrough(), stderr = new PassThrough();
-  let err = '';
-  stderr.on('data', (d) => { err += d; });
-  const status = await main(argv, { stdin: new PassThrough(), stdout, stderr });
-  return { status, stderr: err };
-}
 
 /** A bzImage with a valid setup header (protocol 2.15, 64-bit entry) and `payload` bytes of protected-mode kernel. */
 function bzImage(payload: number): Uint8Array {

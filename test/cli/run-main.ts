@@ -1,0 +1,13 @@
+// Runs the emu command in-process (cli/main.ts main()) with captured output, for the tests
+// that check what a user sees: the exit status and every line printed.
+import { PassThrough } from 'node:stream';
+import { main } from '../../cli/main.js';
+
+export async function emu(...argv: string[]): Promise<{ status: number; stderr: string; stdout: string }> {
+  const stdout = new PassThrough(), stderr = new PassThrough();
+  let out = '', err = '';
+  stdout.on('data', (d) => { out += d; });
+  stderr.on('data', (d) => { err += d; });
+  const status = await main(argv, { stdin: new PassThrough(), stdout, stderr });
+  return { status, stderr: err, stdout: out };
+}
