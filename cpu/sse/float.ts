@@ -11,6 +11,7 @@ import {
 import { Vec, beginSse, laneDone, endSse, sseOut, RES_TMP } from './vec.js';
 import { fastArith } from './fastfloat.js';
 import { FX_MXCSR } from '../state.js';
+import { rcp32, rsqrt32 } from './approx.js';
 
 const A = newFp(), B = newFp();
 const R = RES_TMP >> 2; // staging, as u32 index
@@ -250,26 +251,13 @@ function dotSum(x: Vec, i: number, j: number, k: number, w: Fp32or64, f: Format,
 
 
 /**
- * RCPPS/RCPSS and RSQRTPS/RSQRTSS: approximations with relative error below 1.5 * 2^-12, the
- * architectural bound (the exact bits differ between CPU models, so no host vectors). No
- * flags; denormal inputs count as zero and results too small for a normal become zero.
+ * RCPPS/RCPSS and RSQRTPS/RSQRTSS: the host model's bits (approx.ts); no flags, no #XM, DAZ
+ * and FTZ make no difference (denormal inputs and results are always zero).
  */
 export function approxF(x: Vec, d: number, s: number, n: number, rsqrt: boolean): void {
   for (let i = 0; i < n; i++) {
-    const bits = x.u32[(s >> 2) + i], e = (bits >>> 23) & 0xff, sign = bits & 0x80000000;
-    let r: number;
-    if (e === 0xff && (bits & 0x7fffff) !== 0) r = bits | 0x400000; // NaN: quieted
-    else if (e === 0) r = rsqrt && sign ? 0xff800000 : sign | 0x7f800000; // zero or denormal: infinity
-    else if (rsqrt && sign) r = 0xffc00000; // negative: the indefinite
-    else if (e === 0xff) r = sign; // infinity: zero
-    else {
-      const v = x.f32[(s >> 2) + i];
-      TMP32[0] = rsqrt ? 1 / Math.sqrt(v) : 1 / v;
-      r = TMPU[0];
-      r = ((r >>> 23) & 0xff) === 0 ? r & 0x80000000 : (r & ~0x7ff) >>> 0; // 12 significant bits; flush tiny
-    }
-    x.u32[R + i] = r;
+    const bits = x.u32[(s >> 2) + i];
+    x.u32[R + i] = rsqrt ? rsqrt32(bits) : rcp32(bits);
   }
   x.u8.copyWithin(d, RES_TMP, RES_TMP + 4 * n);
 }
-const TMP32 = new Float32Array(1), TMPU = new Uint32Array(TMP32.buffer);

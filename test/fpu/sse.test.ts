@@ -4,7 +4,11 @@
 
 import { describe, expect, test } from 'vitest';
 import { loadGroup } from './vectors.js';
-import { replaySse } from './replay-sse.js';
+import { replaySse, isApprox } from './replay-sse.js';
+import { approxMismatch } from './host.js';
+
+const approxSkip = approxMismatch();
+if (approxSkip) console.log(`sse.test: RCP/RSQRT vectors checked against the architectural bound, not bit for bit: ${approxSkip}`);
 
 for (const group of ['sse', 'mmx']) {
   describe(`${group} host vectors`, () => {
@@ -13,7 +17,8 @@ for (const group of ['sse', 'mmx']) {
       expect(files.length).toBeGreaterThan(group === 'sse' ? 200 : 50);
     });
     for (const f of files) {
-      test(`${f.name}: ${f.count} host vectors match bit for bit`, () => {
+      const bound = approxSkip !== null && isApprox(`${f.name} `);
+      test(`${f.name}: ${f.count} host vectors ${bound ? 'within the architectural error bound (bits are model-specific)' : 'match bit for bit'}`, () => {
         const r = replaySse(f);
         expect(r.report, `${r.fail} of ${f.count} differ`).toEqual([]);
       });

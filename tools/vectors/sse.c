@@ -23,7 +23,7 @@ __asm__(".text\n"
         ".globl vec_epi_end\nvec_epi_end:\n");
 extern const uint8_t vec_pro[], vec_pro_end[], vec_epi[], vec_epi_end[];
 
-enum { I_PS, I_PD, I_INT, I_STR, I_GPR, I_MIX };
+enum { I_PS, I_PD, I_INT, I_STR, I_GPR, I_MIX, I_APPROX };
 enum { IMM_NONE, IMM_ANY, IMM_3, IMM_7, IMM_15, IMM_STR, IMM_31, IMM_1 };
 
 typedef struct { const char *name; const char *enc; int imm; int in; int n; } sse_case_t;
@@ -158,9 +158,28 @@ static const sse_case_t SSE_CASES[] = {
   {"cvtpi2ps","0f 2a d3",0,I_INT,100},{"cvtps2pi","0f 2d d3",0,I_PS,200},{"cvttps2pi","0f 2c d3",0,I_PS,200},
   {"cvtpi2pd","66 0f 2a d3",0,I_INT,100},{"cvtpd2pi","66 0f 2d d3",0,I_PD,200},{"cvttpd2pi","66 0f 2c d3",0,I_PD,200},
   {"movdq2q","f2 0f d6 d3",0,I_INT,30},{"movq2dq","f3 0f d6 d3",0,I_INT,30},
+  /* ---- reciprocal approximations: the bits are the CPU model's (test/fpu/host.ts decides
+   * whether the replay demands them exactly) */
+  {"rcpps","0f 53 d3",0,I_APPROX,1500},{"rcpss","f3 0f 53 d3",0,I_APPROX,800},
+  {"rsqrtps","0f 52 d3",0,I_APPROX,1500},{"rsqrtss","f3 0f 52 d3",0,I_APPROX,800},
 };
 
 static void gen_ps(uint8_t *p) { for (int i = 0; i < 4; i++) { uint32_t v = gen_f32_bits(); memcpy(p + 4 * i, &v, 4); } }
+/* RCP/RSQRT inputs: anything (uniform bits), the usual edge cases, the exponents where 1/x
+ * leaves the normal range (252, 253) and the bottom ones, both exponent parities. */
+static void gen_approx(uint8_t *p) {
+  for (int i = 0; i < 4; i++) {
+    uint32_t v = rnd32(), s = v & 0x80000000u, m = v & 0x7fffff;
+    switch (rndn(6)) {
+      case 0: v = gen_f32_bits(); break;
+      case 1: v = s | (250 + rndn(5)) << 23 | m; break;
+      case 2: v = s | rndn(4) << 23 | m >> rndn(24); break;
+      case 3: v = s | (127 + rndn(2)) << 23 | m; break;
+      default: break;
+    }
+    memcpy(p + 4 * i, &v, 4);
+  }
+}
 static void gen_pd(uint8_t *p) { for (int i = 0; i < 2; i++) { uint64_t v = gen_f64_bits(); memcpy(p + 8 * i, &v, 8); } }
 /* Strings over a tiny alphabet so matches and ranges happen; sometimes a NUL, sometimes words. */
 static void gen_str(uint8_t *p, int words) {
@@ -224,6 +243,9 @@ void gen_sse(FILE *(*open_out)(const char *, const char *)) {
       if ((c->in == I_PS || c->in == I_PD) && rndn(6) == 0) r.ctl &= ~((rnd32() & 0x1f) << 7 | (rndn(8) == 0 ? 0x1000 : 0));
       switch (c->in) {
         case I_PS: gen_ps(r.a); gen_ps(r.b); gen_ps(r.c); if (rndn(4) == 0) memcpy(r.b, r.a, 16); break;
+        case I_APPROX: gen_approx(r.a); gen_approx(r.b); gen_approx(r.c);
+          if (rndn(5) == 0) r.ctl &= ~((rnd32() & 0x3f) << 7); /* they raise nothing, even unmasked */
+          break;
         case I_PD: gen_pd(r.a); gen_pd(r.b); gen_pd(r.c); if (rndn(4) == 0) memcpy(r.b, r.a, 16); break;
         case I_STR: {
           int words = 0; gen_str(r.a, words); gen_str(r.b, words);
