@@ -40,6 +40,19 @@ export interface ApicHost {
   writeTscDeadline(tsc: number, atNs: number): void;
 }
 
+/**
+ * The x87 error pins of the PC/AT compatibility path (CR0.NE=0; Intel SDM Vol. 1 8.7.2 and
+ * D.2.1.3): FERR# out of the CPU, which the chipset turns into IRQ13, and IGNNE# into it, which
+ * the chipset asserts after a write to port F0h while FERR# is asserted. Optional: a board without
+ * it behaves as if IGNNE# were always asserted (a pending exception with NE=0 is ignored).
+ */
+export interface FerrPins {
+  /** FERR# follows FSW.ES: asserted at a waiting x87 instruction, deasserted once ES is clear. */
+  setFerr(asserted: boolean): void;
+  /** IGNNE#: the CPU ignores a pending x87 exception while this is true. */
+  ignne(): boolean;
+}
+
 /** What the machine gives a backend. */
 export interface CpuHost {
   readonly memory: GuestMemory;
@@ -52,6 +65,8 @@ export interface CpuHost {
   a20Enabled(): boolean;
   /** The local APIC, where the board has one (the interpreter routes APIC_BASE, CR8 and TSC_DEADLINE to it). */
   readonly apic?: ApicHost;
+  /** FERR#/IGNNE#, where the board routes x87 errors to IRQ13 (the interpreter signals them with CR0.NE=0). */
+  readonly ferr?: FerrPins;
 }
 
 export interface Backend {

@@ -96,6 +96,7 @@ export class Machine {
       portWrite: (port, size, value) => this.bus.portWrite(port, size, value),
       get interrupts() { return machine.devices.interrupts; },
       get apic() { return machine.devices.lapic; },
+      get ferr() { return machine.devices.ferr; },
       now: () => this.clock.now(),
       a20Enabled: () => this.a20,
     };

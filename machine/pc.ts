@@ -5,6 +5,7 @@
 import type { InterruptSource } from '../cpu/backend.js';
 import { AcpiPm, PM_BASE, PM_PORTS, SCI_IRQ } from '../devices/acpi-pm.js';
 import { DEBUG_EXIT_PORT, DebugExit } from '../devices/debugexit.js';
+import { FERR_PORT, FerrLatch } from '../devices/ferr.js';
 import { HPET_BASE, HPET_SIZE, Hpet } from '../devices/hpet.js';
 import { I8042, I8042_COMMAND, I8042_DATA } from '../devices/i8042.js';
 import { IOAPIC_BASE, IOAPIC_SIZE, Ioapic } from '../devices/ioapic.js';
@@ -51,6 +52,8 @@ export interface PcDevices {
   readonly port92: Port92;
   readonly post: PostCode;
   readonly debugExit: DebugExit;
+  /** FERR# -> IRQ13 and port F0h -> IGNNE#: the x87 error path with CR0.NE=0 (the CPU reaches it as CpuHost.ferr). */
+  readonly ferr: FerrLatch;
   readonly router: IrqRouter;
   /** What the CPU's INTR/INTA sees: the local APIC (which passes the 8259 through as ExtINT). */
   readonly interrupts: InterruptSource;
@@ -130,12 +133,14 @@ export function buildPc(m: Machine, cb: PcCallbacks): PcDevices {
   bus.registerPorts('post', POST_PORT, 1, post);
   const debugExit = new DebugExit({ onExit: (status) => cb.onPowerOff(status, `isa-debug-exit: status ${status}`) });
   bus.registerPorts('debug-exit', DEBUG_EXIT_PORT, 4, debugExit);
+  const ferr = new FerrLatch({ irqs: bus });
+  bus.registerPorts('ferr', FERR_PORT, 1, ferr);
 
   return {
-    uart, pic, pit, lapic, ioapic, pci, pm, hpet, rtc, i8042, port92, post, debugExit, router,
+    uart, pic, pit, lapic, ioapic, pci, pm, hpet, rtc, i8042, port92, post, debugExit, ferr, router,
     interrupts: lapic,
     reset() {
-      for (const d of [pic, lapic, ioapic, pci, uart, pit, pm, hpet, rtc, i8042, port92, post] as { reset?: () => void }[]) d.reset?.();
+      for (const d of [pic, lapic, ioapic, pci, uart, pit, pm, hpet, rtc, i8042, port92, post, ferr] as { reset?: () => void }[]) d.reset?.();
       router.pirqChanged(); // the ISA bridge's PIRQ routing is back at its power-on value
       a20Kbd = true;
       a20Fast = false;

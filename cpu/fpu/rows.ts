@@ -2,21 +2,23 @@
 // memory form). Memory operands are staged in the record's scratch slot, semantics run in
 // x87Exec, stores are written back; the environment instructions are in env.ts.
 // Availability (Intel SDM Vol. 3A 2.5): CR0.EM or CR0.TS -> #NM; a pending unmasked
-// exception (FSW.ES) -> #MF before any waiting instruction when CR0.NE is set.
+// exception (FSW.ES) -> #MF before any waiting instruction when CR0.NE is set, FERR# when
+// it is clear (ferr.ts).
 
 import type { Cpu, Exec } from '../cpu.js';
 import type { Insn } from '../decoder.js';
 import { row, OpRow } from '../table.js';
 import { eaFn } from '../operands.js';
 import { CpuFault, VEC_NM } from '../system/fault.js';
-import { CR0, CR0_EM, CR0_TS, FX_FOP, FX_FIP, FX_FDP } from '../state.js';
-import { W_RIP } from '../cpu.js';
+import { CR0, CR0_EM, CR0_TS, CS, FX_FOP, FX_FIP, FX_FDP, SEG_BASE } from '../state.js';
+import { W_RIP, MODE_REAL, MODE_VM86, MODE_PROT, MODE_COMPAT, segWord } from '../cpu.js';
 import { x87Exec, x87Result, x87Flags } from './x87ops.js';
 import { fsw } from './x87state.js';
 import { fldenv, fnstenv, frstor, fnsave, fldcw } from './env.js';
 import { vecOf, loadBytes, storeBytes, probeStore } from '../sse/guestmem.js';
 import { pendingX87 } from '../sse/rows.js';
 import { MEM_TMP } from '../sse/vec.js';
+import { ferrFollowsEs } from './ferr.js';
 
 /** Bytes a memory form loads (>0) or stores (<0), by escape and ModRM.reg; 0 = environment/invalid. */
 const MEM_SIZE: Record<number, number[]> = {
@@ -62,18 +64,35 @@ function x87Check(c: Cpu, waiting: boolean): void {
   if (waiting) pendingX87(c);
 }
 
+const W_CS_BASE = segWord(CS, SEG_BASE);
+
 /**
  * The last-instruction pointers a non-control x87 instruction leaves (FXSAVE64 layout): FOP
  * (low 3 bits of the escape byte and the ModRM byte), FIP (its RIP: the block's RIP plus
- * the instruction's offset in the block) and, for memory forms, FDP (the operand address).
+ * the instruction's offset in the block; in real and virtual-8086 mode the linear address
+ * CS.base + IP, as the 8087-style environment stores it, AMD APM Vol. 1 6.2.5) and, for
+ * memory forms, FDP (the operand address).
  */
 function setFop(c: Cpu, op: number, modrm: number, start: number): void {
   const r = c.r32, dv = c.dv;
   dv.setUint16(FX_FOP, ((op & 7) << 8) | modrm, true);
+  if (c.mode === MODE_REAL || c.mode === MODE_VM86) {
+    const ip = c.codeSize === 2 ? (r[W_RIP] + start) & 0xffff : r[W_RIP] + start;
+    dv.setUint32(FX_FIP, (r[W_CS_BASE] + ip) >>> 0, true); dv.setUint32(FX_FIP + 4, 0, true);
+    return;
+  }
   const lo = (r[W_RIP] >>> 0) + start;
   dv.setUint32(FX_FIP, lo >>> 0, true); dv.setUint32(FX_FIP + 4, (r[W_RIP + 1] + (lo > 0xffffffff ? 1 : 0)) | 0, true);
 }
-function setFdp(c: Cpu, lo: number, hi: number): void { c.dv.setUint32(FX_FDP, lo, true); c.dv.setUint32(FX_FDP + 4, hi, true); }
+/**
+ * FDP: in protected and compatibility mode the operand's offset in its segment (the selector,
+ * FDS, is not kept: stored as 0, as CPUs that deprecate FCS/FDS do); in real and virtual-8086
+ * mode its linear address; in 64-bit mode the effective address (FS/GS base included).
+ */
+function setFdp(c: Cpu, lo: number, hi: number, segBase: number): void {
+  if (c.mode === MODE_PROT || c.mode === MODE_COMPAT) lo = (lo - c.r32[segBase]) | 0;
+  c.dv.setUint32(FX_FDP, lo, true); c.dv.setUint32(FX_FDP + 4, hi, true);
+}
 
 function regBuilder(op: number, reg: number): (d: Insn) => Exec {
   return (d) => {
@@ -86,9 +105,14 @@ function regBuilder(op: number, reg: number): (d: Insn) => Exec {
       if (r === -1) { c.r32[0] = (c.r32[0] & ~0xffff) | fsw(c.dv); return; } // FNSTSW AX
       if (x87Result.eflags >= 0) c.setRflags((c.getRflags() & ~0x8d5) | x87Result.eflags);
       if (!nonWaiting) setFop(c, op, modrm, start);
+      else ferrFollowsEs(c); // FNCLEX, FNINIT
     };
   };
 }
+
+/** Escape * 8 + ModRM.reg of the environment and control-word memory forms. */
+const K_FLDENV = 0xd9 * 8 + 4, K_FLDCW = 0xd9 * 8 + 5, K_FNSTENV = 0xd9 * 8 + 6, K_FNSTCW = 0xd9 * 8 + 7;
+const K_FRSTOR = 0xdd * 8 + 4, K_FNSAVE = 0xdd * 8 + 6, K_FNSTSW = 0xdd * 8 + 7;
 
 function memBuilder(op: number, reg: number): (d: Insn) => Exec {
   const size = MEM_SIZE[op][reg];
@@ -96,22 +120,25 @@ function memBuilder(op: number, reg: number): (d: Insn) => Exec {
     const ea = eaFn(d);
     const modrm = (d.mod << 6) | (reg << 3) | d.rmRaw, start = d.start;
     const o16 = d.opSize === 2;
+    const segBase = segWord(d.seg, SEG_BASE);
     if (size === 0) { // environment forms and FLDCW/FNSTCW/FNSTSW m16
       const kind = op * 8 + reg;
+      const nonWaiting = kind === K_FNSTENV || kind === K_FNSTCW || kind === K_FNSAVE || kind === K_FNSTSW;
+      const mayClearEs = kind === K_FLDENV || kind === K_FLDCW || kind === K_FRSTOR || kind === K_FNSAVE;
       return (c) => {
-        const nonWaiting = kind === 0xd9 * 8 + 6 || kind === 0xd9 * 8 + 7 || kind === 0xdd * 8 + 6 || kind === 0xdd * 8 + 7;
         x87Check(c, !nonWaiting);
         const lo = ea(c), hi = c.eaHi;
         switch (kind) {
-          case 0xd9 * 8 + 4: fldenv(c, lo, hi, o16); break;
-          case 0xd9 * 8 + 5: loadBytes(c, lo, hi, 2, MEM_TMP); fldcw(c.dv, c.dv.getUint16(MEM_TMP, true)); break;
-          case 0xd9 * 8 + 6: fnstenv(c, lo, hi, o16); break;
-          case 0xd9 * 8 + 7: c.dv.setUint16(MEM_TMP, c.dv.getUint16(0x400, true), true); storeBytes(c, lo, hi, 2, MEM_TMP); break;
-          case 0xdd * 8 + 4: frstor(c, lo, hi, o16); break;
-          case 0xdd * 8 + 6: fnsave(c, lo, hi, o16); break;
-          case 0xdd * 8 + 7: c.dv.setUint16(MEM_TMP, fsw(c.dv), true); storeBytes(c, lo, hi, 2, MEM_TMP); break;
+          case K_FLDENV: fldenv(c, lo, hi, o16); break;
+          case K_FLDCW: loadBytes(c, lo, hi, 2, MEM_TMP); fldcw(c.dv, c.dv.getUint16(MEM_TMP, true)); break;
+          case K_FNSTENV: fnstenv(c, lo, hi, o16); break;
+          case K_FNSTCW: c.dv.setUint16(MEM_TMP, c.dv.getUint16(0x400, true), true); storeBytes(c, lo, hi, 2, MEM_TMP); break;
+          case K_FRSTOR: frstor(c, lo, hi, o16); break;
+          case K_FNSAVE: fnsave(c, lo, hi, o16); break;
+          case K_FNSTSW: c.dv.setUint16(MEM_TMP, fsw(c.dv), true); storeBytes(c, lo, hi, 2, MEM_TMP); break;
           default: throw new CpuFault(6);
         }
+        if (mayClearEs) ferrFollowsEs(c);
       };
     }
     return (c) => {
@@ -122,7 +149,7 @@ function memBuilder(op: number, reg: number): (d: Insn) => Exec {
       else probeStore(c, lo, hi, -size);
       const n = x87Exec(c.dv, op, modrm, buf);
       if (n > 0) storeBytes(c, lo, hi, n, MEM_TMP);
-      setFop(c, op, modrm, start); setFdp(c, lo, hi);
+      setFop(c, op, modrm, start); setFdp(c, lo, hi, segBase);
     };
   };
 }
