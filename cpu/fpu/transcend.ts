@@ -232,12 +232,7 @@ function fyl2x(dv: DataView, p1: boolean): number {
         const below = p1 ? x.sign === 1 : x.exp < 0;
         out.sign = y.sign ^ (argOne ? (p1 ? x.sign : 0) : below ? 1 : 0); out.bexp = 0; out.hi = 0; out.lo = 0;
       } else {
-        let l: Big;
-        const xb = fromFp(x);
-        // -0.5 < x < 1: 2 atanh(x / (2 + x)) keeps full precision; beyond, the host behaves as FYL2X(1 + x)
-        if (p1 && x.exp < 0 && !(x.sign && x.exp === -1)) l = div(atanh2(div(xb, add(TWO, xb))), LN2);
-        else l = log2Big(p1 ? onePlusRounded(xb) : xb);
-        roundBig(mul(fromFp(y), l));
+        roundBig(p1 ? ylog2xp1Big(fromFp(y), fromFp(x)) : mul(fromFp(y), log2Big(fromFp(x))));
         // the host reports PE (and so UE for a tiny result) even when the product is exact
         env.flags |= F_PE;
         if (env.tiny) env.flags |= F_UE;
@@ -248,13 +243,30 @@ function fyl2x(dv: DataView, p1: boolean): number {
   setC1FromRounding(dv); writeSTOut(dv, 1); pop(dv);
   return 0;
 }
-/** 1 + x rounded to 64 bits (nearest): outside its defined range FYL2XP1 behaves as FYL2X(1 + x). */
-function onePlusRounded(xb: Big): Big {
-  const saved = env.flags, rc = env.rc;
-  env.rc = 0; roundBig(add(ONE, xb)); env.flags = saved; env.rc = rc;
-  const v = fromFp({ sign: out.sign, exp: out.bexp - 16383, hi: out.hi, lo: out.lo, kind: K_NORMAL });
-  return v;
+/** y * log2(1 + x) as FYL2XP1 computes it. */
+function ylog2xp1Big(y: Big, x: Big): Big {
+  // -0.5 < x < 1: 2 atanh(x / (2 + x)) keeps full precision; beyond its defined range the
+  // host goes on computing log2(1 + x) with 1 + x unrounded
+  const small = x.e <= 0 && !(x.s && x.e === 0);
+  return mul(y, small ? div(atanh2(div(x, add(TWO, x))), LN2) : log2Big(add(ONE, x)));
 }
+/** atan2(y, x) for finite nonzero x and y. */
+function atan2Big(y: Big, x: Big): Big {
+  const ax = x.s ? neg(x) : x, ay = y.s ? neg(y) : y;
+  let v = cmp(ay, ax) <= 0 ? atanBig(div(ay, ax)) : sub(scale(PI, -1), atanBig(div(ax, ay)));
+  if (x.s) v = sub(PI, v);
+  return y.s ? neg(v) : v;
+}
+
+/**
+ * The unrounded results of the transcendentals for finite nonzero operands (x = ST0, y = ST1),
+ * for tests that judge how close a result lies to a rounding boundary.
+ */
+export const exactResults = {
+  sin: sinBig, cos: cosBig, tan: (x: Big): Big => div(sinBig(x), cosBig(x)),
+  exp2m1: exp2m1Big, atan2: atan2Big, ylog2x: (y: Big, x: Big): Big => mul(y, log2Big(x)), ylog2xp1: ylog2xp1Big,
+};
+
 function infOut(sign: number): void { out.sign = sign; out.bexp = 0x7fff; out.hi = 0x80000000; out.lo = 0; env.roundedUp = 0; }
 
 /** FPATAN: ST1 <- atan2(ST1, ST0), pop. Zeros and infinities follow the IEEE atan2 table (no IE). */
@@ -277,11 +289,7 @@ function fpatan(dv: DataView): number {
     } else if (x.kind === K_INF && y.kind === K_INF) {
       v = scale(PI, -2); if (x.sign) v = mul(v, fromInt(3)); roundBig(y.sign ? neg(v) : v);
     } else {
-      const xb = fromFp(x), yb = fromFp(y);
-      const ax = xb.s ? neg(xb) : xb, ay = yb.s ? neg(yb) : yb;
-      v = cmp(ay, ax) <= 0 ? atanBig(div(ay, ax)) : sub(scale(PI, -1), atanBig(div(ax, ay)));
-      if (x.sign) v = sub(PI, v);
-      roundBig(y.sign ? neg(v) : v);
+      roundBig(atan2Big(fromFp(y), fromFp(x)));
     }
   }
   if (!endOp(dv)) return 0;
