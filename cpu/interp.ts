@@ -11,7 +11,7 @@ import type { SystemHooks, Translator } from './cpu.js';
 import { W_RFLAGS } from './flags.js';
 import { execBlock } from './exec.js';
 import { INTEGER_ROWS } from './opcodes.js';
-import { CpuFault } from './system/fault.js';
+import { CpuFault, VEC_FREEZE } from './system/fault.js';
 import {
   ARCH_END, DR6, EVENT_EXCEPTION, FLAG_TF, EVENT_EXTINT, EVENT_NMI, FLAG_IF, INT_SHADOW, NMI_MASKED, NMI_PENDING, RUN_HALTED,
   RUN_RUNNING, RUN_SHUTDOWN, RUN_STATE, STATE_SIZE, type CpuStateBytes, CS, SEG_BASE, segOffset,
@@ -52,7 +52,7 @@ export class InterpBackend implements Backend {
   private inRun = 0;
   private generation = -1;
   private mapEpoch = 0;
-  private readonly stats = { faults: 0, interrupts: 0, halts: 0, runs: 0 };
+  private readonly stats = { faults: 0, interrupts: 0, halts: 0, runs: 0, freezes: 0 };
 
   constructor(host: CpuHost, extensions: CpuExtension[] = [], hooks?: { sys?: SystemHooks; mmu?: Translator }) {
     this.cpu = new Cpu(host.memory, host);
@@ -185,6 +185,7 @@ export class InterpBackend implements Backend {
   /** Deliver the fault that stopped the last execBlock (RIP already on the faulting instruction). */
   private faulted(): void {
     const e = this.cpu.lastFault!;
+    if (e.vector === VEC_FREEZE) { this.cpu.r32[W_RUN] = RUN_HALTED; this.stats.freezes++; return; }
     this.stats.faults++;
     this.deliver(e.vector, EVENT_EXCEPTION, e.errorCode, e.hasError);
   }

@@ -14,7 +14,7 @@ import { resolve, runDef, newOps, Ops } from './operands.js';
 import { MEM_TMP, sseOut, emms, MXCSR_MASK } from './vec.js';
 import { vecOf, loadBytes, storeBytes, probeStore } from './guestmem.js';
 import { fxsave, fxrstor, xsave, xrstor } from './state-save.js';
-import { x87ErrorPending } from '../fpu/ferr.js';
+import { x87ErrorPending, ferrFollowsEs } from '../fpu/ferr.js';
 
 const ud = (): never => { throw new CpuFault(VEC_UD); };
 const cr0 = (c: Cpu): number => c.r32[CR0 >> 2];
@@ -98,7 +98,7 @@ const WORK = 0x7c0; // MEM_TMP
 export const SSE_ROWS: OpRow[] = [
   ...SSE_DEFS.map((def) => row(def.code, def.asm, build(def))),
   stateRow('np 0f ae /0 m', 'fxsave M', 16, (c, lo, hi, m64) => fxsave(c, lo, hi, m64), fxCheck),
-  stateRow('np 0f ae /1 m', 'fxrstor M', 16, (c, lo, hi, m64) => fxrstor(c, lo, hi, m64), fxCheck),
+  stateRow('np 0f ae /1 m', 'fxrstor M', 16, (c, lo, hi, m64) => { fxrstor(c, lo, hi, m64); ferrFollowsEs(c); }, fxCheck),
   stateRow('np 0f ae /2 m', 'ldmxcsr Md', 0, (c, lo, hi) => {
     loadBytes(c, lo, hi, 4, WORK);
     const v = c.dv.getUint32(WORK, true);
@@ -109,7 +109,7 @@ export const SSE_ROWS: OpRow[] = [
     c.dv.setUint32(WORK, c.dv.getUint32(FX_MXCSR, true), true); storeBytes(c, lo, hi, 4, WORK);
   }, sseCheck),
   stateRow('np 0f ae /4 m', 'xsave M', 64, (c, lo, hi, m64) => xsave(c, lo, hi, m64), xsaveCheck),
-  stateRow('np 0f ae /5 m', 'xrstor M', 64, (c, lo, hi, m64) => xrstor(c, lo, hi, m64), xsaveCheck),
+  stateRow('np 0f ae /5 m', 'xrstor M', 64, (c, lo, hi, m64) => { xrstor(c, lo, hi, m64); ferrFollowsEs(c); }, xsaveCheck),
   stateRow('np 0f ae /6 m', 'xsaveopt M', 64, (c, lo, hi, m64) => xsave(c, lo, hi, m64), xsaveCheck),
   row('np 0f ae /5 r', 'lfence', () => () => {}),
   row('np 0f ae /6 r', 'mfence', () => () => {}),

@@ -8,6 +8,12 @@ export const VEC_DE = 0, VEC_DB = 1, VEC_NMI = 2, VEC_BP = 3, VEC_OF = 4, VEC_BR
   VEC_DF = 8, VEC_TS = 10, VEC_NP = 11, VEC_SS = 12, VEC_GP = 13, VEC_PF = 14, VEC_MF = 16, VEC_AC = 17,
   VEC_MC = 18, VEC_XM = 19;
 
+/**
+ * Not an architectural vector: the instruction does not execute and the CPU waits before it
+ * for an interrupt, as for HLT but with RIP left on the instruction (the x87 FERR# freeze).
+ */
+export const VEC_FREEZE = -1;
+
 export class CpuFault extends Error {
   constructor(readonly vector: number, readonly errorCode = 0, readonly hasError = false) {
     super(`cpu fault ${vector}${hasError ? ` (error ${errorCode.toString(16)})` : ''}`);

@@ -10,7 +10,7 @@ import { EXIT_HALT } from '../../cpu/backend.js';
 import { flatState } from '../../cpu/flat.js';
 import { FPU_EXTENSION } from '../../cpu/fpu/extension.js';
 import { InterpBackend } from '../../cpu/interp.js';
-import { CR0, CR0_NE, FX_FSW, RIP, RUN_RUNNING, RUN_STATE, StateView } from '../../cpu/state.js';
+import { CR0, CR0_NE, FX_FSW, RIP, RUN_HALTED, RUN_RUNNING, RUN_STATE, StateView } from '../../cpu/state.js';
 import { FERR_IRQ, FERR_PORT, FerrLatch } from '../../devices/ferr.js';
 import { bootRecipe } from '../../machine/boot.js';
 import { Machine } from '../../machine/machine.js';
@@ -58,11 +58,15 @@ describe('the coprocessor-error latch (port F0h, IRQ13)', () => {
 });
 
 /** FERR#/IGNNE# pins that log each change of FERR#'s level (the CPU may re-drive the same level). */
-function pinLog(ignne: boolean) {
+interface PinLog { calls: boolean[]; ignne: boolean; pins: FerrPins }
+function pinLog(ignne: boolean): PinLog {
   const calls: boolean[] = [];
   let level = false;
-  const pins: FerrPins = { setFerr: (on) => { if (on !== level) calls.push(on); level = on; }, ignne: () => ignne };
-  return { calls, pins };
+  const log: PinLog = {
+    calls, ignne,
+    pins: { setFerr: (on) => { if (on !== level) calls.push(on); level = on; }, ignne: () => log.ignne },
+  };
+  return log;
 }
 
 /** A real-mode interpreter whose host has the given FERR#/IGNNE# pins (or none). */
@@ -103,16 +107,24 @@ const DIVIDE_BY_ZERO = 'db e3 d9 2e 00 20 d9 e8 d9 ee de f9';
 const FWAIT = '9b', FLD1 = 'd9 e8', FNCLEX = 'db e2';
 
 describe('the CPU signals FERR# at waiting instructions when CR0.NE=0', () => {
-  test('NE=0: FWAIT with ZE pending asserts FERR#, takes no #MF and runs on; the next FLD1 runs too', () => {
-    const { calls, pins } = pinLog(false);
-    const x = realModeCpu(pins);
+  test('NE=0: FWAIT with ZE pending asserts FERR#, takes no #MF and freezes before it until an interrupt; with IGNNE# it runs on', () => {
+    const log = pinLog(false);
+    const x = realModeCpu(log.pins);
     x.run(DIVIDE_BY_ZERO);
-    expect(calls).toEqual([]); // the exception is only recorded (deferred reporting)
+    expect(log.calls).toEqual([]); // the exception is only recorded (deferred reporting)
     expect(x.fsw() & 0x80ff).toBe(0x8084);
+    const before = x.fsw();
     expect(x.run(`${FWAIT} ${FLD1}`)).toBe(EXIT_HALT);
     expect(x.cpu.lastEvent).toBeNull();
-    expect(calls).toEqual([true]); // at FWAIT; FLD1 re-reports it, FERR# stays asserted while ES is set
-    expect(x.fsw() & 0x3880).toBe(0x2880); // FLD1 pushed (TOP 6 -> 5) with ES still set
+    expect(log.calls).toEqual([true]);
+    expect(x.state.lo(RIP)).toBe(0x1000); // frozen on the FWAIT: neither it nor FLD1 ran
+    expect(x.cpu.r32[RUN_STATE / 4]).toBe(RUN_HALTED);
+    expect(x.fsw()).toBe(before);
+    log.ignne = true; // the IRQ13 handler's write to F0h
+    expect(x.run(`${FWAIT} ${FLD1}`)).toBe(EXIT_HALT);
+    expect(x.state.lo(RIP)).toBe(0x1004); // past FWAIT, FLD1 and the HLT
+    expect(x.fsw() & 0x3880).toBe(((before & 0x3800) - 0x800) | 0x80); // FLD1 pushed, ES still set
+    expect(log.calls).toEqual([true]); // FERR# stays asserted while ES is set
   });
   test('NE=0 with IGNNE# asserted: the exception is ignored and FERR# is not touched', () => {
     const { calls, pins } = pinLog(true);
@@ -123,12 +135,15 @@ describe('the CPU signals FERR# at waiting instructions when CR0.NE=0', () => {
   });
   test('FNCLEX, FNINIT, FLDCW and FNSAVE that clear ES deassert FERR#; FNSTSW does not', () => {
     for (const clear of [FNCLEX, 'db e3', 'd9 2e 02 20', 'dd 36 00 30']) {
-      const { calls, pins } = pinLog(false);
-      const x = realModeCpu(pins);
-      x.run(`${DIVIDE_BY_ZERO} ${FWAIT} df e0`); // fnstsw ax: non-waiting, ES stays
-      expect(calls).toEqual([true]);
-      x.run(clear); // FLDCW [2002h] masks ZE, so ES goes away with it
-      expect(calls).toEqual([true, false]);
+      const log = pinLog(false);
+      const x = realModeCpu(log.pins);
+      x.run(`${DIVIDE_BY_ZERO} df e0 ${FWAIT}`); // fnstsw ax: non-waiting, ES stays
+      expect(log.calls).toEqual([true]);
+      // FLDCW [2002h] masks ZE, so ES goes away with it; it is a waiting instruction, so it
+      // runs only with IGNNE# asserted (the handler's write to F0h)
+      if (clear.startsWith('d9 2e')) log.ignne = true;
+      x.run(clear);
+      expect(log.calls).toEqual([true, false]);
     }
   });
   test('NE=1: the same FWAIT takes #MF before it runs and FERR# stays deasserted', () => {
