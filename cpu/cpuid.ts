@@ -24,6 +24,8 @@ export const L1C_SSE3 = 1 << 0, L1C_PCLMUL = 1 << 1, L1C_SSSE3 = 1 << 9, L1C_CX1
   L1C_TSC_DEADLINE = 1 << 24, L1C_XSAVE = 1 << 26, L1C_OSXSAVE = 1 << 27, L1C_HYPERVISOR = 1 << 31;
 // ---- Leaf 7.0 EBX.
 export const L7B_FSGSBASE = 1 << 0, L7B_SMEP = 1 << 7, L7B_ERMS = 1 << 9, L7B_SMAP = 1 << 20;
+/** FPU CS and DS are deprecated: FSTENV/FSAVE/FXSAVE store them as 0, as the x87 here does. */
+export const L7B_FCS_FDS_ZERO = 1 << 13;
 // ---- Leaf 7.0 ECX.
 export const L7C_UMIP = 1 << 2, L7C_RDPID = 1 << 22;
 // ---- Leaf 0x80000001.
@@ -50,7 +52,7 @@ export const XCR0_SUPPORTED = 0x3;
 export const LEAF1_EDX = L1D_DE | L1D_PSE | L1D_TSC | L1D_MSR | L1D_PAE | L1D_CX8 | L1D_APIC | L1D_SEP |
   L1D_MTRR | L1D_PGE | L1D_CMOV | L1D_PAT | L1D_PSE36 | L1D_CLFSH | FPU_LEAF1_EDX;
 export const LEAF1_ECX = L1C_CX16 | FPU_LEAF1_ECX;
-export const LEAF7_EBX = L7B_SMEP | L7B_FSGSBASE;
+export const LEAF7_EBX = L7B_SMEP | L7B_FSGSBASE | L7B_FCS_FDS_ZERO;
 export const LEAF7_ECX = L7C_UMIP | L7C_RDPID;
 export const EXT1_ECX = X1C_LAHF | FPU_EXT1_ECX;
 export const EXT1_EDX = X1D_SYSCALL | X1D_NX | X1D_PAGE1GB | X1D_RDTSCP | X1D_LM;

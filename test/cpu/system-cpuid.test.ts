@@ -1,6 +1,6 @@
 // The CPUID model: what a guest's feature probe sees.
 import { describe, expect, it } from 'vitest';
-import { cpuid, cpuidEntries, L1D_APIC, L1D_PAE, X1D_LM, X1D_NX, X1D_SYSCALL } from '../../cpu/cpuid.js';
+import { cpuid, cpuidEntries, L1D_APIC, L1D_PAE, L7B_FCS_FDS_ZERO, L7B_SMAP, X1D_LM, X1D_NX, X1D_SYSCALL } from '../../cpu/cpuid.js';
 
 const dyn = { apicId: 3, apicEnabled: true, osxsave: false };
 function leaf(l: number, s = 0): number[] {
@@ -34,6 +34,12 @@ describe('CPUID model', () => {
     expect(d & (X1D_LM | X1D_NX | X1D_SYSCALL)).toBe((X1D_LM | X1D_NX | X1D_SYSCALL) >>> 0);
     expect(leaf(0x80000008)[0]).toBe(39 | (48 << 8));
     expect(text(...leaf(0x80000002), ...leaf(0x80000003))).toMatch(/^emu virtual/);
+  });
+
+  it('leaf 7 says FPU CS/DS are stored as zero (FSTENV/FSAVE/FXSAVE) and advertises no SMAP', () => {
+    const b = leaf(7)[1];
+    expect(b & L7B_FCS_FDS_ZERO).toBe(L7B_FCS_FDS_ZERO);
+    expect(b & L7B_SMAP).toBe(0);
   });
 
   it('a leaf past the maximum returns the highest basic leaf', () => {
