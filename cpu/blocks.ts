@@ -9,7 +9,7 @@ import { W_RIP } from './words.js';
 import { decode, Insn } from './decoder.js';
 import { CpuFault } from './system/fault.js';
 import { CS, SEG_BASE } from './state.js';
-import { F_LOCK, F_STOP, F_TERM, OpTable } from './table.js';
+import { F_LOCK, F_STOP, F_TERM, MAP_1B, OpTable } from './table.js';
 import { Fast, elideDeadFlags } from './fastops.js';
 import { TLB_BITS } from '../mmu/tlb.js';
 
@@ -45,6 +45,22 @@ export class Block {
   epoch = 0;
   /** Instruction count (fns.length, kept as a field for the hot loop). */
   n = 0;
+  /**
+   * The first instruction is a REP/REPE/REPNE string instruction: its address size
+   * (2, 4, 8) | REP_COND for CMPS/SCAS | REP_E for the F3 prefix; else 0. The run loop
+   * steps such an instruction one iteration at a time while data breakpoints are armed.
+   */
+  rep0 = 0;
+}
+
+export const REP_COND = 0x10, REP_E = 0x20;
+
+/** MOVS, CMPS, STOS, LODS, SCAS, INS, OUTS (one-byte map): whether they are, and whether REPE/REPNE test ZF. */
+function repShape(d: Insn): number {
+  if (d.rep === 0 || d.map !== MAP_1B) return 0;
+  const op = d.op & 0xfe;
+  if (op !== 0x6c && op !== 0x6e && op !== 0xa4 && op !== 0xa6 && op !== 0xaa && op !== 0xac && op !== 0xae) return 0;
+  return d.addrSize | (op === 0xa6 || op === 0xae ? REP_COND : 0) | (d.rep === 0xf3 ? REP_E : 0);
 }
 
 const LOCK_UD = new CpuFault(6);
@@ -121,6 +137,7 @@ export class BlockCache {
       }
       d.ripLo = (lo + off) | 0;
       d.ripHi = hi;
+      if (b.n === 0) b.rep0 = repShape(d);
       b.fns.push(d.row.build(d));
       b.starts.push(off);
       ops.push(d.fastId, d.f1, d.f2, d.f3);

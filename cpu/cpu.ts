@@ -63,6 +63,12 @@ export interface Translator {
  * System semantics supplied by cpu-system (cpu/system/). The interpreter calls
  * these; they read/write the state record through cpu.r32/cpu.dv.
  */
+/** Sees data accesses while DR7 enables a data or I/O breakpoint (cpu/system/debug.ts). */
+export interface AccessWatch {
+  access(lo: number, hi: number, size: number, kind: number): void;
+  port(port: number, size: number): void;
+}
+
 export interface SystemHooks {
   /**
    * Deliver an exception, interrupt, NMI or software interrupt. RIP already
@@ -150,6 +156,8 @@ export class Cpu {
   attention = 0;
   /** Listeners for modeChanged (the interpreter drops decoded blocks when the code size changes). */
   onModeChange: (() => void) | null = null;
+  /** Set by the run loop while a data/I-O breakpoint is enabled; pages it watches stay off the TLB fast path. */
+  watch: AccessWatch | null = null;
 
   /** High half of the last 64-bit read (read64 returns the low half). */
   hi = 0;
@@ -338,6 +346,7 @@ export class Cpu {
   }
 
   readSlow(lo: number, hi: number, size: number, kind: number): number {
+    if (this.watch !== null) this.watch.access(lo, hi, size, kind);
     if ((lo & 0xfff) > 0x1000 - size) {
       // Crosses a page: byte by byte, each through its own translation.
       let v = 0;
@@ -353,6 +362,7 @@ export class Cpu {
   }
 
   writeSlow(lo: number, hi: number, size: number, v: number, kind: number): void {
+    if (this.watch !== null) this.watch.access(lo, hi, size, kind);
     if ((lo & 0xfff) > 0x1000 - size) {
       const lo2 = (lo + size - 1) | 0;
       const p1 = this.translate(lo, hi, kind);

@@ -5,15 +5,16 @@
 
 import type { Backend, CpuHost, ExitReason } from './backend.js';
 import { EXIT_BUDGET, EXIT_HALT, EXIT_SHUTDOWN, EXIT_STOP } from './backend.js';
-import { BlockCache, Block } from './blocks.js';
+import { BlockCache, Block, REP_COND, REP_E } from './blocks.js';
 import { Cpu, W_RIP } from './cpu.js';
 import type { SystemHooks, Translator } from './cpu.js';
-import { W_RFLAGS } from './flags.js';
+import { W_RFLAGS, getZF } from './flags.js';
 import { execBlock } from './exec.js';
 import { INTEGER_ROWS } from './opcodes.js';
-import { CpuFault, VEC_FREEZE } from './system/fault.js';
+import { CpuFault, VEC_DB, VEC_FREEZE } from './system/fault.js';
+import { Breakpoints, DR6_BS, DR7_ENABLES, reportDebug } from './system/debug.js';
 import {
-  ARCH_END, DR6, EVENT_EXCEPTION, FLAG_TF, EVENT_EXTINT, EVENT_NMI, FLAG_IF, INT_SHADOW, NMI_MASKED, NMI_PENDING, RUN_HALTED,
+  ARCH_END, DR7, EVENT_EXCEPTION, FLAG_RF, FLAG_TF, EVENT_EXTINT, EVENT_NMI, FLAG_IF, INT_SHADOW, NMI_MASKED, NMI_PENDING, RUN_HALTED,
   RUN_RUNNING, RUN_SHUTDOWN, RUN_STATE, STATE_SIZE, type CpuStateBytes, CS, SEG_BASE, segOffset,
 } from './state.js';
 import { composeTable, type OpRow, type OpTable } from './table.js';
@@ -33,8 +34,7 @@ const EV_NONE = -1, EV_DELIVERED = -2;
 const MAX_PASSES = 64;
 /** Blocks between two samples of INTR in the common path. */
 const IRQ_POLL_BLOCKS = 4;
-/** DR6 (low half) word index and its single-step bit. */
-const DR6_W = DR6 / 4, DR6_BS = 1 << 14;
+const W_DR7 = DR7 / 4, W_RCX = 2;
 /** Word index of CS.base (low half). */
 const W_CSBASE = (segOffset(CS) + SEG_BASE) / 4;
 const W_RUN = RUN_STATE / 4, W_SHADOW = INT_SHADOW / 4, W_NMI = NMI_PENDING / 4, W_NMI_MASKED = NMI_MASKED / 4;
@@ -53,6 +53,10 @@ export class InterpBackend implements Backend {
   private generation = -1;
   private mapEpoch = 0;
   private readonly stats = { faults: 0, interrupts: 0, halts: 0, runs: 0, freezes: 0 };
+  /** Hardware breakpoints, armed from DR0-DR3/DR7 in events(). */
+  readonly bp = new Breakpoints();
+  /** DR7 enables a breakpoint: every instruction goes through stepOne(). */
+  private dbgStep = false;
 
   constructor(host: CpuHost, extensions: CpuExtension[] = [], hooks?: { sys?: SystemHooks; mmu?: Translator }) {
     this.cpu = new Cpu(host.memory, host);
@@ -74,12 +78,16 @@ export class InterpBackend implements Backend {
     let reason: ExitReason = EXIT_BUDGET;
     let seen = c.attention - 1; // forces events() once at entry
     let poll = 1;
+    let stepAll = false;
     while (executed < budget) {
       // Between blocks. The common case is one combined test; anything unusual
       // (stop, mode or mapping change, HLT, shutdown, shadow, NMI) goes to events().
       if ((r[W_RUN] | r[W_SHADOW] | r[W_NMI]) !== 0 || c.attention !== seen) {
         seen = c.attention;
         const ev = this.events();
+        stepAll = this.dbgStep;
+        // Instruction breakpoints are checked in events(), before every instruction.
+        if (this.bp.exec !== 0) seen = c.attention - 1;
         if (ev >= 0) { reason = ev as ExitReason; break; }
         if (ev === EV_DELIVERED) { prev = null; continue; }
         prev = null;
@@ -107,6 +115,7 @@ export class InterpBackend implements Backend {
         } catch (e) {
           if (!(e instanceof CpuFault)) throw e;
           this.stats.faults++;
+          r[W_RFLAGS] |= FLAG_RF; // a fault: the pushed RFLAGS has RF set (SDM 18.3.1.1)
           this.deliver(e.vector, EVENT_EXCEPTION, e.errorCode, e.hasError);
           prev = null;
           continue;
@@ -118,17 +127,21 @@ export class InterpBackend implements Backend {
         }
       }
       const n = b.n;
-      if (n > budget - executed || (r[W_RFLAGS] & FLAG_TF) !== 0) {
-        // A partial block (budget ends inside it) or single-stepping (TF): exact flags, stop at an instruction boundary.
-        const tf = (r[W_RFLAGS] & FLAG_TF) !== 0;
-        const k = tf ? 1 : budget - executed;
+      if (n > budget - executed || stepAll || (r[W_RFLAGS] & (FLAG_TF | FLAG_RF)) !== 0) {
+        // Single-stepping (TF) or breakpoints armed: one instruction, then the trap-class #DB conditions.
+        if (stepAll || (r[W_RFLAGS] & FLAG_TF) !== 0) { executed += this.stepOne(b); prev = null; continue; }
+        // RF (after an IRET from a fault handler) covers only the instruction that starts now, and no
+        // instruction breakpoint is armed: clear it as the CPU does at the start of that instruction.
+        r[W_RFLAGS] &= ~FLAG_RF;
+      }
+      if (n > budget - executed) {
+        // A partial block (budget ends inside it): exact flags, stop at an instruction boundary.
+        const k = budget - executed;
         const i = execBlock(c, b, b.exact, k, 1);
         if (i < 0) { executed += ~i; this.advanceRip(b.starts[~i]); this.faulted(); prev = null; continue; }
         executed += i;
-        if (k < n) this.advanceRip(b.starts[k]);
-        else if (!b.branch) this.advanceRip(b.len);
+        this.advanceRip(b.starts[k]);
         prev = null;
-        if (tf) { r[DR6_W] |= DR6_BS; this.deliver(1, EVENT_EXCEPTION); }
         continue;
       }
       // A tight loop may run several passes at once (bounded: budget, and interrupt latency).
@@ -159,6 +172,7 @@ export class InterpBackend implements Backend {
   private events(): number {
     const c = this.cpu, r = c.r32;
     if (this.stop) return EXIT_STOP;
+    this.armBreakpoints();
     if (c.generation !== this.generation) { this.generation = c.generation; this.cache.clear(); }
     if (c.mapEpoch !== this.mapEpoch) { this.mapEpoch = c.mapEpoch; this.cache.epoch++; }
     const run = r[W_RUN];
@@ -179,7 +193,74 @@ export class InterpBackend implements Backend {
       return EV_DELIVERED;
     }
     if (run === RUN_HALTED) { this.stats.halts++; return EXIT_HALT; }
+    // Instruction breakpoints: fault-class #DB before the instruction executes, unless RF is set (SDM 18.3.1.1).
+    if (this.bp.exec !== 0 && (r[W_RFLAGS] & FLAG_RF) === 0) {
+      const hits = this.bp.matchExec(ripLin(c), c.eaHi);
+      if (hits !== 0) {
+        reportDebug(c, hits, 0);
+        this.deliver(VEC_DB, EVENT_EXCEPTION); // RF is pushed as it is (0): the handler sets it to resume
+        return EV_DELIVERED;
+      }
+    }
     return EV_NONE;
+  }
+
+  /**
+   * Re-read the debug registers (cheap when unchanged): the instruction and data/I-O
+   * breakpoints, the CPU's access watch, and the TLB's watched pages.
+   */
+  private armBreakpoints(): void {
+    const c = this.cpu, bp = this.bp;
+    if (bp.arm(c.r32)) { c.tlb.setWatchedPages(bp.pageLo, bp.pageHi, bp.pages); c.flushTlb(true); }
+    c.watch = bp.watching ? bp : null;
+    this.dbgStep = (c.r32[W_DR7] & DR7_ENABLES) !== 0;
+  }
+
+  /**
+   * One instruction with exact flags, then the trap-class #DB conditions: TF
+   * (DR6.BS) and data/I-O breakpoint hits (DR6.B0-B3) combine into one #DB with
+   * RIP after the instruction. While data breakpoints are armed a REP string
+   * instruction runs one iteration per call (the count set to 1 around it), so a
+   * hit traps after the iteration that made it, with RIP still on the instruction
+   * and RF set (SDM 18.3.1.1). Returns the instructions (or iterations) retired.
+   */
+  private stepOne(b: Block): number {
+    const c = this.cpu, r = c.r32, bp = this.bp;
+    const tf = (r[W_RFLAGS] & FLAG_TF) !== 0;
+    r[W_RFLAGS] &= ~FLAG_RF; // cleared at the start of the instruction, after the instruction-breakpoint check
+    bp.hits = 0;
+    let rep = c.watch !== null ? b.rep0 : 0;
+    const cLo = r[W_RCX], cHi = r[W_RCX + 1], as = rep & 0xe;
+    if (rep !== 0) {
+      const zero = as === 2 ? (cLo & 0xffff) === 0 : as === 4 ? cLo === 0 : (cLo | cHi) === 0;
+      if (zero) rep = 0;
+      else if (as === 2) r[W_RCX] = (cLo & ~0xffff) | 1;
+      else { r[W_RCX] = 1; if (as === 8) r[W_RCX + 1] = 0; }
+    }
+    const i = execBlock(c, b, b.exact, 1, 1);
+    if (i < 0) {
+      if (rep !== 0) { r[W_RCX] = cLo; r[W_RCX + 1] = cHi; }
+      this.faulted();
+      return 0;
+    }
+    let more = false;
+    if (rep !== 0) {
+      // The count the full instruction would have left: one less than before (in the address size).
+      if (as === 2) r[W_RCX] = (cLo & ~0xffff) | ((cLo - 1) & 0xffff);
+      else if (as === 4) r[W_RCX] = (cLo - 1) | 0;
+      else { r[W_RCX] = (cLo - 1) | 0; r[W_RCX + 1] = cLo === 0 ? (cHi - 1) | 0 : cHi; }
+      const left = as === 2 ? ((cLo - 1) & 0xffff) !== 0 : as === 4 ? cLo !== 1 : cLo !== 1 || cHi !== 0;
+      more = left && !((rep & REP_COND) !== 0 && getZF(r) !== ((rep & REP_E) !== 0));
+    }
+    if (more) r[W_RFLAGS] |= FLAG_RF; // between iterations: an event now pushes RF = 1, and the instruction breakpoint stays quiet
+    else if (b.n > 1) this.advanceRip(b.starts[1]);
+    else if (!b.branch) this.advanceRip(b.len);
+    const hits = bp.hits;
+    if (hits !== 0 || (tf && !more)) {
+      reportDebug(c, hits, tf && !more ? DR6_BS : 0);
+      this.deliver(VEC_DB, EVENT_EXCEPTION);
+    }
+    return 1;
   }
 
   /** Deliver the fault that stopped the last execBlock (RIP already on the faulting instruction). */
@@ -187,6 +268,7 @@ export class InterpBackend implements Backend {
     const e = this.cpu.lastFault!;
     if (e.vector === VEC_FREEZE) { this.cpu.r32[W_RUN] = RUN_HALTED; this.stats.freezes++; return; }
     this.stats.faults++;
+    this.cpu.r32[W_RFLAGS] |= FLAG_RF; // fault-class: the pushed RFLAGS has RF set (SDM 18.3.1.1)
     this.deliver(e.vector, EVENT_EXCEPTION, e.errorCode, e.hasError);
   }
 

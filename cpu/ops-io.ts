@@ -8,15 +8,17 @@ import { CpuFault, VEC_GP, VEC_UD } from './system/fault.js';
 import { RUN_HALTED, RUN_STATE } from './state.js';
 import { F_STOP, OpRow, row } from './table.js';
 
-/** Port read/write of `size` bytes after the permission check; values zero-extended. */
+/** Port read/write of `size` bytes after the permission check; values zero-extended. I/O breakpoints see both (cpu/system/debug.ts). */
 export function portIn(c: Cpu, port: number, size: 1 | 2 | 4): number {
   c.sys.checkIo(c, port, size);
   const v = c.host.portRead(port, size);
+  if (c.watch !== null) c.watch.port(port, size);
   return size === 4 ? v | 0 : v & (size === 1 ? 0xff : 0xffff);
 }
 export function portOut(c: Cpu, port: number, size: 1 | 2 | 4, v: number): void {
   c.sys.checkIo(c, port, size);
   c.host.portWrite(port, size, size === 4 ? v | 0 : v & (size === 1 ? 0xff : 0xffff));
+  if (c.watch !== null) c.watch.port(port, size);
 }
 
 /** IN AL/eAX, Ib|DX and OUT Ib|DX, AL/eAX. */

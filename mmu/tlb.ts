@@ -44,6 +44,10 @@ export class Tlb {
   private usedCount = 0;
   /** Entries from pages larger than 4 KiB currently cached (INVLPG must then scan). */
   private largeCount = 0;
+  /** Linear pages holding a data breakpoint (cpu/system/debug.ts): their data kinds are always filled slow. */
+  private readonly watchLo = new Int32Array(4);
+  private readonly watchHi = new Int32Array(4);
+  private watchCount = 0;
 
   // Counters for benchmarks and teaching views.
   fills = 0;
@@ -62,6 +66,7 @@ export class Tlb {
   fill(lo: number, hi: number, physPage: number, perms: number, slowPerms: number, isGlobal: boolean, sizeMask: number): void {
     const i = Tlb.index(lo, hi);
     const page = lo & PAGE_MASK;
+    if (this.watchCount !== 0 && this.watched(page, hi)) slowPerms |= DATA_KIND_BITS;
     if (this.listed[i] === 0) {
       this.listed[i] = 1;
       this.used[this.usedCount++] = i;
@@ -145,6 +150,21 @@ export class Tlb {
     }
   }
 
+  /**
+   * Data accesses to these linear pages must take the slow path, where the CPU's
+   * breakpoint watch sees them. Takes effect for entries filled from now on: the
+   * caller flushes.
+   */
+  setWatchedPages(lo: Int32Array, hi: Int32Array, n: number): void {
+    for (let k = 0; k < n; k++) { this.watchLo[k] = lo[k] & PAGE_MASK; this.watchHi[k] = hi[k]; }
+    this.watchCount = n;
+  }
+
+  private watched(page: number, hi: number): boolean {
+    for (let k = 0; k < this.watchCount; k++) if (this.watchLo[k] === page && this.watchHi[k] === hi) return true;
+    return false;
+  }
+
   /** Number of live entries (for counters and tests). */
   size(): number {
     let n = 0;
@@ -154,3 +174,5 @@ export class Tlb {
 }
 
 const WRITE_KINDS = [ACC_WRITE, ACC_WRITE | ACC_USER] as const;
+/** Tag-plane bits of the four data kinds (reads and writes, supervisor and user). */
+const DATA_KIND_BITS = (1 << ACC_READ) | (1 << ACC_WRITE) | (1 << ACC_USER) | (1 << (ACC_USER | ACC_WRITE));

@@ -14,7 +14,8 @@ import {
   GDTR_LIMIT, IDTR_BASE, IDTR_LIMIT, LDTR, SEG_ATTR, SEG_SEL, TR,
 } from '../state.js';
 import { LEAF1_ECX, L1C_XSAVE } from '../cpuid.js';
-import { CpuFault, VEC_GP, VEC_NP, VEC_UD } from './fault.js';
+import { CpuFault, VEC_DB, VEC_GP, VEC_NP, VEC_UD } from './fault.js';
+import { DR6_BD, DR7_GD, reportDebug } from './debug.js';
 import {
   desc, descBase, descIsSystem, descPresent, descType, fetchDescriptor, isLongMode, setNullSegment, setSegment,
   descLimit, descAttr, SYS_LDT, SYS_TSS16_AVAIL, SYS_TSS_AVAIL,
@@ -164,22 +165,38 @@ function drOffset(c: Cpu, n: number): number {
 }
 
 /**
- * MOV DRn. Breakpoints are stored, not acted on: the interpreter raises no #DB
- * for DR0-DR3 matches or DR7.GD (documented limitation).
+ * DR7.GD (general detect, SDM 18.2.4): any MOV to or from a debug register
+ * raises a fault-class #DB before it executes, with DR6.BD set; the CPU clears
+ * GD so the handler itself can use the debug registers.
+ */
+function generalDetect(c: Cpu): void {
+  const r = c.r32;
+  if ((r[w(DR7)] & DR7_GD) === 0) return;
+  reportDebug(c, 0, DR6_BD);
+  r[w(DR7)] &= ~DR7_GD;
+  throw new CpuFault(VEC_DB);
+}
+
+/**
+ * MOV DRn. The interpreter's run loop re-reads DR0-DR3/DR7 when `attention`
+ * changes and arms the breakpoints (cpu/system/debug.ts).
  */
 export function movToDr(c: Cpu, n: number, lo: number, hi: number): void {
   requireCpl0(c);
   const off = drOffset(c, n);
+  generalDetect(c);
   if ((off === DR6 || off === DR7) && hi !== 0) throw gp0();
   if (off === DR6) lo = (lo | 0xffff0ff0) & ~0x1000;
   else if (off === DR7) lo = (lo | 0x400) & ~0xd800;
   if (c.codeSize !== 8) hi = 0;
   c.r32[w(off)] = lo; c.r32[w(off) + 1] = hi;
+  c.attention++;
 }
 
 export function movFromDr(c: Cpu, n: number): number {
   requireCpl0(c);
   const off = drOffset(c, n);
+  generalDetect(c);
   c.resHi = c.r32[w(off) + 1];
   return c.r32[w(off)];
 }
