@@ -34,8 +34,8 @@ import {
   ARITH_FLAGS, LF_NONE, LF_OP, W_RFLAGS, arithFlags,
 } from './flags.js';
 import {
-  ATTR_DB, ATTR_L, ATTR_DPL_SHIFT, CR0, CR0_PE, CS, EFER, EFER_LMA, EVENT_EXCEPTION,
-  FLAGS_FIXED, FLAG_VM, RUN_SHUTDOWN, RUN_STATE, SEG_ATTR, SEG_BASE, SEG_LIMIT, SEG_SEL, SS,
+  ATTR_DB, ATTR_L, ATTR_DPL_SHIFT, ATTR_UNUSABLE, CR0, CR0_PE, CS, EFER, EFER_LMA, EVENT_EXCEPTION,
+  FLAGS_FIXED, FLAG_VM, GS, RUN_SHUTDOWN, RUN_STATE, SEG_ATTR, SEG_BASE, SEG_LIMIT, SEG_SEL, SS,
   STATE_SIZE, segOffset,
 } from './state.js';
 import { CpuFault } from './system/fault.js';
@@ -52,6 +52,14 @@ export const segWord = (n: number, field: number): number => (segOffset(n) + fie
 
 /** Execution modes cached by modeChanged(). */
 export const MODE_REAL = 0, MODE_PROT = 1, MODE_VM86 = 2, MODE_LONG64 = 3, MODE_COMPAT = 4;
+
+/** cpu.segMax of a 4 GiB expand-up segment: above any offset + size - 1, so nothing faults (SDM 5.3
+ * leaves an access that wraps past a 4 GiB limit to the implementation; this one wraps). */
+export const SEG_MAX_FLAT = 2 ** 33;
+/** cpu.segMax that sends every access to the full check (expand-down or unusable segments). */
+export const SEG_MAX_SLOW = -1;
+/** Attribute bits S, code and E: an expand-down data segment has S=1, code=0, E=1 (SDM 3.4.5.1). */
+export const ATTR_KIND_MASK = 0x1c, ATTR_EXPAND_DOWN = 0x14;
 
 /** Translates linear to physical on a TLB miss (cpu-system's page walker implements it). */
 export interface Translator {
@@ -154,6 +162,14 @@ export class Cpu {
    * TLB flush, stop request): one compare covers them all in the common path.
    */
   attention = 0;
+  /**
+   * Per segment register ES..GS, outside 64-bit mode: the highest offset the last byte of an
+   * access may have and pass with one compare (`off + size - 1 > segMax[seg]` sends the access to
+   * operands.ts segCheck, the full SDM 5.3 check, which faults or lets it through). Expand-up: the
+   * limit (SEG_MAX_FLAT for 4 GiB); expand-down, or unusable in protected mode: SEG_MAX_SLOW.
+   * Derived from the state record by modeChanged()/segChanged(n).
+   */
+  readonly segMax = new Float64Array(8).fill(SEG_MAX_SLOW);
   /** Listeners for modeChanged (the interpreter drops decoded blocks when the code size changes). */
   onModeChange: (() => void) | null = null;
   /** Set by the run loop while a data/I-O breakpoint is enabled; pages it watches stay off the TLB fast path. */
@@ -228,14 +244,25 @@ export class Cpu {
     this.planeW = (user | ACC_WRITE) << TLB_BITS;
     this.planeX = (user | ACC_EXEC) << TLB_BITS;
     this.a20Mask = this.host.a20Enabled() ? -1 : ~(1 << 20);
+    for (let n = 0; n <= GS; n++) this.segMax[n] = this.segMaxOf(n);
     if (oldCode !== this.codeSize || oldMode !== this.mode) this.generation++;
     this.attention++;
     if (this.onModeChange) this.onModeChange();
   }
 
   /** A data segment register's hidden part changed (base/limit/attributes). */
-  segChanged(_n: number): void {
-    // Segment bases and limits are read from the record on each access; nothing is cached yet.
+  segChanged(n: number): void {
+    if (n <= GS) this.segMax[n] = this.segMaxOf(n);
+  }
+
+  /** segMax for segment n from its hidden part and the current mode. */
+  private segMaxOf(n: number): number {
+    const r = this.r32;
+    const attr = r[segWord(n, SEG_ATTR)], limit = r[segWord(n, SEG_LIMIT)] >>> 0;
+    // Real and v8086 mode have no null selectors: a stale "unusable" bit means nothing there.
+    if ((attr & ATTR_UNUSABLE) !== 0 && this.mode !== MODE_REAL && this.mode !== MODE_VM86) return SEG_MAX_SLOW;
+    if ((attr & ATTR_KIND_MASK) === ATTR_EXPAND_DOWN) return SEG_MAX_SLOW;
+    return limit === 0xffffffff ? SEG_MAX_FLAT : limit;
   }
 
   /** Drop TLB entries (MOV CR3: global=false keeps global pages; CR0/CR4 writes: global=true). */

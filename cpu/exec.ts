@@ -9,15 +9,20 @@ import { Fast as F } from './fastops.js';
 import { testCC } from './flags.js';
 import { incdec, incdec64 } from './alu.js';
 import { pop, push } from './stack.js';
-import { limitFault } from './operands.js';
+import { segCheck } from './operands.js';
 import { CpuFault } from './system/fault.js';
 import { PAGE_MASK as TLB_PAGE_MASK, TLB_MASK as TLB_INDEX_MASK } from '../mmu/tlb.js';
 
 import { W } from './words.js';
+import { segWord } from './cpu.js';
+import { ES, SEG_BASE, SS } from './state.js';
 
 /** mmu/tlb.ts's T.TLB_MASK and T.PAGE_MASK as literals (checked at load: the bundler inlines enums, not imports). */
 const enum T { TLB_MASK = 4095, PAGE_MASK = -4096 }
 if (T.TLB_MASK !== TLB_INDEX_MASK || T.PAGE_MASK !== TLB_PAGE_MASK) throw new Error('cpu/exec.ts TLB constants disagree with mmu/tlb.ts');
+/** Word index of ES.base; segment n's base word is 8n above it (cpu/state.ts layout, checked at load). */
+const enum S { ES_BASE_W = 0x44, SS = 2 }
+if (S.ES_BASE_W !== segWord(ES, SEG_BASE) || S.ES_BASE_W + 8 * SS !== W.W_SSBASE || S.SS !== SS) throw new Error('cpu/exec.ts segment words disagree with cpu/state.ts');
 
 /**
  * Run instructions [0, n) of block b from `code` (b.code, or b.exact for partial
@@ -27,7 +32,7 @@ if (T.TLB_MASK !== TLB_INDEX_MASK || T.PAGE_MASK !== TLB_PAGE_MASK) throw new Er
  * fault in c.lastFault and the faulting instruction's index in c.faultIndex.
  */
 export function execBlock(c: Cpu, b: Block, code: Int32Array, n: number, passes: number): number {
-  const fns = b.fns, r = c.r32;
+  const fns = b.fns, r = c.r32, segMax = c.segMax;
   const startLo = r[W.W_RIP], startHi = r[W.W_RIP + 1];
   let i = 0, done = 0;
   try {
@@ -150,9 +155,9 @@ export function execBlock(c: Cpu, b: Block, code: Int32Array, n: number, passes:
         case F.MOV_RI64: r[a] = s; r[a + 1] = code[p + 3]; break;
         case F.LEA32: r[a] = (r[s] + code[p + 3]) | 0; r[a + 1] = 0; break;
         case F.LOAD32: case F.STORE32: {
-          // s = base word | segment-base word << 16; the limit word sits 2 below the base word.
+          // s = base word | segment-base word << 16.
           const off = (r[s & 0xffff] + code[p + 3]) >>> 0, sbw = s >>> 16;
-          if (off > (r[sbw - 2] >>> 0)) limitFault(sbw === W.W_SSBASE ? 2 : 3);
+          if (off + 3 > segMax[(sbw - S.ES_BASE_W) >> 3]) segCheck(c, (sbw - S.ES_BASE_W) >> 3, off, 4);
           const lin = (r[sbw] + off) | 0;
           const t = ((lin >>> 12) & T.TLB_MASK);
           if (code[p] === F.LOAD32) {
@@ -167,7 +172,7 @@ export function execBlock(c: Cpu, b: Block, code: Int32Array, n: number, passes:
         }
         case F.LOADZX8_32: {
           const off = (r[s & 0xffff] + code[p + 3]) >>> 0, sbw = s >>> 16;
-          if (off > (r[sbw - 2] >>> 0)) limitFault(sbw === W.W_SSBASE ? 2 : 3);
+          if (off > segMax[(sbw - S.ES_BASE_W) >> 3]) segCheck(c, (sbw - S.ES_BASE_W) >> 3, off, 1);
           const lin = (r[sbw] + off) | 0;
           const t = (lin >>> 12) & T.TLB_MASK;
           r[a] = c.tlbTags[c.planeR | t] === (lin & T.PAGE_MASK) && c.tlbHi[t] === 0 ? c.ramU8[c.tlbPhys[t] | (lin & 0xfff)] : c.read8(lin, 0);
@@ -249,9 +254,11 @@ export function execBlock(c: Cpu, b: Block, code: Int32Array, n: number, passes:
 
 // Stack fast paths for the common stack sizes (32-bit SS.B=1, 64-bit mode): one
 // TLB compare, else the general accessors (which fault before W.W_RSP changes).
+// 32-bit stacks check SS's limit first (cpu.segMax, then the full segCheck).
 
 function push4(c: Cpu, r: Int32Array, v: number): void {
   const sp = (r[W.W_RSP] - 4) | 0, lin = (sp + r[W.W_SSBASE]) | 0;
+  if ((sp >>> 0) + 3 > c.segMax[S.SS]) segCheck(c, S.SS, sp >>> 0, 4);
   const t = (lin >>> 12) & T.TLB_MASK;
   if (c.tlbTags[c.planeW | t] === (lin & T.PAGE_MASK) && c.tlbHi[t] === 0 && (lin & 0xfff) <= 0xffc) c.ram.setInt32(c.tlbPhys[t] | (lin & 0xfff), v, true);
   else c.write32(lin, 0, v);
@@ -260,6 +267,7 @@ function push4(c: Cpu, r: Int32Array, v: number): void {
 
 function pop4(c: Cpu, r: Int32Array): number {
   const sp = r[W.W_RSP], lin = (sp + r[W.W_SSBASE]) | 0;
+  if ((sp >>> 0) + 3 > c.segMax[S.SS]) segCheck(c, S.SS, sp >>> 0, 4);
   const t = (lin >>> 12) & T.TLB_MASK;
   const v = c.tlbTags[c.planeR | t] === (lin & T.PAGE_MASK) && c.tlbHi[t] === 0 && (lin & 0xfff) <= 0xffc
     ? c.ram.getInt32(c.tlbPhys[t] | (lin & 0xfff), true) : c.read32(lin, 0);

@@ -4,11 +4,11 @@
 // closures it returns run per execution.
 
 import type { Cpu } from './cpu.js';
-import { segWord } from './cpu.js';
+import { ATTR_EXPAND_DOWN, ATTR_KIND_MASK, MODE_REAL, MODE_VM86, segWord } from './cpu.js';
 import { W_RIP } from './words.js';
 import type { Insn } from './decoder.js';
 import { CpuFault, VEC_GP, VEC_SS } from './system/fault.js';
-import { FS, GS, SEG_BASE, SEG_LIMIT, SS } from './state.js';
+import { ATTR_DB, ATTR_UNUSABLE, FS, GS, SEG_ATTR, SEG_BASE, SEG_LIMIT, SS } from './state.js';
 
 /** Computes a memory operand's linear address: returns the low half, leaves the high half in c.eaHi. */
 export type EaFn = (c: Cpu) => number;
@@ -25,25 +25,67 @@ export function limitFault(seg: number): never {
   throw new CpuFault(seg === SS ? VEC_SS : VEC_GP, 0, true);
 }
 
-/** The linear-address function for d's ModRM memory operand. */
-export function eaFn(d: Insn): EaFn {
+/**
+ * The full limit check (SDM Vol. 3A 5.3) of a `size`-byte access at offset `off` (unsigned) in
+ * `seg`, outside 64-bit mode, for accesses that fail the one-compare test against cpu.segMax.
+ * Expand-up: every byte at or below the limit (a 4 GiB limit never faults). Expand-down: every
+ * byte above the limit, up to 0xFFFFFFFF with B=1 or 0xFFFF with B=0. An unusable (null)
+ * segment faults in protected mode. Real mode uses the cached limit, so unreal mode works and
+ * a word at 0xFFFF with the usual 64 KiB limit faults. Throws #GP(0), or #SS(0) for SS.
+ */
+export function segCheck(c: Cpu, seg: number, off: number, size: number): void {
+  if (!segFits(c, seg, off, size)) limitFault(seg);
+}
+
+/** segCheck as a test: true if the access fits (bulk string chunks fall back to single elements otherwise). */
+export function segFits(c: Cpu, seg: number, off: number, size: number): boolean {
+  const r = c.r32;
+  const attr = r[segWord(seg, SEG_ATTR)], limit = r[segWord(seg, SEG_LIMIT)] >>> 0;
+  const last = off + size - 1;
+  if ((attr & ATTR_UNUSABLE) !== 0 && c.mode !== MODE_REAL && c.mode !== MODE_VM86) return false;
+  if ((attr & ATTR_KIND_MASK) === ATTR_EXPAND_DOWN) return off > limit && last <= ((attr & ATTR_DB) !== 0 ? 0xffffffff : 0xffff);
+  return last <= limit || limit === 0xffffffff;
+}
+
+/**
+ * Bytes a ModRM memory operand spans, from the row's operand spec (SDM appendix A size letters):
+ * b/w/d/q/v/y/z as specSize, p (far pointer: offset + selector), a (BOUND's pair), s
+ * (descriptor-table register image), t (x87 80-bit). 1 for bare M and specs it does not know.
+ */
+export function memOperandSize(d: Insn): number {
+  for (const o of d.row.operands) {
+    if ((o[0] !== 'E' && o[0] !== 'M') || o.length !== 2) continue;
+    const t = o[1];
+    if (t === 'p') return d.opSize + 2;
+    if (t === 'a') return 2 * d.opSize;
+    if (t === 's') return d.mode64 ? 10 : 6;
+    if (t === 't') return 10;
+    return 'bwdqvyz'.includes(t) ? specSize(o, d) : 1;
+  }
+  return 1;
+}
+
+/**
+ * The linear-address function for d's ModRM memory operand, for an access of `size` bytes (by
+ * default the row's memory operand size). Outside 64-bit mode the whole access is checked
+ * against the segment (cpu.segMax, then segCheck) before the base is added.
+ */
+export function eaFn(d: Insn, size = memOperandSize(d)): EaFn {
   const seg = d.seg;
   const sb = segWord(seg, SEG_BASE);
   const disp = d.disp | 0;
   const b = d.base >= 0 ? d.base * 2 : -1, x = d.index >= 0 ? d.index * 2 : -1, s = d.scale;
-  // Outside 64-bit mode the offset is checked against the segment limit (first byte; expand-down
-  // segments are not modelled) and the base is added.
-  const sl = segWord(seg, SEG_LIMIT);
+  const k = size - 1;
   if (d.addrSize === 2) {
-    if (b < 0) return (c) => { c.eaHi = 0; const r = c.r32, o = disp & 0xffff; if (o > (r[sl] >>> 0)) limitFault(seg); return (r[sb] + o) | 0; };
-    if (x < 0) return (c) => { c.eaHi = 0; const r = c.r32, o = (r[b] + disp) & 0xffff; if (o > (r[sl] >>> 0)) limitFault(seg); return (r[sb] + o) | 0; };
-    return (c) => { c.eaHi = 0; const r = c.r32, o = (r[b] + r[x] + disp) & 0xffff; if (o > (r[sl] >>> 0)) limitFault(seg); return (r[sb] + o) | 0; };
+    if (b < 0) return (c) => { c.eaHi = 0; const r = c.r32, o = disp & 0xffff; if (o + k > c.segMax[seg]) segCheck(c, seg, o, size); return (r[sb] + o) | 0; };
+    if (x < 0) return (c) => { c.eaHi = 0; const r = c.r32, o = (r[b] + disp) & 0xffff; if (o + k > c.segMax[seg]) segCheck(c, seg, o, size); return (r[sb] + o) | 0; };
+    return (c) => { c.eaHi = 0; const r = c.r32, o = (r[b] + r[x] + disp) & 0xffff; if (o + k > c.segMax[seg]) segCheck(c, seg, o, size); return (r[sb] + o) | 0; };
   }
   if (!d.mode64) {
-    if (b < 0 && x < 0) return (c) => { c.eaHi = 0; const r = c.r32; if ((disp >>> 0) > (r[sl] >>> 0)) limitFault(seg); return (r[sb] + disp) | 0; };
-    if (x < 0) return (c) => { c.eaHi = 0; const r = c.r32, o = (r[b] + disp) >>> 0; if (o > (r[sl] >>> 0)) limitFault(seg); return (r[sb] + o) | 0; };
-    if (b < 0) return (c) => { c.eaHi = 0; const r = c.r32, o = ((r[x] << s) + disp) >>> 0; if (o > (r[sl] >>> 0)) limitFault(seg); return (r[sb] + o) | 0; };
-    return (c) => { c.eaHi = 0; const r = c.r32, o = (r[b] + (r[x] << s) + disp) >>> 0; if (o > (r[sl] >>> 0)) limitFault(seg); return (r[sb] + o) | 0; };
+    if (b < 0 && x < 0) { const o = disp >>> 0; return (c) => { c.eaHi = 0; if (o + k > c.segMax[seg]) segCheck(c, seg, o, size); return (c.r32[sb] + o) | 0; }; }
+    if (x < 0) return (c) => { c.eaHi = 0; const r = c.r32, o = (r[b] + disp) >>> 0; if (o + k > c.segMax[seg]) segCheck(c, seg, o, size); return (r[sb] + o) | 0; };
+    if (b < 0) return (c) => { c.eaHi = 0; const r = c.r32, o = ((r[x] << s) + disp) >>> 0; if (o + k > c.segMax[seg]) segCheck(c, seg, o, size); return (r[sb] + o) | 0; };
+    return (c) => { c.eaHi = 0; const r = c.r32, o = (r[b] + (r[x] << s) + disp) >>> 0; if (o + k > c.segMax[seg]) segCheck(c, seg, o, size); return (r[sb] + o) | 0; };
   }
   // 64-bit mode: only FS and GS have a base.
   const fsgs = seg === FS || seg === GS;

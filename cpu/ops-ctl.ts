@@ -9,7 +9,7 @@ import { W_RIP } from './words.js';
 import type { Insn } from './decoder.js';
 import { LF_OP, LF_RES, LF_RESHI, W_RFLAGS, testCC } from './flags.js';
 import { eaFn, memRead, memWrite, regRead, regWrite } from './operands.js';
-import { adjustSp, pop, push } from './stack.js';
+import { adjustSp, pop, popFrame, push, ssLinear } from './stack.js';
 import { Fast as F } from './fastops.js';
 import { fast } from './fastops.js';
 import { CS, DS, ES, FLAG_ZF, FS, GS, SEG_SEL, SS } from './state.js';
@@ -240,7 +240,7 @@ function enter(d: Insn): Exec {
       let bpCur = bp, bpCurHi = bpHi;
       for (let i = 1; i < level; i++) {
         bpCur = c.stackSize === 8 ? bpCur - size : c.stackSize === 4 ? (bpCur - size) | 0 : (bpCur - size) & 0xffff;
-        const lin = c.stackSize === 8 ? bpCur | 0 : (bpCur + c.segBase(SS)) | 0;
+        const lin = c.stackSize === 8 ? bpCur | 0 : ssLinear(c, bpCur, size);
         const v = memRead(c, size, lin, c.stackSize === 8 ? bpCurHi : 0);
         push(c, size, v, c.resHi);
       }
@@ -255,14 +255,7 @@ function enter(d: Insn): Exec {
 function leave(d: Insn): Exec {
   const size = d.opSize;
   const bpWrite = regWrite(size, 5, 0);
-  return (c) => {
-    const r = c.r32;
-    // RSP <- RBP (in the stack size), then pop RBP.
-    if (c.stackSize === 8) { r[8] = r[10]; r[9] = r[11]; }
-    else if (c.stackSize === 4) r[8] = r[10];
-    else r[8] = (r[8] & ~0xffff) | (r[10] & 0xffff);
-    bpWrite(c, pop(c, size));
-  };
+  return (c) => bpWrite(c, popFrame(c, size));
 }
 
 

@@ -10,7 +10,7 @@ import { CC_NAMES, ccTest } from './ops-ctl.js';
 import { Fast as F } from './fastops.js';
 import { fast } from './fastops.js';
 import { CpuFault, VEC_UD } from './system/fault.js';
-import { eaFn, leaFn, memRead, memWrite, regRead, regWrite } from './operands.js';
+import { eaFn, leaFn, memRead, memWrite, regRead, regWrite, segCheck } from './operands.js';
 import { DS, FLAG_AF, FLAG_CF, FLAG_DF, FLAG_PF, FLAG_SF, FLAG_ZF, SEG_BASE, SEG_SEL, SS } from './state.js';
 import { F_LOCK, F_O64, F_STOP, OpRow, row, rowsPlusReg } from './table.js';
 
@@ -71,8 +71,13 @@ function movMoffs(toAcc: boolean, byte: boolean) {
     const size = byte ? 1 : d.opSize;
     const seg = d.segOverride >= 0 ? d.segOverride : DS;
     const sb = segWord(seg, SEG_BASE), off = d.imm, offHi = d.immHi, m64 = d.mode64, as = d.addrSize;
+    const o = as === 2 ? off & 0xffff : off >>> 0;
     const lin = (c: Cpu): number => {
-      if (!m64) { c.eaHi = 0; return (c.r32[sb] + (as === 2 ? off & 0xffff : off)) | 0; }
+      if (!m64) {
+        c.eaHi = 0;
+        if (o + size - 1 > c.segMax[seg]) segCheck(c, seg, o, size);
+        return (c.r32[sb] + o) | 0;
+      }
       const fsgs = seg >= 4;
       const sum = (off >>> 0) + (fsgs ? c.r32[sb] >>> 0 : 0);
       c.eaHi = (offHi + (fsgs ? c.r32[sb + 1] : 0) + (sum > 0xffffffff ? 1 : 0)) | 0;
@@ -89,7 +94,7 @@ function movFromSeg(d: Insn): Exec {
   if (d.regRaw > 5) return () => { throw udFault(); };
   const w = segWord(d.regRaw, SEG_SEL);
   if (!d.isMem) { const wr = regWrite(d.opSize === 2 ? 2 : d.opSize, d.rm, d.rex); return (c) => { c.resHi = 0; wr(c, c.r32[w] & 0xffff); }; }
-  const ea = eaFn(d);
+  const ea = eaFn(d, 2); // a memory destination is always 16 bits
   return (c) => { const a = ea(c); c.write16(a, c.eaHi, c.r32[w] & 0xffff); };
 }
 
@@ -97,7 +102,7 @@ function movFromSeg(d: Insn): Exec {
 function movToSeg(d: Insn): Exec {
   const seg = d.regRaw;
   if (seg === 1 || seg > 5) return () => { throw udFault(); };
-  const src = d.isMem ? ((ea) => (c: Cpu) => c.read16(ea(c), c.eaHi))(eaFn(d)) : regRead(2, d.rm, d.rex);
+  const src = d.isMem ? ((ea) => (c: Cpu) => c.read16(ea(c), c.eaHi))(eaFn(d, 2)) : regRead(2, d.rm, d.rex);
   return (c) => {
     c.sys.loadSegment(c, seg, src(c) & 0xffff);
     if (seg === SS) c.r32[0x384 / 4] |= 2;
@@ -208,8 +213,11 @@ function xlat(d: Insn): Exec {
   return (c) => {
     const r = c.r32, al = r[0] & 0xff;
     let lo: number, hi = 0;
-    if (as === 2) lo = (r[sb] + ((r[6] + al) & 0xffff)) | 0;
-    else if (as === 4) lo = ((m64 && seg < 4 ? 0 : r[sb]) + r[6] + al) | 0;
+    if (!m64) {
+      const o = as === 2 ? (r[6] + al) & 0xffff : (r[6] + al) >>> 0;
+      if (o > c.segMax[seg]) segCheck(c, seg, o, 1);
+      lo = (r[sb] + o) | 0;
+    } else if (as === 4) lo = ((seg < 4 ? 0 : r[sb]) + r[6] + al) | 0;
     else { const sum = (r[6] >>> 0) + al + (seg >= 4 ? r[sb] >>> 0 : 0); lo = sum | 0; hi = (r[7] + (seg >= 4 ? r[sb + 1] : 0) + Math.floor(sum / 4294967296)) | 0; }
     r[0] = (r[0] & ~0xff) | c.read8(lo, hi);
   };

@@ -3,13 +3,15 @@
 // one execution; registers are updated per element so a fault mid-way leaves
 // them where the restarted instruction must continue. Forward REP MOVS/STOS
 // inside RAM pages are done a page-chunk at a time with typed-array copies.
+// Outside 64-bit mode each element is checked against its segment's limit
+// (DS or the override for rSI, always ES for rDI) before it is touched.
 
 import type { Cpu, Exec } from './cpu.js';
 import { segWord } from './cpu.js';
 import type { Insn } from './decoder.js';
 import { alu, alu64, ALU_CMP } from './alu.js';
 import { portIn, portOut } from './ops-io.js';
-import { memRead, memWrite } from './operands.js';
+import { memRead, memWrite, segCheck, segFits } from './operands.js';
 import { getZF } from './flags.js';
 import { DS, ES, FLAG_DF, SEG_BASE } from './state.js';
 import { OpRow, row } from './table.js';
@@ -27,10 +29,14 @@ function index(c: Cpu, w: number, as: number): number {
   return as === 4 ? r[w] : r[w] & 0xffff;
 }
 
-/** Linear address of seg:offset (64-bit mode: only FS/GS add a base). */
-function linear(c: Cpu, seg: number, off: number, as: number, m64: boolean): number {
+/** Linear address of a `size`-byte element at seg:offset, limit-checked (64-bit mode: only FS/GS add a base). */
+function linear(c: Cpu, seg: number, off: number, as: number, m64: boolean, size: number): number {
   const r = c.r32;
-  if (!m64) return (r[segWord(seg, SEG_BASE)] + (as === 2 ? off & 0xffff : off)) | 0;
+  if (!m64) {
+    const o = as === 2 ? off & 0xffff : off >>> 0;
+    if (o + size - 1 > c.segMax[seg]) segCheck(c, seg, o, size);
+    return (r[segWord(seg, SEG_BASE)] + o) | 0;
+  }
   if (seg < 4) return off;
   const sb = segWord(seg, SEG_BASE);
   const sum = (off >>> 0) + (r[sb] >>> 0);
@@ -66,31 +72,31 @@ function once(c: Cpu, kind: number, size: number, as: number, seg: number, m64: 
   const delta = (r[W_RFLAGS] & FLAG_DF) !== 0 ? -size : size;
   switch (kind) {
     case K_MOVS: {
-      const s = linear(c, seg, index(c, RSI, as), as, m64), sh = c.eaHi;
+      const s = linear(c, seg, index(c, RSI, as), as, m64, size), sh = c.eaHi;
       const v = memRead(c, size, s, sh);
-      const d = linear(c, ES, index(c, RDI, as), as, m64);
+      const d = linear(c, ES, index(c, RDI, as), as, m64, size);
       memWrite(c, size, d, c.eaHi, v);
       step(c, RSI, as, delta); step(c, RDI, as, delta);
       break;
     }
     case K_CMPS: {
-      const s = linear(c, seg, index(c, RSI, as), as, m64), sh = c.eaHi;
+      const s = linear(c, seg, index(c, RSI, as), as, m64, size), sh = c.eaHi;
       const a = memRead(c, size, s, sh), aHi = c.resHi;
-      const d = linear(c, ES, index(c, RDI, as), as, m64);
+      const d = linear(c, ES, index(c, RDI, as), as, m64, size);
       const b = memRead(c, size, d, c.eaHi), bHi = c.resHi;
       if (size === 8) alu64(c, ALU_CMP, a, aHi, b, bHi); else alu(c, ALU_CMP, size, a, b);
       step(c, RSI, as, delta); step(c, RDI, as, delta);
       break;
     }
     case K_STOS: {
-      const d = linear(c, ES, index(c, RDI, as), as, m64);
+      const d = linear(c, ES, index(c, RDI, as), as, m64, size);
       c.resHi = r[1];
       memWrite(c, size, d, c.eaHi, r[0]);
       step(c, RDI, as, delta);
       break;
     }
     case K_LODS: {
-      const s = linear(c, seg, index(c, RSI, as), as, m64);
+      const s = linear(c, seg, index(c, RSI, as), as, m64, size);
       const v = memRead(c, size, s, c.eaHi);
       if (size === 1) r[0] = (r[0] & ~0xff) | v;
       else if (size === 2) r[0] = (r[0] & ~0xffff) | v;
@@ -99,21 +105,22 @@ function once(c: Cpu, kind: number, size: number, as: number, seg: number, m64: 
       break;
     }
     case K_SCAS: {
-      const d = linear(c, ES, index(c, RDI, as), as, m64);
+      const d = linear(c, ES, index(c, RDI, as), as, m64, size);
       const b = memRead(c, size, d, c.eaHi), bHi = c.resHi;
       if (size === 8) alu64(c, ALU_CMP, r[0], r[1], b, bHi); else alu(c, ALU_CMP, size, r[0], b);
       step(c, RDI, as, delta);
       break;
     }
     case K_INS: {
+      // The destination is checked before the port is read (a read may have side effects).
+      const d = linear(c, ES, index(c, RDI, as), as, m64, size), dHi = c.eaHi;
       const v = portIn(c, r[4] & 0xffff, size as 1 | 2 | 4);
-      const d = linear(c, ES, index(c, RDI, as), as, m64);
-      memWrite(c, size, d, c.eaHi, v);
+      memWrite(c, size, d, dHi, v);
       step(c, RDI, as, delta);
       break;
     }
     default: {
-      const s = linear(c, seg, index(c, RSI, as), as, m64);
+      const s = linear(c, seg, index(c, RSI, as), as, m64, size);
       const v = memRead(c, size, s, c.eaHi);
       portOut(c, r[4] & 0xffff, size as 1 | 2 | 4, v);
       step(c, RSI, as, delta);
@@ -131,17 +138,19 @@ function bulk(c: Cpu, kind: number, size: number, as: number, seg: number, m64: 
   if (as === 2 || (r[W_RFLAGS] & FLAG_DF) !== 0) return false;
   const count = countValue(r, as);
   const dOff = index(c, RDI, as);
-  const d = linear(c, ES, dOff, as, m64), dHi = c.eaHi;
+  const d = linear(c, ES, dOff, as, m64, size), dHi = c.eaHi;
   let room = (0x1000 - (d & 0xfff)) / size;
   let s = 0, sHi = 0;
   if (kind === K_MOVS) {
-    s = linear(c, seg, index(c, RSI, as), as, m64); sHi = c.eaHi;
+    s = linear(c, seg, index(c, RSI, as), as, m64, size); sHi = c.eaHi;
     room = Math.min(room, (0x1000 - (s & 0xfff)) / size);
   }
   const n = Math.min(Math.floor(room), count);
   if (n < 2) return false;
   if (as === 4 && ((dOff >>> 0) + n * size > 0x100000000)) return false; // index would wrap
   const bytes = n * size;
+  // A chunk that runs past a limit goes element by element, so the fault comes at the right one.
+  if (!m64 && (!segFits(c, ES, dOff >>> 0, bytes) || (kind === K_MOVS && !segFits(c, seg, r[RSI] >>> 0, bytes)))) return false;
   const mem = c.mem;
   const pd = c.translate(d, dHi, c.planeW >> TLB_BITS);
   if (pd + bytes > mem.ramSize) return false;

@@ -1,14 +1,16 @@
 // Stack pushes and pops for the current stack size (SS.B, or 64-bit mode):
 // memory is written/read first and RSP updated after, so a fault leaves RSP as
 // it was. Values of 8 bytes use (lo, hi) with pops leaving the high half in c.resHi.
+// Outside 64-bit mode every access is checked against SS (cpu.segMax, then
+// operands.ts segCheck: #SS(0), expand-down stacks included).
 
 import type { Cpu } from './cpu.js';
 import { segWord } from './cpu.js';
-import { memRead, memWrite } from './operands.js';
+import { memRead, memWrite, segCheck } from './operands.js';
 import { CpuFault, VEC_SS } from './system/fault.js';
 import { SEG_BASE, SS } from './state.js';
 
-const W_RSP = 8;
+const W_RSP = 8, W_RBP = 10;
 const W_SSBASE = segWord(SS, SEG_BASE);
 
 function nonCanonicalStack(): never { throw new CpuFault(VEC_SS, 0, true); }
@@ -25,12 +27,14 @@ export function push(c: Cpu, size: number, v: number, vHi = 0): void {
     r[W_RSP] = lo; r[W_RSP + 1] = hi;
   } else if (ss === 4) {
     const sp = (r[W_RSP] - size) | 0;
+    if ((sp >>> 0) + size - 1 > c.segMax[SS]) segCheck(c, SS, sp >>> 0, size);
     const lin = (sp + r[W_SSBASE]) | 0;
     c.resHi = vHi;
     memWrite(c, size, lin, 0, v);
     r[W_RSP] = sp;
   } else {
     const sp = (r[W_RSP] - size) & 0xffff;
+    if (sp + size - 1 > c.segMax[SS]) segCheck(c, SS, sp, size);
     const lin = (sp + r[W_SSBASE]) | 0;
     c.resHi = vHi;
     memWrite(c, size, lin, 0, v);
@@ -51,23 +55,37 @@ export function pop(c: Cpu, size: number): number {
     if (sum > 0xffffffff) r[W_RSP + 1] = (hi + 1) | 0;
   } else if (ss === 4) {
     const sp = r[W_RSP];
+    if ((sp >>> 0) + size - 1 > c.segMax[SS]) segCheck(c, SS, sp >>> 0, size);
     v = memRead(c, size, (sp + r[W_SSBASE]) | 0, 0);
     r[W_RSP] = (sp + size) | 0;
   } else {
     const sp = r[W_RSP] & 0xffff;
+    if (sp + size - 1 > c.segMax[SS]) segCheck(c, SS, sp, size);
     v = memRead(c, size, (sp + r[W_SSBASE]) | 0, 0);
     r[W_RSP] = (r[W_RSP] & ~0xffff) | ((sp + size) & 0xffff);
   }
   return v;
 }
 
-/** Read the stack `off` bytes above the stack pointer without popping (ENTER/RET imm helpers). */
-export function stackLinear(c: Cpu, off: number): number {
-  const r = c.r32;
-  if (c.stackSize === 8) { c.eaHi = r[W_RSP + 1]; return (r[W_RSP] + off) | 0; }
-  c.eaHi = 0;
-  const sp = c.stackSize === 4 ? (r[W_RSP] + off) | 0 : (r[W_RSP] + off) & 0xffff;
-  return (sp + r[W_SSBASE]) | 0;
+/** Linear address of SS:off for a `size`-byte access on a 16/32-bit stack, after the limit check (ENTER's frame copies). */
+export function ssLinear(c: Cpu, off: number, size: number): number {
+  const o = c.stackSize === 4 ? off >>> 0 : off & 0xffff;
+  if (o + size - 1 > c.segMax[SS]) segCheck(c, SS, o, size);
+  return (o + c.r32[W_SSBASE]) | 0;
+}
+
+/** LEAVE: RSP <- RBP in the stack size, then pop `size` bytes; a fault leaves RSP as it was. */
+export function popFrame(c: Cpu, size: number): number {
+  const r = c.r32, spLo = r[W_RSP], spHi = r[W_RSP + 1];
+  if (c.stackSize === 8) { r[W_RSP] = r[W_RBP]; r[W_RSP + 1] = r[W_RBP + 1]; }
+  else if (c.stackSize === 4) r[W_RSP] = r[W_RBP];
+  else r[W_RSP] = (r[W_RSP] & ~0xffff) | (r[W_RBP] & 0xffff);
+  try {
+    return pop(c, size);
+  } catch (e) {
+    r[W_RSP] = spLo; r[W_RSP + 1] = spHi;
+    throw e;
+  }
 }
 
 /** Add `n` to the stack pointer in the current stack size (RET imm16, LEAVE helpers). */

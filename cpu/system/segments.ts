@@ -104,6 +104,7 @@ export function setSegment(c: Cpu, seg: number, sel: number, baseLo: number, bas
   r[segWord(seg, SEG_BASE) + 1] = baseHi;
   r[segWord(seg, SEG_LIMIT)] = limit;
   r[segWord(seg, SEG_ATTR)] = attr;
+  c.segChanged(seg); // the interpreter's cached limit bounds (cpu.segMax)
 }
 
 /** Load `seg` from the descriptor in `desc` with selector `sel`. */
