@@ -6,6 +6,7 @@
 import type { BackendName } from '../cpu/backend.js';
 import { KvmBackend } from '../accel-kvm/kvm-backend.js';
 import { InstructionClock } from '../devices/clock.js';
+import { FLAG_IF, RFLAGS, StateView } from '../cpu/state.js';
 import type { Machine } from './machine.js';
 import { runLockstep, type LockstepOptions, type LockstepResult } from './lockstep.js';
 
@@ -50,6 +51,11 @@ export function runMachineLockstep(kvm: Machine, other: Machine, opts: LockstepO
     total.end = r.end;
     total.divergence = r.divergence;
     if (r.end !== 'halt' || total.steps >= maxSteps) return total;
+    // HLT with IF=0: only an NMI or a reset could end it, and the boards have neither to give.
+    if ((new StateView(other.backend.getState().buffer).lo(RFLAGS) & FLAG_IF) === 0) {
+      total.end = 'halt with interrupts disabled';
+      return total;
+    }
     // Both halted: sleep to the next timer on both boards, as the run loop does with deterministic time.
     const next = Math.min(kvm.timers.next, other.timers.next);
     if (next === Infinity) {

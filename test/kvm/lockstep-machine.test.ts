@@ -11,6 +11,8 @@ import type { BackendName } from '../../cpu/backend.js';
 import { Machine } from '../../machine/machine.js';
 import { calcImage } from './guests.js';
 import { kvmSkipReason } from './rig.js';
+import { readFileSync } from 'node:fs';
+import { buildFlat, hasToolchain } from '../cpu/system-build.js';
 
 describe('lockstep pairs', () => {
   it('--lockstep=interp,kvm puts kvm first; a pair without kvm is a usage error', () => {
@@ -53,5 +55,27 @@ describe.skipIf(kvmSkipReason !== null)('machine lockstep', () => {
     const r = lockstepCli(['interp', 'kvm'], make, 3000);
     expect(r.text).toMatch(/^lockstep kvm,interp: 3\d{3} instructions compared in [\d.]+ s, ended by max-steps/);
     expect(r.status).toBe(0);
+  });
+
+  it.skipIf(!hasToolchain())('a guest idling in STI; HLT: both boards stay halted through timer events with no interrupt (PIT, IRQ0 masked) and wake together for the RTC IRQ8', () => {
+    registerNodeBackends();
+    const image = buildFlat(readFileSync(new URL('./timer-guest.S', import.meta.url), 'utf8'), 0x7c00);
+    const make = (accel: BackendName): Machine => {
+      const m = new Machine({ memory: 4 << 20, accel, deterministic: true, noReboot: true });
+      m.boot(bootRecipe({ raw: [{ file: { name: 'timer-guest', bytes: image }, addr: 0x7c00 }] }));
+      return m;
+    };
+    const kvm = make('kvm'), other = make('interp');
+    try {
+      const r = runMachineLockstep(kvm, other, { maxSteps: 5000 });
+      if (r.divergence) console.log(r.divergence.report);
+      expect(r.divergence).toBeNull();
+      expect(r.end).toMatch(/the guest's exit/);
+      expect(kvm.memory.read8(0x500)).toBe(3);
+      expect(other.memory.read8(0x500)).toBe(3);
+    } finally {
+      other.destroy();
+      kvm.destroy();
+    }
   });
 });
