@@ -111,6 +111,13 @@ describe('hardware breakpoints (DR0-DR3, DR6, DR7)', () => {
     expect(g.b.cpu.getRflags() & RF).toBe(0);
   });
 
+  it('RF covers one instruction only: a breakpoint inside a loop fires on every pass', () => {
+    // mov ecx,2; L: inc eax (breakpoint); dec ecx; jnz L; hlt
+    const g = new Guest().debug(0, CODE + 5, dr7(0, RW_EXEC, LEN1)).run('b902000000 ffc0 ffc9 75fa');
+    expect(g.events().map((e) => [e.dr6, e.rip, e.rcx])).toEqual([[(DR6_IDLE | B0) >>> 0, CODE + 5, 2], [(DR6_IDLE | B0) >>> 0, CODE + 5, 1]]);
+    expect(g.reg(RAX)).toBe(2);
+  });
+
   it('data write breakpoint (LEN 4): a byte MOV inside the range traps after it with B1; a read of the range does not', () => {
     // mov [0x6010],eax (fills the TLB for the page); mov eax,[0x6000]; mov byte [0x6002],0x55; nop; hlt
     const g = new Guest().debug(1, DATA, dr7(1, RW_WRITE, LEN4)).run('89042510600000 8b042500600000 c604250260000055 90');
@@ -160,6 +167,22 @@ describe('hardware breakpoints (DR0-DR3, DR6, DR7)', () => {
     expect([g.reg(RCX), g.reg(RDI)]).toEqual([0, DATA + 16]);
     for (let k = 0; k < 16; k++) expect(g.mem.read8(DATA + k)).toBe(0xaa);
     expect(g.s.lo(RIP)).toBe(CODE + 3);
+  });
+
+  it('REPE CMPSB under a read breakpoint: traps after the iteration that read it, then stops at the first difference as usual', () => {
+    const g = new Guest();
+    g.mem.writeBytes(DATA, Uint8Array.from([1, 2, 3, 4, 5, 6]));
+    g.mem.writeBytes(DATA + 0x100, Uint8Array.from([1, 2, 3, 9, 5, 6]));
+    g.s.set64(DR0 + 8, DATA + 0x104, 0); // never reached: the strings differ at index 3
+    g.debug(0, DATA + 0x101, dr7(0, RW_RW, LEN1) | dr7(1, RW_RW, LEN1));
+    g.s.set64(gprOffset(RSI), DATA, 0);
+    g.s.set64(gprOffset(RDI), DATA + 0x100, 0);
+    g.s.set64(gprOffset(RCX), 6, 0);
+    g.run('f3a6');
+    const ev = g.events();
+    expect(ev.map((e) => [e.dr6, e.rip, e.rflags & RF, e.rcx, e.rdi])).toEqual([[(DR6_IDLE | B0) >>> 0, CODE, RF, 4, DATA + 0x102]]);
+    expect([g.reg(RCX), g.reg(RSI), g.reg(RDI)]).toEqual([2, DATA + 4, DATA + 0x104]);
+    expect(g.b.cpu.getRflags() & 0x40).toBe(0); // ZF clear: ended on the difference
   });
 
   it('DR7.GD: MOV DR7 raises #DB before it runs, with DR6.BD, GD cleared for the handler and RF 1 pushed', () => {
