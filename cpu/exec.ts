@@ -32,7 +32,7 @@ if (S.ES_BASE_W !== segWord(ES, SEG_BASE) || S.ES_BASE_W + 8 * SS !== W.W_SSBASE
  * fault in c.lastFault and the faulting instruction's index in c.faultIndex.
  */
 export function execBlock(c: Cpu, b: Block, code: Int32Array, n: number, passes: number): number {
-  const fns = b.fns, r = c.r32, segMax = c.segMax;
+  const fns = b.fns, r = c.r32;
   const startLo = r[W.W_RIP], startHi = r[W.W_RIP + 1];
   let i = 0, done = 0;
   try {
@@ -157,7 +157,7 @@ export function execBlock(c: Cpu, b: Block, code: Int32Array, n: number, passes:
         case F.LOAD32: case F.STORE32: {
           // s = base word | segment-base word << 16.
           const off = (r[s & 0xffff] + code[p + 3]) >>> 0, sbw = s >>> 16;
-          if (off + 3 > segMax[(sbw - S.ES_BASE_W) >> 3]) segCheck(c, (sbw - S.ES_BASE_W) >> 3, off, 4);
+          if (off + 3 > c.segMax[(sbw - S.ES_BASE_W) >> 3]) segCheck(c, (sbw - S.ES_BASE_W) >> 3, off, 4);
           const lin = (r[sbw] + off) | 0;
           const t = ((lin >>> 12) & T.TLB_MASK);
           if (code[p] === F.LOAD32) {
@@ -172,7 +172,7 @@ export function execBlock(c: Cpu, b: Block, code: Int32Array, n: number, passes:
         }
         case F.LOADZX8_32: {
           const off = (r[s & 0xffff] + code[p + 3]) >>> 0, sbw = s >>> 16;
-          if (off > segMax[(sbw - S.ES_BASE_W) >> 3]) segCheck(c, (sbw - S.ES_BASE_W) >> 3, off, 1);
+          if (off > c.segMax[(sbw - S.ES_BASE_W) >> 3]) segCheck(c, (sbw - S.ES_BASE_W) >> 3, off, 1);
           const lin = (r[sbw] + off) | 0;
           const t = (lin >>> 12) & T.TLB_MASK;
           r[a] = c.tlbTags[c.planeR | t] === (lin & T.PAGE_MASK) && c.tlbHi[t] === 0 ? c.ramU8[c.tlbPhys[t] | (lin & 0xfff)] : c.read8(lin, 0);

@@ -1,12 +1,14 @@
 // A stack cursor for system transfers (interrupt delivery, far CALL/RET, IRET,
 // gates): pushes and pops on a stack that may not be the current one yet (the
 // new SS:ESP from the TSS), so registers are committed only after every memory
-// access has succeeded.
+// access has succeeded. Pushes and pops on the current 16/32-bit stack are
+// checked against SS's limit (#SS(0)); a new stack from the TSS or a gate is not.
 
 import type { Cpu } from '../cpu.js';
 import { segWord } from '../cpu.js';
 import { ACC_STACK, ACC_USER, ACC_WRITE } from '../../mmu/tlb.js';
 import { RSP, SEG_ATTR, SEG_BASE, SS, ATTR_DB, gprOffset } from '../state.js';
+import { segCheck } from '../operands.js';
 
 const TWO32 = 4294967296;
 const W_RSP = gprOffset(RSP) / 4;
@@ -23,7 +25,14 @@ export const stk = {
   kind: 0,
   /** Read high half of the last pop64. */
   popHi: 0,
+  /** Check each access against SS's limit (the current 16/32-bit stack). */
+  checkSs: false,
 };
+
+/** #SS(0) if `size` bytes at the cursor are outside SS's limit. */
+function ssCheck(c: Cpu, size: number): void {
+  segCheck(c, SS, stk.addr === 4 ? stk.spLo >>> 0 : stk.spLo & 0xffff, size);
+}
 
 /** Point the cursor at the current SS:RSP. */
 export function stackFromCurrent(c: Cpu): void {
@@ -32,12 +41,14 @@ export function stackFromCurrent(c: Cpu): void {
   stk.addr = c.codeSize === 8 ? 8 : (r[segWord(SS, SEG_ATTR)] & ATTR_DB) !== 0 ? 4 : 2;
   stk.base = r[segWord(SS, SEG_BASE)];
   stk.kind = c.cpl === 3 ? ACC_USER : 0;
+  stk.checkSs = stk.addr !== 8;
 }
 
 /** Point the cursor at an explicit stack. */
 export function stackAt(spLo: number, spHi: number, addr: number, base: number, cpl: number): void {
   stk.spLo = spLo; stk.spHi = spHi; stk.addr = addr; stk.base = base;
   stk.kind = cpl === 3 ? ACC_USER : 0;
+  stk.checkSs = false;
 }
 
 /** Move the stack pointer by `delta` within its address size. */
@@ -61,6 +72,7 @@ function linear(): number {
 /** Push `size` bytes (2, 4 or 8; for 8 `v` is the low half and `vHi` the high). */
 export function push(c: Cpu, size: number, v: number, vHi = 0): void {
   stackAdjust(-size);
+  if (stk.checkSs) ssCheck(c, size);
   const lo = linear();
   const kind = stk.kind | ACC_WRITE | ACC_STACK;
   if (size === 8) {
@@ -72,6 +84,7 @@ export function push(c: Cpu, size: number, v: number, vHi = 0): void {
 
 /** Pop `size` bytes; returns the low 32 bits (high half of an 8-byte pop in stk.popHi). */
 export function pop(c: Cpu, size: number): number {
+  if (stk.checkSs) ssCheck(c, size);
   const lo = linear();
   let v: number;
   if (size === 8) {

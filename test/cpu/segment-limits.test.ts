@@ -4,10 +4,13 @@
 import { describe, expect, it } from 'vitest';
 import { EXIT_HALT, EXIT_SHUTDOWN } from '../../cpu/backend.js';
 import {
-  ATTR_DB, ATTR_G, ATTR_P, ATTR_S, ATTR_UNUSABLE, DS, ES, FS, RAX, RBP, RBX, RCX, RDI, RSI, RSP, SEG_ATTR, SEG_BASE,
+  ATTR_DB, ATTR_G, ATTR_P, ATTR_S, ATTR_UNUSABLE, DS, ES, EVENT_SOFTINT, FS, RAX, RBP, RBX, RCX, RDI, RSI, RSP, SEG_ATTR, SEG_BASE,
   SEG_LIMIT, SS, segOffset,
 } from '../../cpu/state.js';
+import { deliverEvent } from '../../cpu/system/events.js';
+import { retFar } from '../../cpu/system/transfer.js';
 import { CODE, Rig } from './harness.js';
+import { SEL, gate32, makeRig, protectedMode, rsp, setRsp, setSeg } from './system-rig.js';
 
 const le32 = (v: number): string => [0, 8, 16, 24].map((s) => ((v >>> s) & 0xff).toString(16).padStart(2, '0')).join('');
 const le16 = (v: number): string => le32(v).slice(0, 4);
@@ -259,5 +262,37 @@ describe('64-bit mode checks no limits', () => {
     expectNoFault(t, '50 58'); // push rax; pop rax
     expectNoFault(t, `bf${le32(0x30000)} b904000000 f3ab`); // rep stosd
     expect(t.mem.read32(0x3000c)).toBe(0x600df00d);
+  });
+});
+
+describe('interrupt frames and far returns on the current stack check SS too', () => {
+  /** A raised CpuFault's vector and error code. */
+  const faultOf = (f: () => void): { vector: number; errorCode: number } => {
+    try { f(); } catch (e) { return e as { vector: number; errorCode: number }; }
+    throw new Error('expected a fault');
+  };
+
+  it('INT 0x30 through a ring-0 gate at CPL 0 with the frame crossing the SS limit: #SS(0), ESP unchanged', () => {
+    const r = makeRig();
+    protectedMode(r);
+    gate32(r, 0x30, SEL.code32, 0x4000);
+    setSeg(r, SS, SEL.data32, 0x30000, 0xfff, DATA | ATTR_DB);
+    r.cpu.modeChanged();
+    setRsp(r, 0x1008); // the first push (EFLAGS) would go to 0x1004..0x1007, past the limit
+    expect(faultOf(() => deliverEvent(r.cpu, 0x30, EVENT_SOFTINT, 0, false))).toMatchObject({ vector: VEC_SS, errorCode: 0 });
+    expect(rsp(r)).toBe(0x1008);
+    setRsp(r, 0x1000); // the 12-byte frame at 0xff4..0xfff fits
+    deliverEvent(r.cpu, 0x30, EVENT_SOFTINT, 0, false);
+    expect(rsp(r)).toBe(0xff4);
+  });
+
+  it('an expand-down SS: a far RET popping from at or below the limit faults #SS(0)', () => {
+    const r = makeRig();
+    protectedMode(r);
+    setSeg(r, SS, SEL.data32, 0x30000, 0xfff, DATA_DOWN | ATTR_DB);
+    r.cpu.modeChanged();
+    setRsp(r, 0xffc);
+    expect(faultOf(() => retFar(r.cpu, 4, 0))).toMatchObject({ vector: VEC_SS, errorCode: 0 });
+    expect(rsp(r)).toBe(0xffc);
   });
 });
