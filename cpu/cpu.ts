@@ -149,6 +149,8 @@ export class Cpu {
   codeSize = 2;
   /** Stack address size from SS.B (2 or 4), or 8 in 64-bit mode. */
   stackSize = 2;
+  /** 4 while the stack is 32-bit on a 4 GiB expand-up SS (the fast push/pop need no limit check), else 0. */
+  stackFlat32 = 0;
   /** Offsets (<< TLB_BITS) of the read and write tag planes for the current CPL. */
   planeR = 0;
   planeW = ACC_WRITE << TLB_BITS;
@@ -245,6 +247,7 @@ export class Cpu {
     this.planeX = (user | ACC_EXEC) << TLB_BITS;
     this.a20Mask = this.host.a20Enabled() ? -1 : ~(1 << 20);
     for (let n = 0; n <= GS; n++) this.segMax[n] = this.segMaxOf(n);
+    this.stackFlat32 = this.stackSize === 4 && this.segMax[SS] === SEG_MAX_FLAT ? 4 : 0;
     if (oldCode !== this.codeSize || oldMode !== this.mode) this.generation++;
     this.attention++;
     if (this.onModeChange) this.onModeChange();
@@ -253,6 +256,7 @@ export class Cpu {
   /** A data segment register's hidden part changed (base/limit/attributes). */
   segChanged(n: number): void {
     if (n <= GS) this.segMax[n] = this.segMaxOf(n);
+    if (n === SS) this.stackFlat32 = this.stackSize === 4 && this.segMax[SS] === SEG_MAX_FLAT ? 4 : 0;
   }
 
   /** segMax for segment n from its hidden part and the current mode. */

@@ -21,8 +21,8 @@ import { ES, SEG_BASE, SS } from './state.js';
 const enum T { TLB_MASK = 4095, PAGE_MASK = -4096 }
 if (T.TLB_MASK !== TLB_INDEX_MASK || T.PAGE_MASK !== TLB_PAGE_MASK) throw new Error('cpu/exec.ts TLB constants disagree with mmu/tlb.ts');
 /** Word index of ES.base; segment n's base word is 8n above it (cpu/state.ts layout, checked at load). */
-const enum S { ES_BASE_W = 0x44, SS = 2 }
-if (S.ES_BASE_W !== segWord(ES, SEG_BASE) || S.ES_BASE_W + 8 * SS !== W.W_SSBASE || S.SS !== SS) throw new Error('cpu/exec.ts segment words disagree with cpu/state.ts');
+const enum S { ES_BASE_W = 0x44 }
+if (S.ES_BASE_W !== segWord(ES, SEG_BASE) || S.ES_BASE_W + 8 * SS !== W.W_SSBASE) throw new Error('cpu/exec.ts segment words disagree with cpu/state.ts');
 
 /**
  * Run instructions [0, n) of block b from `code` (b.code, or b.exact for partial
@@ -217,12 +217,12 @@ export function execBlock(c: Cpu, b: Block, code: Int32Array, n: number, passes:
         case F.JMP64: addRip64(r, s); break;
         case F.CALL32: {
           const ret = (r[W.W_RIP] + code[p + 3]) | 0;
-          if (c.stackSize === 4) push4(c, r, ret); else push(c, 4, ret);
+          if (c.stackFlat32 === 4) push4(c, r, ret); else push(c, 4, ret);
           r[W.W_RIP] = (r[W.W_RIP] + s) | 0;
           break;
         }
         case F.RET32: {
-          r[W.W_RIP] = c.stackSize === 4 ? pop4(c, r) : pop(c, 4);
+          r[W.W_RIP] = c.stackFlat32 === 4 ? pop4(c, r) : pop(c, 4);
           r[W.W_RIP + 1] = 0;
           break;
         }
@@ -234,8 +234,8 @@ export function execBlock(c: Cpu, b: Block, code: Int32Array, n: number, passes:
           break;
         }
         case F.RET64: { const lo = c.stackSize === 8 ? pop8(c, r) : pop(c, 8); r[W.W_RIP] = lo; r[W.W_RIP + 1] = c.resHi; break; }
-        case F.PUSH32: if (c.stackSize === 4) push4(c, r, r[a]); else push(c, 4, r[a]); break;
-        case F.POP32: { const v = c.stackSize === 4 ? pop4(c, r) : pop(c, 4); r[a] = v; r[a + 1] = 0; break; }
+        case F.PUSH32: if (c.stackFlat32 === 4) push4(c, r, r[a]); else push(c, 4, r[a]); break;
+        case F.POP32: { const v = c.stackFlat32 === 4 ? pop4(c, r) : pop(c, 4); r[a] = v; r[a + 1] = 0; break; }
         case F.PUSH64: if (c.stackSize === 8) push8(c, r, r[a], r[a + 1]); else push(c, 8, r[a], r[a + 1]); break;
         case F.POP64: { const v = c.stackSize === 8 ? pop8(c, r) : pop(c, 8); r[a] = v; r[a + 1] = c.resHi; break; }
       }
@@ -254,11 +254,11 @@ export function execBlock(c: Cpu, b: Block, code: Int32Array, n: number, passes:
 
 // Stack fast paths for the common stack sizes (32-bit SS.B=1, 64-bit mode): one
 // TLB compare, else the general accessors (which fault before W.W_RSP changes).
-// 32-bit stacks check SS's limit first (cpu.segMax, then the full segCheck).
+// The 32-bit ones run only on a 4 GiB expand-up SS (cpu.stackFlat32), where
+// no access can be past the limit; other 32-bit stacks take cpu/stack.ts's checked path.
 
 function push4(c: Cpu, r: Int32Array, v: number): void {
   const sp = (r[W.W_RSP] - 4) | 0, lin = (sp + r[W.W_SSBASE]) | 0;
-  if ((sp >>> 0) + 3 > c.segMax[S.SS]) segCheck(c, S.SS, sp >>> 0, 4);
   const t = (lin >>> 12) & T.TLB_MASK;
   if (c.tlbTags[c.planeW | t] === (lin & T.PAGE_MASK) && c.tlbHi[t] === 0 && (lin & 0xfff) <= 0xffc) c.ram.setInt32(c.tlbPhys[t] | (lin & 0xfff), v, true);
   else c.write32(lin, 0, v);
@@ -267,7 +267,6 @@ function push4(c: Cpu, r: Int32Array, v: number): void {
 
 function pop4(c: Cpu, r: Int32Array): number {
   const sp = r[W.W_RSP], lin = (sp + r[W.W_SSBASE]) | 0;
-  if ((sp >>> 0) + 3 > c.segMax[S.SS]) segCheck(c, S.SS, sp >>> 0, 4);
   const t = (lin >>> 12) & T.TLB_MASK;
   const v = c.tlbTags[c.planeR | t] === (lin & T.PAGE_MASK) && c.tlbHi[t] === 0 && (lin & 0xfff) <= 0xffc
     ? c.ram.getInt32(c.tlbPhys[t] | (lin & 0xfff), true) : c.read32(lin, 0);
