@@ -11,7 +11,7 @@ import { lockstepCli, LockstepUsageError } from '../machine/lockstep-machine.js'
 import { availableBackends, BackendUnavailable, bootRecipe, ImageError, Machine, type ImageFile } from '../machine/index.js';
 import { MemoryError } from '../mmu/memory.js';
 import { HELP, parseArgs, UsageError, type Options } from './args.js';
-import { EscapeReader, SerialSink } from './console.js';
+import { EscapeReader, SerialSink, type ConsoleActions } from './console.js';
 
 export const VERSION = '0.1.0';
 
@@ -99,9 +99,20 @@ export async function main(argv: string[], io: MainIo = { stdin: process.stdin, 
  */
 async function runLockstepCli(opts: Options, pair: [BackendName, BackendName], recipe: (m: Machine) => void,
   sink: SerialSink, io: MainIo): Promise<number> {
+  // Typed bytes reach both boards at the same instruction; Ctrl-A x or Ctrl-C ends the run
+  // with its summary (not a failure).
+  const typed: number[] = [];
+  let stop: string | null = null, compared = 0;
+  const say = (text: string): void => { io.stderr.write(text); };
+  const detach = attachConsole(io, {
+    input: (bytes) => { typed.push(...bytes); },
+    quit: () => { stop = 'quit from the console (Ctrl-A x)'; },
+    cycleBackend: () => say('\r\nemu: the backends are fixed while in lockstep\r\n'),
+    showStats: () => say(`\r\nemu: lockstep: ${compared} instructions compared so far\r\n`),
+  }, () => { stop = 'interrupted'; });
   try {
     let shared: Clock | undefined; // the first board's clock, which the second board shares
-    const r = lockstepCli(pair, (accel) => {
+    const r = await lockstepCli(pair, (accel) => {
       const m = new Machine({
         memory: opts.memory, accel, irqchip: 'user', noReboot: true, deterministic: true, clock: shared,
         onSerial: accel === 'kvm' ? (b) => sink.put(b) : undefined,
@@ -110,6 +121,10 @@ async function runLockstepCli(opts: Options, pair: [BackendName, BackendName], r
       shared ??= m.clock;
       m.boot(recipe);
       return m;
+    }, 1e7, {
+      takeInput: () => (typed.length ? typed.splice(0) : null),
+      stopReason: () => stop,
+      pause: (steps) => { compared = steps; return new Promise((done) => setImmediate(done)); },
     });
     await sink.close();
     io.stderr.write(`\nemu: ${r.text}\n`);
@@ -117,7 +132,27 @@ async function runLockstepCli(opts: Options, pair: [BackendName, BackendName], r
   } catch (e) {
     if (e instanceof LockstepUsageError) throw new UsageError(e.message);
     throw e;
+  } finally {
+    detach();
   }
+}
+
+/** Raw-mode stdin through the Ctrl-A reader, and SIGINT; returns what undoes both. */
+function attachConsole(io: MainIo, actions: ConsoleActions, onSigint: () => void): () => void {
+  const stdin = io.stdin as NodeJS.ReadStream;
+  const tty = stdin.isTTY === true && typeof stdin.setRawMode === 'function';
+  const reader = new EscapeReader(actions, (text) => { io.stderr.write(text); });
+  const onData = (d: Buffer): void => reader.feed(d);
+  if (tty) stdin.setRawMode(true);
+  stdin.on('data', onData);
+  stdin.resume?.();
+  process.on('SIGINT', onSigint);
+  return () => {
+    stdin.off('data', onData);
+    process.off('SIGINT', onSigint);
+    if (tty) stdin.setRawMode(false);
+    stdin.pause?.();
+  };
 }
 
 function defaultAccel(): BackendName {
@@ -127,10 +162,8 @@ function defaultAccel(): BackendName {
 }
 
 async function runConsole(machine: Machine, sink: SerialSink, io: MainIo): Promise<number> {
-  const stdin = io.stdin as NodeJS.ReadStream;
-  const tty = stdin.isTTY === true && typeof stdin.setRawMode === 'function';
   const say = (text: string): void => { io.stderr.write(text); };
-  const reader = new EscapeReader({
+  const detach = attachConsole(io, {
     input: (bytes) => machine.serialInput(bytes),
     quit: () => machine.powerOff(0, 'quit from the console (Ctrl-A x)'),
     cycleBackend: () => {
@@ -139,23 +172,14 @@ async function runConsole(machine: Machine, sink: SerialSink, io: MainIo): Promi
       try { machine.setBackend(next); } catch (e) { say(`\r\nemu: ${(e as Error).message}\r\n`); }
     },
     showStats: () => say(`\r\n${formatStats(machine)}\r\n`),
-  }, say);
-  const onData = (d: Buffer): void => reader.feed(d);
-  if (tty) stdin.setRawMode(true);
-  stdin.on('data', onData);
-  stdin.resume?.();
-  const onSigint = (): void => machine.powerOff(130, 'interrupted');
-  process.on('SIGINT', onSigint);
+  }, () => machine.powerOff(130, 'interrupted'));
   try {
     const exit = await machine.run();
     await sink.close();
     if (exit.status !== 0 && !exit.reason.startsWith('isa-debug-exit')) io.stderr.write(`\r\nemu: ${exit.reason}\r\n`);
     return exit.status;
   } finally {
-    stdin.off('data', onData);
-    process.off('SIGINT', onSigint);
-    if (tty) stdin.setRawMode(false);
-    stdin.pause?.();
+    detach();
     machine.destroy();
   }
 }

@@ -39,6 +39,9 @@ export interface LockstepSide {
   memory: GuestMemory;
 }
 
+/** The most instructions a late single-step trap has been seen to skip (kvm_pvm after IRET). */
+const MAX_LATE = 3;
+
 export interface LockstepOptions {
   /** Stop after this many instructions (default 1e6). */
   maxSteps?: number;
@@ -53,6 +56,12 @@ export interface LockstepOptions {
    * returning a string ends the run with that as the reason (a board that powered off).
    */
   beforeStep?: () => string | void;
+  /**
+   * The sides are still in step from an earlier run that stopped at max-steps: go on without
+   * copying KVM's RAM and state to the other side (a copy would carry KVM's leaked single-step
+   * TF bytes across, and costs a whole RAM copy).
+   */
+  continuing?: boolean;
   /** Turn instruction bytes into text (the interpreter's disassembler); default: hex bytes. */
   disassemble?: (bytes: Uint8Array, codeSize: 2 | 4 | 8, rip: number) => string;
 }
@@ -277,9 +286,11 @@ export function runLockstep(kvm: LockstepSide & { backend: KvmBackend }, other: 
   const fullEvery = opts.fullMemoryEvery ?? 4096;
   const watch = opts.watch ?? [];
   const k = kvm.backend, o = other.backend;
-  other.memory.u8.set(kvm.memory.u8.subarray(0, kvm.memory.ramSize));
-  o.setState(k.getState());
-  o.invalidateCode?.();
+  if (!opts.continuing) {
+    other.memory.u8.set(kvm.memory.u8.subarray(0, kvm.memory.ramSize));
+    o.setState(k.getState());
+    o.invalidateCode?.();
+  }
   k.setSingleStep(true);
   const before = StateView.detached(), after = StateView.detached(), sa = StateView.detached(), sb = StateView.detached();
   const code = new Uint8Array(16), tail = new Uint8Array(16), mid = StateView.detached();
@@ -338,27 +349,31 @@ export function runLockstep(kvm: LockstepSide & { backend: KvmBackend }, other: 
       if (stiQuirk) for (const s of [sa, sb]) s.setU32(INT_SHADOW, s.u32(INT_SHADOW) & ~SHADOW_STI);
       let diffs = diffStates(sa, sb);
       if (diffs.length > 0 && ran <= 1 && sa.lo(RIP) !== sb.lo(RIP) && lateTraps < maxLate) {
-        // Some hosts deliver the single-step trap one instruction late (kvm_pvm after an emulated
-        // IRET): if one more instruction on the other side reaches KVM's state, go on from there.
-        const raw1 = new StateView(otherRaw.buffer);
-        const at = ripLinear(raw1);
-        for (let i = 0; i < 16; i++) tail[i] = at + i < other.memory.ramSize ? other.memory.u8[at + i] : 0;
-        const u2 = undefinedBy(tail, codeSizeOf(raw1), raw1.lo(gprOffset(RCX)) & 0xff);
-        o.run(1);
-        const raw2 = o.getState();
-        const sb2 = new StateView(raw2.buffer), sa2 = StateView.detached();
-        sa2.u8.set(after.u8);
-        for (const st of [sa2, sb2]) {
-          for (const [off, len] of IGNORED) st.u8.fill(0, off, off + len);
-          st.setU32(RFLAGS, st.lo(RFLAGS) & ~(undef.flags | u2.flags | FLAG_RF));
+        // Some hosts deliver the single-step trap late (kvm_pvm after an emulated IRET, by up to
+        // a few instructions): if up to MAX_LATE more instructions on the other side reach KVM's
+        // state, go on from there.
+        let flags = undef.flags, caught = 0;
+        for (let extra = 1; extra <= MAX_LATE && caught === 0; extra++) {
+          const raw1 = new StateView(otherRaw.buffer);
+          const at = ripLinear(raw1);
+          for (let i = 0; i < 16; i++) tail[i] = at + i < other.memory.ramSize ? other.memory.u8[at + i] : 0;
+          flags |= undefinedBy(tail, codeSizeOf(raw1), raw1.lo(gprOffset(RCX)) & 0xff).flags;
+          if (o.run(1) !== EXIT_BUDGET) break;
+          otherRaw = o.getState();
+          const sb2 = new StateView(otherRaw.buffer.slice(0)), sa2 = StateView.detached();
+          sa2.u8.set(after.u8);
+          for (const st of [sa2, sb2]) {
+            for (const [off, len] of IGNORED) st.u8.fill(0, off, off + len);
+            st.setU32(RFLAGS, st.lo(RFLAGS) & ~(flags | FLAG_RF));
+          }
+          if (diffStates(sa2, sb2).length === 0) caught = extra;
         }
-        if (diffStates(sa2, sb2).length === 0) {
+        if (caught > 0) {
           lateTraps++;
-          k.countExtra(1); // keeps both sides' instruction counts (and deterministic clocks) equal
-          otherRaw = raw2;
+          k.countExtra(caught); // keeps both sides' instruction counts (and deterministic clocks) equal
           diffs = [];
         } else {
-          diffs.unshift('(one more instruction on the other side does not reach KVM\'s state either)');
+          diffs.unshift(`(up to ${MAX_LATE} more instructions on the other side do not reach KVM's state either)`);
         }
       }
       if (ran > 1 && diffs.length > 0) diffs.unshift(`(compared at the end of a block of ${ran} instructions starting here: the other backend cannot single-step)`);

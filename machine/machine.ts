@@ -282,7 +282,8 @@ export class Machine {
     this.wake?.();
   }
 
-  private feedInput(): void {
+  /** Move queued console bytes into the UART as its FIFO has room (the run loop does this each slice). */
+  feedInput(): void {
     const q = this.inputQueue;
     let n = 0;
     while (n < q.length && this.devices.uart.rxSpace() > 0) this.devices.uart.receive(q[n++]);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { kvmUnavailableReason } from '../../accel-kvm/addon.js';
-import { emu } from './run-main.js';
+import { emu, emuTyping } from './run-main.js';
 
 const noKvm = kvmUnavailableReason();
 if (noKvm) console.log(`test/cli/lockstep: KVM cases skipped: ${noKvm}`);
@@ -22,6 +22,31 @@ describe('emu --lockstep', () => {
     writeFileSync(f, Buffer.from([0xb9, 0x00, 0x04, 0x40, 0xe2, 0xfd, 0xb0, 0x01, 0xe6, 0xf4]));
     const r = await emu('--lockstep=kvm,interp', '-m', '4M', '-device', `loader,file=${f},addr=0x7c00`);
     expect(r.stderr).toMatch(/lockstep kvm,interp: 2051 instructions compared in [\d.]+ s, ended by the guest's exit \(isa-debug-exit: status 3\)/);
+    expect(r.status).toBe(0);
+  });
+
+  it.skipIf(noKvm !== null)('kvm,interp with console input: typed bytes reach both boards\' UARTs at the same instruction; the guest echoes them', async () => {
+    // a real-mode echo loop: poll LSR, read RBR, 'q' leaves through isa-debug-exit, else send it back plus one
+    const dir = mkdtempSync(join(tmpdir(), 'emu-lockstep-'));
+    const f = join(dir, 'echo.bin');
+    writeFileSync(f, Buffer.from([
+      0xba, 0xfd, 0x03, 0xec, 0xa8, 0x01, 0x74, 0xf8, //  wait: mov dx, 0x3fd; in al, dx; test al, 1; jz wait
+      0xba, 0xf8, 0x03, 0xec, 0x3c, 0x71, 0x74, 0x04, //  mov dx, 0x3f8; in al, dx; cmp al, 'q'; je done
+      0x40, 0xee, 0xeb, 0xec, //                          inc ax; out dx, al; jmp wait
+      0xe6, 0xf4, //                                      done: out 0xf4, al
+    ]));
+    const r = await emuTyping('abcq', '--lockstep=kvm,interp', '-m', '4M', '-device', `loader,file=${f},addr=0x7c00`);
+    expect(r.stdout).toBe('bcd');
+    expect(r.stderr).toMatch(/lockstep kvm,interp: \d+ instructions compared in [\d.]+ s, ended by the guest's exit \(isa-debug-exit: status 227\)/);
+    expect(r.status).toBe(0);
+  });
+
+  it.skipIf(noKvm !== null)('kvm,interp: Ctrl-A x stops the run with its summary, status 0', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'emu-lockstep-'));
+    const f = join(dir, 'spin.bin');
+    writeFileSync(f, Buffer.from([0x40, 0xeb, 0xfd])); // l: inc ax; jmp l
+    const r = await emuTyping('\x01x', '--lockstep=kvm,interp', '-m', '4M', '-device', `loader,file=${f},addr=0x7c00`);
+    expect(r.stderr).toMatch(/lockstep kvm,interp: \d+ instructions compared in [\d.]+ s, ended by quit from the console \(Ctrl-A x\)/);
     expect(r.status).toBe(0);
   });
 });

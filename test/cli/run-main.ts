@@ -4,10 +4,16 @@ import { PassThrough } from 'node:stream';
 import { main } from '../../cli/main.js';
 
 export async function emu(...argv: string[]): Promise<{ status: number; stderr: string; stdout: string }> {
-  const stdout = new PassThrough(), stderr = new PassThrough();
+  return emuTyping('', ...argv);
+}
+
+/** The same, with `typed` waiting on standard input as if typed at the console. */
+export async function emuTyping(typed: string, ...argv: string[]): Promise<{ status: number; stderr: string; stdout: string }> {
+  const stdin = new PassThrough(), stdout = new PassThrough(), stderr = new PassThrough();
   let out = '', err = '';
   stdout.on('data', (d) => { out += d; });
   stderr.on('data', (d) => { err += d; });
-  const status = await main(argv, { stdin: new PassThrough(), stdout, stderr });
+  if (typed) stdin.write(typed);
+  const status = await main(argv, { stdin, stdout, stderr });
   return { status, stderr: err, stdout: out };
 }

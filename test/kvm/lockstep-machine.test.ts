@@ -45,14 +45,14 @@ describe.skipIf(kvmSkipReason !== null)('machine lockstep', () => {
     }
   });
 
-  it('emu --lockstep=interp,kvm on CALC: the interpreter agrees with KVM for 3000 instructions, status 0', () => {
+  it('emu --lockstep=interp,kvm on CALC: the interpreter agrees with KVM for 3000 instructions, status 0', async () => {
     registerNodeBackends();
     const make = (accel: BackendName): Machine => {
       const m = new Machine({ memory: 16 << 20, accel, deterministic: true, noReboot: true });
       m.boot(bootRecipe({ raw: [{ file: { name: 'calc', bytes: calcImage() }, addr: 0x100000 }] }));
       return m;
     };
-    const r = lockstepCli(['interp', 'kvm'], make, 3000);
+    const r = await lockstepCli(['interp', 'kvm'], make, 3000);
     expect(r.text).toMatch(/^lockstep kvm,interp: 3\d{3} instructions compared in [\d.]+ s, ended by max-steps/);
     expect(r.status).toBe(0);
   });
