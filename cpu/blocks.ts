@@ -1,7 +1,8 @@
 // Pre-decoded basic blocks: decoded once into arrays of specialised
 // executors, cached by physical address, dropped when the guest writes to a
 // page they came from (GuestMemory.codePages / codeWriteHook) or when the
-// code size changes (Cpu.generation).
+// code size changes (Cpu.generation). A write to the running block's own
+// bytes ahead of the running instruction stops it there (self-modifying code).
 
 import type { Cpu, Exec } from './cpu.js';
 import { segWord } from './cpu.js';
@@ -65,19 +66,36 @@ function repShape(d: Insn): number {
 
 const LOCK_UD = new CpuFault(6);
 
+/**
+ * What execBlock leaves in cpu.lastFault when it reaches an instruction the guest overwrote
+ * while the block ran: not an exception, the run loop goes on at that instruction with
+ * freshly decoded bytes, as the SDM (Vol. 3A 11.6) has a write to a code byte seen by the
+ * very next fetch of it.
+ */
+export const CODE_WRITTEN = new CpuFault(-2);
+/** The executor that replaces an overwritten instruction (run as Fast.FAST_NONE): it ends the block before it. */
+const WRITTEN: Exec = () => { throw CODE_WRITTEN; };
+
 export class BlockCache {
   private readonly map = new Map<number, Block>();
   private readonly pages = new Map<number, Block[]>();
   private readonly insn = new Insn();
   /** Bumped whenever links between blocks may have gone stale (flushes, mode changes, invalidations). */
   epoch = 1;
+  /**
+   * The block the run loop is executing (set before each execBlock; still the last one
+   * between blocks, where a stale pointer is harmless: only a written block is marked).
+   */
+  running: Block | null = null;
   // Counters.
   decoded = 0;
   hits = 0;
   invalidations = 0;
+  /** Times a guest write hit the running block's bytes (each marks the instructions it overlaps). */
+  selfWrites = 0;
 
   constructor(private readonly cpu: Cpu, private readonly table: OpTable) {
-    cpu.mem.codeWriteHook = (page) => this.invalidatePage(page);
+    cpu.mem.codeWriteHook = (page, addr, len) => this.invalidatePage(page, addr, len);
   }
 
   /** Drop everything (mode change, setState, loader wrote memory). */
@@ -89,9 +107,18 @@ export class BlockCache {
     this.epoch++;
   }
 
-  invalidatePage(page: number): void {
+  /**
+   * A write to physical [addr, addr + len) lands on `page`, which holds decoded code:
+   * drop the page's blocks. If the running block lies on it, mark the instructions the
+   * write overlaps and keep the page marked (so later writes by the same block are heard).
+   * Without a range the whole page counts as written.
+   */
+  invalidatePage(page: number, addr = page * 4096, len = 4096): void {
+    const run = this.running;
+    const runHere = run !== null && (run.page0 === page || run.page1 === page);
+    if (runHere) this.markWritten(run, addr, len);
     const list = this.pages.get(page);
-    this.cpu.mem.codePages[page] = 0;
+    this.cpu.mem.codePages[page] = runHere ? 1 : 0;
     if (!list) return;
     this.pages.delete(page);
     for (const b of list) {
@@ -101,6 +128,31 @@ export class BlockCache {
       if (this.map.get(b.phys) === b) this.map.delete(b.phys);
     }
     this.epoch++;
+  }
+
+  /**
+   * The instructions of b whose bytes overlap physical [addr, addr + len) become the
+   * WRITTEN executor (in both code arrays); the dead-flag rewrite is undone first, since
+   * the block may now end before the instruction that made an earlier one's flags dead.
+   * The instruction doing the write has already been dispatched: replacing it only matters
+   * to a later pass of a self-looping block.
+   */
+  private markWritten(b: Block, addr: number, len: number): void {
+    const head = Math.min(b.len, 0x1000 - (b.phys & 0xfff)); // bytes on page0; the rest on page1
+    let from = Math.max(addr - b.phys, 0), to = Math.min(addr + len - b.phys, head);
+    if (b.page1 >= 0) {
+      const base = b.page1 * 4096 - head; // block offset o lies at base + o for o >= head
+      const f1 = Math.max(addr - base, head), t1 = Math.min(addr + len - base, b.len);
+      if (f1 < t1) { if (from >= to) from = f1; to = t1; } // (page0 part, if any, lies below: one span)
+    }
+    if (from >= to) return;
+    this.selfWrites++;
+    const code = b.code, exact = b.exact, starts = b.starts;
+    code.set(exact); // exact carries the replacements made so far
+    for (let k = 0; k < b.n; k++) {
+      const end = k + 1 < b.n ? starts[k + 1] : b.len;
+      if (starts[k] < to && end > from) { b.fns[k] = WRITTEN; code[k << 2] = Fast.FAST_NONE; exact[k << 2] = Fast.FAST_NONE; }
+    }
   }
 
   /** The block starting at linear address lo:hi (RIP + CS base); decodes it on a miss. Throws CpuFault. */

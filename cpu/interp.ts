@@ -5,7 +5,7 @@
 
 import type { Backend, CpuHost, ExitReason } from './backend.js';
 import { EXIT_BUDGET, EXIT_HALT, EXIT_SHUTDOWN, EXIT_STOP } from './backend.js';
-import { BlockCache, Block, REP_COND, REP_E } from './blocks.js';
+import { BlockCache, Block, CODE_WRITTEN, REP_COND, REP_E } from './blocks.js';
 import { Cpu, W_RIP } from './cpu.js';
 import type { SystemHooks, Translator } from './cpu.js';
 import { W_RFLAGS, getZF } from './flags.js';
@@ -52,7 +52,8 @@ export class InterpBackend implements Backend {
   private inRun = 0;
   private generation = -1;
   private mapEpoch = 0;
-  private readonly stats = { faults: 0, interrupts: 0, halts: 0, runs: 0, freezes: 0 };
+  /** codeWrites: blocks ended early because the guest overwrote one of their later instructions. */
+  private readonly stats = { faults: 0, interrupts: 0, halts: 0, runs: 0, freezes: 0, codeWrites: 0 };
   /** Hardware breakpoints, armed from DR0-DR3/DR7 in events(). */
   readonly bp = new Breakpoints();
   /** DR7 enables a breakpoint: every instruction goes through stepOne(). */
@@ -126,6 +127,7 @@ export class InterpBackend implements Backend {
           else { prev.succ2 = b; prev.succ2Lo = lo; prev.succ2Hi = hi; }
         }
       }
+      cache.running = b; // a guest write to its bytes ahead of the running instruction ends it there
       const n = b.n;
       if (n > budget - executed || stepAll || (r[W_RFLAGS] & (FLAG_TF | FLAG_RF)) !== 0) {
         // Single-stepping (TF) or breakpoints armed: one instruction, then the trap-class #DB conditions.
@@ -263,9 +265,13 @@ export class InterpBackend implements Backend {
     return 1;
   }
 
-  /** Deliver the fault that stopped the last execBlock (RIP already on the faulting instruction). */
+  /**
+   * Deliver the fault that stopped the last execBlock (RIP already on the faulting instruction);
+   * nothing to deliver if the block stopped before an instruction the guest overwrote.
+   */
   private faulted(): void {
     const e = this.cpu.lastFault!;
+    if (e === CODE_WRITTEN) { this.stats.codeWrites++; return; }
     if (e.vector === VEC_FREEZE) { this.cpu.r32[W_RUN] = RUN_HALTED; this.stats.freezes++; return; }
     this.stats.faults++;
     this.cpu.r32[W_RFLAGS] |= FLAG_RF; // fault-class: the pushed RFLAGS has RF set (SDM 18.3.1.1)
@@ -336,6 +342,7 @@ export class InterpBackend implements Backend {
       blocksDecoded: this.cache.decoded,
       blockCacheHits: this.cache.hits,
       blockInvalidations: this.cache.invalidations,
+      blockSelfWrites: this.cache.selfWrites,
       blocksCached: this.cache.size,
       tlbFills: this.cpu.tlb.fills,
       tlbFlushes: this.cpu.tlb.flushes,

@@ -30,8 +30,11 @@ export class GuestMemory {
   readonly dv: DataView;
   /** MMIO dispatch for addresses at or past ramSize; set by the machine. */
   mmio: MmioHandler | null = null;
-  /** Called with the physical page number on every write that lands in a page marked as holding decoded code. */
-  codeWriteHook: ((page: number) => void) | null = null;
+  /**
+   * Called on every write that lands in a page marked as holding decoded code: the physical page
+   * number, and the physical range [addr, addr + len) written (it may extend past the page).
+   */
+  codeWriteHook: ((page: number, addr: number, len: number) => void) | null = null;
   /** One byte per 4 KiB page: non-zero where a backend cached decoded/translated code. */
   readonly codePages: Uint8Array;
 
@@ -77,7 +80,7 @@ export class GuestMemory {
   }
   write8(addr: number, v: number): void {
     if (addr < this.ramSize) {
-      if (this.codePages[addr >>> 12] !== 0) this.codeWriteHook?.(addr >>> 12);
+      if (this.codePages[addr >>> 12] !== 0) this.codeWriteHook?.(addr >>> 12, addr, 1);
       this.u8[addr] = v;
     } else this.mmio?.mmioWrite(addr, 1, v & 0xff);
   }
@@ -99,8 +102,8 @@ export class GuestMemory {
   /** Tell code caches about a write of `len` bytes at `addr` (already known to be RAM). */
   noteWrite(addr: number, len: number): void {
     const first = addr >>> 12, last = (addr + len - 1) >>> 12;
-    if (this.codePages[first] !== 0) this.codeWriteHook?.(first);
-    if (last !== first && this.codePages[last] !== 0) this.codeWriteHook?.(last);
+    if (this.codePages[first] !== 0) this.codeWriteHook?.(first, addr, len);
+    if (last !== first && this.codePages[last] !== 0) this.codeWriteHook?.(last, addr, len);
   }
 
   // ---- Bounds-checked bulk access for loaders and device DMA. A guest-supplied
