@@ -56,6 +56,12 @@ export class InterpBackend implements Backend {
   private readonly stats = { faults: 0, interrupts: 0, halts: 0, runs: 0, freezes: 0, codeWrites: 0 };
   /** Hardware breakpoints, armed from DR0-DR3/DR7 in events(). */
   readonly bp = new Breakpoints();
+  /**
+   * The block whose first instruction, a REP string instruction that stepOne() runs one
+   * iteration at a time, has iterations left: the next dispatch (RIP still on it) runs it as
+   * decoded even if its iterations overwrote its bytes; any event delivered drops it.
+   */
+  private repHold: Block | null = null;
   /** DR7 enables a breakpoint: every instruction goes through stepOne(). */
   private dbgStep = false;
 
@@ -110,6 +116,9 @@ export class InterpBackend implements Backend {
         b = prev.succ;
       } else if (prev !== null && prev.succ2Lo === lo && prev.succ2Hi === hi && prev.epoch === cache.epoch && prev.succ2 !== null) {
         b = prev.succ2;
+      } else if (this.repHold !== null) {
+        b = this.repHold;
+        this.repHold = null;
       } else {
         try {
           b = cache.lookup(lo, hi);
@@ -239,6 +248,7 @@ export class InterpBackend implements Backend {
       else if (as === 2) r[W_RCX] = (cLo & ~0xffff) | 1;
       else { r[W_RCX] = 1; if (as === 8) r[W_RCX + 1] = 0; }
     }
+    const fn0 = b.fns[0];
     const i = execBlock(c, b, b.exact, 1, 1);
     if (i < 0) {
       if (rep !== 0) { r[W_RCX] = cLo; r[W_RCX + 1] = cHi; }
@@ -254,6 +264,10 @@ export class InterpBackend implements Backend {
       const left = as === 2 ? ((cLo - 1) & 0xffff) !== 0 : as === 4 ? cLo !== 1 : cLo !== 1 || cHi !== 0;
       more = left && !((rep & REP_COND) !== 0 && getZF(r) !== ((rep & REP_E) !== 0));
     }
+    // An iteration that overwrote the instruction itself replaced its executor (BlockCache
+    // markWritten): it still completes as decoded (a REP string op is a closure, fast id 0).
+    if (more) b.fns[0] = fn0;
+    this.repHold = more ? b : null;
     if (more) r[W_RFLAGS] |= FLAG_RF; // between iterations: an event now pushes RF = 1, and the instruction breakpoint stays quiet
     else if (b.n > 1) this.advanceRip(b.starts[1]);
     else if (!b.branch) this.advanceRip(b.len);
@@ -291,6 +305,7 @@ export class InterpBackend implements Backend {
 
   private deliver(vector: number, kind: number, errorCode = 0, hasError = false): void {
     const c = this.cpu;
+    this.repHold = null; // the REP instruction is fetched again when the handler returns to it
     try {
       c.sys.deliverEvent(c, vector, kind, errorCode, hasError);
     } catch (e) {
@@ -329,12 +344,13 @@ export class InterpBackend implements Backend {
     c.generation++;
     c.modeChanged();
     this.cache.clear();
+    this.repHold = null;
   }
 
   nmi(): void { this.cpu.r32[W_NMI] = 1; this.cpu.attention++; }
   /** Exact between blocks, also while run() is on the stack (devices reading an instruction-derived clock). */
   instructions(): number { return this.retired + this.inRun; }
-  invalidateCode(): void { this.cache.clear(); this.cpu.flushTlb(true); }
+  invalidateCode(): void { this.cache.clear(); this.cpu.flushTlb(true); this.repHold = null; }
 
   counters(): Record<string, number> {
     return {

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { FPU_EXTENSION } from '../../cpu/fpu/extension.js';
 import { SYSTEM_EXTENSION } from '../../cpu/system/extension.js';
-import { FXSAVE, RAX, RBX, RCX, RDI, RDX, RSI, RSP, RUN_RUNNING, RUN_STATE } from '../../cpu/state.js';
+import { DR0, DR7, FXSAVE, RAX, RBX, RCX, RDI, RDX, RSI, RSP, RUN_RUNNING, RUN_STATE } from '../../cpu/state.js';
 import { CODE, Rig, hex } from './harness.js';
 
 /** Little-endian bytes of a 32-bit value, as hex. */
@@ -136,16 +136,30 @@ describe('self-modifying code', () => {
     expect(t.reg32(RDI)).toBe(T + 8);
   });
 
-  it('rep stosb (16-bit addressing, element by element) over itself and what follows -> it completes as decoded, then NOPs run', () => {
-    const t = new Rig(32);
-    // a32->a16: 67 f3 aa = rep stosb with DI/CX; DI = its own address, CX = 7: the three
-    // bytes of the instruction and the four after it (mov bl,7; mov bh,9) become NOPs.
+  /**
+   * a32->a16: 67 f3 aa = rep stosb with DI/CX; DI = its own address, CX = 7, AL = NOP: the three
+   * bytes of the instruction and the four after it (mov bl,7; mov bh,9) become NOPs. It must run
+   * all 7 iterations as decoded, then the NOPs.
+   */
+  function repStosOverItself(t: Rig): void {
     t.set(RDI, CODE); t.set(RCX, 7); t.set(RAX, 0x90); t.set(RBX, 0);
     t.run('67f3aa b307 b709');
     expect(t.reg32(RCX)).toBe(0);
     expect(t.reg32(RDI)).toBe(CODE + 7);
     expect(t.reg32(RBX)).toBe(0);
     expect(t.rip()).toBe(CODE + 8);
+    expect(t.cpu.lastEvent).toBe(null);
+  }
+
+  it('rep stosb (16-bit addressing, element by element) over itself and what follows -> it completes as decoded, then NOPs run', () => {
+    repStosOverItself(new Rig(32));
+  });
+
+  it('same with a data breakpoint armed elsewhere (REP runs one iteration per step) -> still completes as decoded', () => {
+    const t = new Rig(32);
+    t.state.set64(DR0, 0x9000, 0);
+    t.state.set64(DR7, 0x400 | 1 | (1 << 16), 0); // L0, break on writes of 1 byte at 0x9000 (never written)
+    repStosOverItself(t);
   });
 
   it('a self-looping block that patches an instruction ahead of the store on each pass -> every pass adds the new immediate', () => {
