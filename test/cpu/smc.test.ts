@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { FPU_EXTENSION } from '../../cpu/fpu/extension.js';
 import { SYSTEM_EXTENSION } from '../../cpu/system/extension.js';
-import { DR0, DR7, FXSAVE, RAX, RBX, RCX, RDI, RDX, RSI, RSP, RUN_RUNNING, RUN_STATE } from '../../cpu/state.js';
+import { CR0, CR0_PG, CR3, DR0, DR7, FXSAVE, RAX, RBX, RCX, RDI, RDX, RSI, RSP, RUN_RUNNING, RUN_STATE } from '../../cpu/state.js';
 import { CODE, Rig, hex } from './harness.js';
 
 /** Little-endian bytes of a 32-bit value, as hex. */
@@ -31,6 +31,29 @@ describe('self-modifying code', () => {
       expect(t.backend.counters().codeWrites).toBe(1);
     });
   }
+
+  it("16-bit: mov byte [next insn's imm], 5 -> the mov ax, imm16 right after it loads the new immediate", () => {
+    const t = new Rig(16);
+    // mov byte [CODE+6], 5 (c6 06 disp16 imm8); mov ax, 0x1111 (imm at CODE+6)
+    t.run(`c606 ${le32(CODE + 6).slice(0, 4)} 05 b8 1111`);
+    expect(t.reg32(RAX) & 0xffff).toBe(0x1105);
+  });
+
+  it('paging: a store through a second linear mapping of the code page -> the next instruction runs the new bytes', () => {
+    const t = new Rig(32, [SYSTEM_EXTENSION]);
+    // 4 KiB pages: linear 0..4 MiB identity, linear 0x400000 -> physical CODE (an alias of the code page).
+    const PD = 0x200000, PT0 = PD + 0x1000, PT1 = PD + 0x2000, PRW = 3;
+    t.mem.dv.setUint32(PD, PT0 | PRW, true);
+    t.mem.dv.setUint32(PD + 4, PT1 | PRW, true);
+    for (let i = 0; i < 1024; i++) t.mem.dv.setUint32(PT0 + 4 * i, (i << 12) | PRW, true);
+    t.mem.dv.setUint32(PT1, CODE | PRW, true);
+    t.state.set64(CR3, PD, 0);
+    t.state.setU32(CR0, t.state.u32(CR0) | CR0_PG);
+    t.backend.setState(t.state.snapshot());
+    t.run(`c605 ${le32(0x400000 + 8)} 05 ${MOV_EAX}`);
+    expect(t.reg32(RAX)).toBe(0x11111105);
+    expect(t.mem.u8[CODE + 8]).toBe(5);
+  });
 
   it('a byte store turns the next instruction (NOP) into INC EAX', () => {
     const t = new Rig(32);
