@@ -5,10 +5,11 @@
 // bytes ahead of the running instruction stops it there (self-modifying code).
 
 import type { Cpu, Exec } from './cpu.js';
-import { segWord } from './cpu.js';
+import { SEG_MAX_FLAT, segWord } from './cpu.js';
 import { W_RIP } from './words.js';
 import { decode, Insn } from './decoder.js';
-import { CpuFault } from './system/fault.js';
+import { CpuFault, VEC_GP } from './system/fault.js';
+import { limitedBranch } from './ops-ctl.js';
 import { CS, SEG_BASE } from './state.js';
 import { F_LOCK, F_STOP, F_TERM, MAP_1B, OpTable } from './table.js';
 import { Fast, elideDeadFlags } from './fastops.js';
@@ -16,6 +17,8 @@ import { TLB_BITS } from '../mmu/tlb.js';
 
 /** Longest block in instructions (bounds the budget overshoot and the decode work per miss). */
 export const MAX_BLOCK_INSNS = 64;
+/** An instruction byte past the CS limit (cpu.fetchMax). */
+const CS_LIMIT_GP = new CpuFault(VEC_GP, 0, true);
 
 export class Block {
   /** Physical address of the first byte (the cache key) and the pages the bytes lie on. */
@@ -169,7 +172,11 @@ export class BlockCache {
     const b = new Block();
     b.phys = phys;
     b.page0 = phys >>> 12;
+    // Every byte of an instruction must lie within the CS limit (SDM 5.3; cpu.fetchMax): an
+    // instruction that crosses it faults #GP(0) at its start; branches past it fault at the branch.
+    const fetchMax = c.fetchMax, eip0 = (lo - c.r32[segWord(CS, SEG_BASE)]) >>> 0;
     const fetch = (off: number): number => {
+      if (eip0 + off > fetchMax) throw CS_LIMIT_GP;
       const a = (lo + off) | 0;
       return c.fetch8(a, (a >>> 0) < (lo >>> 0) ? (hi + 1) | 0 : hi);
     };
@@ -190,7 +197,9 @@ export class BlockCache {
       d.ripLo = (lo + off) | 0;
       d.ripHi = hi;
       if (b.n === 0) b.rep0 = repShape(d);
-      b.fns.push(d.row.build(d));
+      const fn = d.row.build(d), limited = fetchMax < SEG_MAX_FLAT ? limitedBranch(d, eip0, fetchMax) : null;
+      if (limited !== null) d.fastId = 0;
+      b.fns.push(limited ?? fn);
       b.starts.push(off);
       ops.push(d.fastId, d.f1, d.f2, d.f3);
       b.n++;

@@ -60,6 +60,10 @@ export const SEG_MAX_FLAT = 2 ** 33;
 export const SEG_MAX_SLOW = -1;
 /** Attribute bits S, code and E: an expand-down data segment has S=1, code=0, E=1 (SDM 3.4.5.1). */
 export const ATTR_KIND_MASK = 0x1c, ATTR_EXPAND_DOWN = 0x14;
+/** Type bits code (3) and W/R (1): a writable data segment is 2 under this mask, an execute-only code segment 8. */
+export const ATTR_CODE_RW = 0xa, TYPE_DATA_WRITABLE = 0x2, TYPE_CODE_EXEC_ONLY = 0x8;
+/** Added to a segment number: cpu.segMax's write bound, and a write for operands.ts segCheck. */
+export const SEG_WRITE = 8;
 
 /** Translates linear to physical on a TLB miss (cpu-system's page walker implements it). */
 export interface Translator {
@@ -167,11 +171,19 @@ export class Cpu {
   /**
    * Per segment register ES..GS, outside 64-bit mode: the highest offset the last byte of an
    * access may have and pass with one compare (`off + size - 1 > segMax[seg]` sends the access to
-   * operands.ts segCheck, the full SDM 5.3 check, which faults or lets it through). Expand-up: the
-   * limit (SEG_MAX_FLAT for 4 GiB); expand-down, or unusable in protected mode: SEG_MAX_SLOW.
-   * Derived from the state record by modeChanged()/segChanged(n).
+   * operands.ts segCheck, the full SDM 5.3-5.5 check, which faults or lets it through). Expand-up:
+   * the limit (SEG_MAX_FLAT for 4 GiB); expand-down, or unusable in protected mode: SEG_MAX_SLOW.
+   * segMax[seg] bounds reads, segMax[seg + SEG_WRITE] writes; the type check is folded in: in
+   * protected/compatibility mode an execute-only code segment's read bound and a read-only data or
+   * code segment's write bound are SEG_MAX_SLOW, so those accesses reach segCheck, which raises
+   * #GP(0). Derived from the state record by modeChanged()/segChanged(n).
    */
-  readonly segMax = new Float64Array(8).fill(SEG_MAX_SLOW);
+  readonly segMax = new Float64Array(16).fill(SEG_MAX_SLOW);
+  /**
+   * The highest EIP an instruction byte may have (CS limit, SDM 5.3): SEG_MAX_FLAT in 64-bit mode
+   * or with a 4 GiB CS. Decoded blocks depend on it, so a change bumps `generation`.
+   */
+  fetchMax = SEG_MAX_FLAT;
   /** Listeners for modeChanged (the interpreter drops decoded blocks when the code size changes). */
   onModeChange: (() => void) | null = null;
   /** Set by the run loop while a data/I-O breakpoint is enabled; pages it watches stay off the TLB fast path. */
@@ -246,20 +258,28 @@ export class Cpu {
     this.planeW = (user | ACC_WRITE) << TLB_BITS;
     this.planeX = (user | ACC_EXEC) << TLB_BITS;
     this.a20Mask = this.host.a20Enabled() ? -1 : ~(1 << 20);
-    for (let n = 0; n <= GS; n++) this.segMax[n] = this.segMaxOf(n);
-    this.stackFlat32 = this.stackSize === 4 && this.segMax[SS] === SEG_MAX_FLAT ? 4 : 0;
-    if (oldCode !== this.codeSize || oldMode !== this.mode) this.generation++;
+    for (let n = 0; n <= GS; n++) this.segChanged(n);
+    const oldFetch = this.fetchMax;
+    const csLimit = r[segWord(CS, SEG_LIMIT)] >>> 0;
+    this.fetchMax = this.mode === MODE_LONG64 || csLimit === 0xffffffff ? SEG_MAX_FLAT : csLimit;
+    if (oldCode !== this.codeSize || oldMode !== this.mode || oldFetch !== this.fetchMax) this.generation++;
     this.attention++;
     if (this.onModeChange) this.onModeChange();
   }
 
   /** A data segment register's hidden part changed (base/limit/attributes). */
   segChanged(n: number): void {
-    if (n <= GS) this.segMax[n] = this.segMaxOf(n);
+    if (n > GS) return;
+    const bound = this.segMaxOf(n);
+    const attr = this.r32[segWord(n, SEG_ATTR)] & ATTR_CODE_RW;
+    // Types are checked in protected and compatibility mode only (SDM 5.5; 64-bit mode checks none).
+    const typed = this.mode === MODE_PROT || this.mode === MODE_COMPAT;
+    this.segMax[n] = typed && attr === TYPE_CODE_EXEC_ONLY ? SEG_MAX_SLOW : bound;
+    this.segMax[n + SEG_WRITE] = typed && attr !== TYPE_DATA_WRITABLE ? SEG_MAX_SLOW : bound;
     if (n === SS) this.stackFlat32 = this.stackSize === 4 && this.segMax[SS] === SEG_MAX_FLAT ? 4 : 0;
   }
 
-  /** segMax for segment n from its hidden part and the current mode. */
+  /** The limit part of segMax for segment n from its hidden part and the current mode. */
   private segMaxOf(n: number): number {
     const r = this.r32;
     const attr = r[segWord(n, SEG_ATTR)], limit = r[segWord(n, SEG_LIMIT)] >>> 0;

@@ -4,7 +4,10 @@
 // closures it returns run per execution.
 
 import type { Cpu } from './cpu.js';
-import { ATTR_EXPAND_DOWN, ATTR_KIND_MASK, MODE_REAL, MODE_VM86, segWord } from './cpu.js';
+import {
+  ATTR_CODE_RW, ATTR_EXPAND_DOWN, ATTR_KIND_MASK, MODE_COMPAT, MODE_PROT, MODE_REAL, MODE_VM86, SEG_WRITE, TYPE_CODE_EXEC_ONLY,
+  TYPE_DATA_WRITABLE, segWord,
+} from './cpu.js';
 import { W_RIP } from './words.js';
 import type { Insn } from './decoder.js';
 import { CpuFault, VEC_GP, VEC_SS } from './system/fault.js';
@@ -26,23 +29,35 @@ export function limitFault(seg: number): never {
 }
 
 /**
- * The full limit check (SDM Vol. 3A 5.3) of a `size`-byte access at offset `off` (unsigned) in
- * `seg`, outside 64-bit mode, for accesses that fail the one-compare test against cpu.segMax.
- * Expand-up: every byte at or below the limit (a 4 GiB limit never faults). Expand-down: every
- * byte above the limit, up to 0xFFFFFFFF with B=1 or 0xFFFF with B=0. An unusable (null)
- * segment faults in protected mode. Real mode uses the cached limit, so unreal mode works and
- * a word at 0xFFFF with the usual 64 KiB limit faults. Throws #GP(0), or #SS(0) for SS.
+ * The full check (SDM Vol. 3A 5.3-5.5) of a `size`-byte access at offset `off` (unsigned) in
+ * segment `s` (ES..GS, plus SEG_WRITE for a write or read-modify-write), outside 64-bit mode, for
+ * accesses that fail the one-compare test against cpu.segMax[s]. In protected and compatibility
+ * mode the type first: a write needs a writable data segment, a read anything but an execute-only
+ * code segment, and an unusable (null) segment faults. Then the limit: expand-up, every byte at or
+ * below the limit (a 4 GiB limit never faults); expand-down, every byte above the limit, up to
+ * 0xFFFFFFFF with B=1 or 0xFFFF with B=0. Real and v8086 mode check no types and use the cached
+ * limit, so unreal mode works and a word at 0xFFFF with the usual 64 KiB limit faults.
+ * Throws #GP(0), or #SS(0) for SS.
  */
-export function segCheck(c: Cpu, seg: number, off: number, size: number): void {
-  if (!segFits(c, seg, off, size)) limitFault(seg);
+export function segCheck(c: Cpu, s: number, off: number, size: number): void {
+  if (!segFits(c, s, off, size)) limitFault(s & 7);
 }
 
 /** segCheck as a test: true if the access fits (bulk string chunks fall back to single elements otherwise). */
-export function segFits(c: Cpu, seg: number, off: number, size: number): boolean {
-  const r = c.r32;
-  const attr = r[segWord(seg, SEG_ATTR)], limit = r[segWord(seg, SEG_LIMIT)] >>> 0;
+export function segFits(c: Cpu, s: number, off: number, size: number): boolean {
+  const r = c.r32, seg = s & 7;
+  const attr = r[segWord(seg, SEG_ATTR)];
+  if (c.mode === MODE_PROT || c.mode === MODE_COMPAT) {
+    if ((attr & ATTR_UNUSABLE) !== 0) return false;
+    const t = attr & ATTR_CODE_RW;
+    if (s >= SEG_WRITE ? t !== TYPE_DATA_WRITABLE : t === TYPE_CODE_EXEC_ONLY) return false;
+  } else if ((attr & ATTR_UNUSABLE) !== 0 && c.mode !== MODE_REAL && c.mode !== MODE_VM86) return false;
+  return offsetFits(attr, r[segWord(seg, SEG_LIMIT)] >>> 0, off, size);
+}
+
+/** The limit rule alone, for a segment with attributes `attr` and byte-granular `limit` (also a new stack's, cpu/system/stack.ts). */
+export function offsetFits(attr: number, limit: number, off: number, size: number): boolean {
   const last = off + size - 1;
-  if ((attr & ATTR_UNUSABLE) !== 0 && c.mode !== MODE_REAL && c.mode !== MODE_VM86) return false;
   if ((attr & ATTR_KIND_MASK) === ATTR_EXPAND_DOWN) return off > limit && last <= ((attr & ATTR_DB) !== 0 ? 0xffffffff : 0xffff);
   return last <= limit || limit === 0xffffffff;
 }
@@ -65,27 +80,46 @@ export function memOperandSize(d: Insn): number {
   return 1;
 }
 
+/** Instructions whose first operand is a memory operand they only read (or do not access). */
+const READS_FIRST = new Set([
+  'bt', 'call', 'clflush', 'cmp', 'div', 'idiv', 'imul', 'invlpg', 'jmp', 'lgdt', 'lidt', 'lldt', 'lmsw', 'ltr', 'mul',
+  'nop', 'prefetch', 'prefetchw', 'push', 'test', 'verr', 'verw',
+]);
+
+/**
+ * Whether d's ModRM memory operand is written (a store or read-modify-write: checked against the
+ * segment's write bound, SDM 5.5): the first operand is E/M/O and the mnemonic is not one that only
+ * reads it. Rows whose operands name no memory destination (x87, SSE) pass it to eaFn themselves.
+ */
+export function memOperandWrites(d: Insn): boolean {
+  const o = d.row.operands[0];
+  if (o === undefined || (o[0] !== 'E' && o[0] !== 'M')) return false;
+  const name = d.row.name, bar = name.indexOf('|');
+  return !READS_FIRST.has(bar < 0 ? name : name.slice(0, bar));
+}
+
 /**
  * The linear-address function for d's ModRM memory operand, for an access of `size` bytes (by
- * default the row's memory operand size). Outside 64-bit mode the whole access is checked
- * against the segment (cpu.segMax, then segCheck) before the base is added.
+ * default the row's memory operand size) that writes the operand if `write` (by default from the
+ * row: memOperandWrites). Outside 64-bit mode the whole access is checked against the segment
+ * (cpu.segMax's read or write bound, then segCheck) before the base is added.
  */
-export function eaFn(d: Insn, size = memOperandSize(d)): EaFn {
-  const seg = d.seg;
+export function eaFn(d: Insn, size = memOperandSize(d), write = memOperandWrites(d)): EaFn {
+  const seg = d.seg, sm = write ? seg + SEG_WRITE : seg;
   const sb = segWord(seg, SEG_BASE);
   const disp = d.disp | 0;
   const b = d.base >= 0 ? d.base * 2 : -1, x = d.index >= 0 ? d.index * 2 : -1, s = d.scale;
   const k = size - 1;
   if (d.addrSize === 2) {
-    if (b < 0) return (c) => { c.eaHi = 0; const r = c.r32, o = disp & 0xffff; if (o + k > c.segMax[seg]) segCheck(c, seg, o, size); return (r[sb] + o) | 0; };
-    if (x < 0) return (c) => { c.eaHi = 0; const r = c.r32, o = (r[b] + disp) & 0xffff; if (o + k > c.segMax[seg]) segCheck(c, seg, o, size); return (r[sb] + o) | 0; };
-    return (c) => { c.eaHi = 0; const r = c.r32, o = (r[b] + r[x] + disp) & 0xffff; if (o + k > c.segMax[seg]) segCheck(c, seg, o, size); return (r[sb] + o) | 0; };
+    if (b < 0) return (c) => { c.eaHi = 0; const r = c.r32, o = disp & 0xffff; if (o + k > c.segMax[sm]) segCheck(c, sm, o, size); return (r[sb] + o) | 0; };
+    if (x < 0) return (c) => { c.eaHi = 0; const r = c.r32, o = (r[b] + disp) & 0xffff; if (o + k > c.segMax[sm]) segCheck(c, sm, o, size); return (r[sb] + o) | 0; };
+    return (c) => { c.eaHi = 0; const r = c.r32, o = (r[b] + r[x] + disp) & 0xffff; if (o + k > c.segMax[sm]) segCheck(c, sm, o, size); return (r[sb] + o) | 0; };
   }
   if (!d.mode64) {
-    if (b < 0 && x < 0) { const o = disp >>> 0; return (c) => { c.eaHi = 0; if (o + k > c.segMax[seg]) segCheck(c, seg, o, size); return (c.r32[sb] + o) | 0; }; }
-    if (x < 0) return (c) => { c.eaHi = 0; const r = c.r32, o = (r[b] + disp) >>> 0; if (o + k > c.segMax[seg]) segCheck(c, seg, o, size); return (r[sb] + o) | 0; };
-    if (b < 0) return (c) => { c.eaHi = 0; const r = c.r32, o = ((r[x] << s) + disp) >>> 0; if (o + k > c.segMax[seg]) segCheck(c, seg, o, size); return (r[sb] + o) | 0; };
-    return (c) => { c.eaHi = 0; const r = c.r32, o = (r[b] + (r[x] << s) + disp) >>> 0; if (o + k > c.segMax[seg]) segCheck(c, seg, o, size); return (r[sb] + o) | 0; };
+    if (b < 0 && x < 0) { const o = disp >>> 0; return (c) => { c.eaHi = 0; if (o + k > c.segMax[sm]) segCheck(c, sm, o, size); return (c.r32[sb] + o) | 0; }; }
+    if (x < 0) return (c) => { c.eaHi = 0; const r = c.r32, o = (r[b] + disp) >>> 0; if (o + k > c.segMax[sm]) segCheck(c, sm, o, size); return (r[sb] + o) | 0; };
+    if (b < 0) return (c) => { c.eaHi = 0; const r = c.r32, o = ((r[x] << s) + disp) >>> 0; if (o + k > c.segMax[sm]) segCheck(c, sm, o, size); return (r[sb] + o) | 0; };
+    return (c) => { c.eaHi = 0; const r = c.r32, o = (r[b] + (r[x] << s) + disp) >>> 0; if (o + k > c.segMax[sm]) segCheck(c, sm, o, size); return (r[sb] + o) | 0; };
   }
   // 64-bit mode: only FS and GS have a base.
   const fsgs = seg === FS || seg === GS;

@@ -13,6 +13,7 @@ import { adjustSp, pop, popFrame, push, ssLinear } from './stack.js';
 import { Fast as F } from './fastops.js';
 import { fast } from './fastops.js';
 import { CS, DS, ES, FLAG_ZF, FS, GS, SEG_SEL, SS } from './state.js';
+import { CpuFault, VEC_GP } from './system/fault.js';
 import { F_D64, F_F64, F_I64, F_STOP, F_TERM, OpRow, row, rowsPlusReg } from './table.js';
 
 /** Condition-code suffixes in encoding order (Jcc, SETcc, CMOVcc). */
@@ -123,6 +124,60 @@ function ret(d: Insn): Exec {
     if (extra) adjustSp(c, extra);
     setRip(c, size, v, hi);
   };
+}
+
+/** #GP(0): a near branch whose target is past the CS limit faults at the branch (SDM Vol. 2 JMP, CALL, RET, Jcc, LOOP). */
+function csLimitFault(): never { throw new CpuFault(VEC_GP, 0, true); }
+
+/**
+ * For a block decoded under a CS limit below 4 GiB (cpu.fetchMax, outside 64-bit mode), so flat
+ * code pays nothing: the executor for a near branch d that raises #GP(0) at the branch, before
+ * anything is pushed or popped, when its target is past `max`; null when d is no near branch or its
+ * target (direct branches: `eip0`, the block's start EIP, + d.end + d.imm) is inside the limit.
+ * cpu/blocks.ts puts it in place of the row's executor (and fast op).
+ */
+export function limitedBranch(d: Insn, eip0: number, max: number): Exec | null {
+  const build = d.row.build, size = d.opSize;
+  const wrap = (v: number): number => (size === 2 ? v & 0xffff : v >>> 0);
+  if (build === jcc || build === jmpRel || build === callRel || build === loopOp) {
+    if (wrap(eip0 + d.end + d.imm) <= max) return null;
+    if (build === jmpRel || build === callRel) return csLimitFault;
+    const fall = d.end;
+    if (build === jcc) {
+      const test = ccTest(d.op & 15), add = ripAdder(size);
+      return (c) => { if (test(c.r32)) csLimitFault(); add(c, fall); };
+    }
+    const run = loopOp(d);
+    return (c) => { // LOOP/JCXZ taken: fault with the count as it was
+      const r = c.r32, rip = r[W_RIP], cx = r[2], cxHi = r[3];
+      run(c);
+      if (r[W_RIP] !== (size === 2 ? (rip + fall) & 0xffff : (rip + fall) | 0)) { r[2] = cx; r[3] = cxHi; csLimitFault(); }
+    };
+  }
+  if (build === jmpInd) {
+    const src = indirect(d);
+    return (c) => { const v = wrap(src(c)); if (v > c.fetchMax) csLimitFault(); setRip(c, size, v, 0); };
+  }
+  if (build === callInd) {
+    const src = indirect(d), end = d.end;
+    return (c) => {
+      const v = wrap(src(c));
+      if (v > c.fetchMax) csLimitFault();
+      push(c, size, nextRip(c, end, size), 0);
+      setRip(c, size, v, 0);
+    };
+  }
+  if (build === ret) {
+    const extra = d.op === 0xc2 ? d.imm & 0xffff : 0;
+    return (c) => {
+      const r = c.r32, sp = r[8], spHi = r[9];
+      const v = wrap(pop(c, size));
+      if (v > c.fetchMax) { r[8] = sp; r[9] = spHi; csLimitFault(); }
+      if (extra) adjustSp(c, extra);
+      setRip(c, size, v, 0);
+    };
+  }
+  return null;
 }
 
 /** The count register for the address size: CX, ECX or RCX; returns true if it is zero after `dec`. */

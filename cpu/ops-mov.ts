@@ -3,7 +3,7 @@
 // LAHF/SAHF, flag-bit instructions, NOP/PAUSE and the hint NOPs.
 
 import type { Cpu, Exec } from './cpu.js';
-import { segWord } from './cpu.js';
+import { SEG_WRITE, segWord } from './cpu.js';
 import type { Insn } from './decoder.js';
 import { LF_OP, W_RFLAGS, materialize } from './flags.js';
 import { CC_NAMES, ccTest } from './ops-ctl.js';
@@ -69,13 +69,13 @@ function movImm(byte: boolean, plusReg: boolean) {
 function movMoffs(toAcc: boolean, byte: boolean) {
   return (d: Insn): Exec => {
     const size = byte ? 1 : d.opSize;
-    const seg = d.segOverride >= 0 ? d.segOverride : DS;
+    const seg = d.segOverride >= 0 ? d.segOverride : DS, sm = toAcc ? seg : seg + SEG_WRITE;
     const sb = segWord(seg, SEG_BASE), off = d.imm, offHi = d.immHi, m64 = d.mode64, as = d.addrSize;
     const o = as === 2 ? off & 0xffff : off >>> 0;
     const lin = (c: Cpu): number => {
       if (!m64) {
         c.eaHi = 0;
-        if (o + size - 1 > c.segMax[seg]) segCheck(c, seg, o, size);
+        if (o + size - 1 > c.segMax[sm]) segCheck(c, sm, o, size);
         return (c.r32[sb] + o) | 0;
       }
       const fsgs = seg >= 4;

@@ -7,7 +7,7 @@
 // (DS or the override for rSI, always ES for rDI) before it is touched.
 
 import type { Cpu, Exec } from './cpu.js';
-import { segWord } from './cpu.js';
+import { SEG_WRITE, segWord } from './cpu.js';
 import type { Insn } from './decoder.js';
 import { alu, alu64, ALU_CMP } from './alu.js';
 import { portIn, portOut } from './ops-io.js';
@@ -19,6 +19,8 @@ import { W_RFLAGS } from './words.js';
 import { TLB_BITS } from '../mmu/tlb.js';
 
 const RSI = 12, RDI = 14, RCX = 2; // word indices of the GPRs
+/** ES as a destination: stores check its write bound (a read-only ES faults #GP(0), SDM 5.5). */
+const ES_W = ES + SEG_WRITE;
 const K_MOVS = 0, K_CMPS = 1, K_STOS = 2, K_LODS = 3, K_SCAS = 4, K_INS = 5, K_OUTS = 6;
 
 /** Offset in an index register for the address size (high half in c.eaHi for 64-bit). */
@@ -29,12 +31,12 @@ function index(c: Cpu, w: number, as: number): number {
   return as === 4 ? r[w] : r[w] & 0xffff;
 }
 
-/** Linear address of a `size`-byte element at seg:offset, limit-checked (64-bit mode: only FS/GS add a base). */
-function linear(c: Cpu, seg: number, off: number, as: number, m64: boolean, size: number): number {
-  const r = c.r32;
+/** Linear address of a `size`-byte element at seg:offset, checked (s = seg, + SEG_WRITE for a store; 64-bit mode: only FS/GS add a base). */
+function linear(c: Cpu, s: number, off: number, as: number, m64: boolean, size: number): number {
+  const r = c.r32, seg = s & 7;
   if (!m64) {
     const o = as === 2 ? off & 0xffff : off >>> 0;
-    if (o + size - 1 > c.segMax[seg]) segCheck(c, seg, o, size);
+    if (o + size - 1 > c.segMax[s]) segCheck(c, s, o, size);
     return (r[segWord(seg, SEG_BASE)] + o) | 0;
   }
   if (seg < 4) return off;
@@ -74,7 +76,7 @@ function once(c: Cpu, kind: number, size: number, as: number, seg: number, m64: 
     case K_MOVS: {
       const s = linear(c, seg, index(c, RSI, as), as, m64, size), sh = c.eaHi;
       const v = memRead(c, size, s, sh);
-      const d = linear(c, ES, index(c, RDI, as), as, m64, size);
+      const d = linear(c, ES_W, index(c, RDI, as), as, m64, size);
       memWrite(c, size, d, c.eaHi, v);
       step(c, RSI, as, delta); step(c, RDI, as, delta);
       break;
@@ -89,7 +91,7 @@ function once(c: Cpu, kind: number, size: number, as: number, seg: number, m64: 
       break;
     }
     case K_STOS: {
-      const d = linear(c, ES, index(c, RDI, as), as, m64, size);
+      const d = linear(c, ES_W, index(c, RDI, as), as, m64, size);
       c.resHi = r[1];
       memWrite(c, size, d, c.eaHi, r[0]);
       step(c, RDI, as, delta);
@@ -113,7 +115,7 @@ function once(c: Cpu, kind: number, size: number, as: number, seg: number, m64: 
     }
     case K_INS: {
       // The destination is checked before the port is read (a read may have side effects).
-      const d = linear(c, ES, index(c, RDI, as), as, m64, size), dHi = c.eaHi;
+      const d = linear(c, ES_W, index(c, RDI, as), as, m64, size), dHi = c.eaHi;
       const v = portIn(c, r[4] & 0xffff, size as 1 | 2 | 4);
       memWrite(c, size, d, dHi, v);
       step(c, RDI, as, delta);
@@ -138,7 +140,7 @@ function bulk(c: Cpu, kind: number, size: number, as: number, seg: number, m64: 
   if (as === 2 || (r[W_RFLAGS] & FLAG_DF) !== 0) return false;
   const count = countValue(r, as);
   const dOff = index(c, RDI, as);
-  const d = linear(c, ES, dOff, as, m64, size), dHi = c.eaHi;
+  const d = linear(c, ES_W, dOff, as, m64, size), dHi = c.eaHi;
   let room = (0x1000 - (d & 0xfff)) / size;
   let s = 0, sHi = 0;
   if (kind === K_MOVS) {
@@ -150,7 +152,7 @@ function bulk(c: Cpu, kind: number, size: number, as: number, seg: number, m64: 
   if (as === 4 && ((dOff >>> 0) + n * size > 0x100000000)) return false; // index would wrap
   const bytes = n * size;
   // A chunk that runs past a limit goes element by element, so the fault comes at the right one.
-  if (!m64 && (!segFits(c, ES, dOff >>> 0, bytes) || (kind === K_MOVS && !segFits(c, seg, r[RSI] >>> 0, bytes)))) return false;
+  if (!m64 && (!segFits(c, ES_W, dOff >>> 0, bytes) || (kind === K_MOVS && !segFits(c, seg, r[RSI] >>> 0, bytes)))) return false;
   const mem = c.mem;
   const pd = c.translate(d, dHi, c.planeW >> TLB_BITS);
   if (pd + bytes > mem.ramSize) return false;

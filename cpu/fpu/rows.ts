@@ -114,10 +114,19 @@ function regBuilder(op: number, reg: number): (d: Insn) => Exec {
 const K_FLDENV = 0xd9 * 8 + 4, K_FLDCW = 0xd9 * 8 + 5, K_FNSTENV = 0xd9 * 8 + 6, K_FNSTCW = 0xd9 * 8 + 7;
 const K_FRSTOR = 0xdd * 8 + 4, K_FNSAVE = 0xdd * 8 + 6, K_FNSTSW = 0xdd * 8 + 7;
 
+/** The environment/control-word forms that store. */
+const ENV_STORES = new Set([K_FNSTENV, K_FNSTCW, K_FNSAVE, K_FNSTSW]);
+/** Bytes an environment-form operand spans (SDM Vol. 1 8.1.10-8.1.11): 14/28 env, 94/108 state, else 2. */
+function envSize(kind: number, o16: boolean): number {
+  if (kind === K_FLDENV || kind === K_FNSTENV) return o16 ? 14 : 28;
+  if (kind === K_FRSTOR || kind === K_FNSAVE) return o16 ? 94 : 108;
+  return 2;
+}
+
 function memBuilder(op: number, reg: number): (d: Insn) => Exec {
   const size = MEM_SIZE[op][reg];
   return (d) => {
-    const ea = eaFn(d);
+    const ea = eaFn(d, size !== 0 ? Math.abs(size) : envSize(op * 8 + reg, d.opSize === 2), size < 0 || ENV_STORES.has(op * 8 + reg));
     const modrm = (d.mod << 6) | (reg << 3) | d.rmRaw, start = d.start;
     const o16 = d.opSize === 2;
     const segBase = segWord(d.seg, SEG_BASE);

@@ -50,7 +50,7 @@ function build(def: SseDef): (d: Insn) => Exec {
     const o: Ops = newOps();
     resolve(def, o, d.reg, d.rm, d.regRaw, d.rmRaw, d.mod !== 3, d.opSize, d.rex);
     const imm = d.imm & 0xff, w = d.opSize;
-    const ea = d.mod !== 3 ? eaFn(d) : null;
+    const ea = d.mod !== 3 ? eaFn(d, Math.max(o.load, o.store, 1), o.store > 0) : null;
     const mmx = def.mmx;
     return (c) => {
       if (!gpOnly) { if (mmx) mmxCheck(c); else sseCheck(c); }
@@ -72,10 +72,11 @@ function build(def: SseDef): (d: Insn) => Exec {
 }
 
 /** Memory-operand state instructions: align is the required alignment (#GP if not). */
-function stateRow(code: string, asm: string, align: number, run: (c: Cpu, lo: number, hi: number, mode64: boolean) => void, check: (c: Cpu) => void): OpRow {
+function stateRow(code: string, asm: string, align: number, run: (c: Cpu, lo: number, hi: number, mode64: boolean) => void, check: (c: Cpu) => void,
+  size: number, write: boolean): OpRow {
   return row(code, asm, (d) => {
     // (the decoder reuses its Insn: take what the executor needs now, not when it runs)
-    const ea = eaFn(d), mode64 = d.mode64;
+    const ea = eaFn(d, size, write), mode64 = d.mode64;
     return (c) => {
       check(c);
       const lo = ea(c), hi = c.eaHi;
@@ -94,23 +95,25 @@ function xsaveCheck(c: Cpu): void {
   if (cr0(c) & CR0_TS) throw new CpuFault(VEC_NM);
 }
 const WORK = 0x7c0; // MEM_TMP
+/** Bytes checked against the segment limit: the FXSAVE area, and the XSAVE area for x87|SSE (legacy region + header). */
+const FX_BYTES = 512, XSAVE_BYTES = 576;
 
 export const SSE_ROWS: OpRow[] = [
   ...SSE_DEFS.map((def) => row(def.code, def.asm, build(def))),
-  stateRow('np 0f ae /0 m', 'fxsave M', 16, (c, lo, hi, m64) => fxsave(c, lo, hi, m64), fxCheck),
-  stateRow('np 0f ae /1 m', 'fxrstor M', 16, (c, lo, hi, m64) => { fxrstor(c, lo, hi, m64); ferrFollowsEs(c); }, fxCheck),
+  stateRow('np 0f ae /0 m', 'fxsave M', 16, (c, lo, hi, m64) => fxsave(c, lo, hi, m64), fxCheck, FX_BYTES, true),
+  stateRow('np 0f ae /1 m', 'fxrstor M', 16, (c, lo, hi, m64) => { fxrstor(c, lo, hi, m64); ferrFollowsEs(c); }, fxCheck, FX_BYTES, false),
   stateRow('np 0f ae /2 m', 'ldmxcsr Md', 0, (c, lo, hi) => {
     loadBytes(c, lo, hi, 4, WORK);
     const v = c.dv.getUint32(WORK, true);
     if ((v & ~MXCSR_MASK) !== 0) throw new CpuFault(VEC_GP, 0, true);
     c.dv.setUint32(FX_MXCSR, v, true);
-  }, sseCheck),
+  }, sseCheck, 4, false),
   stateRow('np 0f ae /3 m', 'stmxcsr Md', 0, (c, lo, hi) => {
     c.dv.setUint32(WORK, c.dv.getUint32(FX_MXCSR, true), true); storeBytes(c, lo, hi, 4, WORK);
-  }, sseCheck),
-  stateRow('np 0f ae /4 m', 'xsave M', 64, (c, lo, hi, m64) => xsave(c, lo, hi, m64), xsaveCheck),
-  stateRow('np 0f ae /5 m', 'xrstor M', 64, (c, lo, hi, m64) => { xrstor(c, lo, hi, m64); ferrFollowsEs(c); }, xsaveCheck),
-  stateRow('np 0f ae /6 m', 'xsaveopt M', 64, (c, lo, hi, m64) => xsave(c, lo, hi, m64), xsaveCheck),
+  }, sseCheck, 4, true),
+  stateRow('np 0f ae /4 m', 'xsave M', 64, (c, lo, hi, m64) => xsave(c, lo, hi, m64), xsaveCheck, XSAVE_BYTES, true),
+  stateRow('np 0f ae /5 m', 'xrstor M', 64, (c, lo, hi, m64) => { xrstor(c, lo, hi, m64); ferrFollowsEs(c); }, xsaveCheck, XSAVE_BYTES, false),
+  stateRow('np 0f ae /6 m', 'xsaveopt M', 64, (c, lo, hi, m64) => xsave(c, lo, hi, m64), xsaveCheck, XSAVE_BYTES, true),
   row('np 0f ae /5 r', 'lfence', () => () => {}),
   row('np 0f ae /6 r', 'mfence', () => () => {}),
   row('np 0f ae /7 r', 'sfence', () => () => {}),

@@ -18,7 +18,7 @@ import {
   isLongMode, isProtected, loadSegmentReal, setAccessed, setNullSegment, setSegment, TYPE_CODE, TYPE_CONFORMING,
   SYS_TASKGATE,
 } from './segments.js';
-import { commitRsp, push, stackAt, stackFromCurrent, stk } from './stack.js';
+import { commitRsp, push, stackAt, stackFromCurrent, stackLimit, stk } from './stack.js';
 import { EVENT_LOG, sysOf } from './context.js';
 import { TASK_INT, taskSwitch } from './task.js';
 
@@ -195,6 +195,7 @@ function deliverLegacy(c: Cpu, vector: number, kind: number, errorCode: number, 
     checkStackSegment(c, ssSel, dpl, VEC_TS);
     ssLo = desc.lo; ssHi = desc.hi;
     stackAt(sp, 0, (descAttr(ssHi) & ATTR_DB) !== 0 ? 4 : 2, descBase(ssLo, ssHi), dpl);
+    stackLimit(descAttr(ssHi), descLimit(ssLo, ssHi), (ssSel & 0xfffc) | ext); // no room for the frame: #SS(NewSS | EXT)
     if (vm) {
       push(c, size, r[segWord(GS, SEG_SEL)]);
       push(c, size, r[segWord(FS, SEG_SEL)]);
@@ -206,6 +207,7 @@ function deliverLegacy(c: Cpu, vector: number, kind: number, errorCode: number, 
   } else {
     if (vm) throw gp(sel & 0xfffc);
     stackFromCurrent(c);
+    stk.err = ext; // SDM INT n: no room on the current stack is #SS(EXT)
   }
   push(c, size, flags);
   push(c, size, r[segWord(CS, SEG_SEL)]);

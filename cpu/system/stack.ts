@@ -1,18 +1,22 @@
 // A stack cursor for system transfers (interrupt delivery, far CALL/RET, IRET,
 // gates): pushes and pops on a stack that may not be the current one yet (the
 // new SS:ESP from the TSS), so registers are committed only after every memory
-// access has succeeded. Pushes and pops on the current 16/32-bit stack are
-// checked against SS's limit (#SS(0)); a new stack from the TSS or a gate is not.
+// access has succeeded. Pushes and pops on a 16/32-bit stack are checked
+// against its segment's limit: the current SS's (#SS(0), or #SS(EXT) for event
+// delivery) or a new SS's from the TSS (#SS(new SS selector | EXT), stackLimit).
 
 import type { Cpu } from '../cpu.js';
 import { segWord } from '../cpu.js';
 import { ACC_STACK, ACC_USER, ACC_WRITE } from '../../mmu/tlb.js';
 import { RSP, SEG_ATTR, SEG_BASE, SS, ATTR_DB, gprOffset } from '../state.js';
-import { segCheck } from '../operands.js';
+import { offsetFits, segFits } from '../operands.js';
+import { CpuFault, VEC_SS } from './fault.js';
 
 const TWO32 = 4294967296;
 const W_RSP = gprOffset(RSP) / 4;
 
+/** stk.check: no limit (64-bit stacks), the current SS's, a new SS's (stk.attr/limit). */
+const CHECK_NONE = 0, CHECK_CURRENT = 1, CHECK_NEW = 2;
 /** The cursor (module state: one transfer at a time, no allocation). */
 export const stk = {
   /** Stack pointer (lo, hi). */
@@ -25,13 +29,20 @@ export const stk = {
   kind: 0,
   /** Read high half of the last pop64. */
   popHi: 0,
-  /** Check each access against SS's limit (the current 16/32-bit stack). */
-  checkSs: false,
+  /** Which limit each access is checked against: none (64-bit), the current SS, or a new SS (attr, limit). */
+  check: CHECK_NONE,
+  /** The new SS's attributes and byte-granular limit (CHECK_NEW). */
+  attr: 0, limit: 0,
+  /** Error code of the #SS a limit violation raises. */
+  err: 0,
 };
 
-/** #SS(0) if `size` bytes at the cursor are outside SS's limit. */
+/** #SS(stk.err) if `size` bytes at the cursor are outside the stack segment's limit. */
 function ssCheck(c: Cpu, size: number): void {
-  segCheck(c, SS, stk.addr === 4 ? stk.spLo >>> 0 : stk.spLo & 0xffff, size);
+  const off = stk.addr === 4 ? stk.spLo >>> 0 : stk.spLo & 0xffff;
+  if (stk.check === CHECK_CURRENT ? !segFits(c, SS, off, size) : !offsetFits(stk.attr, stk.limit, off, size)) {
+    throw new CpuFault(VEC_SS, stk.err, true);
+  }
 }
 
 /** Point the cursor at the current SS:RSP. */
@@ -41,14 +52,25 @@ export function stackFromCurrent(c: Cpu): void {
   stk.addr = c.codeSize === 8 ? 8 : (r[segWord(SS, SEG_ATTR)] & ATTR_DB) !== 0 ? 4 : 2;
   stk.base = r[segWord(SS, SEG_BASE)];
   stk.kind = c.cpl === 3 ? ACC_USER : 0;
-  stk.checkSs = stk.addr !== 8;
+  stk.check = stk.addr !== 8 ? CHECK_CURRENT : CHECK_NONE;
+  stk.err = 0;
 }
 
 /** Point the cursor at an explicit stack. */
 export function stackAt(spLo: number, spHi: number, addr: number, base: number, cpl: number): void {
   stk.spLo = spLo; stk.spHi = spHi; stk.addr = addr; stk.base = base;
   stk.kind = cpl === 3 ? ACC_USER : 0;
-  stk.checkSs = false;
+  stk.check = CHECK_NONE;
+}
+
+/**
+ * Check the accesses through the cursor (set by stackAt to a new 16/32-bit stack) against the new
+ * SS's attributes and byte-granular limit; a violation raises #SS(err). SDM Vol. 2 INT n and CALL:
+ * an inner stack without room for the frame is #SS(error_code(NewSS, 0, EXT)) = (selector & 0xFFFC)
+ * | EXT for interrupts and exceptions, #SS(SS selector & 0xFFFC) for a call gate.
+ */
+export function stackLimit(attr: number, limit: number, err: number): void {
+  stk.check = CHECK_NEW; stk.attr = attr; stk.limit = limit >>> 0; stk.err = err;
 }
 
 /** Move the stack pointer by `delta` within its address size. */
@@ -72,7 +94,7 @@ function linear(): number {
 /** Push `size` bytes (2, 4 or 8; for 8 `v` is the low half and `vHi` the high). */
 export function push(c: Cpu, size: number, v: number, vHi = 0): void {
   stackAdjust(-size);
-  if (stk.checkSs) ssCheck(c, size);
+  if (stk.check !== CHECK_NONE) ssCheck(c, size);
   const lo = linear();
   const kind = stk.kind | ACC_WRITE | ACC_STACK;
   if (size === 8) {
@@ -84,7 +106,7 @@ export function push(c: Cpu, size: number, v: number, vHi = 0): void {
 
 /** Pop `size` bytes; returns the low 32 bits (high half of an 8-byte pop in stk.popHi). */
 export function pop(c: Cpu, size: number): number {
-  if (stk.checkSs) ssCheck(c, size);
+  if (stk.check !== CHECK_NONE) ssCheck(c, size);
   const lo = linear();
   let v: number;
   if (size === 8) {

@@ -17,7 +17,7 @@ import {
   SYS_CALLGATE, SYS_CALLGATE16, SYS_TASKGATE, SYS_TSS16_AVAIL, SYS_TSS_AVAIL, TYPE_CODE, TYPE_CONFORMING,
 } from './segments.js';
 import { TASK_CALL, TASK_JMP, taskReturn, taskSwitch, taskTarget } from './task.js';
-import { commitRsp, pop, push, stackAdjust, stackAt, stackFromCurrent, stk } from './stack.js';
+import { commitRsp, pop, push, stackAdjust, stackAt, stackFromCurrent, stackLimit, stk } from './stack.js';
 import { readTssStack, tssSsSel, tssStackHi } from './events.js';
 
 const W_RSP = 8;
@@ -167,6 +167,7 @@ export function callFar(c: Cpu, sel: number, offLo: number, offHi: number, opSiz
       checkStackSegment(c, ssSel, dpl, VEC_TS);
       ssLo = desc.lo; ssHi = desc.hi;
       stackAt(spLo, 0, (descAttr(ssHi) & ATTR_DB) !== 0 ? 4 : 2, descBase(ssLo, ssHi), dpl);
+      stackLimit(descAttr(ssHi), descLimit(ssLo, ssHi), ssSel & 0xfffc); // no room: #SS(SS selector)
     }
     // Parameters are read from the old stack before anything is written.
     const params: number[] = [];
@@ -175,6 +176,7 @@ export function callFar(c: Cpu, sel: number, offLo: number, offHi: number, opSiz
       stackFromCurrent(c);
       for (let k = 0; k < gate.params; k++) params.push(pop(c, size));
       stackAt(cur.spLo, cur.spHi, cur.addr, cur.base, dpl);
+      if (!long) stackLimit(descAttr(ssHi), descLimit(ssLo, ssHi), ssSel & 0xfffc);
     }
     push(c, size, oldSs, 0);
     push(c, size, oldSpLo, oldSpHi);

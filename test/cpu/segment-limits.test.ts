@@ -2,45 +2,15 @@
 // the whole access against the limit, expand-down segments with the B flag's upper
 // bound, #GP(0) versus #SS(0), real mode's 64 KiB, and 64-bit mode checking nothing.
 import { describe, expect, it } from 'vitest';
-import { EXIT_HALT, EXIT_SHUTDOWN } from '../../cpu/backend.js';
 import {
   ATTR_DB, ATTR_G, ATTR_P, ATTR_S, ATTR_UNUSABLE, DS, ES, EVENT_SOFTINT, FS, RAX, RBP, RBX, RCX, RDI, RSI, RSP, SEG_ATTR, SEG_BASE,
   SEG_LIMIT, SS, segOffset,
 } from '../../cpu/state.js';
 import { deliverEvent } from '../../cpu/system/events.js';
 import { retFar } from '../../cpu/system/transfer.js';
-import { CODE, Rig } from './harness.js';
+import { Rig } from './harness.js';
+import { DATA, DATA_DOWN, VEC_GP, VEC_SS, expectFault, expectNoFault, faultOf, le16, le32, seg } from './segment-rig.js';
 import { SEL, gate32, makeRig, protectedMode, rsp, setRsp, setSeg } from './system-rig.js';
-
-const le32 = (v: number): string => [0, 8, 16, 24].map((s) => ((v >>> s) & 0xff).toString(16).padStart(2, '0')).join('');
-const le16 = (v: number): string => le32(v).slice(0, 4);
-
-/** Read/write data, accessed (type 3); expand-down read/write data, accessed (type 7). */
-const DATA = ATTR_P | ATTR_S | 0x3, DATA_DOWN = ATTR_P | ATTR_S | 0x7;
-const VEC_SS = 12, VEC_GP = 13;
-
-/** Give segment n a hidden part, as a descriptor load would, and tell the CPU. */
-function seg(t: Rig, n: number, base: number, limit: number, attr: number): void {
-  const o = segOffset(n);
-  t.state.set64(o + SEG_BASE, base, 0);
-  t.state.setU32(o + SEG_LIMIT, limit);
-  t.state.setU32(o + SEG_ATTR, attr);
-  t.cpu.modeChanged();
-}
-
-/** Run `code`; expect it to stop on a fault with `vector`, error code 0 and RIP at byte `at` of the code. */
-function expectFault(t: Rig, code: string, vector: number, at: number): void {
-  t.cpu.lastEvent = null;
-  expect(t.run(code)).toBe(EXIT_SHUTDOWN);
-  expect(t.cpu.lastEvent).toEqual({ vector, kind: expect.any(Number), errorCode: 0, hasError: true });
-  expect(t.rip()).toBe(CODE + at);
-}
-
-function expectNoFault(t: Rig, code: string): void {
-  t.cpu.lastEvent = null;
-  expect(t.run(code)).toBe(EXIT_HALT);
-  expect(t.cpu.lastEvent).toBeNull();
-}
 
 describe('expand-up segments: the last byte of the access must be within the limit', () => {
   it('a dword at limit-3 loads; at limit-2 raises #GP(0) and leaves EAX alone (fast [base] load)', () => {
@@ -266,12 +236,6 @@ describe('64-bit mode checks no limits', () => {
 });
 
 describe('interrupt frames and far returns on the current stack check SS too', () => {
-  /** A raised CpuFault's vector and error code. */
-  const faultOf = (f: () => void): { vector: number; errorCode: number } => {
-    try { f(); } catch (e) { return e as { vector: number; errorCode: number }; }
-    throw new Error('expected a fault');
-  };
-
   it('INT 0x30 through a ring-0 gate at CPL 0 with the frame crossing the SS limit: #SS(0), ESP unchanged', () => {
     const r = makeRig();
     protectedMode(r);
