@@ -179,6 +179,7 @@ function deliverLegacy(c: Cpu, vector: number, kind: number, errorCode: number, 
   const offset = gate32 ? ((g[0] & 0xffff) | (g[1] & 0xffff0000)) : g[0] & 0xffff;
   checkHandlerCs(c, sel, ext, false);
   const csLo = desc.lo, csHi = desc.hi, csAddrLo = desc.addrLo, csAddrHi = desc.addrHi;
+  if (offset >>> 0 > descLimit(csLo, csHi) >>> 0) throw gp(ext); // SDM INT n: handler EIP past the CS limit
   const dpl = descDpl(csHi);
   const conforming = (descType(csHi) & TYPE_CONFORMING) !== 0;
   const flags = c.getRflags();

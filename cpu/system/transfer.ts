@@ -34,6 +34,15 @@ function setRipSized(c: Cpu, lo: number, hi: number, size: number): void {
   if (size === 8) { r[W_RIP] = lo; r[W_RIP + 1] = hi; } else { r[W_RIP] = size === 4 ? lo : lo & 0xffff; r[W_RIP + 1] = 0; }
 }
 
+/**
+ * #GP(0) if a 16/32-bit target offset lies past the limit of the code segment in `desc`, checked
+ * before anything is committed (SDM Vol. 2 JMP/CALL/RET/IRET: "instruction pointer not within the
+ * code segment limit"); 64-bit targets (size 8) have no limit.
+ */
+function checkTargetIp(ip: number, size: number): void {
+  if (size !== 8 && (size === 2 ? ip & 0xffff : ip >>> 0) > (descLimit(desc.lo, desc.hi) >>> 0)) throw gp(0);
+}
+
 /** Load CS from `desc` with RPL = cpl. */
 function commitCs(c: Cpu, sel: number, cpl: number): void {
   setAccessed(c);
@@ -92,12 +101,14 @@ export function jmpFar(c: Cpu, sel: number, offLo: number, offHi: number, opSize
   fetchTarget(c, sel);
   if (!descIsSystem(desc.hi) && (descType(desc.hi) & TYPE_CODE) !== 0) {
     checkDirectCode(c, sel);
+    checkTargetIp(offLo, (descAttr(desc.hi) & ATTR_L) !== 0 && isLongMode(c) ? 8 : opSize);
     commitCs(c, sel, c.cpl);
     setRipSized(c, offLo, offHi, (descAttr(desc.hi) & ATTR_L) !== 0 && isLongMode(c) ? 8 : opSize);
   } else if (descIsSystem(desc.hi) && (descType(desc.hi) === SYS_CALLGATE || descType(desc.hi) === SYS_CALLGATE16)) {
     readCallGate(c, sel);
     const t = descType(desc.hi);
     if ((t & TYPE_CONFORMING) === 0 && descDpl(desc.hi) !== c.cpl) throw gp(selErr(gate.sel));
+    checkTargetIp(gate.offLo, gate.size);
     commitCs(c, gate.sel, c.cpl);
     setRipSized(c, gate.offLo, gate.offHi, gate.size);
   } else if (isTaskTarget(c, sel)) {
@@ -134,6 +145,7 @@ export function callFar(c: Cpu, sel: number, offLo: number, offHi: number, opSiz
   fetchTarget(c, sel);
   if (!descIsSystem(desc.hi) && (descType(desc.hi) & TYPE_CODE) !== 0) {
     checkDirectCode(c, sel);
+    checkTargetIp(offLo, (descAttr(desc.hi) & ATTR_L) !== 0 && isLongMode(c) ? 8 : opSize);
     save();
     stackFromCurrent(c);
     push(c, opSize, oldCs, 0);
@@ -149,6 +161,7 @@ export function callFar(c: Cpu, sel: number, offLo: number, offHi: number, opSiz
   if (isTaskTarget(c, sel)) { taskSwitch(c, taskTarget(c, sel), TASK_CALL); return; }
   if (!descIsSystem(desc.hi) || (t0 !== SYS_CALLGATE && t0 !== SYS_CALLGATE16)) throw gp(selErr(sel));
   readCallGate(c, sel);
+  checkTargetIp(gate.offLo, gate.size);
   save();
   const dpl = descDpl(desc.hi), cpl = c.cpl;
   const conforming = (descType(desc.hi) & TYPE_CONFORMING) !== 0;
@@ -245,6 +258,7 @@ export function retFar(c: Cpu, opSize: number, imm: number): void {
   }
   const rpl = fetchReturnCs(c, sel);
   const to64 = isLongMode(c) && (descAttr(desc.hi) & ATTR_L) !== 0;
+  checkTargetIp(ipLo, to64 ? 8 : opSize === 8 ? 4 : opSize);
   if (rpl === c.cpl) {
     stackAdjust(imm);
     commitRsp(c);
@@ -333,6 +347,7 @@ export function iret(c: Cpu, opSize: number): void {
   }
   const rpl = fetchReturnCs(c, sel);
   const to64 = long && (descAttr(desc.hi) & ATTR_L) !== 0;
+  checkTargetIp(ipLo, to64 ? 8 : opSize === 8 ? 4 : opSize);
   // In IA-32e mode IRET always pops SS:RSP from 64-bit mode; otherwise only for an outer return.
   if (rpl !== cpl || (long && c.codeSize === 8)) {
     const spLo = pop(c, opSize), spHi = opSize === 8 ? stk.popHi : 0;

@@ -7,6 +7,7 @@ import {
   ATTR_DB, ATTR_P, ATTR_S, CR4, CS, DS, ES, EVENT_EXCEPTION, EVENT_EXTINT, EVENT_SOFTINT, RAX, RCX, RDI, RSP, SEG_SEL, SS, segOffset,
 } from '../../cpu/state.js';
 import { deliverEvent } from '../../cpu/system/events.js';
+import { callFar, jmpFar } from '../../cpu/system/transfer.js';
 import { CODE, Rig } from './harness.js';
 import { DATA, VEC_GP, VEC_SS, expectFault, expectNoFault, faultOf, le32, seg } from './segment-rig.js';
 import { GDT, SEL, TSS, descriptor, gate32, makeRig, protectedMode, rsp, setRsp } from './system-rig.js';
@@ -148,6 +149,45 @@ describe('a privilege-changing interrupt checks the new stack from the TSS again
     deliverEvent(r.cpu, 13, EVENT_EXCEPTION, 0x18, true);
     expect([r.cpu.cpl, rsp(r), r.s.u32(0x80)]).toEqual([0, 0x1000 - 24, 0x5000]);
     expect(r.mem.read32(0x30000 + 0x1000 - 24)).toBe(0x18);
+  });
+});
+
+describe('far transfers: the new stack of a call gate, and target offsets against the target CS limit', () => {
+  it('CALL through a ring-0 call gate with ESP0 = 0x1004 (no room for SS:ESP and CS:EIP) -> #SS(0x70), still ring 3', () => {
+    const r = makeRig();
+    protectedMode(r, 3);
+    const [lo, hi] = descriptor(0x30000, 0xfff, 0x92, 0x4); // ring-0 data, limit 0xFFF, B=1
+    r.mem.write32(GDT + 0x70, lo); r.mem.write32(GDT + 0x74, hi);
+    r.mem.write32(TSS + 4, 0x1004);
+    r.mem.write32(TSS + 8, 0x70);
+    r.mem.write32(GDT + SEL.gate, (SEL.code32 << 16) | 0x5060); // 32-bit call gate, DPL 3, no parameters
+    r.mem.write32(GDT + SEL.gate + 4, 0x8000 | (3 << 13) | (0xc << 8));
+    setRsp(r, 0x7000);
+    r.s.set64(0x80, 0x4321, 0);
+    expect(faultOf(() => callFar(r.cpu, SEL.gate | 3, 0, 0, 4))).toMatchObject({ vector: VEC_SS, errorCode: 0x70 });
+    expect([r.cpu.cpl, rsp(r), r.s.u32(0x80), r.s.u32(segOffset(CS) + SEG_SEL)]).toEqual([3, 0x7000, 0x4321, SEL.ucode32]);
+    r.mem.write32(TSS + 4, 0x1000); // 16 bytes at 0xFF0..0xFFF fit
+    callFar(r.cpu, SEL.gate | 3, 0, 0, 4);
+    expect([r.cpu.cpl, rsp(r), r.s.u32(0x80)]).toEqual([0, 0x1000 - 16, 0x5060]);
+  });
+
+  it('far JMP to offset 0x10000 of a 64 KiB code segment faults #GP(0) with CS unchanged; 0xFFFF is fine', () => {
+    const r = makeRig();
+    protectedMode(r);
+    r.s.set64(0x80, 0x1234, 0);
+    expect(faultOf(() => jmpFar(r.cpu, SEL.code16, 0x10000, 0, 4))).toMatchObject({ vector: VEC_GP, errorCode: 0 });
+    expect([r.s.u32(segOffset(CS) + SEG_SEL), r.s.u32(0x80)]).toEqual([SEL.code32, 0x1234]);
+    jmpFar(r.cpu, SEL.code16, 0xffff, 0, 4);
+    expect([r.s.u32(segOffset(CS) + SEG_SEL), r.s.u32(0x80)]).toEqual([SEL.code16, 0xffff]);
+  });
+
+  it('an interrupt gate whose handler offset is past the CS limit: INT n raises #GP(0)', () => {
+    const r = makeRig();
+    protectedMode(r);
+    gate32(r, 0x31, SEL.code16, 0x12345); // the 16-bit code segment's limit is 0xFFFF
+    setRsp(r, 0x7000);
+    expect(faultOf(() => deliverEvent(r.cpu, 0x31, EVENT_SOFTINT, 0, false))).toMatchObject({ vector: VEC_GP, errorCode: 0 });
+    expect(rsp(r)).toBe(0x7000);
   });
 });
 
