@@ -62,8 +62,10 @@ export const SEG_MAX_SLOW = -1;
 export const ATTR_KIND_MASK = 0x1c, ATTR_EXPAND_DOWN = 0x14;
 /** Type bits code (3) and W/R (1): a writable data segment is 2 under this mask, an execute-only code segment 8. */
 export const ATTR_CODE_RW = 0xa, TYPE_DATA_WRITABLE = 0x2, TYPE_CODE_EXEC_ONLY = 0x8;
-/** Added to a segment number: cpu.segMax's write bound, and a write for operands.ts segCheck. */
+/** Added to a segment number for operands.ts segCheck/segFits: the access writes (or reads and writes). */
 export const SEG_WRITE = 8;
+/** Added to a segment number to index cpu.segMax's read bound. */
+export const SEG_READ = 16;
 
 /** Translates linear to physical on a TLB miss (cpu-system's page walker implements it). */
 export interface Translator {
@@ -173,12 +175,13 @@ export class Cpu {
    * access may have and pass with one compare (`off + size - 1 > segMax[seg]` sends the access to
    * operands.ts segCheck, the full SDM 5.3-5.5 check, which faults or lets it through). Expand-up:
    * the limit (SEG_MAX_FLAT for 4 GiB); expand-down, or unusable in protected mode: SEG_MAX_SLOW.
-   * segMax[seg] bounds reads, segMax[seg + SEG_WRITE] writes; the type check is folded in: in
-   * protected/compatibility mode an execute-only code segment's read bound and a read-only data or
-   * code segment's write bound are SEG_MAX_SLOW, so those accesses reach segCheck, which raises
-   * #GP(0). Derived from the state record by modeChanged()/segChanged(n).
+   * The type check is folded in (protected/compatibility mode): segMax[seg] bounds any access, so
+   * it is SEG_MAX_SLOW unless the segment is writable data; segMax[seg + SEG_READ] bounds reads
+   * only (eaFn's loads), SEG_MAX_SLOW for execute-only code. An access sent to segCheck that is
+   * allowed (a read through read-only data) just takes the slow path; one that is not raises #GP(0).
+   * Derived from the state record by modeChanged()/segChanged(n).
    */
-  readonly segMax = new Float64Array(16).fill(SEG_MAX_SLOW);
+  readonly segMax = new Float64Array(24).fill(SEG_MAX_SLOW);
   /**
    * The highest EIP an instruction byte may have (CS limit, SDM 5.3): SEG_MAX_FLAT in 64-bit mode
    * or with a 4 GiB CS. Decoded blocks depend on it, so a change bumps `generation`.
@@ -274,8 +277,8 @@ export class Cpu {
     const attr = this.r32[segWord(n, SEG_ATTR)] & ATTR_CODE_RW;
     // Types are checked in protected and compatibility mode only (SDM 5.5; 64-bit mode checks none).
     const typed = this.mode === MODE_PROT || this.mode === MODE_COMPAT;
-    this.segMax[n] = typed && attr === TYPE_CODE_EXEC_ONLY ? SEG_MAX_SLOW : bound;
-    this.segMax[n + SEG_WRITE] = typed && attr !== TYPE_DATA_WRITABLE ? SEG_MAX_SLOW : bound;
+    this.segMax[n] = typed && attr !== TYPE_DATA_WRITABLE ? SEG_MAX_SLOW : bound;
+    this.segMax[n + SEG_READ] = typed && attr === TYPE_CODE_EXEC_ONLY ? SEG_MAX_SLOW : bound;
     if (n === SS) this.stackFlat32 = this.stackSize === 4 && this.segMax[SS] === SEG_MAX_FLAT ? 4 : 0;
   }
 

@@ -155,10 +155,10 @@ export function execBlock(c: Cpu, b: Block, code: Int32Array, n: number, passes:
         case F.MOV_RI64: r[a] = s; r[a + 1] = code[p + 3]; break;
         case F.LEA32: r[a] = (r[s] + code[p + 3]) | 0; r[a + 1] = 0; break;
         case F.LOAD32: case F.STORE32: {
-          // s = base word | segment-base word << 16. Both compare against cpu.segMax's write bound
-          // (SEG_WRITE = 8 on), the stricter one: a load through a read-only segment passes segCheck.
+          // s = base word | segment-base word << 16. cpu.segMax[seg] bounds loads and stores alike
+          // (writable data only): a load through a read-only segment passes dwordCheck.
           const off = (r[s & 0xffff] + code[p + 3]) >>> 0, sbw = s >>> 16;
-          if (off + 3 > c.segMax[((sbw - S.ES_BASE_W) >> 3) + 8]) dwordCheck(c, code[p], sbw, off);
+          if (off + 3 > c.segMax[(sbw - S.ES_BASE_W) >> 3]) dwordCheck(c, code[p], sbw, off);
           const lin = (r[sbw] + off) | 0;
           const t = ((lin >>> 12) & T.TLB_MASK);
           if (code[p] === F.LOAD32) {

@@ -5,7 +5,7 @@
 
 import type { Cpu } from './cpu.js';
 import {
-  ATTR_CODE_RW, ATTR_EXPAND_DOWN, ATTR_KIND_MASK, MODE_COMPAT, MODE_PROT, MODE_REAL, MODE_VM86, SEG_WRITE, TYPE_CODE_EXEC_ONLY,
+  ATTR_CODE_RW, ATTR_EXPAND_DOWN, ATTR_KIND_MASK, MODE_COMPAT, MODE_PROT, MODE_REAL, MODE_VM86, SEG_READ, SEG_WRITE, TYPE_CODE_EXEC_ONLY,
   TYPE_DATA_WRITABLE, segWord,
 } from './cpu.js';
 import { W_RIP } from './words.js';
@@ -31,7 +31,7 @@ export function limitFault(seg: number): never {
 /**
  * The full check (SDM Vol. 3A 5.3-5.5) of a `size`-byte access at offset `off` (unsigned) in
  * segment `s` (ES..GS, plus SEG_WRITE for a write or read-modify-write), outside 64-bit mode, for
- * accesses that fail the one-compare test against cpu.segMax[s]. In protected and compatibility
+ * accesses that fail the one-compare test against a cpu.segMax bound. In protected and compatibility
  * mode the type first: a write needs a writable data segment, a read anything but an execute-only
  * code segment, and an unusable (null) segment faults. Then the limit: expand-up, every byte at or
  * below the limit (a 4 GiB limit never faults); expand-down, every byte above the limit, up to
@@ -102,24 +102,25 @@ export function memOperandWrites(d: Insn): boolean {
  * The linear-address function for d's ModRM memory operand, for an access of `size` bytes (by
  * default the row's memory operand size) that writes the operand if `write` (by default from the
  * row: memOperandWrites). Outside 64-bit mode the whole access is checked against the segment
- * (cpu.segMax's read or write bound, then segCheck) before the base is added.
+ * (cpu.segMax's bound for reads or for any access, then segCheck) before the base is added.
  */
 export function eaFn(d: Insn, size = memOperandSize(d), write = memOperandWrites(d)): EaFn {
-  const seg = d.seg, sm = write ? seg + SEG_WRITE : seg;
+  // bm: the cpu.segMax bound (any access, or reads only); sm: what segCheck is told.
+  const seg = d.seg, bm = write ? seg : seg + SEG_READ, sm = write ? seg + SEG_WRITE : seg;
   const sb = segWord(seg, SEG_BASE);
   const disp = d.disp | 0;
   const b = d.base >= 0 ? d.base * 2 : -1, x = d.index >= 0 ? d.index * 2 : -1, s = d.scale;
   const k = size - 1;
   if (d.addrSize === 2) {
-    if (b < 0) return (c) => { c.eaHi = 0; const r = c.r32, o = disp & 0xffff; if (o + k > c.segMax[sm]) segCheck(c, sm, o, size); return (r[sb] + o) | 0; };
-    if (x < 0) return (c) => { c.eaHi = 0; const r = c.r32, o = (r[b] + disp) & 0xffff; if (o + k > c.segMax[sm]) segCheck(c, sm, o, size); return (r[sb] + o) | 0; };
-    return (c) => { c.eaHi = 0; const r = c.r32, o = (r[b] + r[x] + disp) & 0xffff; if (o + k > c.segMax[sm]) segCheck(c, sm, o, size); return (r[sb] + o) | 0; };
+    if (b < 0) return (c) => { c.eaHi = 0; const r = c.r32, o = disp & 0xffff; if (o + k > c.segMax[bm]) segCheck(c, sm, o, size); return (r[sb] + o) | 0; };
+    if (x < 0) return (c) => { c.eaHi = 0; const r = c.r32, o = (r[b] + disp) & 0xffff; if (o + k > c.segMax[bm]) segCheck(c, sm, o, size); return (r[sb] + o) | 0; };
+    return (c) => { c.eaHi = 0; const r = c.r32, o = (r[b] + r[x] + disp) & 0xffff; if (o + k > c.segMax[bm]) segCheck(c, sm, o, size); return (r[sb] + o) | 0; };
   }
   if (!d.mode64) {
-    if (b < 0 && x < 0) { const o = disp >>> 0; return (c) => { c.eaHi = 0; if (o + k > c.segMax[sm]) segCheck(c, sm, o, size); return (c.r32[sb] + o) | 0; }; }
-    if (x < 0) return (c) => { c.eaHi = 0; const r = c.r32, o = (r[b] + disp) >>> 0; if (o + k > c.segMax[sm]) segCheck(c, sm, o, size); return (r[sb] + o) | 0; };
-    if (b < 0) return (c) => { c.eaHi = 0; const r = c.r32, o = ((r[x] << s) + disp) >>> 0; if (o + k > c.segMax[sm]) segCheck(c, sm, o, size); return (r[sb] + o) | 0; };
-    return (c) => { c.eaHi = 0; const r = c.r32, o = (r[b] + (r[x] << s) + disp) >>> 0; if (o + k > c.segMax[sm]) segCheck(c, sm, o, size); return (r[sb] + o) | 0; };
+    if (b < 0 && x < 0) { const o = disp >>> 0; return (c) => { c.eaHi = 0; if (o + k > c.segMax[bm]) segCheck(c, sm, o, size); return (c.r32[sb] + o) | 0; }; }
+    if (x < 0) return (c) => { c.eaHi = 0; const r = c.r32, o = (r[b] + disp) >>> 0; if (o + k > c.segMax[bm]) segCheck(c, sm, o, size); return (r[sb] + o) | 0; };
+    if (b < 0) return (c) => { c.eaHi = 0; const r = c.r32, o = ((r[x] << s) + disp) >>> 0; if (o + k > c.segMax[bm]) segCheck(c, sm, o, size); return (r[sb] + o) | 0; };
+    return (c) => { c.eaHi = 0; const r = c.r32, o = (r[b] + (r[x] << s) + disp) >>> 0; if (o + k > c.segMax[bm]) segCheck(c, sm, o, size); return (r[sb] + o) | 0; };
   }
   // 64-bit mode: only FS and GS have a base.
   const fsgs = seg === FS || seg === GS;

@@ -75,7 +75,7 @@ function movMoffs(toAcc: boolean, byte: boolean) {
     const lin = (c: Cpu): number => {
       if (!m64) {
         c.eaHi = 0;
-        if (o + size - 1 > c.segMax[sm]) segCheck(c, sm, o, size);
+        if (o + size - 1 > c.segMax[seg]) segCheck(c, sm, o, size);
         return (c.r32[sb] + o) | 0;
       }
       const fsgs = seg >= 4;

@@ -19,7 +19,7 @@ import { W_RFLAGS } from './words.js';
 import { TLB_BITS } from '../mmu/tlb.js';
 
 const RSI = 12, RDI = 14, RCX = 2; // word indices of the GPRs
-/** ES as a destination: stores check its write bound (a read-only ES faults #GP(0), SDM 5.5). */
+/** ES as a destination: segCheck is told the element is a store (a read-only ES faults #GP(0), SDM 5.5). */
 const ES_W = ES + SEG_WRITE;
 const K_MOVS = 0, K_CMPS = 1, K_STOS = 2, K_LODS = 3, K_SCAS = 4, K_INS = 5, K_OUTS = 6;
 
@@ -36,7 +36,7 @@ function linear(c: Cpu, s: number, off: number, as: number, m64: boolean, size: 
   const r = c.r32, seg = s & 7;
   if (!m64) {
     const o = as === 2 ? off & 0xffff : off >>> 0;
-    if (o + size - 1 > c.segMax[s]) segCheck(c, s, o, size);
+    if (o + size - 1 > c.segMax[seg]) segCheck(c, s, o, size);
     return (r[segWord(seg, SEG_BASE)] + o) | 0;
   }
   if (seg < 4) return off;
