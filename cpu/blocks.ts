@@ -86,16 +86,21 @@ export class BlockCache {
   /** Bumped whenever links between blocks may have gone stale (flushes, mode changes, invalidations). */
   epoch = 1;
   /**
-   * The block the run loop is executing (set before each execBlock; still the last one
-   * between blocks, where a stale pointer is harmless: only a written block is marked).
+   * Blocks dropped by guest writes since the run loop last looked (settle()), by page: one of
+   * them may be running, so their pages stay marked in codePages and later writes still reach
+   * their instructions.
    */
-  running: Block | null = null;
+  private readonly dropped = new Map<number, Block[]>();
   // Counters.
   decoded = 0;
   hits = 0;
   invalidations = 0;
-  /** Times a guest write hit the running block's bytes (each marks the instructions it overlaps). */
-  selfWrites = 0;
+  /** Times a guest write overlapped a decoded block's instructions (they became WRITTEN). */
+  overwrites = 0;
+  /** A block the next lookup at heldLo:heldHi returns instead of the cache's (see hold()). */
+  held: Block | null = null;
+  private heldLo = 0;
+  private heldHi = 0;
 
   constructor(private readonly cpu: Cpu, private readonly table: OpTable) {
     cpu.mem.codeWriteHook = (page, addr, len) => this.invalidatePage(page, addr, len);
@@ -103,34 +108,58 @@ export class BlockCache {
 
   /** Drop everything (mode change, setState, loader wrote memory). */
   clear(): void {
+    this.held = null;
     for (const b of this.map.values()) b.valid = false;
     this.map.clear();
     for (const p of this.pages.keys()) this.cpu.mem.codePages[p] = 0;
     this.pages.clear();
+    this.settle();
     this.epoch++;
   }
 
   /**
-   * A write to physical [addr, addr + len) lands on `page`, which holds decoded code:
-   * drop the page's blocks. If the running block lies on it, mark the instructions the
-   * write overlaps and keep the page marked (so later writes by the same block are heard).
-   * Without a range the whole page counts as written.
+   * Between blocks (the run loop's slow path, which invalidatePage asks for through
+   * cpu.attention): no dropped block is running any more, so their pages need no marking
+   * unless blocks were decoded there since.
+   */
+  settle(): void {
+    if (this.dropped.size === 0) return;
+    for (const p of this.dropped.keys()) if (!this.pages.has(p)) this.cpu.mem.codePages[p] = 0;
+    this.dropped.clear();
+  }
+
+  /**
+   * A write to physical [addr, addr + len) lands on `page`, which holds decoded code: in every
+   * block there, and in those dropped from it since the run loop last looked, the instructions
+   * the write overlaps become WRITTEN, so the block running now (whichever it is) stops before
+   * any of them it has yet to run. Then the page's blocks are dropped. Without a range the whole
+   * page counts as written.
    */
   invalidatePage(page: number, addr = page * 4096, len = 4096): void {
-    const run = this.running;
-    const runHere = run !== null && (run.page0 === page || run.page1 === page);
-    if (runHere) this.markWritten(run, addr, len);
+    const gone = this.dropped.get(page);
+    if (gone !== undefined) for (const b of gone) this.markWritten(b, addr, len);
     const list = this.pages.get(page);
-    this.cpu.mem.codePages[page] = runHere ? 1 : 0;
-    if (!list) return;
+    if (!list) {
+      if (gone === undefined) this.cpu.mem.codePages[page] = 0;
+      return;
+    }
     this.pages.delete(page);
     for (const b of list) {
-      if (!b.valid) continue;
+      if (!b.valid) continue; // dropped through its other page: marked above if it is on this one
+      this.markWritten(b, addr, len);
       b.valid = false;
       this.invalidations++;
       if (this.map.get(b.phys) === b) this.map.delete(b.phys);
+      this.keepDropped(b.page0, b);
+      if (b.page1 >= 0) this.keepDropped(b.page1, b);
     }
     this.epoch++;
+    this.cpu.attention++; // the run loop calls settle() before the next block
+  }
+
+  private keepDropped(page: number, b: Block): void {
+    const list = this.dropped.get(page);
+    if (list === undefined) this.dropped.set(page, [b]); else list.push(b);
   }
 
   /**
@@ -149,7 +178,7 @@ export class BlockCache {
       if (f1 < t1) { if (from >= to) from = f1; to = t1; } // (page0 part, if any, lies below: one span)
     }
     if (from >= to) return;
-    this.selfWrites++;
+    this.overwrites++;
     const code = b.code, exact = b.exact, starts = b.starts;
     code.set(exact); // exact carries the replacements made so far
     for (let k = 0; k < b.n; k++) {
@@ -158,9 +187,26 @@ export class BlockCache {
     }
   }
 
+  /**
+   * Have the next lookup at lo:hi return b, even if it was dropped: b starts with a REP string
+   * instruction that the run loop steps one iteration at a time (data breakpoints armed) and has
+   * iterations left, which finish as decoded even if earlier ones overwrote it. The run loop
+   * clears `held` when it delivers an event (the instruction is fetched again after it).
+   */
+  hold(b: Block, lo: number, hi: number): void {
+    this.held = b;
+    this.heldLo = lo;
+    this.heldHi = hi;
+  }
+
   /** The block starting at linear address lo:hi (RIP + CS base); decodes it on a miss. Throws CpuFault. */
   lookup(lo: number, hi: number): Block {
     const c = this.cpu;
+    if (this.held !== null) {
+      const h = this.held;
+      this.held = null;
+      if (lo === this.heldLo && hi === this.heldHi) return h;
+    }
     const phys = c.translate(lo, hi, c.planeX >> TLB_BITS);
     const b = this.map.get(phys);
     if (b !== undefined) { this.hits++; return b; }

@@ -56,12 +56,6 @@ export class InterpBackend implements Backend {
   private readonly stats = { faults: 0, interrupts: 0, halts: 0, runs: 0, freezes: 0, codeWrites: 0 };
   /** Hardware breakpoints, armed from DR0-DR3/DR7 in events(). */
   readonly bp = new Breakpoints();
-  /**
-   * The block whose first instruction, a REP string instruction that stepOne() runs one
-   * iteration at a time, has iterations left: the next dispatch (RIP still on it) runs it as
-   * decoded even if its iterations overwrote its bytes; any event delivered drops it.
-   */
-  private repHold: Block | null = null;
   /** DR7 enables a breakpoint: every instruction goes through stepOne(). */
   private dbgStep = false;
 
@@ -116,9 +110,6 @@ export class InterpBackend implements Backend {
         b = prev.succ;
       } else if (prev !== null && prev.succ2Lo === lo && prev.succ2Hi === hi && prev.epoch === cache.epoch && prev.succ2 !== null) {
         b = prev.succ2;
-      } else if (this.repHold !== null) {
-        b = this.repHold;
-        this.repHold = null;
       } else {
         try {
           b = cache.lookup(lo, hi);
@@ -136,7 +127,6 @@ export class InterpBackend implements Backend {
           else { prev.succ2 = b; prev.succ2Lo = lo; prev.succ2Hi = hi; }
         }
       }
-      cache.running = b; // a guest write to its bytes ahead of the running instruction ends it there
       const n = b.n;
       if (n > budget - executed || stepAll || (r[W_RFLAGS] & (FLAG_TF | FLAG_RF)) !== 0) {
         // Single-stepping (TF) or breakpoints armed: one instruction, then the trap-class #DB conditions.
@@ -182,6 +172,7 @@ export class InterpBackend implements Backend {
    */
   private events(): number {
     const c = this.cpu, r = c.r32;
+    this.cache.settle(); // after guest writes to decoded code, between blocks
     if (this.stop) return EXIT_STOP;
     this.armBreakpoints();
     if (c.generation !== this.generation) { this.generation = c.generation; this.cache.clear(); }
@@ -266,8 +257,8 @@ export class InterpBackend implements Backend {
     }
     // An iteration that overwrote the instruction itself replaced its executor (BlockCache
     // markWritten): it still completes as decoded (a REP string op is a closure, fast id 0).
-    if (more) b.fns[0] = fn0;
-    this.repHold = more ? b : null;
+    // The next dispatch (RIP still on it) gets this block back from the cache (BlockCache.hold).
+    if (more) { b.fns[0] = fn0; this.cache.hold(b, ripLin(c), c.eaHi); }
     if (more) r[W_RFLAGS] |= FLAG_RF; // between iterations: an event now pushes RF = 1, and the instruction breakpoint stays quiet
     else if (b.n > 1) this.advanceRip(b.starts[1]);
     else if (!b.branch) this.advanceRip(b.len);
@@ -305,7 +296,7 @@ export class InterpBackend implements Backend {
 
   private deliver(vector: number, kind: number, errorCode = 0, hasError = false): void {
     const c = this.cpu;
-    this.repHold = null; // the REP instruction is fetched again when the handler returns to it
+    this.cache.held = null; // a held REP instruction is fetched again when the handler returns to it
     try {
       c.sys.deliverEvent(c, vector, kind, errorCode, hasError);
     } catch (e) {
@@ -344,13 +335,12 @@ export class InterpBackend implements Backend {
     c.generation++;
     c.modeChanged();
     this.cache.clear();
-    this.repHold = null;
   }
 
   nmi(): void { this.cpu.r32[W_NMI] = 1; this.cpu.attention++; }
   /** Exact between blocks, also while run() is on the stack (devices reading an instruction-derived clock). */
   instructions(): number { return this.retired + this.inRun; }
-  invalidateCode(): void { this.cache.clear(); this.cpu.flushTlb(true); this.repHold = null; }
+  invalidateCode(): void { this.cache.clear(); this.cpu.flushTlb(true); }
 
   counters(): Record<string, number> {
     return {
@@ -358,7 +348,7 @@ export class InterpBackend implements Backend {
       blocksDecoded: this.cache.decoded,
       blockCacheHits: this.cache.hits,
       blockInvalidations: this.cache.invalidations,
-      blockSelfWrites: this.cache.selfWrites,
+      blockOverwrites: this.cache.overwrites,
       blocksCached: this.cache.size,
       tlbFills: this.cpu.tlb.fills,
       tlbFlushes: this.cpu.tlb.flushes,

@@ -252,7 +252,7 @@ describe('self-modifying code', () => {
     expect(t.reg32(RAX)).toBe(300);
     expect(t.mem.dv.getUint32(0x100000, true)).toBe(297);
     expect(k.blockInvalidations).toBe(0);
-    expect(k.blockSelfWrites).toBe(0);
+    expect(k.blockOverwrites).toBe(0);
     expect(k.codeWrites).toBe(0);
     expect(k.blocksDecoded).toBe(2);
     expect(k.instructions).toBe(4 * 100 + 1);
@@ -266,7 +266,7 @@ describe('self-modifying code', () => {
     const k = t.backend.counters();
     expect(t.reg32(RAX)).toBe(300);
     expect(k.blockInvalidations).toBeGreaterThan(0);
-    expect(k.blockSelfWrites).toBe(0);
+    expect(k.blockOverwrites).toBe(0);
     expect(k.codeWrites).toBe(0);
     expect(k.instructions).toBe(4 * 100 + 1);
   });
