@@ -11,7 +11,7 @@ import { regWrite, specSize } from './operands.js';
 import { CpuFault, VEC_DE } from './system/fault.js';
 import { FLAG_CF, FLAG_OF, FLAG_SF, FLAG_ZF } from './state.js';
 import { OpRow, row } from './table.js';
-import { W, divU128, mulS64, mulU64, neg128 } from './wide.js';
+import { W, divU128, mulHiU32, mulS64, mulU64, neg128 } from './wide.js';
 
 /** Flags after a multiply: CF=OF=overflow, SF/ZF/PF of the low result (size bytes), AF=0. */
 function mulFlags(c: Cpu, overflow: boolean, lo: number, loHi: number, size: number): void {
@@ -61,6 +61,30 @@ function mul1(signed: boolean, spec: string) {
   };
 }
 
+/**
+ * Whether the signed 64x64 product of x and y (halves) leaves the int64 range (IMUL's CF=OF),
+ * given its low 64 bits (lo, hi). The double product is within a few ulp of the true one, so a
+ * magnitude of 2^64 or more is an overflow, and below that the true product is the int64 result
+ * (lo, hi) plus k * 2^64 with k = -1, 0 or 1: the double difference tells k apart exactly.
+ */
+function imul64Overflows(x: number, xHi: number, y: number, yHi: number, lo: number, hi: number): boolean {
+  const approx = (xHi * TWO32 + (x >>> 0)) * (yHi * TWO32 + (y >>> 0));
+  if (approx >= TWO64 || approx <= -TWO64) return true;
+  return Math.abs(approx - (hi * TWO32 + (lo >>> 0))) >= TWO63;
+}
+
+const TWO32 = 4294967296, TWO63 = 2 ** 63, TWO64 = 2 ** 64;
+
+/** 64-bit IMUL's low half into register word wd (the operands already read), with its flags. */
+function imul64(c: Cpu, x: number, xHi: number, y: number, yHi: number, wd: number): void {
+  const lo = Math.imul(x, y);
+  const hi = (mulHiU32(x, y) + Math.imul(x, yHi) + Math.imul(xHi, y)) | 0;
+  const r = c.r32;
+  r[wd] = lo;
+  r[wd + 1] = hi;
+  mulFlags(c, imul64Overflows(x, xHi, y, yHi, lo, hi), lo, hi, 8);
+}
+
 /** Two- and three-operand IMUL: Gv = Ev * (Gv | imm), truncated to the operand size. */
 function imulN(three: boolean) {
   return (d: Insn): Exec => {
@@ -68,6 +92,25 @@ function imulN(three: boolean) {
     const a = srcOf(d, 'Ev', size);
     const b = three ? srcOf(d, 'Iz', size) : srcOf(d, 'Gv', size);
     const wr = regWrite(size, d.reg, d.rex);
+    if (size === 8) {
+      const wd = d.reg * 2;
+      if (!d.isMem) {
+        // Register forms read the record directly: no source closures to call.
+        const ws = d.rm * 2, imm = d.imm, immHi = d.immHi;
+        return three ? (c) => { const r = c.r32; imul64(c, r[ws], r[ws + 1], imm, immHi, wd); }
+          : (c) => { const r = c.r32; imul64(c, r[ws], r[ws + 1], r[wd], r[wd + 1], wd); };
+      }
+      return (c) => { const x = a(c), xHi = c.resHi, y = b(c); imul64(c, x, xHi, y, c.resHi, wd); };
+    }
+    if (size === 4) {
+      return (c) => {
+        const x = a(c), y = b(c);
+        const lo = Math.imul(x, y);
+        wr(c, lo);
+        // Both are int32: the double product is exact whenever it fits in int32.
+        mulFlags(c, x * y !== lo, lo, 0, 4);
+      };
+    }
     return (c) => {
       const x = a(c), xHi = c.resHi, y = b(c), yHi = c.resHi;
       ext(x, xHi, size, true);

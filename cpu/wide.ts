@@ -17,6 +17,13 @@ export function mulU32(a: number, b: number): number {
   return W[0];
 }
 
+/** The high word of the unsigned 32x32 product (no W traffic, for IMUL's 64-bit low half). */
+export function mulHiU32(a: number, b: number): number {
+  const ua = a >>> 0;
+  const t = Math.floor((ua * (b & 0xffff)) / 65536) + ua * (b >>> 16);
+  return Math.floor(t / 65536) | 0;
+}
+
 /** Unsigned 64x64 -> 128 into W[0..3]. */
 export function mulU64(aLo: number, aHi: number, bLo: number, bHi: number): void {
   const l00 = mulU32(aLo, bLo), h00 = W[1] >>> 0;

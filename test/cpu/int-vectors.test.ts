@@ -152,6 +152,38 @@ describe('integer instructions against host-CPU vectors', () => {
     expect(failures.slice(0, 5)).toEqual([]);
   });
 
+  it('two- and three-operand IMUL (0F AF reg/mem, 69 Iz, 6B Ib) give the host\'s one-operand low half and CF/OF', () => {
+    const t = new Rig(64);
+    const failures: string[] = [];
+    let ran = 0;
+    for (const [i, v] of vectors.filter((x) => x.op === 'imul' && x.size !== 1).entries()) {
+      const pre = v.size === 2 ? [0x66] : v.size === 8 ? [0x48] : [];
+      const [bLo, bHi] = hex64(v.b);
+      const bits = v.size * 8;
+      const bSigned = v.size === 8 ? (bHi === (bLo >> 31 >>> 0) ? bLo | 0 : null) : (bLo << (32 - bits)) >> (32 - bits);
+      // Forms: 0 imul rAX,rBX; 1 imul rAX,[rSI]; 2 imul rAX,rBX,Iz (rBX = a); 3 imul rAX,rBX,Ib.
+      const form = i % 4;
+      let code: number[];
+      if (form === 0) code = [...pre, 0x0f, 0xaf, 0xc3];
+      else if (form === 1) code = [...pre, 0x0f, 0xaf, 0x06];
+      else if (form === 2 && bSigned !== null) code = [...pre, 0x69, 0xc3, ...immBytes(v.b, v.size === 8 ? 4 : v.size)];
+      else if (bSigned !== null && bSigned >= -128 && bSigned < 128) code = [...pre, 0x6b, 0xc3, bSigned & 0xff];
+      else code = [...pre, 0x0f, 0xaf, 0xc3];
+      ran++;
+      t.setHex(RAX, v.a); t.set(RSI, MEM);
+      t.setHex(RBX, code[pre.length] === 0x0f ? v.b : v.a);
+      t.mem.writeBytes(MEM, Uint8Array.from(immBytes(v.b, v.size)));
+      t.setFlags(parseInt(v.fin, 16) & ARITH);
+      t.run(Uint8Array.from([...code, 0x90]));
+      const want = v.res.padStart(16, '0');
+      if (t.reg64(RAX) !== want || (t.flags() & (CF | OF)) !== (parseInt(v.fout, 16) & (CF | OF))) {
+        failures.push(`imul${bits} form ${form} a=${v.a} b=${v.b}: got ${t.reg64(RAX)} flags ${t.flags().toString(16)}, want ${want} flags ${v.fout}`);
+      }
+    }
+    expect(ran).toBeGreaterThan(300);
+    expect(failures.slice(0, 5)).toEqual([]);
+  });
+
   for (const [op, list] of byOp) {
     it(`${op}: ${list.length} cases match the host CPU (results exact, defined flags exact)`, () => {
       const t = new Rig(64);
