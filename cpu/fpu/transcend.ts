@@ -197,14 +197,32 @@ export function transcendental(dv: DataView, code: number): number {
   return 0;
 }
 
+const UNDERFLOW = -1, DECIDED = 2;
+/**
+ * The start of FYL2X/FYL2XP1/FPATAN: x = ST0 into A, y = ST1 into B. Returns UNDERFLOW (an empty
+ * register: handled), DECIDED (an unsupported operand or a NaN made the result, in `out`), or
+ * else 1 if an operand was denormal, 0 if not.
+ */
+function binaryStart(dv: DataView): number {
+  if (under(dv, true)) return UNDERFLOW;
+  const d = readST(dv, 0, A) | readST(dv, 1, B);
+  if (A.kind === K_BAD || B.kind === K_BAD) { env.flags |= F_IE; outIndefinite(EXT64); return DECIDED; }
+  if (isNaNK(A.kind) || isNaNK(B.kind)) { propagateNaN2(A, B, EXT64, true); return DECIDED; }
+  return d;
+}
+/** The end of FYL2X/FYL2XP1/FPATAN: the result in `out` replaces ST1, then pop (unless an unmasked exception stops it). */
+function binaryEnd(dv: DataView): number {
+  if (!endOp(dv)) return 0;
+  setC1FromRounding(dv); writeSTOut(dv, 1); pop(dv);
+  return 0;
+}
+
 /** FYL2X: ST1 <- ST1 * log2(ST0); FYL2XP1: ST1 <- ST1 * log2(ST0 + 1); then pop. */
 function fyl2x(dv: DataView, p1: boolean): number {
-  if (under(dv, true)) return 0;
-  const d = readST(dv, 0, A) | readST(dv, 1, B);
+  const d = binaryStart(dv);
+  if (d === UNDERFLOW) return 0;
   const x = A, y = B;
-  if (x.kind === K_BAD || y.kind === K_BAD) { env.flags |= F_IE; outIndefinite(EXT64); }
-  else if (isNaNK(x.kind) || isNaNK(y.kind)) propagateNaN2(x, y, EXT64, true);
-  else {
+  if (d !== DECIDED) {
     // the argument of log2: x (FYL2X) or 1 + x (FYL2XP1); classify it
     const argNeg = p1 ? x.sign === 1 && (x.kind === K_INF || (x.kind === K_NORMAL && x.exp >= 0)) : x.sign === 1 && x.kind !== K_ZERO;
     const argZero = p1 ? false : x.kind === K_ZERO;
@@ -239,9 +257,7 @@ function fyl2x(dv: DataView, p1: boolean): number {
       }
     }
   }
-  if (!endOp(dv)) return 0;
-  setC1FromRounding(dv); writeSTOut(dv, 1); pop(dv);
-  return 0;
+  return binaryEnd(dv);
 }
 /** y * log2(1 + x) as FYL2XP1 computes it. */
 function ylog2xp1Big(y: Big, x: Big): Big {
@@ -271,12 +287,10 @@ function infOut(sign: number): void { out.sign = sign; out.bexp = 0x7fff; out.hi
 
 /** FPATAN: ST1 <- atan2(ST1, ST0), pop. Zeros and infinities follow the IEEE atan2 table (no IE). */
 function fpatan(dv: DataView): number {
-  if (under(dv, true)) return 0;
-  const d = readST(dv, 0, A) | readST(dv, 1, B);
+  const d = binaryStart(dv);
+  if (d === UNDERFLOW) return 0;
   const x = A, y = B;
-  if (x.kind === K_BAD || y.kind === K_BAD) { env.flags |= F_IE; outIndefinite(EXT64); }
-  else if (isNaNK(x.kind) || isNaNK(y.kind)) propagateNaN2(x, y, EXT64, true);
-  else {
+  if (d !== DECIDED) {
     if (d) env.flags |= F_DE;
     let v: Big;
     if (y.kind === K_ZERO || (x.kind === K_INF && y.kind !== K_INF)) {
@@ -292,8 +306,6 @@ function fpatan(dv: DataView): number {
       roundBig(atan2Big(fromFp(y), fromFp(x)));
     }
   }
-  if (!endOp(dv)) return 0;
-  setC1FromRounding(dv); writeSTOut(dv, 1); pop(dv);
-  return 0;
+  return binaryEnd(dv);
 }
 
