@@ -9,16 +9,13 @@
         .set REPORT, 0x6000
         .set PML4, 0x10000
 
+#include "boot16.inc"
+
         .section .text
         .code16
         .globl _start
 _start:
-        cli
-        xor %ax, %ax
-        mov %ax, %ds
-        mov %ax, %es
-        mov %ax, %ss
-        mov $0x7000, %sp
+        BOOT16_START
         movw $REPORT, rptr
         movb $0, REPORT
 

@@ -4,6 +4,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Where the guests' shared assembly (boot16.inc) lives. */
+const GUEST_INCLUDES = fileURLToPath(new URL('../guests/', import.meta.url));
 
 export function hasToolchain(): boolean {
   try {
@@ -20,7 +24,7 @@ export function buildElf(source: string, base: number): Uint8Array {
   const dir = mkdtempSync(join(tmpdir(), 'emu-sys-'));
   try {
     writeFileSync(join(dir, 'g.S'), source);
-    execFileSync('gcc', ['-c', '-o', join(dir, 'g.o'), join(dir, 'g.S')], { stdio: 'pipe' });
+    execFileSync('gcc', ['-c', '-I', GUEST_INCLUDES, '-o', join(dir, 'g.o'), join(dir, 'g.S')], { stdio: 'pipe' });
     // A script so that only the sections are loaded (no ELF-header segment below `base`).
     writeFileSync(join(dir, 'g.ld'), `ENTRY(_start)
 SECTIONS {
@@ -44,7 +48,7 @@ export function buildFlat(source: string, base: number): Uint8Array {
   const dir = mkdtempSync(join(tmpdir(), 'emu-sys-'));
   try {
     writeFileSync(join(dir, 'g.S'), source);
-    execFileSync('gcc', ['-c', '-o', join(dir, 'g.o'), join(dir, 'g.S')], { stdio: 'pipe' });
+    execFileSync('gcc', ['-c', '-I', GUEST_INCLUDES, '-o', join(dir, 'g.o'), join(dir, 'g.S')], { stdio: 'pipe' });
     execFileSync('ld', ['-nostdlib', '-static', `-Ttext=0x${base.toString(16)}`, '--oformat=binary',
       '-o', join(dir, 'g.bin'), join(dir, 'g.o')], { stdio: 'pipe' });
     return new Uint8Array(readFileSync(join(dir, 'g.bin')));

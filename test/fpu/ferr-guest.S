@@ -25,35 +25,15 @@
         .set PIC2, 0xa0
         .set FERR_PORT, 0xf0
 
+#include "boot16.inc"
+
         .section .text
         .code16
         .globl _start
 _start:
-        cli
-        xor %ax, %ax
-        mov %ax, %ds
-        mov %ax, %ss
-        mov $0x7000, %sp
-
-        /* ICW1-4: master at INT 08h, slave at INT 70h on the master's IRQ2, 8086 mode. */
-        mov $0x11, %al
-        out %al, $PIC1
-        out %al, $PIC2
-        mov $0x08, %al
-        out %al, $PIC1 + 1
-        mov $0x70, %al
-        out %al, $PIC2 + 1
-        mov $0x04, %al
-        out %al, $PIC1 + 1
-        mov $0x02, %al
-        out %al, $PIC2 + 1
-        mov $0x01, %al
-        out %al, $PIC1 + 1
-        out %al, $PIC2 + 1
-        mov $0xfb, %al                  /* master: only the cascade */
-        out %al, $PIC1 + 1
-        mov $0xdf, %al                  /* slave: only IRQ13 */
-        out %al, $PIC2 + 1
+        BOOT16_START
+        /* master at INT 08h with only the cascade, slave at INT 70h with only IRQ13 */
+        PIC_INIT 0x08, 0x70, 0xfb, 0xdf
 
         movw $irq13, 0x75 * 4
         movw $0, 0x75 * 4 + 2

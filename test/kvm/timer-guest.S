@@ -12,36 +12,16 @@
         .set CMOS, 0x70
         .set DEBUG_EXIT, 0xf4
 
+#include "boot16.inc"
+
         .section .text
         .code16
         .globl _start
 _start:
-        cli
-        xor %ax, %ax
-        mov %ax, %ds
-        mov %ax, %ss
-        mov $0x7000, %sp
+        BOOT16_START
         movb $0, TICKS
-
-        /* ICW1-4: master at INT 08h, slave at INT 70h on IRQ2; only IRQ8 (and the cascade) unmasked. */
-        mov $0x11, %al
-        out %al, $PIC1
-        out %al, $PIC2
-        mov $0x08, %al
-        out %al, $PIC1 + 1
-        mov $0x70, %al
-        out %al, $PIC2 + 1
-        mov $0x04, %al
-        out %al, $PIC1 + 1
-        mov $0x02, %al
-        out %al, $PIC2 + 1
-        mov $0x01, %al
-        out %al, $PIC1 + 1
-        out %al, $PIC2 + 1
-        mov $0xfb, %al
-        out %al, $PIC1 + 1
-        mov $0xfe, %al
-        out %al, $PIC2 + 1
+        /* master at INT 08h, slave at INT 70h; only IRQ8 (and the cascade) unmasked */
+        PIC_INIT 0x08, 0x70, 0xfb, 0xfe
         movw $irq8, 0x70 * 4
         movw $0, 0x70 * 4 + 2
 
