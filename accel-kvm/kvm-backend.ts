@@ -484,6 +484,11 @@ export class KvmBackend implements Backend {
     return this.steps;
   }
 
+  /** Halted by an earlier HLT and not yet woken (user irqchip): what getState's run_state says, without the register reads. */
+  isHalted(): boolean {
+    return this.halted;
+  }
+
   /**
    * Forget a halt the host reported for a single-stepped instruction that is not HLT (kvm_pvm
    * reports KVM_EXIT_HLT after an IRET back past a HLT that an interrupt had woken).

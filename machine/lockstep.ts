@@ -9,7 +9,7 @@ import { EXIT_BUDGET, EXIT_ERROR, EXIT_HALT, EXIT_SHUTDOWN, EXIT_STOP } from '..
 import {
   ARCH_END, CS, EFER, EFER_LMA, FLAG_RF, GPR_NAMES, RCX, RFLAGS, RIP, SEG_ATTR, SEG_BASE, SEG_NAMES, SEG_SIZE,
   StateView, TSC, XSAVE_HEADER, FXSAVE, ATTR_L, ATTR_DB, CR0, CR0_PE, gprOffset, segOffset, SEG, MSR_AREA,
-  EVENTS, FX_XMM0, FX_ST0, FX_MXCSR_MASK, FX_FOP, FX_FIP, FX_FDP, FX_FSW, FX_FTW, FLAG_IF, INT_SHADOW, SHADOW_STI, RUN_STATE, RUN_HALTED,
+  EVENTS, FX_XMM0, FX_ST0, FX_MXCSR_MASK, FX_FOP, FX_FIP, FX_FDP, FX_FSW, FX_FTW, FLAG_IF, INT_SHADOW, SHADOW_STI,
 } from '../cpu/state.js';
 import type { GuestMemory } from '../mmu/memory.js';
 import type { KvmBackend } from '../accel-kvm/kvm-backend.js';
@@ -233,8 +233,7 @@ function memoryEqual(a: GuestMemory, b: GuestMemory): boolean {
 function stepWhole(k: KvmBackend, bytes: Uint8Array, size: 2 | 4 | 8, at: number, scratch: StateView): ExitReason {
   const hlt = isHlt(bytes);
   // Halted since an earlier HLT with nothing to wake it: stay halted (not a spurious report).
-  scratch.u8.set(k.getState());
-  const wasHalted = scratch.u32(RUN_STATE) === RUN_HALTED;
+  const wasHalted = k.isHalted();
   let e = k.step(hlt);
   if (wasHalted && e === EXIT_HALT) return e;
   // A host's spurious halt report (see KvmBackend.cancelHalt): forget it, and if the instruction
