@@ -205,11 +205,18 @@ export class Cpu {
   /** The last event the default delivery stub saw (tests, error messages). */
   lastEvent: { vector: number; kind: number; errorCode: number; hasError: boolean } | null = null;
 
-  constructor(mem: GuestMemory, host: CpuHost) {
+  /** Which vCPU this is; its area in guest memory starts at `base`. */
+  readonly index: number;
+  /** Byte offset of this vCPU's area (state record first) in guest memory. */
+  readonly base: number;
+
+  constructor(mem: GuestMemory, host: CpuHost, index = 0) {
     this.mem = mem;
     this.host = host;
-    this.r32 = new Int32Array(mem.buffer, mem.stateOffset, STATE_SIZE / 4);
-    this.dv = new DataView(mem.buffer, mem.stateOffset, STATE_SIZE);
+    this.index = index;
+    this.base = mem.vcpuOffset(index);
+    this.r32 = new Int32Array(mem.buffer, this.base, STATE_SIZE / 4);
+    this.dv = new DataView(mem.buffer, this.base, STATE_SIZE);
     this.ram = mem.dv;
     this.ramU8 = mem.u8;
     this.tlbTags = this.tlb.tags;

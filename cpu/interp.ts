@@ -323,13 +323,13 @@ export class InterpBackend implements Backend {
   getState(): CpuStateBytes {
     this.cpu.getRflags();
     const out = new Uint8Array(STATE_SIZE);
-    out.set(new Uint8Array(this.cpu.mem.buffer, this.cpu.mem.stateOffset, ARCH_END));
+    out.set(new Uint8Array(this.cpu.mem.buffer, this.cpu.base, ARCH_END));
     return out;
   }
 
   setState(state: CpuStateBytes): void {
     const c = this.cpu;
-    new Uint8Array(c.mem.buffer, c.mem.stateOffset, STATE_SIZE).set(state.subarray(0, ARCH_END));
+    new Uint8Array(c.mem.buffer, c.base, STATE_SIZE).set(state.subarray(0, ARCH_END));
     c.setRflags(c.r32[W_RFLAGS]);
     c.flushTlb(true);
     c.generation++;

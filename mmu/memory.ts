@@ -1,11 +1,24 @@
 // Guest physical memory: one fixed-size WebAssembly.Memory shared by every
 // backend (typed-array views here, imported by JIT modules, registered with
-// KVM). RAM occupies [0, ramSize); the CPU state record lives just past it,
-// page-aligned, and is never registered with KVM.
+// KVM). RAM occupies [0, ramSize). Past it, page-aligned and never registered
+// with KVM, each vCPU has an area of VCPU_AREA bytes: its state record first
+// (STATE_RESERVE bytes), then the per-CPU data its hot paths read (TLB planes,
+// segment bounds, mode fields), so the interpreter's typed-array views and the
+// JIT's wasm loads see the same bytes. A second vCPU only adds a stride.
 
 export const PAGE_SIZE = 4096;
 /** Bytes reserved past RAM for the CPU state record (cpu/state.ts STATE_SIZE; the machine checks they agree). */
 export const STATE_RESERVE = 0x1000;
+/**
+ * Bytes per vCPU past RAM: the state record, then its hot per-CPU data from
+ * VCPU_DATA. Compiled code takes an area's base as a parameter and never bakes
+ * it in, so one code cache serves every vCPU.
+ */
+export const VCPU_AREA = 0x80000;
+/** Offset inside a vCPU area where the per-CPU hot data (after the state record) begins. */
+export const VCPU_DATA = STATE_RESERVE;
+/** Most vCPUs one memory holds (QEMU's -smp limit for this board). */
+export const MAX_VCPUS = 16;
 const WASM_PAGE = 65536;
 /** Guest RAM must end below the 32-bit MMIO hole (PCI, IOAPIC, LAPIC, firmware). */
 export const MMIO_HOLE_START = 0xc000_0000;
@@ -24,8 +37,10 @@ export class GuestMemory {
   readonly wasm: WebAssembly.Memory;
   readonly buffer: ArrayBuffer;
   readonly ramSize: number;
-  /** Byte offset of the CPU state record inside `buffer`. */
+  /** Byte offset of vCPU 0's state record inside `buffer` (= vcpuOffset(0)). */
   readonly stateOffset: number;
+  /** vCPU areas past RAM. */
+  readonly vcpuCount: number;
   readonly u8: Uint8Array;
   readonly dv: DataView;
   /** MMIO dispatch for addresses at or past ramSize; set by the machine. */
@@ -38,13 +53,17 @@ export class GuestMemory {
   /** One byte per 4 KiB page: non-zero where a backend cached decoded/translated code. */
   readonly codePages: Uint8Array;
 
-  constructor(ramSize: number) {
+  constructor(ramSize: number, vcpus = 1) {
     if (!Number.isInteger(ramSize) || ramSize < MIN_RAM || ramSize > MAX_RAM || ramSize % PAGE_SIZE !== 0) {
       throw new MemoryError(`guest RAM must be a multiple of 4 KiB between ${MIN_RAM >> 20} MiB and ${MAX_RAM >>> 20} MiB (asked for ${ramSize} bytes)`);
     }
+    if (!Number.isInteger(vcpus) || vcpus < 1 || vcpus > MAX_VCPUS) {
+      throw new MemoryError(`the vCPU count must be between 1 and ${MAX_VCPUS} (asked for ${vcpus})`);
+    }
     this.ramSize = ramSize;
+    this.vcpuCount = vcpus;
     this.stateOffset = ramSize;
-    const total = ramSize + STATE_RESERVE;
+    const total = ramSize + vcpus * VCPU_AREA;
     const pages = Math.ceil(total / WASM_PAGE);
     try {
       this.wasm = new WebAssembly.Memory({ initial: pages, maximum: pages });
@@ -55,6 +74,12 @@ export class GuestMemory {
     this.u8 = new Uint8Array(this.buffer);
     this.dv = new DataView(this.buffer);
     this.codePages = new Uint8Array(ramSize / PAGE_SIZE);
+  }
+
+  /** Byte offset inside `buffer` of vCPU i's area (its state record first). */
+  vcpuOffset(i: number): number {
+    if (!(i >= 0 && i < this.vcpuCount)) throw new MemoryError(`no vCPU ${i} (this memory has ${this.vcpuCount})`);
+    return this.ramSize + i * VCPU_AREA;
   }
 
   /** True if [addr, addr+len) lies entirely inside RAM. */
