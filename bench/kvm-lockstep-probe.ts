@@ -8,9 +8,9 @@ import { createInterpreter } from '../cpu/full.js';
 import { GuestMemory } from '../mmu/memory.js';
 import { KvmBackend } from '../accel-kvm/kvm-backend.js';
 import { busHost } from '../machine/bus-host.js';
-import { runLockstep } from '../machine/lockstep.js';
-import { generate, loadProgram, WRITABLE, type GenMode } from '../machine/lockstep-gen.js';
-import { fpFeatures } from '../machine/lockstep-gen-fp.js';
+import { runLockstep } from '../machine/lockstep/kvm.js';
+import { generate, loadProgram, WRITABLE, type GenMode } from '../test/lockstep/gen.js';
+import { fpFeatures } from '../test/lockstep/gen-fp.js';
 
 /** An instruction's form: prefixes and opcode, then x87 register row, r/REG or m/REG. */
 function formOf(b: Uint8Array, mode: GenMode): string {

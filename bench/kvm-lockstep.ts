@@ -9,9 +9,9 @@ import { GuestMemory } from '../mmu/memory.js';
 import { KvmBackend } from '../accel-kvm/kvm-backend.js';
 import { nestedKvmWarning } from '../accel-kvm/addon.js';
 import { busHost } from '../machine/bus-host.js';
-import { runLockstep, type Divergence } from '../machine/lockstep.js';
-import { generate, loadProgram, WRITABLE, type GenMode } from '../machine/lockstep-gen.js';
-import { fpFeatures } from '../machine/lockstep-gen-fp.js';
+import { runLockstep, type Divergence } from '../machine/lockstep/kvm.js';
+import { generate, loadProgram, WRITABLE, type GenMode } from '../test/lockstep/gen.js';
+import { fpFeatures } from '../test/lockstep/gen-fp.js';
 
 export { nestedKvmWarning };
 

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { BackendName } from '../cpu/backend.js';
 import type { Clock } from '../devices/clock.js';
 import { registerNodeBackends } from '../machine/backends-node.js';
-import { lockstepCli, LockstepUsageError } from '../machine/lockstep-machine.js';
+import { lockstepCli, LockstepUsageError } from '../machine/lockstep/machine.js';
 import { availableBackends, BackendUnavailable, bootRecipe, ImageError, Machine, type ImageFile } from '../machine/index.js';
 import { MemoryError } from '../mmu/memory.js';
 import { HELP, parseArgs, UsageError, type Options } from './args.js';

@@ -2,7 +2,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { FLAG_AF, FLAG_CF, FLAG_OF, FLAG_PF, FLAG_SF, FLAG_ZF } from '../../cpu/state.js';
-import { undefinedBy } from '../../machine/lockstep-flags.js';
+import { undefinedBy } from '../../machine/lockstep/flags.js';
 
 const u = (bytes: number[], size: 2 | 4 | 8 = 4, cl = 0) => {
   const code = new Uint8Array(16);

@@ -4,21 +4,21 @@
 // compared, with the flags the instruction leaves undefined masked, and the
 // run stops at the first divergence with the instruction and both states.
 
-import type { Backend, ExitReason } from '../cpu/backend.js';
-import { EXIT_BUDGET, EXIT_ERROR, EXIT_HALT, EXIT_SHUTDOWN, EXIT_STOP } from '../cpu/backend.js';
+import type { Backend, ExitReason } from '../../cpu/backend.js';
+import { EXIT_BUDGET, EXIT_ERROR, EXIT_HALT, EXIT_SHUTDOWN, EXIT_STOP } from '../../cpu/backend.js';
 import {
   ARCH_END, CS, EFER, EFER_LMA, FLAG_RF, GPR_NAMES, RCX, RFLAGS, RIP, SEG_ATTR, SEG_BASE, SEG_NAMES, SEG_SIZE,
   StateView, TSC, XSAVE_HEADER, FXSAVE, ATTR_L, ATTR_DB, CR0, CR0_PE, gprOffset, segOffset, SEG, MSR_AREA,
   EVENTS, FX_XMM0, FX_ST0, FX_MXCSR_MASK, FX_FOP, FX_FIP, FX_FDP, FX_FSW, FX_FTW, FLAG_IF, INT_SHADOW, SHADOW_STI,
-} from '../cpu/state.js';
-import type { GuestMemory } from '../mmu/memory.js';
-import type { KvmBackend } from '../accel-kvm/kvm-backend.js';
-import { undefinedBy } from './lockstep-flags.js';
-import { disassemble } from '../cpu/disasm.js';
-import { INTEGER_ROWS } from '../cpu/opcodes.js';
-import { SYSTEM_ROWS } from '../cpu/system/rows.js';
-import { FPU_EXTENSION } from '../cpu/fpu/extension.js';
-import { composeTable, type OpTable } from '../cpu/table.js';
+} from '../../cpu/state.js';
+import type { GuestMemory } from '../../mmu/memory.js';
+import type { KvmBackend } from '../../accel-kvm/kvm-backend.js';
+import { undefinedBy } from './flags.js';
+import { disassemble } from '../../cpu/disasm.js';
+import { INTEGER_ROWS } from '../../cpu/opcodes.js';
+import { SYSTEM_ROWS } from '../../cpu/system/rows.js';
+import { FPU_EXTENSION } from '../../cpu/fpu/extension.js';
+import { composeTable, type OpTable } from '../../cpu/table.js';
 
 let table: OpTable | null = null;
 /** The interpreter's disassembler over its integer, system and x87/SSE rows: `count` instructions from `bytes`. */

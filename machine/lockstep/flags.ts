@@ -3,7 +3,7 @@
 // destination register) two correct CPUs may disagree on. Intel SDM Vol. 2,
 // each instruction's "Flags Affected"; AMD APM Vol. 3 agrees on these.
 
-import { FLAG_AF, FLAG_CF, FLAG_OF, FLAG_PF, FLAG_SF, FLAG_ZF } from '../cpu/state.js';
+import { FLAG_AF, FLAG_CF, FLAG_OF, FLAG_PF, FLAG_SF, FLAG_ZF } from '../../cpu/state.js';
 
 const ARITH = FLAG_CF | FLAG_PF | FLAG_AF | FLAG_ZF | FLAG_SF | FLAG_OF;
 const MUL_UNDEF = FLAG_SF | FLAG_ZF | FLAG_AF | FLAG_PF;

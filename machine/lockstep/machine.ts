@@ -3,12 +3,12 @@
 // stepped together by the lockstep oracle. Time is derived from instructions
 // (deterministic clocks), so both boards' timers fire at the same instruction.
 
-import type { BackendName } from '../cpu/backend.js';
-import { KvmBackend } from '../accel-kvm/kvm-backend.js';
-import { InstructionClock } from '../devices/clock.js';
-import { FLAG_IF, RFLAGS, StateView } from '../cpu/state.js';
-import type { Machine } from './machine.js';
-import { runLockstep, type LockstepOptions, type LockstepResult } from './lockstep.js';
+import type { BackendName } from '../../cpu/backend.js';
+import { KvmBackend } from '../../accel-kvm/kvm-backend.js';
+import { InstructionClock } from '../../devices/clock.js';
+import { FLAG_IF, RFLAGS, StateView } from '../../cpu/state.js';
+import type { Machine } from '../machine.js';
+import { runLockstep, type LockstepOptions, type LockstepResult } from './kvm.js';
 
 export class LockstepUsageError extends Error {}
 

@@ -4,8 +4,8 @@
 // ST and XMM registers seeded with zeros, infinities, NaNs, denormals).
 // Transcendentals (FSIN, FPATAN, F2XM1, ...) are not generated: their last bit is model-specific.
 
-import { CR0, CR0_EM, CR0_MP, CR0_NE, CR0_TS, CR4, CR4_OSFXSR, CR4_OSXMMEXCPT, FX_FCW, FX_FSW, FX_FTW, FX_MXCSR, FX_ST0, FX_XMM0, type StateView } from '../cpu/state.js';
-import { L1D_FPU, L1D_FXSR, L1D_MMX, L1D_SSE, L1D_SSE2 } from '../cpu/cpuid.js';
+import { CR0, CR0_EM, CR0_MP, CR0_NE, CR0_TS, CR4, CR4_OSFXSR, CR4_OSXMMEXCPT, FX_FCW, FX_FSW, FX_FTW, FX_MXCSR, FX_ST0, FX_XMM0, type StateView } from '../../cpu/state.js';
+import { L1D_FPU, L1D_FXSR, L1D_MMX, L1D_SSE, L1D_SSE2 } from '../../cpu/cpuid.js';
 
 /**
  * Instruction classes a host supports (CPUID leaf 1 EDX). `emulatedOnly`: the host single-steps

@@ -7,10 +7,10 @@ import {
   ATTR_G, ATTR_L, ATTR_P, ATTR_S, CR0, CR0_ET, CR0_PE, CR0_PG, CR3, CR4, CR4_PAE, CS, EFER, EFER_LMA, EFER_LME,
   FLAGS_FIXED, GDTR_BASE, GDTR_LIMIT, RFLAGS, RIP, RBX, RSP, SEG_ATTR, SEG_BASE, SEG_LIMIT, SEG_SEL, StateView,
   gprOffset, segOffset,
-} from '../cpu/state.js';
-import type { GuestMemory } from '../mmu/memory.js';
-import { flat32EntryState, realModeEntryState } from './entry.js';
-import { fpInstruction, seedFpState, type FpFeatures } from './lockstep-gen-fp.js';
+} from '../../cpu/state.js';
+import type { GuestMemory } from '../../mmu/memory.js';
+import { flat32EntryState, realModeEntryState } from '../../machine/entry.js';
+import { fpInstruction, seedFpState, type FpFeatures } from './gen-fp.js';
 
 export type GenMode = 16 | 32 | 64;
 
