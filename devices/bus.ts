@@ -3,6 +3,7 @@
 // behind them (the TypeScript PIC/IOAPIC, or KVM's in-kernel irqchip).
 
 import type { MmioHandler } from '../mmu/memory.js';
+import { declareState } from './state.js';
 
 /** A device's port-I/O face. `port` is the absolute port number (ISA devices are known by them). */
 export interface PortDevice {
@@ -39,6 +40,14 @@ interface MmioRange extends RangeStats {
 const ALL_ONES = [0, 0xff, 0xffff, 0, 0xffffffff];
 
 export class Bus implements MmioHandler {
+  static {
+    // The IRQ line levels are state: the sink behind them (8259, IOAPIC) remembers the same levels.
+    declareState(Bus, {
+      fields: { irqLevel: ['u8', 256], unassignedReads: 'f64', unassignedWrites: 'f64' },
+      wiring: ['portOwner', 'portDevs', 'portStats', 'mmioRanges', 'irqSink', 'onPortAccess'],
+    });
+  }
+
   private readonly portOwner = new Int16Array(65536).fill(-1);
   private readonly portDevs: PortDevice[] = [];
   private readonly portStats: RangeStats[] = [];
@@ -162,6 +171,16 @@ export class Bus implements MmioHandler {
     this.setIrq(line, false);
   }
   irqLevelOf(line: number): boolean { return this.irqLevel[line] !== 0; }
+
+  /** Every device on the bus once, under the name it was first registered with (snapshots walk this). */
+  devices(): { name: string; dev: PortDevice | MmioDevice }[] {
+    const seen = new Set<object>();
+    const out: { name: string; dev: PortDevice | MmioDevice }[] = [];
+    const add = (name: string, dev: PortDevice | MmioDevice) => { if (!seen.has(dev)) { seen.add(dev); out.push({ name, dev }); } };
+    this.portDevs.forEach((d, i) => add(this.portStats[i].name, d));
+    for (const r of this.mmioRanges) add(r.name, r.dev);
+    return out;
+  }
 
   stats(): RangeStats[] {
     return [...this.portStats, ...this.mmioRanges].map(({ name, kind, start, length, reads, writes }) => ({ name, kind, start, length, reads, writes }));

@@ -5,6 +5,7 @@
 // Emulated: the write, at any size; reads return 0. That is the whole device.
 
 import type { PortDevice } from './bus.js';
+import { declareState } from './state.js';
 
 export const DEBUG_EXIT_PORT = 0xf4;
 
@@ -14,6 +15,10 @@ export interface DebugExitOptions {
 }
 
 export class DebugExit implements PortDevice {
+  static {
+    declareState(DebugExit, { fields: { writes: 'f64', lastValue: 'u32' }, wiring: ['onExit'] });
+  }
+
   // ---- Counters.
   writes = 0;
   /** The last value written (what the guest asked to report). */

@@ -7,6 +7,7 @@
 // is not decoded.
 
 import type { IrqSink, PortDevice } from './bus.js';
+import { declareState } from './state.js';
 
 export const FERR_PORT = 0xf0;
 export const FERR_IRQ = 13;
@@ -18,6 +19,13 @@ export interface FerrOptions {
 }
 
 export class FerrLatch implements PortDevice {
+  static {
+    declareState(FerrLatch, {
+      fields: { ferr: 'bool', ignneOn: 'bool', irqLevel: 'bool', asserts: 'f64', clears: 'f64' },
+      wiring: ['irqs', 'irq'],
+    });
+  }
+
   /** FERR# as the CPU drives it (it follows FSW.ES at waiting x87 instructions). */
   private ferr = false;
   /** IGNNE# to the CPU: set by a port F0h write while FERR# is asserted, cleared with FERR#. */

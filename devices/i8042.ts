@@ -14,6 +14,7 @@
 // guest should see); typematic repeat; the input port and password commands.
 
 import type { IrqSink, PortDevice } from './bus.js';
+import { declareState } from './state.js';
 
 /** Ports. */
 export const I8042_DATA = 0x60;
@@ -101,6 +102,18 @@ export interface I8042Options {
 }
 
 export class I8042 implements PortDevice {
+  static {
+    declareState(I8042, {
+      fields: {
+        ram: ['u8', RAM_SIZE], outputPort: 'u8', lastWasCommand: 'bool', pendingCommand: 'u8',
+        queue: ['u8', QUEUE_SIZE], queueAux: ['u8', QUEUE_SIZE], head: 'u32', count: 'u32', lastRead: 'u8',
+        kbdPending: 'u8', scanning: 'bool', scancodeSet: 'u8', leds: 'u8', kbdLastSent: 'u8', kbdIrqOut: 'bool', auxIrqOut: 'bool',
+        commands: 'f64', resets: 'f64', keysDropped: 'f64',
+      },
+      wiring: ['irqs', 'kbdIrq', 'auxIrq', 'onReset', 'onA20'],
+    });
+  }
+
   /** Controller RAM; byte 0 is the command byte. */
   readonly ram = new Uint8Array(RAM_SIZE);
   outputPort = 0;

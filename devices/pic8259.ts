@@ -15,6 +15,7 @@
 
 import type { InterruptSource } from '../cpu/backend.js';
 import type { IrqSink, PortDevice } from './bus.js';
+import { declareState } from './state.js';
 
 /** Ports. */
 export const PIC_MASTER_CMD = 0x20; // ICW1, OCW2, OCW3; reads IRR/ISR or the poll word
@@ -139,7 +140,19 @@ class Chip {
   }
 }
 
+const CHIP_STATE = {
+  irr: 'u8', isr: 'u8', imr: 'u8', pins: 'u8', elcr: 'u8', vectorBase: 'u8', icw1: 'u8', icw3: 'u8', icw4: 'u8',
+  cascadeLine: 'u8', initStep: 'u8', readIsr: 'bool', poll: 'bool', specialMask: 'bool', rotateOnAeoi: 'bool', lowest: 'u8',
+} as const;
+
 export class Pic8259 implements PortDevice, IrqSink, InterruptSource {
+  static {
+    declareState(Pic8259, {
+      fields: { master: CHIP_STATE, slave: CHIP_STATE, intr: 'bool', delivered: ['u32', 16], spurious: 'f64', eois: 'f64' },
+      wiring: ['onIntrChange'],
+    });
+  }
+
   private master = new Chip();
   private slave = new Chip();
   private intr = false;

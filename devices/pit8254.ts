@@ -12,6 +12,7 @@
 
 import type { IrqSink, PortDevice } from './bus.js';
 import type { Clock, Timed, Timers } from './clock.js';
+import { declareState } from './state.js';
 
 /** Ports. */
 export const PIT_CHANNEL0 = 0x40;
@@ -258,7 +259,20 @@ export interface Pit8254Options {
   timers?: Timers;
 }
 
+const CHANNEL_STATE = {
+  mode: 'u8', rw: 'u8', bcd: 'bool', cr: 'u32', writeMsbNext: 'bool', readMsbNext: 'bool', latched: 'i32', latchMsbNext: 'bool',
+  status: 'i32', gate: 'bool', armed: 'bool', n: 'u32', start: 'f64', paused: 'bool', frozenElapsed: 'f64',
+  waitingTrigger: 'bool', pendingN: 'u32', pendingAt: 'f64', nullCount: 'bool',
+} as const;
+
 export class Pit8254 implements PortDevice, Timed {
+  static {
+    declareState(Pit8254, {
+      fields: { channels: [CHANNEL_STATE, 3], portB: 'u8', interrupts: 'f64', coalescedTicks: 'f64', irqCheckedTick: 'f64' },
+      wiring: ['irqs', 'irq', 'clock', 'timers'],
+    });
+  }
+
   channels = [new Channel(), new Channel(), new Channel()];
   /** Port B bits 0-3 as written. */
   portB = 0;

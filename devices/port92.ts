@@ -5,6 +5,7 @@
 // lock) has no effect, bits 6-7 (disk activity LEDs) light nothing.
 
 import type { PortDevice } from './bus.js';
+import { declareState } from './state.js';
 
 export const PORT92 = 0x92;
 export const PORT92_RESET = 0x01; // fast reset (a 0->1 transition)
@@ -18,6 +19,10 @@ export interface Port92Options {
 }
 
 export class Port92 implements PortDevice {
+  static {
+    declareState(Port92, { fields: { value: 'u8', resets: 'f64', a20Changes: 'f64' }, wiring: ['onReset', 'onA20'] });
+  }
+
   value = 0;
   // ---- Counters.
   resets = 0;

@@ -5,6 +5,7 @@
 // written (as the diagnostic cards' latch does). Nothing is displayed.
 
 import type { PortDevice } from './bus.js';
+import { declareState } from './state.js';
 
 export const POST_PORT = 0x80;
 /** How many recent codes are kept. */
@@ -16,6 +17,10 @@ export interface PostCodeOptions {
 }
 
 export class PostCode implements PortDevice {
+  static {
+    declareState(PostCode, { fields: { last: 'u8', ring: ['u8', POST_HISTORY], writes: 'f64' }, wiring: ['onCode'] });
+  }
+
   /** The last code written. */
   last = 0;
   private readonly ring = new Uint8Array(POST_HISTORY);

@@ -13,6 +13,7 @@
 
 import type { IrqSink, PortDevice } from './bus.js';
 import type { Clock, Timed, Timers } from './clock.js';
+import { declareState } from './state.js';
 
 /** Ports. */
 export const RTC_INDEX = 0x70; // write: bits 0-6 register index, bit 7 NMI disable
@@ -91,6 +92,16 @@ export interface RtcOptions {
 }
 
 export class Rtc implements PortDevice, Timed {
+  static {
+    declareState(Rtc, {
+      fields: {
+        cmos: ['u8', CMOS_SIZE], index: 'u8', nmiMasked: 'bool', interrupts: 'f64', coalescedPeriodic: 'f64',
+        baseSeconds: 'f64', baseNs: 'f64', frozenSeconds: 'f64', flagsSecond: 'f64', periodicRef: 'f64', periodicCount: 'f64', irqOut: 'bool',
+      },
+      wiring: ['irqs', 'irq', 'clock', 'timers'],
+    });
+  }
+
   readonly cmos = new Uint8Array(CMOS_SIZE);
   index = 0;
   /** Bit 7 of the last index write: the guest asked for NMIs to be blocked. */

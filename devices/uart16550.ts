@@ -14,6 +14,7 @@
 
 import type { IrqSink, PortDevice } from './bus.js';
 import type { Clock, Timed, Timers } from './clock.js';
+import { declareState } from './state.js';
 
 /** Registers, as offsets from the base port. */
 export const UART_RBR = 0; // read: receive buffer; write: THR (transmit holding); DLAB=1: divisor latch low
@@ -107,6 +108,18 @@ export interface Uart16550Options {
 }
 
 export class Uart16550 implements PortDevice, Timed {
+  static {
+    declareState(Uart16550, {
+      fields: {
+        dll: 'u8', dlm: 'u8', ier: 'u8', lcr: 'u8', mcr: 'u8', lsr: 'u8', msr: 'u8', scr: 'u8', fcr: 'u8',
+        rxFifo: ['u8', FIFO_SIZE], rxHead: 'u8', rxCount: 'u8',
+        thrIntPending: 'bool', timeoutPending: 'bool', rxLastActivity: 'f64', irqOut: 'bool',
+        txBytes: 'f64', rxBytes: 'f64', rxOverruns: 'f64', rxDroppedLoopback: 'f64', interrupts: 'f64',
+      },
+      wiring: ['base', 'irqs', 'irq', 'onTransmit', 'clock', 'timers'],
+    });
+  }
+
   readonly base: number;
   // ---- The chip's registers.
   dll = 0x0c; // 9600 baud after reset, as a BIOS leaves it
