@@ -1,11 +1,13 @@
 // Pre-decoded basic blocks: decoded once into arrays of specialised
-// executors, cached by physical address, dropped when the guest writes to a
-// page they came from (GuestMemory.codePages / codeWriteHook) or when the
-// code size changes (Cpu.generation). A write to the running block's own
-// bytes ahead of the running instruction stops it there (self-modifying code).
+// executors, cached by physical address and Cpu.codeKey (the code size's
+// decoding), so a mode switch selects other entries and drops none; dropped
+// when the guest writes to a page they came from (GuestMemory.codePages /
+// codeWriteHook) or on Cpu.generation (setState, another CS limit). A write to
+// the running block's own bytes ahead of the running instruction stops it there
+// (self-modifying code).
 
 import type { Cpu, Exec } from './cpu.js';
-import { SEG_MAX_FLAT, segWord } from './cpu.js';
+import { CODE_KEYS, SEG_MAX_FLAT, segWord } from './cpu.js';
 import { W_RIP } from './words.js';
 import { decode, Insn } from './decoder.js';
 import { CpuFault, VEC_GP } from './system/fault.js';
@@ -21,8 +23,10 @@ export const MAX_BLOCK_INSNS = 64;
 const CS_LIMIT_GP = new CpuFault(VEC_GP, 0, true);
 
 export class Block {
-  /** Physical address of the first byte (the cache key) and the pages the bytes lie on. */
+  /** The cache key, (codeKey, phys): the Cpu.codeKey it was decoded under and the physical address of its first byte. */
+  codeKey = 0;
   phys = 0;
+  /** The pages the bytes lie on (page1 = -1: one page). */
   page0 = 0;
   page1 = -1;
   /** Executors, and each instruction's start offset from the block's start RIP. */
@@ -80,10 +84,15 @@ export const CODE_WRITTEN = new CpuFault(-2);
 const WRITTEN: Exec = () => { throw CODE_WRITTEN; };
 
 export class BlockCache {
-  private readonly map = new Map<number, Block>();
+  /** The blocks by physical address, one map per Cpu.codeKey. */
+  private readonly maps: Map<number, Block>[] = Array.from({ length: CODE_KEYS }, () => new Map<number, Block>());
   private readonly pages = new Map<number, Block[]>();
   private readonly insn = new Insn();
-  /** Bumped whenever links between blocks may have gone stale (flushes, mode changes, invalidations). */
+  /**
+   * Bumped whenever links between blocks may have gone stale (flushes, invalidations). A mode
+   * change needs no bump: the run loop follows links only between blocks with no mode change
+   * (cpu.attention) in between, so a block's successors were all looked up under its own codeKey.
+   */
   epoch = 1;
   /**
    * Blocks dropped by guest writes since the run loop last looked (settle()), by page: one of
@@ -106,11 +115,13 @@ export class BlockCache {
     cpu.mem.codeWriteHook = (page, addr, len) => this.invalidatePage(page, addr, len);
   }
 
-  /** Drop everything (mode change, setState, loader wrote memory). */
+  /** Drop everything (setState, another CS limit, loader wrote memory). */
   clear(): void {
     this.held = null;
-    for (const b of this.map.values()) b.valid = false;
-    this.map.clear();
+    for (const map of this.maps) {
+      for (const b of map.values()) b.valid = false;
+      map.clear();
+    }
     for (const p of this.pages.keys()) this.cpu.mem.codePages[p] = 0;
     this.pages.clear();
     this.settle();
@@ -149,7 +160,8 @@ export class BlockCache {
       this.markWritten(b, addr, len);
       b.valid = false;
       this.invalidations++;
-      if (this.map.get(b.phys) === b) this.map.delete(b.phys);
+      const map = this.maps[b.codeKey];
+      if (map.get(b.phys) === b) map.delete(b.phys);
       this.keepDropped(b.page0, b);
       if (b.page1 >= 0) this.keepDropped(b.page1, b);
     }
@@ -199,7 +211,10 @@ export class BlockCache {
     this.heldHi = hi;
   }
 
-  /** The block starting at linear address lo:hi (RIP + CS base); decodes it on a miss. Throws CpuFault. */
+  /**
+   * The block starting at linear address lo:hi (RIP + CS base) in the current mode (the key is
+   * the physical address and cpu.codeKey); decodes it on a miss. Throws CpuFault.
+   */
   lookup(lo: number, hi: number): Block {
     const c = this.cpu;
     if (this.held !== null) {
@@ -208,7 +223,7 @@ export class BlockCache {
       if (lo === this.heldLo && hi === this.heldHi) return h;
     }
     const phys = c.translate(lo, hi, c.planeX >> TLB_BITS);
-    const b = this.map.get(phys);
+    const b = this.maps[c.codeKey].get(phys);
     if (b !== undefined) { this.hits++; return b; }
     return this.build(lo, hi, phys);
   }
@@ -216,6 +231,7 @@ export class BlockCache {
   private build(lo: number, hi: number, phys: number): Block {
     const c = this.cpu;
     const b = new Block();
+    b.codeKey = c.codeKey;
     b.phys = phys;
     b.page0 = phys >>> 12;
     // Every byte of an instruction must lie within the CS limit (SDM 5.3; cpu.fetchMax): an
@@ -271,7 +287,7 @@ export class BlockCache {
     // Only RAM-backed code is cached (and write-protected through codePages).
     const mem = c.mem;
     if (phys + off <= mem.ramSize && (b.page1 < 0 || b.page1 * 4096 < mem.ramSize)) {
-      this.map.set(phys, b);
+      this.maps[b.codeKey].set(phys, b);
       this.track(b.page0, b);
       if (b.page1 >= 0) this.track(b.page1, b);
     }
@@ -289,7 +305,11 @@ export class BlockCache {
     list.push(b);
   }
 
-  get size(): number { return this.map.size; }
+  get size(): number {
+    let n = 0;
+    for (const map of this.maps) n += map.size;
+    return n;
+  }
 }
 
 /** Linear address of RIP (CS base added outside 64-bit mode); high half in cpu.eaHi. */

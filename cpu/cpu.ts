@@ -58,6 +58,8 @@ export const MODE_REAL = 0, MODE_PROT = 1, MODE_VM86 = 2, MODE_LONG64 = 3, MODE_
 export const SEG_MAX_FLAT = 2 ** 33;
 /** cpu.segMax that sends every access to the full check (expand-down or unusable segments). */
 export const SEG_MAX_SLOW = -1;
+/** Cpu.codeKey: the code size's decoding, | CODE_KEY_LIMITED under a CS limit below 4 GiB; CODE_KEYS values in all. */
+export const CODE_KEY_16 = 0, CODE_KEY_32 = 1, CODE_KEY_64 = 2, CODE_KEY_LIMITED = 4, CODE_KEYS = 8;
 /** Attribute bits S, code and E: an expand-down data segment has S=1, code=0, E=1 (SDM 3.4.5.1). */
 export const ATTR_KIND_MASK = 0x1c, ATTR_EXPAND_DOWN = 0x14;
 /** Type bits code (3) and W/R (1): a writable data segment is 2 under this mask, an execute-only code segment 8. */
@@ -163,8 +165,22 @@ export class Cpu {
   planeX = ACC_EXEC << TLB_BITS;
   /** 0xffffffff, or ~(1 << 20) with the A20 gate closed. */
   a20Mask = -1;
-  /** Bumped whenever decoded code or mode-dependent caches must be dropped. */
+  /**
+   * Bumped whenever decoded code must be dropped: setState, or a CS limit below 4 GiB other than
+   * the one limited code was decoded under. A change of code size or mode does not bump it:
+   * decoded (and translated) code is keyed by `codeKey` as well as by physical address.
+   */
   generation = 0;
+  /**
+   * Which decoding of the bytes at a physical address the current mode needs, the second half of
+   * the key of decoded blocks (BlockCache) and translated code: CODE_KEY_16/32/64 by code size,
+   * plus CODE_KEY_LIMITED while the CS limit is below 4 GiB (fetchMax, which cuts blocks and
+   * checks branch targets; real mode's 64 KiB included). Nothing else a decoder or builder reads
+   * depends on the mode, so code decoded under one key is right for every mode with that key.
+   */
+  codeKey = CODE_KEY_16 | CODE_KEY_LIMITED;
+  /** The CS limit that code under a CODE_KEY_LIMITED key was decoded for. */
+  private keyedFetchMax = 0xffff;
   /**
    * Bumped by anything the run loop must look at between blocks (mode change,
    * TLB flush, stop request): one compare covers them all in the common path.
@@ -249,7 +265,6 @@ export class Cpu {
     const cr0 = dv.getUint32(CR0, true), efer = dv.getUint32(EFER, true);
     const csAttr = r[segWord(CS, SEG_ATTR)], ssAttr = r[segWord(SS, SEG_ATTR)];
     const vm = (r[W_RFLAGS] & FLAG_VM) !== 0;
-    const oldCode = this.codeSize, oldMode = this.mode;
     if ((cr0 & CR0_PE) === 0) {
       this.mode = MODE_REAL; this.cpl = 0;
     } else if (vm && (efer & EFER_LMA) === 0) {
@@ -269,10 +284,12 @@ export class Cpu {
     this.planeX = (user | ACC_EXEC) << TLB_BITS;
     this.a20Mask = this.host.a20Enabled() ? -1 : ~(1 << 20);
     for (let n = 0; n <= GS; n++) this.segChanged(n);
-    const oldFetch = this.fetchMax;
     const csLimit = r[segWord(CS, SEG_LIMIT)] >>> 0;
     this.fetchMax = this.mode === MODE_LONG64 || csLimit === 0xffffffff ? SEG_MAX_FLAT : csLimit;
-    if (oldCode !== this.codeSize || oldMode !== this.mode || oldFetch !== this.fetchMax) this.generation++;
+    const limited = this.fetchMax < SEG_MAX_FLAT;
+    this.codeKey = (this.codeSize === 8 ? CODE_KEY_64 : this.codeSize === 4 ? CODE_KEY_32 : CODE_KEY_16) | (limited ? CODE_KEY_LIMITED : 0);
+    // Limited code also depends on the limit's value: another limit drops it (rare: real mode is always 64 KiB).
+    if (limited && this.fetchMax !== this.keyedFetchMax) { this.keyedFetchMax = this.fetchMax; this.generation++; }
     this.attention++;
     if (this.onModeChange) this.onModeChange();
   }
