@@ -13,6 +13,13 @@ export interface RawLoad {
   addr: number;
 }
 
+/** -fw_cfg name=opt/...,file=F or string=S: a named blob for the guest's fw_cfg device. */
+export interface FwCfgArg {
+  name: string;
+  file?: string;
+  string?: string;
+}
+
 export interface Options {
   accel: BackendName | null; // null: the fastest available
   memory: number; // bytes
@@ -21,6 +28,7 @@ export interface Options {
   append: string | null;
   image: string | null;
   raw: RawLoad[];
+  fwCfg: FwCfgArg[];
   serial: SerialTarget;
   noReboot: boolean;
   irqchip: 'user' | 'kernel';
@@ -50,6 +58,8 @@ options:
   -device loader,file=FILE,addr=ADDR
                            copy a raw binary to ADDR and start there (real mode below 1 MiB,
                            flat 32-bit protected mode above)
+  -fw_cfg name=opt/NAME,file=FILE | -fw_cfg name=opt/NAME,string=TEXT
+                           a named blob the guest reads through QEMU's fw_cfg device (0x510)
   -serial stdio|none|file:PATH
                            where the first serial port goes (default stdio)
   -nographic               accepted for QEMU compatibility (emu has no display)
@@ -109,6 +119,21 @@ function parseDevice(text: string, opts: Options): void {
   opts.raw.push({ path: file, addr: parseNumber(addr, 'loader addr') });
 }
 
+function parseFwCfg(text: string): FwCfgArg {
+  const kv = new Map<string, string>();
+  for (const p of text.split(',')) {
+    const i = p.indexOf('=');
+    kv.set(i < 0 ? 'name' : p.slice(0, i), i < 0 ? p : p.slice(i + 1));
+  }
+  const name = kv.get('name') ?? '';
+  const file = kv.get('file'), str = kv.get('string');
+  if (!name.startsWith('opt/') || name.length < 5 || name.length > 55) {
+    throw new UsageError(`-fw_cfg ${text}: the name must start with opt/ and be at most 55 characters, e.g. name=opt/com.example/blob`);
+  }
+  if ((file === undefined) === (str === undefined)) throw new UsageError(`-fw_cfg ${text}: give exactly one of file=FILE or string=TEXT`);
+  return file !== undefined ? { name, file } : { name, string: str };
+}
+
 function parseAccel(text: string): BackendName {
   const name = text.split(',')[0];
   const accel = ACCELS[name];
@@ -118,7 +143,7 @@ function parseAccel(text: string): BackendName {
 
 export function parseArgs(argv: string[]): Options {
   const opts: Options = {
-    accel: null, memory: DEFAULT_MEMORY, kernel: null, initrd: null, append: null, image: null, raw: [],
+    accel: null, memory: DEFAULT_MEMORY, kernel: null, initrd: null, append: null, image: null, raw: [], fwCfg: [],
     serial: { kind: 'stdio' }, noReboot: false, irqchip: 'user', lockstep: null, deterministic: false,
     trace: false, help: false, version: false,
   };
@@ -162,6 +187,12 @@ export function parseArgs(argv: string[]): Options {
       case 'append': opts.append = value(); break;
       case 'serial': opts.serial = parseSerial(value()); break;
       case 'device': parseDevice(value(), opts); break;
+      case 'fw_cfg': {
+        const f = parseFwCfg(value());
+        if (opts.fwCfg.some((g) => g.name === f.name)) throw new UsageError(`-fw_cfg ${f.name} given twice; name each blob once`);
+        opts.fwCfg.push(f);
+        break;
+      }
       case 'nographic': case 'display': if (flag === 'display') value(); break;
       case 'no-reboot': opts.noReboot = true; break;
       case 'irqchip': {

@@ -74,6 +74,10 @@ export async function main(argv: string[], io: MainIo = { stdin: process.stdin, 
       irqchip: opts.irqchip,
       noReboot: opts.noReboot,
       deterministic: opts.deterministic,
+      fwCfg: opts.fwCfg.map((f) => ({
+        name: f.name,
+        bytes: f.file !== undefined ? readImage(f.file, `-fw_cfg ${f.name} file`).bytes : new TextEncoder().encode(f.string),
+      })),
       onSerial: (b) => sink.put(b),
       onMessage: (text) => io.stderr.write(`\r\n${text}\r\n`),
     });

@@ -14,8 +14,9 @@ import { LAPIC_BASE } from '../devices/lapic.js';
 import { intxGsi, PCI_CONFIG_ADDRESS, RC_RST_CPU, RC_SYS_RST, RESET_CONTROL } from '../devices/pci.js';
 import {
   type Aml, device, dwordMemory, eisaId, integer, ioPort, irqNoFlags, methodReturning, name, pkg, resourceTemplate, scope,
-  wordBusNumber, wordIo,
+  string, wordBusNumber, wordIo,
 } from './acpi-aml.js';
+import { FW_CFG_PORT_COUNT, FW_CFG_PORT_SEL } from '../devices/fwcfg.js';
 
 /** Default RSDP address: the start of the BIOS area the kernel scans (0xE0000-0xFFFFF, 16-byte aligned). */
 export const RSDP_ADDR = 0xe0000;
@@ -190,6 +191,12 @@ export function buildDsdt(pciMemStart: number): Aml {
           methodReturning('_STA', integer(0x0f)),
           name('_CRS', resourceTemplate(ioPort(0x60, 1), ioPort(0x64, 1), irqNoFlags(1))),
         ),
+      ),
+      // QEMU's fw_cfg (devices/fwcfg.ts): Linux's qemu_fw_cfg driver binds to this _HID.
+      device('FWCF',
+        name('_HID', string('QEMU0002')),
+        methodReturning('_STA', integer(0x0b)),
+        name('_CRS', resourceTemplate(ioPort(FW_CFG_PORT_SEL, FW_CFG_PORT_COUNT))),
       ),
     ),
   ];

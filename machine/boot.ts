@@ -41,6 +41,17 @@ export type LinuxLoader = (m: Machine, kernel: ImageFile, initrd: ImageFile | un
 let linuxLoader: LinuxLoader | null = null;
 export function registerLinuxLoader(loader: LinuxLoader): void { linuxLoader = loader; }
 
+/**
+ * What fw_cfg's kernel/initrd/command-line items hold, as QEMU fills them for -kernel: a
+ * bzImage splits into its real-mode setup ((setup_sects + 1) sectors, 4 if setup_sects is 0)
+ * and the protected-mode kernel; any other image is the kernel item whole.
+ */
+export function fwCfgBootFiles(format: ImageFormat, kernel: Uint8Array, initrd: Uint8Array | undefined, cmdline: string) {
+  if (format !== 'bzimage') return { kernel, initrd, cmdline };
+  const setupBytes = ((kernel[0x1f1] || 4) + 1) * 512;
+  return { setup: kernel.subarray(0, setupBytes), kernel: kernel.subarray(setupBytes), initrd, cmdline };
+}
+
 /** Validate the images now (so mistakes are reported before the machine starts) and return the recipe. */
 export function bootRecipe(spec: BootSpec): (m: Machine) => void {
   const { kernel, initrd, raw = [] } = spec;
@@ -58,16 +69,19 @@ export function bootRecipe(spec: BootSpec): (m: Machine) => void {
     };
   }
   const format = detectFormat(kernel.bytes);
+  const fwCfgBoot = fwCfgBootFiles(format, kernel.bytes, initrd?.bytes, cmdline);
   if (format === 'bzimage') {
     if (!linuxLoader) throw new ImageError(`${kernel.name}: Linux bzImage kernels are not supported by this build yet`);
     const load = linuxLoader;
     return (m) => {
+      m.devices.fwcfg.setBootFiles(fwCfgBoot);
       load(m, kernel, initrd, cmdline);
       for (const r of raw) loadRaw(m.memory, r.file.bytes, r.addr, r.file.name);
     };
   }
   if (format === 'multiboot') {
     return (m) => {
+      m.devices.fwcfg.setBootFiles(fwCfgBoot);
       // Firmware's part: ACPI tables at the top of RAM, reported in the memory map as ACPI/NVS.
       const acpi = buildAcpi(m.memory, { ramSize: m.memory.ramSize });
       const loaded = loadMultiboot(m.memory, kernel.bytes, kernel.name, {

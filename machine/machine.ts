@@ -8,6 +8,7 @@ import { InterpBackend } from '../cpu/interp.js';
 import { STATE_SIZE, StateView } from '../cpu/state.js';
 import { recentEvents } from '../cpu/system/context.js';
 import { Bus, type IrqSink } from '../devices/bus.js';
+import type { FwCfgFile } from '../devices/fwcfg.js';
 import { InstructionClock, RealtimeClock, Timers, type Clock } from '../devices/clock.js';
 import { GuestMemory, STATE_RESERVE } from '../mmu/memory.js';
 import { BackendUnavailable, createBackend } from './backends.js';
@@ -29,6 +30,8 @@ export interface MachineOptions {
   onSerial?: (byte: number) => void;
   /** Called when the machine stops for good, with the exit status. */
   onExit?: (status: number, reason: string) => void;
+  /** Named blobs for the fw_cfg device (-fw_cfg name=opt/...,file=F|string=S). */
+  fwCfg?: FwCfgFile[];
   /** Informational messages (reset, backend switch); default: dropped. */
   onMessage?: (text: string) => void;
 }
@@ -102,6 +105,9 @@ export class Machine {
     };
     this.backend = createBackend(options.accel, this);
   }
+
+  /** vCPUs this board has (the MADT and fw_cfg list them). */
+  get vcpuCount(): number { return this.memory.vcpuCount; }
 
   // ---- Booting.
 

@@ -6,6 +6,7 @@ import type { InterruptSource } from '../cpu/backend.js';
 import { AcpiPm, PM_BASE, PM_PORTS, SCI_IRQ } from '../devices/acpi-pm.js';
 import { DEBUG_EXIT_PORT, DebugExit } from '../devices/debugexit.js';
 import { FERR_PORT, FerrLatch } from '../devices/ferr.js';
+import { FW_CFG_PORT_COUNT, FW_CFG_PORT_SEL, FwCfg } from '../devices/fwcfg.js';
 import { HPET_BASE, HPET_SIZE, Hpet } from '../devices/hpet.js';
 import { I8042, I8042_COMMAND, I8042_DATA } from '../devices/i8042.js';
 import { IOAPIC_BASE, IOAPIC_SIZE, Ioapic } from '../devices/ioapic.js';
@@ -19,6 +20,8 @@ import { PORT92, Port92 } from '../devices/port92.js';
 import { POST_PORT, PostCode } from '../devices/postcode.js';
 import { RTC_INDEX, RTC_PORT_COUNT, Rtc } from '../devices/rtc.js';
 import { UART_PORT_COUNT, Uart16550 } from '../devices/uart16550.js';
+import { ACPI_NVS_SIZE, ACPI_REGION_SIZE } from './acpi.js';
+import { E820_ENTRY_SIZE, encodeE820, linuxMemoryMap } from './e820.js';
 import type { Machine } from './machine.js';
 
 export const COM1_BASE = 0x3f8;
@@ -54,6 +57,8 @@ export interface PcDevices {
   readonly debugExit: DebugExit;
   /** FERR# -> IRQ13 and port F0h -> IGNNE#: the x87 error path with CR0.NE=0 (the CPU reaches it as CpuHost.ferr). */
   readonly ferr: FerrLatch;
+  /** QEMU's firmware configuration device (ports 0x510-0x51B): CPU count, RAM size, boot files, named blobs. */
+  readonly fwcfg: FwCfg;
   readonly router: IrqRouter;
   /** What the CPU's INTR/INTA sees: the local APIC (which passes the 8259 through as ExtINT). */
   readonly interrupts: InterruptSource;
@@ -136,11 +141,21 @@ export function buildPc(m: Machine, cb: PcCallbacks): PcDevices {
   const ferr = new FerrLatch({ irqs: bus });
   bus.registerPorts('ferr', FERR_PORT, 1, ferr);
 
+  const fwcfg = new FwCfg(m.memory);
+  bus.registerPorts('fw_cfg', FW_CFG_PORT_SEL, FW_CFG_PORT_COUNT, fwcfg);
+  fwcfg.setCpus(m.vcpuCount, m.vcpuCount);
+  // The map every loader reports (ACPI tables at the top of RAM, machine/acpi.ts's default place).
+  const map = linuxMemoryMap(m.memory.ramSize, m.memory.ramSize - ACPI_REGION_SIZE, ACPI_REGION_SIZE, ACPI_NVS_SIZE);
+  const e820 = new Uint8Array(map.length * E820_ENTRY_SIZE);
+  encodeE820(map, new DataView(e820.buffer), 0);
+  fwcfg.addFile('etc/e820', e820);
+  for (const f of m.options.fwCfg ?? []) fwcfg.addFile(f.name, f.bytes);
+
   return {
-    uart, pic, pit, lapic, ioapic, pci, pm, hpet, rtc, i8042, port92, post, debugExit, ferr, router,
+    uart, pic, pit, lapic, ioapic, pci, pm, hpet, rtc, i8042, port92, post, debugExit, ferr, fwcfg, router,
     interrupts: lapic,
     reset() {
-      for (const d of [pic, lapic, ioapic, pci, uart, pit, pm, hpet, rtc, i8042, port92, post, ferr] as { reset?: () => void }[]) d.reset?.();
+      for (const d of [pic, lapic, ioapic, pci, uart, pit, pm, hpet, rtc, i8042, port92, post, ferr, fwcfg] as { reset?: () => void }[]) d.reset?.();
       router.pirqChanged(); // the ISA bridge's PIRQ routing is back at its power-on value
       a20Kbd = true;
       a20Fast = false;

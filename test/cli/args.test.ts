@@ -56,4 +56,13 @@ describe('emu command line', () => {
     expect(parseArgs(['--lockstep=kvm,interp']).lockstep).toEqual(['kvm', 'interp']);
     expect(() => parseArgs(['--lockstep=kvm,kvm'])).toThrow(/two different backends/);
   });
+
+  it('-fw_cfg takes name=opt/...,file= or string=, once per name', () => {
+    expect(parseArgs(['-fw_cfg', 'name=opt/a,string=hi', '-fw_cfg', 'opt/b,file=/x']).fwCfg).toEqual([
+      { name: 'opt/a', string: 'hi' }, { name: 'opt/b', file: '/x' },
+    ]);
+    expect(() => parseArgs(['-fw_cfg', 'name=etc/a,string=x'])).toThrow(/must start with opt\//);
+    expect(() => parseArgs(['-fw_cfg', 'name=opt/a'])).toThrow(/exactly one of file=FILE or string=TEXT/);
+    expect(() => parseArgs(['-fw_cfg', 'name=opt/a,string=1', '-fw_cfg', 'name=opt/a,string=2'])).toThrow(/given twice/);
+  });
 });
