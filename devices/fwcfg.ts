@@ -11,6 +11,7 @@
 
 import type { GuestMemory } from '../mmu/memory.js';
 import type { PortDevice } from './bus.js';
+import { declareState } from './state.js';
 
 /** Ports. */
 export const FW_CFG_PORT_SEL = 0x510;
@@ -94,6 +95,17 @@ export class FwCfg implements PortDevice {
 
   /** Counters for the teaching views. */
   readonly stats = { selects: 0, dataReads: 0, dmaTransfers: 0, dmaErrors: 0, ignoredWrites: 0 };
+
+  static {
+    // The items are the board's configuration (set before the guest runs), not the device's state.
+    declareState(FwCfg, {
+      fields: {
+        selector: 'u16', offset: 'u32', dmaHi: 'u32',
+        stats: { selects: 'f64', dataReads: 'f64', dmaTransfers: 'f64', dmaErrors: 'f64', ignoredWrites: 'f64' },
+      },
+      wiring: ['items', 'files', 'mem'],
+    });
+  }
 
   constructor(private readonly mem: GuestMemory) {
     this.items.set(FW_CFG_SIGNATURE, ascii('QEMU'));

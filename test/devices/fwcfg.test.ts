@@ -12,6 +12,7 @@ import {
 import { GuestMemory } from '../../mmu/memory.js';
 import { Machine } from '../../machine/machine.js';
 import { bootRecipe } from '../../machine/boot.js';
+import { loadState, saveState, undeclaredFields } from '../../devices/state.js';
 
 const RAM = 4 << 20;
 
@@ -178,5 +179,16 @@ describe('fw_cfg (QEMU docs/specs/fw_cfg.rst)', () => {
     expect(rd(FW_CFG_KERNEL_SIZE, 4)).toEqual([64, 0, 0, 0]);
     expect(String.fromCharCode(...rd(FW_CFG_CMDLINE_DATA, 4))).toBe('x=1\0');
     m.destroy();
+  });
+
+  it('state declared once: a save mid-item restores into a fresh device that reads on from the same byte', () => {
+    const a = setup(), b = setup();
+    for (const x of [a, b]) x.fw.addFile('opt/x', Uint8Array.from({ length: 8 }, (_, i) => 10 + i));
+    a.select(FW_CFG_FILE_FIRST);
+    a.bytes(3);
+    expect(undeclaredFields(a.fw)).toEqual([]);
+    loadState(b.fw, saveState(a.fw));
+    expect(b.bytes(2)).toEqual([13, 14]);
+    expect(b.fw.stats.dataReads).toBe(5);
   });
 });
