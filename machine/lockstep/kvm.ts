@@ -7,32 +7,15 @@
 import type { Backend, ExitReason } from '../../cpu/backend.js';
 import { EXIT_BUDGET, EXIT_ERROR, EXIT_HALT, EXIT_SHUTDOWN, EXIT_STOP } from '../../cpu/backend.js';
 import {
-  ARCH_END, CS, EFER, EFER_LMA, FLAG_RF, GPR_NAMES, RCX, RFLAGS, RIP, SEG_ATTR, SEG_BASE, SEG_NAMES, SEG_SIZE,
-  StateView, TSC, XSAVE_HEADER, FXSAVE, ATTR_L, ATTR_DB, CR0, CR0_PE, gprOffset, segOffset, SEG, MSR_AREA,
-  EVENTS, FX_XMM0, FX_ST0, FX_MXCSR_MASK, FX_FOP, FX_FIP, FX_FDP, FX_FSW, FX_FTW, FLAG_IF, INT_SHADOW, SHADOW_STI,
+  FLAG_RF, RCX, RFLAGS, RIP, StateView, TSC, XSAVE_HEADER, gprOffset,
+  FX_MXCSR_MASK, FX_FOP, FX_FIP, FX_FDP, FX_FSW, FX_FTW, FX_ST0, FLAG_IF, INT_SHADOW, SHADOW_STI,
 } from '../../cpu/state.js';
 import type { GuestMemory } from '../../mmu/memory.js';
 import type { KvmBackend } from '../../accel-kvm/kvm-backend.js';
 import { undefinedBy } from './flags.js';
-import { disassemble } from '../../cpu/disasm.js';
-import { INTEGER_ROWS } from '../../cpu/opcodes.js';
-import { SYSTEM_ROWS } from '../../cpu/system/rows.js';
-import { FPU_EXTENSION } from '../../cpu/fpu/extension.js';
-import { composeTable, type OpTable } from '../../cpu/table.js';
+import { codeSizeOf, describeState, diffMemory, diffStates, disassembleCount, memoryEqual, ripLinear } from './report.js';
 
-let table: OpTable | null = null;
-/** The interpreter's disassembler over its integer, system and x87/SSE rows: `count` instructions from `bytes`. */
-function disassembleCount(bytes: Uint8Array, codeSize: 2 | 4 | 8, rip: number, count: number): string {
-  table ??= composeTable(SYSTEM_ROWS, FPU_EXTENSION.rows ?? [], INTEGER_ROWS);
-  const lines: string[] = [];
-  for (let off = 0, i = 0; i < count && off < bytes.length; i++) {
-    const base = off;
-    const d = disassemble(table, (k) => (base + k < bytes.length ? bytes[base + k] : 0), codeSize, (rip + base) | 0, 0);
-    lines.push(`${(rip + base).toString(16).padStart(8, '0')}: ${hexBytes(bytes.subarray(base, base + d.len)).padEnd(30)} ${d.text}`);
-    off += d.len;
-  }
-  return lines.join('\n    ');
-}
+export { describeState, fieldName } from './report.js';
 
 export interface LockstepSide {
   backend: Backend;
@@ -112,18 +95,6 @@ function maskEmptyX87(s: StateView): void {
   for (let i = 0; i < 8; i++) if ((tags & (1 << ((top + i) & 7))) === 0) s.u8.fill(0, FX_ST0 + i * 16, FX_ST0 + i * 16 + 10);
 }
 
-function codeSizeOf(s: StateView): 2 | 4 | 8 {
-  const attr = s.u32(segOffset(CS) + SEG_ATTR);
-  if ((s.lo(EFER) & EFER_LMA) !== 0 && (attr & ATTR_L) !== 0) return 8;
-  if ((s.lo(CR0) & CR0_PE) === 0) return 2;
-  return attr & ATTR_DB ? 4 : 2;
-}
-
-/** Linear address of RIP (CS.base + RIP); the oracle reads code physically, so guests it checks run identity-mapped. */
-function ripLinear(s: StateView): number {
-  return (s.num64(segOffset(CS) + SEG_BASE) + s.num64(RIP)) % 2 ** 52;
-}
-
 /** HLT after any legacy prefixes. */
 function isHlt(code: Uint8Array): boolean {
   let i = 0;
@@ -142,59 +113,6 @@ function isRepString(code: Uint8Array, codeSize: number): boolean {
   if (codeSize === 8 && (code[i] & 0xf0) === 0x40) i++;
   const op = code[i];
   return rep && ((op >= 0x6c && op <= 0x6f) || (op >= 0xa4 && op <= 0xa7) || (op >= 0xaa && op <= 0xaf));
-}
-
-/** A readable name for a state-record byte offset. */
-export function fieldName(off: number): string {
-  if (off < 0x80) return GPR_NAMES[off >> 3];
-  if (off < 0x88) return 'rip';
-  if (off < 0x90) return 'rflags';
-  if (off < SEG) return ['cr0', 'cr2', 'cr3', 'cr4', 'cr8', 'efer', 'xcr0', 'dr0', 'dr1', 'dr2', 'dr3', 'dr6', 'dr7'][(off - 0x90) >> 3] ?? `0x${off.toString(16)}`;
-  if (off < 0x200) {
-    const n = (off - SEG) / SEG_SIZE | 0, f = (off - SEG) % SEG_SIZE;
-    return `${SEG_NAMES[n]}.${f < 4 ? 'selector' : f < 8 ? 'attributes' : f < 16 ? 'limit' : 'base'}`;
-  }
-  if (off < MSR_AREA) return off < 0x210 ? 'gdtr' : 'idtr';
-  if (off < EVENTS) return `msr area +0x${(off - MSR_AREA).toString(16)}`;
-  if (off < FXSAVE) return ['run_state', 'int_shadow', 'nmi_pending', 'nmi_masked', 'pending_event', 'pending_error', 'pending_irq'][(off - EVENTS) >> 2] ?? `events +0x${(off - EVENTS).toString(16)}`;
-  if (off >= FX_XMM0 && off < FX_XMM0 + 256) return `xmm${(off - FX_XMM0) >> 4}`;
-  if (off >= FX_ST0 && off < FX_ST0 + 128) return `st${(off - FX_ST0) >> 4}`;
-  return `fxsave +0x${(off - FXSAVE).toString(16)}`;
-}
-
-function hexBytes(b: Uint8Array): string {
-  return [...b].map((x) => x.toString(16).padStart(2, '0')).join(' ');
-}
-
-/** Field-by-field differences (64-bit granularity) between two masked records. */
-function diffStates(a: StateView, b: StateView): string[] {
-  const out: string[] = [];
-  for (let off = 0; off < ARCH_END; off += 8) {
-    if (a.lo(off) !== b.lo(off) || a.hi(off) !== b.hi(off)) out.push(`${fieldName(off)} (0x${off.toString(16)}): kvm ${a.hex64(off)}, other ${b.hex64(off)}`);
-  }
-  return out;
-}
-
-/** Compact dump of the registers that matter most (for the divergence report). */
-export function describeState(s: StateView): string {
-  const gprs = GPR_NAMES.map((n, i) => `${n}=${s.hex64(gprOffset(i))}`);
-  const lines = [];
-  for (let i = 0; i < 16; i += 4) lines.push('  ' + gprs.slice(i, i + 4).join(' '));
-  lines.push(`  rip=${s.hex64(RIP)} rflags=${s.hex64(RFLAGS)} cr0=${s.hex64(CR0)} efer=${s.hex64(EFER)}`);
-  return lines.join('\n');
-}
-
-/** Differences between the sides' RAM in [start, start+len), as "addr: kvm xx other yy" (first few). */
-function diffMemory(a: GuestMemory, b: GuestMemory, start: number, len: number): string[] {
-  const end = Math.min(start + len, a.ramSize, b.ramSize);
-  const out: string[] = [];
-  for (let p = start; p < end; p++) {
-    if (a.u8[p] !== b.u8[p]) {
-      out.push(`memory 0x${p.toString(16)}: kvm ${a.u8[p].toString(16).padStart(2, '0')}, other ${b.u8[p].toString(16).padStart(2, '0')}`);
-      if (out.length >= 8) break;
-    }
-  }
-  return out;
 }
 
 /**
@@ -217,13 +135,6 @@ function repairLeakedTf(kvm: GuestMemory, other: GuestMemory): number {
     }
   }
   return fixed;
-}
-
-function memoryEqual(a: GuestMemory, b: GuestMemory): boolean {
-  const n = Math.min(a.ramSize, b.ramSize) >>> 2;
-  const x = new Int32Array(a.buffer, 0, n), y = new Int32Array(b.buffer, 0, n);
-  for (let i = 0; i < n; i++) if (x[i] !== y[i]) return false;
-  return true;
 }
 
 /**

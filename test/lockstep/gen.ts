@@ -252,7 +252,16 @@ export interface GenOptions {
   fp?: FpFeatures;
   /** Share of instruction groups that are x87/SSE, in eighths (default 4). */
   fpEighths?: number;
+  /**
+   * Run the groups this many times (default 1: straight-line code), so a backend that
+   * translates hot code gets to run the program translated: a counter at COUNTER (the stack
+   * page's bottom word) counts the passes, and each pass pops what it pushed.
+   */
+  repeat?: number;
 }
+
+/** The loop counter of programs generated with `repeat` (in the stack page, below any stack use). */
+export const COUNTER = STACK_TOP - 0x1000;
 
 /** `count` random instruction groups for `mode`, then HLT. */
 export function generateProgram(mode: GenMode, count: number, seed: number, opts: GenOptions = {}): Uint8Array {
@@ -266,7 +275,18 @@ export function generateProgram(mode: GenMode, count: number, seed: number, opts
 export function generate(mode: GenMode, count: number, seed: number, opts: GenOptions = {}): { code: Uint8Array; fpInstructions: number; starts: number[] } {
   const e = new Emitter(mode, new Rng(seed), opts.bcd ?? true, opts.fp ?? null, opts.fpEighths ?? 4);
   const starts: number[] = [];
+  const repeat = opts.repeat ?? 1, wide = mode !== 16;
+  const le = (v: number, n: number): number[] => Array.from({ length: n }, (_, i) => (v >>> (8 * i)) & 0xff);
+  // mov dword [COUNTER], repeat (16-bit: mov word [COUNTER], repeat)
+  if (repeat > 1) e.out.push(...(wide ? [0xc7, 0x04, 0x25, ...le(COUNTER, 4), ...le(repeat, 4)] : [0xc7, 0x06, ...le(COUNTER, 2), ...le(repeat, 2)]));
+  const top = e.out.length;
   for (let i = 0; i < count; i++) { starts.push(e.out.length); e.one(); }
+  if (repeat > 1) {
+    for (; e.depth > 0; e.depth--) e.out.push(0x58 | e.rng.pick([0, 1, 2, 5, 6, 7])); // pop into a scratch register
+    e.out.push(...(wide ? [0xff, 0x0c, 0x25, ...le(COUNTER, 4)] : [0xff, 0x0e, ...le(COUNTER, 2)])); // dec [COUNTER]
+    const rel = top - (e.out.length + (wide ? 6 : 4));
+    e.out.push(0x0f, 0x85, ...le(rel, wide ? 4 : 2)); // jnz top
+  }
   e.out.push(0xf4);
   return { code: new Uint8Array(e.out), fpInstructions: e.fpCount, starts };
 }
