@@ -3,8 +3,10 @@
 // problem and the fix; main() prints it and exits non-zero.
 
 import type { BackendName } from '../cpu/backend.js';
+import { checkDrives, newIoArgs, parseDrive, parseHd, parseIoDevice, type IoArgs } from './drive-args.js';
+import { UsageError } from './usage-error.js';
 
-export class UsageError extends Error {}
+export { UsageError };
 
 export type SerialTarget = { kind: 'stdio' } | { kind: 'none' } | { kind: 'file'; path: string };
 
@@ -37,6 +39,8 @@ export interface Options {
   trace: boolean;
   help: boolean;
   version: boolean;
+  /** Disks and paravirtual devices (-drive, -hda, -device virtio-*, -snapshot). */
+  io: IoArgs;
 }
 
 export const DEFAULT_MEMORY = 128 * 1024 * 1024;
@@ -60,6 +64,13 @@ options:
                            flat 32-bit protected mode above)
   -fw_cfg name=opt/NAME,file=FILE | -fw_cfg name=opt/NAME,string=TEXT
                            a named blob the guest reads through QEMU's fw_cfg device (0x510)
+  -drive file=F,format=raw,if=virtio|ide|none[,readonly=on][,id=X][,index=N]
+                           a raw disk image on virtio-blk or IDE (if=none: attach it with -device)
+  -hda/-hdb/-hdc/-hdd F    a raw image as IDE disk 0-3
+  -device virtio-blk-pci,drive=X | ide-hd,drive=X
+                           put the -drive with id=X on virtio-blk or IDE
+  -device virtio-rng-pci   a virtio entropy source; -device virtio-serial-pci: a virtio console (hvc0)
+  -snapshot                disk writes go to memory and are dropped at exit; the images stay unchanged
   -serial stdio|none|file:PATH
                            where the first serial port goes (default stdio)
   -nographic               accepted for QEMU compatibility (emu has no display)
@@ -106,8 +117,9 @@ function parseSerial(text: string): SerialTarget {
 
 function parseDevice(text: string, opts: Options): void {
   const [kind, ...props] = text.split(',');
+  if (parseIoDevice(kind, text, opts.io)) return;
   if (kind !== 'loader') {
-    throw new UsageError(`-device ${kind}: unknown device; emu's machine has its devices built in (only -device loader,file=FILE,addr=ADDR is accepted)`);
+    throw new UsageError(`-device ${kind}: unknown device; emu takes -device loader, virtio-blk-pci, ide-hd, virtio-rng-pci and virtio-serial-pci`);
   }
   const kv = new Map(props.map((p) => {
     const i = p.indexOf('=');
@@ -145,7 +157,7 @@ export function parseArgs(argv: string[]): Options {
   const opts: Options = {
     accel: null, memory: DEFAULT_MEMORY, kernel: null, initrd: null, append: null, image: null, raw: [], fwCfg: [],
     serial: { kind: 'stdio' }, noReboot: false, irqchip: 'user', lockstep: null, deterministic: false,
-    trace: false, help: false, version: false,
+    trace: false, help: false, version: false, io: newIoArgs(),
   };
   const args = [...argv];
   while (args.length > 0) {
@@ -193,6 +205,9 @@ export function parseArgs(argv: string[]): Options {
         opts.fwCfg.push(f);
         break;
       }
+      case 'drive': parseDrive(value(), opts.io); break;
+      case 'hda': case 'hdb': case 'hdc': case 'hdd': parseHd(flag.slice(2), value(), opts.io); break;
+      case 'snapshot': opts.io.snapshot = true; break;
       case 'nographic': case 'display': if (flag === 'display') value(); break;
       case 'no-reboot': opts.noReboot = true; break;
       case 'irqchip': {
@@ -213,6 +228,7 @@ export function parseArgs(argv: string[]): Options {
         throw new UsageError(`unknown option '${arg}'; see emu --help`);
     }
   }
+  checkDrives(opts.io);
   if (opts.image !== null && opts.kernel !== null) {
     throw new UsageError(`both an image ('${opts.image}') and -kernel ('${opts.kernel}') given; pass only one`);
   }

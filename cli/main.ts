@@ -10,6 +10,8 @@ import { registerNodeBackends } from '../machine/backends-node.js';
 import { lockstepCli, LockstepUsageError } from '../machine/lockstep/machine.js';
 import { availableBackends, BackendUnavailable, bootRecipe, ImageError, Machine, type ImageFile } from '../machine/index.js';
 import { MemoryError } from '../mmu/memory.js';
+import { DiskError, openDisk } from '../machine/disk-file.js';
+import type { DriveSpec } from '../machine/io-devices.js';
 import { HELP, parseArgs, UsageError, type Options } from './args.js';
 import { EscapeReader, SerialSink, type ConsoleActions } from './console.js';
 
@@ -67,6 +69,7 @@ export async function main(argv: string[], io: MainIo = { stdin: process.stdin, 
       raw: opts.raw.map((r) => ({ file: readImage(r.path, 'loader file'), addr: r.addr })),
     });
     const sink = new SerialSink(opts.serial, io.stdout);
+    const drives = openDrives(opts);
     if (opts.lockstep) return await runLockstepCli(opts, opts.lockstep, recipe, sink, io);
     machine = new Machine({
       memory: opts.memory,
@@ -80,6 +83,9 @@ export async function main(argv: string[], io: MainIo = { stdin: process.stdin, 
       })),
       onSerial: (b) => sink.put(b),
       onMessage: (text) => io.stderr.write(`\r\n${text}\r\n`),
+      drives,
+      virtioRng: opts.io.virtioRng,
+      virtioConsole: opts.io.virtioConsole ? (bytes) => { for (const b of bytes) sink.put(b); } : undefined,
     });
     if (opts.trace) {
       machine.bus.onPortAccess = (port, size, value, write) => {
@@ -89,7 +95,7 @@ export async function main(argv: string[], io: MainIo = { stdin: process.stdin, 
     machine.boot(recipe);
     return await runConsole(machine, sink, io);
   } catch (e) {
-    if (e instanceof UsageError || e instanceof ImageError || e instanceof MemoryError || e instanceof BackendUnavailable) {
+    if (e instanceof UsageError || e instanceof ImageError || e instanceof MemoryError || e instanceof BackendUnavailable || e instanceof DiskError) {
       err(e.message);
       return 1;
     }
@@ -159,6 +165,16 @@ function attachConsole(io: MainIo, actions: ConsoleActions, onSigint: () => void
   };
 }
 
+/** Open every -drive image (one DiskError line for a missing, read-only or busy one). */
+function openDrives(opts: Options): DriveSpec[] {
+  return opts.io.drives.map((d) => ({
+    interface: d.interface === 'none' ? d.device ?? 'virtio' : d.interface,
+    disk: openDisk(d.file, { readOnly: d.readOnly, snapshot: opts.io.snapshot }),
+    name: d.file,
+    index: d.index ?? undefined,
+  }));
+}
+
 function defaultAccel(): BackendName {
   // KVM on these nested hosts is far slower than the interpreter; a user asks for it by name.
   const have = availableBackends();
@@ -193,5 +209,9 @@ export function formatStats(m: Machine): string {
   const lines = [`backend ${m.backend.name}, ${m.instructions()} instructions retired`];
   for (const [k, v] of Object.entries(c)) lines.push(`  ${k}: ${v}`);
   for (const r of m.bus.stats()) if (r.reads + r.writes > 0) lines.push(`  ${r.name}: ${r.reads} reads, ${r.writes} writes`);
+  for (const { name, counters: k } of m.devices.io.stats()) {
+    const kb = (k.bytesRead + k.bytesWritten) / 1024;
+    lines.push(`  ${name}: ${k.traps} traps, ${k.interrupts} interrupts, ${k.bytesRead} bytes read, ${k.bytesWritten} written, ${kb > 0 ? (k.traps / kb).toFixed(2) : '-'} traps/KB, ${k.requests} requests, ${k.flushes} flushes, ${k.errors} errors`);
+  }
   return lines.join('\r\n');
 }

@@ -12,10 +12,11 @@ import type { FwCfgFile } from '../devices/fwcfg.js';
 import { InstructionClock, RealtimeClock, Timers, type Clock } from '../devices/clock.js';
 import { GuestMemory, STATE_RESERVE } from '../mmu/memory.js';
 import { BackendUnavailable, createBackend } from './backends.js';
+import type { IoOptions } from './io-devices.js';
 import { buildPc, type PcDevices } from './pc.js';
 import { yieldToEventLoop } from './yield.js';
 
-export interface MachineOptions {
+export interface MachineOptions extends IoOptions {
   /** Guest RAM in bytes. */
   memory: number;
   accel: BackendName;

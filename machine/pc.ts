@@ -22,6 +22,7 @@ import { RTC_INDEX, RTC_PORT_COUNT, Rtc } from '../devices/rtc.js';
 import { UART_PORT_COUNT, Uart16550 } from '../devices/uart16550.js';
 import { ACPI_NVS_SIZE, ACPI_REGION_SIZE } from './acpi.js';
 import { E820_ENTRY_SIZE, encodeE820, linuxMemoryMap } from './e820.js';
+import { buildIoDevices, type IoDevices } from './io-devices.js';
 import type { Machine } from './machine.js';
 
 export const COM1_BASE = 0x3f8;
@@ -60,6 +61,8 @@ export interface PcDevices {
   /** QEMU's firmware configuration device (ports 0x510-0x51B): CPU count, RAM size, boot files, named blobs. */
   readonly fwcfg: FwCfg;
   readonly router: IrqRouter;
+  /** Disks (virtio-blk, IDE) and the other virtio devices the options asked for. */
+  readonly io: IoDevices;
   /** What the CPU's INTR/INTA sees: the local APIC (which passes the 8259 through as ExtINT). */
   readonly interrupts: InterruptSource;
   /** Power-on/reset state for every device. */
@@ -88,6 +91,8 @@ export function buildPc(m: Machine, cb: PcCallbacks): PcDevices {
   pci.add(0, 0, createHostBridge());
   const isa = createIsaBridge();
   pci.add(1, 0, isa.fn);
+
+  const io = buildIoDevices(m.memory, bus, pci, m.options);
 
   const router = new IrqRouter(pic, ioapic, (p) => isa.pirqToIsa(p));
   isa.onPirqChange = () => router.pirqChanged();
@@ -152,10 +157,11 @@ export function buildPc(m: Machine, cb: PcCallbacks): PcDevices {
   for (const f of m.options.fwCfg ?? []) fwcfg.addFile(f.name, f.bytes);
 
   return {
-    uart, pic, pit, lapic, ioapic, pci, pm, hpet, rtc, i8042, port92, post, debugExit, ferr, fwcfg, router,
+    uart, pic, pit, lapic, ioapic, pci, pm, hpet, rtc, i8042, port92, post, debugExit, ferr, fwcfg, router, io,
     interrupts: lapic,
     reset() {
       for (const d of [pic, lapic, ioapic, pci, uart, pit, pm, hpet, rtc, i8042, port92, post, ferr, fwcfg] as { reset?: () => void }[]) d.reset?.();
+      io.reset();
       router.pirqChanged(); // the ISA bridge's PIRQ routing is back at its power-on value
       a20Kbd = true;
       a20Fast = false;

@@ -1,0 +1,102 @@
+// QEMU's disk spellings: -drive file=F,format=raw,if=virtio|ide|none[,readonly=on][,id=X]
+// [,index=N][,media=disk], -hda..-hdd F, -device virtio-blk-pci|ide-hd,drive=X,
+// -device virtio-rng-pci, -device virtio-serial-pci (one console port, hvc0), -snapshot.
+
+import { UsageError } from './usage-error.js';
+
+export interface DriveOption {
+  file: string;
+  interface: 'virtio' | 'ide' | 'none';
+  readOnly: boolean;
+  id: string | null;
+  /** IDE position (0 primary master .. 3 secondary slave), or null for the next free one. */
+  index: number | null;
+  /** Set when a -device claims an if=none drive. */
+  device: 'virtio' | 'ide' | null;
+}
+
+export interface IoArgs {
+  drives: DriveOption[];
+  snapshot: boolean;
+  virtioRng: boolean;
+  virtioConsole: boolean;
+}
+
+export function newIoArgs(): IoArgs {
+  return { drives: [], snapshot: false, virtioRng: false, virtioConsole: false };
+}
+
+function props(text: string): Map<string, string> {
+  return new Map(text.split(',').filter((p) => p !== '').map((p) => {
+    const i = p.indexOf('=');
+    return i < 0 ? [p, 'on'] as const : [p.slice(0, i), p.slice(i + 1)] as const;
+  }));
+}
+
+function onOff(v: string, what: string): boolean {
+  if (v === 'on' || v === 'true' || v === 'yes') return true;
+  if (v === 'off' || v === 'false' || v === 'no') return false;
+  throw new UsageError(`${what}=${v}: write on or off`);
+}
+
+export function parseDrive(text: string, io: IoArgs): void {
+  const kv = props(text);
+  const file = kv.get('file');
+  if (!file) throw new UsageError(`-drive ${text}: needs file=IMAGE`);
+  const format = kv.get('format') ?? 'raw';
+  if (format !== 'raw') throw new UsageError(`-drive ${text}: format=${format} is not supported; emu takes raw images (convert with: qemu-img convert -O raw IN OUT)`);
+  const iface = kv.get('if') ?? 'ide';
+  if (iface !== 'virtio' && iface !== 'ide' && iface !== 'none') throw new UsageError(`-drive ${text}: if=${iface} is not supported; use if=virtio, if=ide or if=none`);
+  const media = kv.get('media') ?? 'disk';
+  if (media !== 'disk') throw new UsageError(`-drive ${text}: media=${media} is not supported; emu has hard disks only (media=disk)`);
+  const index = kv.has('index') ? Number(kv.get('index')) : null;
+  if (index !== null && !(Number.isInteger(index) && index >= 0 && index < 4)) throw new UsageError(`-drive ${text}: index must be 0-3`);
+  const known = new Set(['file', 'format', 'if', 'readonly', 'id', 'index', 'media', 'cache', 'snapshot']);
+  for (const k of kv.keys()) if (!known.has(k)) throw new UsageError(`-drive ${text}: unknown property '${k}'; emu knows file, format, if, readonly, id, index, media, snapshot`);
+  const id = kv.get('id') ?? null;
+  if (id !== null && io.drives.some((d) => d.id === id)) throw new UsageError(`-drive ${text}: id=${id} is already used by another -drive`);
+  if (kv.has('snapshot') && onOff(kv.get('snapshot')!, 'snapshot')) io.snapshot = true;
+  io.drives.push({ file, interface: iface, readOnly: kv.has('readonly') ? onOff(kv.get('readonly')!, 'readonly') : false, id, index, device: null });
+}
+
+/** -hda F .. -hdd F: an IDE disk at that position. */
+export function parseHd(letter: string, file: string, io: IoArgs): void {
+  const index = letter.charCodeAt(0) - 'a'.charCodeAt(0);
+  io.drives.push({ file, interface: 'ide', readOnly: false, id: null, index, device: null });
+}
+
+/** The -device kinds of this file; returns false for a kind it does not know. */
+export function parseIoDevice(kind: string, text: string, io: IoArgs): boolean {
+  if (kind === 'virtio-rng-pci' || kind === 'virtio-rng') { io.virtioRng = true; return true; }
+  if (kind === 'virtio-serial-pci' || kind === 'virtio-serial' || kind === 'virtconsole') { io.virtioConsole = true; return true; }
+  if (kind !== 'virtio-blk-pci' && kind !== 'virtio-blk' && kind !== 'ide-hd') return false;
+  const id = props(text.slice(kind.length + 1)).get('drive');
+  if (!id) throw new UsageError(`-device ${text}: needs drive=ID naming a -drive if=none,id=ID`);
+  const d = io.drives.find((x) => x.id === id);
+  if (!d) throw new UsageError(`-device ${text}: no -drive has id=${id}; give the -drive before the -device`);
+  if (d.interface !== 'none' || d.device) throw new UsageError(`-device ${text}: drive ${id} is already attached; give it if=none`);
+  d.device = kind === 'ide-hd' ? 'ide' : 'virtio';
+  return true;
+}
+
+/** After all options: every if=none drive has a device, IDE positions are free and valid. */
+export function checkDrives(io: IoArgs): void {
+  const used = new Set<number>();
+  for (const d of io.drives) {
+    if (d.interface === 'none' && !d.device) throw new UsageError(`-drive id=${d.id ?? '?'} (${d.file}) is not attached; add -device virtio-blk-pci,drive=${d.id ?? 'ID'}`);
+    if (d.interface === 'ide' || d.device === 'ide') {
+      if (d.index === null) continue;
+      if (used.has(d.index)) throw new UsageError(`two IDE drives at index ${d.index}; give each its own -hdX or index=`);
+      used.add(d.index);
+    }
+  }
+  for (const d of io.drives) {
+    if ((d.interface === 'ide' || d.device === 'ide') && d.index === null) {
+      let i = 0;
+      while (used.has(i)) i++;
+      if (i > 3) throw new UsageError('more than 4 IDE drives; the PIIX3 has two channels of two');
+      d.index = i;
+      used.add(i);
+    }
+  }
+}

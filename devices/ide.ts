@@ -1,0 +1,476 @@
+// The PIIX3 IDE controller (PCI 8086:7010, function 1 of the ISA bridge) in legacy mode:
+// two ATA channels at the ISA ports (0x1F0-0x1F7/0x3F6 on IRQ 14, 0x170-0x177/0x376 on
+// IRQ 15) and the bus-master DMA engine in BAR4, each channel with up to two hard disks
+// over BlockBackends. The emulated disk of the "trap and emulate" comparison: every data
+// word of a PIO transfer is a port access.
+//
+// Emulated (ATA/ATAPI-6): the task file with LBA48 "previous content" registers, device
+// control (nIEN, SRST, HOB), status/alternate status, the data port in 16- and 32-bit
+// units; IDENTIFY DEVICE, READ/WRITE SECTORS (+EXT), READ/WRITE MULTIPLE (+EXT), SET
+// MULTIPLE MODE, READ/WRITE DMA (+EXT), READ VERIFY (+EXT), FLUSH CACHE (+EXT), SET
+// FEATURES, INITIALIZE DEVICE PARAMETERS, EXECUTE DEVICE DIAGNOSTIC, IDLE/STANDBY/CHECK
+// POWER MODE; the BMIDE command/status/PRD-table registers with scatter-gather over a PRD
+// table. Transfers complete at once (a DMA command finishes when the engine is started).
+// Not emulated: ATAPI, CHS translation changes, security, SMART, timing registers' effects
+// (0x40-0x4F are plain storage), native PCI mode. Anything else is aborted (ERR, ABRT).
+// A guest can hurt only itself: sector ranges are checked against the image, PRD entries
+// against guest RAM, and a PRD walk stops after 8192 entries.
+
+import type { Bus, MmioDevice, PortDevice } from './bus.js';
+import { inImage, newIoCounters, SECTOR_SIZE, type BlockBackend, type IoCounters } from './block.js';
+import { PciFunction } from './pci.js';
+import { dmaWrite } from './virtio-pci.js';
+import type { GuestMemory } from '../mmu/memory.js';
+
+export const VENDOR_INTEL = 0x8086, DEVICE_PIIX3_IDE = 0x7010;
+/** Mass storage, IDE, programming interface 0x80: bus master, both channels in compatibility mode. */
+export const CLASS_IDE = 0x010180;
+export const IDE_PRIMARY = { base: 0x1f0, ctrl: 0x3f6, irq: 14 } as const;
+export const IDE_SECONDARY = { base: 0x170, ctrl: 0x376, irq: 15 } as const;
+/** IDETIM (0x40 primary, 0x42 secondary): bit 15 enables the channel's decode (Linux's ata_piix checks it). */
+export const PIIX_IDETIM = 0x40;
+const IDETIM_DECODE = 0x8000;
+
+/** Task file register offsets from the channel's base port. */
+export const REG_DATA = 0, REG_ERROR = 1, REG_FEATURES = 1, REG_NSECT = 2, REG_LBAL = 3, REG_LBAM = 4, REG_LBAH = 5;
+export const REG_DEVICE = 6, REG_STATUS = 7, REG_COMMAND = 7;
+
+/** Status bits. */
+export const ST_ERR = 0x01, ST_DRQ = 0x08, ST_DSC = 0x10, ST_DF = 0x20, ST_DRDY = 0x40, ST_BSY = 0x80;
+/** Error bits. */
+export const ERR_ABRT = 0x04, ERR_IDNF = 0x10;
+/** Device register: LBA addressing, drive select. */
+export const DEV_LBA = 0x40, DEV_SLAVE = 0x10;
+/** Device control register. */
+export const CTL_NIEN = 0x02, CTL_SRST = 0x04, CTL_HOB = 0x80;
+
+/** Commands. */
+export const ATA_READ = 0x20, ATA_READ_EXT = 0x24, ATA_READ_DMA_EXT = 0x25, ATA_READ_MULTI_EXT = 0x29;
+export const ATA_WRITE = 0x30, ATA_WRITE_EXT = 0x34, ATA_WRITE_DMA_EXT = 0x35, ATA_WRITE_MULTI_EXT = 0x39;
+export const ATA_VERIFY = 0x40, ATA_VERIFY_EXT = 0x42, ATA_DIAGNOSE = 0x90, ATA_INIT_PARAMS = 0x91;
+export const ATA_READ_MULTI = 0xc4, ATA_WRITE_MULTI = 0xc5, ATA_SET_MULTI = 0xc6, ATA_READ_DMA = 0xc8, ATA_WRITE_DMA = 0xca;
+export const ATA_STANDBY_NOW = 0xe0, ATA_IDLE_NOW = 0xe1, ATA_CHECK_POWER = 0xe5, ATA_FLUSH = 0xe7, ATA_FLUSH_EXT = 0xea;
+export const ATA_IDENTIFY = 0xec, ATA_SET_FEATURES = 0xef;
+const MAX_MULTIPLE = 16;
+
+/** Bus-master registers (per channel, 8 bytes apart in BAR4). */
+export const BM_COMMAND = 0, BM_STATUS = 2, BM_PRDT = 4;
+export const BM_CMD_START = 0x01, BM_CMD_READ = 0x08; // READ: device -> memory
+export const BM_ST_ACTIVE = 0x01, BM_ST_ERROR = 0x02, BM_ST_INTR = 0x04, BM_ST_DRV0_DMA = 0x20, BM_ST_DRV1_DMA = 0x40;
+export const PRD_EOT = 0x80000000;
+const MAX_PRD_ENTRIES = 8192;
+
+type Transfer = 'none' | 'pio-in' | 'pio-out' | 'dma-in' | 'dma-out';
+
+class Drive {
+  readonly identify = new Uint8Array(512);
+  multiple = 0;
+  constructor(readonly disk: BlockBackend, serial: string) {
+    const w = new DataView(this.identify.buffer);
+    const sectors = disk.size / SECTOR_SIZE;
+    const cyl = Math.min(16383, Math.floor(sectors / (16 * 63)));
+    const put = (i: number, v: number): void => w.setUint16(2 * i, v, true);
+    const str = (i: number, words: number, s: string): void => {
+      const t = s.padEnd(2 * words, ' ');
+      for (let k = 0; k < words; k++) put(i + k, (t.charCodeAt(2 * k) << 8) | t.charCodeAt(2 * k + 1));
+    };
+    put(0, 0x0040); put(1, cyl); put(3, 16); put(6, 63);
+    str(10, 10, serial); str(23, 4, '1.0'); str(27, 20, 'EMU HARDDISK');
+    put(47, 0x8000 | MAX_MULTIPLE);
+    put(49, (1 << 9) | (1 << 8)); // LBA, DMA
+    put(50, 0x4000); put(51, 0x200);
+    put(53, 0x0007); // words 54-58, 64-70 and 88 are valid
+    put(54, cyl); put(55, 16); put(56, 63);
+    const chs = cyl * 16 * 63;
+    put(57, chs & 0xffff); put(58, chs >>> 16);
+    const lba28 = Math.min(sectors, 0x0fffffff);
+    put(60, lba28 & 0xffff); put(61, lba28 >>> 16);
+    put(63, 0x0407); // MWDMA 0-2 supported, mode 2 selected
+    put(64, 0x0003); put(65, 120); put(66, 120); put(67, 120); put(68, 120);
+    put(80, 0x007e); // ATA-1 .. ATA-6
+    put(82, (1 << 14) | (1 << 5)); // NOP, write cache
+    put(83, (1 << 14) | (1 << 13) | (1 << 12) | (1 << 10)); // FLUSH CACHE EXT, FLUSH CACHE, LBA48
+    put(84, 1 << 14);
+    put(85, 1 << 5); // write cache enabled: Linux then sends FLUSH CACHE, which fsyncs
+    put(86, (1 << 13) | (1 << 12) | (1 << 10));
+    put(87, 1 << 14);
+    put(88, 0x003f);
+    for (let i = 0; i < 4; i++) put(100 + i, Math.floor(sectors / 2 ** (16 * i)) & 0xffff);
+  }
+}
+
+/** One ATA channel: the task file both drives latch, the PIO buffer, and its bus-master registers. */
+class Channel {
+  readonly drives: (Drive | null)[] = [null, null];
+  // Task file; hob* hold the previous write of each LBA48 register.
+  error = 0; features = 0; nsect = 0; lbal = 0; lbam = 0; lbah = 0;
+  hobFeatures = 0; hobNsect = 0; hobLbal = 0; hobLbam = 0; hobLbah = 0;
+  device = 0; status = 0; control = 0;
+  irqPending = false;
+  // The transfer in progress.
+  transfer: Transfer = 'none';
+  buf = new Uint8Array(0x10000); // a DRQ block, or one PRD entry's worth of DMA
+  pos = 0; end = 0;
+  lba = 0; remaining = 0; block = 1;
+  // Bus master.
+  bmCommand = 0; bmStatus = 0; prdt = 0;
+
+  constructor(readonly index: number, readonly irq: number) {}
+
+  get drive(): Drive | null { return this.drives[(this.device & DEV_SLAVE) ? 1 : 0]; }
+}
+
+export class PiixIde implements MmioDevice {
+  readonly pci: PciFunction;
+  readonly counters: IoCounters = newIoCounters();
+  readonly channels = [new Channel(0, IDE_PRIMARY.irq), new Channel(1, IDE_SECONDARY.irq)];
+
+  /** `disks[i]`: primary master, primary slave, secondary master, secondary slave. */
+  constructor(private readonly mem: GuestMemory, private readonly bus: Bus, disks: (BlockBackend | null)[]) {
+    disks.forEach((d, i) => { if (d && i < 4) this.channels[i >> 1].drives[i & 1] = new Drive(d, `EMU000${i}`); });
+    this.pci = new PciFunction({
+      vendorId: VENDOR_INTEL, deviceId: DEVICE_PIIX3_IDE, classCode: CLASS_IDE,
+      bars: [null, null, null, null, { kind: 'io', size: 16, handler: this }],
+    });
+    this.pci.setWritable(PIIX_IDETIM, 4, 0xffffffff);
+    this.pci.setWritable(0x44, 1, 0xff); // SIDETIM
+    this.pci.config[PIIX_IDETIM + 1] = IDETIM_DECODE >> 8;
+    this.pci.config[PIIX_IDETIM + 3] = IDETIM_DECODE >> 8;
+    for (const ch of this.channels) this.resetChannel(ch);
+  }
+
+  /** Register the legacy task-file ports (fixed in compatibility mode). */
+  attach(): void {
+    for (const [ch, p] of [[this.channels[0], IDE_PRIMARY], [this.channels[1], IDE_SECONDARY]] as const) {
+      const io: PortDevice = {
+        portRead: (port, size) => this.taskRead(ch, port - p.base, size),
+        portWrite: (port, size, v) => this.taskWrite(ch, port - p.base, size, v),
+      };
+      this.bus.registerPorts(`ide${ch.index}`, p.base, 8, io);
+      this.bus.registerPorts(`ide${ch.index}-ctl`, p.ctrl, 1, {
+        portRead: () => { this.counters.traps++; return ch.drive ? ch.status : 0; }, // alternate status: no side effects
+        portWrite: (_port, _size, v) => { this.counters.traps++; this.writeControl(ch, v); },
+      });
+    }
+  }
+
+  reset(): void {
+    for (const ch of this.channels) {
+      ch.bmCommand = ch.bmStatus = ch.prdt = 0;
+      ch.control = 0;
+      for (const d of ch.drives) if (d) d.multiple = 0;
+      this.resetChannel(ch);
+    }
+  }
+
+  // ---- Task file.
+
+  private taskRead(ch: Channel, reg: number, size: 1 | 2 | 4): number {
+    this.counters.traps++;
+    if (reg === REG_DATA) return this.dataRead(ch, size);
+    if (!ch.drive) return 0; // an absent drive answers nothing (its registers read 0, so the driver's probe fails)
+    const hob = (ch.control & CTL_HOB) !== 0;
+    switch (reg) {
+      case REG_ERROR: return ch.error;
+      case REG_NSECT: return hob ? ch.hobNsect : ch.nsect;
+      case REG_LBAL: return hob ? ch.hobLbal : ch.lbal;
+      case REG_LBAM: return hob ? ch.hobLbam : ch.lbam;
+      case REG_LBAH: return hob ? ch.hobLbah : ch.lbah;
+      case REG_DEVICE: return ch.device | 0xa0;
+      default: // status: reading it acknowledges the interrupt
+        ch.irqPending = false;
+        this.updateIrq(ch);
+        return ch.status;
+    }
+  }
+
+  private taskWrite(ch: Channel, reg: number, size: 1 | 2 | 4, v: number): void {
+    this.counters.traps++;
+    if (reg === REG_DATA) { this.dataWrite(ch, size, v); return; }
+    v &= 0xff;
+    ch.control &= ~CTL_HOB; // any task-file write clears HOB
+    switch (reg) {
+      case REG_FEATURES: ch.hobFeatures = ch.features; ch.features = v; break;
+      case REG_NSECT: ch.hobNsect = ch.nsect; ch.nsect = v; break;
+      case REG_LBAL: ch.hobLbal = ch.lbal; ch.lbal = v; break;
+      case REG_LBAM: ch.hobLbam = ch.lbam; ch.lbam = v; break;
+      case REG_LBAH: ch.hobLbah = ch.lbah; ch.lbah = v; break;
+      case REG_DEVICE: ch.device = v; this.updateIrq(ch); break;
+      default: this.command(ch, v); break;
+    }
+  }
+
+  private writeControl(ch: Channel, v: number): void {
+    const was = ch.control;
+    ch.control = v & (CTL_NIEN | CTL_SRST | CTL_HOB);
+    if ((was & CTL_SRST) && !(v & CTL_SRST)) this.resetChannel(ch); // SRST's falling edge ends the reset
+    else if (v & CTL_SRST) { ch.status = ST_BSY; ch.transfer = 'none'; }
+    this.updateIrq(ch);
+  }
+
+  /** Power-on / software reset: the ATA signature in the task file, drive 0 selected. */
+  private resetChannel(ch: Channel): void {
+    ch.error = 1; // diagnostics passed
+    ch.nsect = ch.lbal = 1;
+    ch.lbam = ch.lbah = 0;
+    ch.hobFeatures = ch.hobNsect = ch.hobLbal = ch.hobLbam = ch.hobLbah = ch.features = 0;
+    ch.device = 0;
+    ch.status = ST_DRDY | ST_DSC;
+    ch.transfer = 'none';
+    ch.pos = ch.end = 0;
+    ch.irqPending = false;
+    this.updateIrq(ch);
+  }
+
+  private updateIrq(ch: Channel): void {
+    this.bus.setIrq(ch.irq, ch.irqPending && (ch.control & CTL_NIEN) === 0 && ch.drive !== null);
+  }
+
+  private raise(ch: Channel): void {
+    ch.irqPending = true;
+    this.counters.interrupts++;
+    this.updateIrq(ch);
+  }
+
+  // ---- Commands.
+
+  private command(ch: Channel, cmd: number): void {
+    const d = ch.drive;
+    if (!d) return; // no drive answers: the command goes nowhere
+    ch.irqPending = false;
+    ch.error = 0;
+    ch.transfer = 'none';
+    this.counters.requests++;
+    switch (cmd) {
+      case ATA_IDENTIFY:
+        ch.buf.set(d.identify);
+        this.startPio(ch, 'pio-in', 0, 0, 1, false);
+        return;
+      case ATA_READ: case ATA_READ_EXT: case ATA_READ_MULTI: case ATA_READ_MULTI_EXT:
+      case ATA_WRITE: case ATA_WRITE_EXT: case ATA_WRITE_MULTI: case ATA_WRITE_MULTI_EXT: {
+        const ext = cmd === ATA_READ_EXT || cmd === ATA_WRITE_EXT || cmd === ATA_READ_MULTI_EXT || cmd === ATA_WRITE_MULTI_EXT;
+        const multi = cmd === ATA_READ_MULTI || cmd === ATA_WRITE_MULTI || cmd === ATA_READ_MULTI_EXT || cmd === ATA_WRITE_MULTI_EXT;
+        const write = cmd >= ATA_WRITE && cmd <= ATA_WRITE_MULTI_EXT || cmd === ATA_WRITE_MULTI;
+        if (multi && d.multiple === 0) { this.abort(ch); return; }
+        const [lba, count] = this.range(ch, ext);
+        if (!this.checkRange(ch, d, lba, count, write)) return;
+        const block = multi ? d.multiple : 1;
+        this.startPio(ch, write ? 'pio-out' : 'pio-in', lba, count, block, true);
+        return;
+      }
+      case ATA_READ_DMA: case ATA_READ_DMA_EXT: case ATA_WRITE_DMA: case ATA_WRITE_DMA_EXT: {
+        const ext = cmd === ATA_READ_DMA_EXT || cmd === ATA_WRITE_DMA_EXT;
+        const write = cmd === ATA_WRITE_DMA || cmd === ATA_WRITE_DMA_EXT;
+        const [lba, count] = this.range(ch, ext);
+        if (!this.checkRange(ch, d, lba, count, write)) return;
+        ch.lba = lba;
+        ch.remaining = count;
+        ch.transfer = write ? 'dma-out' : 'dma-in';
+        ch.status = ST_DRDY | ST_BSY | ST_DRQ;
+        if (ch.bmCommand & BM_CMD_START) this.runDma(ch);
+        return;
+      }
+      case ATA_VERIFY: case ATA_VERIFY_EXT: {
+        const [lba, count] = this.range(ch, cmd === ATA_VERIFY_EXT);
+        if (this.checkRange(ch, d, lba, count, false)) this.done(ch);
+        return;
+      }
+      case ATA_FLUSH: case ATA_FLUSH_EXT:
+        this.counters.flushes++;
+        d.disk.flush();
+        this.done(ch);
+        return;
+      case ATA_SET_MULTI:
+        if (ch.nsect > MAX_MULTIPLE || (ch.nsect & (ch.nsect - 1)) !== 0) { this.abort(ch); return; }
+        d.multiple = ch.nsect;
+        d.identify[59 * 2] = ch.nsect;
+        d.identify[59 * 2 + 1] = ch.nsect ? 1 : 0;
+        this.done(ch);
+        return;
+      case ATA_DIAGNOSE:
+        this.resetChannel(ch);
+        this.raise(ch);
+        return;
+      case ATA_CHECK_POWER:
+        ch.nsect = 0xff; // active or idle
+        this.done(ch);
+        return;
+      case ATA_SET_FEATURES: case ATA_INIT_PARAMS: case ATA_IDLE_NOW: case ATA_STANDBY_NOW:
+        this.done(ch);
+        return;
+      default:
+        this.abort(ch);
+    }
+  }
+
+  /** The command's starting LBA and sector count from the task file (LBA28, LBA48 or CHS). */
+  private range(ch: Channel, ext: boolean): [number, number] {
+    if (ext) {
+      const lba = ((ch.hobLbah << 16 | ch.hobLbam << 8 | ch.hobLbal) * 0x1000000) + (ch.lbah << 16 | ch.lbam << 8 | ch.lbal);
+      return [lba, (ch.hobNsect << 8 | ch.nsect) || 65536];
+    }
+    const count = ch.nsect || 256;
+    if (ch.device & DEV_LBA) return [(ch.device & 0x0f) * 0x1000000 + (ch.lbah << 16 | ch.lbam << 8 | ch.lbal), count];
+    // CHS with the geometry IDENTIFY reports (16 heads, 63 sectors per track); sector 0 is invalid.
+    const cyl = ch.lbah << 8 | ch.lbam, head = ch.device & 0x0f, sector = ch.lbal;
+    return [sector === 0 ? -1 : (cyl * 16 + head) * 63 + sector - 1, count];
+  }
+
+  private checkRange(ch: Channel, d: Drive, lba: number, count: number, write: boolean): boolean {
+    if (write && d.disk.readOnly) { this.abort(ch); return false; }
+    if (lba < 0 || !inImage(d.disk, lba * SECTOR_SIZE, count * SECTOR_SIZE)) {
+      ch.error = ERR_IDNF | ERR_ABRT;
+      this.fail(ch);
+      return false;
+    }
+    return true;
+  }
+
+  private done(ch: Channel): void {
+    ch.status = ST_DRDY | ST_DSC;
+    this.raise(ch);
+  }
+
+  private abort(ch: Channel): void {
+    ch.error = ERR_ABRT;
+    this.fail(ch);
+  }
+
+  private fail(ch: Channel): void {
+    this.counters.errors++;
+    ch.transfer = 'none';
+    ch.status = ST_DRDY | ST_ERR;
+    this.raise(ch);
+  }
+
+  // ---- PIO.
+
+  private startPio(ch: Channel, dir: 'pio-in' | 'pio-out', lba: number, count: number, block: number, disk: boolean): void {
+    ch.transfer = dir;
+    ch.lba = lba;
+    ch.remaining = count;
+    ch.block = block;
+    if (disk) this.nextBlock(ch);
+    else { ch.pos = 0; ch.end = SECTOR_SIZE; ch.status = ST_DRDY | ST_DSC | ST_DRQ; this.raise(ch); }
+  }
+
+  /** Set up the next DRQ block: reads fill it from the disk and interrupt; writes wait for the data (no interrupt for the first). */
+  private nextBlock(ch: Channel): void {
+    const n = Math.min(ch.block, ch.remaining);
+    ch.pos = 0;
+    ch.end = n * SECTOR_SIZE;
+    ch.status = ST_DRDY | ST_DSC | ST_DRQ;
+    if (ch.transfer === 'pio-in') {
+      ch.drive!.disk.read(ch.lba * SECTOR_SIZE, ch.buf.subarray(0, ch.end));
+      this.counters.bytesRead += ch.end;
+      this.raise(ch);
+    }
+  }
+
+  private dataRead(ch: Channel, size: 1 | 2 | 4): number {
+    if (ch.transfer !== 'pio-in' || !ch.drive) return 0;
+    const n = size === 1 ? 2 : size; // a byte read still moves a word
+    let v = 0;
+    for (let i = 0; i < n && ch.pos < ch.end; i++) v |= ch.buf[ch.pos++] << (8 * i);
+    if (ch.pos >= ch.end) this.blockDone(ch);
+    return size === 1 ? v & 0xff : v >>> 0;
+  }
+
+  private dataWrite(ch: Channel, size: 1 | 2 | 4, v: number): void {
+    if (ch.transfer !== 'pio-out' || !ch.drive) return;
+    const n = size === 1 ? 2 : size;
+    for (let i = 0; i < n && ch.pos < ch.end; i++) ch.buf[ch.pos++] = (v >>> (8 * i)) & 0xff;
+    if (ch.pos >= ch.end) this.blockDone(ch);
+  }
+
+  private blockDone(ch: Channel): void {
+    const sectors = ch.end / SECTOR_SIZE;
+    if (ch.transfer === 'pio-out') {
+      ch.drive!.disk.write(ch.lba * SECTOR_SIZE, ch.buf.subarray(0, ch.end));
+      this.counters.bytesWritten += ch.end;
+    }
+    ch.lba += sectors;
+    ch.remaining -= sectors;
+    if (ch.remaining > 0) {
+      this.nextBlock(ch);
+      if (ch.transfer === 'pio-out') this.raise(ch);
+      return;
+    }
+    const wrote = ch.transfer === 'pio-out';
+    ch.transfer = 'none';
+    ch.status = ST_DRDY | ST_DSC;
+    if (wrote) this.raise(ch); // a read's last interrupt came with its DRQ
+  }
+
+  // ---- Bus-master DMA (BAR4).
+
+  mmioRead(offset: number, size: 1 | 2 | 4): number {
+    this.counters.traps++;
+    const ch = this.channels[(offset >> 3) & 1], reg = offset & 7;
+    let v = 0;
+    if (reg === BM_COMMAND) v = ch.bmCommand;
+    else if (reg === BM_STATUS) v = ch.bmStatus;
+    else if (reg >= BM_PRDT) return size === 4 ? ch.prdt >>> 0 : (ch.prdt >>> (8 * (reg - BM_PRDT))) & (size === 2 ? 0xffff : 0xff);
+    return size === 1 ? v : v | (reg === BM_COMMAND && size >= 2 ? ch.bmStatus << 16 : 0);
+  }
+
+  mmioWrite(offset: number, size: 1 | 2 | 4, v: number): void {
+    this.counters.traps++;
+    const ch = this.channels[(offset >> 3) & 1], reg = offset & 7;
+    if (reg === BM_COMMAND) {
+      const was = ch.bmCommand;
+      ch.bmCommand = v & (BM_CMD_START | BM_CMD_READ);
+      if (!(v & BM_CMD_START)) ch.bmStatus &= ~BM_ST_ACTIVE;
+      else if (!(was & BM_CMD_START)) {
+        ch.bmStatus |= BM_ST_ACTIVE;
+        if (ch.transfer === 'dma-in' || ch.transfer === 'dma-out') this.runDma(ch);
+      }
+      if (size >= 2) this.writeBmStatus(ch, v >>> 16);
+    } else if (reg === BM_STATUS) {
+      this.writeBmStatus(ch, v);
+    } else if (reg >= BM_PRDT) {
+      const shift = 8 * (reg - BM_PRDT);
+      const mask = (size === 4 ? 0xffffffff : size === 2 ? 0xffff : 0xff) << shift;
+      ch.prdt = ((ch.prdt & ~mask) | ((v << shift) & mask)) & ~3;
+    }
+  }
+
+  private writeBmStatus(ch: Channel, v: number): void {
+    ch.bmStatus = (ch.bmStatus & BM_ST_ACTIVE) | (ch.bmStatus & (BM_ST_ERROR | BM_ST_INTR) & ~v) | (v & (BM_ST_DRV0_DMA | BM_ST_DRV1_DMA));
+  }
+
+  /** Move the pending DMA command's sectors through the PRD table, then interrupt. */
+  private runDma(ch: Channel): void {
+    const d = ch.drive!, toMemory = ch.transfer === 'dma-in';
+    let left = ch.remaining * SECTOR_SIZE, pos = ch.lba * SECTOR_SIZE, ok = true;
+    const dv = this.mem.dv;
+    for (let i = 0; i < MAX_PRD_ENTRIES && left > 0; i++) {
+      const entry = ch.prdt + 8 * i;
+      if (!this.mem.isRam(entry, 8)) { ok = false; break; }
+      const addr = dv.getUint32(entry, true) & ~1, flags = dv.getUint32(entry + 4, true);
+      const n = Math.min((flags & 0xffff) || 0x10000, left);
+      if (!this.mem.isRam(addr, n)) { ok = false; break; }
+      if (toMemory) {
+        const data = ch.buf.subarray(0, n);
+        d.disk.read(pos, data);
+        dmaWrite(this.mem, addr, data);
+        this.counters.bytesRead += n;
+      } else {
+        d.disk.write(pos, this.mem.u8.subarray(addr, addr + n));
+        this.counters.bytesWritten += n;
+      }
+      pos += n;
+      left -= n;
+      if (flags & PRD_EOT) break;
+    }
+    ch.bmStatus = (ch.bmStatus & ~BM_ST_ACTIVE) | BM_ST_INTR;
+    if (!ok || left > 0) { // the PRD table ran out (or left RAM) before the sectors did
+      ch.bmStatus |= BM_ST_ERROR;
+      ch.error = ERR_ABRT;
+      this.fail(ch);
+      return;
+    }
+    ch.transfer = 'none';
+    this.done(ch);
+  }
+}
