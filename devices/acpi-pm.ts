@@ -6,6 +6,7 @@
 
 import type { PortDevice } from './bus.js';
 import type { Clock, Timed, Timers } from './clock.js';
+import { declareState } from './state.js';
 
 export const PM_BASE = 0x600;
 export const PM1A_EVT_BLK = PM_BASE + 0x0; // status (2 bytes), enable (2 bytes)
@@ -55,6 +56,16 @@ export interface AcpiPmOptions {
 }
 
 export class AcpiPm implements PortDevice, Timed {
+  static {
+    declareState(AcpiPm, {
+      fields: {
+        status: 'u16', enable: 'u16', control: 'u16', msbSeen: 'f64', sciLevel: 'bool',
+        stats: { timerReads: 'f64', sciRaised: 'f64', powerOffs: 'f64' },
+      },
+      wiring: ['opts'],
+    });
+  }
+
   status = 0;
   enable = 0;
   control = SCI_EN;

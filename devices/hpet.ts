@@ -6,6 +6,7 @@
 
 import type { IrqSink, MmioDevice } from './bus.js';
 import type { Clock, Timed, Timers } from './clock.js';
+import { declareState } from './state.js';
 
 export const HPET_BASE = 0xfed00000;
 export const HPET_SIZE = 0x400;
@@ -41,6 +42,17 @@ export interface HpetOptions {
 }
 
 export class Hpet implements MmioDevice, Timed {
+  static {
+    declareState(Hpet, {
+      fields: {
+        config: 'u32', status: 'u32', counterAtBase: 'f64', baseTime: 'f64',
+        tnConfig: ['u32', HPET_TIMERS], cmpLo: ['u32', HPET_TIMERS], cmpHi: ['u32', HPET_TIMERS], period: ['f64', HPET_TIMERS],
+        lineLevel: ['u8', HPET_TIMERS], lastSeen: ['f64', HPET_TIMERS], stats: { fires: 'f64', counterReads: 'f64' },
+      },
+      wiring: ['opts'],
+    });
+  }
+
   config = 0;
   status = 0;
   /** Main counter value at `baseTime` (the counter only runs while ENABLE_CNF is set). */

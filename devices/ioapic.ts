@@ -5,6 +5,7 @@
 // programmed polarity (the bus speaks in logical levels, so polarity is stored, not applied).
 
 import type { IrqSink, MmioDevice } from './bus.js';
+import { declareState } from './state.js';
 import { DM_EXTINT, type Lapic } from './lapic.js';
 
 export const IOAPIC_BASE = 0xfec00000;
@@ -38,6 +39,16 @@ export const RTE_MASKED = 1 << 16;
 const RTE_WRITABLE = RTE_VECTOR | (7 << RTE_DELIVERY_SHIFT) | RTE_DEST_LOGICAL | RTE_ACTIVE_LOW | RTE_LEVEL | RTE_MASKED;
 
 export class Ioapic implements MmioDevice, IrqSink {
+  static {
+    declareState(Ioapic, {
+      fields: {
+        id: 'u8', regsel: 'u8', rteLo: ['u32', IOAPIC_PINS], rteHi: ['u32', IOAPIC_PINS], pinLevel: ['u8', IOAPIC_PINS],
+        stats: { delivered: 'f64', eois: 'f64', lostEdges: 'f64' },
+      },
+      wiring: ['lapic'],
+    });
+  }
+
   id = 0;
   private regsel = 0;
   /** Redirection table: low and high dwords per pin. */

@@ -4,6 +4,7 @@
 // the IOAPIC directly and the 8259 through the PIIX3's PIRQ routing registers.
 
 import type { IrqSink } from './bus.js';
+import { declareState } from './state.js';
 
 export const ISA_IRQS = 16;
 export const GSI_COUNT = 24;
@@ -17,6 +18,10 @@ export function isaIrqToGsi(irq: number): number {
 }
 
 export class IrqRouter implements IrqSink {
+  static {
+    declareState(IrqRouter, { fields: { level: ['u8', GSI_COUNT], picLevel: ['u8', ISA_IRQS] }, wiring: ['pic', 'ioapic', 'pirqToIsa'] });
+  }
+
   private readonly level = new Uint8Array(GSI_COUNT);
   /** What each PIC input was last told, so re-routing sends only real changes. */
   private readonly picLevel = new Uint8Array(ISA_IRQS);

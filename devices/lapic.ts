@@ -10,6 +10,7 @@
 import type { InterruptSource } from '../cpu/backend.js';
 import type { MmioDevice } from './bus.js';
 import type { Clock, Timed, Timers } from './clock.js';
+import { declareState } from './state.js';
 
 export const LAPIC_BASE = 0xfee00000;
 export const LAPIC_SIZE = 0x1000;
@@ -106,6 +107,20 @@ function highestBit(r: Uint32Array): number {
 }
 
 export class Lapic implements MmioDevice, Timed, InterruptSource {
+  static {
+    declareState(Lapic, {
+      fields: {
+        isr: ['u32', 8], tmr: ['u32', 8], irr: ['u32', 8], lvt: ['u32', 6], irrPending: 'bool',
+        id: 'u32', tpr: 'u32', ldr: 'u32', dfr: 'u32', svr: 'u32', icrLo: 'u32', icrHi: 'u32',
+        esrPending: 'u32', esrVisible: 'u32', hwEnabled: 'bool',
+        initialCount: 'u32', dcr: 'u32', divide: 'u32', timerStart: 'f64', timerDeadline: 'f64', tscDeadline: 'f64',
+        extIntRouted: 'bool',
+        stats: { accepted: 'f64', delivered: 'f64', eois: 'f64', timerFires: 'f64', selfIpis: 'f64', droppedIpis: 'f64', extInts: 'f64', spurious: 'f64', nmis: 'f64' },
+      },
+      wiring: ['clock', 'timers', 'busHz', 'tscToNsFn', 'pic', 'onNmi', 'onLevelEoi'],
+    });
+  }
+
   readonly isr = new Uint32Array(8);
   readonly tmr = new Uint32Array(8);
   readonly irr = new Uint32Array(8);

@@ -6,6 +6,7 @@
 
 import type { Bus, MmioDevice, PortDevice } from './bus.js';
 import { PCI_GSI_BASE } from './irq-router.js';
+import { declareState } from './state.js';
 
 export const PCI_CONFIG_ADDRESS = 0xcf8;
 export const PCI_CONFIG_DATA = 0xcfc;
@@ -62,6 +63,16 @@ interface Mapping { kind: 'io' | 'mem'; base: number; size: number }
 
 /** One PCI function: 256 bytes of configuration space and the rules for writing them. */
 export class PciFunction {
+  static {
+    declareState(PciFunction, {
+      // The BAR mappings on the bus follow from the configuration space; afterLoad redoes them.
+      fields: { config: ['u8', 256], intxLevel: 'bool', conflicts: 'f64' },
+      wiring: ['info', 'wmask', 'bars', 'mapped', 'capEnd', 'bus', 'gsi', 'onConfigWrite', 'powerOn'],
+      afterLoad: (f) => f.updateMappings(),
+      parts: (f) => f.bars.flatMap((b, i) => (b?.handler ? [[`bar${i}`, b.handler] as const] : [])),
+    });
+  }
+
   readonly config = new Uint8Array(256);
   /** Per byte: which bits the guest may write. */
   readonly wmask = new Uint8Array(256);
@@ -187,12 +198,7 @@ export class PciFunction {
       try {
         if (b.kind === 'io') {
           if (base + b.size > 0x10000) continue;
-          const h = b.handler;
-          const ports: PortDevice = {
-            portRead: (port, size) => h.mmioRead(port - base, size),
-            portWrite: (port, size, v) => h.mmioWrite(port - base, size, v),
-          };
-          bus.registerPorts(name, base, b.size, ports);
+          bus.registerPorts(name, base, b.size, new IoBar(b.handler, base));
           this.mapped[i] = { kind: 'io', base, size: b.size };
         } else {
           bus.registerMmio(name, base, b.size, b.handler);
@@ -233,8 +239,27 @@ export function intxGsi(dev: number, pin: number): number {
   return PCI_GSI_BASE + ((dev + pin - 1) & 3);
 }
 
+/** An I/O BAR's ports, passed to its offset-relative handler (whose state the function's parts hold). */
+class IoBar implements PortDevice {
+  static {
+    declareState(IoBar, { fields: {}, wiring: ['handler', 'base'] });
+  }
+
+  constructor(private readonly handler: MmioDevice, private readonly base: number) {}
+  portRead(port: number, size: 1 | 2 | 4): number { return this.handler.mmioRead(port - this.base, size); }
+  portWrite(port: number, size: 1 | 2 | 4, v: number): void { this.handler.mmioWrite(port - this.base, size, v); }
+}
+
 /** Bus 0 and configuration mechanism #1. Register it at ports 0xCF8-0xCFF. */
 export class PciBus implements PortDevice {
+  static {
+    declareState(PciBus, {
+      fields: { address: 'u32', resetControl: 'u8' },
+      wiring: ['bus', 'functions', 'onReset'],
+      parts: (p) => p.functions.flatMap((f, devfn) => (f ? [[`${(devfn >> 3).toString(16).padStart(2, '0')}.${devfn & 7}`, f] as const] : [])),
+    });
+  }
+
   private address = 0;
   /** Functions by devfn (device << 3 | function). */
   readonly functions: (PciFunction | null)[] = new Array(256).fill(null);

@@ -24,6 +24,8 @@ export interface StateDecl<T extends object = object> {
   readonly wiring?: readonly string[];
   /** Re-derive what lives outside the fields (bus mappings, cached lookups) after a restore. */
   readonly afterLoad?: (dev: T) => void;
+  /** Named parts with declarations of their own, saved right after the device (PCI functions, a BAR's device). */
+  readonly parts?: (dev: T) => readonly (readonly [string, object])[];
 }
 
 /** A snapshot that does not fit this build's declarations (size or layout differs). */
@@ -189,5 +191,28 @@ export function undeclaredFields(dev: object): string[] {
     }
   };
   check(dev as Bag, d.fields, dev.constructor.name, wiring);
+  return out;
+}
+
+/**
+ * Every object with state reachable from `roots`, each once, parts right after
+ * their owner (named owner/part), objects with an empty declaration left out.
+ * Throws if one has no declaration: a device cannot be left out of a snapshot.
+ */
+export function stateEntries(roots: Iterable<readonly [string, object]>): [string, object][] {
+  const seen = new Set<object>();
+  const names = new Set<string>();
+  const out: [string, object][] = [];
+  const visit = (name: string, obj: object): void => {
+    if (seen.has(obj)) return;
+    seen.add(obj);
+    const d = declOrThrow(obj);
+    let unique = name;
+    for (let i = 2; names.has(unique); i++) unique = `${name}#${i}`;
+    names.add(unique);
+    if (Object.keys(d.fields).length > 0) out.push([unique, obj]);
+    for (const [part, o] of d.parts?.(obj) ?? []) visit(`${unique}/${part}`, o);
+  };
+  for (const [name, obj] of roots) visit(name, obj);
   return out;
 }

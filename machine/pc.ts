@@ -8,7 +8,7 @@ import { DEBUG_EXIT_PORT, DebugExit } from '../devices/debugexit.js';
 import { FERR_PORT, FerrLatch } from '../devices/ferr.js';
 import { FW_CFG_PORT_COUNT, FW_CFG_PORT_SEL, FwCfg } from '../devices/fwcfg.js';
 import { HPET_BASE, HPET_SIZE, Hpet } from '../devices/hpet.js';
-import { I8042, I8042_COMMAND, I8042_DATA } from '../devices/i8042.js';
+import { I8042, I8042_COMMAND, I8042_DATA, OUTPUT_A20 } from '../devices/i8042.js';
 import { IOAPIC_BASE, IOAPIC_SIZE, Ioapic } from '../devices/ioapic.js';
 import { IrqRouter } from '../devices/irq-router.js';
 import { LAPIC_BASE, LAPIC_SIZE, Lapic } from '../devices/lapic.js';
@@ -65,6 +65,8 @@ export interface PcDevices {
   readonly io: IoDevices;
   /** What the CPU's INTR/INTA sees: the local APIC (which passes the 8259 through as ExtINT). */
   readonly interrupts: InterruptSource;
+  /** The A20 line as the devices drive it (the keyboard controller's output port OR port 0x92). */
+  a20(): boolean;
   /** Power-on/reset state for every device. */
   reset(): void;
   /** Guest RAM was cleared for a reboot: nothing of ours lives there yet. */
@@ -126,17 +128,11 @@ export function buildPc(m: Machine, cb: PcCallbacks): PcDevices {
   timers.add(rtc);
 
   // A20 is the OR of the keyboard controller's output port and port 0x92 (both gate the same line).
-  let a20Kbd = true, a20Fast = false;
-  const i8042 = new I8042({
-    irqs: bus, onReset: cb.onReset,
-    onA20: (on) => { a20Kbd = on; cb.onA20(a20Kbd || a20Fast); },
-  });
+  const a20 = () => (i8042.outputPort & OUTPUT_A20) !== 0 || port92.a20();
+  const i8042 = new I8042({ irqs: bus, onReset: cb.onReset, onA20: () => cb.onA20(a20()) });
   bus.registerPorts('i8042-data', I8042_DATA, 1, i8042);
   bus.registerPorts('i8042-cmd', I8042_COMMAND, 1, i8042);
-  const port92 = new Port92({
-    onReset: cb.onReset,
-    onA20: (on) => { a20Fast = on; cb.onA20(a20Kbd || a20Fast); },
-  });
+  const port92 = new Port92({ onReset: cb.onReset, onA20: () => cb.onA20(a20()) });
   bus.registerPorts('port92', PORT92, 1, port92);
 
   const post = new PostCode();
@@ -159,12 +155,11 @@ export function buildPc(m: Machine, cb: PcCallbacks): PcDevices {
   return {
     uart, pic, pit, lapic, ioapic, pci, pm, hpet, rtc, i8042, port92, post, debugExit, ferr, fwcfg, router, io,
     interrupts: lapic,
+    a20,
     reset() {
       for (const d of [pic, lapic, ioapic, pci, uart, pit, pm, hpet, rtc, i8042, port92, post, ferr, fwcfg] as { reset?: () => void }[]) d.reset?.();
       io.reset();
       router.pirqChanged(); // the ISA bridge's PIRQ routing is back at its power-on value
-      a20Kbd = true;
-      a20Fast = false;
     },
     afterMemoryCleared() {},
   };
