@@ -3,6 +3,7 @@
 // face, guest memory, and a source of external interrupts.
 
 import type { GuestMemory } from '../mmu/memory.js';
+import type { MmuModelName } from '../mmu/model.js';
 import type { CpuStateBytes } from './state.js';
 
 export type BackendName = 'interp' | 'jit' | 'kvm';
@@ -67,6 +68,8 @@ export interface CpuHost {
   readonly apic?: ApicHost;
   /** FERR#/IGNNE#, where the board routes x87 errors to IRQ13 (the interpreter signals them with CR0.NE=0). */
   readonly ferr?: FerrPins;
+  /** The memory model behind the TLB miss path (mmu/model.ts; default direct). KVM uses the host's. */
+  readonly mmuModel?: MmuModelName;
 }
 
 export interface Backend {

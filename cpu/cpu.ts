@@ -73,6 +73,12 @@ export const SEG_READ = 16;
 export interface Translator {
   /** Physical address for `kind` (ACC_* bits) at linear lo:hi; fills cpu.tlb; throws CpuFault(#PF/#GP). */
   translate(cpu: Cpu, lo: number, hi: number, kind: number): number;
+  /** The TLB was flushed (global: every entry; else all but global ones): the memory model hears of it. */
+  flushed?(global: boolean): void;
+  /** INVLPG of the page holding lo:hi. */
+  invalidated?(lo: number, hi: number): void;
+  /** The CPU is going away: stop watching guest memory. */
+  detach?(): void;
 }
 
 /**
@@ -317,9 +323,9 @@ export class Cpu {
   }
 
   /** Drop TLB entries (MOV CR3: global=false keeps global pages; CR0/CR4 writes: global=true). */
-  flushTlb(global: boolean): void { this.tlb.flush(global); this.mapEpoch++; this.attention++; }
+  flushTlb(global: boolean): void { this.tlb.flush(global); this.mmu.flushed?.(global); this.mapEpoch++; this.attention++; }
   /** INVLPG. */
-  invlpg(lo: number, hi: number): void { this.tlb.invalidate(lo, hi); this.mapEpoch++; this.attention++; }
+  invlpg(lo: number, hi: number): void { this.tlb.invalidate(lo, hi); this.mmu.invalidated?.(lo, hi); this.mapEpoch++; this.attention++; }
   /** Bumped by every TLB flush: links between decoded blocks by linear address must be re-checked. */
   mapEpoch = 0;
 

@@ -13,6 +13,7 @@ import { execBlock } from './exec.js';
 import { INTEGER_ROWS } from './opcodes.js';
 import { CpuFault, VEC_DB, VEC_FREEZE } from './system/fault.js';
 import { Breakpoints, DR6_BS, DR7_ENABLES, reportDebug } from './system/debug.js';
+import { modelCounters } from './system/context.js';
 import {
   ARCH_END, DR7, EVENT_EXCEPTION, FLAG_RF, FLAG_TF, EVENT_EXTINT, EVENT_NMI, FLAG_IF, INT_SHADOW, NMI_MASKED, NMI_PENDING, RUN_HALTED,
   RUN_RUNNING, RUN_SHUTDOWN, RUN_STATE, STATE_SIZE, type CpuStateBytes, CS, SEG_BASE, segOffset,
@@ -353,11 +354,13 @@ export class InterpBackend implements Backend {
       tlbFills: this.cpu.tlb.fills,
       tlbFlushes: this.cpu.tlb.flushes,
       ...this.stats,
+      ...modelCounters(this.cpu),
     };
   }
 
   destroy(): void {
     if (this.cpu.mem.codeWriteHook) this.cpu.mem.codeWriteHook = null;
+    this.cpu.mmu.detach?.();
     this.cache.clear();
   }
 }

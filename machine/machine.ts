@@ -11,6 +11,7 @@ import { Bus, type IrqSink } from '../devices/bus.js';
 import type { FwCfgFile } from '../devices/fwcfg.js';
 import { InstructionClock, RealtimeClock, Timers, type Clock } from '../devices/clock.js';
 import { GuestMemory, STATE_RESERVE } from '../mmu/memory.js';
+import type { MmuModelName } from '../mmu/model.js';
 import { BackendUnavailable, createBackend } from './backends.js';
 import type { IoOptions } from './io-devices.js';
 import { buildPc, type PcDevices } from './pc.js';
@@ -21,6 +22,8 @@ export interface MachineOptions extends IoOptions {
   memory: number;
   accel: BackendName;
   irqchip?: 'user' | 'kernel';
+  /** The memory model behind the TLB miss path of interp and jit (mmu/model.ts): default direct. */
+  mmu?: MmuModelName;
   /** Exit instead of rebooting on guest reset or triple fault. */
   noReboot?: boolean;
   /** Derive time from instructions retired (reproducible interp/jit runs). */
@@ -103,6 +106,7 @@ export class Machine {
       get ferr() { return machine.devices.ferr; },
       now: () => this.clock.now(),
       a20Enabled: () => this.a20,
+      mmuModel: options.mmu,
     };
     this.backend = createBackend(options.accel, this);
   }

@@ -52,6 +52,14 @@ export class GuestMemory {
   codeWriteHook: ((page: number, addr: number, len: number) => void) | null = null;
   /** One byte per 4 KiB page: non-zero where a backend cached decoded/translated code. */
   readonly codePages: Uint8Array;
+  /**
+   * One byte per 4 KiB page: non-zero where the shadow memory model (mmu/shadow.ts) has built
+   * shadow entries from a guest page table there. Like code pages, their writes take the TLB's
+   * slow path and reach `ptWriteHook` (same arguments as codeWriteHook; page -1 when clearRam()
+   * changed all of RAM).
+   */
+  readonly ptPages: Uint8Array;
+  ptWriteHook: ((page: number, addr: number, len: number) => void) | null = null;
 
   constructor(ramSize: number, vcpus = 1) {
     if (!Number.isInteger(ramSize) || ramSize < MIN_RAM || ramSize > MAX_RAM || ramSize % PAGE_SIZE !== 0) {
@@ -74,6 +82,7 @@ export class GuestMemory {
     this.u8 = new Uint8Array(this.buffer);
     this.dv = new DataView(this.buffer);
     this.codePages = new Uint8Array(ramSize / PAGE_SIZE);
+    this.ptPages = new Uint8Array(ramSize / PAGE_SIZE);
   }
 
   /** Byte offset inside `buffer` of vCPU i's area (its state record first). */
@@ -105,7 +114,7 @@ export class GuestMemory {
   }
   write8(addr: number, v: number): void {
     if (addr < this.ramSize) {
-      if (this.codePages[addr >>> 12] !== 0) this.codeWriteHook?.(addr >>> 12, addr, 1);
+      if ((this.codePages[addr >>> 12] | this.ptPages[addr >>> 12]) !== 0) this.written(addr >>> 12, addr, 1);
       this.u8[addr] = v;
     } else this.mmio?.mmioWrite(addr, 1, v & 0xff);
   }
@@ -127,8 +136,14 @@ export class GuestMemory {
   /** Tell code caches about a write of `len` bytes at `addr` (already known to be RAM). */
   noteWrite(addr: number, len: number): void {
     const first = addr >>> 12, last = (addr + len - 1) >>> 12;
-    if (this.codePages[first] !== 0) this.codeWriteHook?.(first, addr, len);
-    if (last !== first && this.codePages[last] !== 0) this.codeWriteHook?.(last, addr, len);
+    if ((this.codePages[first] | this.ptPages[first]) !== 0) this.written(first, addr, len);
+    if (last !== first && (this.codePages[last] | this.ptPages[last]) !== 0) this.written(last, addr, len);
+  }
+
+  /** A write reached a page holding decoded code or a shadowed page table: tell whoever cares. */
+  private written(page: number, addr: number, len: number): void {
+    if (this.codePages[page] !== 0) this.codeWriteHook?.(page, addr, len);
+    if (this.ptPages[page] !== 0) this.ptWriteHook?.(page, addr, len);
   }
 
   // ---- Bounds-checked bulk access for loaders and device DMA. A guest-supplied
@@ -168,5 +183,6 @@ export class GuestMemory {
   clearRam(): void {
     this.u8.fill(0, 0, this.ramSize);
     this.codePages.fill(0);
+    this.ptWriteHook?.(-1, 0, 0);
   }
 }

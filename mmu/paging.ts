@@ -5,6 +5,8 @@
 // setControl()/setCr3() and turns faults into exceptions through `onFault`.
 
 import type { GuestMemory } from './memory.js';
+import type { MemoryModel, SecondLevel } from './model.js';
+import { REF_HIST, directCounters } from './model.js';
 import {
   ACC_EXEC, ACC_KIND_MASK, ACC_STACK, ACC_USER, ACC_WRITE, PAGE_MASK, TLB_BITS, TLB_MASK, Tlb,
 } from './tlb.js';
@@ -78,9 +80,34 @@ export class Mmu {
   onFault: (vector: number, errorCode: number, lo: number, hi: number) => never = (v, c, lo, hi) => {
     throw new Error(`unhandled MMU fault ${v} code ${c} at ${hi.toString(16)}:${(lo >>> 0).toString(16)}`);
   };
+  /**
+   * The memory model behind the TLB miss path (mmu/model.ts): null is the direct model (walk the
+   * guest's tables); the shadow model walks its own tables and calls walk() only to sync.
+   */
+  model: MemoryModel | null = null;
+  /** Guest-physical -> host-physical for every paging-structure reference and the final address (the nested model's EPT), or null. */
+  ept: SecondLevel | null = null;
   /** Counters. */
   walks = 0;
   pageFaults = 0;
+  /** TLB misses that reached the model (slow entries found in the TLB are not misses). */
+  misses = 0;
+  /** Guest paging-structure entries read by committed walks, and a histogram of entries per walk. */
+  refs = 0;
+  readonly refHist = new Int32Array(REF_HIST);
+  // The last walk, for the shadow model: the guest-physical address and entry-size shift
+  // (log2 of the bytes one entry maps) of each entry read, and on success the combined rights.
+  readonly pathAddr = new Float64Array(4);
+  readonly pathShift = new Int8Array(4);
+  pathLen = 0;
+  walkRw = 0;
+  walkUs = 0;
+  walkXd = false;
+  /** Leaf entry's low word after the A/D update (G, D), and the page size as a linear mask. */
+  walkLeaf = 0;
+  walkSizeMask = PAGE_MASK;
+  /** Host-physical address of the entry rd() read last. */
+  private lastHpa = 0;
   /** High word of the last read64(). */
   readHi = 0;
 
@@ -107,12 +134,22 @@ export class Mmu {
   setCr3(lo: number, hi: number): boolean {
     this.cr3lo = lo | 0;
     this.cr3hi = hi | 0;
-    return this.mode === PG_PAE ? this.loadPdptes() : true;
+    const ok = this.mode === PG_PAE ? this.loadPdptes() : true;
+    if (this.model !== null) this.model.cr3Changed();
+    return ok;
+  }
+
+  get cr3Lo(): number { return this.cr3lo; }
+  get cr3Hi(): number { return this.cr3hi; }
+  /** Bits that change how the walker reads the tables (mode, PSE, NXE, A20): a shadow built under other ones is stale. */
+  get role(): number {
+    return this.mode | (this.pse ? 4 : 0) | (this.nxe ? 8 : 0) | (this.a20Mask === -1 ? 0 : 16);
   }
 
   /** Load the PAE PDPTEs from CR3 (SDM 4.4.1). */
   loadPdptes(): boolean {
-    const base = (this.cr3lo & ~0x1f) >>> 0;
+    let base = (this.cr3lo & ~0x1f) >>> 0;
+    if (this.ept !== null) base = this.ept.map(base);
     const tmp = this.pdpteScratch;
     for (let n = 0; n < 4; n++) {
       const lo = this.mem.read32(base + n * 8), hi = this.mem.read32(base + n * 8 + 4);
@@ -143,7 +180,9 @@ export class Mmu {
     const i = ((lo >>> 12) ^ hi) & TLB_MASK;
     const t = tlb.tags[((acc & ACC_KIND_MASK) << TLB_BITS) | i];
     if ((t | 1) === ((lo & PAGE_MASK) | 1) && tlb.hiTag[i] === hi) return (tlb.phys[i] | (lo & 0xfff)) >>> 0;
-    const p = this.walk(lo, hi, acc, true);
+    this.misses++;
+    const m = this.model;
+    const p = m === null ? this.walk(lo, hi, acc, true) : m.miss(lo, hi, acc);
     if (p < 0) return this.raise(lo, hi, acc);
     return p;
   }
@@ -163,11 +202,33 @@ export class Mmu {
    * Walk the paging structures. Returns the physical address (a JS number, may
    * exceed 2^32) or -1 with faultCode set (-1 = non-canonical, else a #PF error code).
    */
-  private walk(lo: number, hi: number, acc: number, commit: boolean): number {
+  walk(lo: number, hi: number, acc: number, commit: boolean): number {
     this.walks++;
+    this.pathLen = 0;
+    const p = this.walkTables(lo, hi, acc, commit);
+    if (commit) {
+      const n = this.pathLen;
+      this.refs += n;
+      this.refHist[n < REF_HIST ? n : REF_HIST - 1]++;
+    }
+    return p;
+  }
+
+  /** Read the low word of the paging-structure entry at guest-physical `gpa`, recording it in the path. */
+  private rd(gpa: number, shift: number): number {
+    const n = this.pathLen++;
+    this.pathAddr[n] = gpa;
+    this.pathShift[n] = shift;
+    const hpa = this.ept === null ? gpa : this.ept.map(gpa);
+    this.lastHpa = hpa;
+    return this.mem.read32(hpa);
+  }
+
+  private walkTables(lo: number, hi: number, acc: number, commit: boolean): number {
     const mem = this.mem;
     if (this.mode === PG_OFF) {
-      const phys = (lo & this.a20Mask) >>> 0;
+      let phys = (lo & this.a20Mask) >>> 0;
+      if (this.ept !== null) phys = this.ept.map(phys);
       if (commit) this.fillTlb(lo, hi, phys, ALL_KINDS, false, PAGE_MASK);
       return phys;
     }
@@ -181,21 +242,21 @@ export class Mmu {
     notPresent: {
       if (this.mode === PG_32) {
         const pdeAddr = ((this.cr3lo & PAGE_MASK) >>> 0) + ((lo >>> 22) << 2);
-        const pde = mem.read32(pdeAddr);
+        const pde = this.rd(pdeAddr, 22), pdeHpa = this.lastHpa;
         if ((pde & PTE_P) === 0) break notPresent;
         rw &= pde; us &= pde;
         if ((pde & PTE_PS) !== 0 && this.pse) {
           if ((pde & RSVD_LO_4M) !== 0) { rsvd = true; break notPresent; }
-          leafAddr = pdeAddr; leafLo = pde;
+          leafAddr = pdeHpa; leafLo = pde;
           sizeMask = ~0x3fffff;
           physBase = ((pde & 0xffc00000) >>> 0) + ((pde >>> 13) & ((1 << PSE36_BITS) - 1)) * TWO32;
         } else {
-          e0 = pdeAddr;
+          e0 = pdeHpa;
           const pteAddr = ((pde & PAGE_MASK) >>> 0) + (((lo >>> 12) & 0x3ff) << 2);
-          const pte = mem.read32(pteAddr);
+          const pte = this.rd(pteAddr, 12);
           if ((pte & PTE_P) === 0) break notPresent;
           rw &= pte; us &= pte;
-          leafAddr = pteAddr; leafLo = pte;
+          leafAddr = this.lastHpa; leafLo = pte;
           physBase = (pte & PAGE_MASK) >>> 0;
         }
       } else {
@@ -206,24 +267,24 @@ export class Mmu {
           const top = hi >> 15;
           if (top !== 0 && top !== -1) { this.faultCode = -1; return -1; }
           const pml4Addr = ((this.cr3lo & PAGE_MASK) >>> 0) + (this.cr3hi & ADDR_HI) * TWO32 + ((hi >>> 7) & 0x1ff) * 8;
-          const pml4Lo = mem.read32(pml4Addr), pml4Hi = mem.read32(pml4Addr + 4);
+          const pml4Lo = this.rd(pml4Addr, 39), pml4Hi = mem.read32(this.lastHpa + 4);
           if ((pml4Lo & PTE_P) === 0) break notPresent;
           if ((pml4Hi & rsvdHi) !== 0 || (pml4Lo & PTE_PS) !== 0) { rsvd = true; break notPresent; }
           rw &= pml4Lo; us &= pml4Lo; xd = xd || (pml4Hi & PTE_HI_XD) !== 0;
-          e0 = pml4Addr;
+          e0 = this.lastHpa;
           const pdpteAddr = ((pml4Lo & PAGE_MASK) >>> 0) + (pml4Hi & ADDR_HI) * TWO32 + (((hi << 2) | (lo >>> 30)) & 0x1ff) * 8;
-          const pdLo = mem.read32(pdpteAddr), pdHi = mem.read32(pdpteAddr + 4);
+          const pdLo = this.rd(pdpteAddr, 30), pdHi = mem.read32(this.lastHpa + 4), pdpteHpa = this.lastHpa;
           if ((pdLo & PTE_P) === 0) break notPresent;
           if ((pdHi & rsvdHi) !== 0) { rsvd = true; break notPresent; }
           rw &= pdLo; us &= pdLo; xd = xd || (pdHi & PTE_HI_XD) !== 0;
           if ((pdLo & PTE_PS) !== 0) {
             if ((pdLo & RSVD_LO_1G) !== 0) { rsvd = true; break notPresent; }
-            leafAddr = pdpteAddr; leafLo = pdLo;
+            leafAddr = pdpteHpa; leafLo = pdLo;
             sizeMask = ~0x3fffffff;
             physBase = ((pdLo & 0xc0000000) >>> 0) + (pdHi & ADDR_HI) * TWO32;
             table = -1;
           } else {
-            e1 = pdpteAddr;
+            e1 = pdpteHpa;
             table = ((pdLo & PAGE_MASK) >>> 0) + (pdHi & ADDR_HI) * TWO32;
           }
         } else {
@@ -234,37 +295,30 @@ export class Mmu {
         }
         if (table >= 0) {
           const pdeAddr = table + ((lo >>> 21) & 0x1ff) * 8;
-          const pdeLo = mem.read32(pdeAddr), pdeHi = mem.read32(pdeAddr + 4);
+          const pdeLo = this.rd(pdeAddr, 21), pdeHi = mem.read32(this.lastHpa + 4), pdeHpa = this.lastHpa;
           if ((pdeLo & PTE_P) === 0) break notPresent;
           if ((pdeHi & rsvdHi) !== 0) { rsvd = true; break notPresent; }
           rw &= pdeLo; us &= pdeLo; xd = xd || (pdeHi & PTE_HI_XD) !== 0;
           if ((pdeLo & PTE_PS) !== 0) {
             if ((pdeLo & RSVD_LO_2M) !== 0) { rsvd = true; break notPresent; }
-            leafAddr = pdeAddr; leafLo = pdeLo;
+            leafAddr = pdeHpa; leafLo = pdeLo;
             sizeMask = ~0x1fffff;
             physBase = ((pdeLo & 0xffe00000) >>> 0) + (pdeHi & ADDR_HI) * TWO32;
           } else {
-            e2 = pdeAddr;
+            e2 = pdeHpa;
             const pteAddr = ((pdeLo & PAGE_MASK) >>> 0) + (pdeHi & ADDR_HI) * TWO32 + ((lo >>> 12) & 0x1ff) * 8;
-            const pteLo = mem.read32(pteAddr), pteHi = mem.read32(pteAddr + 4);
+            const pteLo = this.rd(pteAddr, 12), pteHi = mem.read32(this.lastHpa + 4), pteHpa = this.lastHpa;
             if ((pteLo & PTE_P) === 0) break notPresent;
             if ((pteHi & rsvdHi) !== 0) { rsvd = true; break notPresent; }
             rw &= pteLo; us &= pteLo; xd = xd || (pteHi & PTE_HI_XD) !== 0;
-            leafAddr = pteAddr; leafLo = pteLo;
+            leafAddr = pteHpa; leafLo = pteLo;
             physBase = ((pteLo & PAGE_MASK) >>> 0) + (pteHi & ADDR_HI) * TWO32;
           }
         }
         if (!this.nxe) xd = false;
       }
 
-      // Which access kinds this translation allows (SDM 4.6).
-      const smepBlocks = this.smep && us !== 0;
-      let perms = 1 << 0; // supervisor read
-      if (rw !== 0 || !this.wp) perms |= 1 << ACC_WRITE;
-      if (us !== 0) perms |= 1 << ACC_USER;
-      if (us !== 0 && rw !== 0) perms |= 1 << (ACC_USER | ACC_WRITE);
-      if (!xd && !smepBlocks) perms |= 1 << ACC_EXEC;
-      if (!xd && us !== 0) perms |= 1 << (ACC_EXEC | ACC_USER);
+      let perms = this.permsOf(rw, us, xd);
       if ((perms & (1 << (acc & ACC_KIND_MASK))) === 0) {
         this.faultCode = this.errorCode(true, false, write, user, fetch);
         return -1;
@@ -273,6 +327,7 @@ export class Mmu {
       const offMask = ~sizeMask;
       let phys = physBase + ((lo & offMask) >>> 0);
       if (phys < TWO32) phys = (phys & this.a20Mask) >>> 0;
+      if (this.ept !== null) phys = this.ept.map(phys);
       if (!commit) return phys;
       // Accessed on every level used; dirty on the leaf for writes.
       if (e0 >= 0) this.setBits(e0, PTE_A);
@@ -282,12 +337,28 @@ export class Mmu {
       if (leafNew !== leafLo) mem.write32(leafAddr, leafNew);
       // A write entry may be cached only once D is set.
       if ((leafNew & PTE_D) === 0) perms &= ~WRITE_KIND_BITS;
+      this.walkRw = rw; this.walkUs = us; this.walkXd = xd; this.walkLeaf = leafNew; this.walkSizeMask = sizeMask;
       this.fillTlb(lo, hi, phys, perms, isGlobal, sizeMask);
       return phys;
     }
     this.faultCode = this.errorCode(rsvd, rsvd, write, user, fetch);
     return -1;
   }
+
+  /** Which access kinds (a bitmask over the TLB planes) combined rights allow (SDM 4.6), under the current WP and SMEP. */
+  permsOf(rw: number, us: number, xd: boolean): number {
+    const smepBlocks = this.smep && us !== 0;
+    let perms = 1 << 0; // supervisor read
+    if (rw !== 0 || !this.wp) perms |= 1 << ACC_WRITE;
+    if (us !== 0) perms |= 1 << ACC_USER;
+    if (us !== 0 && rw !== 0) perms |= 1 << (ACC_USER | ACC_WRITE);
+    if (!xd && !smepBlocks) perms |= 1 << ACC_EXEC;
+    if (!xd && us !== 0) perms |= 1 << (ACC_EXEC | ACC_USER);
+    return perms;
+  }
+
+  /** Whether CR4.PGE is set (a G=1 leaf then makes a global TLB entry). */
+  get globalPages(): boolean { return this.pge; }
 
   private errorCode(present: boolean, rsvd: boolean, write: boolean, user: boolean, fetch: boolean): number {
     return (present ? PF_P : 0) | (write ? PF_W : 0) | (user ? PF_U : 0) | (rsvd ? PF_RSVD : 0) |
@@ -299,14 +370,14 @@ export class Mmu {
     if ((v & bits) !== bits) this.mem.write32(addr, v | bits);
   }
 
-  /** Cache the 4 KiB piece containing lo:hi, which maps to physAddr. */
-  private fillTlb(lo: number, hi: number, physAddr: number, perms: number, isGlobal: boolean, sizeMask: number): void {
+  /** Cache the 4 KiB piece containing lo:hi, which maps to physAddr (pages >= 4 GiB are not cached). */
+  fillTlb(lo: number, hi: number, physAddr: number, perms: number, isGlobal: boolean, sizeMask: number): void {
     const physPage = physAddr - (physAddr % 4096);
     if (physPage >= TWO32) return; // no RAM up there: always the slow path
     const mem = this.mem;
     let slow = 0;
     if (physPage >= mem.ramSize) slow = ALL_KINDS;
-    else if (mem.codePages[physPage / 4096] !== 0) slow = WRITE_KIND_BITS;
+    else if ((mem.codePages[physPage / 4096] | mem.ptPages[physPage / 4096]) !== 0) slow = WRITE_KIND_BITS;
     this.tlb.fill(lo, hi, physPage, perms, slow, isGlobal, sizeMask);
   }
 
@@ -399,5 +470,10 @@ export class Mmu {
   /** Paging state for counters and debugging. */
   counters(): Record<string, number> {
     return { tlbFills: this.tlb.fills, tlbFlushes: this.tlb.flushes, pageWalks: this.walks, pageFaults: this.pageFaults };
+  }
+
+  /** The memory model's counters (mmu/model.ts modelCounters), keyed by the model's name. */
+  modelCounters(): Record<string, number> {
+    return this.model === null ? directCounters(this) : this.model.counters();
   }
 }

@@ -61,6 +61,12 @@ export function sysOf(c: Cpu): SystemContext {
   return ctx;
 }
 
+/** The memory model's counters (mmu/model.ts), or none where cpu/system is not installed. */
+export function modelCounters(c: Cpu): Record<string, number> {
+  const ctx = contexts.get(c);
+  return ctx ? ctx.mmu.modelCounters() : {};
+}
+
 /** Counters of the system layer: page walks and faults, TLB fills/flushes, events delivered. */
 export function systemCounters(c: Cpu): Record<string, number> {
   const ctx = sysOf(c);

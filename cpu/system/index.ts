@@ -4,6 +4,7 @@
 
 import type { Cpu, SystemHooks, Translator } from '../cpu.js';
 import { Mmu } from '../../mmu/paging.js';
+import { installModel } from '../../mmu/choose.js';
 import { CR0, CR2, CR3, CR4, EFER } from '../state.js';
 import { bindContext, newContext, sysOf } from './context.js';
 export { recentEvents, systemCounters } from './context.js';
@@ -38,6 +39,9 @@ function makeTranslator(mmu: Mmu): Translator {
       if (c.a20Mask !== a20) { a20 = c.a20Mask; mmu.setA20(a20 === -1); c.flushTlb(true); }
       return mmu.translate(lo, hi, kind);
     },
+    flushed(global: boolean): void { mmu.model?.flushed(global); },
+    invalidated(lo: number, hi: number): void { mmu.model?.invalidated(lo, hi); },
+    detach(): void { mmu.model?.detach(); mmu.model = null; },
   };
 }
 
@@ -49,6 +53,7 @@ export function installSystem(c: Cpu): Mmu {
     throw new CpuFault(vector, code, true);
   };
   bindContext(c, newContext(mmu));
+  if (c.host.mmuModel !== undefined && c.host.mmuModel !== 'direct') installModel(mmu, c.host.mmuModel);
   c.mmu = makeTranslator(mmu);
   c.sys = systemHooks;
   return mmu;
