@@ -6,7 +6,7 @@
 import type { CpuHost } from '../cpu/backend.js';
 import { EXIT_HALT } from '../cpu/backend.js';
 import { flatState, type FlatMode } from '../cpu/flat.js';
-import { createInterpreter } from '../cpu/full.js';
+import { createInterpreter, createJit } from '../cpu/full.js';
 import { CR0, CR0_PG, CR3, StateView } from '../cpu/state.js';
 import { GuestMemory } from '../mmu/memory.js';
 import { busHost } from '../machine/bus-host.js';
@@ -70,7 +70,7 @@ function loops(n: number): Loop[] {
 const host = (memory: GuestMemory): CpuHost => busHost(memory, undefined, () => performance.now() * 1e6);
 
 /** Run one loop; returns { instructions, ms }. */
-export function runLoop(l: Loop): { instructions: number; ms: number; wallMs: number } {
+export function runLoop(l: Loop, accel: 'interp' | 'jit' = 'interp'): { instructions: number; ms: number; wallMs: number; state: Uint8Array } {
   const mem = new GuestMemory(4 << 20);
   mem.writeBytes(CODE, Uint8Array.from(l.code));
   const s = new StateView(mem.buffer, mem.stateOffset);
@@ -78,24 +78,27 @@ export function runLoop(l: Loop): { instructions: number; ms: number; wallMs: nu
   s.set64(0x020 /* RSP */, 0x80000, 0);
   s.set64(CR3, buildPaging(mem, l.mode), 0);
   s.setU32(CR0, s.u32(CR0) | CR0_PG);
-  const b = createInterpreter(host(mem));
+  const b = accel === 'jit' ? createJit(host(mem)) : createInterpreter(host(mem));
   b.setState(s.snapshot());
   const t0 = cpuMs(), w0 = performance.now();
   let exit;
   do exit = b.run(1_000_000); while (exit !== EXIT_HALT);
   const ms = cpuMs() - t0, wallMs = performance.now() - w0;
+  if (process.env.JIT_COUNTERS) console.log(JSON.stringify(b.counters()));
   if (b.cpu.lastEvent !== null || b.counters().faults !== 0) throw new Error(`${l.mode}-bit ${l.name} loop faulted`);
-  return { instructions: b.instructions(), ms, wallMs };
+  return { instructions: b.instructions(), ms, wallMs, state: b.getState() };
 }
 
-export function main(iterations = 5_000_000): void {
-  console.log('interp backend, paging on; MIPS per CPU-second (this process\'s CPU time, so a busy shared machine does not skew it)');
+export function main(iterations = 5_000_000, accels: ('interp' | 'jit')[] = ['interp', 'jit']): void {
+  console.log('paging on; MIPS per CPU-second (this process\'s CPU time, so a busy shared machine does not skew it); best of 5');
   // Warm up every loop first, so V8 has seen all of them before anything is timed (steady state).
-  for (let k = 0; k < 2; k++) for (const l of loops(200_000)) runLoop(l);
+  for (let k = 0; k < 2; k++) for (const l of loops(200_000)) for (const a of accels) runLoop(l, a);
+  console.log(`loop        ${accels.map((a) => a.padStart(9)).join(' ')}`);
   for (const l of loops(iterations)) {
-    const best = [0, 1, 2, 3, 4].map(() => runLoop(l)).reduce((a, b) => (b.ms < a.ms ? b : a));
-    const mips = best.instructions / best.ms / 1000;
-    const wall = best.instructions / best.wallMs / 1000;
-    console.log(`${l.mode}-bit ${l.name.padEnd(5)} ${mips.toFixed(1).padStart(7)} MIPS  (wall ${wall.toFixed(1)}; ${best.instructions} instructions in ${best.ms.toFixed(0)} ms)`);
+    const cols = accels.map((a) => {
+      const best = [0, 1, 2, 3, 4].map(() => runLoop(l, a)).reduce((x, y) => (y.ms < x.ms ? y : x));
+      return (best.instructions / best.ms / 1000).toFixed(1).padStart(9);
+    });
+    console.log(`${l.mode}-bit ${l.name.padEnd(5)} ${cols.join(' ')}`);
   }
 }

@@ -59,6 +59,10 @@ export class Block {
    * steps such an instruction one iteration at a time while data breakpoints are armed.
    */
   rep0 = 0;
+  /** Dispatches counted by the JIT backend (cpu/jit/backend.ts) until it compiles the block. */
+  heat = 0;
+  /** The block compiled to wasm (cpu/jit/): behaves as execBlock(c, b, b.code, n, passes). */
+  jit: ((base: number, passes: number) => number) | null = null;
 }
 
 export const REP_COND = 0x10, REP_E = 0x20;

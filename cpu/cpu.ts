@@ -39,6 +39,7 @@ import {
   STATE_SIZE, segOffset,
 } from './state.js';
 import { CpuFault } from './system/fault.js';
+import { M, vcpuViews, type VcpuViews } from './vcpu-layout.js';
 
 /** One decoded instruction, specialised: runs it against the CPU. Throws CpuFault. */
 export type Exec = (c: Cpu) => void;
@@ -147,7 +148,9 @@ export class Cpu {
   /** Guest RAM as a DataView (fast paths after a TLB hit). */
   readonly ram: DataView;
   readonly ramU8: Uint8Array;
-  readonly tlb = new Tlb();
+  readonly tlb: Tlb;
+  /** This vCPU's hot data in guest memory (cpu/vcpu-layout.ts): what compiled code reads. */
+  readonly views: VcpuViews;
   // TLB planes, cached here so the fast path is two loads and two compares.
   readonly tlbTags: Int32Array;
   readonly tlbHi: Int32Array;
@@ -203,7 +206,7 @@ export class Cpu {
    * allowed (a read through read-only data) just takes the slow path; one that is not raises #GP(0).
    * Derived from the state record by modeChanged()/segChanged(n).
    */
-  readonly segMax = new Float64Array(24).fill(SEG_MAX_SLOW);
+  readonly segMax: Float64Array;
   /**
    * The highest EIP an instruction byte may have (CS limit, SDM 5.3): SEG_MAX_FLAT in 64-bit mode
    * or with a 4 GiB CS. Decoded blocks depend on it, so a change bumps `generation`.
@@ -241,6 +244,9 @@ export class Cpu {
     this.dv = new DataView(mem.buffer, this.base, STATE_SIZE);
     this.ram = mem.dv;
     this.ramU8 = mem.u8;
+    this.views = vcpuViews(mem.buffer, this.base);
+    this.segMax = this.views.segMax.fill(SEG_MAX_SLOW);
+    this.tlb = new Tlb({ tags: this.views.tlbTags, hiTag: this.views.tlbHi, phys: this.views.tlbPhys });
     this.tlbTags = this.tlb.tags;
     this.tlbHi = this.tlb.hiTag;
     this.tlbPhys = this.tlb.phys;
@@ -296,6 +302,7 @@ export class Cpu {
     this.codeKey = (this.codeSize === 8 ? CODE_KEY_64 : this.codeSize === 4 ? CODE_KEY_32 : CODE_KEY_16) | (limited ? CODE_KEY_LIMITED : 0);
     // Limited code also depends on the limit's value: another limit drops it (rare: real mode is always 64 KiB).
     if (limited && this.fetchMax !== this.keyedFetchMax) { this.keyedFetchMax = this.fetchMax; this.generation++; }
+    this.publishMode();
     this.attention++;
     if (this.onModeChange) this.onModeChange();
   }
@@ -309,7 +316,22 @@ export class Cpu {
     const typed = this.mode === MODE_PROT || this.mode === MODE_COMPAT;
     this.segMax[n] = typed && attr !== TYPE_DATA_WRITABLE ? SEG_MAX_SLOW : bound;
     this.segMax[n + SEG_READ] = typed && attr === TYPE_CODE_EXEC_ONLY ? SEG_MAX_SLOW : bound;
-    if (n === SS) this.stackFlat32 = this.stackSize === 4 && this.segMax[SS] === SEG_MAX_FLAT ? 4 : 0;
+    if (n === SS) {
+      this.stackFlat32 = this.stackSize === 4 && this.segMax[SS] === SEG_MAX_FLAT ? 4 : 0;
+      this.views.mode[M.STACK_FLAT32] = this.stackFlat32;
+    }
+  }
+
+  /**
+   * Write the mode fields into this vCPU's area (cpu/vcpu-layout.ts), where compiled code reads
+   * them; the properties above are the interpreter's copies, set only by modeChanged/segChanged.
+   */
+  private publishMode(): void {
+    const m = this.views.mode;
+    m[M.PLANE_R] = this.planeR; m[M.PLANE_W] = this.planeW; m[M.PLANE_X] = this.planeX;
+    m[M.CPL] = this.cpl; m[M.CODE_SIZE] = this.codeSize; m[M.STACK_SIZE] = this.stackSize;
+    m[M.STACK_FLAT32] = this.stackFlat32; m[M.MODE] = this.mode;
+    this.views.fetchMax[0] = this.fetchMax;
   }
 
   /** The limit part of segMax for segment n from its hidden part and the current mode. */

@@ -29,15 +29,16 @@ if (S.ES_BASE_W !== segWord(ES, SEG_BASE) || S.ES_BASE_W + 8 * SS !== W.W_SSBASE
  * runs). A block that branches back to its own start (b.selfLoop) runs up to
  * `passes` times without returning to the run loop. Returns the number of
  * instructions completed; on a fault it returns ~completed (negative), with the
- * fault in c.lastFault and the faulting instruction's index in c.faultIndex.
+ * fault in c.lastFault and the faulting instruction's index in c.faultIndex. `from` starts the
+ * first pass at that instruction (the JIT runs one instruction i as from = i, n = i + 1).
  */
-export function execBlock(c: Cpu, b: Block, code: Int32Array, n: number, passes: number): number {
+export function execBlock(c: Cpu, b: Block, code: Int32Array, n: number, passes: number, from = 0): number {
   const fns = b.fns, r = c.r32;
   const startLo = r[W.W_RIP], startHi = r[W.W_RIP + 1];
   let i = 0, done = 0;
   try {
     for (;;) {
-    for (i = 0; i < n; i++) {
+    for (i = from; i < n; i++) {
       const p = i << 2;
       const a = code[p + 1], s = code[p + 2];
       switch (code[p]) {
@@ -239,16 +240,18 @@ export function execBlock(c: Cpu, b: Block, code: Int32Array, n: number, passes:
         case F.POP32: { const v = c.stackFlat32 === 4 ? pop4(c, r) : pop(c, 4); r[a] = v; r[a + 1] = 0; break; }
         case F.PUSH64: if (c.stackSize === 8) push8(c, r, r[a], r[a + 1]); else push(c, 8, r[a], r[a + 1]); break;
         case F.POP64: { const v = c.stackSize === 8 ? pop8(c, r) : pop(c, 8); r[a] = v; r[a + 1] = c.resHi; break; }
+        default: throw new Error(`cpu/exec.ts: unknown fast op ${code[p]} (cpu/fastops.ts FAST_INFO)`);
       }
     }
-    done += n;
+    done += n - from;
+    from = 0;
     if (--passes <= 0 || !b.selfLoop || r[W.W_RIP] !== startLo || r[W.W_RIP + 1] !== startHi) break;
     }
   } catch (e) {
     if (!(e instanceof CpuFault)) throw e;
     c.lastFault = e;
     c.faultIndex = i;
-    return ~(done + i);
+    return ~(done + i - from);
   }
   return done;
 }

@@ -51,25 +51,110 @@ export const enum Fast {
   NO_FLAGS = 64,
 }
 
-/** Fast ops that set all six arithmetic flags without reading any (candidates for Fast.NO_FLAGS). */
-export function writesAllFlags(id: number): boolean { return (id >= Fast.ADD_RR32 && id <= Fast.XOR_RI64) || (id >= Fast.SHL_RI32 && id <= Fast.SAR_RI64); }
-/** Fast ops that neither read nor write flags and cannot fault. */
-export function flagTransparent(id: number): boolean {
-  return id === Fast.MOV_RR32 || id === Fast.MOV_RR64 || id === Fast.MOV_RI32 || id === Fast.MOV_RI64 || id === Fast.LEA32 || id === Fast.MOVSXD_RR;
+/** The six arithmetic flags as a set (RFLAGS bits CF, PF, AF, ZF, SF, OF). */
+const ALL = 0x8d5, CF = 0x1;
+/** FastInfo.gen bits: the JIT emits the op inline (GEN_EXACT), and its NO_FLAGS variant (GEN_NOFLAGS). */
+export const GEN_EXACT = 1, GEN_NOFLAGS = 2;
+
+/**
+ * What one fast-op id is, for every tier (the one description the dead-flag pass, the
+ * interpreter's switch in cpu/exec.ts and the JIT's code generator in cpu/jit/ share):
+ * - fields: which fields name guest registers: 'a' the destination (or stored) register word,
+ *   'r' the second field is a source register word, 'm' the second field's low 16 bits are a
+ *   base register word (memory operand); immediates and offsets are not listed;
+ * - flagsR / flagsW: the arithmetic flags read and written (RFLAGS bits);
+ * - fault: may raise an exception; ends: always the last instruction of a block (sets RIP);
+ * - mem: touches guest memory; stack: uses RSP and the stack segment;
+ * - writesDst: the 'a' register is written; gen: GEN_* bits for the JIT.
+ */
+export interface FastInfo {
+  readonly name: string;
+  readonly fields: string;
+  readonly flagsR: number;
+  readonly flagsW: number;
+  readonly fault: boolean;
+  readonly ends: boolean;
+  readonly mem: boolean;
+  readonly stack: boolean;
+  readonly writesDst: boolean;
+  readonly gen: number;
 }
 
-/** Rewrite `code` (stride 4) in place: ALU ops with dead flags get their Fast.NO_FLAGS variant. */
+const ALU = (name: string, fields: string, writesDst = true): FastInfo =>
+  ({ name, fields, flagsR: 0, flagsW: ALL, fault: false, ends: false, mem: false, stack: false, writesDst, gen: GEN_EXACT | GEN_NOFLAGS });
+const MOVE = (name: string, fields: string): FastInfo =>
+  ({ name, fields, flagsR: 0, flagsW: 0, fault: false, ends: false, mem: false, stack: false, writesDst: true, gen: GEN_EXACT });
+const MEM = (name: string, load: boolean): FastInfo =>
+  ({ name, fields: 'am', flagsR: 0, flagsW: 0, fault: true, ends: false, mem: true, stack: false, writesDst: load, gen: GEN_EXACT });
+const BRANCH = (name: string, flagsR: number, stack: boolean, fields = ''): FastInfo =>
+  ({ name, fields, flagsR, flagsW: 0, fault: stack, ends: true, mem: stack, stack, writesDst: false, gen: GEN_EXACT });
+const STACK = (name: string, pop: boolean): FastInfo =>
+  ({ name, fields: 'a', flagsR: 0, flagsW: 0, fault: true, ends: false, mem: true, stack: true, writesDst: pop, gen: GEN_EXACT });
+const INCDEC = (name: string): FastInfo =>
+  ({ name, fields: 'a', flagsR: CF, flagsW: ALL & ~CF, fault: false, ends: false, mem: false, stack: false, writesDst: true, gen: GEN_NOFLAGS });
+
+/** Indexed by id (FAST_NONE and the NO_FLAGS variants excluded: a variant is described by its base id). */
+export const FAST_INFO: readonly FastInfo[] = (() => {
+  const t: FastInfo[] = [];
+  const put = (id: number, info: FastInfo): void => { t[id] = info; };
+  put(Fast.ADD_RR32, ALU('add r32,r32', 'ar')); put(Fast.OR_RR32, ALU('or r32,r32', 'ar')); put(Fast.AND_RR32, ALU('and r32,r32', 'ar'));
+  put(Fast.SUB_RR32, ALU('sub r32,r32', 'ar')); put(Fast.XOR_RR32, ALU('xor r32,r32', 'ar'));
+  put(Fast.CMP_RR32, ALU('cmp r32,r32', 'ar', false)); put(Fast.TEST_RR32, ALU('test r32,r32', 'ar', false));
+  put(Fast.ADD_RI32, ALU('add r32,imm', 'a')); put(Fast.OR_RI32, ALU('or r32,imm', 'a')); put(Fast.AND_RI32, ALU('and r32,imm', 'a'));
+  put(Fast.SUB_RI32, ALU('sub r32,imm', 'a')); put(Fast.XOR_RI32, ALU('xor r32,imm', 'a')); put(Fast.CMP_RI32, ALU('cmp r32,imm', 'a', false));
+  put(Fast.ADD_RR64, ALU('add r64,r64', 'ar')); put(Fast.SUB_RR64, ALU('sub r64,r64', 'ar')); put(Fast.CMP_RR64, ALU('cmp r64,r64', 'ar', false));
+  put(Fast.AND_RR64, ALU('and r64,r64', 'ar')); put(Fast.OR_RR64, ALU('or r64,r64', 'ar')); put(Fast.XOR_RR64, ALU('xor r64,r64', 'ar'));
+  put(Fast.TEST_RR64, ALU('test r64,r64', 'ar', false));
+  put(Fast.ADD_RI64, ALU('add r64,imm', 'a')); put(Fast.SUB_RI64, ALU('sub r64,imm', 'a')); put(Fast.CMP_RI64, ALU('cmp r64,imm', 'a', false));
+  put(Fast.AND_RI64, ALU('and r64,imm', 'a')); put(Fast.OR_RI64, ALU('or r64,imm', 'a')); put(Fast.XOR_RI64, ALU('xor r64,imm', 'a'));
+  put(Fast.INC32, INCDEC('inc r32')); put(Fast.DEC32, INCDEC('dec r32'));
+  put(Fast.MOV_RR32, MOVE('mov r32,r32', 'ar')); put(Fast.MOV_RR64, MOVE('mov r64,r64', 'ar'));
+  put(Fast.MOV_RI32, MOVE('mov r32,imm', 'a')); put(Fast.MOV_RI64, MOVE('mov r64,imm', 'a'));
+  put(Fast.LOAD32, MEM('mov r32,[base+disp] (segmented)', true)); put(Fast.STORE32, MEM('mov [base+disp],r32 (segmented)', false));
+  put(Fast.LOAD64_32, MEM('mov r32,[base+disp] (64-bit mode)', true)); put(Fast.STORE64_32, MEM('mov [base+disp],r32 (64-bit mode)', false));
+  put(Fast.LOAD64, MEM('mov r64,[base+disp]', true)); put(Fast.STORE64, MEM('mov [base+disp],r64', false));
+  put(Fast.LEA32, MOVE('lea r32,[base+disp]', 'ar'));
+  put(Fast.JCC32, BRANCH('jcc rel', ALL, false)); put(Fast.JCC64, BRANCH('jcc rel (64-bit)', ALL, false));
+  put(Fast.JMP32, BRANCH('jmp rel', 0, false)); put(Fast.JMP64, BRANCH('jmp rel (64-bit)', 0, false));
+  put(Fast.CALL32, BRANCH('call rel', 0, true)); put(Fast.CALL64, BRANCH('call rel (64-bit)', 0, true));
+  put(Fast.RET32, BRANCH('ret', 0, true)); put(Fast.RET64, BRANCH('ret (64-bit)', 0, true));
+  put(Fast.PUSH32, STACK('push r32', false)); put(Fast.POP32, STACK('pop r32', true));
+  put(Fast.PUSH64, STACK('push r64', false)); put(Fast.POP64, STACK('pop r64', true));
+  put(Fast.SHL_RI32, ALU('shl r32,imm', 'a')); put(Fast.SHR_RI32, ALU('shr r32,imm', 'a')); put(Fast.SAR_RI32, ALU('sar r32,imm', 'a'));
+  const wideShift = (name: string): FastInfo => ({ ...ALU(name, 'a'), gen: 0 });
+  put(Fast.SHL_RI64, wideShift('shl r64,imm')); put(Fast.SHR_RI64, wideShift('shr r64,imm')); put(Fast.SAR_RI64, wideShift('sar r64,imm'));
+  put(Fast.INC64, INCDEC('inc r64')); put(Fast.DEC64, INCDEC('dec r64'));
+  put(Fast.LOADZX8_32, MEM('movzx r32,byte [base+disp] (segmented)', true)); put(Fast.LOADZX8_64, MEM('movzx r32,byte [base+disp] (64-bit mode)', true));
+  put(Fast.MOVSXD_RR, MOVE('movsxd r64,r32', 'ar'));
+  for (let id = 1; id < Fast.FAST_COUNT; id++) if (t[id] === undefined) throw new Error(`cpu/fastops.ts: fast op ${id} is not described`);
+  return t;
+})();
+
+/** Whether id (a base id or its NO_FLAGS variant) exists. */
+export function isFastOp(id: number): boolean {
+  if (id > 0 && id < Fast.FAST_COUNT) return true;
+  const base = id - Fast.NO_FLAGS;
+  return base > 0 && base < Fast.FAST_COUNT && FAST_INFO[base].flagsW !== 0;
+}
+
+/**
+ * Rewrite `code` (stride 4) in place: an op that writes flags nothing reads before they are
+ * overwritten (and before anything that could fault, end the block, or run a closure) gets its
+ * Fast.NO_FLAGS variant. INC/DEC write all flags but CF, which they read: dead afterwards, they
+ * need neither. Flags are conservatively live at the block's end.
+ */
 export function elideDeadFlags(code: Int32Array, n: number): void {
-  let live = true; // conservatively live at the block's end
+  let live = true;
   for (let i = n - 1; i >= 0; i--) {
     const id = code[i << 2];
-    if (writesAllFlags(id)) {
+    const info = id === Fast.FAST_NONE ? undefined : FAST_INFO[id];
+    if (info === undefined) { live = true; continue; }
+    if (info.flagsW === ALL && info.flagsR === 0 && !info.fault) {
       if (!live) code[i << 2] = id + Fast.NO_FLAGS;
       live = false;
-    } else if (id === Fast.INC32 || id === Fast.DEC32 || id === Fast.INC64 || id === Fast.DEC64) {
-      // INC/DEC keep CF, so they read it: with all flags dead afterwards they need neither.
+    } else if (info.flagsW !== 0 && (info.flagsW & CF) === 0) {
       if (!live) code[i << 2] = id + Fast.NO_FLAGS;
-    } else if (!flagTransparent(id)) live = true;
+    } else if (info.flagsR !== 0 || info.flagsW !== 0 || info.fault || info.ends) live = true;
   }
 }
 

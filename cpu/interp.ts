@@ -41,7 +41,7 @@ const W_CSBASE = (segOffset(CS) + SEG_BASE) / 4;
 const W_RUN = RUN_STATE / 4, W_SHADOW = INT_SHADOW / 4, W_NMI = NMI_PENDING / 4, W_NMI_MASKED = NMI_MASKED / 4;
 
 export class InterpBackend implements Backend {
-  readonly name = 'interp' as const;
+  readonly name: 'interp' | 'jit' = 'interp';
   readonly cpu: Cpu;
   readonly cache: BlockCache;
   /** The composed opcode table (integer rows plus the extensions'). */
@@ -149,7 +149,7 @@ export class InterpBackend implements Backend {
       // A tight loop may run several passes at once (bounded: budget, and interrupt latency).
       let passes = 1;
       if (b.selfLoop) passes = budget - executed >= MAX_PASSES * n ? MAX_PASSES : ((budget - executed) / n) | 0;
-      const done = execBlock(c, b, b.code, n, passes);
+      const done = this.runBlock(b, n, passes);
       if (done < 0) {
         executed += ~done;
         this.advanceRip(b.starts[c.faultIndex]);
@@ -165,6 +165,11 @@ export class InterpBackend implements Backend {
     this.inRun = 0;
     this.retired += executed;
     return reason;
+  }
+
+  /** Runs a whole block (the one seam the jit backend overrides: compiled code in place of execBlock). */
+  protected runBlock(b: Block, n: number, passes: number): number {
+    return execBlock(this.cpu, b, b.code, n, passes);
   }
 
   /**

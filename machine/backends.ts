@@ -1,7 +1,7 @@
 // Which CPU backends this build has, and how to make one for a machine.
 
 import type { Backend, BackendName } from '../cpu/backend.js';
-import { createInterpreter } from '../cpu/full.js';
+import { createInterpreter, createJit } from '../cpu/full.js';
 import type { Machine } from './machine.js';
 
 export class BackendUnavailable extends Error {}
@@ -10,12 +10,13 @@ export type BackendFactory = (m: Machine) => Backend;
 
 const factories = new Map<BackendName, BackendFactory>();
 const unavailable = new Map<BackendName, string>([
-  ['jit', 'the x86-to-wasm JIT is not built yet; use --accel=interp'],
   ['kvm', 'the KVM backend is not built yet; use --accel=interp'],
 ]);
 
 /** The interpreter: the integer core, system architecture, x87 and SSE. */
 factories.set('interp', (m) => createInterpreter(m.host));
+/** The JIT: the same interpreter with hot blocks translated to wasm (cpu/jit/). */
+factories.set('jit', (m) => createJit(m.host, m.options.jit));
 
 export function registerBackend(name: BackendName, factory: BackendFactory): void {
   factories.set(name, factory);

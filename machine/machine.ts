@@ -5,6 +5,7 @@
 import type { Backend, BackendName, CpuHost, ExitReason } from '../cpu/backend.js';
 import { EXIT_BUDGET, EXIT_ERROR, EXIT_HALT, EXIT_SHUTDOWN, EXIT_STOP } from '../cpu/backend.js';
 import { InterpBackend } from '../cpu/interp.js';
+import type { JitOptions } from '../cpu/jit/backend.js';
 import { STATE_SIZE, StateView } from '../cpu/state.js';
 import { recentEvents } from '../cpu/system/context.js';
 import { Bus, type IrqSink } from '../devices/bus.js';
@@ -21,6 +22,8 @@ export interface MachineOptions extends IoOptions {
   /** Guest RAM in bytes. */
   memory: number;
   accel: BackendName;
+  /** Tuning of the jit backend (threshold, --jit-dump). */
+  jit?: JitOptions;
   irqchip?: 'user' | 'kernel';
   /** The memory model behind the TLB miss path of interp and jit (mmu/model.ts): default direct. */
   mmu?: MmuModelName;

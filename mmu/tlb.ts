@@ -25,13 +25,13 @@ export const TAG_SLOW = 1;
 
 export class Tlb {
   /** 8 tag planes of TLB_SIZE (one per access kind; planes 5 and 7 stay invalid). */
-  readonly tags = new Int32Array(8 << TLB_BITS).fill(TAG_INVALID);
+  readonly tags: Int32Array;
   /** High 32 bits of the cached linear address. */
-  readonly hiTag = new Int32Array(TLB_SIZE);
+  readonly hiTag: Int32Array;
   /** Low 32 bits of the cached linear page (whatever the permissions). */
   readonly linTag = new Int32Array(TLB_SIZE);
   /** Physical page base (low 32 bits; entries above 4 GiB are never cached). */
-  readonly phys = new Int32Array(TLB_SIZE);
+  readonly phys: Int32Array;
   /** 1 = translation came from a global (G=1, CR4.PGE) entry. */
   readonly global = new Uint8Array(TLB_SIZE);
   /** Linear-address mask of the page the entry came from (4K, 2M, 4M, 1G): INVLPG drops the whole page. */
@@ -52,6 +52,16 @@ export class Tlb {
   // Counters for benchmarks and teaching views.
   fills = 0;
   flushes = 0;
+
+  /**
+   * The planes the fast paths read (tags, hiTag, phys) may be given as views into guest
+   * memory (cpu/vcpu-layout.ts), where compiled code reads them too; else they are private.
+   */
+  constructor(planes?: { tags: Int32Array; hiTag: Int32Array; phys: Int32Array }) {
+    this.tags = (planes?.tags ?? new Int32Array(8 << TLB_BITS)).fill(TAG_INVALID);
+    this.hiTag = planes?.hiTag.fill(0) ?? new Int32Array(TLB_SIZE);
+    this.phys = planes?.phys.fill(0) ?? new Int32Array(TLB_SIZE);
+  }
 
   /** Slot for a linear page. */
   static index(lo: number, hi: number): number {

@@ -12,7 +12,7 @@ const PROMPT = 'tinyos> ';
 const RAM = 64 << 20;
 const STEP_MS = 60_000;
 /** Backends this file boots tinyos on (the KVM engineer adds 'kvm' where /dev/kvm is usable). */
-const WANTED: BackendName[] = ['interp'];
+const WANTED: BackendName[] = ['interp', 'jit'];
 
 const ready = availableBackends();
 for (const b of WANTED) if (!ready.includes(b)) console.log(`test/tinyos.test.ts: ${b} skipped: backend not available in this build`);
@@ -60,7 +60,7 @@ class Console {
 function bootTinyos(accel: BackendName): { machine: Machine; con: Console } {
   let con: Console | null = null;
   const machine = new Machine({
-    memory: RAM, accel, noReboot: true, deterministic: accel !== 'kvm',
+    memory: RAM, accel, noReboot: true, deterministic: accel !== 'kvm', jit: { threshold: 2, batch: 4 },
     onSerial: (b) => { con!.out += String.fromCharCode(b); },
   });
   con = new Console(machine);
