@@ -177,8 +177,8 @@ function openDrives(opts: Options): DriveSpec[] {
 
 function defaultAccel(): BackendName {
   // KVM on these nested hosts is far slower than the interpreter; a user asks for it by name.
-  const have = availableBackends();
-  return have.includes('jit') ? 'jit' : 'interp';
+  // jit becomes the default once every guest test passes under it (issue 12).
+  return 'interp';
 }
 
 async function runConsole(machine: Machine, sink: SerialSink, io: MainIo): Promise<number> {
