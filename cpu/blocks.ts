@@ -13,7 +13,7 @@ import { decode, Insn } from './decoder.js';
 import { CpuFault, VEC_GP } from './system/fault.js';
 import { limitedBranch } from './ops-ctl.js';
 import { CS, SEG_BASE } from './state.js';
-import { F_LOCK, F_STOP, F_TERM, MAP_1B, OpTable } from './table.js';
+import { F_LOCK, F_SHADOW, F_STOP, F_TERM, MAP_1B, OpTable } from './table.js';
 import { Fast, elideDeadFlags } from './fastops.js';
 import { TLB_BITS } from '../mmu/tlb.js';
 
@@ -42,6 +42,11 @@ export class Block {
   branch = false;
   /** The last instruction is a direct branch whose taken target is this block's start (a tight loop). */
   selfLoop = false;
+  /**
+   * The last instruction follows an F_SHADOW row (STI, MOV SS, POP SS) and sets no shadow itself:
+   * once the block has run to its end, an interrupt shadow those left has expired (cpu/interp.ts).
+   */
+  shadowTail = false;
   valid = true;
   /** Linear address the block was entered at, per successor slot, with the cache epoch they were made in. */
   succLo = 0;
@@ -251,6 +256,7 @@ export class BlockCache {
     let off = 0;
     const ops: number[] = [];
     const pageEnd = 0x1000 - (lo & 0xfff);
+    let shadowed = false; // the next instruction runs in an STI / MOV SS shadow: the block ends after it
     for (;;) {
       try {
         decode(this.table, fetch, off, codeSize, d);
@@ -271,12 +277,17 @@ export class BlockCache {
       b.n++;
       off += d.len;
       const f = d.row.flags;
+      const tail = shadowed && (f & F_SHADOW) === 0;
+      b.shadowTail = tail;
       if ((f & F_TERM) !== 0) {
         b.branch = true;
         const id = d.fastId;
-        b.selfLoop = (id === Fast.JCC32 || id === Fast.JCC64 || id === Fast.JMP32 || id === Fast.JMP64) && d.f2 === 0;
+        // A loop through a shadow would run its passes without looking at the window it opens.
+        b.selfLoop = (id === Fast.JCC32 || id === Fast.JCC64 || id === Fast.JMP32 || id === Fast.JMP64) && d.f2 === 0 && !shadowed;
         break;
       }
+      if (tail) break;
+      if ((f & F_SHADOW) !== 0) shadowed = true;
       if ((f & F_STOP) !== 0 || b.n >= MAX_BLOCK_INSNS || off >= pageEnd) break;
     }
     b.len = off;

@@ -227,6 +227,12 @@ export class Cpu {
   lastFault: CpuFault | null = null;
   /** Index in its block of the instruction that raised lastFault. */
   faultIndex = 0;
+  /**
+   * Debug exceptions held for one instruction (SDM Vol. 3A 6.8.3): the DR6 B0-B3 bits of data
+   * breakpoints that a MOV SS / POP SS hit, reported after the instruction in its shadow (the
+   * run loop's stepOne); INT1 reports them with its own #DB and sets HELD_ICEBP.
+   */
+  heldDebug = 0;
   /** The last event the default delivery stub saw (tests, error messages). */
   lastEvent: { vector: number; kind: number; errorCode: number; hasError: boolean } | null = null;
 

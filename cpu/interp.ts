@@ -12,11 +12,11 @@ import { W_RFLAGS, getZF } from './flags.js';
 import { execBlock } from './exec.js';
 import { INTEGER_ROWS } from './opcodes.js';
 import { CpuFault, VEC_DB, VEC_FREEZE } from './system/fault.js';
-import { Breakpoints, DR6_BS, DR7_ENABLES, reportDebug } from './system/debug.js';
+import { Breakpoints, DR6_B, DR6_BS, DR7_ENABLES, HELD_ICEBP, reportDebug } from './system/debug.js';
 import { modelCounters } from './system/context.js';
 import {
   ARCH_END, DR7, EVENT_EXCEPTION, FLAG_RF, FLAG_TF, EVENT_EXTINT, EVENT_NMI, FLAG_IF, INT_SHADOW, NMI_MASKED, NMI_PENDING, RUN_HALTED,
-  RUN_RUNNING, RUN_SHUTDOWN, RUN_STATE, STATE_SIZE, type CpuStateBytes, CS, SEG_BASE, segOffset,
+  RUN_RUNNING, RUN_SHUTDOWN, RUN_STATE, SHADOW_MOV_SS, STATE_SIZE, type CpuStateBytes, CS, SEG_BASE, segOffset,
 } from './state.js';
 import { composeTable, type OpRow, type OpTable } from './table.js';
 import { disassemble } from './disasm.js';
@@ -59,6 +59,8 @@ export class InterpBackend implements Backend {
   readonly bp = new Breakpoints();
   /** DR7 enables a breakpoint: every instruction goes through stepOne(). */
   private dbgStep = false;
+  /** An STI / MOV SS shadow covers the next instruction boundary: run one instruction (stepOne), then look again. */
+  private shadowStep = false;
 
   constructor(host: CpuHost, extensions: CpuExtension[] = [], hooks?: { sys?: SystemHooks; mmu?: Translator }) {
     this.cpu = new Cpu(host.memory, host);
@@ -86,8 +88,8 @@ export class InterpBackend implements Backend {
       // (stop, mode or mapping change, HLT, shutdown, shadow, NMI) goes to events().
       if ((r[W_RUN] | r[W_SHADOW] | r[W_NMI]) !== 0 || c.attention !== seen) {
         seen = c.attention;
-        const ev = this.events();
-        stepAll = this.dbgStep;
+        const ev = this.events(prev);
+        stepAll = this.dbgStep || this.shadowStep;
         // Instruction breakpoints are checked in events(), before every instruction.
         if (this.bp.exec !== 0) seen = c.attention - 1;
         if (ev >= 0) { reason = ev as ExitReason; break; }
@@ -174,9 +176,10 @@ export class InterpBackend implements Backend {
 
   /**
    * The slow path between blocks. Returns an exit reason (>= 0), EV_DELIVERED
-   * if an event was delivered, or EV_NONE to go on running.
+   * if an event was delivered, or EV_NONE to go on running. `last` is the block that
+   * just ran to its end (null after a partial run, a fault or a delivery).
    */
-  private events(): number {
+  private events(last: Block | null): number {
     const c = this.cpu, r = c.r32;
     this.cache.settle(); // after guest writes to decoded code, between blocks
     if (this.stop) return EXIT_STOP;
@@ -185,16 +188,22 @@ export class InterpBackend implements Backend {
     if (c.mapEpoch !== this.mapEpoch) { this.mapEpoch = c.mapEpoch; this.cache.epoch++; }
     const run = r[W_RUN];
     if (run === RUN_SHUTDOWN) return EXIT_SHUTDOWN;
-    // The instruction after STI / MOV SS runs before any interrupt (the shadow covers this block boundary).
-    if (r[W_SHADOW] !== 0) { r[W_SHADOW] = 0; return run === RUN_HALTED ? EXIT_HALT : EV_NONE; }
-    if (r[W_NMI] !== 0 && r[W_NMI_MASKED] === 0) {
+    // STI / MOV SS block interrupts at the boundary after them only (SDM STI, 6.8.3): once the
+    // instruction that follows has retired (the block ended with it, Block.shadowTail; or a HLT)
+    // the window is open now; otherwise that instruction runs alone first (stepOne).
+    this.shadowStep = false;
+    if (r[W_SHADOW] !== 0) {
+      if ((last !== null && last.shadowTail) || run === RUN_HALTED) r[W_SHADOW] = 0;
+      else this.shadowStep = true;
+    }
+    if (this.shadowStep) { /* interrupts and NMIs held back */ } else if (r[W_NMI] !== 0 && r[W_NMI_MASKED] === 0) {
       r[W_NMI] = 0;
       r[W_RUN] = RUN_RUNNING;
       this.deliver(2, EVENT_NMI);
       return EV_DELIVERED;
     }
     const irq = c.host.interrupts;
-    if ((r[W_RFLAGS] & FLAG_IF) !== 0 && irq.hasInterrupt()) {
+    if (!this.shadowStep && (r[W_RFLAGS] & FLAG_IF) !== 0 && irq.hasInterrupt()) {
       r[W_RUN] = RUN_RUNNING;
       this.stats.interrupts++;
       this.deliver(irq.acknowledge() & 0xff, EVENT_EXTINT);
@@ -236,6 +245,11 @@ export class InterpBackend implements Backend {
     const c = this.cpu, r = c.r32, bp = this.bp;
     const tf = (r[W_RFLAGS] & FLAG_TF) !== 0;
     r[W_RFLAGS] &= ~FLAG_RF; // cleared at the start of the instruction, after the instruction-breakpoint check
+    if (this.shadowStep) {
+      // This instruction is the shadowed one: the window opens after it, unless it sets a shadow itself.
+      r[W_SHADOW] = 0;
+      c.attention++;
+    }
     bp.hits = 0;
     let rep = c.watch !== null ? b.rep0 : 0;
     const cLo = r[W_RCX], cHi = r[W_RCX + 1], as = rep & 0xe;
@@ -245,11 +259,14 @@ export class InterpBackend implements Backend {
       else if (as === 2) r[W_RCX] = (cLo & ~0xffff) | 1;
       else { r[W_RCX] = 1; if (as === 8) r[W_RCX + 1] = 0; }
     }
+    c.heldDebug &= DR6_B; // data breakpoints a MOV SS / POP SS hit just before this instruction
     const fn0 = b.fns[0];
     const i = execBlock(c, b, b.exact, 1, 1);
+    const held = c.heldDebug;
+    c.heldDebug = 0;
     if (i < 0) {
       if (rep !== 0) { r[W_RCX] = cLo; r[W_RCX + 1] = cHi; }
-      this.faulted();
+      this.faulted(); // a fault (e.g. MOV DRn under DR7.GD, #DB with BD) is not held back by the shadow
       return 0;
     }
     let more = false;
@@ -268,9 +285,12 @@ export class InterpBackend implements Backend {
     if (more) r[W_RFLAGS] |= FLAG_RF; // between iterations: an event now pushes RF = 1, and the instruction breakpoint stays quiet
     else if (b.n > 1) this.advanceRip(b.starts[1]);
     else if (!b.branch) this.advanceRip(b.len);
-    const hits = bp.hits;
-    if (hits !== 0 || (tf && !more)) {
-      reportDebug(c, hits, tf && !more ? DR6_BS : 0);
+    // A MOV SS / POP SS holds its debug traps back until after the next instruction (SDM 6.8.3):
+    // its single step is dropped, its data breakpoint hits come with that instruction's #DB.
+    if ((r[W_SHADOW] & SHADOW_MOV_SS) !== 0) { c.heldDebug = bp.hits | (held & DR6_B); return 1; }
+    const hits = bp.hits | (held & DR6_B), step = tf && !more && (held & HELD_ICEBP) === 0;
+    if (hits !== 0 || step) {
+      reportDebug(c, hits, step ? DR6_BS : 0);
       this.deliver(VEC_DB, EVENT_EXCEPTION);
     }
     return 1;

@@ -14,7 +14,7 @@ import { Fast as F } from './fastops.js';
 import { fast } from './fastops.js';
 import { CS, DS, ES, FLAG_ZF, FS, GS, SEG_SEL, SS } from './state.js';
 import { CpuFault, VEC_GP } from './system/fault.js';
-import { F_D64, F_F64, F_I64, F_STOP, F_TERM, OpRow, row, rowsPlusReg } from './table.js';
+import { F_D64, F_F64, F_I64, F_SHADOW, F_TERM, OpRow, row, rowsPlusReg } from './table.js';
 
 /** Condition-code suffixes in encoding order (Jcc, SETcc, CMOVcc). */
 export const CC_NAMES = ['o', 'no', 'b', 'ae', 'e', 'ne', 'be', 'a', 's', 'ns', 'p', 'np', 'l', 'ge', 'le', 'g'];
@@ -338,7 +338,7 @@ export const CTL_ROWS: OpRow[] = [
   row('07', 'pop ES', popSeg(ES), F_I64),
   row('0e', 'push CS', pushSeg(CS), F_I64),
   row('16', 'push SS', pushSeg(SS), F_I64),
-  row('17', 'pop SS', popSeg(SS), F_I64 | F_STOP),
+  row('17', 'pop SS', popSeg(SS), F_I64 | F_SHADOW),
   row('1e', 'push DS', pushSeg(DS), F_I64),
   row('1f', 'pop DS', popSeg(DS), F_I64),
   row('0f a0', 'push FS', pushSeg(FS), F_D64),

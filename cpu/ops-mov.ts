@@ -12,7 +12,7 @@ import { fast } from './fastops.js';
 import { CpuFault, VEC_UD } from './system/fault.js';
 import { eaFn, leaFn, memRead, memWrite, regRead, regWrite, segCheck } from './operands.js';
 import { DS, FLAG_AF, FLAG_CF, FLAG_DF, FLAG_PF, FLAG_SF, FLAG_ZF, SEG_BASE, SEG_SEL, SS } from './state.js';
-import { F_LOCK, F_O64, F_STOP, OpRow, row, rowsPlusReg } from './table.js';
+import { F_LOCK, F_O64, F_SHADOW, F_STOP, OpRow, row, rowsPlusReg } from './table.js';
 
 /** MOV E/G forms, both directions (88-8B). */
 function movEG(toReg: boolean, byte: boolean) {
@@ -265,6 +265,7 @@ export const MOV_ROWS: OpRow[] = [
   row('a2', 'mov Ob,AL', movMoffs(false, true)),
   row('a3', 'mov Ov,rAX', movMoffs(false, false)),
   row('8c', 'mov Ev,Sw', movFromSeg),
+  row('8e /2', 'mov Sw,Ev', movToSeg, F_SHADOW), // MOV SS
   row('8e', 'mov Sw,Ev', movToSeg, F_STOP),
   row('8d', 'lea Gv,M', lea),
   row('86', 'xchg Eb,Gb', xchg(true, false), F_LOCK),

@@ -26,8 +26,13 @@ export const F_O64 = 1 << 4;
 export const F_LOCK = 1 << 5;
 /** The instruction reads or writes RIP-dependent state and must not be merged (e.g. needs exact RIP). */
 export const F_BYTEOP = 1 << 6;
-/** Executes as the last instruction of its block and re-enters the loop (HLT, STI, POPF, MOV SS...). */
+/** Executes as the last instruction of its block and re-enters the loop (HLT, POPF, MOV CR...). */
 export const F_STOP = 1 << 7;
+/**
+ * May open an interrupt shadow over the next instruction (STI, MOV SS, POP SS): the block takes
+ * that one more instruction and ends after it, where the window opens (Block.shadowTail).
+ */
+export const F_SHADOW = 1 << 8;
 
 /**
  * Builds the executor for one decoded instruction (called once, at decode time).

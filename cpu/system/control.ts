@@ -134,6 +134,7 @@ export function movToCr(c: Cpu, n: number, lo: number, hi: number): void {
       if (hi !== 0 || (lo & ~0xf) !== 0) throw gp0();
       r[w(CR8)] = lo; r[w(CR8) + 1] = 0;
       c.host.apic?.writeCr8(lo); // CR8 is the local APIC's TPR[7:4]
+      c.attention++; // a lower TPR may unblock a pending interrupt: the run loop samples INTR at once
       break;
     default: throw ud();
   }

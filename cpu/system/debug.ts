@@ -11,6 +11,8 @@ import { CR4, CR4_DE, DR0, DR6, DR7 } from '../state.js';
 export const DR6_B = 0xf, DR6_BD = 1 << 13, DR6_BS = 1 << 14, DR6_BT = 1 << 15;
 /** DR7 (SDM 18.2.4): L0/G0..L3/G3 in bits 0-7, GD, then R/W of breakpoint n at bit 16 + 4 * n and LEN at bit 18 + 4 * n. */
 export const DR7_ENABLES = 0xff, DR7_GD = 1 << 13;
+/** Cpu.heldDebug: INT1 (ICEBP) ran and delivered its #DB; no single-step trap follows it. */
+export const HELD_ICEBP = 1 << 16;
 /** R/Wn: 00 instruction execution, 01 data writes, 10 I/O (only with CR4.DE; undefined without), 11 data reads or writes. */
 const RW_EXEC = 0, RW_WRITE = 1, RW_IO = 2;
 

@@ -9,7 +9,7 @@ import { W_RIP, segWord } from '../cpu.js';
 import { ACC_READ } from '../../mmu/tlb.js';
 import {
   ATTR_DB, ATTR_DPL_SHIFT, ATTR_L, ATTR_UNUSABLE, CS, DS, ES, EVENT_NMI, EVENT_SOFTINT, FLAG_AC, FLAG_IF, FLAG_NT,
-  FLAG_RF, FLAG_TF, FLAG_VM, FS, GS, IDTR_BASE, IDTR_LIMIT, NMI_MASKED, RUN_SHUTDOWN, RUN_STATE, SEG_ATTR, SEG_BASE,
+  FLAG_RF, FLAG_TF, FLAG_VM, FS, GS, IDTR_BASE, IDTR_LIMIT, INT_SHADOW, NMI_MASKED, RUN_SHUTDOWN, RUN_STATE, SEG_ATTR, SEG_BASE,
   SEG_LIMIT, SEG_SEL, SS, TR,
 } from '../state.js';
 import { CpuFault, VEC_DF, VEC_GP, VEC_NP, VEC_PF, VEC_SS, VEC_TS } from './fault.js';
@@ -45,6 +45,7 @@ export function deliverEvent(c: Cpu, vector: number, kind: number, errorCode: nu
     logEvent(c, vector, kind, hasError ? errorCode : -1);
     try {
       deliverOnce(c, vector, kind, errorCode, hasError);
+      c.r32[INT_SHADOW / 4] = 0; // delivering any event ends an STI / MOV SS shadow
       sysOf(c).events.delivered++;
       return;
     } catch (e) {

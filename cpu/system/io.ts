@@ -75,5 +75,7 @@ export function popf(c: Cpu, v: number, opSize: number): void {
     if (c.cpl > pl) mask &= ~FLAG_IF;
   }
   if (opSize === 2) mask &= 0xffff;
-  c.setRflags((old & ~mask) | (v & mask));
+  const now = (old & ~mask) | (v & mask);
+  c.setRflags(now);
+  if ((now & ~old & FLAG_IF) !== 0) c.attention++; // IF set: the window opens after POPF, the run loop samples INTR
 }

@@ -18,13 +18,14 @@ import { W_RFLAGS, getOF } from '../flags.js';
 import { eaFn, memRead, regRead, regWrite } from '../operands.js';
 import { pop, push } from '../stack.js';
 import { EVENT_SOFTINT, FLAG_ZF, RDX, RAX, RCX } from '../state.js';
-import { F_D64, F_I64, F_O64, F_STOP, F_TERM, OpRow, row } from '../table.js';
+import { F_D64, F_I64, F_O64, F_SHADOW, F_STOP, F_TERM, OpRow, row } from '../table.js';
 import { ACC_READ } from '../../mmu/tlb.js';
 import { CpuFault, VEC_BP, VEC_DB, VEC_OF, VEC_UD } from './fault.js';
 import {
   clts, invlpg, lldt, lmsw, loadDtr, ltr, movFromCr, movFromDr, movToCr, movToDr, requireProtected,
   sldt, smsw, storeDtr, str, wbinvd,
 } from './control.js';
+import { DR6_B, HELD_ICEBP, reportDebug } from './debug.js';
 import { deliverEvent } from './events.js';
 import { rdSegBase, syscall, sysenter, sysexit, sysret, swapgs, wrSegBase } from './fastcall.js';
 import { cli, popf, pushfValue, sti } from './io.js';
@@ -95,6 +96,8 @@ function softInt(vector: number) {
       // v8086 mode without VME: INT n is IOPL-sensitive.
       if (isIntN && c.mode === 2 && ((c.r32[W_RFLAGS] >>> 12) & 3) < 3) throw new CpuFault(13, 0, true);
       // INT n, INT3 and INTO are software interrupts (gate DPL checked, EXT = 0); INT1 is not.
+      // INT1 in a MOV SS shadow delivers the data breakpoints the MOV SS hit with its own #DB.
+      if (vector === VEC_DB) { if (c.heldDebug !== 0) reportDebug(c, c.heldDebug & DR6_B, 0); c.heldDebug = HELD_ICEBP; }
       deliverEvent(c, vec, vector === VEC_DB ? 3 << 8 : EVENT_SOFTINT, 0, false);
     });
   };
@@ -263,7 +266,7 @@ export const SYSTEM_ROWS: OpRow[] = [
   row('9c', 'pushf|pushfd|pushfq', pushfRow, F_D64),
   row('9d', 'popf|popfd|popfq', popfRow, F_D64 | F_STOP),
   row('fa', 'cli', simple(cli)),
-  row('fb', 'sti', simple(sti), F_STOP),
+  row('fb', 'sti', simple(sti), F_SHADOW),
   row('0f 00 /0', 'sldt Ew', sldtRow),
   row('0f 00 /1', 'str Ew', strRow),
   row('0f 00 /2', 'lldt Ew', lldtRow),

@@ -1,0 +1,144 @@
+// Interrupt windows inside blocks and the MOV SS shadow (issue 19 items 1 and 2), from a
+// 64-bit guest (system-windows.S) on the interpreter: each case logs the interrupts and
+// #DBs it took and where, and the test compares them with the addresses the guest expects.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { EXIT_HALT } from '../../cpu/backend.js';
+import { flatState } from '../../cpu/flat.js';
+import { InterpBackend } from '../../cpu/interp.js';
+import { SYSTEM_EXTENSION } from '../../cpu/system/extension.js';
+import { CR3, GDTR_BASE, GDTR_LIMIT, RSP, StateView, gprOffset } from '../../cpu/state.js';
+import { GuestMemory } from '../../mmu/memory.js';
+import { buildFlat, hasToolchain } from './system-build.js';
+
+const CODE = 0x10000, LOG = 0x6000, GDT = 0x8000, STACK = 0x80000;
+/** DR6 bits (SDM 18.2.3) and the value the #DB handler resets it to. */
+const B0 = 1, BD = 1 << 13, BS = 1 << 14, DR6_IDLE = 0xffff0ff0;
+
+interface Record { expect: number; expect2: number; irqs: number; irqRip: number; dbs: number; db: { dr6: number; rip: number }[] }
+
+/**
+ * Runs the guest with an interrupt source it drives itself: OUT to port 0xe0 raises the
+ * vector in AL, which is taken (acknowledged) once IF=1 and its class is above CR8.
+ */
+function runGuest(): Record[] {
+  const mem = new GuestMemory(4 << 20);
+  const s = new StateView(mem.buffer, mem.stateOffset);
+  let pending = 0, tpr = 0;
+  const b = new InterpBackend({
+    memory: mem,
+    portRead: () => 0xff,
+    portWrite: (port, _size, value) => { if (port === 0xe0) pending = value & 0xff; },
+    interrupts: {
+      hasInterrupt: () => pending !== 0 && pending >> 4 > tpr,
+      acknowledge: () => { const v = pending; pending = 0; return v; },
+    },
+    apic: {
+      setHwEnabled: () => {},
+      readCr8: () => tpr,
+      writeCr8: (v) => { tpr = v & 0xf; },
+      readTscDeadline: () => 0,
+      writeTscDeadline: () => {},
+    },
+    now: () => 0,
+    a20Enabled: () => true,
+  }, [SYSTEM_EXTENSION]);
+  flatState(s, 64, CODE);
+  // GDT: null, 0x08 64-bit ring-0 code, 0x10 ring-0 data (the selectors flatState loads).
+  mem.write32(GDT + 8, 0x0000ffff); mem.write32(GDT + 12, 0x00af9a00);
+  mem.write32(GDT + 16, 0x0000ffff); mem.write32(GDT + 20, 0x00cf9200);
+  s.set64(GDTR_BASE, GDT, 0); s.setU32(GDTR_LIMIT, 23);
+  // The first 2 MiB identity-mapped by one 2 MiB page.
+  mem.write32(0x1000, 0x2007); mem.write32(0x2000, 0x3007); mem.write32(0x3000, 0xe7);
+  s.set64(CR3, 0x1000, 0);
+  s.set64(gprOffset(RSP), STACK, 0);
+  mem.writeBytes(CODE, buildFlat(readFileSync(new URL('./system-windows.S', import.meta.url), 'utf8'), CODE));
+  b.setState(s.snapshot());
+  let halted = false;
+  for (let k = 0; k < 100 && !halted; k++) halted = b.run(100_000) === EXIT_HALT;
+  if (!halted) throw new Error(`the guest did not reach its final HLT (${b.disassembleAtRip()})`);
+  const out: Record[] = [];
+  const q = (a: number): number => mem.read32(a) >>> 0;
+  for (let k = 0; k < q(LOG); k++) {
+    const e = LOG + 16 + 128 * k;
+    const db = [0, 1, 2, 3].map((i) => ({ dr6: q(e + 40 + 16 * i), rip: q(e + 48 + 16 * i) }));
+    out.push({ expect: q(e), expect2: q(e + 8), irqs: q(e + 16), irqRip: q(e + 24), dbs: q(e + 32), db });
+  }
+  return out;
+}
+
+describe.skipIf(!hasToolchain())('interrupt windows and the MOV SS shadow (system-windows.S, interp)', () => {
+  const log = runGuest();
+  const taken = (k: number) => ({ irqs: log[k].irqs, at: log[k].irqRip.toString(16) });
+  const once = (k: number) => ({ irqs: 1, at: log[k].expect.toString(16) });
+  const dbs = (k: number) => log[k].db.slice(0, Math.min(4, log[k].dbs)).map((d) => [d.dr6 >>> 0, d.rip - log[k].expect]);
+
+  it('the guest ran every case', () => {
+    expect(log).toHaveLength(15);
+  });
+
+  it('sti; nop; cli with an interrupt pending -> taken after the NOP, inside the block', () => {
+    expect(taken(0)).toEqual(once(0));
+  });
+
+  it('sti; cpuid; cpuid; cli -> taken after the first CPUID', () => {
+    expect(taken(1)).toEqual(once(1));
+  });
+
+  it('POPF sets IF with an interrupt pending -> taken at once, before the next instruction', () => {
+    expect(taken(2)).toEqual(once(2));
+  });
+
+  it('IRETQ to a frame with IF set -> taken at once, on the target', () => {
+    expect(taken(3)).toEqual(once(3));
+  });
+
+  it('MOV CR8 lowers the TPR below the pending vector -> taken right after the MOV', () => {
+    expect(taken(4)).toEqual(once(4));
+  });
+
+  it('sti; mov ss; nop; nop -> the MOV SS shadow holds it one more instruction: taken after the first NOP', () => {
+    expect(taken(5)).toEqual(once(5));
+  });
+
+  it('sti; cli -> the window never opens; the interrupt stays pending and the next sti; nop takes it', () => {
+    expect(log[6].irqs).toBe(0);
+    expect(taken(7)).toEqual(once(7));
+  });
+
+  it('sti; hlt -> woken by the pending interrupt, returning after the HLT', () => {
+    expect(taken(8)).toEqual(once(8));
+  });
+
+  it('TF set, then MOV SS: its single-step trap is suppressed; the next traps come after AND, PUSH and POPF', () => {
+    expect(log[9].dbs).toBe(3);
+    expect(dbs(9)).toEqual([[DR6_IDLE | BS, 0], [DR6_IDLE | BS, 1], [DR6_IDLE | BS, 2]].map(([d, o]) => [d >>> 0, o]));
+  });
+
+  it('TF, MOV SS, ICEBP: one #DB from the ICEBP (no BS), then single steps as usual', () => {
+    expect(log[10].dbs).toBe(4);
+    expect(dbs(10)).toEqual([[DR6_IDLE >>> 0, 0], [(DR6_IDLE | BS) >>> 0, 6], [(DR6_IDLE | BS) >>> 0, 7], [(DR6_IDLE | BS) >>> 0, 8]]);
+  });
+
+  it('TF, MOV SS, MOV DR6 under DR7.GD: #DB with BD on the MOV DR6 (a fault, not held back), then single steps', () => {
+    expect(log[11].dbs).toBe(5);
+    const d = dbs(11);
+    expect(d.map(([dr6, off]) => [dr6 & (BD | BS), off])).toEqual([[BD, 0], [BS, 3], [BS, 9], [BS, 10]]);
+  });
+
+  it('a data breakpoint hit by MOV SS -> #DB with B0 after the next instruction, not after the MOV SS', () => {
+    expect(log[12].dbs).toBe(1);
+    expect(dbs(12)).toEqual([[(DR6_IDLE | B0) >>> 0, 0]]);
+  });
+
+  it('a data breakpoint hit by MOV SS, then ICEBP -> one #DB, B0 with it', () => {
+    expect(log[13].dbs).toBe(1);
+    expect(dbs(13)).toEqual([[(DR6_IDLE | B0) >>> 0, 0]]);
+  });
+
+  it('a data breakpoint hit by MOV SS, then INT 1 -> INT 1 enters the handler, the held #DB (B0) is taken at its first instruction', () => {
+    expect(log[14].dbs).toBe(2);
+    expect(log[14].db[0]).toEqual({ dr6: (DR6_IDLE | B0) >>> 0, rip: log[14].expect2 });
+    expect(log[14].db[1]).toEqual({ dr6: DR6_IDLE >>> 0, rip: log[14].expect });
+  });
+});
