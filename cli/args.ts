@@ -3,6 +3,7 @@
 // problem and the fix; main() prints it and exits non-zero.
 
 import type { BackendName } from '../cpu/backend.js';
+import { MMU_MODELS, parseMmuModel, type MmuModelName } from '../mmu/model.js';
 import { checkDrives, newIoArgs, parseDrive, parseHd, parseIoDevice, type IoArgs } from './drive-args.js';
 import { UsageError } from './usage-error.js';
 
@@ -34,6 +35,7 @@ export interface Options {
   serial: SerialTarget;
   noReboot: boolean;
   irqchip: 'user' | 'kernel';
+  mmu: MmuModelName;
   lockstep: [BackendName, BackendName] | null;
   deterministic: boolean;
   trace: boolean;
@@ -75,6 +77,10 @@ options:
                            where the first serial port goes (default stdio)
   -nographic               accepted for QEMU compatibility (emu has no display)
   -no-reboot               exit instead of rebooting when the guest resets or triple-faults
+  --mmu=direct|shadow|nested|nested-2m
+                           memory model behind the TLB (interp, jit): walk the guest's page tables,
+                           shadow page tables, or a two-dimensional walk through an EPT-format
+                           table (4 KiB or 2 MiB second-level pages); Ctrl-A s shows its counters
   --irqchip=user|kernel    with KVM: interrupt controllers in TypeScript (switchable) or in the kernel
   --lockstep=kvm,B         the oracle: KVM single-steps, backend B follows; stop at the first divergence
   --deterministic          derive time from instructions retired (reproducible runs)
@@ -156,7 +162,7 @@ function parseAccel(text: string): BackendName {
 export function parseArgs(argv: string[]): Options {
   const opts: Options = {
     accel: null, memory: DEFAULT_MEMORY, kernel: null, initrd: null, append: null, image: null, raw: [], fwCfg: [],
-    serial: { kind: 'stdio' }, noReboot: false, irqchip: 'user', lockstep: null, deterministic: false,
+    serial: { kind: 'stdio' }, noReboot: false, irqchip: 'user', mmu: 'direct', lockstep: null, deterministic: false,
     trace: false, help: false, version: false, io: newIoArgs(),
   };
   const args = [...argv];
@@ -214,6 +220,12 @@ export function parseArgs(argv: string[]): Options {
         const v = value();
         if (v !== 'user' && v !== 'kernel') throw new UsageError(`--irqchip=${v}: choose user or kernel`);
         opts.irqchip = v;
+        break;
+      }
+      case 'mmu': {
+        const v = value(), m = parseMmuModel(v);
+        if (m === null) throw new UsageError(`--mmu=${v}: unknown memory model; choose ${MMU_MODELS.join(', ')}`);
+        opts.mmu = m;
         break;
       }
       case 'lockstep': {

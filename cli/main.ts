@@ -75,6 +75,7 @@ export async function main(argv: string[], io: MainIo = { stdin: process.stdin, 
       memory: opts.memory,
       accel: opts.accel ?? defaultAccel(),
       irqchip: opts.irqchip,
+      mmu: opts.mmu,
       noReboot: opts.noReboot,
       deterministic: opts.deterministic,
       fwCfg: opts.fwCfg.map((f) => ({
@@ -124,7 +125,7 @@ async function runLockstepCli(opts: Options, pair: [BackendName, BackendName], r
     let shared: Clock | undefined; // the first board's clock, which the second board shares
     const r = await lockstepCli(pair, (accel) => {
       const m = new Machine({
-        memory: opts.memory, accel, irqchip: 'user', noReboot: true, deterministic: true, clock: shared,
+        memory: opts.memory, accel, irqchip: 'user', mmu: opts.mmu, noReboot: true, deterministic: true, clock: shared,
         onSerial: accel === 'kvm' ? (b) => sink.put(b) : undefined,
         onMessage: (text) => io.stderr.write(`${text}\n`),
       });

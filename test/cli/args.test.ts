@@ -22,6 +22,13 @@ describe('emu command line', () => {
     expect(parseArgs([]).accel).toBeNull();
   });
 
+  it('--mmu picks the memory model (default direct); an unknown one names the choices', () => {
+    expect(parseArgs([]).mmu).toBe('direct');
+    expect(parseArgs(['--mmu=shadow']).mmu).toBe('shadow');
+    expect(parseArgs(['--mmu', 'nested-2m']).mmu).toBe('nested-2m');
+    expect(() => parseArgs(['--mmu=ept'])).toThrow(new UsageError('--mmu=ept: unknown memory model; choose direct, shadow, nested, nested-2m'));
+  });
+
   it('memory sizes: bare numbers are MiB, K/M/G suffixes, default 128M', () => {
     expect(parseMemorySize('512')).toBe(512 << 20);
     expect(parseMemorySize('1G')).toBe(1 << 30);
