@@ -27,6 +27,10 @@ export interface CpuExtension {
   rows?: OpRow[];
   /** Called once with the new Cpu: install SystemHooks, the page walker, etc. */
   install?(cpu: Cpu): void;
+  /** Bring lazily kept state into the state record before getState copies it (the running TSC). */
+  beforeExport?(cpu: Cpu): void;
+  /** setState stored a new record: take up what it holds now (the TSC continues from this moment). */
+  afterImport?(cpu: Cpu): void;
 }
 
 /** events() results besides exit reasons. */
@@ -62,8 +66,13 @@ export class InterpBackend implements Backend {
   /** An STI / MOV SS shadow covers the next instruction boundary: run one instruction (stepOne), then look again. */
   private shadowStep = false;
 
+  private readonly beforeExport: ((cpu: Cpu) => void)[];
+  private readonly afterImport: ((cpu: Cpu) => void)[];
+
   constructor(host: CpuHost, extensions: CpuExtension[] = [], hooks?: { sys?: SystemHooks; mmu?: Translator }) {
     this.cpu = new Cpu(host.memory, host);
+    this.beforeExport = extensions.flatMap((e) => (e.beforeExport ? [e.beforeExport] : []));
+    this.afterImport = extensions.flatMap((e) => (e.afterImport ? [e.afterImport] : []));
     const table = composeTable(...extensions.map((e) => e.rows ?? []), INTEGER_ROWS);
     this.table = table;
     this.cache = new BlockCache(this.cpu, table);
@@ -348,6 +357,7 @@ export class InterpBackend implements Backend {
 
   getState(): CpuStateBytes {
     this.cpu.getRflags();
+    for (const f of this.beforeExport) f(this.cpu);
     const out = new Uint8Array(STATE_SIZE);
     out.set(new Uint8Array(this.cpu.mem.buffer, this.cpu.base, ARCH_END));
     return out;
@@ -361,6 +371,7 @@ export class InterpBackend implements Backend {
     c.generation++;
     c.modeChanged();
     this.cache.clear();
+    for (const f of this.afterImport) f(c);
   }
 
   nmi(): void { this.cpu.r32[W_NMI] = 1; this.cpu.attention++; }

@@ -6,6 +6,8 @@
 export interface Clock {
   /** Virtual nanoseconds since the machine was created. */
   now(): number;
+  /** Continue from virtual time `t` (a restored snapshot's time); absent on clocks that cannot. */
+  setNow?(t: number): void;
 }
 
 /** A device with time-driven behaviour. */
@@ -52,6 +54,7 @@ export class RealtimeClock implements Clock {
     const t = this.pausedAt ?? performance.now();
     return (t - this.base) * 1e6;
   }
+  setNow(t: number): void { this.base = (this.pausedAt ?? performance.now()) - t / 1e6; }
   pause(): void { if (this.pausedAt === null) this.pausedAt = performance.now(); }
   resume(): void {
     if (this.pausedAt === null) return;
@@ -69,6 +72,7 @@ export class InstructionClock implements Clock {
   private skipped = 0;
   constructor(private readonly retired: () => number, readonly nsPerInstruction = 1) {}
   now(): number { return this.retired() * this.nsPerInstruction + this.skipped; }
+  setNow(t: number): void { this.skipped += t - this.now(); }
   /** Advance time without retiring instructions (HLT until the next deadline). */
   skipTo(t: number): void { const n = this.now(); if (t > n) this.skipped += t - n; }
 }

@@ -43,6 +43,16 @@ export interface MachineOptions extends IoOptions {
   onMessage?: (text: string) => void;
 }
 
+export interface MachineRunState {
+  /** Instructions retired (what --deterministic time is made of). */
+  instructions: number;
+  /** Virtual time, ns. */
+  now: number;
+  /** The earliest timer deadline, as the run loop knew it. */
+  timersNext: number;
+  paused: boolean;
+}
+
 /** Why the machine stopped. */
 export interface MachineExit {
   status: number;
@@ -363,6 +373,21 @@ export class Machine {
   private reconnectIrqs(): void {
     const sink = (this.backend as { irqSink?: IrqSink | null }).irqSink;
     this.bus.connectIrqs(sink ?? this.devices.router);
+  }
+
+  /** What a snapshot keeps of the machine itself, beside the CPU, RAM and devices. */
+  runState(): MachineRunState {
+    return { instructions: this.instructions(), now: this.clock.now(), timersNext: this.timers.next, paused: this.paused };
+  }
+
+  /** Continue from a snapshot: its retired-instruction count and virtual time (devices and RAM are loaded already). */
+  restoreRunState(s: MachineRunState): void {
+    if (!this.clock.setNow) throw new Error('this machine\'s clock cannot be set back to a snapshot\'s time');
+    this.retiredBefore = s.instructions - this.backend.instructions();
+    this.clock.setNow(s.now);
+    this.timers.next = s.timersNext;
+    this.a20 = this.devices.a20();
+    this.backend.invalidateCode?.();
   }
 
   /** Instructions retired since the machine was created, across backend switches. */
