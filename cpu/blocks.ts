@@ -91,6 +91,8 @@ const LOCK_UD = new CpuFault(6);
 export const CODE_WRITTEN = new CpuFault(-2);
 /** The executor that replaces an overwritten instruction (run as Fast.FAST_NONE): it ends the block before it. */
 const WRITTEN: Exec = () => { throw CODE_WRITTEN; };
+/** Whether a guest write replaced instruction k of b (with the executor that ends the block before it). */
+export const overwritten = (b: Block, k: number): boolean => b.fns[k] === WRITTEN;
 
 export class BlockCache {
   /** The blocks by physical address, one map per Cpu.codeKey. */

@@ -5,7 +5,7 @@
 // function takes the vCPU area's base as a parameter, so compiled code serves any vCPU.
 
 import type { CpuHost } from '../backend.js';
-import { CODE_WRITTEN, ripLinear, type Block } from '../blocks.js';
+import { CODE_WRITTEN, overwritten, ripLinear, type Block } from '../blocks.js';
 import type { Cpu } from '../cpu.js';
 import { execBlock } from '../exec.js';
 import { testCC } from '../flags.js';
@@ -78,9 +78,10 @@ export class JitCompiler {
       this.stats.jitSteps++;
       const r = execBlock(c, b, b.code, i + 1, 1, i);
       if (r < 0) return c.faultIndex + 1;
-      if (!b.valid && i + 1 < b.n) {
-        // The instruction wrote to this block's own page: stop after it, as the interpreter
-        // would before any overwritten instruction (the run loop decodes the bytes afresh).
+      if (!b.valid && i + 1 < b.n && this.written(b)) {
+        // The instruction wrote over this block's own code: stop after it (the compiled code has
+        // the old bytes; the interpreter would stop before the first overwritten instruction it
+        // reaches, in this pass or a later one), and the run loop decodes the new bytes.
         c.lastFault = CODE_WRITTEN;
         c.faultIndex = i + 1;
         this.stats.jitExitsCodeWrite++;
@@ -97,6 +98,11 @@ export class JitCompiler {
     this.stats.jitCompileMs += performance.now() - t0;
     if (this.dumpAt !== null) for (const b of blocks) if (this.covers(b)) this.onDump(this.dump(b));
     if (this.live.length > this.maxBlocks) this.evict();
+  }
+
+  private written(b: Block): boolean {
+    for (let k = 0; k < b.n; k++) if (overwritten(b, k)) return true;
+    return false;
   }
 
   /** Drop dropped blocks from the list; then, while over the bound, the oldest quarter's code. */
@@ -160,20 +166,22 @@ export class JitBackend extends InterpBackend {
   }
 
   protected override runBlock(b: Block, n: number, passes: number): number {
-    const fn = b.jit, j = this.jit;
-    if (fn !== null) {
-      j.cpu = this.cpu;
-      const done = fn(this.cpu.base, passes);
-      j.stats.jitRuns++;
-      if (done < 0) { j.stats.jitExitsFault++; j.stats.jitInsns += ~done; } else j.stats.jitInsns += done;
-      return done;
+    const j = this.jit;
+    let fn = b.jit;
+    if (fn === null) {
+      const heat = ++b.heat;
+      if (heat === j.threshold) {
+        if (j.dumpAt !== null) j.starts.set(b, ripLinear(this.cpu));
+        j.enqueue(b);
+      } else if (heat === j.threshold * 4) j.compile(); // still waiting for a full batch: compile what is queued
+      fn = b.jit;
+      if (fn === null) return execBlock(this.cpu, b, b.code, n, passes);
     }
-    const heat = ++b.heat;
-    if (heat === j.threshold) {
-      if (j.dumpAt !== null) j.starts.set(b, ripLinear(this.cpu));
-      j.enqueue(b);
-    } else if (heat === j.threshold * 4) j.compile(); // still waiting for a full batch: compile what is queued
-    return execBlock(this.cpu, b, b.code, n, passes);
+    j.cpu = this.cpu;
+    const done = fn(this.cpu.base, passes);
+    j.stats.jitRuns++;
+    if (done < 0) { j.stats.jitExitsFault++; j.stats.jitInsns += ~done; } else j.stats.jitInsns += done;
+    return done;
   }
 
   override counters(): Record<string, number> {

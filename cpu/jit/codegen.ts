@@ -100,7 +100,7 @@ class BlockGen {
     }
     this.exit(b.n); // after a block without a branch, or one run by step (inline branches return themselves)
     f.end();
-    f.op(Op.Unreachable);
+    f.unreachable();
     f.finish();
   }
 
@@ -163,6 +163,12 @@ class BlockGen {
     f.i32Const(-1).op(Op.I32Xor).return();
     f.end();
     this.reload();
+  }
+
+  /** The slow path of inline instruction i: the interpreter runs all of it; a branch (CALL/RET) then leaves. */
+  private slow(i: number): void {
+    this.step(i);
+    if (FAST_INFO[this.code[i << 2] & ~F.NO_FLAGS].ends) this.exit(this.b.n);
   }
 
   // ---- Registers.
@@ -412,7 +418,7 @@ class BlockGen {
     f.if();
     this.phys32(); value(); f.store(Op.I32Store, 0, 0);
     this.setLow32(RSP, this.t0);
-    f.else(); this.step(i); f.end();
+    f.else(); this.slow(i); f.end();
   }
 
   private pop32(i: number, use: () => void): void {
@@ -426,7 +432,7 @@ class BlockGen {
     f.localGet(this.t0).i32Const(4).op(Op.I32Add).localSet(this.t0);
     this.setLow32(RSP, this.t0);
     f.localGet(this.u1); use(); // after RSP: POP ESP keeps the popped value
-    f.else(); this.step(i); f.end();
+    f.else(); this.slow(i); f.end();
   }
 
   /** Register n's low half becomes local t (the high half stays: ESP on a 32-bit stack). */
@@ -443,7 +449,7 @@ class BlockGen {
     f.if();
     this.phys64(this.t1, this.t2); value(); f.store(Op.I64Store, 0, 0);
     f.localGet(this.u0); this.set64(RSP);
-    f.else(); this.step(i); f.end();
+    f.else(); this.slow(i); f.end();
   }
 
   private pop64(i: number, use: () => void): void {
@@ -455,7 +461,7 @@ class BlockGen {
     this.phys64(this.t1, this.t2); f.load(Op.I64Load, 0, 0).localSet(this.u1);
     f.localGet(this.u0).i64Const(8, 0).op(Op.I64Add); this.set64(RSP);
     f.localGet(this.u1); use(); // after RSP: POP RSP keeps the popped value
-    f.else(); this.step(i); f.end();
+    f.else(); this.slow(i); f.end();
   }
 
   // ---- Conditions: from the flag producer in this block when it is known, else the lazy-flag reader.

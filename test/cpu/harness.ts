@@ -6,8 +6,12 @@ import { EXIT_HALT } from '../../cpu/backend.js';
 import type { Cpu } from '../../cpu/cpu.js';
 import { flatState, type FlatMode } from '../../cpu/flat.js';
 import { InterpBackend, type CpuExtension } from '../../cpu/interp.js';
+import { JitBackend } from '../../cpu/jit/backend.js';
 import { RFLAGS, RSP, RUN_RUNNING, RUN_STATE, StateView, gprOffset } from '../../cpu/state.js';
 import { GuestMemory } from '../../mmu/memory.js';
+
+/** `npm run test:jit` runs every Rig test under the jit backend (EMU_TEST_ACCEL=jit). */
+const DEFAULT_ACCEL = process.env.EMU_TEST_ACCEL === 'jit' ? 'jit' : 'interp';
 
 export const CODE = 0x1000;
 export const STACK_TOP = 0x80000;
@@ -29,7 +33,8 @@ export class Rig {
   readonly state: StateView;
   readonly ports: Ports = { reads: [], writes: [], value: 0xff };
 
-  constructor(readonly mode: FlatMode, extensions: CpuExtension[] = []) {
+  /** accel 'jit': every block is compiled to wasm at its first dispatch (threshold 1, one block per module). */
+  constructor(readonly mode: FlatMode, extensions: CpuExtension[] = [], accel: 'interp' | 'jit' = DEFAULT_ACCEL) {
     this.mem = new GuestMemory(4 << 20);
     const ports = this.ports;
     const host: CpuHost = {
@@ -40,7 +45,7 @@ export class Rig {
       now: () => 0,
       a20Enabled: () => true,
     };
-    this.backend = new InterpBackend(host, extensions);
+    this.backend = accel === 'jit' ? new JitBackend(host, extensions, { threshold: 1, batch: 1, debug: true }) : new InterpBackend(host, extensions);
     this.cpu = this.backend.cpu;
     this.state = new StateView(this.mem.buffer, this.mem.stateOffset);
     this.reset();

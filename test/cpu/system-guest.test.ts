@@ -13,17 +13,20 @@ import { buildElf, buildFlat, hasToolchain } from './system-build.js';
 const REPORT = 0x7000;
 
 /** Boot the image and run until the guest reports DONE (or stops); returns the report text. */
-function runGuest(image: Uint8Array, maxSteps = 4000): { text: string; machine: Machine } {
-  const machine = new Machine({ memory: 16 << 20, accel: 'interp', deterministic: true, noReboot: true });
+function runGuest(image: Uint8Array, accel: 'interp' | 'jit', maxSteps = 4000): { text: string; machine: Machine } {
+  const machine = new Machine({ memory: 16 << 20, accel, deterministic: true, noReboot: true, jit: JIT_EAGER });
   machine.boot(bootRecipe({ kernel: { name: 'system-guest64', bytes: image } }));
   const report = (): string => machine.memory.readCString(REPORT);
   for (let i = 0; i < maxSteps && !report().includes('DONE') && !machine.exited; i++) machine.runSteps(1);
   return { text: report(), machine };
 }
 
-describe.skipIf(!hasToolchain())('the cpu-system multiboot test guest (interp)', () => {
+/** Under jit, compile every block at its second dispatch, a few to a module. */
+const JIT_EAGER = { threshold: 2, batch: 4 };
+
+for (const accel of ['interp', 'jit'] as const) describe.skipIf(!hasToolchain())(`the cpu-system multiboot test guest (${accel})`, () => {
   const image = buildElf(readFileSync(new URL('./system-guest64.S', import.meta.url), 'utf8'), 0x100000);
-  const { text, machine } = runGuest(image);
+  const { text, machine } = runGuest(image, accel);
   const lines = text.split('\n');
 
   it('guest enters long mode from multiboot through 4-level paging', () => {
@@ -76,9 +79,9 @@ describe.skipIf(!hasToolchain())('the cpu-system multiboot test guest (interp)',
   });
 });
 
-describe.skipIf(!hasToolchain())('the real-mode boot guest (interp)', () => {
+for (const accel of ['interp', 'jit'] as const) describe.skipIf(!hasToolchain())(`the real-mode boot guest (${accel})`, () => {
   const image = buildFlat(readFileSync(new URL('./system-boot16.S', import.meta.url), 'utf8'), 0x7c00);
-  const machine = new Machine({ memory: 16 << 20, accel: 'interp', deterministic: true, noReboot: true });
+  const machine = new Machine({ memory: 16 << 20, accel, deterministic: true, noReboot: true, jit: JIT_EAGER });
   machine.boot(bootRecipe({ raw: [{ file: { name: 'system-boot16', bytes: image }, addr: 0x7c00 }] }));
   const report = (): string => machine.memory.readCString(0x6000);
   for (let i = 0; i < 200 && !report().includes('LONG64') && !machine.exited; i++) machine.runSteps(1);
