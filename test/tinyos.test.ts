@@ -94,7 +94,7 @@ for (const accel of WANTED) describe.skipIf(!ready.includes(accel))(`tinyos on $
 
   it('help lists every command', () => {
     const out = con.command('help');
-    for (const c of ['help', 'info', 'bench', 'pf', 'user', 'io', 'ticks', 'fault', 'poweroff', 'reboot']) {
+    for (const c of ['help', 'info', 'bench', 'pf', 'aspace', 'user', 'io', 'ticks', 'fault', 'poweroff', 'reboot']) {
       expect(out).toMatch(new RegExp(`^  ${c}\\b`, 'm'));
     }
   }, STEP_MS);
@@ -124,6 +124,13 @@ for (const accel of WANTED) describe.skipIf(!ready.includes(accel))(`tinyos on $
     expect(out).toContain('CR2 0x0000008000000000  error code 0x2 (not present, write, kernel)');
     expect(out).toMatch(/handler: mapped page 0x0000008000000000 -> frame 0x[0-9a-f]+/);
     expect(out).toContain('pf: the write completed; read back 0x736f796e6974 (ok)');
+  }, STEP_MS);
+
+  it('aspace: 2 address spaces over 3 rounds: CR3 switches, PTE swaps with INVLPG and an unmap each; every page shows its frame', () => {
+    const out = con.command('aspace 2 3');
+    expect(out).toContain('aspace: 2 address spaces x 16 pages, 3 rounds: 6 CR3 loads, 192 page checks, 45 PTE swaps, 6 unmaps\n');
+    expect(out).toMatch(/^aspace: every page showed the frame its PTE names \(checksum 0x[0-9a-f]+\)$/m);
+    expect(con.command('aspace 9')).toContain('aspace: give the number of address spaces (1 to 8, default 4)');
   }, STEP_MS);
 
   it('user: the ring-3 program makes SYSCALLs that print and return, reads CPL 3, and exits back to ring 0', () => {

@@ -169,6 +169,7 @@ void cmd_ticks(int argc, char **argv);
 void cmd_fault(int argc, char **argv);
 void cmd_poweroff(int argc, char **argv);
 void cmd_reboot(int argc, char **argv);
+void cmd_aspace(int argc, char **argv);
 
 /* ---- bench.S: loops with a known instruction count ---- */
 void bench_alu(uint64_t iters);

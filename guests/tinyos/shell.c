@@ -25,6 +25,7 @@ static const struct command commands[] = {
     { "info", "", "CPUID vendor and features, mode, memory map, timer, TSC frequency, ACPI", cmd_info },
     { "bench", "[k]", "ALU, paged load/add/store and call/ret loops (k thousand times) timed with the TSC", cmd_bench },
     { "pf", "", "touch an unmapped page: the #PF handler maps it and the write completes", cmd_pf },
+    { "aspace", "[n] [rounds]", "switch between n address spaces, touching, remapping and unmapping pages", cmd_aspace },
     { "user", "[fault]", "drop to ring 3 and make system calls with SYSCALL (fault: HLT in ring 3)", cmd_user },
     { "io", "", "10000 reads of an I/O port, timed, to show what a port access costs", cmd_io },
     { "ticks", "", "count timer interrupts over about one second", cmd_ticks },
