@@ -223,6 +223,12 @@ export class Cpu {
   eaHi = 0;
   /** High half of the last 64-bit ALU result. */
   resHi = 0;
+  /**
+   * Work done by the run() in progress besides one unit per retired instruction: event
+   * deliveries and REP string iterations add to it, and it counts toward the run budget, so
+   * run(n) returns after bounded work whatever the guest does. The run loop zeroes it.
+   */
+  charge = 0;
   /** The fault that stopped the last block (cpu/exec.ts). */
   lastFault: CpuFault | null = null;
   /** Index in its block of the instruction that raised lastFault. */

@@ -1,7 +1,9 @@
 // The `interp` backend: runs pre-decoded blocks until the budget is spent, HLT,
 // shutdown or requestStop. Interrupts, budget and stop requests are looked at
 // between blocks only; faults are caught per block and delivered with RIP on
-// the faulting instruction.
+// the faulting instruction. The budget counts retired instructions plus
+// cpu.charge (event deliveries, REP string work), so run(n) returns after
+// bounded work even when no instruction retires.
 
 import type { Backend, CpuHost, ExitReason } from './backend.js';
 import { EXIT_BUDGET, EXIT_HALT, EXIT_SHUTDOWN, EXIT_STOP } from './backend.js';
@@ -11,7 +13,7 @@ import type { SystemHooks, Translator } from './cpu.js';
 import { W_RFLAGS, getZF } from './flags.js';
 import { execBlock } from './exec.js';
 import { INTEGER_ROWS } from './opcodes.js';
-import { CpuFault, VEC_DB, VEC_FREEZE } from './system/fault.js';
+import { CpuFault, VEC_DB, VEC_FREEZE, VEC_REP_PAUSE } from './system/fault.js';
 import { Breakpoints, DR6_B, DR6_BS, DR7_ENABLES, HELD_ICEBP, reportDebug } from './system/debug.js';
 import { modelCounters } from './system/context.js';
 import {
@@ -37,6 +39,15 @@ export interface CpuExtension {
 const EV_NONE = -1, EV_DELIVERED = -2;
 /** Most passes through a self-looping block between two looks at interrupts and stop requests. */
 const MAX_PASSES = 64;
+/**
+ * Budget units one event delivery costs (cpu.charge): about what delivering an exception
+ * costs next to an interpreted instruction (a faulting UD2 through a real-mode, 32-bit or
+ * 64-bit gate takes 12-22 us here, an instruction 15-40 ns), so a fault storm ends run(n) in
+ * about the time n instructions would take.
+ */
+export const DELIVERY_COST = 256;
+/** Exceptions delivered with no instruction retired in between after which the guest is in a fault storm (counted once). */
+const STORM_FAULTS = 1_000;
 /** Blocks between two samples of INTR in the common path. */
 const IRQ_POLL_BLOCKS = 4;
 const W_DR7 = DR7 / 4, W_RCX = 2;
@@ -57,8 +68,17 @@ export class InterpBackend implements Backend {
   private inRun = 0;
   private generation = -1;
   private mapEpoch = 0;
-  /** codeWrites: blocks ended early because the guest overwrote one of their later instructions. */
-  private readonly stats = { faults: 0, interrupts: 0, halts: 0, runs: 0, freezes: 0, codeWrites: 0 };
+  /**
+   * codeWrites: blocks ended early because the guest overwrote one of their later instructions;
+   * repPauses: REP string instructions paused between chunks; faultStorms: times the guest
+   * delivered STORM_FAULTS exceptions in a row with no instruction retired (a handler that faults
+   * on its own first instruction), stormFaults: the exceptions delivered in such storms.
+   */
+  private readonly stats = {
+    faults: 0, interrupts: 0, halts: 0, runs: 0, freezes: 0, codeWrites: 0, repPauses: 0, faultStorms: 0, stormFaults: 0,
+  };
+  /** Exceptions delivered since an instruction last retired (across run() calls). */
+  private faultRun = 0;
   /** Hardware breakpoints, armed from DR0-DR3/DR7 in events(). */
   readonly bp = new Breakpoints();
   /** DR7 enables a breakpoint: every instruction goes through stepOne(). */
@@ -86,13 +106,18 @@ export class InterpBackend implements Backend {
     const c = this.cpu, r = c.r32, cache = this.cache, irq = c.host.interrupts;
     this.stats.runs++;
     this.stop = false;
+    c.charge = 0;
+    const faults0 = this.stats.faults;
     let executed = 0;
     let prev: Block | null = null;
     let reason: ExitReason = EXIT_BUDGET;
     let seen = c.attention - 1; // forces events() once at entry
     let poll = 1;
     let stepAll = false;
-    while (executed < budget) {
+    for (;;) {
+      // Budget left: instructions retired and other work charged (deliveries, REP chunks) count.
+      const left = budget - executed - c.charge;
+      if (left <= 0) break;
       // Between blocks. The common case is one combined test; anything unusual
       // (stop, mode or mapping change, HLT, shutdown, shadow, NMI) goes to events().
       if ((r[W_RUN] | r[W_SHADOW] | r[W_NMI]) !== 0 || c.attention !== seen) {
@@ -140,16 +165,16 @@ export class InterpBackend implements Backend {
         }
       }
       const n = b.n;
-      if (n > budget - executed || stepAll || (r[W_RFLAGS] & (FLAG_TF | FLAG_RF)) !== 0) {
+      if (n > left || stepAll || (r[W_RFLAGS] & (FLAG_TF | FLAG_RF)) !== 0) {
         // Single-stepping (TF) or breakpoints armed: one instruction, then the trap-class #DB conditions.
         if (stepAll || (r[W_RFLAGS] & FLAG_TF) !== 0) { executed += this.stepOne(b); prev = null; continue; }
         // RF (after an IRET from a fault handler) covers only the instruction that starts now, and no
         // instruction breakpoint is armed: clear it as the CPU does at the start of that instruction.
         r[W_RFLAGS] &= ~FLAG_RF;
       }
-      if (n > budget - executed) {
+      if (n > left) {
         // A partial block (budget ends inside it): exact flags, stop at an instruction boundary.
-        const k = budget - executed;
+        const k = left;
         const i = execBlock(c, b, b.exact, k, 1);
         if (i < 0) { executed += ~i; this.advanceRip(b.starts[~i]); this.faulted(); prev = null; continue; }
         executed += i;
@@ -159,7 +184,7 @@ export class InterpBackend implements Backend {
       }
       // A tight loop may run several passes at once (bounded: budget, and interrupt latency).
       let passes = 1;
-      if (b.selfLoop) passes = budget - executed >= MAX_PASSES * n ? MAX_PASSES : ((budget - executed) / n) | 0;
+      if (b.selfLoop) passes = left >= MAX_PASSES * n ? MAX_PASSES : (left / n) | 0;
       const done = this.runBlock(b, n, passes);
       if (done < 0) {
         executed += ~done;
@@ -175,12 +200,23 @@ export class InterpBackend implements Backend {
     }
     this.inRun = 0;
     this.retired += executed;
+    this.noteStorm(executed, this.stats.faults - faults0);
     return reason;
   }
 
   /** Runs a whole block (the one seam the jit backend overrides: compiled code in place of execBlock). */
   protected runBlock(b: Block, n: number, passes: number): number {
     return execBlock(this.cpu, b, b.code, n, passes);
+  }
+
+  /** Counts fault storms: exceptions delivered back to back with no instruction retired. */
+  private noteStorm(executed: number, faults: number): void {
+    if (executed !== 0) { this.faultRun = 0; return; }
+    if (faults === 0) return;
+    const before = this.faultRun;
+    this.faultRun += faults;
+    if (before < STORM_FAULTS && this.faultRun >= STORM_FAULTS) { this.stats.faultStorms++; this.stats.stormFaults += before; }
+    if (this.faultRun >= STORM_FAULTS) this.stats.stormFaults += faults;
   }
 
   /**
@@ -312,6 +348,13 @@ export class InterpBackend implements Backend {
   private faulted(): void {
     const e = this.cpu.lastFault!;
     if (e === CODE_WRITTEN) { this.stats.codeWrites++; return; }
+    if (e.vector === VEC_REP_PAUSE) {
+      // Between two iterations: an event delivered now pushes RF = 1 (SDM 18.3.1.1), and the
+      // instruction goes on when the handler returns to it.
+      this.stats.repPauses++;
+      this.cpu.r32[W_RFLAGS] |= FLAG_RF;
+      return;
+    }
     if (e.vector === VEC_FREEZE) { this.cpu.r32[W_RUN] = RUN_HALTED; this.stats.freezes++; return; }
     this.stats.faults++;
     this.cpu.r32[W_RFLAGS] |= FLAG_RF; // fault-class: the pushed RFLAGS has RF set (SDM 18.3.1.1)
@@ -331,6 +374,7 @@ export class InterpBackend implements Backend {
 
   private deliver(vector: number, kind: number, errorCode = 0, hasError = false): void {
     const c = this.cpu;
+    c.charge += DELIVERY_COST;
     this.cache.held = null; // a held REP instruction is fetched again when the handler returns to it
     try {
       c.sys.deliverEvent(c, vector, kind, errorCode, hasError);

@@ -1,8 +1,9 @@
 // Table rows for the string instructions MOVS/CMPS/STOS/LODS/SCAS/INS/OUTS in
-// every operand and address size, with REP/REPE/REPNE. A REP loop runs inside
-// one execution; registers are updated per element so a fault mid-way leaves
-// them where the restarted instruction must continue. Forward REP MOVS/STOS
-// inside RAM pages are done a page-chunk at a time with typed-array copies.
+// every operand and address size, with REP/REPE/REPNE. A REP loop runs at most
+// REP_CHUNK_WORK units of work per execution, then pauses (REP_PAUSE) with RIP
+// on the instruction; registers are updated per element, so a fault or a pause
+// mid-way leaves them where the restarted instruction continues. Forward REP
+// MOVS/STOS inside RAM pages are done a page-chunk at a time with typed-array copies.
 // Outside 64-bit mode each element is checked against its segment's limit
 // (DS or the override for rSI, always ES for rDI) before it is touched.
 
@@ -16,11 +17,19 @@ import { getZF } from './flags.js';
 import { DS, ES, FLAG_DF, SEG_BASE } from './state.js';
 import { OpRow, row } from './table.js';
 import { W_RFLAGS } from './words.js';
+import { REP_PAUSE } from './system/fault.js';
 import { TLB_BITS } from '../mmu/tlb.js';
 
 const RSI = 12, RDI = 14, RCX = 2; // word indices of the GPRs
 /** ES as a destination: segCheck is told the element is a store (a read-only ES faults #GP(0), SDM 5.5). */
 const ES_W = ES + SEG_WRITE;
+/**
+ * Work a REP string instruction does per execution before it pauses: one unit per element, and
+ * BULK_WORK per page-chunk copied in bulk (a typed-array copy of up to 4 KiB costs about as much
+ * as a few dozen interpreted instructions). The work is charged to the run budget (cpu.charge).
+ */
+export const REP_CHUNK_WORK = 4096;
+const BULK_WORK = 16;
 const K_MOVS = 0, K_CMPS = 1, K_STOS = 2, K_LODS = 3, K_SCAS = 4, K_INS = 5, K_OUTS = 6;
 
 /** Offset in an index register for the address size (high half in c.eaHi for 64-bit). */
@@ -187,8 +196,13 @@ function stringOp(kind: number, byte: boolean) {
     const canBulk = kind === K_MOVS || kind === K_STOS;
     return (c) => {
       const r = c.r32;
+      // Charged as it is done, so an element that faults has paid for those before it.
+      let work = 0;
       while (!countZero(r, as)) {
-        if (canBulk && bulk(c, kind, size, as, seg, m64)) continue;
+        if (work >= REP_CHUNK_WORK) throw REP_PAUSE;
+        if (canBulk && bulk(c, kind, size, as, seg, m64)) { work += BULK_WORK; c.charge += BULK_WORK; continue; }
+        work++;
+        c.charge++;
         once(c, kind, size, as, seg, m64);
         countDec(c, as);
         if (cond && getZF(r) !== repe) break;

@@ -13,12 +13,27 @@ export const VEC_DE = 0, VEC_DB = 1, VEC_NMI = 2, VEC_BP = 3, VEC_OF = 4, VEC_BR
  * for an interrupt, as for HLT but with RIP left on the instruction (the x87 FERR# freeze).
  */
 export const VEC_FREEZE = -1;
+/**
+ * Not an architectural vector: a REP string instruction stopped after a bounded chunk of its
+ * iterations (REP_CHUNK_WORK, cpu/ops-string.ts), RCX/RSI/RDI where the next iteration starts
+ * and RIP on the instruction, so the run loop looks at interrupts, timers, stop requests and
+ * its budget before the instruction goes on (as hardware takes interrupts between iterations).
+ */
+export const VEC_REP_PAUSE = -3;
 
 export class CpuFault extends Error {
   constructor(readonly vector: number, readonly errorCode = 0, readonly hasError = false) {
+    // No stack trace: guests raise faults by the million (page faults, fault storms), and
+    // capturing one was most of the cost of delivering an exception. The run loop catches them.
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(`cpu fault ${vector}${hasError ? ` (error ${errorCode.toString(16)})` : ''}`);
+    Error.stackTraceLimit = limit;
   }
 }
+
+/** What a REP string instruction throws to pause between chunks (one shared instance: nothing to allocate). */
+export const REP_PAUSE = new CpuFault(VEC_REP_PAUSE);
 
 /** Shorthands for the common faults. */
 export const faultUD = (): CpuFault => new CpuFault(VEC_UD);
