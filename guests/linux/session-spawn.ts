@@ -4,10 +4,12 @@ import { build } from 'esbuild';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import type { SessionResult } from './session.js';
+import type { MmuModelName } from '../../mmu/model.js';
 
 const ROOT = join(__dirname, '../..');
 
-export async function spawnSession(outDir: string, commands: string): Promise<SessionResult> {
+/** `commands` empty: stop at the banner. */
+export async function spawnSession(outDir: string, commands: string, mmu: MmuModelName = 'direct'): Promise<SessionResult> {
   const outfile = join(ROOT, 'dist', 'linux-session.mjs');
   await build({
     entryPoints: [join(ROOT, 'guests/linux/session.ts')],
@@ -15,7 +17,7 @@ export async function spawnSession(outDir: string, commands: string): Promise<Se
     footer: { js: 'await runSessionCli(process.argv.slice(2));' },
   });
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [outfile, outDir, commands], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [outfile, outDir, commands, mmu], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '', err = '';
     child.stdout.on('data', (d) => { out += d; });
     child.stderr.on('data', (d) => { err += d; });
