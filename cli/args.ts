@@ -37,6 +37,8 @@ export interface Options {
   irqchip: 'user' | 'kernel';
   mmu: MmuModelName;
   lockstep: [BackendName, BackendName] | null;
+  /** Instructions between comparisons of two in-process backends in lockstep (null: the oracle's default). */
+  lockstepEvery: number | null;
   deterministic: boolean;
   trace: boolean;
   help: boolean;
@@ -83,6 +85,8 @@ options:
                            table (4 KiB or 2 MiB second-level pages); Ctrl-A s shows its counters
   --irqchip=user|kernel    with KVM: interrupt controllers in TypeScript (switchable) or in the kernel
   --lockstep=kvm,B         the oracle: KVM single-steps, backend B follows; stop at the first divergence
+  --lockstep=A,B           two in-process backends (e.g. interp,jit) on two boards, compared every N
+  --lockstep-every=N         instructions (default 1000); interrupts are taken only between chunks
   --deterministic          derive time from instructions retired (reproducible runs)
   --trace                  log port I/O and backend exits to stderr
   -h, --help               this text
@@ -162,7 +166,7 @@ function parseAccel(text: string): BackendName {
 export function parseArgs(argv: string[]): Options {
   const opts: Options = {
     accel: null, memory: DEFAULT_MEMORY, kernel: null, initrd: null, append: null, image: null, raw: [], fwCfg: [],
-    serial: { kind: 'stdio' }, noReboot: false, irqchip: 'user', mmu: 'direct', lockstep: null, deterministic: false,
+    serial: { kind: 'stdio' }, noReboot: false, irqchip: 'user', mmu: 'direct', lockstep: null, lockstepEvery: null, deterministic: false,
     trace: false, help: false, version: false, io: newIoArgs(),
   };
   const args = [...argv];
@@ -230,8 +234,14 @@ export function parseArgs(argv: string[]): Options {
       }
       case 'lockstep': {
         const parts = value().split(',').map(parseAccel);
-        if (parts.length !== 2 || parts[0] === parts[1]) throw new UsageError('--lockstep needs two different backends, e.g. --lockstep=kvm,interp');
+        if (parts.length !== 2 || (parts[0] === 'kvm' && parts[1] === 'kvm')) throw new UsageError('--lockstep needs two backends, e.g. --lockstep=kvm,interp or --lockstep=interp,jit');
         opts.lockstep = [parts[0], parts[1]];
+        break;
+      }
+      case 'lockstep-every': {
+        const n = parseNumber(value(), '--lockstep-every');
+        if (n < 1) throw new UsageError('--lockstep-every needs a positive number of instructions, e.g. --lockstep-every=1000');
+        opts.lockstepEvery = n;
         break;
       }
       case 'deterministic': opts.deterministic = true; break;

@@ -5,9 +5,8 @@ import { readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BackendName } from '../cpu/backend.js';
-import type { Clock } from '../devices/clock.js';
 import { registerNodeBackends } from '../machine/backends-node.js';
-import { lockstepCli, LockstepUsageError } from '../machine/lockstep/machine.js';
+import { lockstepCli, LockstepUsageError } from '../machine/lockstep/cli.js';
 import { availableBackends, BackendUnavailable, bootRecipe, ImageError, Machine, type ImageFile } from '../machine/index.js';
 import { MemoryError } from '../mmu/memory.js';
 import { DiskError, openDisk } from '../machine/disk-file.js';
@@ -105,8 +104,9 @@ export async function main(argv: string[], io: MainIo = { stdin: process.stdin, 
 }
 
 /**
- * `--lockstep=A,B`: two boards from the same images, one KVM single-stepping and the other
- * backend checked against it after every instruction (deterministic time, TypeScript irqchip).
+ * `--lockstep=A,B`: two boards from the same images (deterministic time, TypeScript irqchip):
+ * KVM single-stepping with the other backend checked after every instruction, or two
+ * in-process backends compared every --lockstep-every instructions.
  */
 async function runLockstepCli(opts: Options, pair: [BackendName, BackendName], recipe: (m: Machine) => void,
   sink: SerialSink, io: MainIo): Promise<number> {
@@ -121,22 +121,22 @@ async function runLockstepCli(opts: Options, pair: [BackendName, BackendName], r
     cycleBackend: () => say('\r\nemu: the backends are fixed while in lockstep\r\n'),
     showStats: () => say(`\r\nemu: lockstep: ${compared} instructions compared so far\r\n`),
   }, () => { stop = 'interrupted'; });
+  let first = true; // the first board's serial output is the one shown
   try {
-    let shared: Clock | undefined; // the first board's clock, which the second board shares
-    const r = await lockstepCli(pair, (accel) => {
+    const r = await lockstepCli(pair, (accel, extra) => {
       const m = new Machine({
-        memory: opts.memory, accel, irqchip: 'user', mmu: opts.mmu, noReboot: true, deterministic: true, clock: shared,
-        onSerial: accel === 'kvm' ? (b) => sink.put(b) : undefined,
+        memory: opts.memory, accel, irqchip: 'user', mmu: opts.mmu, noReboot: true, deterministic: true, ...extra,
+        onSerial: first ? (b) => sink.put(b) : undefined,
         onMessage: (text) => io.stderr.write(`${text}\n`),
       });
-      shared ??= m.clock;
+      first = false;
       m.boot(recipe);
       return m;
     }, 1e7, {
       takeInput: () => (typed.length ? typed.splice(0) : null),
       stopReason: () => stop,
       pause: (steps) => { compared = steps; return new Promise((done) => setImmediate(done)); },
-    });
+    }, opts.lockstepEvery ?? undefined);
     await sink.close();
     io.stderr.write(`\nemu: ${r.text}\n`);
     return r.status;

@@ -2,7 +2,7 @@
 // CPU backend, plus the run loop that drives them. The CLI, the browser worker
 // and the tests all use this class; none of them touches devices directly.
 
-import type { Backend, BackendName, CpuHost, ExitReason } from '../cpu/backend.js';
+import type { Backend, BackendName, CpuHost, ExitReason, InterruptSource } from '../cpu/backend.js';
 import { EXIT_BUDGET, EXIT_ERROR, EXIT_HALT, EXIT_SHUTDOWN, EXIT_STOP } from '../cpu/backend.js';
 import { InterpBackend } from '../cpu/interp.js';
 import type { JitOptions } from '../cpu/jit/backend.js';
@@ -33,6 +33,8 @@ export interface MachineOptions extends IoOptions {
   deterministic?: boolean;
   /** Use this clock instead of making one (the lockstep oracle gives both boards one clock). */
   clock?: Clock;
+  /** What the CPU sees as its interrupt source, given the board's (the in-process lockstep gates it). */
+  wrapInterrupts?: (board: () => InterruptSource) => InterruptSource;
   /** Bytes the guest writes to the first serial port. */
   onSerial?: (byte: number) => void;
   /** Called when the machine stops for good, with the exit status. */
@@ -110,11 +112,12 @@ export class Machine {
       onA20: (on) => { this.a20 = on; },
     });
     const machine = this;
+    const interrupts = options.wrapInterrupts?.(() => machine.devices.interrupts) ?? null;
     this.host = {
       memory: this.memory,
       portRead: (port, size) => this.bus.portRead(port, size),
       portWrite: (port, size, value) => this.bus.portWrite(port, size, value),
-      get interrupts() { return machine.devices.interrupts; },
+      get interrupts() { return interrupts ?? machine.devices.interrupts; },
       get apic() { return machine.devices.lapic; },
       get ferr() { return machine.devices.ferr; },
       now: () => this.clock.now(),

@@ -40,8 +40,13 @@ export interface PairOptions {
   maxInstructions?: number;
   /** Instructions per chunk: the states are compared after every chunk (default 1000). */
   every?: number;
-  /** Compare all of RAM every this many chunks, and at the end (default 16; 0 = never). */
+  /**
+   * Compare all of RAM every this many chunks, and at the end (0 = never). The default keeps the
+   * comparison near a tenth of the run: one chunk in (RAM bytes / 8) instructions' worth.
+   */
   fullMemoryEvery?: number;
+  /** Compare all of RAM when the guest halts (default true: a program's end; boards halt often and say false). */
+  fullMemoryAtHalt?: boolean;
   /** Physical ranges compared after every chunk. */
   watch?: ReadonlyArray<readonly [number, number]>;
   /**
@@ -173,13 +178,13 @@ function restore(cp: Checkpoint, sides: PairSide[], ranges: ReadonlyArray<readon
  */
 export function runPair(A: PairSide, B: PairSide, opts: PairOptions = {}): PairResult {
   const max = opts.maxInstructions ?? 1e6, every = Math.max(1, opts.every ?? 1000);
-  const fullEvery = opts.fullMemoryEvery ?? 16;
+  const fullEvery = opts.fullMemoryEvery ?? Math.max(1, Math.ceil(A.memory.ramSize / 8 / every));
   const sa = StateView.detached(), sb = StateView.detached(), start = StateView.detached();
   const [ga, gb] = opts.gates ?? [undefined, undefined];
   let done = 0, chunks = 0, end = 'max-instructions';
   let divergence: PairDivergence | null = null;
   // The sides must start equal: a difference here is the caller's, reported as at instruction 0.
-  let diffs = compare(A, B, EXIT_BUDGET, EXIT_BUDGET, 0, 0, sa, sb, opts, fullEvery > 0);
+  let diffs = compare(A, B, EXIT_BUDGET, EXIT_BUDGET, 0, 0, sa, sb, opts, false);
   let k = 0;
   start.u8.set(A.backend.getState());
   while (diffs.length === 0 && done < max) {
@@ -192,7 +197,7 @@ export function runPair(A: PairSide, B: PairSide, opts: PairOptions = {}): PairR
     const ea = runChunk(A.backend, k, ga), eb = runChunk(B.backend, k, gb);
     const na = A.backend.instructions() - ia, nb = B.backend.instructions() - ib;
     chunks++;
-    const last = ea !== EXIT_BUDGET || done + na >= max;
+    const last = done + na >= max || (ea !== EXIT_BUDGET && (ea !== EXIT_HALT || (opts.fullMemoryAtHalt ?? true)));
     diffs = compare(A, B, ea, eb, na, nb, sa, sb, opts, fullEvery > 0 && (chunks % fullEvery === 0 || last));
     if (diffs.length > 0) {
       divergence = cp ? bisect(A, B, cp, k, done, opts, start) : reportWindow(A, B, start, done, k, diffs, sa, sb, true);

@@ -59,9 +59,12 @@ describe('emu command line', () => {
     expect(() => parseArgs(['-device', 'loader,file=x'])).toThrow(/needs file=FILE and addr=ADDR/);
   });
 
-  it('--lockstep takes two different backends', () => {
+  it('--lockstep takes two backends (kvm at most once), --lockstep-every a positive count', () => {
     expect(parseArgs(['--lockstep=kvm,interp']).lockstep).toEqual(['kvm', 'interp']);
-    expect(() => parseArgs(['--lockstep=kvm,kvm'])).toThrow(/two different backends/);
+    expect(parseArgs(['--lockstep=interp,tcg']).lockstep).toEqual(['interp', 'jit']);
+    expect(() => parseArgs(['--lockstep=kvm,kvm'])).toThrow(/needs two backends/);
+    expect(parseArgs(['--lockstep-every=250']).lockstepEvery).toBe(250);
+    expect(() => parseArgs(['--lockstep-every=0'])).toThrow(/positive number/);
   });
 
   it('-fw_cfg takes name=opt/...,file= or string=, once per name', () => {

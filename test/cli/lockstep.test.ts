@@ -9,10 +9,20 @@ const noKvm = kvmUnavailableReason();
 if (noKvm) console.log(`test/cli/lockstep: KVM cases skipped: ${noKvm}`);
 
 describe('emu --lockstep', () => {
-  it('a pair without kvm is a usage error in one line', async () => {
-    const r = await emu('--lockstep=interp,jit');
+  it('kvm,kvm is a usage error in one line', async () => {
+    const r = await emu('--lockstep=kvm,kvm');
     expect(r.status).toBe(1);
-    expect(r.stderr).toBe('emu: --lockstep=interp,jit: one side must be kvm (the reference CPU), e.g. --lockstep=kvm,interp\n');
+    expect(r.stderr).toBe('emu: --lockstep needs two backends, e.g. --lockstep=kvm,interp or --lockstep=interp,jit\n');
+  });
+
+  it('interp,interp over a real-mode loop: two boards compared every 100 instructions until the guest exits through isa-debug-exit', async () => {
+    // mov cx, 0x400; l: inc ax; loop l; mov al, 1; out 0xf4, al
+    const dir = mkdtempSync(join(tmpdir(), 'emu-lockstep-'));
+    const f = join(dir, 'loop.bin');
+    writeFileSync(f, Buffer.from([0xb9, 0x00, 0x04, 0x40, 0xe2, 0xfd, 0xb0, 0x01, 0xe6, 0xf4]));
+    const r = await emu('--lockstep=interp,interp', '--lockstep-every=100', '-m', '4M', '-device', `loader,file=${f},addr=0x7c00`);
+    expect(r.stderr).toMatch(/lockstep interp,interp: 2\d{3} instructions compared in [\d.]+ s \(2\d comparisons\), ended by the guest's exit \(isa-debug-exit: status 3\)/);
+    expect(r.status).toBe(0);
   });
 
   it.skipIf(noKvm !== null)('kvm,interp over a real-mode loop: every instruction compared until the guest exits through isa-debug-exit', async () => {
