@@ -5,9 +5,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const outfile = join(here, 'out', 'build.mjs');
+// `node run.mjs disk` runs disk.ts (npm run guest:linux-disk) instead of build.ts.
+const entry = process.argv[2] === 'disk' ? 'disk' : 'build';
+const outfile = join(here, 'out', `${entry}.mjs`);
 await build({
-  entryPoints: [join(here, 'build.ts')],
+  entryPoints: [join(here, `${entry}.ts`)],
   outfile,
   bundle: true,
   platform: 'node',

@@ -1,0 +1,82 @@
+// Debian's kernel with disks: boot with out/initrd-disk.img (the disk drivers as modules),
+// raw images on virtio-blk and/or IDE, type commands at the busybox prompt, and return the
+// transcript, the exit and each disk device's I/O counters. Used by the disk boot test
+// (bundled into a child process, as session.ts is) and by bench/io-models.
+import { existsSync, readFileSync } from 'node:fs';
+import type { BackendName } from '../../cpu/backend.js';
+import { bootRecipe } from '../../machine/boot.js';
+import { FileDisk } from '../../machine/disk-file.js';
+import type { IoDeviceStats } from '../../machine/io-devices.js';
+import '../../machine/linux.js';
+import { Machine } from '../../machine/machine.js';
+import { registerNodeBackends } from '../../machine/backends-node.js';
+import { PROMPT } from './session.js';
+
+export interface DiskSessionOptions {
+  outDir: string;
+  drives: { path: string; interface: 'virtio' | 'ide' }[];
+  /** Typed once at the first prompt (the shell runs them in order). */
+  commands: string;
+  accel?: BackendName;
+  /** Print serial output to stderr as it comes (for watching a bench). */
+  echo?: boolean;
+  /** Output lines starting with this mark call onMark with the I/O counters at that moment. */
+  markPrefix?: string;
+}
+
+export interface DiskSessionResult {
+  serial: string;
+  status: number;
+  reason: string;
+  instructions: number;
+  ms: number;
+  io: IoDeviceStats[];
+  /** (mark line, counters then, ms then) for every output line starting with markPrefix. */
+  marks: { line: string; ms: number; io: IoDeviceStats[] }[];
+}
+
+export async function runDiskSession(o: DiskSessionOptions): Promise<DiskSessionResult> {
+  registerNodeBackends();
+  const kernel = `${o.outDir}/vmlinuz`, initrd = `${o.outDir}/initrd-disk.img`;
+  const disks = o.drives.map((d) => new FileDisk(d.path, false));
+  let serial = '', line = '', typed = false;
+  const marks: DiskSessionResult['marks'] = [];
+  const snapshotIo = (): IoDeviceStats[] => m.devices.io.stats().map((s) => ({ name: s.name, counters: { ...s.counters } }));
+  const m = new Machine({
+    memory: 256 << 20, accel: o.accel ?? 'interp', noReboot: true,
+    drives: o.drives.map((d, i) => ({ interface: d.interface, disk: disks[i], name: d.path })),
+    onSerial: (b) => {
+      serial += String.fromCharCode(b);
+      if (o.echo) process.stderr.write(String.fromCharCode(b));
+      if (b === 10) {
+        if (o.markPrefix && line.startsWith(o.markPrefix)) marks.push({ line, ms: performance.now(), io: snapshotIo() });
+        line = '';
+      } else if (b !== 13) line += String.fromCharCode(b);
+      if (!typed && serial.endsWith(PROMPT)) {
+        typed = true;
+        m.serialInput(new TextEncoder().encode(o.commands));
+      }
+    },
+  });
+  m.boot(bootRecipe({
+    kernel: { name: kernel, bytes: new Uint8Array(readFileSync(kernel)) },
+    initrd: { name: initrd, bytes: new Uint8Array(readFileSync(initrd)) },
+    cmdline: 'console=ttyS0',
+  }));
+  const t0 = performance.now();
+  const exit = await m.run();
+  for (const d of disks) d.close();
+  return { serial, status: exit.status, reason: exit.reason, instructions: m.instructions(), ms: performance.now() - t0, io: snapshotIo(), marks };
+}
+
+/** Child-process entry: argv = JSON of DiskSessionOptions; prints the result as JSON on the last line. */
+export async function runDiskSessionCli(argv: string[]): Promise<void> {
+  const o = JSON.parse(argv[0]) as DiskSessionOptions;
+  if (!existsSync(`${o.outDir}/initrd-disk.img`)) {
+    console.error(`${o.outDir}/initrd-disk.img is missing; run npm run guest:linux and npm run guest:linux-disk`);
+    process.exit(1);
+  }
+  const r = await runDiskSession(o);
+  process.stdout.write(`\n${JSON.stringify(r)}\n`);
+  process.exit(0);
+}
