@@ -68,8 +68,9 @@ export async function main(argv: string[], io: MainIo = { stdin: process.stdin, 
       raw: opts.raw.map((r) => ({ file: readImage(r.path, 'loader file'), addr: r.addr })),
     });
     const sink = new SerialSink(opts.serial, io.stdout);
-    const drives = openDrives(opts);
+    if (opts.lockstep && opts.io.drives.length > 0) throw new UsageError('--lockstep boards have no disks; drop the -drive/-hda options');
     if (opts.lockstep) return await runLockstepCli(opts, opts.lockstep, recipe, sink, io);
+    const drives = openDrives(opts);
     machine = new Machine({
       memory: opts.memory,
       accel: opts.accel ?? defaultAccel(),
@@ -93,7 +94,11 @@ export async function main(argv: string[], io: MainIo = { stdin: process.stdin, 
       };
     }
     machine.boot(recipe);
-    return await runConsole(machine, sink, io);
+    try {
+      return await runConsole(machine, sink, io);
+    } finally {
+      for (const d of drives) d.disk.close?.();
+    }
   } catch (e) {
     if (e instanceof UsageError || e instanceof ImageError || e instanceof MemoryError || e instanceof BackendUnavailable || e instanceof DiskError) {
       err(e.message);
@@ -167,13 +172,22 @@ function attachConsole(io: MainIo, actions: ConsoleActions, onSigint: () => void
 }
 
 /** Open every -drive image (one DiskError line for a missing, read-only or busy one). */
-function openDrives(opts: Options): DriveSpec[] {
-  return opts.io.drives.map((d) => ({
-    interface: d.interface === 'none' ? d.device ?? 'virtio' : d.interface,
-    disk: openDisk(d.file, { readOnly: d.readOnly, snapshot: opts.io.snapshot }),
-    name: d.file,
-    index: d.index ?? undefined,
-  }));
+function openDrives(opts: Options): (DriveSpec & { disk: { close?: () => void } })[] {
+  const out: (DriveSpec & { disk: { close?: () => void } })[] = [];
+  try {
+    for (const d of opts.io.drives) {
+      out.push({
+        interface: d.interface === 'none' ? d.device ?? 'virtio' : d.interface,
+        disk: openDisk(d.file, { readOnly: d.readOnly, snapshot: opts.io.snapshot }),
+        name: d.file,
+        index: d.index ?? undefined,
+      });
+    }
+  } catch (e) {
+    for (const d of out) d.disk.close?.();
+    throw e;
+  }
+  return out;
 }
 
 function defaultAccel(): BackendName {

@@ -9,15 +9,20 @@ import type { MmuModelName } from '../../mmu/model.js';
 const ROOT = join(__dirname, '../..');
 
 /** `commands` empty: stop at the banner. */
-export async function spawnSession(outDir: string, commands: string, mmu: MmuModelName = 'direct'): Promise<SessionResult> {
-  const outfile = join(ROOT, 'dist', 'linux-session.mjs');
+export function spawnSession(outDir: string, commands: string, mmu: MmuModelName = 'direct'): Promise<SessionResult> {
+  return spawnBundled<SessionResult>('session', 'runSessionCli', [outDir, commands, mmu]);
+}
+
+/** Bundle guests/linux/`name`.ts, run its `cli` export in a child with `args`, and parse the JSON on its last output line. */
+export async function spawnBundled<T>(name: string, cli: string, args: string[]): Promise<T> {
+  const outfile = join(ROOT, 'dist', `linux-${name}.mjs`);
   await build({
-    entryPoints: [join(ROOT, 'guests/linux/session.ts')],
+    entryPoints: [join(ROOT, `guests/linux/${name}.ts`)],
     outfile, bundle: true, platform: 'node', format: 'esm', target: 'node20', logLevel: 'error', minifySyntax: true,
-    footer: { js: 'await runSessionCli(process.argv.slice(2));' },
+    footer: { js: `await ${cli}(process.argv.slice(2));` },
   });
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [outfile, outDir, commands, mmu], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [outfile, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '', err = '';
     child.stdout.on('data', (d) => { out += d; });
     child.stderr.on('data', (d) => { err += d; });
@@ -25,7 +30,7 @@ export async function spawnSession(outDir: string, commands: string, mmu: MmuMod
     child.on('exit', (code) => {
       const last = out.trimEnd().split('\n').pop() ?? '';
       if (code !== 0 || !last.startsWith('{')) reject(new Error(`linux session exited with ${code}: ${err || out.slice(-2000)}`));
-      else resolve(JSON.parse(last) as SessionResult);
+      else resolve(JSON.parse(last) as T);
     });
   });
 }
