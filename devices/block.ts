@@ -96,6 +96,9 @@ export interface IoCounters {
   errors: number;
 }
 
+/** The counters' layout for device state declarations (devices/state.ts). */
+export const IO_COUNTER_STATE = { traps: 'f64', interrupts: 'f64', bytesRead: 'f64', bytesWritten: 'f64', requests: 'f64', flushes: 'f64', errors: 'f64' } as const;
+
 export function newIoCounters(): IoCounters {
   return { traps: 0, interrupts: 0, bytesRead: 0, bytesWritten: 0, requests: 0, flushes: 0, errors: 0 };
 }

@@ -17,8 +17,9 @@
 // against guest RAM, and a PRD walk stops after 8192 entries.
 
 import type { Bus, MmioDevice, PortDevice } from './bus.js';
-import { inImage, newIoCounters, SECTOR_SIZE, type BlockBackend, type IoCounters } from './block.js';
+import { inImage, IO_COUNTER_STATE, newIoCounters, SECTOR_SIZE, type BlockBackend, type IoCounters } from './block.js';
 import { PciFunction } from './pci.js';
+import { declareState } from './state.js';
 import { dmaWrite } from './virtio-pci.js';
 import type { GuestMemory } from '../mmu/memory.js';
 
@@ -60,11 +61,12 @@ export const BM_ST_ACTIVE = 0x01, BM_ST_ERROR = 0x02, BM_ST_INTR = 0x04, BM_ST_D
 export const PRD_EOT = 0x80000000;
 const MAX_PRD_ENTRIES = 8192;
 
-type Transfer = 'none' | 'pio-in' | 'pio-out' | 'dma-in' | 'dma-out';
+/** What the channel is in the middle of. */
+const XFER_NONE = 0, PIO_IN = 1, PIO_OUT = 2, DMA_IN = 3, DMA_OUT = 4;
 
+/** A hard disk: its image and its IDENTIFY data (all configuration; its one setting, the multiple count, lives in the channel). */
 class Drive {
   readonly identify = new Uint8Array(512);
-  multiple = 0;
   constructor(readonly disk: BlockBackend, serial: string) {
     const w = new DataView(this.identify.buffer);
     const sectors = disk.size / SECTOR_SIZE;
@@ -99,35 +101,53 @@ class Drive {
   }
 }
 
-/** One ATA channel: the task file both drives latch, the PIO buffer, and its bus-master registers. */
+/** One ATA channel: the task file both drives latch, the PIO buffer, and its bus-master registers (all state). */
 class Channel {
-  readonly drives: (Drive | null)[] = [null, null];
   // Task file; hob* hold the previous write of each LBA48 register.
   error = 0; features = 0; nsect = 0; lbal = 0; lbam = 0; lbah = 0;
   hobFeatures = 0; hobNsect = 0; hobLbal = 0; hobLbam = 0; hobLbah = 0;
   device = 0; status = 0; control = 0;
   irqPending = false;
+  /** SET MULTIPLE's count for drive 0 and 1. */
+  readonly multiple = new Uint8Array(2);
   // The transfer in progress.
-  transfer: Transfer = 'none';
+  transfer = XFER_NONE;
   buf = new Uint8Array(0x10000); // a DRQ block, or one PRD entry's worth of DMA
   pos = 0; end = 0;
   lba = 0; remaining = 0; block = 1;
   // Bus master.
   bmCommand = 0; bmStatus = 0; prdt = 0;
 
-  constructor(readonly index: number, readonly irq: number) {}
+  constructor(public index: number, public irq: number) {}
 
-  get drive(): Drive | null { return this.drives[(this.device & DEV_SLAVE) ? 1 : 0]; }
+  /** Drive 0 or 1: which one the device register selects. */
+  get unit(): number { return (this.device & DEV_SLAVE) ? 1 : 0; }
 }
 
-export class PiixIde implements MmioDevice {
+const CHANNEL_STATE = {
+  error: 'u8', features: 'u8', nsect: 'u8', lbal: 'u8', lbam: 'u8', lbah: 'u8',
+  hobFeatures: 'u8', hobNsect: 'u8', hobLbal: 'u8', hobLbam: 'u8', hobLbah: 'u8', device: 'u8', status: 'u8', control: 'u8',
+  irqPending: 'bool', multiple: ['u8', 2], transfer: 'u8', buf: ['u8', 0x10000], pos: 'u32', end: 'u32', lba: 'f64', remaining: 'u32', block: 'u32',
+  bmCommand: 'u8', bmStatus: 'u8', prdt: 'u32', index: 'u8', irq: 'u8',
+} as const;
+
+export class PiixIde implements MmioDevice, PortDevice {
+  static {
+    declareState(PiixIde, {
+      fields: { channels: [CHANNEL_STATE, 2], counters: IO_COUNTER_STATE },
+      wiring: ['mem', 'bus', 'pci', 'drives'],
+    });
+  }
+
   readonly pci: PciFunction;
+  /** Primary master, primary slave, secondary master, secondary slave. */
+  private readonly drives: (Drive | null)[] = [null, null, null, null];
   readonly counters: IoCounters = newIoCounters();
   readonly channels = [new Channel(0, IDE_PRIMARY.irq), new Channel(1, IDE_SECONDARY.irq)];
 
   /** `disks[i]`: primary master, primary slave, secondary master, secondary slave. */
   constructor(private readonly mem: GuestMemory, private readonly bus: Bus, disks: (BlockBackend | null)[]) {
-    disks.forEach((d, i) => { if (d && i < 4) this.channels[i >> 1].drives[i & 1] = new Drive(d, `EMU000${i}`); });
+    disks.forEach((d, i) => { if (d && i < 4) this.drives[i] = new Drive(d, `EMU000${i}`); });
     this.pci = new PciFunction({
       vendorId: VENDOR_INTEL, deviceId: DEVICE_PIIX3_IDE, classCode: CLASS_IDE,
       bars: [null, null, null, null, { kind: 'io', size: 16, handler: this }],
@@ -141,24 +161,34 @@ export class PiixIde implements MmioDevice {
 
   /** Register the legacy task-file ports (fixed in compatibility mode). */
   attach(): void {
-    for (const [ch, p] of [[this.channels[0], IDE_PRIMARY], [this.channels[1], IDE_SECONDARY]] as const) {
-      const io: PortDevice = {
-        portRead: (port, size) => this.taskRead(ch, port - p.base, size),
-        portWrite: (port, size, v) => this.taskWrite(ch, port - p.base, size, v),
-      };
-      this.bus.registerPorts(`ide${ch.index}`, p.base, 8, io);
-      this.bus.registerPorts(`ide${ch.index}-ctl`, p.ctrl, 1, {
-        portRead: () => { this.counters.traps++; return ch.drive ? ch.status : 0; }, // alternate status: no side effects
-        portWrite: (_port, _size, v) => { this.counters.traps++; this.writeControl(ch, v); },
-      });
+    for (const [i, p] of [[0, IDE_PRIMARY], [1, IDE_SECONDARY]] as const) {
+      this.bus.registerPorts(`ide${i}`, p.base, 8, this);
+      this.bus.registerPorts(`ide${i}-ctl`, p.ctrl, 1, this);
     }
+  }
+
+  /** The drive channel `ch` has selected, or null. */
+  private drive(ch: Channel): Drive | null { return this.drives[2 * ch.index + ch.unit]; }
+
+  portRead(port: number, size: 1 | 2 | 4): number {
+    const ch = this.channels[port >= IDE_PRIMARY.base && port < IDE_PRIMARY.base + 8 || port === IDE_PRIMARY.ctrl ? 0 : 1];
+    const p = ch.index ? IDE_SECONDARY : IDE_PRIMARY;
+    if (port === p.ctrl) { this.counters.traps++; return this.drive(ch) ? ch.status : 0; } // alternate status: no side effects
+    return this.taskRead(ch, port - p.base, size);
+  }
+
+  portWrite(port: number, size: 1 | 2 | 4, v: number): void {
+    const ch = this.channels[port >= IDE_PRIMARY.base && port < IDE_PRIMARY.base + 8 || port === IDE_PRIMARY.ctrl ? 0 : 1];
+    const p = ch.index ? IDE_SECONDARY : IDE_PRIMARY;
+    if (port === p.ctrl) { this.counters.traps++; this.writeControl(ch, v); return; }
+    this.taskWrite(ch, port - p.base, size, v);
   }
 
   reset(): void {
     for (const ch of this.channels) {
       ch.bmCommand = ch.bmStatus = ch.prdt = 0;
       ch.control = 0;
-      for (const d of ch.drives) if (d) d.multiple = 0;
+      ch.multiple.fill(0);
       this.resetChannel(ch);
     }
   }
@@ -168,7 +198,7 @@ export class PiixIde implements MmioDevice {
   private taskRead(ch: Channel, reg: number, size: 1 | 2 | 4): number {
     this.counters.traps++;
     if (reg === REG_DATA) return this.dataRead(ch, size);
-    if (!ch.drive) return 0; // an absent drive answers nothing (its registers read 0, so the driver's probe fails)
+    if (!this.drive(ch)) return 0; // an absent drive answers nothing (its registers read 0, so the driver's probe fails)
     const hob = (ch.control & CTL_HOB) !== 0;
     switch (reg) {
       case REG_ERROR: return ch.error;
@@ -204,7 +234,7 @@ export class PiixIde implements MmioDevice {
     const was = ch.control;
     ch.control = v & (CTL_NIEN | CTL_SRST | CTL_HOB);
     if ((was & CTL_SRST) && !(v & CTL_SRST)) this.resetChannel(ch); // SRST's falling edge ends the reset
-    else if (v & CTL_SRST) { ch.status = ST_BSY; ch.transfer = 'none'; }
+    else if (v & CTL_SRST) { ch.status = ST_BSY; ch.transfer = XFER_NONE; }
     this.updateIrq(ch);
   }
 
@@ -216,14 +246,14 @@ export class PiixIde implements MmioDevice {
     ch.hobFeatures = ch.hobNsect = ch.hobLbal = ch.hobLbam = ch.hobLbah = ch.features = 0;
     ch.device = 0;
     ch.status = ST_DRDY | ST_DSC;
-    ch.transfer = 'none';
+    ch.transfer = XFER_NONE;
     ch.pos = ch.end = 0;
     ch.irqPending = false;
     this.updateIrq(ch);
   }
 
   private updateIrq(ch: Channel): void {
-    this.bus.setIrq(ch.irq, ch.irqPending && (ch.control & CTL_NIEN) === 0 && ch.drive !== null);
+    this.bus.setIrq(ch.irq, ch.irqPending && (ch.control & CTL_NIEN) === 0 && this.drive(ch) !== null);
   }
 
   private raise(ch: Channel): void {
@@ -235,27 +265,29 @@ export class PiixIde implements MmioDevice {
   // ---- Commands.
 
   private command(ch: Channel, cmd: number): void {
-    const d = ch.drive;
+    const d = this.drive(ch);
     if (!d) return; // no drive answers: the command goes nowhere
     ch.irqPending = false;
     ch.error = 0;
-    ch.transfer = 'none';
+    ch.transfer = XFER_NONE;
     this.counters.requests++;
     switch (cmd) {
       case ATA_IDENTIFY:
         ch.buf.set(d.identify);
-        this.startPio(ch, 'pio-in', 0, 0, 1, false);
+        ch.buf[59 * 2] = ch.multiple[ch.unit]; // the multiple setting now in effect
+        ch.buf[59 * 2 + 1] = ch.multiple[ch.unit] ? 1 : 0;
+        this.startPio(ch, PIO_IN, 0, 0, 1, false);
         return;
       case ATA_READ: case ATA_READ_EXT: case ATA_READ_MULTI: case ATA_READ_MULTI_EXT:
       case ATA_WRITE: case ATA_WRITE_EXT: case ATA_WRITE_MULTI: case ATA_WRITE_MULTI_EXT: {
         const ext = cmd === ATA_READ_EXT || cmd === ATA_WRITE_EXT || cmd === ATA_READ_MULTI_EXT || cmd === ATA_WRITE_MULTI_EXT;
         const multi = cmd === ATA_READ_MULTI || cmd === ATA_WRITE_MULTI || cmd === ATA_READ_MULTI_EXT || cmd === ATA_WRITE_MULTI_EXT;
         const write = cmd >= ATA_WRITE && cmd <= ATA_WRITE_MULTI_EXT || cmd === ATA_WRITE_MULTI;
-        if (multi && d.multiple === 0) { this.abort(ch); return; }
+        if (multi && ch.multiple[ch.unit] === 0) { this.abort(ch); return; }
         const [lba, count] = this.range(ch, ext);
         if (!this.checkRange(ch, d, lba, count, write)) return;
-        const block = multi ? d.multiple : 1;
-        this.startPio(ch, write ? 'pio-out' : 'pio-in', lba, count, block, true);
+        const block = multi ? ch.multiple[ch.unit] : 1;
+        this.startPio(ch, write ? PIO_OUT : PIO_IN, lba, count, block, true);
         return;
       }
       case ATA_READ_DMA: case ATA_READ_DMA_EXT: case ATA_WRITE_DMA: case ATA_WRITE_DMA_EXT: {
@@ -265,7 +297,7 @@ export class PiixIde implements MmioDevice {
         if (!this.checkRange(ch, d, lba, count, write)) return;
         ch.lba = lba;
         ch.remaining = count;
-        ch.transfer = write ? 'dma-out' : 'dma-in';
+        ch.transfer = write ? DMA_OUT : DMA_IN;
         ch.status = ST_DRDY | ST_BSY | ST_DRQ;
         if (ch.bmCommand & BM_CMD_START) this.runDma(ch);
         return;
@@ -282,9 +314,7 @@ export class PiixIde implements MmioDevice {
         return;
       case ATA_SET_MULTI:
         if (ch.nsect > MAX_MULTIPLE || (ch.nsect & (ch.nsect - 1)) !== 0) { this.abort(ch); return; }
-        d.multiple = ch.nsect;
-        d.identify[59 * 2] = ch.nsect;
-        d.identify[59 * 2 + 1] = ch.nsect ? 1 : 0;
+        ch.multiple[ch.unit] = ch.nsect;
         this.done(ch);
         return;
       case ATA_DIAGNOSE:
@@ -338,14 +368,14 @@ export class PiixIde implements MmioDevice {
 
   private fail(ch: Channel): void {
     this.counters.errors++;
-    ch.transfer = 'none';
+    ch.transfer = XFER_NONE;
     ch.status = ST_DRDY | ST_ERR;
     this.raise(ch);
   }
 
   // ---- PIO.
 
-  private startPio(ch: Channel, dir: 'pio-in' | 'pio-out', lba: number, count: number, block: number, disk: boolean): void {
+  private startPio(ch: Channel, dir: number, lba: number, count: number, block: number, disk: boolean): void {
     ch.transfer = dir;
     ch.lba = lba;
     ch.remaining = count;
@@ -360,15 +390,15 @@ export class PiixIde implements MmioDevice {
     ch.pos = 0;
     ch.end = n * SECTOR_SIZE;
     ch.status = ST_DRDY | ST_DSC | ST_DRQ;
-    if (ch.transfer === 'pio-in') {
-      ch.drive!.disk.read(ch.lba * SECTOR_SIZE, ch.buf.subarray(0, ch.end));
+    if (ch.transfer === PIO_IN) {
+      this.drive(ch)!.disk.read(ch.lba * SECTOR_SIZE, ch.buf.subarray(0, ch.end));
       this.counters.bytesRead += ch.end;
       this.raise(ch);
     }
   }
 
   private dataRead(ch: Channel, size: 1 | 2 | 4): number {
-    if (ch.transfer !== 'pio-in' || !ch.drive) return 0;
+    if (ch.transfer !== PIO_IN || !this.drive(ch)) return 0;
     const n = size === 1 ? 2 : size; // a byte read still moves a word
     let v = 0;
     for (let i = 0; i < n && ch.pos < ch.end; i++) v |= ch.buf[ch.pos++] << (8 * i);
@@ -377,7 +407,7 @@ export class PiixIde implements MmioDevice {
   }
 
   private dataWrite(ch: Channel, size: 1 | 2 | 4, v: number): void {
-    if (ch.transfer !== 'pio-out' || !ch.drive) return;
+    if (ch.transfer !== PIO_OUT || !this.drive(ch)) return;
     const n = size === 1 ? 2 : size;
     for (let i = 0; i < n && ch.pos < ch.end; i++) ch.buf[ch.pos++] = (v >>> (8 * i)) & 0xff;
     if (ch.pos >= ch.end) this.blockDone(ch);
@@ -385,19 +415,19 @@ export class PiixIde implements MmioDevice {
 
   private blockDone(ch: Channel): void {
     const sectors = ch.end / SECTOR_SIZE;
-    if (ch.transfer === 'pio-out') {
-      ch.drive!.disk.write(ch.lba * SECTOR_SIZE, ch.buf.subarray(0, ch.end));
+    if (ch.transfer === PIO_OUT) {
+      this.drive(ch)!.disk.write(ch.lba * SECTOR_SIZE, ch.buf.subarray(0, ch.end));
       this.counters.bytesWritten += ch.end;
     }
     ch.lba += sectors;
     ch.remaining -= sectors;
     if (ch.remaining > 0) {
       this.nextBlock(ch);
-      if (ch.transfer === 'pio-out') this.raise(ch);
+      if (ch.transfer === PIO_OUT) this.raise(ch);
       return;
     }
-    const wrote = ch.transfer === 'pio-out';
-    ch.transfer = 'none';
+    const wrote = ch.transfer === PIO_OUT;
+    ch.transfer = XFER_NONE;
     ch.status = ST_DRDY | ST_DSC;
     if (wrote) this.raise(ch); // a read's last interrupt came with its DRQ
   }
@@ -423,7 +453,7 @@ export class PiixIde implements MmioDevice {
       if (!(v & BM_CMD_START)) ch.bmStatus &= ~BM_ST_ACTIVE;
       else if (!(was & BM_CMD_START)) {
         ch.bmStatus |= BM_ST_ACTIVE;
-        if (ch.transfer === 'dma-in' || ch.transfer === 'dma-out') this.runDma(ch);
+        if (ch.transfer === DMA_IN || ch.transfer === DMA_OUT) this.runDma(ch);
       }
       if (size >= 2) this.writeBmStatus(ch, v >>> 16);
     } else if (reg === BM_STATUS) {
@@ -441,7 +471,7 @@ export class PiixIde implements MmioDevice {
 
   /** Move the pending DMA command's sectors through the PRD table, then interrupt. */
   private runDma(ch: Channel): void {
-    const d = ch.drive!, toMemory = ch.transfer === 'dma-in';
+    const d = this.drive(ch)!, toMemory = ch.transfer === DMA_IN;
     let left = ch.remaining * SECTOR_SIZE, pos = ch.lba * SECTOR_SIZE, ok = true;
     const dv = this.mem.dv;
     for (let i = 0; i < MAX_PRD_ENTRIES && left > 0; i++) {
@@ -470,7 +500,7 @@ export class PiixIde implements MmioDevice {
       this.fail(ch);
       return;
     }
-    ch.transfer = 'none';
+    ch.transfer = XFER_NONE;
     this.done(ch);
   }
 }

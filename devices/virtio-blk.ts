@@ -62,9 +62,9 @@ export class VirtioBlk implements VirtioDeviceModel {
   notify(q: number): void {
     const vq = this.transport.queues[q];
     for (let n = 0; n < vq.size; n++) {
-      const chain = vq.pop();
+      const chain = vq.pop(this.mem);
       if (!chain) break;
-      vq.push(chain, this.execute(chain));
+      vq.push(this.mem, chain, this.execute(chain));
     }
     this.transport.finish(q);
   }

@@ -52,7 +52,7 @@ export class VirtioConsole implements VirtioDeviceModel {
     if (q === CONSOLE_RX) { this.deliver(); return; }
     const vq = this.transport.queues[CONSOLE_TX], c = this.transport.counters;
     for (let n = 0; n < vq.size; n++) {
-      const chain = vq.pop();
+      const chain = vq.pop(this.mem);
       if (!chain) break;
       for (let at = 0; at < chain.readLen; at += TX_CHUNK) {
         const got = chainRead(this.mem, chain, at, this.chunk);
@@ -61,7 +61,7 @@ export class VirtioConsole implements VirtioDeviceModel {
       }
       c.requests++;
       c.bytesWritten += chain.readLen;
-      vq.push(chain, 0);
+      vq.push(this.mem, chain, 0);
     }
     this.transport.finish(CONSOLE_TX);
   }
@@ -70,14 +70,14 @@ export class VirtioConsole implements VirtioDeviceModel {
     const vq = this.transport.queues[CONSOLE_RX], c = this.transport.counters;
     let n = 0;
     while (this.input.length > 0 && n++ < vq.size) {
-      const chain = vq.pop();
+      const chain = vq.pop(this.mem);
       if (!chain) break;
       const take = Math.min(chain.writeLen, this.input.length);
       const written = chainWrite(this.mem, chain, 0, Uint8Array.from(this.input.slice(0, take)));
       this.input = this.input.slice(take);
       c.requests++;
       c.bytesRead += written;
-      vq.push(chain, written);
+      vq.push(this.mem, chain, written);
     }
     this.transport.finish(CONSOLE_RX);
   }

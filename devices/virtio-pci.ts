@@ -18,8 +18,9 @@
 // the driver resets it. Requests complete synchronously, inside the notify write.
 
 import type { MmioDevice } from './bus.js';
-import { newIoCounters, type IoCounters } from './block.js';
+import { IO_COUNTER_STATE, newIoCounters, type IoCounters } from './block.js';
 import { PciFunction } from './pci.js';
+import { declareState } from './state.js';
 import type { GuestMemory } from '../mmu/memory.js';
 
 export const VIRTIO_VENDOR = 0x1af4;
@@ -144,7 +145,8 @@ export class Virtqueue {
   eventIdx = false;
   indirect = false;
 
-  constructor(private readonly mem: GuestMemory, readonly maxSize: number) {
+  /** `maxSize` 0: a queue slot this device does not have. */
+  constructor(readonly maxSize: number) {
     this.size = maxSize;
   }
 
@@ -157,8 +159,8 @@ export class Virtqueue {
   }
 
   /** Driver set queue_enable: the ring must be well-formed before anything is read from it. */
-  validate(): void {
-    const s = this.size, m = this.mem;
+  validate(m: GuestMemory): void {
+    const s = this.size;
     if (s === 0 || s > this.maxSize || (s & (s - 1)) !== 0) throw new VirtioError(`queue size ${s} is not a power of two up to ${this.maxSize}`);
     if (this.high[0] | this.high[1] | this.high[2]) throw new VirtioError('ring address above 4 GiB');
     if ((this.desc & 15) || (this.avail & 1) || (this.used & 3)) throw new VirtioError('misaligned ring');
@@ -166,8 +168,8 @@ export class Virtqueue {
   }
 
   /** The next available chain, or null when the driver has made none available. Throws VirtioError for a malformed one. */
-  pop(): Chain | null {
-    const dv = this.mem.dv, size = this.size;
+  pop(mem: GuestMemory): Chain | null {
+    const dv = mem.dv, size = this.size;
     const availIdx = dv.getUint16(this.avail + 2, true);
     if (availIdx === this.lastAvail) return null;
     if (((availIdx - this.lastAvail) & 0xffff) > size) throw new VirtioError(`avail index ${availIdx} is more than ${size} ahead of ${this.lastAvail}`);
@@ -175,12 +177,12 @@ export class Virtqueue {
     if (head >= size) throw new VirtioError(`descriptor ${head} is past the table (${size})`);
     this.lastAvail = (this.lastAvail + 1) & 0xffff;
     // Event index: ask to be notified again as soon as the driver adds anything past what we took.
-    if (this.eventIdx) this.store16(this.used + 4 + 8 * size, this.lastAvail);
-    return this.walkChain(head);
+    if (this.eventIdx) store16(mem, this.used + 4 + 8 * size, this.lastAvail);
+    return this.walkChain(mem, head);
   }
 
-  private walkChain(head: number): Chain {
-    const dv = this.mem.dv, ramSize = this.mem.ramSize;
+  private walkChain(mem: GuestMemory, head: number): Chain {
+    const dv = mem.dv, ramSize = mem.ramSize;
     const chain: Chain = { head, readable: [], writable: [], readLen: 0, writeLen: 0 };
     let table = this.desc, tableSize = this.size, i = head, seen = 0, inIndirect = false;
     for (;;) {
@@ -213,30 +215,38 @@ export class Virtqueue {
   }
 
   /** Return a chain to the driver with `written` bytes of its writable part filled. */
-  push(chain: Chain, written: number): void {
+  push(mem: GuestMemory, chain: Chain, written: number): void {
     const slot = this.used + 4 + 8 * (this.usedIdx & (this.size - 1));
-    this.store32(slot, chain.head);
-    this.store32(slot + 4, written);
+    store32(mem, slot, chain.head);
+    store32(mem, slot + 4, written);
     this.usedIdx = (this.usedIdx + 1) & 0xffff;
-    this.store16(this.used + 2, this.usedIdx);
+    store16(mem, this.used + 2, this.usedIdx);
   }
 
   /** After a batch of pushes: does the driver want an interrupt for them (2.7.7, 2.7.10)? */
-  needsInterrupt(): boolean {
+  needsInterrupt(mem: GuestMemory): boolean {
     const old = this.signalled, now = this.usedIdx;
     if (old === now) return false;
     this.signalled = now;
-    const dv = this.mem.dv;
+    const dv = mem.dv;
     if (this.eventIdx) {
       const usedEvent = dv.getUint16(this.avail + 4 + 2 * this.size, true);
       return ((now - usedEvent - 1) & 0xffff) < ((now - old) & 0xffff);
     }
     return (dv.getUint16(this.avail, true) & AVAIL_F_NO_INTERRUPT) === 0;
   }
-
-  private store16(addr: number, v: number): void { this.mem.dv.setUint16(addr, v, true); this.mem.noteWrite(addr, 2); }
-  private store32(addr: number, v: number): void { this.mem.dv.setUint32(addr, v, true); this.mem.noteWrite(addr, 4); }
 }
+
+function store16(mem: GuestMemory, addr: number, v: number): void { mem.dv.setUint16(addr, v, true); mem.noteWrite(addr, 2); }
+function store32(mem: GuestMemory, addr: number, v: number): void { mem.dv.setUint32(addr, v, true); mem.noteWrite(addr, 4); }
+
+/** Queue slots every transport has (the most any of our devices uses); the device's own count is num_queues. */
+export const MAX_QUEUES = 2;
+const QUEUE_STATE = {
+  size: 'u16', enabled: 'bool', desc: 'u32', avail: 'u32', used: 'u32', high: ['u32', 3], lastAvail: 'u16', usedIdx: 'u16',
+  signalled: 'u16', eventIdx: 'bool', indirect: 'bool', maxSize: 'u16',
+} as const;
+
 
 /** What a virtio device type supplies; the transport does the rest. */
 export interface VirtioDeviceModel {
@@ -258,8 +268,20 @@ export interface VirtioDeviceModel {
 
 /** A virtio device on PCI: configuration space, BAR4 registers, queues, ISR and INTx. */
 export class VirtioPci implements MmioDevice {
+  static {
+    declareState(VirtioPci, {
+      fields: {
+        status: 'u8', isr: 'u8', deviceFeatureSelect: 'u32', driverFeatureSelect: 'u32', driverFeatures: ['u32', 2], queueSelect: 'u16',
+        queues: [QUEUE_STATE, MAX_QUEUES], counters: IO_COUNTER_STATE,
+      },
+      // lastError is a diagnostic for the stats view and tests, not device state.
+      wiring: ['mem', 'device', 'pci', 'lastError', 'queueCount'],
+    });
+  }
+
   readonly pci: PciFunction;
   readonly queues: Virtqueue[];
+  readonly queueCount: number;
   readonly counters: IoCounters = newIoCounters();
   status = 0;
   isr = 0;
@@ -271,14 +293,16 @@ export class VirtioPci implements MmioDevice {
   private queueSelect = 0;
 
   constructor(readonly mem: GuestMemory, readonly device: VirtioDeviceModel) {
-    this.queues = device.queueSizes.map((n) => new Virtqueue(mem, n));
+    if (device.queueSizes.length > MAX_QUEUES) throw new Error(`${device.name}: more than ${MAX_QUEUES} queues`);
+    this.queueCount = device.queueSizes.length;
+    this.queues = Array.from({ length: MAX_QUEUES }, (_, i) => new Virtqueue(device.queueSizes[i] ?? 0));
     this.pci = new PciFunction({
       vendorId: VIRTIO_VENDOR, deviceId: VIRTIO_MODERN_DEVICE_BASE + device.deviceType, classCode: device.classCode,
       revision: 1, subsystemVendorId: VIRTIO_VENDOR, subsystemId: 0x40 + device.deviceType, interruptPin: 1,
       bars: [null, null, null, null, { kind: 'mem32', size: BAR_SIZE, handler: this }],
     });
     this.addCap(CAP_COMMON_CFG, COMMON_OFFSET, COMMON_SIZE);
-    this.addCap(CAP_NOTIFY_CFG, NOTIFY_OFFSET, NOTIFY_MULTIPLIER * this.queues.length, NOTIFY_MULTIPLIER);
+    this.addCap(CAP_NOTIFY_CFG, NOTIFY_OFFSET, NOTIFY_MULTIPLIER * this.queueCount, NOTIFY_MULTIPLIER);
     this.addCap(CAP_ISR_CFG, ISR_OFFSET, 1);
     this.addCap(CAP_DEVICE_CFG, DEVICE_OFFSET, 0x100);
   }
@@ -306,7 +330,7 @@ export class VirtioPci implements MmioDevice {
     return (this.driverFeatures[bit >>> 5] & (1 << (bit & 31))) !== 0;
   }
 
-  private get selected(): Virtqueue | null { return this.queues[this.queueSelect] ?? null; }
+  private get selected(): Virtqueue | null { return this.queueSelect < this.queueCount ? this.queues[this.queueSelect] : null; }
 
   mmioRead(offset: number, size: 1 | 2 | 4): number {
     this.counters.traps++;
@@ -325,7 +349,7 @@ export class VirtioPci implements MmioDevice {
     this.counters.traps++;
     if (offset < COMMON_SIZE) this.commonWrite(offset, size, value);
     else if (offset >= DEVICE_OFFSET && offset < DEVICE_OFFSET + 0x100) this.device.configWrite(offset - DEVICE_OFFSET, size, value);
-    else if (offset >= NOTIFY_OFFSET && offset < NOTIFY_OFFSET + NOTIFY_MULTIPLIER * this.queues.length) this.notify((offset - NOTIFY_OFFSET) / NOTIFY_MULTIPLIER | 0);
+    else if (offset >= NOTIFY_OFFSET && offset < NOTIFY_OFFSET + NOTIFY_MULTIPLIER * this.queueCount) this.notify((offset - NOTIFY_OFFSET) / NOTIFY_MULTIPLIER | 0);
   }
 
   private commonRead(offset: number, size: number): number {
@@ -336,7 +360,7 @@ export class VirtioPci implements MmioDevice {
       case CC_DRIVER_FEATURE_SELECT: return this.driverFeatureSelect;
       case CC_DRIVER_FEATURE: return this.driverFeatureSelect < 2 ? this.driverFeatures[this.driverFeatureSelect] : 0;
       case CC_MSIX_CONFIG: return NO_VECTOR;
-      case CC_NUM_QUEUES: return this.queues.length;
+      case CC_NUM_QUEUES: return this.queueCount;
       case CC_DEVICE_STATUS: return size === 1 ? this.status : this.status; // config_generation (0) is the high byte
       case CC_CONFIG_GENERATION: return 0;
       case CC_QUEUE_SELECT: return this.queueSelect;
@@ -397,7 +421,7 @@ export class VirtioPci implements MmioDevice {
 
   private enableQueue(q: Virtqueue): void {
     try {
-      q.validate();
+      q.validate(this.mem);
       q.enabled = true;
     } catch (e) {
       this.fail(e);
@@ -405,7 +429,7 @@ export class VirtioPci implements MmioDevice {
   }
 
   private notify(index: number): void {
-    const q = this.queues[index];
+    const q = index < this.queueCount ? this.queues[index] : null;
     if (!q || !q.enabled || !(this.status & STATUS_DRIVER_OK) || (this.status & STATUS_NEEDS_RESET)) return;
     try {
       this.device.notify(index);
@@ -416,7 +440,7 @@ export class VirtioPci implements MmioDevice {
 
   /** A device calls this after pushing a batch to queue q: interrupt if the driver wants one. */
   finish(q: number): void {
-    if (this.queues[q].needsInterrupt()) this.interrupt(ISR_QUEUE);
+    if (this.queues[q].needsInterrupt(this.mem)) this.interrupt(ISR_QUEUE);
   }
 
   private interrupt(bits: number): void {

@@ -30,7 +30,7 @@ export class VirtioRng implements VirtioDeviceModel {
   notify(q: number): void {
     const vq = this.transport.queues[q], c = this.transport.counters;
     for (let n = 0; n < vq.size; n++) {
-      const chain = vq.pop();
+      const chain = vq.pop(this.mem);
       if (!chain) break;
       const len = Math.min(chain.writeLen, RNG_MAX_REQUEST);
       const bytes = this.pool.subarray(0, len);
@@ -38,7 +38,7 @@ export class VirtioRng implements VirtioDeviceModel {
       const written = chainWrite(this.mem, chain, 0, bytes);
       c.requests++;
       c.bytesRead += written;
-      vq.push(chain, written);
+      vq.push(this.mem, chain, written);
     }
     this.transport.finish(q);
   }

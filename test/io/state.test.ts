@@ -1,0 +1,47 @@
+// The disk controllers' state is declared once (devices/state.ts): saved in the middle of a
+// transfer and loaded into fresh devices, they carry on as the originals would.
+import { describe, expect, it } from 'vitest';
+import { MemoryDisk } from '../../devices/block.js';
+import { Bus } from '../../devices/bus.js';
+import { ATA_READ, PiixIde } from '../../devices/ide.js';
+import { loadState, saveState, undeclaredFields } from '../../devices/state.js';
+import { BLK_T_IN, VirtioBlk } from '../../devices/virtio-blk.js';
+import { VirtioConsole } from '../../devices/virtio-console.js';
+import { GuestMemory } from '../../mmu/memory.js';
+import { ideSetup } from './ide-rig.js';
+import { TestVirtioDriver } from './virtio-driver.js';
+
+describe('disk device state', () => {
+  it('IDE: every field is declared; saved halfway through a PIO read, a fresh controller returns the rest', () => {
+    const a = ideSetup();
+    expect(undeclaredFields(a.ide)).toEqual([]);
+    a.cmd28(ATA_READ, 7, 2);
+    const first = a.readWords(100);
+    const b = new PiixIde(a.mem, new Bus(), [new MemoryDisk(a.image)]);
+    loadState(b, saveState(a.ide));
+    const rest = new Uint8Array(824);
+    for (let i = 0; i < 412; i++) { const w = b.portRead(0x1f0, 2); rest[2 * i] = w & 0xff; rest[2 * i + 1] = w >> 8; }
+    expect([...first, ...rest]).toEqual([...a.image.subarray(7 * 512, 9 * 512)]);
+    expect(b.counters.traps).toBe(a.ide.counters.traps + 412);
+  });
+
+  it('virtio: every field is declared; a transport restored after setup serves the next request', () => {
+    const mem = new GuestMemory(4 << 20);
+    const image = new Uint8Array(16 * 512).map((_, i) => i & 0xff);
+    const a = new VirtioBlk(mem, new MemoryDisk(image));
+    expect(undeclaredFields(a.transport)).toEqual([]);
+    expect(undeclaredFields(new VirtioConsole(mem, () => {}).transport)).toEqual([]);
+    const drv = new TestVirtioDriver(mem, a.transport);
+    drv.negotiate();
+    drv.setupQueue(0, 8);
+    drv.driverOk();
+    const b = new VirtioBlk(mem, new MemoryDisk(image));
+    loadState(b.transport, saveState(a.transport));
+    mem.dv.setUint32(0x200000, BLK_T_IN, true);
+    mem.dv.setUint32(0x200008, 2, true);
+    drv.post(0, [{ addr: 0x200000, len: 16, write: false }, { addr: 0x210000, len: 512, write: true }, { addr: 0x220000, len: 1, write: true }]);
+    b.transport.mmioWrite(0x3000, 2, 0); // the restored device takes the notify
+    expect(drv.reap(0)).toEqual([[0, 513]]);
+    expect(mem.u8.subarray(0x210000, 0x210200)).toEqual(image.subarray(1024, 1536));
+  });
+});
