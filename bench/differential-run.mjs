@@ -3,9 +3,8 @@
 import { load } from './bundle.mjs';
 
 const { main } = await load('test/lockstep/differential.ts', 'differential');
-const { availableBackends } = await load('machine/backends.ts', 'differential-backends');
 const perMode = Number(process.argv[2] ?? 1_000_000);
-const pair = (process.argv[3] ?? (availableBackends().includes('jit') ? 'interp,jit' : 'interp,interp')).split(',');
+const pair = (process.argv[3] ?? 'interp,jit').split(',');
 if (pair.length !== 2) {
   console.error('differential: give the pair as A,B, e.g. interp,jit');
   process.exit(2);

@@ -1,11 +1,11 @@
 // `emu --lockstep=A,B` with two in-process backends (machine/lockstep/boards.ts): tinyos
-// booted on two boards runs to its prompt and through a timer-driven command with every
+// booted on an interp and a jit board runs to its prompt and through a timer-driven command with every
 // chunk compared, interrupts taken at the same instruction on both; a backend that goes
 // wrong at one instruction is reported within the chunk that holds it.
 
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { Backend } from '../../cpu/backend.js';
+import type { Backend, BackendName } from '../../cpu/backend.js';
 import { EXIT_BUDGET } from '../../cpu/backend.js';
 import { bootRecipe } from '../../machine/boot.js';
 import { interruptGate, runBoardPair, type InterruptGate } from '../../machine/lockstep/boards.js';
@@ -13,9 +13,9 @@ import { Machine } from '../../machine/machine.js';
 
 const PROMPT = 'tinyos> ';
 
-function tinyos(gate: InterruptGate, out: { text: string }): Machine {
+function tinyos(gate: InterruptGate, out: { text: string }, accel: BackendName = 'interp'): Machine {
   const m = new Machine({
-    memory: 64 << 20, accel: 'interp', noReboot: true, deterministic: true, wrapInterrupts: gate.wrap,
+    memory: 64 << 20, accel, noReboot: true, deterministic: true, wrapInterrupts: gate.wrap,
     onSerial: (b) => { out.text += String.fromCharCode(b); },
   });
   m.boot(bootRecipe({ kernel: { name: 'tinyos.elf', bytes: readFileSync('guests/tinyos/tinyos.elf') } }));
@@ -55,10 +55,10 @@ function corruptAfter(inner: Backend, memory: Machine['memory'], at: number): Ba
 }
 
 describe('two in-process backends on two boards', () => {
-  it('tinyos on interp,interp: to the prompt, then "ticks" (a second of timer interrupts): no divergence, the same console on both', () => {
+  it('tinyos on interp,jit: to the prompt, then "ticks" (a second of timer interrupts): no divergence, the same console on both', () => {
     const gates = [interruptGate(), interruptGate()] as const;
     const out = [{ text: '' }, { text: '' }];
-    const [a, b] = [0, 1].map((i) => tinyos(gates[i], out[i]));
+    const [a, b] = (['interp', 'jit'] as const).map((accel, i) => tinyos(gates[i], out[i], accel));
     try {
       let typed = false;
       const r = runBoardPair(a, b, gates, {
@@ -77,6 +77,7 @@ describe('two in-process backends on two boards', () => {
       expect(out[0].text).toMatch(/ticks\r?\n.*\d+ timer interrupts/s);
       expect(out[1].text).toBe(out[0].text);
       expect(r.chunks).toBeGreaterThan(100);
+      expect(b.backend.counters().jitInsns).toBeGreaterThan(0);
     } finally {
       a.destroy();
       b.destroy();
