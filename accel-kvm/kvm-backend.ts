@@ -15,7 +15,7 @@ import {
 import type { IrqSink } from '../devices/bus.js';
 import { GSI_COUNT, ISA_IRQS, isaIrqToGsi } from '../devices/irq-router.js';
 import { explainOpenError, loadAddon, devKvmProblem, KvmUnavailable, type NativeVm } from './addon.js';
-import { kvmCpuid, setCpuid } from './kvm-cpuid.js';
+import { kvmCpuid, lockFeatureControl, setCpuid } from './kvm-cpuid.js';
 import { KvmStateIo } from './kvm-state.js';
 import * as K from './kvm-structs.js';
 import { buildSlots, type RamSlot } from './kvm-slots.js';
@@ -109,6 +109,7 @@ export class KvmBackend implements Backend {
         opts.onWarning?.(`warning: this host's KVM lacks CPU features emu's model has (${missing.join('; ')}); the guest will not see them`);
       }
       setCpuid(this.vm, entries);
+      lockFeatureControl(this.vm);
       this.io = new KvmStateIo(this.vm, kernel);
       this.holes = opts.mmioHoles ?? null;
       this.mapMemory(this.holes ?? this.holesFromBus());

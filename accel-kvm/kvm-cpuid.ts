@@ -4,9 +4,9 @@
 // sizes) come from the model unchanged, so the guest sees the same CPU as
 // under the interpreter, minus what the host cannot do.
 
-import { cpuidEntries, type CpuidEntry } from '../cpu/cpuid.js';
+import { L1C_HYPERVISOR, cpuidEntries, type CpuidEntry } from '../cpu/cpuid.js';
 import type { NativeVm } from './addon.js';
-import { CPUID_ENTRY_SIZE, CPUID_FLAG_SIGNIFCANT_INDEX } from './kvm-structs.js';
+import { CPUID_ENTRY_SIZE, CPUID_FLAG_SIGNIFCANT_INDEX, MSR_ENTRY_SIZE } from './kvm-structs.js';
 
 /** Registers that hold feature flags, by leaf: [leaf, subleaf, which registers (bit0 eax .. bit3 edx)]. */
 const FEATURE_REGS: ReadonlyArray<readonly [number, number, number]> = [
@@ -45,12 +45,17 @@ export function supportedCpuid(vm: NativeVm): SupportedCpuid {
   throw new Error('KVM_GET_SUPPORTED_CPUID: more than 4096 entries');
 }
 
+/** Bits that are the model's word, not a host capability: leaf 1 ECX's hypervisor bit. */
+const MODEL_BITS = new Map([[key(1, 0), [0, 0, L1C_HYPERVISOR, 0]]]);
+
 /** The model's leaves with feature bits the host lacks removed. */
 export function intersectCpuid(model: CpuidEntry[], supported: SupportedCpuid): CpuidEntry[] {
   return model.map((e) => {
     const rule = FEATURE_REGS.find(([l, s]) => l === e.leaf && s === e.subleaf);
     if (!rule) return e;
-    const sup = supported.get(key(e.leaf, e.subleaf)) ?? new Uint32Array(4);
+    const sup = Uint32Array.from(supported.get(key(e.leaf, e.subleaf)) ?? new Uint32Array(4));
+    const own = MODEL_BITS.get(key(e.leaf, e.subleaf));
+    if (own) for (let k = 0; k < 4; k++) sup[k] |= own[k];
     const m = rule[2];
     return {
       ...e,
@@ -91,6 +96,16 @@ export function setCpuid(vm: NativeVm, entries: CpuidEntry[]): void {
     dv.setUint32(o + 24, e.edx >>> 0, true);
   });
   vm.ioctl('SET_CPUID2', buf);
+}
+
+/** IA32_FEATURE_CONTROL (0x3A): locked with VMX off, as the interpreter reports it (cpu/system/msr.ts). */
+export function lockFeatureControl(vm: NativeVm): void {
+  const buf = new Uint8Array(8 + MSR_ENTRY_SIZE);
+  const dv = new DataView(buf.buffer);
+  dv.setUint32(0, 1, true);
+  dv.setUint32(8, 0x3a, true);
+  dv.setUint32(16, 1, true); // bit 0: lock
+  try { vm.ioctl('SET_MSRS', buf); } catch { /* a KVM without the MSR: the guest sees #GP there */ }
 }
 
 /** The CPU model for a KVM vCPU: cpu/cpuid.ts intersected with the host. */

@@ -11,6 +11,13 @@ export const FAMILY = 6, MODEL = 0x3a, STEPPING = 9;
 
 export const MAX_BASIC_LEAF = 0xd;
 export const MAX_EXT_LEAF = 0x80000008;
+/**
+ * The hypervisor leaves (0x40000000 up; CPUID.1:ECX[31] says they exist): emu's own signature in
+ * EBX, ECX, EDX and the highest hypervisor leaf in EAX. Guests that know no such hypervisor only
+ * learn that they run in a virtual machine.
+ */
+export const HV_BASE_LEAF = 0x40000000, HV_MAX_LEAF = 0x40000000;
+export const HV_VENDOR = 'emu.virt.x86';
 
 // ---- Leaf 1 EDX.
 export const L1D_FPU = 1 << 0, L1D_VME = 1 << 1, L1D_DE = 1 << 2, L1D_PSE = 1 << 3, L1D_TSC = 1 << 4,
@@ -51,7 +58,7 @@ export const XCR0_SUPPORTED = 0x3;
 /** Integer/system features the interpreter implements. */
 export const LEAF1_EDX = L1D_DE | L1D_PSE | L1D_TSC | L1D_MSR | L1D_PAE | L1D_CX8 | L1D_APIC | L1D_SEP |
   L1D_MTRR | L1D_PGE | L1D_CMOV | L1D_PAT | L1D_PSE36 | L1D_CLFSH | FPU_LEAF1_EDX;
-export const LEAF1_ECX = L1C_CX16 | FPU_LEAF1_ECX;
+export const LEAF1_ECX = L1C_CX16 | L1C_HYPERVISOR | FPU_LEAF1_ECX;
 export const LEAF7_EBX = L7B_SMEP | L7B_FSGSBASE | L7B_FCS_FDS_ZERO;
 export const LEAF7_ECX = L7C_UMIP | L7C_RDPID;
 export const EXT1_ECX = X1C_LAHF | FPU_EXT1_ECX;
@@ -77,11 +84,13 @@ function str4(s: string, at: number): number {
 
 /**
  * Execute CPUID: leaf (EAX), subleaf (ECX) -> out[0..3] = EAX, EBX, ECX, EDX.
- * Leaves past the maximum return the highest basic leaf's data, as Intel CPUs do.
+ * Leaves past the maximum of their range (basic, hypervisor, extended) return the highest
+ * basic leaf's data, as Intel CPUs (and KVM) do.
  */
 export function cpuid(leaf: number, subleaf: number, dyn: CpuidDynamic, out: Int32Array | number[]): void {
   leaf >>>= 0;
-  if ((leaf > MAX_BASIC_LEAF && leaf < 0x80000000) || leaf > MAX_EXT_LEAF) leaf = MAX_BASIC_LEAF;
+  const hv = leaf >= HV_BASE_LEAF && leaf <= HV_MAX_LEAF;
+  if (!hv && ((leaf > MAX_BASIC_LEAF && leaf < 0x80000000) || leaf > MAX_EXT_LEAF)) leaf = MAX_BASIC_LEAF;
   let a = 0, b = 0, c = 0, d = 0;
   switch (leaf) {
     case 0:
@@ -101,6 +110,9 @@ export function cpuid(leaf: number, subleaf: number, dyn: CpuidDynamic, out: Int
         // Subleaf 0: supported XCR0 bits, size for enabled/all features (legacy area 512 + header 64).
         if (subleaf === 0) { a = XCR0_SUPPORTED; b = 576; c = 576; }
       }
+      break;
+    case HV_BASE_LEAF:
+      a = HV_MAX_LEAF; b = str4(HV_VENDOR, 0); c = str4(HV_VENDOR, 4); d = str4(HV_VENDOR, 8);
       break;
     case 0x80000000:
       a = MAX_EXT_LEAF;
@@ -142,6 +154,7 @@ export function cpuidEntries(apicId = 0): CpuidEntry[] {
     else if (l === 4 || l === 0xb) add(l, 0, true);
     else add(l, 0, false);
   }
+  for (let l = HV_BASE_LEAF; l <= HV_MAX_LEAF; l++) add(l, 0, false);
   for (let l = 0x80000000; l <= MAX_EXT_LEAF; l++) add(l, 0, false);
   return out;
 }

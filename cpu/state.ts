@@ -93,6 +93,8 @@ export const MTRR_VAR = 0x2f0; // 8 pairs (base, mask): 16 x u64 up to 0x370
 export const MTRR_VAR_COUNT = 8;
 export const MCG_STATUS = 0x370;
 export const PLATFORM_INFO = 0x378;
+/** IA32_MISC_ENABLE at reset: fast strings (bit 0), BTS unavailable (11), PEBS unavailable (12). */
+export const MISC_ENABLE_RESET = 1 | 1 << 11 | 1 << 12;
 
 // ---- Pending events and run state (u32 each), as KVM's vcpu_events/mp_state see them.
 export const EVENTS = 0x380;
@@ -232,6 +234,10 @@ export function resetState(s: StateView): void {
   s.setU32(IDTR_LIMIT, 0xffff);
   s.set64(APIC_BASE, 0xfee00900, 0); // enabled, BSP
   s.set64(PAT, 0x00070406, 0x00070406);
+  // IA32_MISC_ENABLE: fast strings on (bit 0, as firmware leaves it), BTS and PEBS unavailable (11, 12).
+  s.set64(MISC_ENABLE, MISC_ENABLE_RESET, 0);
+  // MSR_PLATFORM_INFO: maximum non-turbo ratio 10 (bits 15:8) x 100 MHz, the 1 GHz the TSC counts at.
+  s.set64(PLATFORM_INFO, 10 << 8, 0);
   s.set64(MTRR_DEF_TYPE, 0, 0);
   s.setU32(FX_FCW, 0x037f);
   s.setU32(FX_MXCSR, 0x1f80);

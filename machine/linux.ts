@@ -284,7 +284,7 @@ function commonEntry(s: StateView, entry: number, bootParams: number, code: numb
   // Firmware enables fast strings (IA32_MISC_ENABLE bit 0); without it Linux says "Disabled fast
   // string operations" and clears/copies pages with loops of MOVs instead of REP MOVS/STOS, which
   // the interpreter does in bulk.
-  s.set64(MISC_ENABLE, MISC_ENABLE_FAST_STRING, 0);
+  s.set64(MISC_ENABLE, s.lo(MISC_ENABLE) | MISC_ENABLE_FAST_STRING, 0);
 }
 
 /** boot.rst "64-bit BOOT PROTOCOL": long mode, paging on with an identity map, __BOOT_CS/__BOOT_DS, RSI = boot_params. */

@@ -303,6 +303,7 @@ export function str(c: Cpu): number { requireProtected(c); checkUmip(c); return 
 /** INVLPG. */
 export function invlpg(c: Cpu, lo: number, hi: number): void {
   requireCpl0(c);
+  if (((hi << 16) >> 16) !== hi) return; // non-canonical: no page to invalidate, and no fault
   c.invlpg(lo, hi);
 }
 

@@ -14,7 +14,7 @@ import { CpuFault, VEC_GP } from './fault.js';
 import { requireCpl0, writeEfer } from './control.js';
 import { sysOf } from './context.js';
 
-export const MSR_PLATFORM_ID = 0x17, MSR_DEBUGCTL = 0x1d9, MSR_TSC = 0x10, MSR_APIC_BASE = 0x1b, MSR_BIOS_SIGN_ID = 0x8b, MSR_PLATFORM_INFO = 0xce,
+export const MSR_FEATURE_CONTROL = 0x3a, MSR_PLATFORM_ID = 0x17, MSR_DEBUGCTL = 0x1d9, MSR_TSC = 0x10, MSR_APIC_BASE = 0x1b, MSR_BIOS_SIGN_ID = 0x8b, MSR_PLATFORM_INFO = 0xce,
   MSR_MTRRCAP = 0xfe, MSR_SYSENTER_CS = 0x174, MSR_SYSENTER_ESP = 0x175, MSR_SYSENTER_EIP = 0x176,
   MSR_MCG_CAP = 0x179, MSR_MCG_STATUS = 0x17a, MSR_MISC_ENABLE = 0x1a0, MSR_MTRR_PHYS_BASE0 = 0x200,
   MSR_MTRR_FIX64K = 0x250, MSR_MTRR_FIX16K_80000 = 0x258, MSR_MTRR_FIX16K_A0000 = 0x259, MSR_MTRR_FIX4K_C0000 = 0x268,
@@ -24,7 +24,8 @@ export const MSR_PLATFORM_ID = 0x17, MSR_DEBUGCTL = 0x1d9, MSR_TSC = 0x10, MSR_A
 
 /** MTRRcap: 8 variable ranges, fixed ranges supported, write-combining supported. */
 const MTRRCAP = 8 | (1 << 8) | (1 << 10);
-/** MISC_ENABLE bits a guest may change: fast strings (0); the rest read as set at reset. */
+/** IA32_FEATURE_CONTROL: locked (bit 0), VMX inside and outside SMX off (bits 1, 2): the model has no VMX. */
+const FEATURE_CONTROL = 1;
 const TWO32 = 4294967296;
 /** IA32_APIC_BASE bit 11: the local APIC is enabled. */
 const APIC_BASE_ENABLE = 1 << 11;
@@ -104,6 +105,7 @@ export function rdmsr(c: Cpu, n: number): number {
     case MSR_APIC_BASE: c.resHi = dv.getInt32(APIC_BASE + 4, true); return dv.getInt32(APIC_BASE, true);
     case MSR_BIOS_SIGN_ID: c.resHi = 0; return 0; // microcode revision 0
     case MSR_PLATFORM_ID: c.resHi = 0; return 0; // read by microcode loaders on family 6
+    case MSR_FEATURE_CONTROL: c.resHi = 0; return FEATURE_CONTROL;
     case MSR_DEBUGCTL: c.resHi = 0; return 0; // no LBR/BTF: reads 0
     case MSR_PLATFORM_INFO: c.resHi = dv.getInt32(PLATFORM_INFO + 4, true); return dv.getInt32(PLATFORM_INFO, true);
     case MSR_MTRRCAP: c.resHi = 0; return MTRRCAP;
@@ -144,6 +146,7 @@ export function wrmsr(c: Cpu, n: number, lo: number, hi: number): void {
       c.host.apic?.setHwEnabled((lo & APIC_BASE_ENABLE) !== 0);
       return;
     case MSR_BIOS_SIGN_ID: return; // "load microcode revision": ignored
+    case MSR_FEATURE_CONTROL: throw gp0(); // locked: writes fault until reset
     case MSR_DEBUGCTL: if (hi !== 0 || (lo & ~0xffff) !== 0) throw gp0(); return; // LBR/BTF/... accepted, not acted on
     case MSR_PAT: if (!validPat(lo, hi)) throw gp0(); set(PAT); return;
     case MSR_EFER: writeEfer(c, lo, hi); return;

@@ -12,12 +12,12 @@
 // capture every field they need at build time, never read `d` when they run.
 
 import type { Cpu, Exec } from '../cpu.js';
-import { W_RIP } from '../cpu.js';
+import { W_RIP, segWord } from '../cpu.js';
 import type { Insn } from '../decoder.js';
 import { W_RFLAGS, getOF } from '../flags.js';
-import { eaFn, memRead, regRead, regWrite } from '../operands.js';
+import { eaFn, leaFn, memRead, regRead, regWrite } from '../operands.js';
 import { pop, push } from '../stack.js';
-import { EVENT_SOFTINT, FLAG_ZF, RDX, RAX, RCX } from '../state.js';
+import { EVENT_SOFTINT, FLAG_ZF, FS, GS, RDX, RAX, RCX, SEG_BASE } from '../state.js';
 import { F_D64, F_I64, F_O64, F_SHADOW, F_STOP, F_TERM, OpRow, row } from '../table.js';
 import { ACC_READ } from '../../mmu/tlb.js';
 import { CpuFault, VEC_BP, VEC_DB, VEC_OF, VEC_UD } from './fault.js';
@@ -191,7 +191,22 @@ function dtr(idt: boolean, load: boolean) {
       : (c) => { const lo = ea(c); storeDtr(c, idt, lo, c.eaHi); };
   };
 }
-const invlpgRow = (d: Insn): Exec => { const ea = eaFn(d); return (c) => { const lo = ea(c); invlpg(c, lo, c.eaHi); }; };
+/**
+ * INVLPG m: the linear address of the operand, with no segment-limit or canonical check (SDM
+ * INVLPG lists neither; a non-canonical address invalidates nothing and raises nothing).
+ */
+const invlpgRow = (d: Insn): Exec => {
+  const off = leaFn(d), sb = segWord(d.seg, SEG_BASE), based = !d.mode64 || d.seg === FS || d.seg === GS, m64 = d.mode64;
+  return (c) => {
+    let lo = off(c), hi = c.eaHi;
+    if (based) {
+      const r = c.r32, sum = (lo >>> 0) + (r[sb] >>> 0);
+      hi = m64 ? (hi + r[sb + 1] + (sum > 0xffffffff ? 1 : 0)) | 0 : 0;
+      lo = sum | 0;
+    }
+    invlpg(c, lo, hi);
+  };
+};
 /** CLFLUSH: no caches, but the address must translate (it can #PF). */
 const clflushRow = (d: Insn): Exec => { const ea = eaFn(d); return (c) => { const lo = ea(c); c.translate(lo, c.eaHi, c.cpl === 3 ? 2 : ACC_READ); }; };
 

@@ -11,6 +11,8 @@
  * the interrupts taken (count, last return RIP), and the #DBs taken (count,
  * then DR6 and return RIP of the first four).
  */
+#include "idt64.inc"
+
         .set LOG, 0x6000
         .set RAISE, 0xe0
         .set VEC, 0x40
@@ -191,27 +193,7 @@ _start:
         lea db_handler(%rip), %rdx
         call snap
 
-        cli
-        hlt
-        jmp .
-
-/* IDT gate %edi -> handler %rsi: 64-bit interrupt gate, CS 0x08, DPL 0. */
-set_gate:
-        shl $4, %edi
-        lea idt(%rip), %rdx
-        add %rdx, %rdi
-        mov %esi, %eax
-        and $0xffff, %eax
-        or $0x80000, %eax
-        mov %eax, (%rdi)
-        mov %esi, %eax
-        and $0xffff0000, %eax
-        or $0x8e00, %eax
-        mov %eax, 4(%rdi)
-        shr $32, %rsi
-        mov %esi, 8(%rdi)
-        movl $0, 12(%rdi)
-        ret
+        IDT64_HALT_AND_SET_GATE
 
 /* Append a record (see the top) and reset the counters. */
 snap:
@@ -281,11 +263,7 @@ db_handler:
         iretq
 
         .data
-        .align 16
-idt:    .fill 256, 16, 0
-idt_ptr:
-        .word 256 * 16 - 1
-        .quad idt
+        IDT64_TABLE
         .align 8
 ss_value:
         .long 0x10

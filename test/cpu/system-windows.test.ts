@@ -1,62 +1,19 @@
 // Interrupt windows inside blocks and the MOV SS shadow (issue 19 items 1 and 2), from a
 // 64-bit guest (system-windows.S) on the interpreter: each case logs the interrupts and
 // #DBs it took and where, and the test compares them with the addresses the guest expects.
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { EXIT_HALT } from '../../cpu/backend.js';
-import { flatState } from '../../cpu/flat.js';
-import { InterpBackend } from '../../cpu/interp.js';
-import { SYSTEM_EXTENSION } from '../../cpu/system/extension.js';
-import { CR3, GDTR_BASE, GDTR_LIMIT, RSP, StateView, gprOffset } from '../../cpu/state.js';
-import { GuestMemory } from '../../mmu/memory.js';
-import { buildFlat, hasToolchain } from './system-build.js';
+import { runGuest64 } from './guest64-rig.js';
+import { hasToolchain } from './system-build.js';
 
-const CODE = 0x10000, LOG = 0x6000, GDT = 0x8000, STACK = 0x80000;
+const LOG = 0x6000;
 /** DR6 bits (SDM 18.2.3) and the value the #DB handler resets it to. */
 const B0 = 1, BD = 1 << 13, BS = 1 << 14, DR6_IDLE = 0xffff0ff0;
 
 interface Record { expect: number; expect2: number; irqs: number; irqRip: number; dbs: number; db: { dr6: number; rip: number }[] }
 
-/**
- * Runs the guest with an interrupt source it drives itself: OUT to port 0xe0 raises the
- * vector in AL, which is taken (acknowledged) once IF=1 and its class is above CR8.
- */
+/** The guest's records (see system-windows.S). */
 function runGuest(): Record[] {
-  const mem = new GuestMemory(4 << 20);
-  const s = new StateView(mem.buffer, mem.stateOffset);
-  let pending = 0, tpr = 0;
-  const b = new InterpBackend({
-    memory: mem,
-    portRead: () => 0xff,
-    portWrite: (port, _size, value) => { if (port === 0xe0) pending = value & 0xff; },
-    interrupts: {
-      hasInterrupt: () => pending !== 0 && pending >> 4 > tpr,
-      acknowledge: () => { const v = pending; pending = 0; return v; },
-    },
-    apic: {
-      setHwEnabled: () => {},
-      readCr8: () => tpr,
-      writeCr8: (v) => { tpr = v & 0xf; },
-      readTscDeadline: () => 0,
-      writeTscDeadline: () => {},
-    },
-    now: () => 0,
-    a20Enabled: () => true,
-  }, [SYSTEM_EXTENSION]);
-  flatState(s, 64, CODE);
-  // GDT: null, 0x08 64-bit ring-0 code, 0x10 ring-0 data (the selectors flatState loads).
-  mem.write32(GDT + 8, 0x0000ffff); mem.write32(GDT + 12, 0x00af9a00);
-  mem.write32(GDT + 16, 0x0000ffff); mem.write32(GDT + 20, 0x00cf9200);
-  s.set64(GDTR_BASE, GDT, 0); s.setU32(GDTR_LIMIT, 23);
-  // The first 2 MiB identity-mapped by one 2 MiB page.
-  mem.write32(0x1000, 0x2007); mem.write32(0x2000, 0x3007); mem.write32(0x3000, 0xe7);
-  s.set64(CR3, 0x1000, 0);
-  s.set64(gprOffset(RSP), STACK, 0);
-  mem.writeBytes(CODE, buildFlat(readFileSync(new URL('./system-windows.S', import.meta.url), 'utf8'), CODE));
-  b.setState(s.snapshot());
-  let halted = false;
-  for (let k = 0; k < 100 && !halted; k++) halted = b.run(100_000) === EXIT_HALT;
-  if (!halted) throw new Error(`the guest did not reach its final HLT (${b.disassembleAtRip()})`);
+  const mem = runGuest64('system-windows.S');
   const out: Record[] = [];
   const q = (a: number): number => mem.read32(a) >>> 0;
   for (let k = 0; k < q(LOG); k++) {
