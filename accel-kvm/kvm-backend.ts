@@ -19,6 +19,7 @@ import { kvmCpuid, lockFeatureControl, setCpuid } from './kvm-cpuid.js';
 import { KvmStateIo } from './kvm-state.js';
 import * as K from './kvm-structs.js';
 import { buildSlots, type RamSlot } from './kvm-slots.js';
+import { hostMmu, type HostMmu } from './host-mmu.js';
 
 export interface KvmOptions {
   /** 'user': the TypeScript PIC is the interrupt controller (default); 'kernel': KVM's in-kernel irqchip. */
@@ -78,6 +79,8 @@ export class KvmBackend implements Backend {
   private stepped = false; // the last single-step ended in its debug trap
   private steps = 0;
   private readonly exitCounts = new Float64Array(64);
+  /** The host KVM's memory virtualization (EPT, NPT or shadow paging), read once. */
+  private readonly hostMmu: HostMmu = hostMmu();
   private totalNs = 0;
 
   constructor(private readonly host: CpuHost, opts: KvmOptions = {}) {
@@ -511,6 +514,7 @@ export class KvmBackend implements Backend {
     const guest = this.destroyed ? 0 : this.vm.guestNs();
     out.guestNs = guest;
     out.exitHandlingNs = Math.max(0, this.totalNs - guest);
+    out[`hostMmu.${this.hostMmu}`] = 1;
     return out;
   }
 
