@@ -4,7 +4,7 @@
 // (virtio BAR4s from 0xFEB00000, the IDE bus master at 0xC000), so the guest finds
 // them programmed and enabled.
 
-import { type BlockBackend, type IoCounters } from '../devices/block.js';
+import { trapsPerKb, type BlockBackend, type IoCounters } from '../devices/block.js';
 import type { Bus } from '../devices/bus.js';
 import { PiixIde } from '../devices/ide.js';
 import { CMD_IO, CMD_MASTER, CMD_MEMORY, PCI_BAR0, PCI_COMMAND, type PciBus, type PciFunction } from '../devices/pci.js';
@@ -103,3 +103,17 @@ export function buildIoDevices(mem: GuestMemory, bus: Bus, pci: PciBus, opts: Io
   };
 }
 
+
+/** The devices' counters flattened for a counters table ("ide traps", "virtio-blk0 bytes read", ...), with traps per KB. */
+export function flatIoCounters(stats: IoDeviceStats[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const { name, counters: c } of stats) {
+    const dev = name.split(' ')[0];
+    out[`${dev} traps`] = c.traps;
+    out[`${dev} interrupts`] = c.interrupts;
+    out[`${dev} bytes read`] = c.bytesRead;
+    out[`${dev} bytes written`] = c.bytesWritten;
+    out[`${dev} traps per KB`] = Math.round(100 * trapsPerKb(c)) / 100;
+  }
+  return out;
+}

@@ -61,7 +61,8 @@ export async function runDiskSession(o: DiskSessionOptions): Promise<DiskSession
   m.boot(bootRecipe({
     kernel: { name: kernel, bytes: new Uint8Array(readFileSync(kernel)) },
     initrd: { name: initrd, bytes: new Uint8Array(readFileSync(initrd)) },
-    cmdline: 'console=ttyS0',
+    // nowatchdog: on a loaded host the slow interpreter trips the soft-lockup detector.
+    cmdline: 'console=ttyS0 nowatchdog',
   }));
   const t0 = performance.now();
   const exit = await m.run();

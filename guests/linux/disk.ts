@@ -22,6 +22,23 @@ export const DISK_MODULES = [
 
 const base = (path: string): string => path.slice(path.lastIndexOf('/') + 1);
 
+const SIG_MAGIC = '~Module signature appended~\n';
+
+/**
+ * The module without its appended PKCS#7 signature (module_signature: 8 bytes of fields, then
+ * sig_len big-endian, then the magic). Debian's kernel does not enforce signatures, and checking
+ * them (SHA-256 over the whole module and an RSA verify) is most of what insmod costs the
+ * interpreter; unsigned modules only taint the kernel.
+ */
+export function stripSignature(ko: Uint8Array): Uint8Array {
+  const magic = new TextEncoder().encode(SIG_MAGIC);
+  const end = ko.length - magic.length;
+  if (end < 12 || !magic.every((b, i) => ko[end + i] === b)) return ko;
+  const info = new DataView(ko.buffer, ko.byteOffset + end - 12, 12);
+  const cut = end - 12 - info.getUint32(8, false) - info.getUint8(3) - info.getUint8(4);
+  return cut > 0 ? ko.subarray(0, cut) : ko;
+}
+
 /** /init of the disk initramfs: the base one with the modules loaded before the banner. */
 export function diskInitScript(): string {
   return `#!/bin/sh
@@ -46,7 +63,7 @@ export function diskOverlay(modules: Map<string, Uint8Array>): Uint8Array {
   for (const m of DISK_MODULES) {
     const bytes = modules.get(base(m));
     if (!bytes) throw new Error(`module ${base(m)} is missing`);
-    entries.push({ name: `lib/modules/${base(m)}`, mode: S_IFREG | 0o644, data: bytes });
+    entries.push({ name: `lib/modules/${base(m)}`, mode: S_IFREG | 0o644, data: stripSignature(bytes) });
   }
   entries.push({ name: 'init', mode: S_IFREG | 0o755, data: diskInitScript() });
   return writeCpio(entries);

@@ -107,3 +107,17 @@ describe('PIIX3 IDE', () => {
     expect(ro.inp(0x1f1)).toBe(ERR_ABRT);
   });
 });
+
+describe('I/O counters for the statistics views', () => {
+  it('flatIoCounters names each device\'s traps, interrupts, bytes and traps per KB', async () => {
+    const { flatIoCounters } = await import('../../machine/io-devices.js');
+    const { ide, cmd28, readWords } = ideSetup();
+    cmd28(0x20, 0, 2);
+    readWords(512);
+    const flat = flatIoCounters([{ name: 'ide (disk.img)', counters: ide.counters }]);
+    expect(flat['ide bytes read']).toBe(1024);
+    expect(flat['ide interrupts']).toBe(2);
+    expect(flat['ide traps']).toBe(ide.counters.traps);
+    expect(flat['ide traps per KB']).toBeCloseTo(ide.counters.traps, 1); // 1 KB moved
+  });
+});

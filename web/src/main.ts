@@ -33,6 +33,8 @@ const ui = {
   form: $<HTMLFormElement>('open-form'),
   fKernel: $<HTMLInputElement>('f-kernel'),
   fInitrd: $<HTMLInputElement>('f-initrd'),
+  fDisk: $<HTMLInputElement>('f-disk'),
+  fDiskIf: $<HTMLSelectElement>('f-disk-if'),
   fCmdline: $<HTMLInputElement>('f-cmdline'),
   fMemory: $<HTMLInputElement>('f-memory'),
 };
@@ -121,7 +123,7 @@ async function boot(req: Omit<BootRequest, 'accel'>, prompt: string | null, abou
   panel.setMachine(req.label, req.memoryMiB);
   const full: BootRequest = { ...req, accel: preferredBackend() };
   ui.backend.value = full.accel;
-  const transfer = [full.kernel.bytes.buffer, ...(full.initrd ? [full.initrd.bytes.buffer] : [])];
+  const transfer = [full.kernel.bytes.buffer, ...(full.initrd ? [full.initrd.bytes.buffer] : []), ...(full.disk ? [full.disk.bytes.buffer] : [])];
   try {
     await worker.boot(Comlink.transfer(full, transfer));
     setState('running');
@@ -204,12 +206,14 @@ ui.form.addEventListener('submit', (ev) => {
   const kernelFile = ui.fKernel.files?.[0];
   if (!kernelFile) return;
   const initrdFile = ui.fInitrd.files?.[0];
+  const diskFile = ui.fDisk.files?.[0];
   const memoryMiB = Math.max(2, Math.min(3072, Number(ui.fMemory.value) || 256));
   void (async () => {
     const kernel = await fileImage(kernelFile);
     const initrd = initrdFile ? await fileImage(initrdFile) : undefined;
+    const disk = diskFile ? { ...await fileImage(diskFile), interface: ui.fDiskIf.value === 'ide' ? 'ide' as const : 'virtio' as const } : undefined;
     ui.guest.value = FROM_DISK;
-    await boot({ label: kernelFile.name, kernel, initrd, cmdline: ui.fCmdline.value.trim() || undefined, memoryMiB }, null, 'from your disk');
+    await boot({ label: kernelFile.name, kernel, initrd, disk, cmdline: ui.fCmdline.value.trim() || undefined, memoryMiB }, null, 'from your disk');
   })();
 });
 

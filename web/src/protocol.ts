@@ -16,6 +16,8 @@ export interface BootRequest {
   cmdline?: string;
   memoryMiB: number;
   accel: BackendId;
+  /** A raw disk image attached with the File API; the guest's writes stay in the worker's copy (lost on reload). */
+  disk?: ImageBytes & { interface: 'virtio' | 'ide' };
 }
 
 export interface BackendInfo {

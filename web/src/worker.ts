@@ -8,6 +8,8 @@ import * as Comlink from 'comlink';
 // KVM needs /dev/kvm and a native addon (machine/backends-node.ts), which this bundle never
 // imports, so the worker reports it unavailable.
 import { Machine, availableBackends, bootRecipe } from '../../machine/index.js';
+import { MemoryDisk } from '../../devices/block.js';
+import { flatIoCounters } from '../../machine/io-devices.js';
 import type { BackendId, BackendInfo, BootRequest, MachineEvent, MachineWorker, Sample } from './protocol.js';
 
 const ALL_BACKENDS: BackendId[] = ['interp', 'jit', 'kvm'];
@@ -92,6 +94,8 @@ function startMachine(req: BootRequest): void {
       if (machine === m && reason !== 'replaced') emit({ kind: 'exit', status, reason });
     },
     onMessage: (text) => emit({ kind: 'message', text }),
+    // The same bytes across resets: what the guest wrote is still there after a reboot.
+    drives: req.disk ? [{ interface: req.disk.interface, disk: new MemoryDisk(req.disk.bytes), name: req.disk.name }] : undefined,
   });
   countInterrupts(m);
   acknowledged = 0;
@@ -164,7 +168,7 @@ const api: MachineWorker = {
       interrupts: interruptsOf(m),
       backend: m.backend.name,
       state: m.exited ? 'stopped' : m.isPaused ? 'paused' : 'running',
-      counters: m.backend.counters(),
+      counters: { ...m.backend.counters(), ...flatIoCounters(m.devices.io.stats()) },
       io: m.bus.stats().map(({ name, kind, reads, writes }) => ({ name, kind, reads, writes })),
       resets: m.stats.resets,
       uptime: t - poweredOnAt,
