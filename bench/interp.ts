@@ -97,17 +97,20 @@ function repLoop(rounds: number, mode: FlatMode): Loop {
   return { name: 'rep movsb', mode, code: [0xbb, ...le32(rounds), ...body, 0x75, (-(body.length + 2)) & 0xff, 0xf4] };
 }
 
-export function main(iterations = 5_000_000, accels: ('interp' | 'jit')[] = ['interp', 'jit']): void {
+/** Prints the table; returns MIPS per loop ('32-bit alu', ...) and backend, for the side-by-side table. */
+export function main(iterations = 5_000_000, accels: ('interp' | 'jit')[] = ['interp', 'jit']): Map<string, number[]> {
+  const figures = new Map<string, number[]>();
   console.log('paging on; MIPS per CPU-second (this process\'s CPU time, so a busy shared machine does not skew it); best of 5');
   // Warm up every loop first, so V8 has seen all of them before anything is timed (steady state).
   for (let k = 0; k < 2; k++) for (const l of loops(200_000)) for (const a of accels) runLoop(l, a);
   console.log(`loop        ${accels.map((a) => a.padStart(9)).join(' ')}`);
   for (const l of loops(iterations)) {
-    const cols = accels.map((a) => {
+    const mips = accels.map((a) => {
       const best = [0, 1, 2, 3, 4].map(() => runLoop(l, a)).reduce((x, y) => (y.ms < x.ms ? y : x));
-      return (best.instructions / best.ms / 1000).toFixed(1).padStart(9);
+      return best.instructions / best.ms / 1000;
     });
-    console.log(`${l.mode}-bit ${l.name.padEnd(5)} ${cols.join(' ')}`);
+    figures.set(`${l.mode}-bit ${l.name}`, mips);
+    console.log(`${l.mode}-bit ${l.name.padEnd(5)} ${mips.map((m) => m.toFixed(1).padStart(9)).join(' ')}`);
   }
   for (const mode of [32, 64] as FlatMode[]) {
     const rounds = Math.max(1, Math.round(iterations / 2500));
@@ -118,4 +121,5 @@ export function main(iterations = 5_000_000, accels: ('interp' | 'jit')[] = ['in
     });
     console.log(`${mode}-bit rep movsb ${REP_BYTES >> 10} KiB, MB/s ${cols.join(' ')}`);
   }
+  return figures;
 }
