@@ -91,7 +91,7 @@ const BRANCH = (name: string, flagsR: number, stack: boolean, fields = ''): Fast
 const STACK = (name: string, pop: boolean): FastInfo =>
   ({ name, fields: 'a', flagsR: 0, flagsW: 0, fault: true, ends: false, mem: true, stack: true, writesDst: pop, gen: GEN_EXACT });
 const INCDEC = (name: string): FastInfo =>
-  ({ name, fields: 'a', flagsR: CF, flagsW: ALL & ~CF, fault: false, ends: false, mem: false, stack: false, writesDst: true, gen: GEN_NOFLAGS });
+  ({ name, fields: 'a', flagsR: CF, flagsW: ALL & ~CF, fault: false, ends: false, mem: false, stack: false, writesDst: true, gen: GEN_EXACT | GEN_NOFLAGS });
 
 /** Indexed by id (FAST_NONE and the NO_FLAGS variants excluded: a variant is described by its base id). */
 export const FAST_INFO: readonly FastInfo[] = (() => {

@@ -8,7 +8,7 @@ import type { CpuHost } from '../backend.js';
 import { CODE_WRITTEN, overwritten, ripLinear, type Block } from '../blocks.js';
 import type { Cpu } from '../cpu.js';
 import { execBlock } from '../exec.js';
-import { testCC } from '../flags.js';
+import { keepCF, testCC } from '../flags.js';
 import { InterpBackend, type CpuExtension } from '../interp.js';
 import { disassemble } from '../disasm.js';
 import { CpuFault } from '../system/fault.js';
@@ -90,7 +90,8 @@ export class JitCompiler {
       return 0;
     };
     const cond = (cc: number): number => (testCC(this.cpu.r32, cc) ? 1 : 0);
-    const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { e: { m: mem, step, cond } });
+    const keepcf = (): void => { keepCF(this.cpu.r32); };
+    const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { e: { m: mem, step, cond, keepcf } });
     blocks.forEach((b, k) => { b.jit = inst.exports[`b${k}`] as Compiled; this.live.push(b); });
     this.stats.jitModules++;
     this.stats.jitBlocks += blocks.length;

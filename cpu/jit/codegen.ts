@@ -17,12 +17,14 @@ import { FuncBuilder, ModuleBuilder, Op, ValType } from './wasm/index.js';
 const I32 = ValType.I32, I64 = ValType.I64;
 /** Byte offsets in the state record. */
 const B_RIP = W.W_RIP * 4, B_LF_OP = W.LF_OP * 4, B_LF_RES = W.LF_RES * 4, B_LF_A = W.LF_A * 4, B_LF_B = W.LF_B * 4;
-const B_SSBASE = W.W_SSBASE * 4, RSP = 4;
+const B_SSBASE = W.W_SSBASE * 4, B_RFLAGS = W.W_RFLAGS * 4, RSP = 4;
+/** Lazy-flag kinds of INC and DEC (cpu/flags.ts K_INC, K_DEC). */
+const K_LF_INC = 6, K_LF_DEC = 7;
 const ES_BASE_W = 0x44;
 const MODE_B = V.MODE;
 
 /** The imports every generated module takes (besides the memory). */
-export const IMPORT_STEP = 0, IMPORT_COND = 1;
+export const IMPORT_STEP = 0, IMPORT_COND = 1, IMPORT_KEEPCF = 2;
 
 /** Registers an inline fast op reads or writes (bit n = GPR n), from its fields. */
 function regsOf(id: number, a: number, s: number): number {
@@ -258,6 +260,7 @@ class BlockGen {
     const a = code[p + 1], s = code[p + 2], x = code[p + 3], ra = a >> 1, rs = s >> 1;
     const { t0, t1, t2, u0, u1, u2 } = this;
     const info = FAST_INFO[id & ~F.NO_FLAGS];
+    const producer = this.lastFlags; // the flags this instruction finds (INC/DEC keep its CF)
     if (info.flagsW !== 0 && id < F.NO_FLAGS) this.lastFlags = i;
     switch (id) {
       // ALU, register destination (the NO_FLAGS variants skip the lazy-flag stores).
@@ -275,6 +278,20 @@ class BlockGen {
       case F.CMP_RR64 + F.NO_FLAGS: case F.CMP_RI64 + F.NO_FLAGS: case F.TEST_RR64 + F.NO_FLAGS:
         this.alu(true, id, ra, rs, s);
         return;
+      case F.INC32: case F.DEC32: case F.INC64: case F.DEC64: {
+        // CF survives INC/DEC: fold the previous producer's CF into RFLAGS first (flags.ts keepCF).
+        const wide = id === F.INC64 || id === F.DEC64, dec = id === F.DEC32 || id === F.DEC64;
+        this.keepCF(producer);
+        const [xv, v] = wide ? [u0, u2] : [t0, t2];
+        if (wide) this.get64(ra); else this.get32(ra);
+        f.localTee(xv);
+        if (wide) f.i64Const(1, 0).op(dec ? Op.I64Sub : Op.I64Add); else f.i32Const(1).op(dec ? Op.I32Sub : Op.I32Add);
+        f.localTee(v);
+        if (wide) this.set64(ra); else this.set32(ra);
+        const lop = ((dec ? K_LF_DEC : K_LF_INC) << 2) | (wide ? 3 : 2);
+        if (wide) { f.i64Const(1, 0).localSet(u1); this.flags64(lop, xv, u1, v); } else this.flags32(lop, xv, -3, v);
+        return;
+      }
       case F.INC32 + F.NO_FLAGS: case F.DEC32 + F.NO_FLAGS:
         this.get32(ra); f.i32Const(1).op(id === F.INC32 + F.NO_FLAGS ? Op.I32Add : Op.I32Sub); this.set32(ra);
         return;
@@ -381,6 +398,30 @@ class BlockGen {
     if (wide) this.flags64(op, logic ? -1 : x, logic ? -1 : y, v); else this.flags32(op, logic ? -1 : x, logic ? -1 : y, v);
   }
 
+  /**
+   * Make CF concrete in the RFLAGS word (INC/DEC keep it): from the producer's operands in
+   * locals where this block made the flags (ADD/SUB/CMP/logic), else through the lazy-flag
+   * reader on the state record. After INC/DEC it is already there.
+   */
+  private keepCF(producer: number): void {
+    const f = this.f, prod = producer >= 0 ? this.code[producer << 2] : -1;
+    if (prod === F.INC32 || prod === F.DEC32 || prod === F.INC64 || prod === F.DEC64) return;
+    const kind = prod >= 0 && prod < F.FAST_COUNT ? ALU_KIND[prod] : -1;
+    if (kind < 0) {
+      if (this.lf) this.flushFlags();
+      f.call(IMPORT_KEEPCF);
+      return;
+    }
+    const wide = prod >= F.ADD_RR64 && prod <= F.XOR_RI64;
+    const get = (l: number): void => { f.localGet(l); if (!wide) f.op(Op.I32WrapI64); };
+    this.base(); this.base();
+    f.load(Op.I32Load, B_RFLAGS).i32Const(~1).op(Op.I32And);
+    if (kind === K_ADD) { get(this.lfRes); get(this.lfA); f.op(wide ? Op.I64LtU : Op.I32LtU); }
+    else if (kind === K_SUB || kind === K_CMP) { get(this.lfA); get(this.lfB); f.op(wide ? Op.I64LtU : Op.I32LtU); }
+    else f.i32Const(0);
+    f.op(Op.I32Or).store(Op.I32Store, B_RFLAGS);
+  }
+
   /** Pushes the physical address for linear lo (local lo) at TLB index (local t). */
   private phys64(lo: number, t: number): void {
     const f = this.f;
@@ -471,14 +512,15 @@ class BlockGen {
     const f = this.f;
     const prod = this.lastFlags >= 0 ? this.code[this.lastFlags << 2] : -1;
     const neg = (cc & 1) !== 0, base = cc & ~1;
-    const wide = prod >= F.ADD_RR64 && prod <= F.XOR_RI64;
+    const wide = (prod >= F.ADD_RR64 && prod <= F.XOR_RI64) || prod === F.INC64 || prod === F.DEC64;
     const kind = prod >= 0 && prod < F.FAST_COUNT ? ALU_KIND[prod] : -1;
     const sub = kind === K_SUB || kind === K_CMP;
     const logic = kind === K_AND || kind === K_OR || kind === K_XOR || kind === K_TEST;
     const res = (): void => { f.localGet(this.lfRes); if (!wide) f.op(Op.I32WrapI64); };
     const zero = (): void => { if (wide) f.i64Const(0, 0); else f.i32Const(0); };
     const cmp = (op32: Op, op64: Op): void => { f.op(wide ? op64 : op32); };
-    if (kind >= 0 && (base === 4 || base === 8)) {
+    const incdec = prod === F.INC32 || prod === F.DEC32 || prod === F.INC64 || prod === F.DEC64;
+    if ((kind >= 0 || incdec) && (base === 4 || base === 8)) {
       // ZF and SF come from the result for every kind.
       res(); zero(); cmp(base === 4 ? (neg ? Op.I32Ne : Op.I32Eq) : (neg ? Op.I32GeS : Op.I32LtS), base === 4 ? (neg ? Op.I64Ne : Op.I64Eq) : (neg ? Op.I64GeS : Op.I64LtS));
       return;
@@ -533,6 +575,7 @@ export function buildModule(blocks: Block[], memPages: number, stats: GenStats, 
   m.importMemory('e', 'm', memPages);
   m.importFunction('e', 'step', { params: [I32, I32, I32], results: [I32] });
   m.importFunction('e', 'cond', { params: [I32], results: [I32] });
+  m.importFunction('e', 'keepcf', { params: [], results: [] });
   const fns = blocks.map((_, k) => m.addFunction(`b${k}`, { params: [I32, I32], results: [I32] }));
   blocks.forEach((b, k) => { emitBlock(fns[k], b, k, stats); m.exportFunction(`b${k}`, fns[k].index); });
   return m.encode();

@@ -15,12 +15,12 @@ const KERNEL = join(OUT, 'vmlinuz'), INITRD = join(OUT, 'initrd.img');
 const COMMANDS = 'uname -a; cat /proc/cpuinfo; cat /proc/interrupts; ls /sys/bus/pci/devices; poweroff\n';
 const present = existsSync(KERNEL) && existsSync(INITRD);
 
-describe.skipIf(!present)('Debian kernel on emu (interp)', () => {
+for (const accel of ['interp', 'jit'] as const) describe.skipIf(!present)(`Debian kernel on emu (${accel})`, () => {
   it('boots to the shell with console=ttyS0 only, shows APIC timer and IO-APIC interrupts counting, powers off with status 0', async () => {
-    const r = await spawnSession(OUT, COMMANDS);
+    const r = await spawnSession(OUT, COMMANDS, accel);
     const { serial } = r;
     const banner = r.marks.find((k) => k.name === 'userspace');
-    console.log(`linux (interp): banner ${banner ? `after ${(banner.ms / 1000).toFixed(1)} s and ${(banner.instructions / 1e6).toFixed(0)} M guest instructions` : 'not seen'}; ` +
+    console.log(`linux (${accel}): banner ${banner ? `after ${(banner.ms / 1000).toFixed(1)} s and ${(banner.instructions / 1e6).toFixed(0)} M guest instructions` : 'not seen'}; ` +
       `with the commands and poweroff ${(r.instructions / 1e6).toFixed(0)} M instructions; exit: ${r.reason}`);
     const exit = { status: r.status, reason: r.reason };
     expect(serial, serial.slice(-3000)).toContain(BANNER);
