@@ -1,6 +1,7 @@
 // Boot-time benchmark for Debian's kernel under the interpreter: bundles bench/linux-boot.ts
-// with esbuild (as the CLI is bundled) and runs it in a fresh process, so "process start" is
-// that process's. Usage: npm run guest:linux once, then node bench/linux-boot.mjs
+// with esbuild (as the CLI is bundled) and runs it in a fresh process per backend, interp then
+// jit, so "process start" is that process's. Usage: npm run guest:linux once, then
+// node bench/linux-boot.mjs [interp|jit ...]
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
@@ -17,7 +18,12 @@ await build({
   target: 'node20',
   logLevel: 'error',
   minifySyntax: true,
-  footer: { js: `await main(${JSON.stringify(join(root, 'guests/linux/out'))});` },
+  footer: { js: `await main(${JSON.stringify(join(root, 'guests/linux/out'))}, process.argv[2]);` },
 });
-const r = spawnSync(process.execPath, [out], { stdio: 'inherit' });
-process.exit(r.status ?? 1);
+const accels = process.argv.length > 2 ? process.argv.slice(2) : ['interp', 'jit'];
+let status = 0;
+for (const accel of accels) {
+  const r = spawnSync(process.execPath, [out, accel], { stdio: 'inherit' });
+  status ||= r.status ?? 1;
+}
+process.exit(status);

@@ -5,8 +5,9 @@
 import { BANNER } from '../guests/linux/initramfs.js';
 import { runSession } from '../guests/linux/session.js';
 
-export async function main(outDir: string): Promise<void> {
-  const r = await runSession(outDir);
+export async function main(outDir: string, accel: 'interp' | 'jit' = 'interp'): Promise<void> {
+  const r = await runSession(outDir, undefined, undefined, 'direct', accel);
+  console.log(`--accel=${accel}`);
   if (r.marks.length < 3) {
     console.error(`linux-boot: the guest stopped before the banner (${r.reason})`);
     process.exit(1);

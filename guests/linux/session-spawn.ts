@@ -9,8 +9,8 @@ import type { MmuModelName } from '../../mmu/model.js';
 const ROOT = join(__dirname, '../..');
 
 /** `commands` empty: stop at the banner. */
-export function spawnSession(outDir: string, commands: string, mmu: MmuModelName = 'direct'): Promise<SessionResult> {
-  return spawnBundled<SessionResult>('session', 'runSessionCli', [outDir, commands, mmu]);
+export function spawnSession(outDir: string, commands: string, mmu: MmuModelName = 'direct', accel: 'interp' | 'jit' = 'interp'): Promise<SessionResult> {
+  return spawnBundled<SessionResult>('session', 'runSessionCli', [outDir, commands, mmu, accel]);
 }
 
 /** Bundle guests/linux/`name`.ts, run its `cli` export in a child with `args`, and parse the JSON on its last output line. */

@@ -17,7 +17,7 @@ const present = existsSync(KERNEL) && existsSync(INITRD);
 
 for (const accel of ['interp', 'jit'] as const) describe.skipIf(!present)(`Debian kernel on emu (${accel})`, () => {
   it('boots to the shell with console=ttyS0 only, shows APIC timer and IO-APIC interrupts counting, powers off with status 0', async () => {
-    const r = await spawnSession(OUT, COMMANDS, accel);
+    const r = await spawnSession(OUT, COMMANDS, 'direct', accel);
     const { serial } = r;
     const banner = r.marks.find((k) => k.name === 'userspace');
     console.log(`linux (${accel}): banner ${banner ? `after ${(banner.ms / 1000).toFixed(1)} s and ${(banner.instructions / 1e6).toFixed(0)} M guest instructions` : 'not seen'}; ` +

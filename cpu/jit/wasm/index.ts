@@ -1,10 +1,10 @@
-// emu's WebAssembly binary encoder: the bottom layer of the (future) x86->wasm JIT.
+// emu's WebAssembly binary encoder: the bottom layer of the x86->wasm JIT (cpu/jit/codegen.ts drives it).
 //
 // What it is: a small, dependency-free builder for WebAssembly binary modules (core spec 2.0 plus
 // the extensions Node 20 ships: sign-extension ops, saturating float->int, bulk memory.copy/fill,
-// tail calls, and a subset of 128-bit SIMD). No JIT backend exists yet; nothing in emu uses this
-// module today. The code generator (x86 semantics -> wasm operations) and the translator (hot
-// blocks, caching, invalidation) are to be built on top of it as separate layers.
+// tail calls, and a subset of 128-bit SIMD). The code generator (x86 semantics -> wasm operations,
+// cpu/jit/codegen.ts) and the translator (hot blocks, caching, invalidation, cpu/jit/backend.ts)
+// are the layers above it.
 //
 // Pieces:
 //   bytes.ts       ByteWriter: growable Uint8Array, LEB128 u32/s32 and u64/s64 as lo/hi halves
