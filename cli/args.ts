@@ -41,6 +41,8 @@ export interface Options {
   lockstepEvery: number | null;
   deterministic: boolean;
   trace: boolean;
+  /** --jit-dump=ADDR: print the x86 and wasm of the jit block holding this address when it is compiled. */
+  jitDump: number | null;
   help: boolean;
   version: boolean;
   /** Disks and paravirtual devices (-drive, -hda, -device virtio-*, -snapshot). */
@@ -87,6 +89,8 @@ options:
   --lockstep=kvm,B         the oracle: KVM single-steps, backend B follows; stop at the first divergence
   --lockstep=A,B           two in-process backends (e.g. interp,jit) on two boards, compared every N
   --lockstep-every=N         instructions (default 1000); interrupts are taken only between chunks
+  --jit-dump=ADDR          with jit (the default when given): when the block holding linear or
+                           physical ADDR is compiled, print its x86 disassembly and its wasm text
   --deterministic          derive time from instructions retired (reproducible runs)
   --trace                  log port I/O and backend exits to stderr
   -h, --help               this text
@@ -167,7 +171,7 @@ export function parseArgs(argv: string[]): Options {
   const opts: Options = {
     accel: null, memory: DEFAULT_MEMORY, kernel: null, initrd: null, append: null, image: null, raw: [], fwCfg: [],
     serial: { kind: 'stdio' }, noReboot: false, irqchip: 'user', mmu: 'direct', lockstep: null, lockstepEvery: null, deterministic: false,
-    trace: false, help: false, version: false, io: newIoArgs(),
+    trace: false, jitDump: null, help: false, version: false, io: newIoArgs(),
   };
   const args = [...argv];
   while (args.length > 0) {
@@ -246,11 +250,15 @@ export function parseArgs(argv: string[]): Options {
       }
       case 'deterministic': opts.deterministic = true; break;
       case 'trace': opts.trace = true; break;
+      case 'jit-dump': opts.jitDump = parseNumber(value(), '--jit-dump address'); break;
       default:
         throw new UsageError(`unknown option '${arg}'; see emu --help`);
     }
   }
   checkDrives(opts.io);
+  if (opts.jitDump !== null && opts.accel !== null && opts.accel !== 'jit') {
+    throw new UsageError(`--jit-dump shows what the jit compiled; it needs --accel=jit, not --accel=${opts.accel}`);
+  }
   if (opts.image !== null && opts.kernel !== null) {
     throw new UsageError(`both an image ('${opts.image}') and -kernel ('${opts.kernel}') given; pass only one`);
   }

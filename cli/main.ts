@@ -73,7 +73,8 @@ export async function main(argv: string[], io: MainIo = { stdin: process.stdin, 
     const drives = openDrives(opts);
     machine = new Machine({
       memory: opts.memory,
-      accel: opts.accel ?? defaultAccel(),
+      accel: opts.accel ?? (opts.jitDump !== null ? 'jit' : defaultAccel()),
+      jit: opts.jitDump !== null ? { dumpAt: opts.jitDump, onDump: (text) => io.stderr.write(`${text.replace(/\n/g, '\r\n')}\r\n`) } : undefined,
       irqchip: opts.irqchip,
       mmu: opts.mmu,
       noReboot: opts.noReboot,

@@ -13,6 +13,13 @@ describe('emu command line', () => {
     expect(o.noReboot).toBe(true);
   });
 
+  it('--jit-dump=ADDR takes a hex or decimal address and refuses a backend other than jit', () => {
+    expect(parseArgs(['--jit-dump=0x101239']).jitDump).toBe(0x101239);
+    expect(parseArgs(['--accel=jit', '--jit-dump', '4096']).jitDump).toBe(4096);
+    expect(() => parseArgs(['--accel=interp', '--jit-dump=0x1000'])).toThrow(/needs --accel=jit/);
+    expect(() => parseArgs(['--jit-dump=main'])).toThrow(/not a number/);
+  });
+
   it('--accel=interp|jit|kvm, tcg is an alias of jit, and -accel / --enable-kvm / -machine accel=', () => {
     expect(parseArgs(['--accel=interp']).accel).toBe('interp');
     expect(parseArgs(['--accel=tcg']).accel).toBe('jit');
