@@ -74,7 +74,7 @@ export function fuzzVirtio(cases: number, seed = 1): FuzzReport {
           dv.setUint32(e, r() < 0.5 ? 0x100000 + int(0x80000) : addr(), true);
           dv.setUint32(e + 4, r() < 0.97 ? 0 : int(4), true);
           dv.setUint32(e + 8, len(), true);
-          dv.setUint16(e + 12, int(8), true);
+          dv.setUint16(e + 12, r() < 0.3 ? int(8) : int(4), true); // INDIRECT only now and then
           dv.setUint16(e + 14, r() < 0.8 ? int(size) : int(65536), true);
         }
         // Some readable buffers hold a well-formed virtio-blk header, so real I/O happens too.
