@@ -5,6 +5,8 @@
 import type { BackendName } from '../cpu/backend.js';
 import { MMU_MODELS, parseMmuModel, type MmuModelName } from '../mmu/model.js';
 import { checkDrives, newIoArgs, parseDrive, parseHd, parseIoDevice, type IoArgs } from './drive-args.js';
+import { parseMigrationUri } from '../machine/vm-control.js';
+import { parseQmpSpec, type QmpSpec } from './qmp-server.js';
 import { UsageError } from './usage-error.js';
 
 export { UsageError };
@@ -47,6 +49,10 @@ export interface Options {
   version: boolean;
   /** Disks and paravirtual devices (-drive, -hda, -device virtio-*, -snapshot). */
   io: IoArgs;
+  /** -incoming file:PATH | tcp:HOST:PORT | defer: start from a snapshot or an incoming migration. */
+  incoming: string | null;
+  /** -qmp sockets to listen on. */
+  qmp: QmpSpec[];
 }
 
 export const DEFAULT_MEMORY = 128 * 1024 * 1024;
@@ -77,6 +83,11 @@ options:
                            put the -drive with id=X on virtio-blk or IDE
   -device virtio-rng-pci   a virtio entropy source; -device virtio-serial-pci: a virtio console (hvc0)
   -snapshot                disk writes go to memory and are dropped at exit; the images stay unchanged
+  -incoming file:PATH      start from a snapshot (made with QMP migrate to file:PATH, or Ctrl-A w)
+  -incoming tcp:HOST:PORT  wait for a live migration from another emu (QMP migrate tcp:HOST:PORT)
+  -incoming defer          wait for QMP migrate-incoming
+  -qmp unix:PATH,server=on,wait=off | -qmp tcp:127.0.0.1:PORT,server=on,wait=off
+                           the QEMU Machine Protocol (stop, cont, migrate, query-migrate, ...)
   -serial stdio|none|file:PATH
                            where the first serial port goes (default stdio)
   -nographic               accepted for QEMU compatibility (emu has no display)
@@ -97,7 +108,7 @@ options:
   -V, --version            print the version
 
 console keys: Ctrl-A x quit, Ctrl-A b cycle CPU backends, Ctrl-A s show statistics,
-Ctrl-A h help, Ctrl-A Ctrl-A send Ctrl-A.
+Ctrl-A w save a snapshot (emu-snapshot-N.emusnap), Ctrl-A h help, Ctrl-A Ctrl-A send Ctrl-A.
 The exit status is the guest's: isa-debug-exit (port 0xf4) value v exits with (v << 1) | 1.`;
 
 const ACCELS: Record<string, BackendName> = { interp: 'interp', jit: 'jit', tcg: 'jit', kvm: 'kvm' };
@@ -171,7 +182,7 @@ export function parseArgs(argv: string[]): Options {
   const opts: Options = {
     accel: null, memory: DEFAULT_MEMORY, kernel: null, initrd: null, append: null, image: null, raw: [], fwCfg: [],
     serial: { kind: 'stdio' }, noReboot: false, irqchip: 'user', mmu: 'direct', lockstep: null, lockstepEvery: null, deterministic: false,
-    trace: false, jitDump: null, help: false, version: false, io: newIoArgs(),
+    trace: false, jitDump: null, help: false, version: false, io: newIoArgs(), incoming: null, qmp: [],
   };
   const args = [...argv];
   while (args.length > 0) {
@@ -249,6 +260,13 @@ export function parseArgs(argv: string[]): Options {
         break;
       }
       case 'deterministic': opts.deterministic = true; break;
+      case 'incoming': {
+        const v = value();
+        if (v !== 'defer' && !parseMigrationUri(v)) throw new UsageError(`-incoming ${v}: write it as file:PATH, tcp:HOST:PORT or defer`);
+        opts.incoming = v;
+        break;
+      }
+      case 'qmp': opts.qmp.push(parseQmpSpec(value())); break;
       case 'trace': opts.trace = true; break;
       case 'jit-dump': opts.jitDump = parseNumber(value(), '--jit-dump address'); break;
       default:

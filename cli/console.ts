@@ -11,9 +11,11 @@ export interface ConsoleActions {
   quit(): void;
   cycleBackend(): void;
   showStats(): void;
+  /** Ctrl-A w: save a snapshot of the machine. */
+  saveSnapshot?(): void;
 }
 
-export const ESCAPE_HELP = 'C-a h    print this help\r\nC-a x    exit emu\r\nC-a b    switch CPU backend (interp/jit/kvm)\r\nC-a s    show machine statistics\r\nC-a C-a  send C-a\r\n';
+export const ESCAPE_HELP = 'C-a h    print this help\r\nC-a x    exit emu\r\nC-a b    switch CPU backend (interp/jit/kvm)\r\nC-a s    show machine statistics\r\nC-a w    save a snapshot (restore with -incoming file:PATH)\r\nC-a C-a  send C-a\r\n';
 
 /** Splits typed bytes into guest input and Ctrl-A commands. */
 export class EscapeReader {
@@ -30,6 +32,7 @@ export class EscapeReader {
         else if (c === 'x') { this.flush(out); this.actions.quit(); return; }
         else if (c === 'b') this.actions.cycleBackend();
         else if (c === 's') this.actions.showStats();
+        else if (c === 'w') this.actions.saveSnapshot?.();
         else if (c === 'h' || c === '?') this.say(ESCAPE_HELP);
         continue;
       }

@@ -13,6 +13,9 @@ import { DiskError, openDisk } from '../machine/disk-file.js';
 import type { DriveSpec } from '../machine/io-devices.js';
 import { HELP, parseArgs, UsageError, type Options } from './args.js';
 import { EscapeReader, SerialSink, type ConsoleActions } from './console.js';
+import { existsSync } from 'node:fs';
+import { VmControl } from '../machine/vm-control.js';
+import { nodeControlIo, startQmp } from './qmp-server.js';
 
 export const VERSION = '0.1.0';
 
@@ -55,6 +58,7 @@ export async function main(argv: string[], io: MainIo = { stdin: process.stdin, 
   const err = (line: string): void => { io.stderr.write(`emu: ${line}\n`); };
   let opts: Options;
   let machine: Machine;
+  let control: VmControl | null = null;
   try {
     opts = parseArgs(argv);
     if (opts.help) { io.stdout.write(HELP + '\n'); return 0; }
@@ -85,6 +89,7 @@ export async function main(argv: string[], io: MainIo = { stdin: process.stdin, 
       })),
       onSerial: (b) => sink.put(b),
       onMessage: (text) => io.stderr.write(`\r\n${text}\r\n`),
+      onExit: (_status, reason) => control?.shutdown(reason),
       drives,
       virtioRng: opts.io.virtioRng,
       virtioConsole: opts.io.virtioConsole ? (bytes) => { for (const b of bytes) sink.put(b); } : undefined,
@@ -95,9 +100,13 @@ export async function main(argv: string[], io: MainIo = { stdin: process.stdin, 
       };
     }
     machine.boot(recipe);
+    const m = machine;
+    control = new VmControl(m, nodeControlIo(() => m.powerOff(0, 'quit (QMP)')));
+    const closeQmp = await Promise.all(opts.qmp.map((q) => startQmp(q, control!)));
     try {
-      return await runConsole(machine, sink, io);
+      return await runConsole(machine, sink, io, control, opts.incoming);
     } finally {
+      for (const close of closeQmp) close();
       for (const d of drives) d.disk.close?.();
     }
   } catch (e) {
@@ -197,8 +206,17 @@ function defaultAccel(): BackendName {
   return 'interp';
 }
 
-async function runConsole(machine: Machine, sink: SerialSink, io: MainIo): Promise<number> {
+/** The first emu-snapshot-N.emusnap in the current directory that does not exist yet. */
+function nextSnapshotPath(): string {
+  for (let n = 1; ; n++) if (!existsSync(`emu-snapshot-${n}.emusnap`)) return `emu-snapshot-${n}.emusnap`;
+}
+
+async function runConsole(machine: Machine, sink: SerialSink, io: MainIo, control: VmControl, incoming: string | null): Promise<number> {
   const say = (text: string): void => { io.stderr.write(text); };
+  if (incoming === 'defer') control.stop('inmigrate');
+  else if (incoming) {
+    control.incoming(incoming).catch((e: Error) => machine.powerOff(1, `incoming migration failed: ${e.message}`));
+  }
   const detach = attachConsole(io, {
     input: (bytes) => machine.serialInput(bytes),
     quit: () => machine.powerOff(0, 'quit from the console (Ctrl-A x)'),
@@ -208,6 +226,12 @@ async function runConsole(machine: Machine, sink: SerialSink, io: MainIo): Promi
       try { machine.setBackend(next); } catch (e) { say(`\r\nemu: ${(e as Error).message}\r\n`); }
     },
     showStats: () => say(`\r\n${formatStats(machine)}\r\n`),
+    saveSnapshot: () => {
+      const path = nextSnapshotPath();
+      control.saveSnapshotFile(path).then(
+        (n) => say(`\r\nemu: saved a snapshot to ${path} (${(n / 1048576).toFixed(1)} MiB); resume it with the same options and -incoming file:${path}\r\n`),
+        (e: Error) => say(`\r\nemu: could not save a snapshot: ${e.message}\r\n`));
+    },
   }, () => machine.powerOff(130, 'interrupted'));
   try {
     const exit = await machine.run();

@@ -131,7 +131,7 @@ export const identityTranslator: Translator = {
   translate(cpu, lo, hi, _kind) {
     const phys = (lo & cpu.a20Mask) >>> 0;
     const ram = phys < cpu.mem.ramSize;
-    const code = ram && cpu.mem.codePages[phys >>> 12] !== 0;
+    const code = ram && (cpu.mem.codePages[phys >>> 12] | cpu.mem.dirtyPages[phys >>> 12]) !== 0;
     // Every kind allowed; MMIO always slow; writes to code pages slow (so the code cache hears of them).
     cpu.tlb.fill(lo, hi, phys, 0xff, ram ? (code ? WRITE_KINDS_MASK : 0) : 0xff, false, PAGE_MASK);
     return phys;

@@ -103,10 +103,13 @@ function cpuStates(m: Machine): Uint8Array[] {
   return [m.backend.getState()];
 }
 
-/** The machine as one snapshot file. Take it between run slices (paused, or from the run loop's caller). */
-export async function saveSnapshot(m: Machine): Promise<Uint8Array> {
+/**
+ * The machine as one snapshot file. Take it between run slices (paused, or from the run
+ * loop's caller); `paused` is the run state a restore resumes in (default: the machine's).
+ */
+export async function saveSnapshot(m: Machine, paused = m.runState().paused): Promise<Uint8Array> {
   const sections: Sections = new Map();
-  sections.set('run', encodeRunState(m.runState()));
+  sections.set('run', encodeRunState({ ...m.runState(), paused }));
   cpuStates(m).forEach((s, i) => sections.set(`cpu${i}`, s.slice()));
   for (const d of saveDevices(m)) sections.set(`dev/${d.name}`, encodeDevice(d));
   sections.set('ram', encodeRam(m.memory));

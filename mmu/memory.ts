@@ -33,6 +33,9 @@ export interface MmioHandler {
   mmioWrite(addr: number, size: 1 | 2 | 4, value: number): void;
 }
 
+/** GuestMemory.dirtyPages bits. */
+export const DIRTY_WATCHED = 1, DIRTY_WRITTEN = 2;
+
 export class GuestMemory {
   readonly wasm: WebAssembly.Memory;
   readonly buffer: ArrayBuffer;
@@ -60,6 +63,12 @@ export class GuestMemory {
    */
   readonly ptPages: Uint8Array;
   ptWriteHook: ((page: number, addr: number, len: number) => void) | null = null;
+  /**
+   * One byte per 4 KiB page for live migration's dirty log: bit 0 = watched (writes take the
+   * TLB's slow path, as on code pages), bit 1 = written since the log was last read. All zero
+   * (and no cost) while no migration runs; machine/migrate.ts arms and reads it.
+   */
+  readonly dirtyPages: Uint8Array;
 
   constructor(ramSize: number, vcpus = 1) {
     if (!Number.isInteger(ramSize) || ramSize < MIN_RAM || ramSize > MAX_RAM || ramSize % PAGE_SIZE !== 0) {
@@ -83,6 +92,7 @@ export class GuestMemory {
     this.dv = new DataView(this.buffer);
     this.codePages = new Uint8Array(ramSize / PAGE_SIZE);
     this.ptPages = new Uint8Array(ramSize / PAGE_SIZE);
+    this.dirtyPages = new Uint8Array(ramSize / PAGE_SIZE);
   }
 
   /** Byte offset inside `buffer` of vCPU i's area (its state record first). */
@@ -114,7 +124,7 @@ export class GuestMemory {
   }
   write8(addr: number, v: number): void {
     if (addr < this.ramSize) {
-      if ((this.codePages[addr >>> 12] | this.ptPages[addr >>> 12]) !== 0) this.written(addr >>> 12, addr, 1);
+      if ((this.codePages[addr >>> 12] | this.ptPages[addr >>> 12] | this.dirtyPages[addr >>> 12]) !== 0) this.written(addr >>> 12, addr, 1);
       this.u8[addr] = v;
     } else this.mmio?.mmioWrite(addr, 1, v & 0xff);
   }
@@ -136,12 +146,14 @@ export class GuestMemory {
   /** Tell code caches about a write of `len` bytes at `addr` (already known to be RAM). */
   noteWrite(addr: number, len: number): void {
     const first = addr >>> 12, last = (addr + len - 1) >>> 12;
-    if ((this.codePages[first] | this.ptPages[first]) !== 0) this.written(first, addr, len);
-    if (last !== first && (this.codePages[last] | this.ptPages[last]) !== 0) this.written(last, addr, len);
+    for (let p = first; p <= last; p++) {
+      if ((this.codePages[p] | this.ptPages[p] | this.dirtyPages[p]) !== 0) this.written(p, addr, len);
+    }
   }
 
   /** A write reached a page holding decoded code or a shadowed page table: tell whoever cares. */
   private written(page: number, addr: number, len: number): void {
+    if (this.dirtyPages[page] !== 0) this.dirtyPages[page] = DIRTY_WATCHED | DIRTY_WRITTEN;
     if (this.codePages[page] !== 0) this.codeWriteHook?.(page, addr, len);
     if (this.ptPages[page] !== 0) this.ptWriteHook?.(page, addr, len);
   }

@@ -377,7 +377,7 @@ export class Mmu {
     const mem = this.mem;
     let slow = 0;
     if (physPage >= mem.ramSize) slow = ALL_KINDS;
-    else if ((mem.codePages[physPage / 4096] | mem.ptPages[physPage / 4096]) !== 0) slow = WRITE_KIND_BITS;
+    else if ((mem.codePages[physPage / 4096] | mem.ptPages[physPage / 4096] | mem.dirtyPages[physPage / 4096]) !== 0) slow = WRITE_KIND_BITS;
     this.tlb.fill(lo, hi, physPage, perms, slow, isGlobal, sizeMask);
   }
 

@@ -1,0 +1,113 @@
+// Live migration between two machines in one process over an in-memory channel:
+// the dirty log sees the guest's writes, pre-copy converges, and the guest's
+// memory-dirtying loop finishes with the right checksum on the destination.
+
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { bootRecipe } from '../../machine/boot.js';
+import { Machine } from '../../machine/machine.js';
+import { migrateOut, newMigrationStats, receiveMigration, type ByteChannel } from '../../machine/migrate.js';
+import { DIRTY_WATCHED, DIRTY_WRITTEN } from '../../mmu/memory.js';
+import { buildFlat, hasToolchain } from '../cpu/system-build.js';
+
+const RAM = 16 << 20;
+/** The dirtying loop over 16 pages, running until the host sets the stop flag. */
+const DWORDS = 0x4000;
+const GUEST = hasToolchain()
+  ? buildFlat(readFileSync('test/snapshot/dirty-guest.S', 'utf8').replace(/\.set DWORDS, \w+/, `.set DWORDS, ${DWORDS}`).replace(/\.set ROUNDS, \w+/, '.set ROUNDS, 0x7fffffff'), 0x100000)
+  : null;
+const STOP_FLAG = 0x300000;
+
+/** What the guest prints after `rounds` rounds: the checksum of dword i = sum of (i ^ r) for r < rounds. */
+function expected(out: string): string {
+  const m = /rounds=([0-9a-f]{8}) /.exec(out);
+  if (!m) return '(no rounds line)';
+  const n = parseInt(m[1], 16);
+  let sum = 0;
+  for (let i = 0; i < DWORDS; i++) for (let r = 0; r < n; r++) sum = (sum + ((i ^ r) >>> 0)) >>> 0;
+  return `start\nrounds=${m[1]} sum=${sum.toString(16).padStart(8, '0')}\n`;
+}
+
+/** Two connected in-memory channels. */
+export function channelPair(): [ByteChannel, ByteChannel] {
+  const make = (inbox: Uint8Array[], wake: { f: (() => void) | null }, peer: { inbox: Uint8Array[]; wake: { f: (() => void) | null }; closed: { v: boolean } }, closed: { v: boolean }): ByteChannel => ({
+    async write(b) { if (peer.closed.v || closed.v) throw new Error('closed'); peer.inbox.push(b.slice()); peer.wake.f?.(); await new Promise((r) => setImmediate(r)); },
+    async read() {
+      while (inbox.length === 0 && !closed.v) await new Promise<void>((r) => { wake.f = r; });
+      return inbox.shift() ?? null;
+    },
+    close() { closed.v = true; wake.f?.(); peer.closed.v = true; peer.wake.f?.(); },
+  });
+  const a = { inbox: [] as Uint8Array[], wake: { f: null as (() => void) | null }, closed: { v: false } };
+  const b = { inbox: [] as Uint8Array[], wake: { f: null as (() => void) | null }, closed: { v: false } };
+  return [make(a.inbox, a.wake, b, a.closed), make(b.inbox, b.wake, a, b.closed)];
+}
+
+function dirtyMachine(): { m: Machine; out: () => string } {
+  let text = '';
+  const m = new Machine({ memory: RAM, accel: 'interp', noReboot: true, onSerial: (c) => { text += String.fromCharCode(c); } });
+  m.boot(bootRecipe({ raw: [{ file: { name: 'dirty.bin', bytes: GUEST! }, addr: 0x100000 }] }));
+  return { m, out: () => text };
+}
+
+describe.skipIf(!GUEST)('live migration', () => {
+  it('with the dirty log armed, the pages the guest writes are marked, and only those', () => {
+    const { m, out } = dirtyMachine();
+    while (!out().includes('start')) m.runSteps(1);
+    m.memory.dirtyPages.fill(DIRTY_WATCHED);
+    m.backend.invalidateCode?.();
+    m.runSteps(20, 20_000);
+    const written: number[] = [];
+    m.memory.dirtyPages.forEach((v, p) => { if (v & DIRTY_WRITTEN) written.push(p); });
+    expect(written.length).toBe(16);
+    expect(written.every((p) => p >= 0x400 && p < 0x410)).toBe(true); // the 16-page region at 4 MiB
+    m.destroy();
+  });
+});
+
+describe.skipIf(!GUEST)('live migration of a memory-dirtying guest', () => {
+  it('pre-copy while the loop runs, stop-and-copy, and the loop finishes with the right sum on the destination', async () => {
+    const src = dirtyMachine(), dst = dirtyMachine();
+    const [a, b] = channelPair();
+    const running = src.m.run();
+    while (!src.out().includes('start')) await new Promise((r) => setTimeout(r, 5));
+    const stats = newMigrationStats(), inStats = newMigrationStats();
+    const arrived = receiveMigration(dst.m, b, inStats);
+    await migrateOut(src.m, a, { downtimeLimitMs: 300, maxBandwidth: 0 }, stats, { cancelled: () => false, stopGuest: () => src.m.pause(), wasRunning: true });
+    const run = await arrived;
+    expect(run.paused).toBe(false);
+    src.m.powerOff(0, 'migrated');
+    await running;
+    expect(src.out()).toBe('start\n'); // the source stopped mid-loop
+    const finished = dst.m.run();
+    await new Promise((r) => setTimeout(r, 200));
+    dst.m.memory.dv.setUint32(STOP_FLAG, 1, true);
+    const exit = await finished;
+    expect('start\n' + dst.out()).toBe(expected(dst.out()));
+    expect(exit.status).toBe(33);
+    expect(stats.rounds).toBeGreaterThanOrEqual(2);
+    expect(stats.normalPages).toBeGreaterThan(16); // the program, the region, some pages more than once
+    expect(stats.zeroPages).toBeGreaterThan(3000); // untouched RAM goes as "zero"
+    expect(stats.downtimeMs).toBeGreaterThan(0);
+    expect(inStats.normalPages).toBe(stats.normalPages);
+    src.m.destroy(); dst.m.destroy();
+  }, 180_000);
+
+  it('the destination drops the connection mid-way -> migrateOut fails and the source guest runs on to the right sum', async () => {
+    const src = dirtyMachine();
+    const [a, b] = channelPair();
+    const running = src.m.run();
+    while (!src.out().includes('start')) await new Promise((r) => setTimeout(r, 5));
+    let got = 0;
+    void (async () => { while ((got += (await b.read())?.length ?? 0) < 20_000); b.close(); })();
+    const stats = newMigrationStats();
+    await expect(migrateOut(src.m, a, { downtimeLimitMs: 300, maxBandwidth: 0 }, stats, { cancelled: () => false, stopGuest: () => src.m.pause(), wasRunning: true })).rejects.toThrow();
+    expect(src.m.isPaused).toBe(false);
+    expect(src.m.memory.dirtyPages.every((v) => v === 0)).toBe(true);
+    src.m.memory.dv.setUint32(STOP_FLAG, 1, true);
+    const exit = await running;
+    expect(src.out()).toBe(expected(src.out()));
+    expect(exit.status).toBe(33);
+    src.m.destroy();
+  }, 180_000);
+});
