@@ -154,7 +154,7 @@ export class Cpu {
   // TLB planes, cached here so the fast path is two loads and two compares.
   readonly tlbTags: Int32Array;
   readonly tlbHi: Int32Array;
-  readonly tlbPhys: Int32Array;
+  readonly tlbPhys: Uint32Array;
 
   mmu: Translator = identityTranslator;
   sys: SystemHooks = defaultSystemHooks;
@@ -368,21 +368,21 @@ export class Cpu {
   read8(lo: number, hi: number): number {
     const i = ((lo >>> 12) ^ hi) & TLB_MASK;
     if (this.tlbTags[this.planeR | i] === (lo & PAGE_MASK) && this.tlbHi[i] === hi) {
-      return this.ramU8[this.tlbPhys[i] | (lo & 0xfff)];
+      return this.ramU8[this.tlbPhys[i] + (lo & 0xfff)];
     }
     return this.readSlow(lo, hi, 1, this.planeR >> TLB_BITS);
   }
   read16(lo: number, hi: number): number {
     const i = ((lo >>> 12) ^ hi) & TLB_MASK;
     if (this.tlbTags[this.planeR | i] === (lo & PAGE_MASK) && this.tlbHi[i] === hi && (lo & 0xfff) <= 0xffe) {
-      return this.ram.getUint16(this.tlbPhys[i] | (lo & 0xfff), true);
+      return this.ram.getUint16(this.tlbPhys[i] + (lo & 0xfff), true);
     }
     return this.readSlow(lo, hi, 2, this.planeR >> TLB_BITS);
   }
   read32(lo: number, hi: number): number {
     const i = ((lo >>> 12) ^ hi) & TLB_MASK;
     if (this.tlbTags[this.planeR | i] === (lo & PAGE_MASK) && this.tlbHi[i] === hi && (lo & 0xfff) <= 0xffc) {
-      return this.ram.getInt32(this.tlbPhys[i] | (lo & 0xfff), true);
+      return this.ram.getInt32(this.tlbPhys[i] + (lo & 0xfff), true);
     }
     return this.readSlow(lo, hi, 4, this.planeR >> TLB_BITS);
   }
@@ -390,7 +390,7 @@ export class Cpu {
   read64(lo: number, hi: number): number {
     const i = ((lo >>> 12) ^ hi) & TLB_MASK;
     if (this.tlbTags[this.planeR | i] === (lo & PAGE_MASK) && this.tlbHi[i] === hi && (lo & 0xfff) <= 0xff8) {
-      const p = this.tlbPhys[i] | (lo & 0xfff);
+      const p = this.tlbPhys[i] + (lo & 0xfff);
       this.hi = this.ram.getInt32(p + 4, true);
       return this.ram.getInt32(p, true);
     }
@@ -402,7 +402,7 @@ export class Cpu {
   write8(lo: number, hi: number, v: number): void {
     const i = ((lo >>> 12) ^ hi) & TLB_MASK;
     if (this.tlbTags[this.planeW | i] === (lo & PAGE_MASK) && this.tlbHi[i] === hi) {
-      this.ramU8[this.tlbPhys[i] | (lo & 0xfff)] = v;
+      this.ramU8[this.tlbPhys[i] + (lo & 0xfff)] = v;
       return;
     }
     this.writeSlow(lo, hi, 1, v, this.planeW >> TLB_BITS);
@@ -410,7 +410,7 @@ export class Cpu {
   write16(lo: number, hi: number, v: number): void {
     const i = ((lo >>> 12) ^ hi) & TLB_MASK;
     if (this.tlbTags[this.planeW | i] === (lo & PAGE_MASK) && this.tlbHi[i] === hi && (lo & 0xfff) <= 0xffe) {
-      this.ram.setUint16(this.tlbPhys[i] | (lo & 0xfff), v, true);
+      this.ram.setUint16(this.tlbPhys[i] + (lo & 0xfff), v, true);
       return;
     }
     this.writeSlow(lo, hi, 2, v, this.planeW >> TLB_BITS);
@@ -418,7 +418,7 @@ export class Cpu {
   write32(lo: number, hi: number, v: number): void {
     const i = ((lo >>> 12) ^ hi) & TLB_MASK;
     if (this.tlbTags[this.planeW | i] === (lo & PAGE_MASK) && this.tlbHi[i] === hi && (lo & 0xfff) <= 0xffc) {
-      this.ram.setInt32(this.tlbPhys[i] | (lo & 0xfff), v, true);
+      this.ram.setInt32(this.tlbPhys[i] + (lo & 0xfff), v, true);
       return;
     }
     this.writeSlow(lo, hi, 4, v, this.planeW >> TLB_BITS);
@@ -426,7 +426,7 @@ export class Cpu {
   write64(lo: number, hi: number, vLo: number, vHi: number): void {
     const i = ((lo >>> 12) ^ hi) & TLB_MASK;
     if (this.tlbTags[this.planeW | i] === (lo & PAGE_MASK) && this.tlbHi[i] === hi && (lo & 0xfff) <= 0xff8) {
-      const p = this.tlbPhys[i] | (lo & 0xfff);
+      const p = this.tlbPhys[i] + (lo & 0xfff);
       this.ram.setInt32(p, vLo, true);
       this.ram.setInt32(p + 4, vHi, true);
       return;
@@ -448,7 +448,7 @@ export class Cpu {
   fetch8(lo: number, hi: number): number {
     const i = ((lo >>> 12) ^ hi) & TLB_MASK;
     if (this.tlbTags[this.planeX | i] === (lo & PAGE_MASK) && this.tlbHi[i] === hi) {
-      return this.ramU8[this.tlbPhys[i] | (lo & 0xfff)];
+      return this.ramU8[this.tlbPhys[i] + (lo & 0xfff)];
     }
     return this.readSlow(lo, hi, 1, this.planeX >> TLB_BITS);
   }
@@ -458,7 +458,7 @@ export class Cpu {
     const i = ((lo >>> 12) ^ hi) & TLB_MASK;
     const t = this.tlbTags[(kind << TLB_BITS) | i];
     if ((t & PAGE_MASK) === (lo & PAGE_MASK) && (t & 2) === 0 && this.tlbHi[i] === hi) {
-      return (this.tlbPhys[i] | (lo & 0xfff)) >>> 0;
+      return (this.tlbPhys[i] + (lo & 0xfff)) >>> 0;
     }
     return this.mmu.translate(this, lo, hi, kind);
   }

@@ -164,11 +164,11 @@ export function execBlock(c: Cpu, b: Block, code: Int32Array, n: number, passes:
           const t = ((lin >>> 12) & T.TLB_MASK);
           if (code[p] === F.LOAD32) {
             if (c.tlbTags[c.planeR | t] === (lin & T.PAGE_MASK) && c.tlbHi[t] === 0 && (lin & 0xfff) <= 0xffc) {
-              r[a] = c.ram.getInt32(c.tlbPhys[t] | (lin & 0xfff), true);
+              r[a] = c.ram.getInt32(c.tlbPhys[t] + (lin & 0xfff), true);
             } else r[a] = c.read32(lin, 0);
             r[a + 1] = 0;
           } else if (c.tlbTags[c.planeW | t] === (lin & T.PAGE_MASK) && c.tlbHi[t] === 0 && (lin & 0xfff) <= 0xffc) {
-            c.ram.setInt32(c.tlbPhys[t] | (lin & 0xfff), r[a], true);
+            c.ram.setInt32(c.tlbPhys[t] + (lin & 0xfff), r[a], true);
           } else c.write32(lin, 0, r[a]);
           break;
         }
@@ -177,7 +177,7 @@ export function execBlock(c: Cpu, b: Block, code: Int32Array, n: number, passes:
           if (off > c.segMax[(sbw - S.ES_BASE_W) >> 3]) segCheck(c, (sbw - S.ES_BASE_W) >> 3, off, 1);
           const lin = (r[sbw] + off) | 0;
           const t = (lin >>> 12) & T.TLB_MASK;
-          r[a] = c.tlbTags[c.planeR | t] === (lin & T.PAGE_MASK) && c.tlbHi[t] === 0 ? c.ramU8[c.tlbPhys[t] | (lin & 0xfff)] : c.read8(lin, 0);
+          r[a] = c.tlbTags[c.planeR | t] === (lin & T.PAGE_MASK) && c.tlbHi[t] === 0 ? c.ramU8[c.tlbPhys[t] + (lin & 0xfff)] : c.read8(lin, 0);
           r[a + 1] = 0;
           break;
         }
@@ -186,7 +186,7 @@ export function execBlock(c: Cpu, b: Block, code: Int32Array, n: number, passes:
           const lo = sum | 0, hi = (r[s + 1] + (sum > 0xffffffff ? 1 : sum < 0 ? -1 : 0)) | 0;
           if (((hi << 16) >> 16) !== hi) throw new CpuFault(13, 0, true);
           const t = ((lo >>> 12) ^ hi) & T.TLB_MASK;
-          r[a] = c.tlbTags[c.planeR | t] === (lo & T.PAGE_MASK) && c.tlbHi[t] === hi ? c.ramU8[c.tlbPhys[t] | (lo & 0xfff)] : c.read8(lo, hi);
+          r[a] = c.tlbTags[c.planeR | t] === (lo & T.PAGE_MASK) && c.tlbHi[t] === hi ? c.ramU8[c.tlbPhys[t] + (lo & 0xfff)] : c.read8(lo, hi);
           r[a + 1] = 0;
           break;
         }
@@ -201,7 +201,7 @@ export function execBlock(c: Cpu, b: Block, code: Int32Array, n: number, passes:
           const t = ((lo >>> 12) ^ hi) & T.TLB_MASK, off = lo & 0xfff;
           const load = id === F.LOAD64_32 || id === F.LOAD64;
           if (c.tlbTags[(load ? c.planeR : c.planeW) | t] === (lo & T.PAGE_MASK) && c.tlbHi[t] === hi && off <= 0xff8) {
-            const ph = c.tlbPhys[t] | off, ram = c.ram;
+            const ph = c.tlbPhys[t] + off, ram = c.ram;
             if (id === F.LOAD64_32) { r[a] = ram.getInt32(ph, true); r[a + 1] = 0; }
             else if (id === F.LOAD64) { r[a] = ram.getInt32(ph, true); r[a + 1] = ram.getInt32(ph + 4, true); }
             else if (id === F.STORE64_32) ram.setInt32(ph, r[a], true);
@@ -264,7 +264,7 @@ export function execBlock(c: Cpu, b: Block, code: Int32Array, n: number, passes:
 function push4(c: Cpu, r: Int32Array, v: number): void {
   const sp = (r[W.W_RSP] - 4) | 0, lin = (sp + r[W.W_SSBASE]) | 0;
   const t = (lin >>> 12) & T.TLB_MASK;
-  if (c.tlbTags[c.planeW | t] === (lin & T.PAGE_MASK) && c.tlbHi[t] === 0 && (lin & 0xfff) <= 0xffc) c.ram.setInt32(c.tlbPhys[t] | (lin & 0xfff), v, true);
+  if (c.tlbTags[c.planeW | t] === (lin & T.PAGE_MASK) && c.tlbHi[t] === 0 && (lin & 0xfff) <= 0xffc) c.ram.setInt32(c.tlbPhys[t] + (lin & 0xfff), v, true);
   else c.write32(lin, 0, v);
   r[W.W_RSP] = sp;
 }
@@ -273,7 +273,7 @@ function pop4(c: Cpu, r: Int32Array): number {
   const sp = r[W.W_RSP], lin = (sp + r[W.W_SSBASE]) | 0;
   const t = (lin >>> 12) & T.TLB_MASK;
   const v = c.tlbTags[c.planeR | t] === (lin & T.PAGE_MASK) && c.tlbHi[t] === 0 && (lin & 0xfff) <= 0xffc
-    ? c.ram.getInt32(c.tlbPhys[t] | (lin & 0xfff), true) : c.read32(lin, 0);
+    ? c.ram.getInt32(c.tlbPhys[t] + (lin & 0xfff), true) : c.read32(lin, 0);
   r[W.W_RSP] = (sp + 4) | 0;
   return v;
 }
@@ -283,7 +283,7 @@ function push8(c: Cpu, r: Int32Array, lo: number, hi: number): void {
   const spLo = sum | 0, spHi = sum < 0 ? (r[W.W_RSP + 1] - 1) | 0 : r[W.W_RSP + 1];
   const t = ((spLo >>> 12) ^ spHi) & T.TLB_MASK;
   if (c.tlbTags[c.planeW | t] === (spLo & T.PAGE_MASK) && c.tlbHi[t] === spHi && (spLo & 0xfff) <= 0xff8) {
-    const ph = c.tlbPhys[t] | (spLo & 0xfff);
+    const ph = c.tlbPhys[t] + (spLo & 0xfff);
     c.ram.setInt32(ph, lo, true);
     c.ram.setInt32(ph + 4, hi, true);
     r[W.W_RSP] = spLo; r[W.W_RSP + 1] = spHi;
@@ -295,7 +295,7 @@ function pop8(c: Cpu, r: Int32Array): number {
   const spLo = r[W.W_RSP], spHi = r[W.W_RSP + 1];
   const t = ((spLo >>> 12) ^ spHi) & T.TLB_MASK;
   if (c.tlbTags[c.planeR | t] === (spLo & T.PAGE_MASK) && c.tlbHi[t] === spHi && (spLo & 0xfff) <= 0xff8) {
-    const ph = c.tlbPhys[t] | (spLo & 0xfff);
+    const ph = c.tlbPhys[t] + (spLo & 0xfff);
     c.resHi = c.ram.getInt32(ph + 4, true);
     const sum = (spLo >>> 0) + 8;
     r[W.W_RSP] = sum | 0;

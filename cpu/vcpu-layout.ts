@@ -47,7 +47,7 @@ if (V.TLB_TAGS !== VCPU_DATA || V.TLB_HI !== V.TLB_TAGS + 8 * TLB_SIZE * 4 || V.
 export interface VcpuViews {
   tlbTags: Int32Array;
   tlbHi: Int32Array;
-  tlbPhys: Int32Array;
+  tlbPhys: Uint32Array;
   segMax: Float64Array;
   mode: Int32Array;
   fetchMax: Float64Array;
@@ -57,7 +57,7 @@ export function vcpuViews(buffer: ArrayBuffer, base: number): VcpuViews {
   return {
     tlbTags: new Int32Array(buffer, base + V.TLB_TAGS, 8 * TLB_SIZE),
     tlbHi: new Int32Array(buffer, base + V.TLB_HI, TLB_SIZE),
-    tlbPhys: new Int32Array(buffer, base + V.TLB_PHYS, TLB_SIZE),
+    tlbPhys: new Uint32Array(buffer, base + V.TLB_PHYS, TLB_SIZE),
     segMax: new Float64Array(buffer, base + V.SEG_MAX, 24),
     mode: new Int32Array(buffer, base + V.MODE, M.COUNT),
     fetchMax: new Float64Array(buffer, base + V.MODE + M.FETCH_MAX * 4, 1),

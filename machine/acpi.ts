@@ -215,7 +215,7 @@ export function buildAcpi(mem: GuestMemory, cfg: AcpiConfig): AcpiLayout {
   const tables: AcpiLayout['tables'] = {};
   let next = regionBase;
   const place = (key: string, bytes: Uint8Array, align = 16): number => {
-    next = (next + align - 1) & ~(align - 1);
+    next = Math.ceil(next / align) * align; // RAM reaches past 2 GiB: no 32-bit bitwise rounding
     const addr = next;
     if (addr + bytes.length > regionBase + ACPI_REGION_SIZE) throw new Error('ACPI tables overflow their region');
     mem.writeBytes(addr, bytes);

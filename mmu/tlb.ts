@@ -4,7 +4,7 @@
 // Fast-path hit test (what cpu-exec inlines; `kind` = ACC_* bits below):
 //   const i = ((lo >>> 12) ^ hi) & TLB_MASK;
 //   if (tlb.tags[(kind << TLB_BITS) | i] === (lo & PAGE_MASK) && tlb.hiTag[i] === hi)
-//     phys = (tlb.phys[i] | (lo & 0xfff)) >>> 0;   // guaranteed RAM, writes need no code check
+//     phys = tlb.phys[i] + (lo & 0xfff);            // guaranteed RAM, writes need no code check
 // A miss (including "slow" entries: MMIO pages, writes to pages holding decoded
 // code) goes to Mmu.translate(), which finds slow entries without a new walk.
 
@@ -30,8 +30,11 @@ export class Tlb {
   readonly hiTag: Int32Array;
   /** Low 32 bits of the cached linear page (whatever the permissions). */
   readonly linTag = new Int32Array(TLB_SIZE);
-  /** Physical page base (low 32 bits; entries above 4 GiB are never cached). */
-  readonly phys: Int32Array;
+  /**
+   * Physical page base (entries above 4 GiB are never cached), unsigned: RAM reaches past 2 GiB,
+   * so readers add the page offset (`phys[i] + (lo & 0xfff)`) rather than OR it into an int32.
+   */
+  readonly phys: Uint32Array;
   /** 1 = translation came from a global (G=1, CR4.PGE) entry. */
   readonly global = new Uint8Array(TLB_SIZE);
   /** Linear-address mask of the page the entry came from (4K, 2M, 4M, 1G): INVLPG drops the whole page. */
@@ -57,10 +60,10 @@ export class Tlb {
    * The planes the fast paths read (tags, hiTag, phys) may be given as views into guest
    * memory (cpu/vcpu-layout.ts), where compiled code reads them too; else they are private.
    */
-  constructor(planes?: { tags: Int32Array; hiTag: Int32Array; phys: Int32Array }) {
+  constructor(planes?: { tags: Int32Array; hiTag: Int32Array; phys: Uint32Array }) {
     this.tags = (planes?.tags ?? new Int32Array(8 << TLB_BITS)).fill(TAG_INVALID);
     this.hiTag = planes?.hiTag.fill(0) ?? new Int32Array(TLB_SIZE);
-    this.phys = planes?.phys.fill(0) ?? new Int32Array(TLB_SIZE);
+    this.phys = planes?.phys.fill(0) ?? new Uint32Array(TLB_SIZE);
   }
 
   /** Slot for a linear page. */
@@ -149,7 +152,7 @@ export class Tlb {
    * translation to it must take the slow path (which tells the code cache).
    */
   protectCodePage(physPage: number): void {
-    const base = (physPage << 12) | 0;
+    const base = physPage * 4096;
     for (let n = 0; n < this.usedCount; n++) {
       const i = this.used[n];
       if (this.inUse[i] === 0 || this.phys[i] !== base) continue;
