@@ -271,7 +271,7 @@ export class BlockCache {
       d.ripLo = (lo + off) | 0;
       d.ripHi = hi;
       if (b.n === 0) b.rep0 = repShape(d);
-      const fn = d.row.build(d), limited = fetchMax < SEG_MAX_FLAT ? limitedBranch(d, eip0, fetchMax) : null;
+      const fn = d.row.build(d), limited = fetchMax < SEG_MAX_FLAT ? limitedBranch(d, fetchMax) : null;
       if (limited !== null) d.fastId = 0;
       b.fns.push(limited ?? fn);
       b.starts.push(off);

@@ -132,26 +132,41 @@ function csLimitFault(): never { throw new CpuFault(VEC_GP, 0, true); }
 /**
  * For a block decoded under a CS limit below 4 GiB (cpu.fetchMax, outside 64-bit mode), so flat
  * code pays nothing: the executor for a near branch d that raises #GP(0) at the branch, before
- * anything is pushed or popped, when its target is past `max`; null when d is no near branch or its
- * target (direct branches: `eip0`, the block's start EIP, + d.end + d.imm) is inside the limit.
- * cpu/blocks.ts puts it in place of the row's executor (and fast op).
+ * anything is pushed or popped, when its target is past the limit; null when d is no near branch,
+ * or a direct one with a 16-bit operand size under a 64 KiB limit (its target wraps inside).
+ * A direct branch's target is taken from RIP when it runs, not from the EIP the block was decoded
+ * at: blocks are cached by physical address, and the same bytes run under another CS base at
+ * another offset (real-mode code called through two segments). cpu/blocks.ts puts it in place of
+ * the row's executor (and fast op).
  */
-export function limitedBranch(d: Insn, eip0: number, max: number): Exec | null {
+export function limitedBranch(d: Insn, max: number): Exec | null {
   const build = d.row.build, size = d.opSize;
   const wrap = (v: number): number => (size === 2 ? v & 0xffff : v >>> 0);
   if (build === jcc || build === jmpRel || build === callRel || build === loopOp) {
-    if (wrap(eip0 + d.end + d.imm) <= max) return null;
-    if (build === jmpRel || build === callRel) return csLimitFault;
-    const fall = d.end;
+    if (size === 2 && max >= 0xffff) return null;
+    const k = d.end + d.imm, fall = d.end, add = ripAdder(size);
+    const past = (c: Cpu): boolean => wrap(c.r32[W_RIP] + k) > c.fetchMax;
+    if (build === jmpRel) return (c) => { if (past(c)) csLimitFault(); add(c, k); };
+    if (build === callRel) {
+      return (c) => {
+        if (past(c)) csLimitFault();
+        push(c, size, nextRip(c, fall, size), c.eaHi);
+        add(c, k);
+      };
+    }
     if (build === jcc) {
-      const test = ccTest(d.op & 15), add = ripAdder(size);
-      return (c) => { if (test(c.r32)) csLimitFault(); add(c, fall); };
+      const test = ccTest(d.op & 15);
+      return (c) => {
+        if (!test(c.r32)) { add(c, fall); return; }
+        if (past(c)) csLimitFault();
+        add(c, k);
+      };
     }
     const run = loopOp(d);
-    return (c) => { // LOOP/JCXZ taken: fault with the count as it was
-      const r = c.r32, rip = r[W_RIP], cx = r[2], cxHi = r[3];
+    return (c) => { // LOOP/JCXZ taken past the limit: fault with the count as it was
+      const r = c.r32, rip = r[W_RIP], cx = r[2], cxHi = r[3], over = past(c);
       run(c);
-      if (r[W_RIP] !== (size === 2 ? (rip + fall) & 0xffff : (rip + fall) | 0)) { r[2] = cx; r[3] = cxHi; csLimitFault(); }
+      if (over && r[W_RIP] !== (size === 2 ? (rip + fall) & 0xffff : (rip + fall) | 0)) { r[2] = cx; r[3] = cxHi; r[W_RIP] = rip; csLimitFault(); }
     };
   }
   if (build === jmpInd) {
