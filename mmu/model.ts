@@ -74,6 +74,11 @@ export function tableIndex(lo: number, hi: number, level: number): number {
   }
 }
 
+let fallback: MmuModelName = 'direct';
+/** The model of a CPU whose host names none (direct, unless a test matrix sets another: test/setup-mmu.ts). */
+export function defaultMmuModel(): MmuModelName { return fallback; }
+export function setDefaultMmuModel(name: MmuModelName): void { fallback = name; }
+
 /** Parse a model name (CLI, web query): null if unknown. */
 export function parseMmuModel(text: string): MmuModelName | null {
   return (MMU_MODELS as readonly string[]).includes(text) ? text as MmuModelName : null;

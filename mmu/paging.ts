@@ -169,8 +169,9 @@ export class Mmu {
     }
   }
 
-  flush(includeGlobal: boolean): void { this.tlb.flush(includeGlobal); }
-  invlpg(lo: number, hi: number): void { this.tlb.invalidate(lo, hi); }
+  /** TLB flush and INVLPG for callers without a CPU (the CPU's own go through Cpu.flushTlb/invlpg, which tell the model too). */
+  flush(includeGlobal: boolean): void { this.tlb.flush(includeGlobal); this.model?.flushed(includeGlobal); }
+  invlpg(lo: number, hi: number): void { this.tlb.invalidate(lo, hi); this.model?.invalidated(lo, hi); }
 
   // ---- Translation.
 

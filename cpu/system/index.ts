@@ -5,6 +5,7 @@
 import type { Cpu, SystemHooks, Translator } from '../cpu.js';
 import { Mmu } from '../../mmu/paging.js';
 import { installModel } from '../../mmu/choose.js';
+import { defaultMmuModel } from '../../mmu/model.js';
 import { CR0, CR2, CR3, CR4, EFER } from '../state.js';
 import { bindContext, newContext, sysOf } from './context.js';
 export { recentEvents, systemCounters } from './context.js';
@@ -53,7 +54,8 @@ export function installSystem(c: Cpu): Mmu {
     throw new CpuFault(vector, code, true);
   };
   bindContext(c, newContext(mmu));
-  if (c.host.mmuModel !== undefined && c.host.mmuModel !== 'direct') installModel(mmu, c.host.mmuModel);
+  const model = c.host.mmuModel ?? defaultMmuModel();
+  if (model !== 'direct') installModel(mmu, model);
   c.mmu = makeTranslator(mmu);
   c.sys = systemHooks;
   return mmu;

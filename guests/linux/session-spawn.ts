@@ -4,12 +4,12 @@ import { build } from 'esbuild';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import type { SessionResult } from './session.js';
-import type { MmuModelName } from '../../mmu/model.js';
+import { defaultMmuModel, type MmuModelName } from '../../mmu/model.js';
 
 const ROOT = join(__dirname, '../..');
 
 /** `commands` empty: stop at the banner. */
-export function spawnSession(outDir: string, commands: string, mmu: MmuModelName = 'direct', accel: 'interp' | 'jit' = 'interp'): Promise<SessionResult> {
+export function spawnSession(outDir: string, commands: string, mmu: MmuModelName = defaultMmuModel(), accel: 'interp' | 'jit' = 'interp'): Promise<SessionResult> {
   return spawnBundled<SessionResult>('session', 'runSessionCli', [outDir, commands, mmu, accel]);
 }
 

@@ -5,6 +5,8 @@ import { GuestMemory } from '../../mmu/memory.js';
 import {
   Mmu, PF_I, PF_P, PF_RSVD, PF_U, PF_W, PTE_A, PTE_D, PTE_G, PTE_P, PTE_PS, PTE_RW, PTE_US, PG_4LEVEL, PG_PAE, PG_32,
 } from '../../mmu/paging.js';
+import { installModel } from '../../mmu/choose.js';
+import { defaultMmuModel } from '../../mmu/model.js';
 import { ACC_EXEC, ACC_READ, ACC_STACK, ACC_USER, ACC_WRITE, PAGE_MASK, TAG_SLOW, TLB_BITS, Tlb } from '../../mmu/tlb.js';
 
 const CR0_PG = 1 << 31, CR0_WP = 1 << 16;
@@ -19,6 +21,7 @@ class Fault extends Error {
 function setup(ramMiB = 8): { mem: GuestMemory; mmu: Mmu } {
   const mem = new GuestMemory(ramMiB << 20);
   const mmu = new Mmu(mem);
+  installModel(mmu, defaultMmuModel()); // direct, unless npm run test:matrix picks another
   mmu.onFault = (v, c, lo, hi) => { throw new Fault(v, c, lo, hi); };
   return { mem, mmu };
 }
