@@ -60,7 +60,7 @@ class Console {
 function bootTinyos(accel: BackendName): { machine: Machine; con: Console } {
   let con: Console | null = null;
   const machine = new Machine({
-    memory: RAM, accel, noReboot: true, deterministic: accel !== 'kvm', jit: { threshold: 2, batch: 4 },
+    memory: RAM, accel, noReboot: true, deterministic: accel !== 'kvm', jit: { threshold: 2, batch: 4, all: true },
     onSerial: (b) => { con!.out += String.fromCharCode(b); },
   });
   con = new Console(machine);

@@ -12,7 +12,7 @@ import { keepCF, testCC } from '../flags.js';
 import { InterpBackend, type CpuExtension } from '../interp.js';
 import { disassemble } from '../disasm.js';
 import { CpuFault } from '../system/fault.js';
-import { buildModule, inline, type GenStats } from './codegen.js';
+import { buildModule, inline, worthCompiling, type GenStats } from './codegen.js';
 import { watText } from './wat.js';
 
 export interface JitOptions {
@@ -27,6 +27,8 @@ export interface JitOptions {
   onDump?: (text: string) => void;
   /** Validate every emitted instruction (tests). */
   debug?: boolean;
+  /** Compile every hot block, even those with few instructions inline (tests). */
+  all?: boolean;
 }
 
 type Compiled = (base: number, passes: number) => number;
@@ -41,13 +43,14 @@ export class JitCompiler {
   dumpAt: number | null;
   onDump: (text: string) => void;
   private readonly debug: boolean;
+  readonly all: boolean;
   private queue: Block[] = [];
   /** Compiled blocks, oldest first (eviction order). */
   private live: Block[] = [];
   private readonly gen: GenStats = { inlined: 0, stepped: 0 };
   readonly stats = {
     jitModules: 0, jitBlocks: 0, jitWasmBytes: 0, jitCompileMs: 0, jitInvalidations: 0, jitEvictions: 0,
-    jitRuns: 0, jitExitsFault: 0, jitExitsCodeWrite: 0, jitSteps: 0, jitInsns: 0,
+    jitDeclined: 0, jitRuns: 0, jitExitsFault: 0, jitExitsCodeWrite: 0, jitSteps: 0, jitInsns: 0,
   };
 
   constructor(cpu: Cpu, private readonly table: InterpBackend['table'], o: JitOptions = {}) {
@@ -58,6 +61,7 @@ export class JitCompiler {
     this.dumpAt = o.dumpAt ?? null;
     this.onDump = o.onDump ?? ((t) => { console.error(t); });
     this.debug = o.debug ?? false;
+    this.all = o.all ?? false;
   }
 
   enqueue(b: Block): void {
@@ -155,6 +159,9 @@ export class JitCompiler {
   }
 }
 
+/** Heat of a block the JIT declined: it never reaches the threshold again. */
+const NEVER = -(2 ** 30);
+
 const hex = (v: number): string => `0x${(v >>> 0).toString(16)}`;
 
 export class JitBackend extends InterpBackend {
@@ -173,7 +180,8 @@ export class JitBackend extends InterpBackend {
       const heat = ++b.heat;
       if (heat === j.threshold) {
         if (j.dumpAt !== null) j.starts.set(b, ripLinear(this.cpu));
-        j.enqueue(b);
+        if (j.all || worthCompiling(b)) j.enqueue(b);
+        else { b.heat = NEVER; j.stats.jitDeclined++; }
       } else if (heat === j.threshold * 4) j.compile(); // still waiting for a full batch: compile what is queued
       fn = b.jit;
       if (fn === null) return execBlock(this.cpu, b, b.code, n, passes);

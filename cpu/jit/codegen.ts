@@ -562,6 +562,19 @@ const ALU_KIND: number[] = [];
   for (let id = 0; id < F.FAST_COUNT; id++) if (ALU_KIND[id] === undefined) ALU_KIND[id] = -1;
 }
 
+/**
+ * Whether compiling b pays: each instruction the interpreter runs from compiled code costs a
+ * write-back, a call out and a reload on top of the interpreter's own work, and each entry a
+ * JS-to-wasm call, so a block is compiled only if its inline instructions outweigh that (or it
+ * loops on itself, and stays inside wasm for many passes).
+ */
+export function worthCompiling(b: Block): boolean {
+  let inlined = 0, stepped = 0;
+  for (let i = 0; i < b.n; i++) if (inline(b.code[i << 2])) inlined++; else stepped++;
+  if (b.selfLoop) return inlined > stepped;
+  return stepped === 0 ? inlined >= 1 : inlined >= 4 * stepped;
+}
+
 /** Whether the generator emits fast op `id` (a NO_FLAGS variant included) inline. */
 export function inline(id: number): boolean {
   if (id === F.FAST_NONE) return false;

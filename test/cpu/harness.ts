@@ -45,7 +45,7 @@ export class Rig {
       now: () => 0,
       a20Enabled: () => true,
     };
-    this.backend = accel === 'jit' ? new JitBackend(host, extensions, { threshold: 1, batch: 1, debug: true }) : new InterpBackend(host, extensions);
+    this.backend = accel === 'jit' ? new JitBackend(host, extensions, { threshold: 1, batch: 1, debug: true, all: true }) : new InterpBackend(host, extensions);
     this.cpu = this.backend.cpu;
     this.state = new StateView(this.mem.buffer, this.mem.stateOffset);
     this.reset();

@@ -22,7 +22,7 @@ function runGuest(image: Uint8Array, accel: 'interp' | 'jit', maxSteps = 4000): 
 }
 
 /** Under jit, compile every block at its second dispatch, a few to a module. */
-const JIT_EAGER = { threshold: 2, batch: 4 };
+const JIT_EAGER = { threshold: 2, batch: 4, all: true };
 
 for (const accel of ['interp', 'jit'] as const) describe.skipIf(!hasToolchain())(`the cpu-system multiboot test guest (${accel})`, () => {
   const image = buildElf(readFileSync(new URL('./system-guest64.S', import.meta.url), 'utf8'), 0x100000);

@@ -189,7 +189,7 @@ const V = {
 
 for (const accel of ['interp', 'jit'] as const) describe.skipIf(!hasToolchain())(`a real-mode PC guest with an IRQ13 handler (DOS-style x87 error handling, ${accel})`, () => {
   const image = buildFlat(readFileSync(new URL('./ferr-guest.S', import.meta.url), 'utf8'), 0x7c00);
-  const machine = new Machine({ memory: 4 << 20, accel, deterministic: true, noReboot: true, jit: { threshold: 2, batch: 4 } });
+  const machine = new Machine({ memory: 4 << 20, accel, deterministic: true, noReboot: true, jit: { threshold: 2, batch: 4, all: true } });
   machine.boot(bootRecipe({ raw: [{ file: { name: 'ferr-guest', bytes: image }, addr: 0x7c00 }] }));
   for (let i = 0; i < 200 && machine.memory.read8(V.done) === 0 && !machine.exited; i++) machine.runSteps(1);
   const m = machine.memory;
