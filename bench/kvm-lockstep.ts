@@ -31,10 +31,11 @@ export interface ModeResult {
 /**
  * Random programs of `length` instruction groups until `total` instructions
  * were compared in `mode`; stops collecting after `maxDivergences`. `fpEighths`
- * of the groups are x87/SSE instructions of the classes the vCPU's CPUID has (0: integer only).
+ * of the groups are x87/SSE instructions of the classes the vCPU's CPUID has (0: integer only);
+ * `windows` mixes in STI, CLI, POPF and MOV SS / POP SS (test/lockstep/gen.ts).
  */
 export function lockstepRandom(mode: GenMode, total: number, length: number, maxDivergences = 1,
-  makeOther: (h: CpuHost) => Backend = createInterpreter, fpEighths = 4): ModeResult {
+  makeOther: (h: CpuHost) => Backend = createInterpreter, fpEighths = 4, windows = false): ModeResult {
   const bcd = !(nestedKvmWarning()?.includes('kvm_pvm') ?? false);
   const out: ModeResult = { mode, programs: 0, instructions: 0, fpInstructions: 0, synced: 0, divergences: [] };
   const memA = new GuestMemory(2 << 20), memB = new GuestMemory(2 << 20);
@@ -45,7 +46,7 @@ export function lockstepRandom(mode: GenMode, total: number, length: number, max
   try {
     for (let seed = 1; out.instructions < total && out.divergences.length < maxDivergences; seed++) {
       memA.clearRam();
-      const g = generate(mode, length, seed * 7919 + mode, { bcd, fp, fpEighths });
+      const g = generate(mode, length, seed * 7919 + mode, { bcd, fp, fpEighths, windows });
       const s = loadProgram(memA, mode, g.code, seed, fp !== undefined);
       kvm.setState(s.snapshot());
       const other = makeOther(host(memB));

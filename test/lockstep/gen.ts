@@ -45,6 +45,8 @@ class Emitter {
   readonly out: number[] = [];
   depth = 0; // pushes not yet popped
   fpCount = 0; // x87/SSE instructions emitted
+  /** Also emit the interrupt-window group (STI, CLI, POPF of IF, MOV SS / POP SS): GenOptions.windows. */
+  windows = false;
   constructor(readonly mode: GenMode, readonly rng: Rng, readonly bcd: boolean, readonly fp: FpFeatures | null, readonly fpEighths: number) {}
 
   /** A random operand size for a non-byte form. */
@@ -103,7 +105,7 @@ class Emitter {
     if (this.fp && r.below(8) < this.fpEighths && fpInstruction(this, this.fp)) { this.fpCount++; return; }
     const byte = r.below(4) === 0;
     const sz = byte ? 1 : this.size();
-    switch (r.below(26)) {
+    switch (r.below(this.windows ? 27 : 26)) {
       case 0: case 1: { // ALU r/m, r
         const base = r.pick(ALU_OPS);
         this.op(sz, [base | (byte ? 0 : 1)], sz === 1 ? this.src8() : this.src(), this.rmDst(sz));
@@ -223,6 +225,35 @@ class Emitter {
         this.out.push(0xf3, r.pick([0xaa, 0xa4]));
         break;
       }
+      case 26: this.window(); break;
+    }
+  }
+
+  /**
+   * What opens and closes interrupt windows (issue 19): STI, CLI, POPF of a value with IF set or
+   * clear (arithmetic flags random, TF and DF clear), MOV SS and (outside 64-bit mode) POP SS of
+   * the selector SS holds. The interrupt shadows they leave are compared at every step.
+   */
+  private window(): void {
+    const r = this.rng, m = this.mode, o = this.out;
+    switch (r.below(5)) {
+      case 0: o.push(0xfb); break; // sti
+      case 1: o.push(0xfa); break; // cli
+      case 2: { // push imm; popf
+        const flags = 0x2 | (r.below(2) ? 0x200 : 0) | (r.next() & 0x8d5);
+        if (m === 16) o.push(0x68, flags & 0xff, flags >>> 8, 0x9d);
+        else o.push(0x68, flags & 0xff, flags >>> 8, 0, 0, 0x9d);
+        break;
+      }
+      case 3: { // mov r16, ss; mov ss, r16
+        const d = this.dst();
+        this.op(2, [0x8c], 2, d);
+        this.op(2, [0x8e], 2, d);
+        break;
+      }
+      default: // push ss; pop ss, 16-bit (a wider PUSH Sreg may leave the upper bytes: SDM PUSH); STI in 64-bit mode
+        o.push(...(m === 64 ? [0xfb] : m === 32 ? [0x66, 0x16, 0x66, 0x17] : [0x16, 0x17]));
+        break;
     }
   }
 
@@ -258,6 +289,8 @@ export interface GenOptions {
    * page's bottom word) counts the passes, and each pass pops what it pushed.
    */
   repeat?: number;
+  /** Mix in STI, CLI, POPF and MOV SS / POP SS (the interrupt-window group); default off. */
+  windows?: boolean;
 }
 
 /** The loop counter of programs generated with `repeat` (in the stack page, below any stack use). */
@@ -274,6 +307,7 @@ export function generateProgram(mode: GenMode, count: number, seed: number, opts
  */
 export function generate(mode: GenMode, count: number, seed: number, opts: GenOptions = {}): { code: Uint8Array; fpInstructions: number; starts: number[] } {
   const e = new Emitter(mode, new Rng(seed), opts.bcd ?? true, opts.fp ?? null, opts.fpEighths ?? 4);
+  e.windows = opts.windows ?? false;
   const starts: number[] = [];
   const repeat = opts.repeat ?? 1, wide = mode !== 16;
   const le = (v: number, n: number): number[] => Array.from({ length: n }, (_, i) => (v >>> (8 * i)) & 0xff);
