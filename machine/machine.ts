@@ -305,7 +305,7 @@ export class Machine {
   /** Bytes typed on the console: queued and fed to the UART as its FIFO has room. */
   serialInput(bytes: Iterable<number>): void {
     for (const b of bytes) this.inputQueue.push(b & 0xff);
-    this.feedInput();
+    if (!this.paused) this.feedInput(); // a paused guest (an incoming snapshot) takes its input when it runs
     this.wake?.();
   }
 
