@@ -8,6 +8,7 @@ import { checkDrives, newIoArgs, parseDrive, parseHd, parseIoDevice, type IoArgs
 import { parseMigrationUri } from '../machine/vm-control.js';
 import { parseQmpSpec, type QmpSpec } from './qmp-server.js';
 import { UsageError } from './usage-error.js';
+import type { SmpTopology } from '../machine/smp.js';
 
 export { UsageError };
 
@@ -34,6 +35,7 @@ export interface Options {
   image: string | null;
   raw: RawLoad[];
   fwCfg: FwCfgArg[];
+  smp: SmpTopology;
   serial: SerialTarget;
   noReboot: boolean;
   irqchip: 'user' | 'kernel';
@@ -74,6 +76,8 @@ options:
   -device loader,file=FILE,addr=ADDR
                            copy a raw binary to ADDR and start there (real mode below 1 MiB,
                            flat 32-bit protected mode above)
+  -smp N | -smp cpus=N,sockets=S,cores=C,threads=T
+                           vCPUs (1 to 16; interp: one thread, round-robin; kvm: 1 only)
   -fw_cfg name=opt/NAME,file=FILE | -fw_cfg name=opt/NAME,string=TEXT
                            a named blob the guest reads through QEMU's fw_cfg device (0x510)
   -drive file=F,format=raw,if=virtio|ide|none[,readonly=on][,id=X][,index=N]
@@ -171,6 +175,31 @@ function parseFwCfg(text: string): FwCfgArg {
   return file !== undefined ? { name, file } : { name, string: str };
 }
 
+/** Most vCPUs (mmu/memory.ts MAX_VCPUS). */
+const MAX_SMP = 16;
+
+/** -smp N or QEMU's -smp [cpus=]N[,sockets=S][,cores=C][,threads=T]: missing factors are derived as QEMU does. */
+export function parseSmp(text: string): SmpTopology {
+  const kv = new Map<string, number>();
+  for (const p of text.split(',')) {
+    const i = p.indexOf('=');
+    const key = i < 0 ? 'cpus' : p.slice(0, i), v = i < 0 ? p : p.slice(i + 1);
+    if (!['cpus', 'sockets', 'cores', 'threads', 'maxcpus'].includes(key)) throw new UsageError(`-smp ${text}: unknown property '${key}'; use cpus, sockets, cores, threads`);
+    if (!/^\d+$/.test(v) || Number(v) < 1) throw new UsageError(`-smp ${text}: ${key} must be a positive whole number`);
+    kv.set(key, Number(v));
+  }
+  const threads = kv.get('threads') ?? 1;
+  const cores = kv.get('cores') ?? (kv.has('cpus') && kv.has('sockets') ? Math.max(1, Math.floor(kv.get('cpus')! / (kv.get('sockets')! * threads))) : 1);
+  const sockets = kv.get('sockets') ?? Math.max(1, Math.floor((kv.get('cpus') ?? cores * threads) / (cores * threads)));
+  const cpus = kv.get('cpus') ?? sockets * cores * threads;
+  if (kv.has('maxcpus') && kv.get('maxcpus') !== cpus) throw new UsageError(`-smp ${text}: CPU hot-plug is not emulated; leave out maxcpus or make it equal to cpus`);
+  if (sockets * cores * threads !== cpus) {
+    throw new UsageError(`-smp ${text}: sockets (${sockets}) x cores (${cores}) x threads (${threads}) must equal cpus (${cpus})`);
+  }
+  if (cpus > MAX_SMP) throw new UsageError(`-smp ${text}: emu runs at most ${MAX_SMP} vCPUs`);
+  return { cpus, sockets, cores, threads };
+}
+
 function parseAccel(text: string): BackendName {
   const name = text.split(',')[0];
   const accel = ACCELS[name];
@@ -181,6 +210,7 @@ function parseAccel(text: string): BackendName {
 export function parseArgs(argv: string[]): Options {
   const opts: Options = {
     accel: null, memory: DEFAULT_MEMORY, kernel: null, initrd: null, append: null, image: null, raw: [], fwCfg: [],
+    smp: { cpus: 1, sockets: 1, cores: 1, threads: 1 },
     serial: { kind: 'stdio' }, noReboot: false, irqchip: 'user', mmu: 'direct', lockstep: null, lockstepEvery: null, deterministic: false,
     trace: false, jitDump: null, help: false, version: false, io: newIoArgs(), incoming: null, qmp: [],
   };
@@ -224,6 +254,7 @@ export function parseArgs(argv: string[]): Options {
       case 'append': opts.append = value(); break;
       case 'serial': opts.serial = parseSerial(value()); break;
       case 'device': parseDevice(value(), opts); break;
+      case 'smp': opts.smp = parseSmp(value()); break;
       case 'fw_cfg': {
         const f = parseFwCfg(value());
         if (opts.fwCfg.some((g) => g.name === f.name)) throw new UsageError(`-fw_cfg ${f.name} given twice; name each blob once`);
@@ -276,6 +307,10 @@ export function parseArgs(argv: string[]): Options {
   checkDrives(opts.io);
   if (opts.jitDump !== null && opts.accel !== null && opts.accel !== 'jit') {
     throw new UsageError(`--jit-dump shows what the jit compiled; it needs --accel=jit, not --accel=${opts.accel}`);
+  }
+  if (opts.smp.cpus > 1 && opts.mmu !== 'direct') {
+    // mmu/shadow.ts keeps one page-table write hook per memory: one vCPU's model only.
+    throw new UsageError(`-smp ${opts.smp.cpus} with --mmu=${opts.mmu}: the shadow and nested models run one vCPU; use --mmu=direct or -smp 1`);
   }
   if (opts.image !== null && opts.kernel !== null) {
     throw new UsageError(`both an image ('${opts.image}') and -kernel ('${opts.kernel}') given; pass only one`);

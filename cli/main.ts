@@ -83,6 +83,7 @@ export async function main(argv: string[], io: MainIo = { stdin: process.stdin, 
       mmu: opts.mmu,
       noReboot: opts.noReboot,
       deterministic: opts.deterministic,
+      smp: opts.smp,
       fwCfg: opts.fwCfg.map((f) => ({
         name: f.name,
         bytes: f.file !== undefined ? readImage(f.file, `-fw_cfg ${f.name} file`).bytes : new TextEncoder().encode(f.string),

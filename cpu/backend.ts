@@ -57,6 +57,8 @@ export interface FerrPins {
 /** What the machine gives a backend. */
 export interface CpuHost {
   readonly memory: GuestMemory;
+  /** Which vCPU this host serves (its state area in memory, its local APIC); default 0. */
+  readonly vcpu?: number;
   portRead(port: number, size: 1 | 2 | 4): number;
   portWrite(port: number, size: 1 | 2 | 4, value: number): void;
   readonly interrupts: InterruptSource;

@@ -1,8 +1,8 @@
 // Pre-decoded basic blocks: decoded once into arrays of specialised
 // executors, cached by physical address and Cpu.codeKey (the code size's
 // decoding), so a mode switch selects other entries and drops none; dropped
-// when the guest writes to a page they came from (GuestMemory.codePages /
-// codeWriteHook) or on Cpu.generation (setState, another CS limit). A write to
+// when the guest writes to a page they came from (GuestMemory.codePages, this
+// vCPU's bit, and codeWriteHooks) or on Cpu.generation (setState, another CS limit). A write to
 // the running block's own bytes ahead of the running instruction stops it there
 // (self-modifying code).
 
@@ -121,9 +121,19 @@ export class BlockCache {
   held: Block | null = null;
   private heldLo = 0;
   private heldHi = 0;
+  /** This vCPU's bit in GuestMemory.codePages. */
+  private readonly bit: number;
+  private readonly hook = (page: number, addr: number, len: number): void => this.invalidatePage(page, addr, len);
+
+  /** Stop hearing guest writes (the backend goes away), unless a newer cache of this vCPU took over. */
+  detach(): void {
+    const hooks = this.cpu.mem.codeWriteHooks;
+    if (hooks[this.cpu.index] === this.hook) hooks[this.cpu.index] = null;
+  }
 
   constructor(private readonly cpu: Cpu, private readonly table: OpTable) {
-    cpu.mem.codeWriteHook = (page, addr, len) => this.invalidatePage(page, addr, len);
+    this.bit = 1 << cpu.index;
+    cpu.mem.codeWriteHooks[cpu.index] = this.hook;
   }
 
   /** Drop everything (setState, another CS limit, loader wrote memory). */
@@ -133,7 +143,7 @@ export class BlockCache {
       for (const b of map.values()) b.valid = false;
       map.clear();
     }
-    for (const p of this.pages.keys()) this.cpu.mem.codePages[p] = 0;
+    for (const p of this.pages.keys()) this.cpu.mem.codePages[p] &= ~this.bit;
     this.pages.clear();
     this.settle();
     this.epoch++;
@@ -146,7 +156,7 @@ export class BlockCache {
    */
   settle(): void {
     if (this.dropped.size === 0) return;
-    for (const p of this.dropped.keys()) if (!this.pages.has(p)) this.cpu.mem.codePages[p] = 0;
+    for (const p of this.dropped.keys()) if (!this.pages.has(p)) this.cpu.mem.codePages[p] &= ~this.bit;
     this.dropped.clear();
   }
 
@@ -162,7 +172,7 @@ export class BlockCache {
     if (gone !== undefined) for (const b of gone) this.markWritten(b, addr, len);
     const list = this.pages.get(page);
     if (!list) {
-      if (gone === undefined) this.cpu.mem.codePages[page] = 0;
+      if (gone === undefined) this.cpu.mem.codePages[page] &= ~this.bit;
       return;
     }
     this.pages.delete(page);
@@ -316,7 +326,7 @@ export class BlockCache {
     if (!list) {
       list = [];
       this.pages.set(page, list);
-      this.cpu.mem.codePages[page] = 1;
+      this.cpu.mem.codePages[page] |= this.bit;
       this.cpu.tlb.protectCodePage(page);
     }
     list.push(b);

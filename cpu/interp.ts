@@ -90,7 +90,7 @@ export class InterpBackend implements Backend {
   private readonly afterImport: ((cpu: Cpu) => void)[];
 
   constructor(host: CpuHost, extensions: CpuExtension[] = [], hooks?: { sys?: SystemHooks; mmu?: Translator }) {
-    this.cpu = new Cpu(host.memory, host);
+    this.cpu = new Cpu(host.memory, host, host.vcpu ?? 0);
     this.beforeExport = extensions.flatMap((e) => (e.beforeExport ? [e.beforeExport] : []));
     this.afterImport = extensions.flatMap((e) => (e.afterImport ? [e.afterImport] : []));
     const table = composeTable(...extensions.map((e) => e.rows ?? []), INTEGER_ROWS);
@@ -439,7 +439,7 @@ export class InterpBackend implements Backend {
   }
 
   destroy(): void {
-    if (this.cpu.mem.codeWriteHook) this.cpu.mem.codeWriteHook = null;
+    this.cache.detach();
     this.cpu.mmu.detach?.();
     this.cache.clear();
   }

@@ -1,11 +1,13 @@
 // The I/O APIC at 0xFEC00000 (82093AA-style, 24 pins): IOREGSEL/IOWIN indirect
 // registers, the redirection table, edge and level pins (remote IRR cleared by the
-// LAPIC's EOI broadcast or the version-0x20 EOI register), delivery to the one LAPIC.
+// LAPIC's EOI broadcast or the version-0x20 EOI register), delivery over the APIC bus
+// (devices/apic-bus.ts: physical/logical destinations, lowest priority) to the vCPUs' LAPICs.
 // It is an IrqSink for GSIs; `level` there means "asserted" whatever the pin's
 // programmed polarity (the bus speaks in logical levels, so polarity is stored, not applied).
 
 import type { IrqSink, MmioDevice } from './bus.js';
 import { declareState } from './state.js';
+import { ApicBus } from './apic-bus.js';
 import { DM_EXTINT, type Lapic } from './lapic.js';
 
 export const IOAPIC_BASE = 0xfec00000;
@@ -59,9 +61,14 @@ export class Ioapic implements MmioDevice, IrqSink {
 
   readonly stats = { delivered: 0, eois: 0, lostEdges: 0 };
 
-  constructor(private readonly lapic: Lapic, id = 0) {
+  /** The local APICs the messages go to. */
+  private readonly apics: ApicBus;
+
+  /** `target`: the APIC bus of an SMP board, or the one LAPIC of a uniprocessor one. */
+  constructor(target: Lapic | ApicBus, id = 0) {
     this.id = id & 0xf;
-    lapic.onLevelEoi = (v) => this.eoi(v);
+    this.apics = target instanceof ApicBus ? target : new ApicBus([target]);
+    for (const l of this.apics.lapics) l.onLevelEoi = (v) => this.eoi(v);
   }
 
   reset(): void {
@@ -98,9 +105,8 @@ export class Ioapic implements MmioDevice, IrqSink {
     const lo = this.rteLo[pin];
     const mode = (lo >> RTE_DELIVERY_SHIFT) & 7;
     if (mode === DM_EXTINT) return; // the PIC's INTR is polled through lapic.extIntRouted
-    if (!this.lapic.matchesDestination(this.rteHi[pin] >>> 24, (lo & RTE_DEST_LOGICAL) !== 0)) return;
     this.stats.delivered++;
-    this.lapic.deliver(mode, lo & RTE_VECTOR, (lo & RTE_LEVEL) !== 0);
+    this.apics.message(this.rteHi[pin] >>> 24, (lo & RTE_DEST_LOGICAL) !== 0, mode, lo & RTE_VECTOR, (lo & RTE_LEVEL) !== 0);
   }
 
   /** EOI for `vector` (LAPIC broadcast or the EOI register): clear remote IRR; a still-asserted pin fires again. */
@@ -117,13 +123,15 @@ export class Ioapic implements MmioDevice, IrqSink {
 
   /** The LAPIC lets the PIC through while some unmasked pin is in ExtINT mode and aimed at it. */
   private updateExtInt(): void {
-    let routed = false;
-    for (let pin = 0; pin < IOAPIC_PINS; pin++) {
-      const lo = this.rteLo[pin];
-      if ((lo & RTE_MASKED) === 0 && ((lo >> RTE_DELIVERY_SHIFT) & 7) === DM_EXTINT &&
-        this.lapic.matchesDestination(this.rteHi[pin] >>> 24, (lo & RTE_DEST_LOGICAL) !== 0)) routed = true;
+    for (const lapic of this.apics.lapics) {
+      let routed = false;
+      for (let pin = 0; pin < IOAPIC_PINS; pin++) {
+        const lo = this.rteLo[pin];
+        if ((lo & RTE_MASKED) === 0 && ((lo >> RTE_DELIVERY_SHIFT) & 7) === DM_EXTINT &&
+          lapic.matchesDestination(this.rteHi[pin] >>> 24, (lo & RTE_DEST_LOGICAL) !== 0)) routed = true;
+      }
+      lapic.extIntRouted = routed;
     }
-    this.lapic.extIntRouted = routed;
   }
 
   // ---- Indirect registers.

@@ -1,13 +1,17 @@
-// The local APIC of the one CPU, in xAPIC mode (MMIO page at 0xFEE00000): priority
-// arbitration over 256-bit IRR/ISR/TMR, EOI (with broadcast to the IOAPIC for
-// level-triggered vectors), LVTs, the timer (one-shot, periodic, TSC-deadline),
-// self-IPIs, and virtual-wire mode: the 8259's INTR passes through LINT0 as ExtINT.
-// It is the CPU's InterruptSource (cpu/backend.ts) in place of the bare PIC.
-// Not emulated: x2APIC, other CPUs (INIT/SIPI are counted and dropped), SMI,
-// EOI-broadcast suppression, the thermal and performance-counter sources.
+// One CPU's local APIC, in xAPIC mode (MMIO page at 0xFEE00000, which the board
+// routes to the APIC of the vCPU making the access): priority arbitration over
+// 256-bit IRR/ISR/TMR, EOI (with broadcast to the IOAPIC for level-triggered
+// vectors), LVTs, the timer (one-shot, periodic, TSC-deadline), IPIs through the
+// ICR (to other CPUs over devices/apic-bus.ts; without a bus, to itself only),
+// INIT and STARTUP handed to the board (onInit/onSipi), and virtual-wire mode:
+// the 8259's INTR passes through LINT0 as ExtINT. It is the CPU's
+// InterruptSource (cpu/backend.ts) in place of the bare PIC. Not emulated:
+// x2APIC (CPUID does not offer it), SMI, EOI-broadcast suppression, the thermal
+// and performance-counter sources.
 // Intel SDM Vol. 3A chapter 11 (10 in older editions), "Advanced Programmable Interrupt Controller".
 
 import type { InterruptSource } from '../cpu/backend.js';
+import type { ApicBus } from './apic-bus.js';
 import type { MmioDevice } from './bus.js';
 import type { Clock, Timed, Timers } from './clock.js';
 import { declareState } from './state.js';
@@ -95,6 +99,14 @@ export interface LapicOptions {
   tscToNs?: (tsc: number) => number;
   /** NMI to the CPU (LINT1, ICR NMI, IOAPIC NMI pins): the machine calls backend.nmi(). */
   onNmi?: () => void;
+  /** Which vCPU this APIC belongs to (the board also makes it the APIC ID). */
+  index?: number;
+  /** The bootstrap processor's APIC: its reset state is what a PC BIOS leaves (virtual wire on LINT0, NMI on LINT1). */
+  bsp?: boolean;
+  /** An INIT message arrived: the CPU goes to wait-for-SIPI (SDM 9.4.2). */
+  onInit?: () => void;
+  /** A STARTUP message arrived with this vector: a CPU waiting for SIPI starts at vector << 12. */
+  onSipi?: (vector: number) => void;
 }
 
 /** Index 0-7 of the highest set bit over a 256-bit register, or -1. */
@@ -162,7 +174,17 @@ export class Lapic implements MmioDevice, Timed, InterruptSource {
   extIntRouted = false;
 
   /** Counters for the teaching views. */
-  readonly stats = { accepted: 0, delivered: 0, eois: 0, timerFires: 0, selfIpis: 0, droppedIpis: 0, extInts: 0, spurious: 0, nmis: 0 };
+  readonly stats = {
+    accepted: 0, delivered: 0, eois: 0, timerFires: 0, selfIpis: 0, droppedIpis: 0, extInts: 0, spurious: 0, nmis: 0,
+    ipisSent: 0, ipisReceived: 0, inits: 0, sipis: 0,
+  };
+  /** The vCPU this APIC belongs to. */
+  readonly index: number;
+  /** The bus to the other CPUs' APICs and the IOAPIC (set by the ApicBus); null: IPIs reach only this APIC. */
+  apicBus: ApicBus | null = null;
+  private readonly bsp: boolean;
+  onInit: () => void;
+  onSipi: (vector: number) => void;
 
   constructor(opts: LapicOptions) {
     this.clock = opts.clock;
@@ -173,16 +195,29 @@ export class Lapic implements MmioDevice, Timed, InterruptSource {
     const tscHz = opts.tscHz ?? 1_000_000_000;
     this.tscToNsFn = opts.tscToNs ?? ((tsc) => (tsc * 1e9) / tscHz);
     this.onNmi = opts.onNmi ?? (() => {});
+    this.index = opts.index ?? 0;
+    this.bsp = opts.bsp ?? true;
+    this.onInit = opts.onInit ?? (() => {});
+    this.onSipi = opts.onSipi ?? (() => {});
     this.reset();
   }
 
-  /** Power-on/INIT state, then what a PC BIOS leaves behind: LINT0 ExtINT (virtual wire) and LINT1 NMI. */
+  /**
+   * RESET: the power-up state, then on the bootstrap processor what a PC BIOS leaves behind:
+   * LINT0 ExtINT (virtual wire) and LINT1 NMI. Application processors keep every LVT masked.
+   */
   reset(): void {
+    this.powerUp();
+    if (!this.bsp) return;
+    this.lvt[LVT_LINT0] = DM_EXTINT << 8;
+    this.lvt[LVT_LINT1] = DM_NMI << 8;
+  }
+
+  /** The power-up (and INIT) state of SDM 11.4.7.1: IRR/ISR/TMR, ICR, LDR, TPR, timer cleared; DFR all ones; LVTs masked; SVR 0xFF. The ID stays. */
+  powerUp(): void {
     this.isr.fill(0); this.tmr.fill(0); this.irr.fill(0);
     this.irrPending = false;
     this.lvt.fill(LVT_MASKED);
-    this.lvt[LVT_LINT0] = DM_EXTINT << 8;
-    this.lvt[LVT_LINT1] = DM_NMI << 8;
     this.tpr = 0; this.ldr = 0; this.dfr = 0xffffffff; this.svr = 0xff;
     this.icrLo = 0; this.icrHi = 0; this.esrPending = 0; this.esrVisible = 0;
     this.initialCount = 0; this.dcr = 0; this.divide = 2;
@@ -264,7 +299,9 @@ export class Lapic implements MmioDevice, Timed, InterruptSource {
       case DM_FIXED:
       case DM_LOWEST: this.acceptFixed(vector, level); break;
       case DM_NMI: this.stats.nmis++; this.onNmi(); break;
-      default: this.stats.droppedIpis++; // SMI, INIT, SIPI: one CPU, no SMM; ExtINT is polled (extIntRouted)
+      case DM_INIT: this.stats.inits++; this.onInit(); break;
+      case DM_STARTUP: this.stats.sipis++; this.onSipi(vector & 0xff); break;
+      default: this.stats.droppedIpis++; // SMI: no SMM; ExtINT is polled (extIntRouted)
     }
   }
 
@@ -285,8 +322,11 @@ export class Lapic implements MmioDevice, Timed, InterruptSource {
    */
   deliverMsi(addr: number, data: number): boolean {
     if ((addr >>> 20) !== 0xfee) return false;
-    if (!this.matchesDestination((addr >>> 12) & 0xff, (addr & 4) !== 0)) return true;
-    this.deliver((data >>> 8) & 7, data & 0xff, (data & 0x8000) !== 0);
+    const dest = (addr >>> 12) & 0xff, logical = (addr & 4) !== 0;
+    const mode = (data >>> 8) & 7, vector = data & 0xff, level = (data & 0x8000) !== 0;
+    if (this.apicBus) { this.apicBus.message(dest, logical, mode, vector, level); return true; }
+    if (!this.matchesDestination(dest, logical)) return true;
+    this.deliver(mode, vector, level);
     return true;
   }
 
@@ -300,7 +340,7 @@ export class Lapic implements MmioDevice, Timed, InterruptSource {
     this.deliver(mode, e & 0xff, (e & LVT_LEVEL) !== 0);
   }
 
-  private raiseError(bits: number): void {
+  raiseError(bits: number): void {
     this.esrPending |= bits;
     const e = this.lvt[LVT_ERROR];
     if ((e & LVT_MASKED) === 0) this.acceptFixed(e & 0xff, false);
@@ -316,6 +356,7 @@ export class Lapic implements MmioDevice, Timed, InterruptSource {
   }
 
   private sendIpi(): void {
+    if (this.apicBus) { this.apicBus.ipi(this, this.icrLo, this.icrHi); return; }
     const lo = this.icrLo;
     const vector = lo & 0xff, mode = (lo >> 8) & 7;
     const shorthand = (lo >>> ICR_SHORTHAND_SHIFT) & 3;
@@ -399,8 +440,15 @@ export class Lapic implements MmioDevice, Timed, InterruptSource {
    */
   setHwEnabled(on: boolean): void {
     if (on === this.hwEnabled) return;
-    if (!on) this.reset();
+    if (!on) this.powerUp();
     this.hwEnabled = on;
+  }
+
+  /** INIT (an INIT IPI, or the INIT pin): the APIC goes to its power-up state, keeping its ID. */
+  init(): void {
+    const hw = this.hwEnabled;
+    this.powerUp();
+    this.hwEnabled = hw;
   }
 
   // ---- TPR as CR8 sees it (64-bit mode: CR8[3:0] = TPR[7:4]).
@@ -492,6 +540,8 @@ export class Lapic implements MmioDevice, Timed, InterruptSource {
   }
 
   mmioRead(offset: number, size: 1 | 2 | 4): number {
+    // Hardware-disabled (IA32_APIC_BASE.EN = 0): the page no longer answers; the bus floats to all ones.
+    if (!this.hwEnabled) return size === 1 ? 0xff : size === 2 ? 0xffff : 0xffffffff;
     const reg = offset & 0xff0;
     const v = this.readRegister(reg) >>> 0;
     const shift = (offset & 3) * 8;
@@ -501,7 +551,7 @@ export class Lapic implements MmioDevice, Timed, InterruptSource {
 
   mmioWrite(offset: number, size: 1 | 2 | 4, value: number): void {
     // The xAPIC takes only aligned dword writes; anything else is dropped as on hardware (undefined there).
-    if (size !== 4 || (offset & 0xf) !== 0) return;
+    if (size !== 4 || (offset & 0xf) !== 0 || !this.hwEnabled) return;
     this.writeRegister(offset & 0xff0, value);
   }
 }

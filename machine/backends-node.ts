@@ -16,10 +16,13 @@ export function registerNodeBackends(): void {
     markUnavailable('kvm', why);
     return;
   }
-  registerBackend('kvm', (m) => {
+  registerBackend('kvm', (m, host) => {
+    if (m.vcpuCount > 1) {
+      throw new BackendUnavailable(`--accel=kvm runs one vCPU in this build (the addon drives a single KVM vCPU); for -smp ${m.vcpuCount} use --accel=interp`);
+    }
     let b: KvmBackend;
     try {
-      b = new KvmBackend(m.host, {
+      b = new KvmBackend(host, {
         irqchip: m.options.irqchip ?? 'user',
         onWarning: (line) => m.options.onMessage?.(`emu: ${line}`), // nested/PVM host, missing CPU features
       });

@@ -1,12 +1,13 @@
 // Which CPU backends this build has, and how to make one for a machine.
 
-import type { Backend, BackendName } from '../cpu/backend.js';
+import type { Backend, BackendName, CpuHost } from '../cpu/backend.js';
 import { createInterpreter, createJit } from '../cpu/full.js';
 import type { Machine } from './machine.js';
 
 export class BackendUnavailable extends Error {}
 
-export type BackendFactory = (m: Machine) => Backend;
+/** Makes the backend of one vCPU (`host` is that vCPU's: its index, its local APIC). */
+export type BackendFactory = (m: Machine, host: CpuHost) => Backend;
 
 const factories = new Map<BackendName, BackendFactory>();
 const unavailable = new Map<BackendName, string>([
@@ -14,9 +15,9 @@ const unavailable = new Map<BackendName, string>([
 ]);
 
 /** The interpreter: the integer core, system architecture, x87 and SSE. */
-factories.set('interp', (m) => createInterpreter(m.host));
+factories.set('interp', (_m, host) => createInterpreter(host));
 /** The JIT: the same interpreter with hot blocks translated to wasm (cpu/jit/). */
-factories.set('jit', (m) => createJit(m.host, m.options.jit));
+factories.set('jit', (m, host) => createJit(host, m.options.jit));
 
 export function registerBackend(name: BackendName, factory: BackendFactory): void {
   factories.set(name, factory);
@@ -38,8 +39,8 @@ export function availableBackends(): BackendName[] {
   return (['interp', 'jit', 'kvm'] as BackendName[]).filter((n) => factories.has(n));
 }
 
-export function createBackend(name: BackendName, m: Machine): Backend {
+export function createBackend(name: BackendName, m: Machine, host: CpuHost = m.host): Backend {
   const f = factories.get(name);
   if (!f) throw new BackendUnavailable(`--accel=${name}: ${unavailable.get(name) ?? 'unknown backend'}`);
-  return f(m);
+  return f(m, host);
 }

@@ -135,6 +135,8 @@ export interface LinuxLoadOptions {
   entry?: 'auto' | '64' | '32';
   /** The board has an HPET: describe it in ACPI. */
   hpet?: boolean;
+  /** vCPUs the MADT lists (default 1). */
+  cpus?: number;
 }
 
 export interface LinuxLayout {
@@ -185,7 +187,7 @@ export function loadLinux(mem: GuestMemory, state: StateView, image: BzImage, op
     initrd = { addr, size };
   }
 
-  const acpi = buildAcpi(mem, { ramSize: ram, hpet: opts.hpet ?? false });
+  const acpi = buildAcpi(mem, { ramSize: ram, hpet: opts.hpet ?? false, cpus: opts.cpus });
 
   // The zero page: zeroed, the setup header copied in, then the loader's fields.
   const bp = BOOT_PARAMS_ADDR;
@@ -335,7 +337,7 @@ export function linuxLoader(m: Machine, kernel: ImageFile, initrd: ImageFile | u
   if (initrd) checkInitrd(initrd.bytes, initrd.name, hostGunzip());
   // The ACPI HPET table is there only if the board wired an HPET (machine/pc.ts `devices.hpet`).
   const hpet = (m.devices as { hpet?: unknown }).hpet !== undefined;
-  loadLinux(m.memory, m.state, image, { cmdline, initrd, hpet });
+  loadLinux(m.memory, m.state, image, { cmdline, initrd, hpet, cpus: m.vcpuCount });
 }
 
 registerLinuxLoader(linuxLoader);

@@ -16,6 +16,7 @@ import type { MmuModelName } from '../mmu/model.js';
 import { BackendUnavailable, createBackend } from './backends.js';
 import type { IoOptions } from './io-devices.js';
 import { buildPc, type PcDevices } from './pc.js';
+import { SMP_QUANTUM, apResetState, sipiState, type SmpTopology, type Vcpu } from './smp.js';
 import { yieldToEventLoop } from './yield.js';
 
 export interface MachineOptions extends IoOptions {
@@ -39,6 +40,8 @@ export interface MachineOptions extends IoOptions {
   onSerial?: (byte: number) => void;
   /** Called when the machine stops for good, with the exit status. */
   onExit?: (status: number, reason: string) => void;
+  /** vCPUs (-smp): a count, or QEMU's topology; default 1. */
+  smp?: number | SmpTopology;
   /** Named blobs for the fw_cfg device (-fw_cfg name=opt/...,file=F|string=S). */
   fwCfg?: FwCfgFile[];
   /** Informational messages (reset, backend switch); default: dropped. */
@@ -76,10 +79,16 @@ export class Machine {
   readonly clock: Clock;
   readonly timers: Timers;
   readonly devices: PcDevices;
-  /** The live architectural state record (the interpreter's register file). */
+  /** The live architectural state record of vCPU 0 (the interpreter's register file). */
   readonly state: StateView;
-  backend: Backend;
+  /** One per vCPU; vCPU 0 is the bootstrap processor. */
+  readonly vcpus: Vcpu[] = [];
+  /** The vCPU whose backend is running now (the LAPIC page and device callbacks act for it). */
+  currentVcpu = 0;
+  /** The bootstrap processor's CPU host. */
   readonly host: CpuHost;
+  /** Set by IPIs, NMIs and SIPIs between idle checks: some vCPU has something to do. */
+  private kicked = false;
 
   private a20 = true;
   private exit: MachineExit | null = null;
@@ -90,15 +99,15 @@ export class Machine {
   private readonly inputQueue: number[] = [];
   private bootRecipe: ((m: Machine) => void) | null = null;
   private booted = false;
-  private retiredBefore = 0; // instructions retired by backends we switched away from
   /** Instructions per backend.run call, adapted to the backend's measured speed (about RUN_MS each). */
   private runBudget = START_BUDGET;
   /** Machine-level counters (resets, backend switches, slices). */
-  readonly stats = { resets: 0, switches: 0, slices: 0, haltSleeps: 0 };
+  readonly stats = { resets: 0, switches: 0, slices: 0, haltSleeps: 0, smpRounds: 0 };
 
   constructor(readonly options: MachineOptions) {
     if (STATE_SIZE !== STATE_RESERVE) throw new Error('cpu/state.ts STATE_SIZE and mmu/memory.ts STATE_RESERVE disagree');
-    this.memory = new GuestMemory(options.memory);
+    const smp = options.smp ?? 1;
+    this.memory = new GuestMemory(options.memory, typeof smp === 'number' ? smp : smp.cpus);
     this.memory.mmio = this.bus;
     this.state = new StateView(this.memory.buffer, this.memory.stateOffset);
     this.clock = options.clock ?? (options.deterministic
@@ -111,20 +120,64 @@ export class Machine {
       onPowerOff: (status, reason) => this.powerOff(status, reason),
       onA20: (on) => { this.a20 = on; },
     });
+    for (let i = 0; i < this.memory.vcpuCount; i++) {
+      const host = this.makeHost(i);
+      this.vcpus.push({ index: i, host, backend: null as unknown as Backend, waitSipi: i > 0, retiredBefore: 0, stats: { halts: 0, inits: 0, sipis: 0 } });
+    }
+    this.host = this.vcpus[0].host;
+    for (const v of this.vcpus) v.backend = createBackend(options.accel, this, v.host);
+  }
+
+  private makeHost(i: number): CpuHost {
     const machine = this;
-    const interrupts = options.wrapInterrupts?.(() => machine.devices.interrupts) ?? null;
-    this.host = {
+    const lapic = () => machine.devices.lapics[i];
+    // The in-process lockstep gates what the CPU sees (one vCPU boards only).
+    const interrupts = this.options.wrapInterrupts?.(() => lapic()) ?? null;
+    return {
       memory: this.memory,
+      vcpu: i,
       portRead: (port, size) => this.bus.portRead(port, size),
       portWrite: (port, size, value) => this.bus.portWrite(port, size, value),
-      get interrupts() { return interrupts ?? machine.devices.interrupts; },
-      get apic() { return machine.devices.lapic; },
+      get interrupts() { return interrupts ?? lapic(); },
+      get apic() { return lapic(); },
       get ferr() { return machine.devices.ferr; },
       now: () => this.clock.now(),
       a20Enabled: () => this.a20,
-      mmuModel: options.mmu,
+      mmuModel: this.options.mmu,
     };
-    this.backend = createBackend(options.accel, this);
+  }
+
+  /** The bootstrap processor's backend (vCPU 0). */
+  get backend(): Backend { return this.vcpus[0].backend; }
+  set backend(b: Backend) { this.vcpus[0].backend = b; }
+
+  // ---- vCPU events from the local APICs (SDM 9.4: INIT-SIPI-SIPI).
+
+  /** NMI for vCPU i (LINT1, ICR, IOAPIC NMI pin). */
+  vcpuNmi(i: number): void {
+    this.kicked = true;
+    this.vcpus[i].backend.nmi();
+  }
+
+  /** INIT for vCPU i: an AP goes to wait-for-SIPI with its RESET state; the BSP's INIT is not emulated (no firmware to rerun). */
+  vcpuInit(i: number): void {
+    const v = this.vcpus[i];
+    v.stats.inits++;
+    if (i === 0) return;
+    this.devices.lapics[i].init();
+    v.waitSipi = true;
+    v.backend.setState(apResetState());
+    this.kicked = true;
+  }
+
+  /** STARTUP for vCPU i: if it waits for SIPI, it starts in real mode at vector << 12; otherwise ignored. */
+  vcpuSipi(i: number, vector: number): void {
+    const v = this.vcpus[i];
+    if (!v.waitSipi) return;
+    v.stats.sipis++;
+    v.waitSipi = false;
+    v.backend.setState(sipiState(vector));
+    this.kicked = true;
   }
 
   /** vCPUs this board has (the MADT and fw_cfg list them). */
@@ -147,6 +200,11 @@ export class Machine {
     this.bootRecipe(this);
     this.backend.setState(this.state.snapshot());
     this.backend.invalidateCode?.();
+    for (const v of this.vcpus.slice(1)) {
+      v.waitSipi = true;
+      v.backend.setState(apResetState());
+      v.backend.invalidateCode?.();
+    }
   }
 
   // ---- Running.
@@ -178,6 +236,14 @@ export class Machine {
   runSlice(ms: number): number {
     this.stats.slices++;
     const end = performance.now() + ms;
+    if (this.vcpus.length > 1) {
+      do {
+        const idle = this.runRound();
+        if (this.exit) return 0;
+        if (idle > 0) return idle;
+      } while (performance.now() < end);
+      return 0;
+    }
     do {
       this.feedInput();
       this.timers.run();
@@ -199,10 +265,50 @@ export class Machine {
    */
   runSteps(steps: number, budget?: number): void {
     for (let i = 0; i < steps && !this.exit; i++) {
+      if (this.vcpus.length > 1) { this.runRound(budget); continue; }
       this.feedInput();
       this.timers.run();
       this.handleExit(this.backend.run(budget ?? this.budget()));
     }
+  }
+
+  /**
+   * One round of the SMP run loop: every vCPU that is not waiting for SIPI runs up to a
+   * quantum, in index order (deterministic). Returns how long the caller may sleep (all
+   * halted, nothing pending), else 0.
+   */
+  private runRound(budget?: number): number {
+    this.stats.smpRounds++;
+    this.feedInput();
+    this.timers.run();
+    this.kicked = false;
+    let allHalted = true;
+    const t0 = performance.now();
+    let executed = 0;
+    for (const v of this.vcpus) {
+      if (v.waitSipi) continue;
+      this.currentVcpu = v.index;
+      const before = v.backend.instructions();
+      const reason = v.backend.run(budget ?? Math.min(this.budget(), SMP_QUANTUM));
+      executed += v.backend.instructions() - before;
+      this.currentVcpu = 0;
+      this.timers.run();
+      if (reason === EXIT_HALT) { v.stats.halts++; continue; }
+      allHalted = false;
+      if (reason === EXIT_BUDGET || reason === EXIT_STOP) {
+        if (this.resetRequested) return this.handleExit(reason);
+        continue;
+      }
+      this.currentVcpu = v.index;
+      this.handleExit(reason); // shutdown or error: reset or power off, whichever vCPU it was
+      this.currentVcpu = 0;
+      return 0;
+    }
+    this.adaptBudget(executed, performance.now() - t0);
+    if (this.resetRequested) return this.handleExit(EXIT_STOP);
+    if (!allHalted || this.kicked) return 0;
+    for (const v of this.vcpus) if (!v.waitSipi && v.host.interrupts.hasInterrupt()) return 0;
+    return this.handleExit(EXIT_HALT);
   }
 
   private budget(): number {
@@ -233,7 +339,7 @@ export class Machine {
       case EXIT_STOP:
         return 0;
       case EXIT_HALT: {
-        if (this.devices.interrupts.hasInterrupt()) return 0;
+        if (this.vcpus.length === 1 && this.devices.interrupts.hasInterrupt()) return 0;
         const next = this.timers.next;
         if (this.clock instanceof InstructionClock) {
           if (next === Infinity) { this.powerOff(0, 'the guest halted with no timer armed'); return 0; }
@@ -268,7 +374,7 @@ export class Machine {
 
   requestReset(): void {
     this.resetRequested = true;
-    this.backend.requestStop();
+    for (const v of this.vcpus) v.backend.requestStop();
   }
 
   /** A guest-initiated reset (or a triple fault); -no-reboot turns it into an exit. */
@@ -286,7 +392,7 @@ export class Machine {
 
   /** What the CPU was doing when it shut down (the interpreter keeps its last events). */
   private shutdownDetail(): string {
-    const b = this.backend;
+    const b = this.vcpus[this.currentVcpu].backend;
     if (!(b instanceof InterpBackend)) return '';
     const events = recentEvents(b.cpu).slice(-3).join('; ');
     return ` at ${b.disassembleAtRip()}${events ? ` after ${events}` : ''}`;
@@ -295,7 +401,7 @@ export class Machine {
   powerOff(status: number, reason: string): void {
     if (this.exit) return;
     this.exit = { status, reason };
-    this.backend.requestStop();
+    for (const v of this.vcpus) v.backend.requestStop();
     this.wake?.();
     this.options.onExit?.(status, reason);
   }
@@ -319,7 +425,7 @@ export class Machine {
 
   pause(): void {
     this.paused = true;
-    this.backend.requestStop();
+    for (const v of this.vcpus) v.backend.requestStop();
     if (this.clock instanceof RealtimeClock) this.clock.pause();
   }
 
@@ -355,19 +461,23 @@ export class Machine {
     }
     // Device IRQ lines go to the TypeScript controllers unless the new backend claims them (KVM's in-kernel irqchip).
     this.bus.connectIrqs(this.devices.router);
-    let next: Backend;
+    const next: Backend[] = [];
     try {
-      next = createBackend(name, this);
+      for (const v of this.vcpus) next.push(createBackend(name, this, v.host));
     } catch (e) {
-      this.backend.invalidateCode?.();
+      for (const b of next) b.destroy();
+      for (const v of this.vcpus) v.backend.invalidateCode?.();
       this.reconnectIrqs();
       throw e;
     }
-    const state = this.backend.getState();
-    this.retiredBefore += this.backend.instructions();
-    this.backend.destroy();
-    next.setState(state);
-    this.backend = next;
+    for (const v of this.vcpus) {
+      const state = v.backend.getState();
+      v.retiredBefore += v.backend.instructions();
+      v.backend.destroy();
+      const b = next[v.index];
+      b.setState(state);
+      v.backend = b;
+    }
     this.stats.switches++;
     this.options.onMessage?.(`emu: now running on ${name}`);
   }
@@ -386,7 +496,9 @@ export class Machine {
   /** Continue from a snapshot: its retired-instruction count and virtual time (devices and RAM are loaded already). */
   restoreRunState(s: MachineRunState): void {
     if (!this.clock.setNow) throw new Error('this machine\'s clock cannot be set back to a snapshot\'s time');
-    this.retiredBefore = s.instructions - this.backend.instructions();
+    // The count lands on vCPU 0 (snapshots carry one CPU state; see machine/snapshot.ts).
+    const bsp = this.vcpus[0];
+    bsp.retiredBefore += s.instructions - this.instructions();
     this.clock.setNow(s.now);
     this.timers.next = s.timersNext;
     this.a20 = this.devices.a20();
@@ -395,10 +507,29 @@ export class Machine {
 
   /** Instructions retired since the machine was created, across backend switches. */
   instructions(): number {
-    return this.retiredBefore + (this.backend ? this.backend.instructions() : 0);
+    let n = 0;
+    for (const v of this.vcpus) n += this.vcpuInstructions(v.index);
+    return n;
+  }
+
+  /** Instructions vCPU i retired, across backend switches. */
+  vcpuInstructions(i: number): number {
+    const v = this.vcpus[i];
+    return v.retiredBefore + (v.backend ? v.backend.instructions() : 0);
+  }
+
+  /** Per-vCPU scheduling counters (the SMP teaching view): instructions, halts, IPIs, INIT/SIPI. */
+  vcpuCounters(): { vcpu: number; instructions: number; halts: number; ipisSent: number; ipisReceived: number; inits: number; sipis: number; waitingForSipi: boolean }[] {
+    return this.vcpus.map((v) => {
+      const ls = this.devices.lapics[v.index].stats;
+      return {
+        vcpu: v.index, instructions: this.vcpuInstructions(v.index), halts: v.stats.halts,
+        ipisSent: ls.ipisSent, ipisReceived: ls.ipisReceived, inits: v.stats.inits, sipis: v.stats.sipis, waitingForSipi: v.waitSipi,
+      };
+    });
   }
 
   destroy(): void {
-    this.backend.destroy();
+    for (const v of this.vcpus) v.backend.destroy();
   }
 }

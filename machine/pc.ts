@@ -8,6 +8,7 @@ import { DEBUG_EXIT_PORT, DebugExit } from '../devices/debugexit.js';
 import { FERR_PORT, FerrLatch } from '../devices/ferr.js';
 import { FW_CFG_PORT_COUNT, FW_CFG_PORT_SEL, FwCfg } from '../devices/fwcfg.js';
 import { HPET_BASE, HPET_SIZE, Hpet } from '../devices/hpet.js';
+import { ApicBus } from '../devices/apic-bus.js';
 import { I8042, I8042_COMMAND, I8042_DATA, OUTPUT_A20 } from '../devices/i8042.js';
 import { IOAPIC_BASE, IOAPIC_SIZE, Ioapic } from '../devices/ioapic.js';
 import { IrqRouter } from '../devices/irq-router.js';
@@ -45,7 +46,11 @@ export interface PcDevices {
   readonly uart: Uart16550;
   readonly pic: Pic8259;
   readonly pit: Pit8254;
+  /** The bootstrap processor's local APIC (lapics[0]). */
   readonly lapic: Lapic;
+  /** One local APIC per vCPU (APIC ID = vCPU index); the MMIO page reaches the one of the vCPU running. */
+  readonly lapics: Lapic[];
+  readonly apicBus: ApicBus;
   readonly ioapic: Ioapic;
   readonly pci: PciBus;
   readonly pm: AcpiPm;
@@ -63,7 +68,7 @@ export interface PcDevices {
   readonly router: IrqRouter;
   /** Disks (virtio-blk, IDE) and the other virtio devices the options asked for. */
   readonly io: IoDevices;
-  /** What the CPU's INTR/INTA sees: the local APIC (which passes the 8259 through as ExtINT). */
+  /** What the BSP's INTR/INTA sees: its local APIC (which passes the 8259 through as ExtINT). */
   readonly interrupts: InterruptSource;
   /** The A20 line as the devices drive it (the keyboard controller's output port OR port 0x92). */
   a20(): boolean;
@@ -81,10 +86,23 @@ export function buildPc(m: Machine, cb: PcCallbacks): PcDevices {
   bus.registerPorts('pic-slave', PIC_SLAVE_CMD, 2, pic);
   bus.registerPorts('pic-elcr', PIC_ELCR1, 2, pic);
 
-  const lapic = new Lapic({ clock, timers, pic, tscHz: TSC_HZ, onNmi: () => m.backend.nmi() });
-  bus.registerMmio('lapic', LAPIC_BASE, LAPIC_SIZE, lapic);
-  timers.add(lapic);
-  const ioapic = new Ioapic(lapic);
+  const lapics: Lapic[] = [];
+  for (let i = 0; i < m.vcpuCount; i++) {
+    const l = new Lapic({
+      clock, timers, pic, tscHz: TSC_HZ, index: i, id: i, bsp: i === 0,
+      onNmi: () => m.vcpuNmi(i), onInit: () => m.vcpuInit(i), onSipi: (v) => m.vcpuSipi(i, v),
+    });
+    timers.add(l);
+    lapics.push(l);
+  }
+  const lapic = lapics[0];
+  // Every CPU's APIC sits at the same physical page: an access reaches the APIC of the vCPU making it.
+  bus.registerMmio('lapic', LAPIC_BASE, LAPIC_SIZE, {
+    mmioRead: (offset, size) => lapics[m.currentVcpu].mmioRead(offset, size),
+    mmioWrite: (offset, size, value) => lapics[m.currentVcpu].mmioWrite(offset, size, value),
+  });
+  const apicBus = new ApicBus(lapics);
+  const ioapic = new Ioapic(apicBus);
   bus.registerMmio('ioapic', IOAPIC_BASE, IOAPIC_SIZE, ioapic);
 
   const pci = new PciBus(bus);
@@ -153,11 +171,11 @@ export function buildPc(m: Machine, cb: PcCallbacks): PcDevices {
   for (const f of m.options.fwCfg ?? []) fwcfg.addFile(f.name, f.bytes);
 
   return {
-    uart, pic, pit, lapic, ioapic, pci, pm, hpet, rtc, i8042, port92, post, debugExit, ferr, fwcfg, router, io,
+    uart, pic, pit, lapic, lapics, apicBus, ioapic, pci, pm, hpet, rtc, i8042, port92, post, debugExit, ferr, fwcfg, router, io,
     interrupts: lapic,
     a20,
     reset() {
-      for (const d of [pic, lapic, ioapic, pci, uart, pit, pm, hpet, rtc, i8042, port92, post, ferr, fwcfg] as { reset?: () => void }[]) d.reset?.();
+      for (const d of [pic, ...lapics, ioapic, pci, uart, pit, pm, hpet, rtc, i8042, port92, post, ferr, fwcfg] as { reset?: () => void }[]) d.reset?.();
       io.reset();
       router.pirqChanged(); // the ISA bridge's PIRQ routing is back at its power-on value
     },

@@ -49,17 +49,21 @@ export class GuestMemory {
   /** MMIO dispatch for addresses at or past ramSize; set by the machine. */
   mmio: MmioHandler | null = null;
   /**
-   * Called on every write that lands in a page marked as holding decoded code: the physical page
-   * number, and the physical range [addr, addr + len) written (it may extend past the page).
+   * Per vCPU (indexed by cpu.index): called on every write that lands in a page whose bit for
+   * that vCPU is set in codePages, with the physical page number and the physical range
+   * [addr, addr + len) written (it may extend past the page).
    */
-  codeWriteHook: ((page: number, addr: number, len: number) => void) | null = null;
-  /** One byte per 4 KiB page: non-zero where a backend cached decoded/translated code. */
-  readonly codePages: Uint8Array;
+  readonly codeWriteHooks: (((page: number, addr: number, len: number) => void) | null)[] = [];
+  /**
+   * One 16-bit mask per 4 KiB page: bit i is set where vCPU i's backend cached decoded or
+   * translated code there (each vCPU's cache marks and unmarks only its own bit, MAX_VCPUS = 16).
+   */
+  readonly codePages: Uint16Array;
   /**
    * One byte per 4 KiB page: non-zero where the shadow memory model (mmu/shadow.ts) has built
    * shadow entries from a guest page table there. Like code pages, their writes take the TLB's
-   * slow path and reach `ptWriteHook` (same arguments as codeWriteHook; page -1 when clearRam()
-   * changed all of RAM).
+   * slow path and reach `ptWriteHook` (same arguments as the code write hooks; page -1 when
+   * clearRam() changed all of RAM).
    */
   readonly ptPages: Uint8Array;
   ptWriteHook: ((page: number, addr: number, len: number) => void) | null = null;
@@ -90,7 +94,7 @@ export class GuestMemory {
     this.buffer = this.wasm.buffer as ArrayBuffer;
     this.u8 = new Uint8Array(this.buffer);
     this.dv = new DataView(this.buffer);
-    this.codePages = new Uint8Array(ramSize / PAGE_SIZE);
+    this.codePages = new Uint16Array(ramSize / PAGE_SIZE);
     this.ptPages = new Uint8Array(ramSize / PAGE_SIZE);
     this.dirtyPages = new Uint8Array(ramSize / PAGE_SIZE);
   }
@@ -154,8 +158,18 @@ export class GuestMemory {
   /** A write reached a page holding decoded code or a shadowed page table: tell whoever cares. */
   private written(page: number, addr: number, len: number): void {
     if (this.dirtyPages[page] !== 0) this.dirtyPages[page] = DIRTY_WATCHED | DIRTY_WRITTEN;
-    if (this.codePages[page] !== 0) this.codeWriteHook?.(page, addr, len);
+    if (this.codePages[page] !== 0) this.codeWritten(page, addr, len);
     if (this.ptPages[page] !== 0) this.ptWriteHook?.(page, addr, len);
+  }
+
+  /** A write reached a page holding decoded code: tell each vCPU whose cache marked it. */
+  codeWritten(page: number, addr: number, len: number): void {
+    let bits = this.codePages[page];
+    while (bits !== 0) {
+      const i = 31 - Math.clz32(bits & -bits);
+      bits &= bits - 1;
+      this.codeWriteHooks[i]?.(page, addr, len);
+    }
   }
 
   // ---- Bounds-checked bulk access for loaders and device DMA. A guest-supplied

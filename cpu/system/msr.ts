@@ -211,7 +211,7 @@ const dyn = { apicId: 0, apicEnabled: true, osxsave: false };
 export function execCpuid(c: Cpu): void {
   const r = c.r32;
   const apicLo = c.dv.getUint32(APIC_BASE, true);
-  dyn.apicId = 0;
+  dyn.apicId = c.index; // the initial APIC ID: the board numbers its local APICs by vCPU
   dyn.apicEnabled = (apicLo & (1 << 11)) !== 0;
   dyn.osxsave = (r[CR4 / 4] & CR4_OSXSAVE) !== 0;
   const leaf = r[0];

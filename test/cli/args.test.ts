@@ -82,4 +82,15 @@ describe('emu command line', () => {
     expect(() => parseArgs(['-fw_cfg', 'name=opt/a'])).toThrow(/exactly one of file=FILE or string=TEXT/);
     expect(() => parseArgs(['-fw_cfg', 'name=opt/a,string=1', '-fw_cfg', 'name=opt/a,string=2'])).toThrow(/given twice/);
   });
+
+  it('-smp N and QEMU cpus/sockets/cores/threads, 1 to 16, the product checked', () => {
+    expect(parseArgs(['-smp', '4']).smp).toEqual({ cpus: 4, sockets: 4, cores: 1, threads: 1 });
+    expect(parseArgs(['-smp', 'cpus=8,sockets=2,cores=2,threads=2']).smp).toEqual({ cpus: 8, sockets: 2, cores: 2, threads: 2 });
+    expect(parseArgs(['-smp', 'sockets=1,cores=4']).smp).toEqual({ cpus: 4, sockets: 1, cores: 4, threads: 1 });
+    expect(parseArgs([]).smp.cpus).toBe(1);
+    expect(() => parseArgs(['-smp', '17'])).toThrow('-smp 17: emu runs at most 16 vCPUs');
+    expect(() => parseArgs(['-smp', '0'])).toThrow(/positive whole number/);
+    expect(() => parseArgs(['-smp', 'cpus=6,sockets=2,cores=2,threads=2'])).toThrow(/must equal cpus \(6\)/);
+    expect(() => parseArgs(['-smp', 'dies=2'])).toThrow(/unknown property 'dies'/);
+  });
 });

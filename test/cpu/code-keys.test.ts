@@ -26,7 +26,7 @@ describe('decoded blocks keyed by physical address and mode', () => {
     expect(b.run(1_000_000)).toBe(EXIT_HALT);
     const before = b.counters().blockInvalidations;
     b.cpu.mem.write8(SHARED + 3, 2); // both decodings of SHARED now add 2 (a host write through the hook)
-    b.cpu.mem.codeWriteHook?.(SHARED >>> 12, SHARED + 3, 1);
+    b.cpu.mem.codeWritten(SHARED >>> 12, SHARED + 3, 1);
     expect(b.counters().blockInvalidations - before).toBe(2);
     expect(b.counters().blocksCached).toBe(7);
   });

@@ -303,7 +303,7 @@ describe('TLB', () => {
   it('writes to a page holding decoded code take the slow path and reach the code hook', () => {
     const { mem, mmu } = build();
     const hits: number[] = [];
-    mem.codeWriteHook = (p) => hits.push(p);
+    mem.codeWriteHooks[0] = (p) => hits.push(p);
     mmu.translate(0x2000, 0, ACC_WRITE);
     const i = Tlb.index(0x2000, 0);
     expect(mmu.tlb.tags[(ACC_WRITE << TLB_BITS) | i]).toBe(0x2000);

@@ -1,0 +1,52 @@
+// The board's vCPUs: one backend per vCPU, each with its own state area in guest
+// memory (GuestMemory.vcpuOffset) and its own local APIC, sharing memory and bus.
+// Application processors start in wait-for-SIPI and come up through the INIT-SIPI
+// sequence (Intel SDM Vol. 3A 9.4, MultiProcessor initialization); the machine's
+// run loop (machine.ts) gives every runnable vCPU a bounded turn in index order.
+
+import type { Backend, CpuHost } from '../cpu/backend.js';
+import { APIC_BASE, CS, RIP, SEG_BASE, SEG_SEL, STATE_SIZE, StateView, resetState, segOffset, type CpuStateBytes } from '../cpu/state.js';
+
+/** Instructions one vCPU runs per turn at most when several are runnable (interrupt and IPI latency). */
+export const SMP_QUANTUM = 5_000;
+
+/** IA32_APIC_BASE of an application processor after RESET/INIT: enabled, not the BSP (bit 8 clear). */
+const APIC_BASE_AP = 0xfee00800;
+
+export interface Vcpu {
+  readonly index: number;
+  readonly host: CpuHost;
+  backend: Backend;
+  /** Waiting for a STARTUP IPI: not run at all (an AP after RESET or INIT). */
+  waitSipi: boolean;
+  /** Instructions retired by backends this vCPU was switched away from. */
+  retiredBefore: number;
+  readonly stats: { halts: number; inits: number; sipis: number };
+}
+
+/** The state an application processor holds after RESET or INIT (SDM 9.1.1), with the BSP flag clear. */
+export function apResetState(): CpuStateBytes {
+  const s = new StateView(new ArrayBuffer(STATE_SIZE), 0);
+  resetState(s);
+  s.set64(APIC_BASE, APIC_BASE_AP, 0);
+  return s.snapshot();
+}
+
+/** A STARTUP IPI with vector VV: real mode at VV00:0000, i.e. physical VV000 (SDM 9.4.4.1). */
+export function sipiState(vector: number): CpuStateBytes {
+  const bytes = apResetState();
+  const s = new StateView(bytes.buffer as ArrayBuffer, bytes.byteOffset);
+  const cs = segOffset(CS);
+  s.setU32(cs + SEG_SEL, (vector & 0xff) << 8);
+  s.set64(cs + SEG_BASE, (vector & 0xff) << 12, 0);
+  s.set64(RIP, 0, 0);
+  return s.snapshot();
+}
+
+/** -smp's topology: QEMU's cpus=N,sockets=S,cores=C,threads=T. */
+export interface SmpTopology {
+  cpus: number;
+  sockets: number;
+  cores: number;
+  threads: number;
+}

@@ -1,0 +1,88 @@
+// SMP on the board: a test guest (test/guests/smp.S) wakes the APs with INIT-SIPI-SIPI
+// through the local APIC's ICR and exercises the IPI kinds, under the interpreter, with
+// deterministic time; the vCPU counters show the scheduling.
+
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { Machine } from '../../machine/machine.js';
+import { bootRecipe } from '../../machine/boot.js';
+import { buildAcpi } from '../../machine/acpi.js';
+import { GuestMemory } from '../../mmu/memory.js';
+import type { InterpBackend } from '../../cpu/interp.js';
+import { sipiState } from '../../machine/smp.js';
+import { buildFlat, hasToolchain } from '../cpu/system-build.js';
+
+const SOURCE = readFileSync(new URL('../guests/smp.S', import.meta.url), 'utf8');
+const UP = 0x6000, WORK = 0x6004, NCPUS = 0x6008, HITS40 = 0x6100, HITS41 = 0x6140, HITS42 = 0x6180, HITS43 = 0x61c0, NMIS = 0x6200;
+
+function boot(cpus: number) {
+  const m = new Machine({ memory: 16 << 20, accel: 'interp', deterministic: true, noReboot: true, smp: cpus });
+  m.boot(bootRecipe({ raw: [{ file: { name: 'smp.bin', bytes: buildFlat(SOURCE, 0x8000) }, addr: 0x8000 }] }));
+  for (let i = 0; i < 20_000 && !m.exited; i++) m.runSteps(1);
+  const dw = (a: number) => m.memory.dv.getUint32(a, true);
+  const per = (base: number) => Array.from({ length: cpus }, (_, i) => dw(base + 4 * i));
+  return { m, dw, per };
+}
+
+describe.skipIf(!hasToolchain())('SMP (-smp N): INIT-SIPI-SIPI and IPIs through the xAPIC ICR', () => {
+  for (const cpus of [2, 4]) {
+    it(`-smp ${cpus}: the APs come up, each IPI kind arrives where its destination says, the shared counter is exact`, () => {
+      const { m, dw, per } = boot(cpus);
+      expect(m.exited?.reason).toBe('isa-debug-exit: status 33');
+      expect(dw(NCPUS)).toBe(cpus); // fw_cfg FW_CFG_NB_CPUS
+      expect(dw(UP)).toBe(cpus - 1);
+      expect(dw(WORK)).toBe(1000 * (cpus - 1)); // LOCK XADD from every AP
+      expect(per(HITS40)).toEqual([0, ...Array(cpus - 1).fill(1)]); // physical destination, one each
+      // Logical 0x06 in the flat model: APIC IDs 1 and 2.
+      expect(per(HITS41)).toEqual([0, 1, ...(cpus > 2 ? [1] : []), ...Array(Math.max(0, cpus - 3)).fill(0)]);
+      expect(per(HITS42)).toEqual([1, ...Array(cpus - 1).fill(0)]); // self by shorthand
+      expect(per(NMIS)).toEqual([0, ...Array(cpus - 1).fill(1)]); // all excluding self
+      expect(per(HITS43).reduce((a, b) => a + b, 0)).toBe(1); // lowest priority: exactly one AP
+      expect(per(HITS43)[0]).toBe(0);
+      const c = m.vcpuCounters();
+      expect(c.map((v) => v.waitingForSipi)).toEqual(Array(cpus).fill(false));
+      expect(c.map((v) => v.sipis)).toEqual([0, ...Array(cpus - 1).fill(1)]); // the second SIPI is ignored: already running
+      expect(c.map((v) => v.inits)).toEqual([0, ...Array(cpus - 1).fill(1)]);
+      for (const v of c) expect(v.instructions).toBeGreaterThan(1000);
+      expect(c[0].ipisSent).toBe(3 + (cpus - 1) + 4); // INIT, 2 SIPI; N-1 fixed; logical, NMI, lowest, self
+      expect(c.slice(1).map((v) => v.ipisReceived)).toEqual(
+        per(HITS40).slice(1).map((_, i) => 3 + 1 + (i < 2 ? 1 : 0) + 1 + per(HITS43)[i + 1]));
+      expect(c.slice(1).every((v) => v.halts > 0)).toBe(true);
+      m.destroy();
+    });
+  }
+
+  it('is deterministic: two runs retire the same instructions on every vCPU', () => {
+    const a = boot(3), b = boot(3);
+    expect(a.m.vcpuCounters()).toEqual(b.m.vcpuCounters());
+    a.m.destroy(); b.m.destroy();
+  });
+
+  it('the MADT lists one enabled processor-local APIC per vCPU (UID = APIC ID = index)', () => {
+    const mem = new GuestMemory(16 << 20);
+    const { tables } = buildAcpi(mem, { ramSize: mem.ramSize, cpus: 4 });
+    const { addr, length } = tables.APIC;
+    const ids: number[] = [];
+    for (let o = addr + 44; o < addr + length; o += mem.u8[o + 1]) {
+      if (mem.u8[o] === 0) ids.push(mem.u8[o + 2] * 256 + mem.u8[o + 3], mem.dv.getUint32(o + 4, true));
+    }
+    expect(ids).toEqual([0, 1, 257, 1, 514, 1, 771, 1]);
+  });
+
+  it('two vCPUs running the same code page: each cache marks its own bit, and a write reaches both', () => {
+    const m = new Machine({ memory: 16 << 20, accel: 'interp', smp: 2 });
+    m.memory.writeBytes(0x9000, Uint8Array.of(0x40, 0x40, 0xf4)); // inc ax; inc ax; hlt (at 0900:0000)
+    const [a, b] = m.vcpus.map((v) => v.backend as InterpBackend);
+    for (const x of [a, b]) { x.setState(sipiState(0x09)); x.run(100); }
+    expect(m.memory.codePages[9]).toBe(0b11);
+    a.setState(sipiState(0x09)); // drops vCPU 0's cache only
+    expect(m.memory.codePages[9]).toBe(0b10);
+    const before = b.counters().blockInvalidations;
+    m.memory.writeBytes(0x9001, Uint8Array.of(0x90)); // a guest/device write: vCPU 1's block goes
+    expect(b.counters().blockInvalidations - before).toBe(1);
+    b.setState(sipiState(0x09));
+    b.run(100);
+    expect(b.getState()[0] | (b.getState()[1] << 8)).toBe(1); // inc ax; nop; hlt
+    m.destroy();
+  });
+});
