@@ -6,6 +6,8 @@
 // instruction boundary, which on the single-threaded board is its next turn.
 // Intel SDM Vol. 3A 11.6 (issuing IPIs), 11.6.2 (destinations), 11.6.2.4 (lowest priority).
 
+import type { MmioDevice } from './bus.js';
+import { declareState } from './state.js';
 import { DM_LOWEST, DM_FIXED, ICR_DEST_LOGICAL, ICR_LEVEL_ASSERT, ICR_LEVEL_TRIGGER, ICR_SHORTHAND_SHIFT, DM_INIT,
   ESR_SEND_ILLEGAL_VECTOR, SH_ALL_EXCL_SELF, SH_ALL_INCL_SELF, SH_NONE, SH_SELF, type Lapic } from './lapic.js';
 
@@ -14,6 +16,13 @@ export class ApicBus {
   private nextLowest = 0;
   /** Counters for the teaching views. */
   readonly stats = { messages: 0, ipis: 0, lowestPriority: 0, noTarget: 0 };
+
+  static {
+    declareState(ApicBus, {
+      fields: { nextLowest: 'u32', stats: { messages: 'f64', ipis: 'f64', lowestPriority: 'f64', noTarget: 'f64' } },
+      wiring: ['lapics', 'scratch'],
+    });
+  }
 
   constructor(readonly lapics: Lapic[]) {
     for (const l of lapics) l.apicBus = this;
@@ -84,4 +93,23 @@ export class ApicBus {
       l.deliver(mode === DM_LOWEST ? DM_FIXED : mode, vector, false);
     }
   }
+}
+
+/**
+ * The LAPIC page at 0xFEE00000 as the bus sees it: every CPU's APIC answers at the same
+ * physical address, so an access goes to the APIC of the vCPU making it (`current()`).
+ */
+export class LapicPage implements MmioDevice {
+  static {
+    declareState(LapicPage, {
+      fields: {},
+      wiring: ['lapics', 'apicBus', 'current'],
+      parts: (p) => [...p.lapics.map((l, i) => [`cpu${i}`, l] as const), ['apic-bus', p.apicBus] as const],
+    });
+  }
+
+  constructor(readonly lapics: Lapic[], readonly apicBus: ApicBus, private readonly current: () => number) {}
+
+  mmioRead(offset: number, size: 1 | 2 | 4): number { return this.lapics[this.current()].mmioRead(offset, size); }
+  mmioWrite(offset: number, size: 1 | 2 | 4, value: number): void { this.lapics[this.current()].mmioWrite(offset, size, value); }
 }

@@ -47,7 +47,7 @@ export class Ioapic implements MmioDevice, IrqSink {
         id: 'u8', regsel: 'u8', rteLo: ['u32', IOAPIC_PINS], rteHi: ['u32', IOAPIC_PINS], pinLevel: ['u8', IOAPIC_PINS],
         stats: { delivered: 'f64', eois: 'f64', lostEdges: 'f64' },
       },
-      wiring: ['lapic'],
+      wiring: ['apics'],
     });
   }
 

@@ -127,9 +127,12 @@ export class Lapic implements MmioDevice, Timed, InterruptSource {
         esrPending: 'u32', esrVisible: 'u32', hwEnabled: 'bool',
         initialCount: 'u32', dcr: 'u32', divide: 'u32', timerStart: 'f64', timerDeadline: 'f64', tscDeadline: 'f64',
         extIntRouted: 'bool',
-        stats: { accepted: 'f64', delivered: 'f64', eois: 'f64', timerFires: 'f64', selfIpis: 'f64', droppedIpis: 'f64', extInts: 'f64', spurious: 'f64', nmis: 'f64' },
+        stats: {
+          accepted: 'f64', delivered: 'f64', eois: 'f64', timerFires: 'f64', selfIpis: 'f64', droppedIpis: 'f64', extInts: 'f64', spurious: 'f64', nmis: 'f64',
+          ipisSent: 'f64', ipisReceived: 'f64', inits: 'f64', sipis: 'f64',
+        },
       },
-      wiring: ['clock', 'timers', 'busHz', 'tscToNsFn', 'pic', 'onNmi', 'onLevelEoi'],
+      wiring: ['clock', 'timers', 'busHz', 'tscToNsFn', 'pic', 'onNmi', 'onLevelEoi', 'index', 'apicBus', 'bsp', 'onInit', 'onSipi'],
     });
   }
 

@@ -8,7 +8,7 @@ import { DEBUG_EXIT_PORT, DebugExit } from '../devices/debugexit.js';
 import { FERR_PORT, FerrLatch } from '../devices/ferr.js';
 import { FW_CFG_PORT_COUNT, FW_CFG_PORT_SEL, FwCfg } from '../devices/fwcfg.js';
 import { HPET_BASE, HPET_SIZE, Hpet } from '../devices/hpet.js';
-import { ApicBus } from '../devices/apic-bus.js';
+import { ApicBus, LapicPage } from '../devices/apic-bus.js';
 import { I8042, I8042_COMMAND, I8042_DATA, OUTPUT_A20 } from '../devices/i8042.js';
 import { IOAPIC_BASE, IOAPIC_SIZE, Ioapic } from '../devices/ioapic.js';
 import { IrqRouter } from '../devices/irq-router.js';
@@ -96,12 +96,9 @@ export function buildPc(m: Machine, cb: PcCallbacks): PcDevices {
     lapics.push(l);
   }
   const lapic = lapics[0];
-  // Every CPU's APIC sits at the same physical page: an access reaches the APIC of the vCPU making it.
-  bus.registerMmio('lapic', LAPIC_BASE, LAPIC_SIZE, {
-    mmioRead: (offset, size) => lapics[m.currentVcpu].mmioRead(offset, size),
-    mmioWrite: (offset, size, value) => lapics[m.currentVcpu].mmioWrite(offset, size, value),
-  });
   const apicBus = new ApicBus(lapics);
+  // Every CPU's APIC sits at the same physical page: an access reaches the APIC of the vCPU making it.
+  bus.registerMmio('lapic', LAPIC_BASE, LAPIC_SIZE, new LapicPage(lapics, apicBus, () => m.currentVcpu));
   const ioapic = new Ioapic(apicBus);
   bus.registerMmio('ioapic', IOAPIC_BASE, IOAPIC_SIZE, ioapic);
 
