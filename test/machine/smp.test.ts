@@ -15,8 +15,8 @@ import { buildFlat, hasToolchain } from '../cpu/system-build.js';
 const SOURCE = readFileSync(new URL('../guests/smp.S', import.meta.url), 'utf8');
 const UP = 0x6000, WORK = 0x6004, NCPUS = 0x6008, HITS40 = 0x6100, HITS41 = 0x6140, HITS42 = 0x6180, HITS43 = 0x61c0, NMIS = 0x6200;
 
-function boot(cpus: number) {
-  const m = new Machine({ memory: 16 << 20, accel: 'interp', deterministic: true, noReboot: true, smp: cpus });
+function boot(cpus: number, accel: 'interp' | 'jit' = 'interp') {
+  const m = new Machine({ memory: 16 << 20, accel, deterministic: true, noReboot: true, smp: cpus });
   m.boot(bootRecipe({ raw: [{ file: { name: 'smp.bin', bytes: buildFlat(SOURCE, 0x8000) }, addr: 0x8000 }] }));
   for (let i = 0; i < 20_000 && !m.exited; i++) m.runSteps(1);
   const dw = (a: number) => m.memory.dv.getUint32(a, true);
@@ -51,6 +51,15 @@ describe.skipIf(!hasToolchain())('SMP (-smp N): INIT-SIPI-SIPI and IPIs through 
       m.destroy();
     });
   }
+
+  it('under the JIT too (-smp 2): the APs come up, the counter is exact, every IPI arrives', () => {
+    const { m, dw, per } = boot(2, 'jit');
+    expect(m.exited?.reason).toBe('isa-debug-exit: status 33');
+    expect(m.backend.name).toBe('jit');
+    expect([dw(UP), dw(WORK)]).toEqual([1, 1000]);
+    expect([per(HITS40), per(HITS41), per(HITS42), per(NMIS), per(HITS43)]).toEqual([[0, 1], [0, 1], [1, 0], [0, 1], [0, 1]]);
+    m.destroy();
+  });
 
   it('is deterministic: two runs retire the same instructions on every vCPU', () => {
     const a = boot(3), b = boot(3);
