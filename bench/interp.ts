@@ -24,7 +24,7 @@ const PAGE_TABLES = 0x200000;
 const PTE_PRW = 0x7; // present, writable, user
 
 /** Identity-map the first 4 MiB with 4 KiB pages: 2-level (32-bit) or 4-level (64-bit); returns CR3. */
-function buildPaging(mem: GuestMemory, mode: FlatMode): number {
+export function buildPaging(mem: GuestMemory, mode: FlatMode): number {
   const dv = mem.dv;
   const put = (addr: number, lo: number): void => { dv.setUint32(addr, lo, true); };
   if (mode === 32) {
