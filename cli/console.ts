@@ -1,8 +1,9 @@
 // The serial console on the host terminal: raw-mode stdin with QEMU's Ctrl-A
 // escapes, and guest output batched into one write per event-loop turn.
 
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, openSync, type WriteStream } from 'node:fs';
 import type { SerialTarget } from './args.js';
+import { UsageError } from './usage-error.js';
 
 const CTRL_A = 0x01;
 
@@ -52,13 +53,39 @@ export class SerialSink {
   private buf: number[] = [];
   private scheduled = false;
   private readonly file: WriteStream | null;
+  /** Set once the output failed (EPIPE: the reader went away; a full disk): nothing more is written. */
+  private failed = false;
+  /** Called once when the output fails; the CLI stops the machine (quietly for EPIPE, as QEMU does). */
+  onError: (e: NodeJS.ErrnoException) => void = () => {};
 
   constructor(private readonly target: SerialTarget, private readonly stdout: NodeJS.WritableStream = process.stdout) {
-    this.file = target.kind === 'file' ? createWriteStream(target.path) : null;
+    this.file = null;
+    if (target.kind === 'file') {
+      // Opened now, so a bad path is one line at startup instead of an 'error' event later.
+      let fd: number;
+      try {
+        fd = openSync(target.path, 'w');
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        const why = code === 'ENOENT' ? 'its directory does not exist' : code === 'EISDIR' ? 'that is a directory; name a file'
+          : code === 'EACCES' ? 'permission denied' : (e as Error).message;
+        throw new UsageError(`-serial file:${target.path}: cannot write there (${why})`);
+      }
+      this.file = createWriteStream('', { fd });
+    }
+    const out: NodeJS.WritableStream = this.file ?? this.stdout;
+    out.on('error', (e: NodeJS.ErrnoException) => this.fail(e));
+  }
+
+  private fail(e: NodeJS.ErrnoException): void {
+    if (this.failed) return;
+    this.failed = true;
+    this.buf = [];
+    this.onError(e);
   }
 
   put(byte: number): void {
-    if (this.target.kind === 'none') return;
+    if (this.target.kind === 'none' || this.failed) return;
     this.buf.push(byte);
     if (!this.scheduled) {
       this.scheduled = true;
@@ -68,7 +95,7 @@ export class SerialSink {
 
   flush(): void {
     this.scheduled = false;
-    if (this.buf.length === 0) return;
+    if (this.buf.length === 0 || this.failed) return;
     const bytes = Buffer.from(this.buf);
     this.buf = [];
     (this.file ?? this.stdout).write(bytes);
@@ -77,6 +104,7 @@ export class SerialSink {
   close(): Promise<void> {
     this.flush();
     const f = this.file;
-    return f ? new Promise((resolve) => f.end(resolve)) : Promise.resolve();
+    if (!f || this.failed || f.destroyed) return Promise.resolve();
+    return new Promise((resolve) => { f.once('error', () => resolve()); f.end(resolve); });
   }
 }

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { BackendName } from '../cpu/backend.js';
 import { registerNodeBackends } from '../machine/backends-node.js';
 import { lockstepCli, LockstepUsageError } from '../machine/lockstep/cli.js';
-import { availableBackends, BackendUnavailable, bootRecipe, ImageError, Machine, type ImageFile } from '../machine/index.js';
+import { availableBackends, BackendUnavailable, bootRecipe, ImageError, Machine, unavailableReason, type ImageFile } from '../machine/index.js';
 import { MemoryError } from '../mmu/memory.js';
 import { DiskError, openDisk } from '../machine/disk-file.js';
 import type { DriveSpec } from '../machine/io-devices.js';
@@ -170,12 +170,19 @@ function attachConsole(io: MainIo, actions: ConsoleActions, onSigint: () => void
   const tty = stdin.isTTY === true && typeof stdin.setRawMode === 'function';
   const reader = new EscapeReader(actions, (text) => { io.stderr.write(text); });
   const onData = (d: Buffer): void => reader.feed(d);
+  // A closed or failing terminal must not kill the process with a stack trace: input just stops,
+  // and messages to a closed stderr are dropped.
+  const ignore = (): void => {};
   if (tty) stdin.setRawMode(true);
   stdin.on('data', onData);
+  stdin.on('error', ignore);
+  io.stderr.on('error', ignore);
   stdin.resume?.();
   process.on('SIGINT', onSigint);
   return () => {
     stdin.off('data', onData);
+    stdin.off('error', ignore);
+    io.stderr.off('error', ignore);
     process.off('SIGINT', onSigint);
     if (tty) stdin.setRawMode(false);
     stdin.pause?.();
@@ -218,14 +225,12 @@ async function runConsole(machine: Machine, sink: SerialSink, io: MainIo, contro
   else if (incoming) {
     control.incoming(incoming).catch((e: Error) => machine.powerOff(1, `incoming migration failed: ${e.message}`));
   }
+  // The reader of our output went away (EPIPE, e.g. `emu ... | head`): stop quietly, as QEMU does.
+  sink.onError = (e) => machine.powerOff(e.code === 'EPIPE' ? 0 : 1, `serial output failed: ${e.message}`);
   const detach = attachConsole(io, {
     input: (bytes) => machine.serialInput(bytes),
     quit: () => machine.powerOff(0, 'quit from the console (Ctrl-A x)'),
-    cycleBackend: () => {
-      const all = availableBackends();
-      const next = all[(all.indexOf(machine.backend.name) + 1) % all.length];
-      try { machine.setBackend(next); } catch (e) { say(`\r\nemu: ${(e as Error).message}\r\n`); }
-    },
+    cycleBackend: () => say(`\r\n${cycleBackend(machine)}\r\n`),
     showStats: () => say(`\r\n${formatStats(machine)}\r\n`),
     saveSnapshot: () => {
       const path = nextSnapshotPath();
@@ -243,6 +248,25 @@ async function runConsole(machine: Machine, sink: SerialSink, io: MainIo, contro
     detach();
     machine.destroy();
   }
+}
+
+/**
+ * Ctrl-A b: switch to the next backend this host can run. Returns the line to show: which
+ * backend runs now, which are available, and why each other one is not.
+ */
+export function cycleBackend(
+  machine: Machine, all = availableBackends(), reason: (n: BackendName) => string | null = unavailableReason,
+): string {
+  const others = (['interp', 'jit', 'kvm'] as BackendName[]).filter((n) => !all.includes(n));
+  const why = others.map((n) => `; ${n}: ${reason(n) ?? 'not available'}`).join('');
+  if (all.length < 2) return `emu: ${machine.backend.name} is the only backend available here${why}`;
+  const next = all[(all.indexOf(machine.backend.name) + 1) % all.length];
+  try {
+    machine.setBackend(next);
+  } catch (e) {
+    return `emu: ${(e as Error).message}`;
+  }
+  return `emu: switched to ${next} (available: ${all.join(', ')}${why})`;
 }
 
 export function formatStats(m: Machine): string {
