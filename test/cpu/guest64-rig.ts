@@ -1,11 +1,13 @@
 // A bare interpreter running a flat 64-bit test guest (assembled from a .S file at test time):
 // long mode with CS 0x08 / data 0x10, the first 2 MiB identity-mapped, the stack below 512 KiB,
 // and an interrupt source the guest drives itself: OUT to port 0xe0 raises the vector in AL,
-// taken once IF=1 and its class is above CR8 (the stub local APIC's TPR).
+// taken once IF=1 and its class is above CR8 (the stub local APIC's TPR). `npm run test:jit`
+// (EMU_TEST_ACCEL=jit) runs the guests under the jit backend, every block compiled at once.
 import { readFileSync } from 'node:fs';
-import { EXIT_HALT } from '../../cpu/backend.js';
+import { EXIT_HALT, type CpuHost } from '../../cpu/backend.js';
 import { flatState } from '../../cpu/flat.js';
 import { InterpBackend } from '../../cpu/interp.js';
+import { JitBackend } from '../../cpu/jit/backend.js';
 import { SYSTEM_EXTENSION } from '../../cpu/system/extension.js';
 import { CR3, GDTR_BASE, GDTR_LIMIT, RSP, StateView, gprOffset } from '../../cpu/state.js';
 import { GuestMemory } from '../../mmu/memory.js';
@@ -19,7 +21,7 @@ export function runGuest64(file: string): GuestMemory {
   const mem = new GuestMemory(4 << 20);
   const s = new StateView(mem.buffer, mem.stateOffset);
   let pending = 0, tpr = 0;
-  const b = new InterpBackend({
+  const host: CpuHost = {
     memory: mem,
     portRead: () => 0xff,
     portWrite: (port, _size, value) => { if (port === 0xe0) pending = value & 0xff; },
@@ -36,7 +38,10 @@ export function runGuest64(file: string): GuestMemory {
     },
     now: () => 0,
     a20Enabled: () => true,
-  }, [SYSTEM_EXTENSION]);
+  };
+  const b = process.env.EMU_TEST_ACCEL === 'jit'
+    ? new JitBackend(host, [SYSTEM_EXTENSION], { threshold: 1, batch: 1, all: true })
+    : new InterpBackend(host, [SYSTEM_EXTENSION]);
   flatState(s, 64, GUEST64_CODE);
   // GDT: null, 0x08 64-bit ring-0 code, 0x10 ring-0 data (the selectors flatState loads).
   mem.write32(GDT + 8, 0x0000ffff); mem.write32(GDT + 12, 0x00af9a00);

@@ -22,7 +22,7 @@ function runGuest(): Probe[] {
 /** Four CPUID registers as the ASCII they spell (little-endian bytes). */
 const ascii = (...regs: number[]): string => String.fromCharCode(...regs.flatMap((v) => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, v >>> 24]));
 
-describe.skipIf(!hasToolchain())('CPU probes (system-probes.S, interp)', () => {
+describe.skipIf(!hasToolchain())('CPU probes (system-probes.S)', () => {
   const p = runGuest();
 
   it('the guest ran every probe', () => {

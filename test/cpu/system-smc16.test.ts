@@ -12,9 +12,10 @@ import { buildFlat, hasToolchain } from './system-build.js';
 
 const RESULT = 0x6000, PASSES = 200;
 
-describe.skipIf(!hasToolchain())('real-mode code patched and called through several CS bases (system-smc16.S, interp)', () => {
+describe.skipIf(!hasToolchain())('real-mode code patched and called through several CS bases (system-smc16.S)', () => {
   const image = buildFlat(readFileSync(new URL('./system-smc16.S', import.meta.url), 'utf8'), 0x7c00);
-  const machine = new Machine({ memory: 16 << 20, accel: 'interp', deterministic: true, noReboot: true });
+  const accel = process.env.EMU_TEST_ACCEL === 'jit' ? 'jit' : 'interp';
+  const machine = new Machine({ memory: 16 << 20, accel, deterministic: true, noReboot: true });
   machine.boot(bootRecipe({ raw: [{ file: { name: 'system-smc16', bytes: image }, addr: 0x7c00 }] }));
   const m = machine.memory;
   for (let i = 0; i < 200 && m.read16(RESULT + 4) !== 0x600d && m.read16(RESULT + 6) === 0 && !machine.exited; i++) machine.runSteps(1);

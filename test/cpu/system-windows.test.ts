@@ -24,7 +24,7 @@ function runGuest(): Record[] {
   return out;
 }
 
-describe.skipIf(!hasToolchain())('interrupt windows and the MOV SS shadow (system-windows.S, interp)', () => {
+describe.skipIf(!hasToolchain())('interrupt windows and the MOV SS shadow (system-windows.S)', () => {
   const log = runGuest();
   const taken = (k: number) => ({ irqs: log[k].irqs, at: log[k].irqRip.toString(16) });
   const once = (k: number) => ({ irqs: 1, at: log[k].expect.toString(16) });
