@@ -71,6 +71,8 @@ const MSG_HELLO = 0x48, MSG_RAM = 0x52, MSG_DEVICES = 0x44, MSG_OK = 0x4b, MSG_F
 const BATCH_PAGES = 256;
 const MAX_ROUNDS = 30;
 const MAX_MESSAGE = 64 << 20;
+/** How long the stopped source waits for the destination's answer before it runs the guest again. */
+const ACK_TIMEOUT_MS = 30_000;
 
 function message(type: number, payload: Uint8Array): Uint8Array {
   const m = new Uint8Array(5 + payload.length);
@@ -218,7 +220,10 @@ export async function migrateOut(m: Machine, ch: ByteChannel, params: MigrationP
     await ch.write(rest);
     stats.transferred += rest.length;
     stats.remaining = 0;
-    const answer = await reply;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const answer = await Promise.race([reply, new Promise<never>((_, fail) => {
+      timer = setTimeout(() => fail(new Error(`the destination did not confirm within ${ACK_TIMEOUT_MS / 1000} s`)), ACK_TIMEOUT_MS);
+    })]).finally(() => clearTimeout(timer));
     stats.downtimeMs = performance.now() - t0;
     if (!answer) throw new Error('the destination closed the connection before confirming');
     if (answer.type === MSG_FAIL) throw new Error(`the destination refused the guest: ${new TextDecoder().decode(answer.payload)}`);

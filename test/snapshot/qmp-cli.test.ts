@@ -12,12 +12,17 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { buildFlat, hasToolchain } from '../cpu/system-build.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'emu-qmp-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const children: ChildProcess[] = [];
+afterAll(() => {
+  for (const c of children) if (c.exitCode === null) c.kill(); // a failed test leaves none running
+  rmSync(dir, { recursive: true, force: true });
+});
 
 interface Emu { child: ChildProcess; out: () => string; err: () => string; exited: Promise<number> }
 
 function emu(args: string[]): Emu {
   const child = spawn(process.execPath, ['bin/emu.js', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  children.push(child);
   let out = '', err = '';
   child.stdout!.on('data', (d) => { out += d; });
   child.stderr!.on('data', (d) => { err += d; });
