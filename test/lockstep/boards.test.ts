@@ -103,5 +103,5 @@ describe('two in-process backends on two boards', () => {
       a.destroy();
       b.destroy();
     }
-  });
+  }, 300_000);
 });
