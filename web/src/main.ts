@@ -99,7 +99,7 @@ function preferredBackend(): BackendId {
   const asked = chosenBackend ?? new URLSearchParams(location.search).get('accel');
   const ok = (n: string | null): n is BackendId => backends.some((b) => b.name === n && b.available);
   if (ok(asked)) return asked;
-  return 'interp'; // jit becomes the default once every guest test passes under it (issue 12)
+  return ok('jit') ? 'jit' : 'interp';
 }
 
 async function fetchImage(name: string, url: string): Promise<ImageBytes> {
