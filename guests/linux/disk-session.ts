@@ -22,6 +22,8 @@ export interface DiskSessionOptions {
   echo?: boolean;
   /** Output lines starting with this mark call onMark with the I/O counters at that moment. */
   markPrefix?: string;
+  /** Output that shows the typed line started running (default: an ext4 mount message); without it a new prompt means busybox dropped the line, so it is typed again (up to 3 times). */
+  startedWhen?: string;
 }
 
 export interface DiskSessionResult {
@@ -39,7 +41,8 @@ export async function runDiskSession(o: DiskSessionOptions): Promise<DiskSession
   registerNodeBackends();
   const kernel = `${o.outDir}/vmlinuz`, initrd = `${o.outDir}/initrd-disk.img`;
   const disks = o.drives.map((d) => new FileDisk(d.path, false));
-  let serial = '', line = '', typed = false;
+  let serial = '', line = '', typed = 0, typedAt = 0;
+  const started = o.startedWhen ?? 'EXT4-fs (';
   const marks: DiskSessionResult['marks'] = [];
   const snapshotIo = (): IoDeviceStats[] => m.devices.io.stats().map((s) => ({ name: s.name, counters: { ...s.counters } }));
   const m = new Machine({
@@ -52,8 +55,11 @@ export async function runDiskSession(o: DiskSessionOptions): Promise<DiskSession
         if (o.markPrefix && line.startsWith(o.markPrefix)) marks.push({ line, ms: performance.now(), io: snapshotIo() });
         line = '';
       } else if (b !== 13) line += String.fromCharCode(b);
-      if (!typed && serial.endsWith(PROMPT)) {
-        typed = true;
+      // At the first prompt, and again at a new prompt if the shell dropped the line while it
+      // asked the terminal for the cursor position (nothing of ours ran since).
+      if (typed < 3 && serial.endsWith(PROMPT) && (typed === 0 || !serial.includes(started, typedAt))) {
+        typed++;
+        typedAt = serial.length;
         m.serialInput(new TextEncoder().encode(o.commands));
       }
     },
