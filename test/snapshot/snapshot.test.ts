@@ -4,6 +4,8 @@
 
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import type { BackendName } from '../../cpu/backend.js';
+import { availableBackends } from '../../machine/backends.js';
 import { bootRecipe } from '../../machine/boot.js';
 import { Machine } from '../../machine/machine.js';
 import { restoreSnapshot, saveSnapshot } from '../../machine/snapshot.js';
@@ -12,9 +14,9 @@ import { HEADER_SIZE, SnapshotError } from '../../machine/snapshot-format.js';
 const IMAGE = readFileSync('guests/tinyos/tinyos.elf');
 const RAM = 32 << 20;
 
-function tinyos(memory = RAM): { m: Machine; out: () => string; since: (n: number) => string } {
+function tinyos(memory = RAM, accel: BackendName = 'interp'): { m: Machine; out: () => string; since: (n: number) => string } {
   let text = '';
-  const m = new Machine({ memory, accel: 'interp', noReboot: true, deterministic: true, onSerial: (b) => { text += String.fromCharCode(b); } });
+  const m = new Machine({ memory, accel, noReboot: true, deterministic: true, onSerial: (b) => { text += String.fromCharCode(b); } });
   m.boot(bootRecipe({ kernel: { name: 'tinyos.elf', bytes: IMAGE } }));
   return { m, out: () => text, since: (n) => text.slice(n) };
 }
@@ -49,6 +51,20 @@ describe('snapshots of tinyos (--deterministic)', () => {
     const sa = a.m.backend.getState(), sb = b.m.backend.getState();
     expect([...sb.keys()].filter((i) => sa[i] !== sb[i])).toEqual([]);
     expect(snap.length).toBeLessThan(RAM / 8); // zero pages elided, the rest compressed
+    a.m.destroy(); b.m.destroy();
+  }, 120_000);
+
+  it.skipIf(!availableBackends().includes('jit'))('taken under interp, restored under jit -> the same output as the interp run from there on', async () => {
+    const a = tinyos();
+    runUntil(a, 'tinyos> ');
+    const snap = await saveSnapshot(a.m);
+    const b = tinyos(RAM, 'jit');
+    await restoreSnapshot(b.m, snap);
+    const mark = a.out().length;
+    for (const m of [a.m, b.m]) m.serialInput(Buffer.from('info\r', 'latin1'));
+    for (let i = 0; i < 3000; i++) { a.m.runSteps(1); b.m.runSteps(1); }
+    expect(a.since(mark)).toContain('tinyos> ');
+    expect(b.out()).toBe(a.since(mark));
     a.m.destroy(); b.m.destroy();
   }, 120_000);
 
