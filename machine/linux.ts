@@ -6,7 +6,7 @@
 
 import {
   ATTR_DB, ATTR_G, ATTR_L, ATTR_P, ATTR_S, ATTR_UNUSABLE, CR0, CR0_ET, CR0_PE, CR0_PG, CR3, CR4, CR4_PAE, CS, DS, EFER,
-  EFER_LMA, EFER_LME, ES, FS, GDTR_BASE, GDTR_LIMIT, GS, LDTR, MISC_ENABLE, RBP, RBX, RDI, RIP, RSI, RSP, SEG_ATTR, SEG_BASE, SEG_LIMIT,
+  EFER_LMA, EFER_LME, ES, FS, GDTR_BASE, GDTR_LIMIT, GS, LDTR, MISC_ENABLE, MTRR_DEF_TYPE, RBP, RBX, RDI, RIP, RSI, RSP, SEG_ATTR, SEG_BASE, SEG_LIMIT,
   SEG_SEL, SS, type StateView, TR, gprOffset, resetState, segOffset,
 } from '../cpu/state.js';
 import type { GuestMemory } from '../mmu/memory.js';
@@ -287,7 +287,13 @@ function commonEntry(s: StateView, entry: number, bootParams: number, code: numb
   // string operations" and clears/copies pages with loops of MOVs instead of REP MOVS/STOS, which
   // the interpreter does in bulk.
   s.set64(MISC_ENABLE, s.lo(MISC_ENABLE) | MISC_ENABLE_FAST_STRING, 0);
+  // Firmware leaves the MTRRs enabled with a write-back default type (IA32_MTRR_DEF_TYPE: E = bit
+  // 11, type 6 = WB; SDM 11.11.2.1) and no ranges; with them off Linux logs "MTRRs disabled,
+  // skipping PAT initialization too" and never programs the PAT.
+  s.set64(MTRR_DEF_TYPE, MTRR_ENABLED | MTRR_TYPE_WB, 0);
 }
+
+const MTRR_ENABLED = 1 << 11, MTRR_TYPE_WB = 6;
 
 /** boot.rst "64-bit BOOT PROTOCOL": long mode, paging on with an identity map, __BOOT_CS/__BOOT_DS, RSI = boot_params. */
 export function entryState64(s: StateView, entry: number, bootParams: number): void {

@@ -3,7 +3,7 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import {
-  ATTR_L, CR0, CR0_PG, CR3, CS, EFER, EFER_LMA, MISC_ENABLE, RIP, RSI, SEG_ATTR, SEG_SEL, StateView, gprOffset, segOffset, DS,
+  ATTR_L, CR0, CR0_PG, CR3, CS, EFER, EFER_LMA, MISC_ENABLE, MTRR_DEF_TYPE, RIP, RSI, SEG_ATTR, SEG_SEL, StateView, gprOffset, segOffset, DS,
 } from '../../cpu/state.js';
 import { ACPI_REGION_SIZE } from '../../machine/acpi.js';
 import { ImageError } from '../../machine/elf.js';
@@ -152,6 +152,11 @@ describe('entry state', () => {
   it('firmware leaves fast strings enabled (IA32_MISC_ENABLE bit 0), so the kernel keeps REP MOVS/STOS', () => {
     const { state } = boot(64 * MiB);
     expect(state.lo(MISC_ENABLE) & 1).toBe(1);
+  });
+
+  it('firmware leaves the MTRRs enabled with a write-back default (IA32_MTRR_DEF_TYPE = E | WB), so the kernel sets up PAT', () => {
+    const { state } = boot(64 * MiB);
+    expect(state.lo(MTRR_DEF_TYPE)).toBe(0x806);
   });
 
   it('64-bit: the page tables identity-map the kernel, the zero page and the LAPIC page', () => {
