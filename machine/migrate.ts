@@ -177,6 +177,10 @@ function deviceSections(m: Machine, wasRunning: boolean): Uint8Array {
  * (or restarted) and nothing lost.
  */
 export async function migrateOut(m: Machine, ch: ByteChannel, params: MigrationParams, stats: MigrationStats, hooks: OutgoingHooks): Promise<void> {
+  if (m.vcpus.length > 1) {
+    ch.close();
+    throw new SnapshotError(`migration of a ${m.vcpus.length}-vCPU guest is not supported yet; run it with -smp 1`);
+  }
   const mem = m.memory;
   const pageCount = mem.ramSize / PAGE_SIZE;
   const reader = new MessageReader(ch);
