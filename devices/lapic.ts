@@ -11,7 +11,6 @@
 // Intel SDM Vol. 3A chapter 11 (10 in older editions), "Advanced Programmable Interrupt Controller".
 
 import type { InterruptSource } from '../cpu/backend.js';
-import type { ApicBus } from './apic-bus.js';
 import type { MmioDevice } from './bus.js';
 import type { Clock, Timed, Timers } from './clock.js';
 import { declareState } from './state.js';
@@ -118,6 +117,16 @@ function highestBit(r: Uint32Array): number {
   return -1;
 }
 
+/**
+ * What a local APIC sends over the APIC bus (devices/apic-bus.ts implements it): an interrupt
+ * message, and an IPI from this APIC's ICR. Declared here so the bus imports the APIC, not the
+ * other way round.
+ */
+export interface ApicMessages {
+  message(dest: number, logical: boolean, mode: number, vector: number, level: boolean): void;
+  ipi(from: Lapic, lo: number, hi: number): void;
+}
+
 export class Lapic implements MmioDevice, Timed, InterruptSource {
   static {
     declareState(Lapic, {
@@ -183,8 +192,8 @@ export class Lapic implements MmioDevice, Timed, InterruptSource {
   };
   /** The vCPU this APIC belongs to. */
   readonly index: number;
-  /** The bus to the other CPUs' APICs and the IOAPIC (set by the ApicBus); null: IPIs reach only this APIC. */
-  apicBus: ApicBus | null = null;
+  /** The bus to the other CPUs' APICs and the IOAPIC (set by devices/apic-bus.ts); null: IPIs reach only this APIC. */
+  apicBus: ApicMessages | null = null;
   private readonly bsp: boolean;
   onInit: () => void;
   onSipi: (vector: number) => void;
