@@ -11,11 +11,11 @@ import { fileURLToPath } from 'node:url';
 import { type CpioEntry, S_IFDIR, S_IFREG, writeCpio } from './cpio.js';
 import { BANNER } from './initramfs.js';
 
-/** Load order: every module after the ones it depends on (their modinfo "depends="). */
+/** Load order: every module after the ones it depends on (their modinfo "depends="; in 6.1.0-57 virtio needs virtio_ring). */
 export const DISK_MODULES = [
   'drivers/scsi/scsi_common.ko', 'drivers/scsi/scsi_mod.ko', 'drivers/scsi/sd_mod.ko',
   'drivers/ata/libata.ko', 'drivers/ata/ata_piix.ko',
-  'drivers/virtio/virtio.ko', 'drivers/virtio/virtio_ring.ko', 'drivers/virtio/virtio_pci_modern_dev.ko',
+  'drivers/virtio/virtio_ring.ko', 'drivers/virtio/virtio.ko', 'drivers/virtio/virtio_pci_modern_dev.ko',
   'drivers/virtio/virtio_pci_legacy_dev.ko', 'drivers/virtio/virtio_pci.ko',
   'drivers/block/virtio_blk.ko', 'drivers/char/virtio_console.ko', 'drivers/char/hw_random/virtio-rng.ko',
 ];
