@@ -94,13 +94,16 @@ describe.skipIf(!HAVE_CHROMIUM)('browser demo in Chromium', () => {
     expect(await page.locator('#k-resets').innerText()).not.toBe('0');
   }, BOOT_TIMEOUT_MS + 10_000);
 
-  it('CPU selector: interp offered, KVM disabled in a browser; switching backends keeps the guest running', async () => {
+  it('CPU selector: interp and jit offered, KVM disabled in a browser; switching backends keeps the guest running', async () => {
     const options = await page.$$eval('#backend option', (os) => os.map((o) => ({ value: (o as HTMLOptionElement).value, disabled: (o as HTMLOptionElement).disabled })));
     expect(options).toContainEqual({ value: 'interp', disabled: false });
+    expect(options).toContainEqual({ value: 'jit', disabled: false });
     expect(options).toContainEqual({ value: 'kvm', disabled: true });
-    const other = options.find((o) => !o.disabled && o.value !== 'interp')?.value ?? 'interp';
+    // Switch away from whichever backend the page started on (jit by default).
+    const current = await page.$eval('#backend', (s) => (s as HTMLSelectElement).value);
+    const other = current === 'interp' ? 'jit' : 'interp';
     await page.selectOption('#backend', other);
-    if (other !== 'interp') await waitForScreen(page, `now running on ${other}`, 10_000);
+    await waitForScreen(page, `now running on ${other}`, 10_000);
     const vendorLines = (): Promise<number> => page.evaluate(() => window.__emu.screen().split('cpu: vendor GenuineIntel').length - 1);
     const before = await vendorLines();
     await page.click('#terminal');
