@@ -30,8 +30,11 @@ function workload(mb: number, files: number): string {
     'cat /mnt/s/* | wc -l', mark(d, 'small-end'),
     'umount /mnt',
   ].join('; '));
-  return [...perDisk, 'poweroff'].join('; ') + '\n';
+  return perDisk.join('\n') + '\n';
 }
+
+/** The line typed at the prompt: busybox's line editor cuts long lines, so the workload goes in as a script on the IDE disk's ext4. */
+const TYPED = 'mount /dev/sda /mnt && cp /mnt/w.sh /w.sh; umount /mnt; sh /w.sh; poweroff\n';
 
 function counterOf(io: IoDeviceStats[], prefix: string) {
   return io.find((s) => s.name.startsWith(prefix))!.counters;
@@ -68,10 +71,13 @@ export async function main(outDir: string, args: string[]): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'emu-io-models-'));
   try {
     const images = DISKS.map((d) => join(dir, `${d.dev}.img`));
-    for (const img of images) execFileSync('mkfs.ext4', ['-q', '-F', img, `${mb + 32}M`], { stdio: 'ignore' });
+    const root = join(dir, 'root');
+    mkdirSync(root);
+    writeFileSync(join(root, 'w.sh'), workload(mb, files));
+    for (const img of images) execFileSync('mkfs.ext4', ['-q', '-F', '-d', root, img, `${mb + 32}M`], { stdio: 'ignore' });
     console.log(`io-models: Debian's kernel under interp, ${mb} MB sequential write/read and ${files} small files on each disk`);
     const r = await runDiskSession({
-      outDir, commands: workload(mb, files), markPrefix: '@@', echo: args.includes('--echo'),
+      outDir, commands: TYPED, markPrefix: '@@', echo: args.includes('--echo'),
       drives: DISKS.map((d, i) => ({ path: images[i], interface: d.iface })),
     });
     if (r.status !== 0) throw new Error(`the guest did not power off cleanly: ${r.reason}\n${r.serial.slice(-2000)}`);
