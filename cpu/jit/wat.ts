@@ -1,7 +1,7 @@
 // A wasm text view of a generated module's function, for `emu --jit-dump` and the
 // lockstep oracle's reports: the subset of instruction forms the code generator
 // emits, named from the encoder's opcode table, one instruction per line.
-// (BigInt here only: a teaching view, far from any hot path.)
+// (A teaching view, far from any hot path.)
 
 import { OP_ROWS } from './wasm/index.js';
 
@@ -17,11 +17,22 @@ class Reader {
     do { x = this.byte(); v += (x & 0x7f) * 2 ** shift; shift += 7; } while (x & 0x80);
     return v;
   }
-  s64(): bigint {
-    let v = 0n, shift = 0n, x: number;
-    do { x = this.byte(); v |= BigInt(x & 0x7f) << shift; shift += 7n; } while (x & 0x80);
-    if (x & 0x40) v -= 1n << shift;
-    return v;
+  /** A signed LEB128 of up to 64 bits as wasm text: decimal where exact in a double, else hex (no BigInt). */
+  s64(): string {
+    let lo = 0, hi = 0, shift = 0, x: number;
+    do {
+      x = this.byte();
+      const bits = x & 0x7f;
+      if (shift < 32) { lo |= bits << shift; if (shift > 25) hi |= bits >>> (32 - shift); }
+      else if (shift < 64) hi |= bits << (shift - 32);
+      shift += 7;
+    } while (x & 0x80);
+    if ((x & 0x40) !== 0 && shift < 64) {
+      if (shift < 32) { lo |= -1 << shift; hi = -1; } else hi |= -1 << (shift - 32);
+    }
+    const v = (hi | 0) * 4294967296 + (lo >>> 0);
+    if (Number.isSafeInteger(v)) return String(v);
+    return '0x' + (hi >>> 0).toString(16).padStart(8, '0') + (lo >>> 0).toString(16).padStart(8, '0');
   }
   skipSection(): void { this.pos += this.u32(); }
 }
