@@ -16,7 +16,7 @@ import type { MmuModelName } from '../mmu/model.js';
 import { BackendUnavailable, createBackend } from './backends.js';
 import type { IoOptions } from './io-devices.js';
 import { buildPc, type PcDevices } from './pc.js';
-import { SMP_QUANTUM, apResetState, sipiState, type SmpTopology, type Vcpu } from './smp.js';
+import { SMP_QUANTUM, apResetState, sipiState, tscOf, type SmpTopology, type Vcpu } from './smp.js';
 import { yieldToEventLoop } from './yield.js';
 
 export interface MachineOptions extends IoOptions {
@@ -166,7 +166,7 @@ export class Machine {
     if (i === 0) return;
     this.devices.lapics[i].init();
     v.waitSipi = true;
-    v.backend.setState(apResetState());
+    v.backend.setState(apResetState(tscOf(v.backend)));
     this.kicked = true;
   }
 
@@ -176,7 +176,7 @@ export class Machine {
     if (!v.waitSipi) return;
     v.stats.sipis++;
     v.waitSipi = false;
-    v.backend.setState(sipiState(vector));
+    v.backend.setState(sipiState(vector, tscOf(v.backend)));
     this.kicked = true;
   }
 
@@ -200,9 +200,11 @@ export class Machine {
     this.bootRecipe(this);
     this.backend.setState(this.state.snapshot());
     this.backend.invalidateCode?.();
-    for (const v of this.vcpus.slice(1)) {
+    const aps = this.vcpus.slice(1);
+    const tsc = aps.length ? tscOf(this.backend) : 0; // the APs' TSCs count with the BSP's from here
+    for (const v of aps) {
       v.waitSipi = true;
-      v.backend.setState(apResetState());
+      v.backend.setState(apResetState(tsc));
       v.backend.invalidateCode?.();
     }
   }

@@ -5,7 +5,7 @@
 // run loop (machine.ts) gives every runnable vCPU a bounded turn in index order.
 
 import type { Backend, CpuHost } from '../cpu/backend.js';
-import { APIC_BASE, CS, RIP, SEG_BASE, SEG_SEL, STATE_SIZE, StateView, resetState, segOffset, type CpuStateBytes } from '../cpu/state.js';
+import { APIC_BASE, CS, RIP, SEG_BASE, SEG_SEL, STATE_SIZE, StateView, TSC, resetState, segOffset, type CpuStateBytes } from '../cpu/state.js';
 
 /** Instructions one vCPU runs per turn at most when several are runnable (interrupt and IPI latency). */
 export const SMP_QUANTUM = 5_000;
@@ -24,17 +24,28 @@ export interface Vcpu {
   readonly stats: { halts: number; inits: number; sipis: number };
 }
 
-/** The state an application processor holds after RESET or INIT (SDM 9.1.1), with the BSP flag clear. */
-export function apResetState(): CpuStateBytes {
+/**
+ * The state an application processor holds after RESET or INIT (SDM 9.1.1), with the BSP flag
+ * clear. `tsc` is its time-stamp counter now: INIT leaves the TSC alone (SDM Table 9-1), and
+ * every processor's counts from the same power-on, so an AP never starts from 0 while the
+ * BSP's has run on (Linux calls that a TSC warp and drops the TSC as its clock).
+ */
+export function apResetState(tsc: number): CpuStateBytes {
   const s = new StateView(new ArrayBuffer(STATE_SIZE), 0);
   resetState(s);
   s.set64(APIC_BASE, APIC_BASE_AP, 0);
+  s.setNum64(TSC, tsc);
   return s.snapshot();
 }
 
+/** The TSC a backend's vCPU reads now (its exported state record). */
+export function tscOf(b: Backend): number {
+  return new StateView(b.getState().buffer).num64(TSC);
+}
+
 /** A STARTUP IPI with vector VV: real mode at VV00:0000, i.e. physical VV000 (SDM 9.4.4.1). */
-export function sipiState(vector: number): CpuStateBytes {
-  const bytes = apResetState();
+export function sipiState(vector: number, tsc: number): CpuStateBytes {
+  const bytes = apResetState(tsc);
   const s = new StateView(bytes.buffer as ArrayBuffer, bytes.byteOffset);
   const cs = segOffset(CS);
   s.setU32(cs + SEG_SEL, (vector & 0xff) << 8);

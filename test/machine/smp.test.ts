@@ -9,7 +9,7 @@ import { bootRecipe } from '../../machine/boot.js';
 import { buildAcpi } from '../../machine/acpi.js';
 import { GuestMemory } from '../../mmu/memory.js';
 import type { InterpBackend } from '../../cpu/interp.js';
-import { sipiState } from '../../machine/smp.js';
+import { sipiState, tscOf } from '../../machine/smp.js';
 import { buildFlat, hasToolchain } from '../cpu/system-build.js';
 
 const SOURCE = readFileSync(new URL('../guests/smp.S', import.meta.url), 'utf8');
@@ -82,16 +82,32 @@ describe.skipIf(!hasToolchain())('SMP (-smp N): INIT-SIPI-SIPI and IPIs through 
     const m = new Machine({ memory: 16 << 20, accel: 'interp', smp: 2 });
     m.memory.writeBytes(0x9000, Uint8Array.of(0x40, 0x40, 0xf4)); // inc ax; inc ax; hlt (at 0900:0000)
     const [a, b] = m.vcpus.map((v) => v.backend as InterpBackend);
-    for (const x of [a, b]) { x.setState(sipiState(0x09)); x.run(100); }
+    for (const x of [a, b]) { x.setState(sipiState(0x09, 0)); x.run(100); }
     expect(m.memory.codePages[9]).toBe(0b11);
-    a.setState(sipiState(0x09)); // drops vCPU 0's cache only
+    a.setState(sipiState(0x09, 0)); // drops vCPU 0's cache only
     expect(m.memory.codePages[9]).toBe(0b10);
     const before = b.counters().blockInvalidations;
     m.memory.writeBytes(0x9001, Uint8Array.of(0x90)); // a guest/device write: vCPU 1's block goes
     expect(b.counters().blockInvalidations - before).toBe(1);
-    b.setState(sipiState(0x09));
+    b.setState(sipiState(0x09, 0));
     b.run(100);
     expect(b.getState()[0] | (b.getState()[1] << 8)).toBe(1); // inc ax; nop; hlt
+    m.destroy();
+  });
+
+  it('the TSCs are synchronized: an AP woken by INIT-SIPI reads what the BSP reads at that moment, not 0', () => {
+    const { m } = boot(2);
+    const [bsp, ap] = m.vcpus.map((v) => v.backend);
+    const now = tscOf(bsp);
+    expect(now).toBeGreaterThan(1000); // deterministic time: 1 ns per instruction retired
+    expect(tscOf(ap)).toBe(now); // same clock reading, same offset
+    m.vcpuInit(1); // INIT leaves the TSC alone (SDM Table 9-1)
+    m.vcpuSipi(1, 0x09);
+    expect(tscOf(ap)).toBe(tscOf(bsp));
+    m.memory.writeBytes(0x9000, Uint8Array.of(0x90, 0x90, 0x90, 0xf4)); // nop x3; hlt
+    ap.run(100); // time moves for both
+    expect(tscOf(ap)).toBe(tscOf(bsp));
+    expect(tscOf(ap)).toBe(now + 4);
     m.destroy();
   });
 });
