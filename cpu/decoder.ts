@@ -4,78 +4,18 @@
 // It fills an Insn that the row's builder turns into an executor.
 
 import { CpuFault, VEC_GP, VEC_UD } from './system/fault.js';
+import { Insn } from './insn.js';
 import {
-  F_D64, F_F64, MAP_0F, MAP_0F38, MAP_0F3A, MAP_1B, OpRow, OpTable, selectRow,
+  F_D64, F_F64, MAP_0F, MAP_0F38, MAP_0F3A, MAP_1B, OpTable, selectRow,
 } from './table.js';
 import { CS, DS, ES, FS, GS, SS } from './state.js';
+
+export { Insn };
 
 /** Reads the byte at `off` bytes past the instruction stream's start (may throw #PF). */
 export type ByteSource = (off: number) => number;
 
 export const MAX_INSN_LEN = 15;
-
-/** One decoded instruction. Reused by the decoder; builders copy what they keep. */
-export class Insn {
-  row!: OpRow;
-  map = 0;
-  op = 0;
-  /** Offset of the first byte from the stream start (the block's start RIP), and length. */
-  start = 0;
-  len = 0;
-  /** Operand size in bytes (1 for byte forms is decided by the row's operands, not here): 2, 4 or 8. */
-  opSize = 4;
-  /** Address size in bytes: 2, 4 or 8. */
-  addrSize = 4;
-  /** Code size of the mode it was decoded in (2, 4, 8); 8 = 64-bit mode. */
-  codeSize = 4;
-  /** Segment override (ES..GS) or -1. */
-  segOverride = -1;
-  /** 0, 0xf3 (REP/REPE) or 0xf2 (REPNE). */
-  rep = 0;
-  lock = false;
-  /** Had a 66 prefix. */
-  p66 = false;
-  /** The REX byte (0 if none). */
-  rex = 0;
-  /** Mandatory-prefix value used for row selection (0, 0x66, 0xf3, 0xf2). */
-  mpfx = 0;
-  hasModrm = false;
-  mod = 0;
-  /** ModRM.reg with REX.R, ModRM.rm with REX.B (for register forms). */
-  reg = 0;
-  rm = 0;
-  /** The raw 3-bit fields. */
-  regRaw = 0;
-  rmRaw = 0;
-  /** Memory operand: base/index GPR numbers (-1 = none), scale as a shift, displacement. */
-  base = -1;
-  index = -1;
-  scale = 0;
-  disp = 0;
-  ripRel = false;
-  /** Immediates: imm (low 32 bits, sign- or zero-extended per spec), immHi (high half of a 64-bit one), imm2 (second immediate). */
-  imm = 0;
-  immHi = 0;
-  imm2 = 0;
-  /** The instruction's linear address (for the disassembler's branch targets). */
-  ripLo = 0;
-  ripHi = 0;
-  /** A fast op chosen by the builder (cpu/fastops.ts), with its fields; 0 = the builder returned a closure. */
-  fastId = 0;
-  f1 = 0;
-  f2 = 0;
-  f3 = 0;
-
-  /** End offset from the stream start: what RIP-relative and branch targets add to the block's RIP. */
-  get end(): number { return this.start + this.len; }
-  get isMem(): boolean { return this.mod !== 3; }
-  get mode64(): boolean { return this.codeSize === 8; }
-  /** The segment a memory operand uses: override, else SS for BP/SP-based addresses, else DS. */
-  get seg(): number {
-    if (this.segOverride >= 0) return this.segOverride;
-    return this.base === 4 || this.base === 5 ? SS : DS;
-  }
-}
 
 const SEG_PREFIX: Record<number, number> = { 0x26: ES, 0x2e: CS, 0x36: SS, 0x3e: DS, 0x64: FS, 0x65: GS };
 // 16-bit ModRM.rm -> base, index.

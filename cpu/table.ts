@@ -5,8 +5,9 @@
 // several files (integer ISA here in cpu/, system rows from cpu/system/, x87/SSE
 // from cpu/fpu/ and cpu/sse/) and are merged by composeTable().
 
-import type { Exec } from './cpu.js';
-import type { Insn } from './decoder.js';
+import type { Builder, OpRow } from './insn.js';
+
+export type { Builder, OpRow };
 
 /** Opcode maps. */
 export const MAP_1B = 0, MAP_0F = 1, MAP_0F38 = 2, MAP_0F3A = 3;
@@ -33,32 +34,6 @@ export const F_STOP = 1 << 7;
  * that one more instruction and ends after it, where the window opens (Block.shadowTail).
  */
 export const F_SHADOW = 1 << 8;
-
-/**
- * Builds the executor for one decoded instruction (called once, at decode time).
- * The decoder reuses one Insn: copy every field the executor needs into locals
- * here; an executor must never read `d` when it runs.
- */
-export type Builder = (d: Insn) => Exec;
-
-export interface OpRow {
-  map: number;
-  op: number;
-  /** ModRM.reg for group opcodes; -1 = any. */
-  reg: number;
-  /** Restrict by ModRM.mod: 0 any, 1 memory only, 2 register only. */
-  mod: number;
-  /** ModRM.rm (register form only, e.g. 0F 01 /7 variants); -1 = any. */
-  rm: number;
-  /** Mandatory prefix: -1 any, 0 none, 0x66, 0xf3, 0xf2 (SSE forms). */
-  pfx: number;
-  /** Mnemonic, Intel syntax; 'a|b|c' picks by operand size 16|32|64. */
-  name: string;
-  /** Operand specs (Intel manual appendix A style), e.g. ['Ev', 'Gv']. */
-  operands: string[];
-  build: Builder;
-  flags: number;
-}
 
 export const MOD_ANY = 0, MOD_MEM = 1, MOD_REG = 2;
 

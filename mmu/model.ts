@@ -11,8 +11,6 @@
 //              every reference translated (mmu/nested.ts), as EPT/NPT hardware does;
 //              nested-2m maps guest-physical memory with 2 MiB second-level pages
 
-import type { Mmu } from './paging.js';
-
 export const MMU_MODELS = ['direct', 'shadow', 'nested', 'nested-2m'] as const;
 export type MmuModelName = typeof MMU_MODELS[number];
 
@@ -59,9 +57,17 @@ export function walkCounters(name: string, misses: number, walks: number, refs: 
   return out;
 }
 
+/** What a walker counts (mmu/paging.ts's Mmu): TLB misses, walks, references and their histogram. */
+export interface WalkStats {
+  readonly misses: number;
+  readonly walks: number;
+  readonly refs: number;
+  readonly refHist: Int32Array;
+}
+
 /** The direct model's counters: the guest walker's own. */
-export function directCounters(mmu: Mmu): Record<string, number> {
-  return walkCounters('direct', mmu.misses, mmu.walks, mmu.refs, mmu.refHist);
+export function directCounters(walker: WalkStats): Record<string, number> {
+  return walkCounters('direct', walker.misses, walker.walks, walker.refs, walker.refHist);
 }
 
 /** Index into a level-`level` table (4 = PML4) of the 48-bit address hi:lo: 9 bits per level from bit 12. */
