@@ -15,10 +15,7 @@ import { FXSAVE, FX_FSW, FX_FTW, FX_ST0, FX_XMM0, GPR_NAMES, RFLAGS, StateView }
 import { generate, loadProgram, SCRATCH } from '../test/lockstep/gen.js';
 import { fpFeatures } from '../test/lockstep/gen-fp.js';
 import { disassemble } from '../cpu/disasm.js';
-import { composeTable } from '../cpu/table.js';
-import { INTEGER_ROWS } from '../cpu/opcodes.js';
-import { SYSTEM_ROWS } from '../cpu/system/rows.js';
-import { FPU_EXTENSION } from '../cpu/fpu/extension.js';
+import { fullTable } from '../cpu/compose.js';
 
 const OUT_SIZE = 128 + 8 + 512 + 4096;
 const ARITH_FLAGS = 0x8d5;
@@ -99,7 +96,7 @@ export interface NativeResult { programs: number; instructions: number; reports:
  */
 export function nativeCheck(runner: string, programs: number, length: number, maxReports = 5, tamper?: (s: StateView) => void): NativeResult {
   const fp = fpFeatures(cpuidEntries(0).find((e) => e.leaf === 1)?.edx ?? 0);
-  const table = composeTable(SYSTEM_ROWS, FPU_EXTENSION.rows ?? [], INTEGER_ROWS);
+  const table = fullTable();
   const res: NativeResult = { programs: 0, instructions: 0, reports: [] };
   const batch: { seed: number; g: ReturnType<typeof generate>; emu: Uint8Array; entry: Case }[] = [];
   for (let n = 1; n <= programs; n++) {

@@ -12,7 +12,6 @@ import { Cpu, W_RIP } from './cpu.js';
 import type { SystemHooks, Translator } from './cpu.js';
 import { W_RFLAGS, getZF } from './flags.js';
 import { execBlock } from './exec.js';
-import { INTEGER_ROWS } from './opcodes.js';
 import { CpuFault, VEC_DB, VEC_FREEZE, VEC_REP_PAUSE } from './system/fault.js';
 import { Breakpoints, DR6_B, DR6_BS, DR7_ENABLES, HELD_ICEBP, reportDebug } from './system/debug.js';
 import { modelCounters } from './system/context.js';
@@ -20,7 +19,8 @@ import {
   ARCH_END, DR7, EVENT_EXCEPTION, FLAG_RF, FLAG_TF, EVENT_EXTINT, EVENT_NMI, FLAG_IF, INT_SHADOW, NMI_MASKED, NMI_PENDING, RUN_HALTED,
   RUN_RUNNING, RUN_SHUTDOWN, RUN_STATE, SHADOW_MOV_SS, STATE_SIZE, type CpuStateBytes, CS, SEG_BASE, segOffset,
 } from './state.js';
-import { composeTable, type OpRow, type OpTable } from './table.js';
+import type { OpRow, OpTable } from './table.js';
+import { composeRows } from './compose.js';
 import { disassemble } from './disasm.js';
 import { ripLinear as ripLin } from './blocks.js';
 
@@ -93,7 +93,7 @@ export class InterpBackend implements Backend {
     this.cpu = new Cpu(host.memory, host, host.vcpu ?? 0);
     this.beforeExport = extensions.flatMap((e) => (e.beforeExport ? [e.beforeExport] : []));
     this.afterImport = extensions.flatMap((e) => (e.afterImport ? [e.afterImport] : []));
-    const table = composeTable(...extensions.map((e) => e.rows ?? []), INTEGER_ROWS);
+    const table = composeRows(extensions.map((e) => e.rows ?? []));
     this.table = table;
     this.cache = new BlockCache(this.cpu, table);
     if (hooks?.sys) this.cpu.sys = hooks.sys;

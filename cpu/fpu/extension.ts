@@ -2,7 +2,6 @@
 // the state-management rows.   new InterpBackend(host, [SYSTEM_EXTENSION, FPU_EXTENSION])
 
 import type { CpuExtension } from '../interp.js';
-import { X87_ROWS } from './rows.js';
-import { SSE_ROWS } from '../sse/rows.js';
+import { FPU_ROWS } from '../compose.js';
 
-export const FPU_EXTENSION: CpuExtension = { rows: [...X87_ROWS, ...SSE_ROWS] };
+export const FPU_EXTENSION: CpuExtension = { rows: FPU_ROWS };

@@ -8,16 +8,7 @@ import {
 } from '../../cpu/state.js';
 import type { GuestMemory } from '../../mmu/memory.js';
 import { disassemble } from '../../cpu/disasm.js';
-import { INTEGER_ROWS } from '../../cpu/opcodes.js';
-import { SYSTEM_ROWS } from '../../cpu/system/rows.js';
-import { FPU_EXTENSION } from '../../cpu/fpu/extension.js';
-import { composeTable, type OpTable } from '../../cpu/table.js';
-
-let table: OpTable | null = null;
-/** The interpreter's opcode table (integer, system and x87/SSE rows), composed once. */
-export function fullTable(): OpTable {
-  return table ??= composeTable(SYSTEM_ROWS, FPU_EXTENSION.rows ?? [], INTEGER_ROWS);
-}
+import { fullTable } from '../../cpu/compose.js';
 
 /** The interpreter's disassembler: up to `count` instructions from `bytes`, one "addr: bytes text" line each. */
 export function disassembleCount(bytes: Uint8Array, codeSize: 2 | 4 | 8, rip: number, count: number): string {

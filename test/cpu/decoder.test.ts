@@ -2,12 +2,11 @@
 // limit, LOCK legality, address-size overrides, RIP-relative operands.
 import { describe, expect, it } from 'vitest';
 import { decode, Insn } from '../../cpu/decoder.js';
-import { INTEGER_ROWS } from '../../cpu/opcodes.js';
 import { FS, RAX, RBX, RCX, SEG_BASE, segOffset } from '../../cpu/state.js';
-import { composeTable } from '../../cpu/table.js';
+import { fullTable } from '../../cpu/compose.js';
 import { CODE, Rig, hex } from './harness.js';
 
-const table = composeTable(INTEGER_ROWS);
+const table = fullTable();
 const dec = (bytes: string, codeSize: number): Insn => { const b = hex(bytes); return decode(table, (k) => b[k] ?? 0, 0, codeSize, new Insn()); };
 
 describe('decoder', () => {

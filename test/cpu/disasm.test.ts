@@ -3,12 +3,10 @@
 // (recorded once; comments after '#' dropped); null = not checked in that mode.
 import { describe, expect, it } from 'vitest';
 import { disassembleBytes } from '../../cpu/disasm.js';
-import { INTEGER_ROWS } from '../../cpu/opcodes.js';
-import { SYSTEM_ROWS } from '../../cpu/system/rows.js';
-import { composeTable } from '../../cpu/table.js';
+import { fullTable } from '../../cpu/compose.js';
 import { hex } from './harness.js';
 
-const table = composeTable(SYSTEM_ROWS, INTEGER_ROWS);
+const table = fullTable();
 
 /** [bytes, 32-bit text, 64-bit text]. */
 const CASES: [string, string | null, string | null][] = [

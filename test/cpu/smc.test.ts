@@ -2,7 +2,7 @@
 // next fetch of it, even the very next instruction in the same decoded block, whatever
 // instruction made the store; the storing instruction itself completes as decoded.
 import { describe, expect, it } from 'vitest';
-import { FPU_EXTENSION } from '../../cpu/fpu/extension.js';
+import { FULL_EXTENSIONS } from '../../cpu/full.js';
 import { SYSTEM_EXTENSION } from '../../cpu/system/extension.js';
 import { CR0, CR0_PG, CR3, DR0, DR7, FXSAVE, RAX, RBX, RCX, RDI, RDX, RSI, RSP, RUN_RUNNING, RUN_STATE } from '../../cpu/state.js';
 import { CODE, Rig, hex } from './harness.js';
@@ -138,7 +138,7 @@ for (const accel of ['interp', 'jit'] as const) describe(`self-modifying code ($
   }
 
   it('fxsave whose area ends on the next instruction (XMM7 bytes) -> that instruction is decoded from the saved bytes', () => {
-    const t = newRig(32, [SYSTEM_EXTENSION, FPU_EXTENSION]);
+    const t = newRig(32, [...FULL_EXTENSIONS]);
     // fxsave [ebx] at 0x1108, mov eax, imm32 at 0x110b; the 288-byte area [0xff0, 0x1110) also
     // covers fxsave's own bytes (it completes as decoded). XMM7 (area bytes 272..287) supplies
     // byte 283 = b8 and the imm at 284..287.

@@ -3,10 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { EXIT_HALT } from '../../cpu/backend.js';
 import { SYSTEM_EXTENSION } from '../../cpu/system/extension.js';
 import { disassembleBytes } from '../../cpu/disasm.js';
-import { INTEGER_ROWS } from '../../cpu/opcodes.js';
 import { FLAG_ZF, RAX, RBX } from '../../cpu/state.js';
-import { SYSTEM_ROWS } from '../../cpu/system/rows.js';
-import { composeTable } from '../../cpu/table.js';
+import { fullTable } from '../../cpu/compose.js';
 import { CODE, Rig, hex } from './harness.js';
 
 describe('ARPL / MOVSXD (opcode 0x63)', () => {
@@ -28,7 +26,7 @@ describe('ARPL / MOVSXD (opcode 0x63)', () => {
   });
 
   it('the composed table decodes 0x63 as ARPL in 16/32-bit code and as MOVSXD in 64-bit code', () => {
-    const table = composeTable(SYSTEM_ROWS, INTEGER_ROWS);
+    const table = fullTable();
     expect(disassembleBytes(table, hex('63 d8'), 4)).toEqual(['arpl ax,bx']);
     expect(disassembleBytes(table, hex('63 d8'), 2)).toEqual(['arpl ax,bx']);
     expect(disassembleBytes(table, hex('48 63 c3'), 8)).toEqual(['movsxd rax,ebx']);
