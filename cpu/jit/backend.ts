@@ -14,6 +14,7 @@ import { disassemble } from '../disasm.js';
 import { CpuFault } from '../system/fault.js';
 import { buildModule, inline, worthCompiling, type GenStats } from './codegen.js';
 import { watText } from './wat.js';
+import { codePhys, describeRegion } from './describe.js';
 
 export interface JitOptions {
   /** Dispatches of a block before it is queued for compilation. */
@@ -128,6 +129,8 @@ export class JitCompiler {
   }
 
   get cached(): number { return this.live.length; }
+  /** The compiled blocks, oldest first (describe.ts looks a guest address up in them). */
+  get compiled(): readonly Block[] { return this.live; }
   get inlinedInsns(): number { return this.gen.inlined; }
   get steppedInsns(): number { return this.gen.stepped; }
 
@@ -140,8 +143,8 @@ export class JitCompiler {
   }
 
   /** The block's x86 instructions (each marked inline or through the interpreter) and the wasm text it became. */
-  dump(b: Block): string {
-    const c = this.cpu, lin = this.starts.get(b) ?? b.phys;
+  dump(b: Block, linear?: number): string {
+    const c = this.cpu, lin = linear ?? this.starts.get(b) ?? b.phys;
     const lines = [`jit: block at ${hex(lin)} (physical ${hex(b.phys)}), ${b.n} instructions, ${b.len} bytes${b.selfLoop ? ', loops on itself' : ''}`];
     for (let i = 0; i < b.n; i++) {
       const at = (lin + b.starts[i]) >>> 0;
@@ -206,6 +209,12 @@ export class JitBackend extends InterpBackend {
       jitSteppedInsns: j.steppedInsns,
       jitSharePct: all === 0 ? 0 : Math.round((1000 * j.stats.jitInsns) / all) / 10,
     };
+  }
+
+  /** The translated region holding linear address `linear` (x86 beside wasm text), for lockstep reports. */
+  describeRegion(linear: number): string | null {
+    const phys = codePhys(this.cpu, linear);
+    return phys === null ? null : describeRegion(this.jit, this.cpu, phys, linear);
   }
 
   override setState(state: Parameters<InterpBackend['setState']>[0]): void {

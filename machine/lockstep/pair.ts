@@ -153,7 +153,7 @@ function trace(side: PairSide, n: number): string {
 function translatedAt(A: PairSide, B: PairSide, linear: number): string | null {
   for (const side of [B, A]) {
     const text = (side.backend as Introspection).describeRegion?.(linear);
-    if (text) return `${side.name}: ${text}`;
+    if (text) return text.startsWith(`${side.name}:`) ? text : `${side.name}: ${text}`;
   }
   return null;
 }
@@ -270,14 +270,14 @@ function reportWindow(A: PairSide, B: PairSide, start: StateView, done: number, 
 function divergenceOf(A: PairSide, B: PairSide, before: StateView, at: number, window: number, disassembly: string,
   diffs: string[], sa: StateView, sb: StateView, chunkStart: StateView, narrowed: boolean): PairDivergence {
   const rip = ripLinear(before), codeSize = codeSizeOf(before);
-  const translated = translatedAt(A, B, ripLinear(chunkStart));
+  const translated = translatedAt(A, B, ripLinear(before)) ?? translatedAt(A, B, ripLinear(chunkStart));
   const where = window === 0 ? 'before the first instruction (the sides were loaded differently)'
     : window === 1 ? `at instruction ${at + 1}, rip ${before.hex64(RIP)}`
     : `within instructions ${at + 1}-${at + window}${narrowed ? ' (the window does not narrow further)' : ''}, from rip ${before.hex64(RIP)}`;
   const report = [
     `lockstep ${A.name},${B.name}: divergence after ${at} matching instructions, ${where} (${codeSize * 8}-bit code)`,
     `  ${window === 1 ? 'instruction' : 'instructions'}:\n    ${disassembly}`,
-    ...(translated ? [`  translated code at the chunk's start:\n${translated.replace(/^/gm, '    ')}`] : []),
+    ...(translated ? [`  translated code holding the window's first instruction:\n${translated.replace(/^/gm, '    ')}`] : []),
     ...diffs.map((d) => `  ${d}`),
     'state before:', describeState(before),
     `${A.name} after:`, describeState(sa),
