@@ -12,10 +12,9 @@
 // or F with a one-line reason (the source carries on).
 
 import { DIRTY_WATCHED, DIRTY_WRITTEN } from '../mmu/memory.js';
-import { saveDevices } from './device-state.js';
 import type { Machine, MachineRunState } from './machine.js';
-import { applySections, encodeDevice, encodeRunState, PAGE_SIZE } from './snapshot.js';
-import { concat, packSections, SnapshotError, SNAPSHOT_VERSION, unpackSections, type Sections } from './snapshot-format.js';
+import { applySections, machineSections, PAGE_SIZE } from './snapshot.js';
+import { concat, packSections, SnapshotError, SNAPSHOT_VERSION, unpackSections } from './snapshot-format.js';
 
 export interface ByteChannel {
   /** Resolves once the bytes are handed to the transport (its back-pressure applied). */
@@ -163,24 +162,12 @@ async function sendPages(m: Machine, ch: ByteChannel, pages: readonly number[], 
   }
 }
 
-function deviceSections(m: Machine, wasRunning: boolean): Uint8Array {
-  const sections: Sections = new Map();
-  sections.set('run', encodeRunState({ ...m.runState(), paused: !wasRunning }));
-  sections.set('cpu0', m.backend.getState().slice());
-  for (const d of saveDevices(m)) sections.set(`dev/${d.name}`, encodeDevice(d));
-  return packSections(sections);
-}
-
 /**
  * Migrate `m` over `ch`. On success the guest is stopped for good (the caller
  * marks it postmigrate); on any failure it throws with the guest still running
  * (or restarted) and nothing lost.
  */
 export async function migrateOut(m: Machine, ch: ByteChannel, params: MigrationParams, stats: MigrationStats, hooks: OutgoingHooks): Promise<void> {
-  if (m.vcpus.length > 1) {
-    ch.close();
-    throw new SnapshotError(`migration of a ${m.vcpus.length}-vCPU guest is not supported yet; run it with -smp 1`);
-  }
   const mem = m.memory;
   const pageCount = mem.ramSize / PAGE_SIZE;
   const reader = new MessageReader(ch);
@@ -190,13 +177,13 @@ export async function migrateOut(m: Machine, ch: ByteChannel, params: MigrationP
   const hello = new Uint8Array(16);
   const hv = new DataView(hello.buffer);
   hv.setFloat64(0, mem.ramSize, true);
-  hv.setUint32(8, 1, true);
+  hv.setUint32(8, m.vcpus.length, true);
   hv.setUint32(12, SNAPSHOT_VERSION, true);
   try {
     await ch.write(message(MSG_HELLO, hello));
     // Arm the dirty log and drop TLB entries made before it, so every later write is seen.
     mem.dirtyPages.fill(DIRTY_WATCHED);
-    m.backend.invalidateCode?.();
+    for (const v of m.vcpus) v.backend.invalidateCode?.();
     let pages: number[] = Array.from({ length: pageCount }, (_, i) => i);
     let bytesPerMs = 0;
     for (;;) {
@@ -220,7 +207,7 @@ export async function migrateOut(m: Machine, ch: ByteChannel, params: MigrationP
     stats.rounds++;
     stats.finalPages = pages.length;
     await sendPages(m, ch, pages, stats, { ...hooks, cancelled: () => false }, { ...params, maxBandwidth: 0 });
-    const rest = message(MSG_DEVICES, deviceSections(m, hooks.wasRunning));
+    const rest = message(MSG_DEVICES, packSections(machineSections(m, !hooks.wasRunning)));
     await ch.write(rest);
     stats.transferred += rest.length;
     stats.remaining = 0;

@@ -98,13 +98,33 @@ function prepareRam(mem: GuestMemory, b: Uint8Array): () => void {
 
 // ---- Whole snapshots.
 
-/** The CPU state records, one per vCPU. */
-function cpuStates(m: Machine): Uint8Array[] {
-  if (m.vcpus.length > 1) {
-    // The other vCPUs' run state (waiting for SIPI, retired counts) has no section yet.
-    throw new SnapshotError(`snapshots and migration of a ${m.vcpus.length}-vCPU guest are not supported yet; run it with -smp 1`);
+/**
+ * Each vCPU's run state beside its state record: instructions retired and whether it
+ * waits for a STARTUP IPI (an AP before INIT-SIPI-SIPI is not run at all). 9 bytes each.
+ */
+const VCPU_RUN_SIZE = 9;
+
+function encodeVcpuRun(m: Machine): Uint8Array {
+  const b = new Uint8Array(m.vcpus.length * VCPU_RUN_SIZE);
+  const dv = new DataView(b.buffer);
+  for (const v of m.vcpus) {
+    dv.setFloat64(v.index * VCPU_RUN_SIZE, m.vcpuInstructions(v.index), true);
+    b[v.index * VCPU_RUN_SIZE + 8] = v.waitSipi ? 1 : 0;
   }
-  return [m.backend.getState()];
+  return b;
+}
+
+/**
+ * The sections of everything but RAM: the machine's run state, one CPU state record
+ * per vCPU with its run state, and every device (the LAPICs and the APIC bus among them).
+ */
+export function machineSections(m: Machine, paused: boolean): Sections {
+  const sections: Sections = new Map();
+  sections.set('run', encodeRunState({ ...m.runState(), paused }));
+  for (const v of m.vcpus) sections.set(`cpu${v.index}`, v.backend.getState().slice());
+  sections.set('vcpus', encodeVcpuRun(m));
+  for (const d of saveDevices(m)) sections.set(`dev/${d.name}`, encodeDevice(d));
+  return sections;
 }
 
 /**
@@ -112,12 +132,9 @@ function cpuStates(m: Machine): Uint8Array[] {
  * loop's caller); `paused` is the run state a restore resumes in (default: the machine's).
  */
 export async function saveSnapshot(m: Machine, paused = m.runState().paused): Promise<Uint8Array> {
-  const sections: Sections = new Map();
-  sections.set('run', encodeRunState({ ...m.runState(), paused }));
-  cpuStates(m).forEach((s, i) => sections.set(`cpu${i}`, s.slice()));
-  for (const d of saveDevices(m)) sections.set(`dev/${d.name}`, encodeDevice(d));
+  const sections = machineSections(m, paused);
   sections.set('ram', encodeRam(m.memory));
-  return encodeSnapshot({ version: SNAPSHOT_VERSION, ramSize: m.memory.ramSize, vcpus: cpuStates(m).length }, sections);
+  return encodeSnapshot({ version: SNAPSHOT_VERSION, ramSize: m.memory.ramSize, vcpus: m.vcpus.length }, sections);
 }
 
 function mib(bytes: number): string {
@@ -139,7 +156,7 @@ export function applySections(m: Machine, ramSize: number, vcpus: number, sectio
   if (ramSize !== m.memory.ramSize) {
     throw new SnapshotError(`the snapshot's guest has ${mib(ramSize)} of RAM and this machine ${mib(m.memory.ramSize)}: start emu with -m ${mib(ramSize)}`);
   }
-  const cpus = cpuStates(m).length;
+  const cpus = m.vcpus.length;
   if (vcpus !== cpus) throw new SnapshotError(`the snapshot's guest has ${vcpus} vCPUs and this machine ${cpus}: start emu with -smp ${vcpus}`);
   const need = (name: string): Uint8Array => {
     const s = sections.get(name);
@@ -153,6 +170,9 @@ export function applySections(m: Machine, ramSize: number, vcpus: number, sectio
     if (s.length !== STATE_SIZE) throw new SnapshotError(`snapshot is corrupt: CPU ${i}'s state is ${s.length} bytes, not ${STATE_SIZE}`);
     states.push(s);
   }
+  // One vCPU's snapshot may lack the section (it came later): that vCPU runs.
+  const vcpuRun = sections.get('vcpus') ?? (vcpus === 1 ? null : need('vcpus'));
+  if (vcpuRun && vcpuRun.length !== vcpus * VCPU_RUN_SIZE) throw new SnapshotError('snapshot is corrupt: the vCPU section has the wrong size');
   const writeRam = ramApplied ? () => {} : prepareRam(m.memory, need('ram'));
   const devices: DeviceBlob[] = [];
   for (const [name, body] of sections) if (name.startsWith('dev/')) devices.push(decodeDevice(name.slice(4), body));
@@ -163,8 +183,17 @@ export function applySections(m: Machine, ramSize: number, vcpus: number, sectio
     throw e;
   }
   writeRam();
+  if (vcpuRun) {
+    const dv = new DataView(vcpuRun.buffer, vcpuRun.byteOffset, vcpuRun.length);
+    for (const v of m.vcpus) {
+      v.retiredBefore += dv.getFloat64(v.index * VCPU_RUN_SIZE, true) - m.vcpuInstructions(v.index);
+      v.waitSipi = vcpuRun[v.index * VCPU_RUN_SIZE + 8] !== 0;
+    }
+  }
   m.restoreRunState(run); // time first: the state record's TSC is read against the clock
-  m.backend.setState(states[0]);
-  m.backend.invalidateCode?.();
+  for (const v of m.vcpus) {
+    v.backend.setState(states[v.index]);
+    v.backend.invalidateCode?.();
+  }
   return run;
 }
