@@ -8,6 +8,17 @@ import type { CpuStateBytes } from './state.js';
 
 export type BackendName = 'interp' | 'jit' | 'kvm';
 
+/** The shape -smp gives the board: SMT threads per core, cores per package (cpu/topology.ts). */
+export interface CpuTopology {
+  readonly threads: number;
+  readonly cores: number;
+}
+
+/** One vCPU's place in the topology (what CPUID leaves 1, 4 and 0xB report). */
+export interface VcpuTopology extends CpuTopology {
+  readonly apicId: number;
+}
+
 /** Why run() returned. */
 export const EXIT_BUDGET = 0; // instruction budget or time slice spent
 export const EXIT_HALT = 1; // HLT with interrupts that cannot be delivered yet: the machine may sleep to the next timer
@@ -72,6 +83,8 @@ export interface CpuHost {
   readonly ferr?: FerrPins;
   /** The memory model behind the TLB miss path (mmu/model.ts; default direct). KVM uses the host's. */
   readonly mmuModel?: MmuModelName;
+  /** This vCPU's APIC ID and the -smp threads/cores shape CPUID reports; default APIC ID = `vcpu`, one per package. */
+  readonly topology?: VcpuTopology;
 }
 
 export interface Backend {

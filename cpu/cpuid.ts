@@ -3,6 +3,7 @@
 // what the interpreter implements. Leaf numbers and bits: Intel SDM Vol. 2A, CPUID.
 
 import { MAXPHYADDR, LINEAR_BITS } from '../mmu/paging.js';
+import { fieldBits, FLAT_TOPOLOGY, type CpuTopology } from './topology.js';
 
 export const VENDOR = 'GenuineIntel';
 export const BRAND = 'emu virtual x86-64 CPU';
@@ -24,7 +25,7 @@ export const L1D_FPU = 1 << 0, L1D_VME = 1 << 1, L1D_DE = 1 << 2, L1D_PSE = 1 <<
   L1D_MSR = 1 << 5, L1D_PAE = 1 << 6, L1D_MCE = 1 << 7, L1D_CX8 = 1 << 8, L1D_APIC = 1 << 9,
   L1D_SEP = 1 << 11, L1D_MTRR = 1 << 12, L1D_PGE = 1 << 13, L1D_MCA = 1 << 14, L1D_CMOV = 1 << 15,
   L1D_PAT = 1 << 16, L1D_PSE36 = 1 << 17, L1D_CLFSH = 1 << 19, L1D_MMX = 1 << 23, L1D_FXSR = 1 << 24,
-  L1D_SSE = 1 << 25, L1D_SSE2 = 1 << 26;
+  L1D_SSE = 1 << 25, L1D_SSE2 = 1 << 26, L1D_HTT = 1 << 28;
 // ---- Leaf 1 ECX.
 export const L1C_SSE3 = 1 << 0, L1C_PCLMUL = 1 << 1, L1C_SSSE3 = 1 << 9, L1C_CX16 = 1 << 13,
   L1C_SSE41 = 1 << 19, L1C_SSE42 = 1 << 20, L1C_X2APIC = 1 << 21, L1C_MOVBE = 1 << 22, L1C_POPCNT = 1 << 23,
@@ -67,6 +68,20 @@ export const EXT1_EDX = X1D_SYSCALL | X1D_NX | X1D_PAGE1GB | X1D_RDTSCP | X1D_LM
 /** CLFLUSH line size in 8-byte units (64 bytes). */
 const CLFLUSH_LINE = 8;
 
+/**
+ * The caches leaf 4 describes, one subleaf each (type 1 data, 2 instruction, 3 unified):
+ * [type, level, ways, sets, shared by the whole package]. Nothing is modelled behind them;
+ * guests size their scheduler domains and buffers from them. 64-byte lines, one partition.
+ */
+const CACHES: readonly (readonly [number, number, number, number, boolean])[] = [
+  [1, 1, 8, 64, false], // L1d 32 KiB
+  [2, 1, 8, 64, false], // L1i 32 KiB
+  [3, 2, 8, 512, false], // L2 256 KiB per core
+  [3, 3, 16, 8192, true], // L3 8 MiB per package
+];
+/** Leaf 0xB level types (ECX[15:8]). */
+const LEVEL_SMT = 1, LEVEL_CORE = 2;
+
 /** What CPUID reports that depends on the running state. */
 export interface CpuidDynamic {
   apicId: number;
@@ -74,6 +89,13 @@ export interface CpuidDynamic {
   apicEnabled: boolean;
   /** CR4.OSXSAVE: mirrored in leaf 1 ECX bit 27. */
   osxsave: boolean;
+  /** Threads per core and cores per package (leaves 1, 4, 0xB); default one of each. */
+  topology?: CpuTopology;
+}
+
+/** APIC ID bits below the package field. */
+function packageBits(t: CpuTopology): number {
+  return fieldBits(t.threads) + fieldBits(t.cores);
 }
 
 function str4(s: string, at: number): number {
@@ -96,12 +118,36 @@ export function cpuid(leaf: number, subleaf: number, dyn: CpuidDynamic, out: Int
     case 0:
       a = MAX_BASIC_LEAF; b = str4(VENDOR, 0); d = str4(VENDOR, 4); c = str4(VENDOR, 8);
       break;
-    case 1:
+    case 1: {
+      // EBX[23:16]: addressable logical processor IDs per package (SDM 9.9.1); HTT says it means something.
+      const ids = 1 << packageBits(dyn.topology ?? FLAT_TOPOLOGY);
       a = STEPPING | ((MODEL & 0xf) << 4) | (FAMILY << 8) | ((MODEL >> 4) << 16);
-      b = (CLFLUSH_LINE << 8) | (1 << 16) | ((dyn.apicId & 0xff) << 24);
+      b = (CLFLUSH_LINE << 8) | ((ids & 0xff) << 16) | ((dyn.apicId & 0xff) << 24);
       c = LEAF1_ECX | (dyn.osxsave && (LEAF1_ECX & L1C_XSAVE) !== 0 ? L1C_OSXSAVE : 0);
-      d = dyn.apicEnabled ? LEAF1_EDX : LEAF1_EDX & ~L1D_APIC;
+      d = (dyn.apicEnabled ? LEAF1_EDX : LEAF1_EDX & ~L1D_APIC) | (ids > 1 ? L1D_HTT : 0);
       break;
+    }
+    case 4: {
+      // Deterministic cache parameters: EAX[31:26] core IDs per package - 1, EAX[25:14] logical IDs sharing the cache - 1.
+      const cache = CACHES[subleaf >>> 0];
+      if (!cache) break;
+      const t = dyn.topology ?? FLAT_TOPOLOGY;
+      const [type, level, ways, sets, perPackage] = cache;
+      const sharing = (1 << (perPackage ? packageBits(t) : fieldBits(t.threads))) - 1;
+      a = type | (level << 5) | (1 << 8) /* self-initializing */ | (sharing << 14) | (((1 << fieldBits(t.cores)) - 1) << 26);
+      b = ((ways - 1) << 22) | (63 /* line size - 1 */);
+      c = sets - 1;
+      break;
+    }
+    case 0xb: {
+      // Extended topology (SDM 9.9.1): per level, the APIC ID shift to the next level and the logical processors in it.
+      const t = dyn.topology ?? FLAT_TOPOLOGY;
+      d = dyn.apicId;
+      c = subleaf & 0xff;
+      if (subleaf === 0) { a = fieldBits(t.threads); b = t.threads; c |= LEVEL_SMT << 8; }
+      else if (subleaf === 1) { a = packageBits(t); b = t.threads * t.cores; c |= LEVEL_CORE << 8; }
+      break;
+    }
     case 7:
       if (subleaf === 0) { b = LEAF7_EBX; c = LEAF7_ECX; }
       break;
@@ -151,7 +197,8 @@ export function cpuidEntries(apicId = 0): CpuidEntry[] {
   for (let l = 0; l <= MAX_BASIC_LEAF; l++) {
     if (l === 7) add(7, 0, true);
     else if (l === 0xd) { add(0xd, 0, true); add(0xd, 1, true); }
-    else if (l === 4 || l === 0xb) add(l, 0, true);
+    else if (l === 4) for (let s = 0; s <= CACHES.length; s++) add(4, s, true);
+    else if (l === 0xb) for (let s = 0; s <= 2; s++) add(0xb, s, true);
     else add(l, 0, false);
   }
   for (let l = HV_BASE_LEAF; l <= HV_MAX_LEAF; l++) add(l, 0, false);

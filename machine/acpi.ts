@@ -62,8 +62,10 @@ export interface AcpiConfig {
   msi?: boolean;
   /** Describe the HPET at 0xFED00000 (devices/hpet.ts) with an HPET table. */
   hpet?: boolean;
-  /** Processors the MADT lists (processor UID = APIC ID = vCPU index); default 1. */
+  /** Processors the MADT lists (processor UID = vCPU index); default 1. */
   cpus?: number;
+  /** Their APIC IDs in index order (cpu/topology.ts); default the index. */
+  apicIds?: readonly number[];
 }
 
 export interface AcpiLayout {
@@ -140,9 +142,9 @@ export function buildFacs(): Uint8Array {
   return Uint8Array.from(b.b);
 }
 
-export function buildMadt(cpus = 1): Uint8Array {
+export function buildMadt(cpus = 1, apicIds?: readonly number[]): Uint8Array {
   const b = new Bytes().u32(LAPIC_BASE).u32(MADT_PCAT_COMPAT);
-  for (let i = 0; i < cpus; i++) b.u8(MADT_LAPIC).u8(8).u8(i /* processor UID */).u8(i /* APIC ID */).u32(1 /* enabled */);
+  for (let i = 0; i < cpus; i++) b.u8(MADT_LAPIC).u8(8).u8(i /* processor UID */).u8(apicIds?.[i] ?? i).u32(1 /* enabled */);
   b.u8(MADT_IOAPIC).u8(12).u8(0 /* IOAPIC ID */).u8(0).u32(IOAPIC_BASE).u32(0 /* GSI base */);
   // ISA IRQ0 (PIT) is wired to GSI 2; the SCI is level-triggered, active high.
   b.u8(MADT_ISO).u8(10).u8(0 /* ISA */).u8(0).u32(2).u16(0);
@@ -230,7 +232,7 @@ export function buildAcpi(mem: GuestMemory, cfg: AcpiConfig): AcpiLayout {
   next = regionBase + ACPI_NVS_SIZE;
   const dsdt = place('DSDT', sdt('DSDT', 2, buildDsdt(pciMemStart)));
   const fadt = place('FACP', buildFadt(facs, dsdt, cfg.msi ?? false));
-  const madt = place('APIC', buildMadt(cfg.cpus ?? 1));
+  const madt = place('APIC', buildMadt(cfg.cpus ?? 1, cfg.apicIds));
   const entries = [fadt, madt];
   if (cfg.hpet) entries.push(place('HPET', buildHpetTable()));
   const rsdtBody = new Bytes();

@@ -83,7 +83,7 @@ export function bootRecipe(spec: BootSpec): (m: Machine) => void {
     return (m) => {
       m.devices.fwcfg.setBootFiles(fwCfgBoot);
       // Firmware's part: ACPI tables at the top of RAM, reported in the memory map as ACPI/NVS.
-      const acpi = buildAcpi(m.memory, { ramSize: m.memory.ramSize, cpus: m.vcpuCount });
+      const acpi = buildAcpi(m.memory, { ramSize: m.memory.ramSize, cpus: m.vcpuCount, apicIds: m.apicIds });
       const loaded = loadMultiboot(m.memory, kernel.bytes, kernel.name, {
         cmdline: [kernel.name, cmdline].filter(Boolean).join(' '),
         modules: initrd ? [{ name: initrd.name, bytes: initrd.bytes }] : [],

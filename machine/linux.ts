@@ -137,6 +137,8 @@ export interface LinuxLoadOptions {
   hpet?: boolean;
   /** vCPUs the MADT lists (default 1). */
   cpus?: number;
+  /** Their APIC IDs (default the index). */
+  apicIds?: readonly number[];
 }
 
 export interface LinuxLayout {
@@ -187,7 +189,7 @@ export function loadLinux(mem: GuestMemory, state: StateView, image: BzImage, op
     initrd = { addr, size };
   }
 
-  const acpi = buildAcpi(mem, { ramSize: ram, hpet: opts.hpet ?? false, cpus: opts.cpus });
+  const acpi = buildAcpi(mem, { ramSize: ram, hpet: opts.hpet ?? false, cpus: opts.cpus, apicIds: opts.apicIds });
 
   // The zero page: zeroed, the setup header copied in, then the loader's fields.
   const bp = BOOT_PARAMS_ADDR;
@@ -343,7 +345,7 @@ export function linuxLoader(m: Machine, kernel: ImageFile, initrd: ImageFile | u
   if (initrd) checkInitrd(initrd.bytes, initrd.name, hostGunzip());
   // The ACPI HPET table is there only if the board wired an HPET (machine/pc.ts `devices.hpet`).
   const hpet = (m.devices as { hpet?: unknown }).hpet !== undefined;
-  loadLinux(m.memory, m.state, image, { cmdline, initrd, hpet, cpus: m.vcpuCount });
+  loadLinux(m.memory, m.state, image, { cmdline, initrd, hpet, cpus: m.vcpuCount, apicIds: m.apicIds });
 }
 
 registerLinuxLoader(linuxLoader);

@@ -8,6 +8,7 @@ import { InterpBackend } from '../cpu/interp.js';
 import type { JitOptions } from '../cpu/jit/backend.js';
 import { STATE_SIZE, StateView } from '../cpu/state.js';
 import { recentEvents } from '../cpu/system/context.js';
+import { apicIdOf, FLAT_TOPOLOGY, type CpuTopology } from '../cpu/topology.js';
 import { Bus, type IrqSink } from '../devices/bus.js';
 import type { FwCfgFile } from '../devices/fwcfg.js';
 import { InstructionClock, RealtimeClock, Timers, type Clock } from '../devices/clock.js';
@@ -83,6 +84,10 @@ export class Machine {
   readonly state: StateView;
   /** One per vCPU; vCPU 0 is the bootstrap processor. */
   readonly vcpus: Vcpu[] = [];
+  /** Threads per core and cores per package (-smp); each vCPU's APIC ID follows from it (cpu/topology.ts). */
+  readonly topology: CpuTopology;
+  /** The vCPUs' APIC IDs in index order (local APICs, MADT, MP table, CPUID). */
+  readonly apicIds: readonly number[];
   /** The vCPU whose backend is running now (the LAPIC page and device callbacks act for it). */
   currentVcpu = 0;
   /** The bootstrap processor's CPU host. */
@@ -108,6 +113,8 @@ export class Machine {
     if (STATE_SIZE !== STATE_RESERVE) throw new Error('cpu/state.ts STATE_SIZE and mmu/memory.ts STATE_RESERVE disagree');
     const smp = options.smp ?? 1;
     this.memory = new GuestMemory(options.memory, typeof smp === 'number' ? smp : smp.cpus);
+    this.topology = typeof smp === 'number' ? FLAT_TOPOLOGY : { threads: smp.threads, cores: smp.cores };
+    this.apicIds = Array.from({ length: this.memory.vcpuCount }, (_, i) => apicIdOf(i, this.topology));
     this.memory.mmio = this.bus;
     this.state = new StateView(this.memory.buffer, this.memory.stateOffset);
     this.clock = options.clock ?? (options.deterministic
@@ -144,6 +151,7 @@ export class Machine {
       now: () => this.clock.now(),
       a20Enabled: () => this.a20,
       mmuModel: this.options.mmu,
+      topology: { ...this.topology, apicId: this.apicIds[i] },
     };
   }
 

@@ -89,7 +89,7 @@ export function buildPc(m: Machine, cb: PcCallbacks): PcDevices {
   const lapics: Lapic[] = [];
   for (let i = 0; i < m.vcpuCount; i++) {
     const l = new Lapic({
-      clock, timers, pic, tscHz: TSC_HZ, index: i, id: i, bsp: i === 0,
+      clock, timers, pic, tscHz: TSC_HZ, index: i, id: m.apicIds[i], bsp: i === 0,
       onNmi: () => m.vcpuNmi(i), onInit: () => m.vcpuInit(i), onSipi: (v) => m.vcpuSipi(i, v),
     });
     timers.add(l);

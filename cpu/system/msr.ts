@@ -9,7 +9,7 @@ import {
   MTRR_DEF_TYPE, MTRR_FIX, MTRR_VAR, PAT, PLATFORM_INFO, SEG_BASE, SFMASK, STAR, SYSENTER_CS, SYSENTER_EIP,
   SYSENTER_ESP, TSC, TSC_AUX, TSC_DEADLINE,
 } from '../state.js';
-import { L1C_TSC_DEADLINE, cpuid } from '../cpuid.js';
+import { L1C_TSC_DEADLINE, cpuid, type CpuidDynamic } from '../cpuid.js';
 import { CpuFault, VEC_GP } from './fault.js';
 import { requireCpl0, writeEfer } from './control.js';
 import { sysOf } from './context.js';
@@ -206,12 +206,14 @@ export function rdtsc(c: Cpu): number {
 export function tscAux(c: Cpu): number { return c.dv.getInt32(TSC_AUX, true); }
 
 const out = new Int32Array(4);
-const dyn = { apicId: 0, apicEnabled: true, osxsave: false };
+const dyn: CpuidDynamic = { apicId: 0, apicEnabled: true, osxsave: false };
 /** CPUID with EAX/ECX from the registers; results into EAX, EBX, ECX, EDX (upper halves cleared). */
 export function execCpuid(c: Cpu): void {
   const r = c.r32;
   const apicLo = c.dv.getUint32(APIC_BASE, true);
-  dyn.apicId = c.index; // the initial APIC ID: the board numbers its local APICs by vCPU
+  const topology = c.host.topology;
+  dyn.apicId = topology ? topology.apicId : c.index; // the initial APIC ID
+  dyn.topology = topology;
   dyn.apicEnabled = (apicLo & (1 << 11)) !== 0;
   dyn.osxsave = (r[CR4 / 4] & CR4_OSXSAVE) !== 0;
   const leaf = r[0];

@@ -110,4 +110,24 @@ describe.skipIf(!hasToolchain())('SMP (-smp N): INIT-SIPI-SIPI and IPIs through 
     expect(tscOf(ap)).toBe(now + 4);
     m.destroy();
   });
+
+  it('-smp sockets=2,cores=3: APIC IDs 0,1,2,4,5,6 in the local APICs, the MADT and CPUID on each vCPU', () => {
+    const m = new Machine({ memory: 16 << 20, accel: 'interp', smp: { cpus: 6, sockets: 2, cores: 3, threads: 1 } });
+    expect(m.apicIds).toEqual([0, 1, 2, 4, 5, 6]);
+    expect(m.devices.lapics.map((l) => l.mmioRead(0x20, 4) >>> 24)).toEqual([0, 1, 2, 4, 5, 6]);
+    const { tables } = buildAcpi(m.memory, { ramSize: m.memory.ramSize, cpus: 6, apicIds: m.apicIds });
+    const madt: number[] = [];
+    for (let o = tables.APIC.addr + 44; o < tables.APIC.addr + tables.APIC.length; o += m.memory.u8[o + 1]) {
+      if (m.memory.u8[o] === 0) madt.push(m.memory.u8[o + 3]);
+    }
+    expect(madt).toEqual([0, 1, 2, 4, 5, 6]);
+    // cpuid leaf 0xB subleaf 1 on vCPU 4 (package 1, core 1): mov eax,0xb; mov ecx,1; cpuid; hlt
+    m.memory.writeBytes(0x9000, Uint8Array.of(0x66, 0xb8, 0x0b, 0, 0, 0, 0x66, 0xb9, 1, 0, 0, 0, 0x0f, 0xa2, 0xf4));
+    const ap = m.vcpus[4].backend;
+    ap.setState(sipiState(0x09, 0));
+    ap.run(10);
+    const r = new DataView(ap.getState().buffer);
+    expect([0, 3, 1, 2].map((g) => r.getUint32(g * 8, true))).toEqual([2, 3, 0x201, 5]); // EAX shift, EBX count, ECX level, EDX x2APIC ID
+    m.destroy();
+  });
 });
