@@ -1,7 +1,7 @@
 // The Node side of the monitor: QMP listening on a Unix or TCP socket, and
 // the files and sockets VmControl uses for snapshots and migration.
 
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import type { ByteChannel } from '../machine/migrate.js';
 import { QmpSession } from '../machine/qmp.js';
@@ -28,7 +28,8 @@ export function parseQmpSpec(text: string): QmpSpec {
 /** Listen for QMP clients; resolves once listening, with a function that closes everything. */
 export function startQmp(spec: QmpSpec, ctl: VmControl): Promise<() => void> {
   const sockets = new Set<Socket>();
-  const server: Server = createServer((sock) => {
+  // Half-open: a client that has sent all it will (socat at the end of its input) still gets replies and events.
+  const server: Server = createServer({ allowHalfOpen: true }, (sock) => {
     sockets.add(sock);
     sock.setEncoding('utf8');
     const session = new QmpSession(ctl, (obj) => { if (!sock.destroyed) sock.write(`${JSON.stringify(obj)}\r\n`); });
@@ -87,6 +88,13 @@ export function nodeControlIo(quit: () => void): ControlIo {
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
         throw new UsageError(`snapshot '${path}' ${code === 'ENOENT' ? 'does not exist; check the path' : `cannot be read: ${(e as Error).message}`}`);
+      }
+    },
+    removeFile: async (path) => {
+      try {
+        await unlink(path);
+      } catch (e) {
+        throw new UsageError(`snapshot '${path}' ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : `cannot be removed: ${(e as Error).message}`}`);
       }
     },
     connect: (host, port) => new Promise((resolve, reject) => {

@@ -4,6 +4,7 @@
 // with timestamps. The commands act on a VmControl.
 
 import { ControlError, VmControl } from './vm-control.js';
+import { JobError } from './qmp-jobs.js';
 import { SnapshotError } from './snapshot-format.js';
 
 type Json = Record<string, unknown>;
@@ -99,7 +100,7 @@ export class QmpSession {
       if (ret === undefined) reply(error('CommandNotFound', `The command ${cmd} has not been found`));
       else reply({ return: ret });
     } catch (e) {
-      if (e instanceof ControlError || e instanceof SnapshotError) reply(error('GenericError', e.message));
+      if (e instanceof ControlError || e instanceof SnapshotError || e instanceof JobError) reply(error('GenericError', e.message));
       else reply(error('GenericError', `${cmd} failed: ${(e as Error).message}`));
     }
   }
@@ -121,7 +122,7 @@ export class QmpSession {
       case 'query-commands':
         return ['qmp_capabilities', 'query-version', 'query-commands', 'query-status', 'stop', 'cont', 'system_reset', 'system_powerdown',
           'quit', 'query-cpus-fast', 'migrate', 'migrate-incoming', 'query-migrate', 'migrate_cancel', 'migrate-set-parameters',
-          'query-migrate-parameters', 'snapshot-save', 'snapshot-load'].map((name) => ({ name }));
+          'query-migrate-parameters', 'snapshot-save', 'snapshot-load', 'snapshot-delete', 'query-jobs', 'job-dismiss'].map((name) => ({ name }));
       case 'query-status': return { status: ctl.status, singlestep: false, running: ctl.running };
       case 'stop': ctl.stop(); return {};
       case 'cont': ctl.cont(); return {};
@@ -142,6 +143,7 @@ export class QmpSession {
         if (ctl.status !== 'inmigrate') throw new ControlError("The incoming migration has not been requested: start emu with '-incoming defer'");
         const p = ctl.incoming(str('uri'));
         p.catch(() => {});
+        await Promise.race([p, Promise.resolve()]); // a refusal before it waits is this command's error
         return {};
       }
       case 'query-migrate': return queryMigrate(ctl);
@@ -153,14 +155,24 @@ export class QmpSession {
         return {};
       }
       case 'query-migrate-parameters': return { 'downtime-limit': ctl.params.downtimeLimitMs, 'max-bandwidth': ctl.params.maxBandwidth };
-      case 'snapshot-save': await ctl.saveSnapshotFile(snapshotPath(str('tag'))); return {};
-      case 'snapshot-load': await ctl.loadSnapshotFile(snapshotPath(str('tag'))); return {};
+      // QEMU's job-based spellings (job-id, tag, vmstate, devices): progress is JOB_STATUS_CHANGE and query-jobs.
+      case 'snapshot-save': case 'snapshot-load': case 'snapshot-delete': {
+        const id = str('job-id'), path = snapshotPath(str('tag'));
+        for (const name of cmd === 'snapshot-delete' ? [] : ['vmstate']) if (args[name] !== undefined && typeof args[name] !== 'string') throw new ControlError(`Parameter '${name}' expects a string`);
+        if (args.devices !== undefined && !Array.isArray(args.devices)) throw new ControlError("Parameter 'devices' expects an array of node names");
+        const work = cmd === 'snapshot-save' ? () => ctl.saveSnapshotFile(path).then(() => {})
+          : cmd === 'snapshot-load' ? () => ctl.loadSnapshotFile(path) : () => ctl.removeSnapshotFile(path);
+        ctl.jobs.start(id, cmd, work).catch(() => {});
+        return {};
+      }
+      case 'query-jobs': return ctl.jobs.query();
+      case 'job-dismiss': ctl.jobs.dismiss(str('id')); return {};
       default: return undefined;
     }
   }
 }
 
-/** snapshot-save/-load keep each tag in its own file: emu has no qcow2 to hold internal snapshots. */
+/** snapshot-save/-load/-delete keep each tag in its own file: emu has no qcow2 to hold internal snapshots. */
 export function snapshotPath(tag: string): string {
   if (!/^[\w.-]+$/.test(tag)) throw new ControlError(`snapshot tag '${tag}': use letters, digits, '.', '-' and '_'`);
   return `${tag}.emusnap`;

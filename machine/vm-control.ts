@@ -4,6 +4,7 @@
 
 import type { Machine } from './machine.js';
 import { MigrationStats, migrateOut, newMigrationStats, receiveMigration, type ByteChannel, type MigrationParams } from './migrate.js';
+import { Jobs } from './qmp-jobs.js';
 import { restoreSnapshot, saveSnapshot } from './snapshot.js';
 import { SnapshotError } from './snapshot-format.js';
 
@@ -12,6 +13,7 @@ export type RunStatus = 'running' | 'paused' | 'inmigrate' | 'postmigrate' | 'fi
 export interface ControlIo {
   writeFile(path: string, bytes: Uint8Array): Promise<void>;
   readFile(path: string): Promise<Uint8Array>;
+  removeFile(path: string): Promise<void>;
   /** Open a live-migration connection to a destination. */
   connect(host: string, port: number): Promise<ByteChannel>;
   /** Wait for one incoming live-migration connection. */
@@ -42,7 +44,10 @@ export class VmControl {
   readonly migration: MigrationStats = newMigrationStats();
   readonly params: MigrationParams = { downtimeLimitMs: 300, maxBandwidth: 0 };
   private readonly listeners: ((e: ControlEvent) => void)[] = [];
+  /** QMP background jobs (snapshot-save, snapshot-load, snapshot-delete). */
+  readonly jobs = new Jobs((event, data) => this.emit(event, data));
   private cancel: (() => void) | null = null;
+  private incomingStarted = false;
 
   constructor(readonly machine: Machine, private readonly io: ControlIo) {}
 
@@ -119,6 +124,11 @@ export class VmControl {
     }
   }
 
+  /** Remove a snapshot file (snapshot-delete). */
+  removeSnapshotFile(path: string): Promise<void> {
+    return this.io.removeFile(path);
+  }
+
   /** QMP migrate: to a file (a snapshot) or live over TCP. Resolves when it has finished (or failed). */
   async migrate(uriText: string): Promise<void> {
     const uri = parseMigrationUri(uriText);
@@ -174,6 +184,8 @@ export class VmControl {
   async incoming(uriText: string): Promise<void> {
     const uri = parseMigrationUri(uriText);
     if (!uri) throw new ControlError(`incoming: unsupported URI '${uriText}'; use file:PATH or tcp:HOST:PORT`);
+    if (this.incomingStarted) throw new ControlError('The incoming migration has already been started');
+    this.incomingStarted = true;
     this.stop('inmigrate');
     this.setMigrationStatus('active');
     let run;

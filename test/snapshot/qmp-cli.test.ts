@@ -3,106 +3,13 @@
 // events. Snapshots through `migrate file:` and `-incoming file:`, and a live
 // migration between two emu processes on loopback (interp -> jit where jit runs).
 
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createConnection, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildFlat, hasToolchain } from '../cpu/system-build.js';
+import { emu, Qmp, tempDir, until } from './qmp-client.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'emu-qmp-'));
-const children: ChildProcess[] = [];
-afterAll(() => {
-  for (const c of children) if (c.exitCode === null) c.kill(); // a failed test leaves none running
-  rmSync(dir, { recursive: true, force: true });
-});
-
-interface Emu { child: ChildProcess; out: () => string; err: () => string; exited: Promise<number> }
-
-function emu(args: string[]): Emu {
-  const child = spawn(process.execPath, ['bin/emu.js', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-  children.push(child);
-  let out = '', err = '';
-  child.stdout!.on('data', (d) => { out += d; });
-  child.stderr!.on('data', (d) => { err += d; });
-  const exited = new Promise<number>((r) => child.on('exit', (code) => r(code ?? -1)));
-  return { child, out: () => out, err: () => err, exited };
-}
-
-async function until(cond: () => boolean, what: string, ms = 120_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-/** A QMP client: JSON objects in, replies matched by id, events collected. */
-class Qmp {
-  readonly events: Record<string, unknown>[] = [];
-  greeting: Record<string, unknown> | null = null;
-  private buf = '';
-  private nextId = 1;
-  private readonly waiting = new Map<number, (r: Record<string, unknown>) => void>();
-  private readonly unmatched: Record<string, unknown>[] = [];
-  private constructor(private readonly sock: Socket) {
-    sock.setEncoding('utf8');
-    sock.on('data', (d: string) => {
-      this.buf += d;
-      for (let i; (i = this.buf.indexOf('\n')) >= 0;) {
-        const msg = JSON.parse(this.buf.slice(0, i)) as Record<string, unknown>;
-        this.buf = this.buf.slice(i + 1);
-        if ('QMP' in msg) this.greeting = msg;
-        else if ('event' in msg) this.events.push(msg);
-        else if (typeof msg.id === 'number' && this.waiting.has(msg.id)) { this.waiting.get(msg.id)!(msg); this.waiting.delete(msg.id); }
-        else this.unmatched.push(msg);
-      }
-    });
-  }
-
-  static async connect(path: string): Promise<Qmp> {
-    await until(() => { try { readFileSync(path); } catch (e) { return (e as NodeJS.ErrnoException).code !== 'ENOENT'; } return true; }, 'the QMP socket');
-    const sock = createConnection(path);
-    await new Promise((r, j) => { sock.once('connect', r); sock.once('error', j); });
-    const q = new Qmp(sock);
-    await until(() => q.greeting !== null, 'the QMP greeting');
-    return q;
-  }
-
-  /** Send a command (with an id) and wait for its reply. */
-  cmd(execute: string, args?: Record<string, unknown>): Promise<Record<string, unknown>> {
-    const id = this.nextId++;
-    return new Promise((r) => {
-      this.waiting.set(id, r);
-      this.sock.write(JSON.stringify(args ? { execute, arguments: args, id } : { execute, id }));
-    });
-  }
-
-  /** Send raw text; the next reply without a matching id. */
-  async raw(text: string): Promise<Record<string, unknown>> {
-    const n = this.unmatched.length;
-    this.sock.write(text);
-    await until(() => this.unmatched.length > n, 'a reply');
-    return this.unmatched[n];
-  }
-
-  async event(name: string, pred: (e: Record<string, unknown>) => boolean = () => true): Promise<Record<string, unknown>> {
-    let found: Record<string, unknown> | undefined;
-    await until(() => (found = this.events.find((e) => e.event === name && pred(e))) !== undefined, `event ${name}`);
-    return found!;
-  }
-
-  async migrationDone(): Promise<Record<string, unknown>> {
-    for (;;) {
-      const r = (await this.cmd('query-migrate')).return as Record<string, unknown>;
-      if (['completed', 'failed', 'cancelled'].includes(r.status as string)) return r;
-      await new Promise((res) => setTimeout(res, 50));
-    }
-  }
-
-  close(): void { this.sock.destroy(); }
-}
+const dir = tempDir();
 
 describe('QMP over a Unix socket', () => {
   it('greeting, negotiation, status, stop/cont with events, errors, migrate to a file, quit', async () => {
