@@ -41,6 +41,8 @@ export interface Options {
   irqchip: 'user' | 'kernel';
   mmu: MmuModelName;
   lockstep: [BackendName, BackendName] | null;
+  /** Each lockstep side's memory model where it names one (interp:shadow), else null: --mmu's. */
+  lockstepMmu: [MmuModelName | null, MmuModelName | null];
   /** Instructions between comparisons of two in-process backends in lockstep (null: the oracle's default). */
   lockstepEvery: number | null;
   deterministic: boolean;
@@ -104,6 +106,8 @@ options:
   --lockstep=kvm,B         the oracle: KVM single-steps, backend B follows; stop at the first divergence
   --lockstep=A,B           two in-process backends (e.g. interp,jit) on two boards, compared every N
   --lockstep-every=N         instructions (default 1000); interrupts are taken only between chunks
+  --lockstep=A:M,B:N       the same with a memory model per side (e.g. interp:direct,interp:shadow):
+                           one model checked against another; a side without one takes --mmu's
   --jit-dump=ADDR          with jit (the default when given): when the block holding linear or
                            physical ADDR is compiled, print its x86 disassembly and its wasm text
   --deterministic          derive time from instructions retired (reproducible runs)
@@ -207,11 +211,22 @@ function parseAccel(text: string): BackendName {
   return accel;
 }
 
+/** One side of --lockstep: a backend, optionally with a memory model (interp:shadow). */
+function parseLockstepSide(text: string): { accel: BackendName; mmu: MmuModelName | null } {
+  const [name, model] = text.split(':');
+  const accel = parseAccel(name);
+  if (model === undefined) return { accel, mmu: null };
+  const mmu = parseMmuModel(model);
+  if (mmu === null) throw new UsageError(`--lockstep side ${text}: unknown memory model; choose ${MMU_MODELS.join(', ')}`);
+  if (accel === 'kvm') throw new UsageError(`--lockstep side ${text}: kvm runs the host's memory model; name a model on the other side only`);
+  return { accel, mmu };
+}
+
 export function parseArgs(argv: string[]): Options {
   const opts: Options = {
     accel: null, memory: DEFAULT_MEMORY, kernel: null, initrd: null, append: null, image: null, raw: [], fwCfg: [],
     smp: { cpus: 1, sockets: 1, cores: 1, threads: 1 },
-    serial: { kind: 'stdio' }, noReboot: false, irqchip: 'user', mmu: 'direct', lockstep: null, lockstepEvery: null, deterministic: false,
+    serial: { kind: 'stdio' }, noReboot: false, irqchip: 'user', mmu: 'direct', lockstep: null, lockstepMmu: [null, null], lockstepEvery: null, deterministic: false,
     trace: false, jitDump: null, help: false, version: false, io: newIoArgs(), incoming: null, qmp: [],
   };
   const args = [...argv];
@@ -279,9 +294,10 @@ export function parseArgs(argv: string[]): Options {
         break;
       }
       case 'lockstep': {
-        const parts = value().split(',').map(parseAccel);
-        if (parts.length !== 2 || (parts[0] === 'kvm' && parts[1] === 'kvm')) throw new UsageError('--lockstep needs two backends, e.g. --lockstep=kvm,interp or --lockstep=interp,jit');
-        opts.lockstep = [parts[0], parts[1]];
+        const sides = value().split(',').map(parseLockstepSide);
+        if (sides.length !== 2 || (sides[0].accel === 'kvm' && sides[1].accel === 'kvm')) throw new UsageError('--lockstep needs two backends, e.g. --lockstep=kvm,interp or --lockstep=interp,jit');
+        opts.lockstep = [sides[0].accel, sides[1].accel];
+        opts.lockstepMmu = [sides[0].mmu, sides[1].mmu];
         break;
       }
       case 'lockstep-every': {

@@ -152,7 +152,7 @@ async function runLockstepCli(opts: Options, pair: [BackendName, BackendName], r
       takeInput: () => (typed.length ? typed.splice(0) : null),
       stopReason: () => stop,
       pause: (steps) => { compared = steps; return new Promise((done) => setImmediate(done)); },
-    }, opts.lockstepEvery ?? undefined);
+    }, opts.lockstepEvery ?? undefined, opts.lockstepMmu);
     await sink.close();
     io.stderr.write(`\nemu: ${r.text}\n`);
     return r.status;

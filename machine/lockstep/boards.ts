@@ -3,10 +3,13 @@
 // clock, run by the pair oracle (pair.ts) in chunks of equal instruction counts.
 // Interrupts reach the CPUs only at the start of a chunk (each board's interrupt
 // source is gated), so both take every interrupt at the same instruction however
-// their backends group instructions into blocks or regions.
+// their backends group instructions into blocks or regions. The boards may also
+// differ in memory model (--lockstep=interp:direct,interp:shadow): reports then
+// name each side by backend and model.
 
 import type { InterruptSource } from '../../cpu/backend.js';
 import { InstructionClock } from '../../devices/clock.js';
+import { defaultMmuModel } from '../../mmu/model.js';
 import type { Machine } from '../machine.js';
 import { serviceBoards, sleepBoards } from './service.js';
 import { runPair, type ChunkGate, type PairOptions, type PairResult } from './pair.js';
@@ -31,6 +34,12 @@ function untilDeadline(m: Machine): number {
   return Math.max(1, Math.ceil((m.timers.next - m.clock.now()) / m.clock.nsPerInstruction));
 }
 
+/** How reports call the two boards: by backend, and by memory model too where the boards' models differ. */
+export function boardNames(a: Machine, b: Machine): [string, string] {
+  const ma = a.options.mmu ?? defaultMmuModel(), mb = b.options.mmu ?? defaultMmuModel();
+  return ma === mb ? [a.backend.name, b.backend.name] : [`${a.backend.name}:${ma}`, `${b.backend.name}:${mb}`];
+}
+
 /**
  * Run boards `a` and `b` (deterministic: true, built with gates[i].wrap, booted with the same
  * recipe) until a divergence, the guest's exit, a halt nothing can end, or `maxInstructions`.
@@ -40,8 +49,9 @@ export function runBoardPair(a: Machine, b: Machine, gates: readonly [InterruptG
   opts: PairOptions = {}): PairResult {
   const max = opts.maxInstructions ?? 1e6;
   const total: PairResult = { instructions: 0, chunks: 0, end: 'max-instructions', divergence: null };
+  const [na, nb] = boardNames(a, b);
   for (;;) {
-    const r = runPair({ name: a.backend.name, backend: a.backend, memory: a.memory }, { name: b.backend.name, backend: b.backend, memory: b.memory }, {
+    const r = runPair({ name: na, backend: a.backend, memory: a.memory }, { name: nb, backend: b.backend, memory: b.memory }, {
       ...opts,
       gates,
       fullMemoryAtHalt: false,

@@ -2,11 +2,13 @@
 // the other backend follows (machine.ts); with two in-process backends
 // (interp,jit), both run in chunks of equal instruction counts (boards.ts).
 // Both are driven here in chunks between which console input reaches the two
-// boards at the same instruction and the user may stop the run.
+// boards at the same instruction and the user may stop the run. Each side may
+// name its own memory model (--lockstep=interp:direct,interp:shadow).
 
 import type { BackendName } from '../../cpu/backend.js';
+import type { MmuModelName } from '../../mmu/model.js';
 import type { Machine, MachineOptions } from '../machine.js';
-import { runBoardPair, interruptGate } from './boards.js';
+import { boardNames, runBoardPair, interruptGate } from './boards.js';
 import type { LockstepResult } from './kvm.js';
 import { addRun, LockstepUsageError, runMachineLockstep } from './machine.js';
 import type { PairResult } from './pair.js';
@@ -66,13 +68,19 @@ function consoleHook(live: LockstepConsole | undefined, boards: Machine[]): (() 
  * comparison interval in instructions.
  */
 export async function lockstepCli(pair: readonly [BackendName, BackendName], make: MakeBoard,
-  max = 1e7, live?: LockstepConsole, every?: number): Promise<{ status: number; text: string }> {
+  max = 1e7, live?: LockstepConsole, every?: number,
+  models: readonly [MmuModelName | null, MmuModelName | null] = [null, null]): Promise<{ status: number; text: string }> {
   const [first, second] = lockstepPair(pair);
-  if (first !== 'kvm') return boardPairCli([first, second], make, max, live, every);
+  const swapped = first !== pair[0];
+  const model = (i: number): Partial<MachineOptions> => {
+    const m = models[swapped ? 1 - i : i];
+    return m === null ? {} : { mmu: m };
+  };
+  if (first !== 'kvm') return boardPairCli([first, second], make, max, live, every, [model(0), model(1)]);
   const kvm = make(first, {});
   let other: Machine | null = null;
   try {
-    other = make(second, { clock: kvm.clock }); // one clock: KVM's instruction count is the reference
+    other = make(second, { ...model(1), clock: kvm.clock }); // one clock: KVM's instruction count is the reference
     const t0 = performance.now();
     const total: LockstepResult = { steps: 0, end: 'max-steps', divergence: null, undefinedSynced: 0, lateTraps: 0, tfRepairs: 0 };
     while (total.steps < max) {
@@ -93,12 +101,13 @@ export async function lockstepCli(pair: readonly [BackendName, BackendName], mak
 }
 
 async function boardPairCli(pair: [BackendName, BackendName], make: MakeBoard, max: number,
-  live: LockstepConsole | undefined, every: number | undefined): Promise<{ status: number; text: string }> {
+  live: LockstepConsole | undefined, every: number | undefined,
+  extra: [Partial<MachineOptions>, Partial<MachineOptions>]): Promise<{ status: number; text: string }> {
   const gates = [interruptGate(), interruptGate()] as const;
-  const a = make(pair[0], { wrapInterrupts: gates[0].wrap });
+  const a = make(pair[0], { ...extra[0], wrapInterrupts: gates[0].wrap });
   let b: Machine | null = null;
   try {
-    b = make(pair[1], { wrapInterrupts: gates[1].wrap });
+    b = make(pair[1], { ...extra[1], wrapInterrupts: gates[1].wrap });
     const t0 = performance.now();
     const total: PairResult = { instructions: 0, chunks: 0, end: 'max-instructions', divergence: null };
     while (total.instructions < max) {
@@ -112,7 +121,7 @@ async function boardPairCli(pair: [BackendName, BackendName], make: MakeBoard, m
       await live.pause(total.instructions);
     }
     const secs = ((performance.now() - t0) / 1000).toFixed(1);
-    const head = `lockstep ${pair.join(',')}: ${total.instructions} instructions compared in ${secs} s (${total.chunks} comparisons), ended by ${total.end}`;
+    const head = `lockstep ${boardNames(a, b).join(',')}: ${total.instructions} instructions compared in ${secs} s (${total.chunks} comparisons), ended by ${total.end}`;
     if (total.divergence) return { status: 1, text: `${head}\n${total.divergence.report}` };
     return { status: total.end.startsWith('error') ? 1 : 0, text: head };
   } finally {

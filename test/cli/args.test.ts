@@ -72,6 +72,11 @@ describe('emu command line', () => {
     expect(() => parseArgs(['--lockstep=kvm,kvm'])).toThrow(/needs two backends/);
     expect(parseArgs(['--lockstep-every=250']).lockstepEvery).toBe(250);
     expect(() => parseArgs(['--lockstep-every=0'])).toThrow(/positive number/);
+    const models = parseArgs(['--lockstep=interp:direct,jit:nested-2m']);
+    expect([models.lockstep, models.lockstepMmu]).toEqual([['interp', 'jit'], ['direct', 'nested-2m']]);
+    expect(parseArgs(['--lockstep=interp,interp:shadow']).lockstepMmu).toEqual([null, 'shadow']);
+    expect(() => parseArgs(['--lockstep=interp:paged,interp'])).toThrow(/--lockstep side interp:paged: unknown memory model; choose direct, shadow/);
+    expect(() => parseArgs(['--lockstep=kvm:shadow,interp'])).toThrow(/kvm runs the host's memory model/);
   });
 
   it('-fw_cfg takes name=opt/...,file= or string=, once per name', () => {

@@ -25,6 +25,15 @@ describe('emu --lockstep', () => {
     expect(r.status).toBe(0);
   });
 
+  it('interp:direct,interp:nested: tinyos runs "aspace 2 1" on a direct and a nested board compared every 50,000 instructions, no divergence', async () => {
+    const r = await emuTyping('aspace 2 1\rpoweroff 1\r', '--lockstep=interp:direct,interp:nested', '--lockstep-every=50000', '-m', '64M', '-kernel', 'guests/tinyos/tinyos.elf');
+    expect(r.stdout).toContain('aspace: every page showed the frame its PTE names');
+    expect(r.stdout).toContain('poweroff: writing 1 to isa-debug-exit');
+    expect(r.stderr).toMatch(/lockstep interp:direct,interp:nested: \d{6,7} instructions compared in [\d.]+ s \(\d+ comparisons\), ended by /);
+    expect(r.stderr).not.toContain('divergence');
+    expect(r.status).toBe(0);
+  }, 120_000);
+
   it.skipIf(noKvm !== null)('kvm,interp over a real-mode loop: every instruction compared until the guest exits through isa-debug-exit', async () => {
     // mov cx, 0x400; l: inc ax; loop l; mov al, 1; out 0xf4, al
     const dir = mkdtempSync(join(tmpdir(), 'emu-lockstep-'));

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { BANNER } from '../../guests/linux/initramfs.js';
 import { PROMPT } from '../../guests/linux/session.js';
 import { spawnSession } from '../../guests/linux/session-spawn.js';
+import { defaultMmuModel } from '../../mmu/model.js';
 
 const OUT = join(__dirname, '../../guests/linux/out');
 const KERNEL = join(OUT, 'vmlinuz'), INITRD = join(OUT, 'initrd.img');
@@ -17,10 +18,10 @@ const present = existsSync(KERNEL) && existsSync(INITRD);
 
 for (const accel of ['interp', 'jit'] as const) describe.skipIf(!present)(`Debian kernel on emu (${accel})`, () => {
   it('boots to the shell with console=ttyS0 only, shows APIC timer and IO-APIC interrupts counting, powers off with status 0', async () => {
-    const r = await spawnSession(OUT, COMMANDS, 'direct', accel);
+    const r = await spawnSession(OUT, COMMANDS, defaultMmuModel(), accel); // npm run test:matrix sets the model
     const { serial } = r;
     const banner = r.marks.find((k) => k.name === 'userspace');
-    console.log(`linux (${accel}): banner ${banner ? `after ${(banner.ms / 1000).toFixed(1)} s and ${(banner.instructions / 1e6).toFixed(0)} M guest instructions` : 'not seen'}; ` +
+    console.log(`linux (${accel}, --mmu=${defaultMmuModel()}): banner ${banner ? `after ${(banner.ms / 1000).toFixed(1)} s and ${(banner.instructions / 1e6).toFixed(0)} M guest instructions` : 'not seen'}; ` +
       `with the commands and poweroff ${(r.instructions / 1e6).toFixed(0)} M instructions; exit: ${r.reason}`);
     const exit = { status: r.status, reason: r.reason };
     expect(serial, serial.slice(-3000)).toContain(BANNER);
