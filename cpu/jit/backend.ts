@@ -15,6 +15,7 @@ import { CpuFault } from '../system/fault.js';
 import { buildModule, inline, worthCompiling, type GenStats } from './codegen.js';
 import { watText } from './wat.js';
 import { codePhys, describeRegion } from './describe.js';
+import { later } from './later.js';
 
 export interface JitOptions {
   /** Dispatches of a block before it is queued for compilation. */
@@ -30,6 +31,12 @@ export interface JitOptions {
   debug?: boolean;
   /** Compile every hot block, even those with few instructions inline (tests). */
   all?: boolean;
+  /**
+   * Modules of at least this many bytes compile asynchronously (WebAssembly.instantiate, off
+   * the run loop; the browser worker sets it); their blocks stay interpreted until the code is
+   * ready. Default: every module compiles at once.
+   */
+  asyncBytes?: number;
 }
 
 type Compiled = (base: number, passes: number) => number;
@@ -52,7 +59,11 @@ export class JitCompiler {
   readonly stats = {
     jitModules: 0, jitBlocks: 0, jitWasmBytes: 0, jitCompileMs: 0, jitInvalidations: 0, jitEvictions: 0,
     jitDeclined: 0, jitRuns: 0, jitExitsFault: 0, jitExitsCodeWrite: 0, jitSteps: 0, jitInsns: 0,
+    jitAsyncModules: 0, jitAsyncPending: 0,
   };
+  private readonly asyncBytes: number;
+  /** Why the last asynchronous compile failed (cpu/jit/later.ts), or undefined. */
+  asyncError?: string;
 
   constructor(cpu: Cpu, private readonly table: InterpBackend['table'], o: JitOptions = {}) {
     this.cpu = cpu;
@@ -63,6 +74,7 @@ export class JitCompiler {
     this.onDump = o.onDump ?? ((t) => { console.error(t); });
     this.debug = o.debug ?? false;
     this.all = o.all ?? false;
+    this.asyncBytes = o.asyncBytes ?? Infinity;
   }
 
   enqueue(b: Block): void {
@@ -96,11 +108,21 @@ export class JitCompiler {
     };
     const cond = (cc: number): number => (testCC(this.cpu.r32, cc) ? 1 : 0);
     const keepcf = (): void => { keepCF(this.cpu.r32); };
-    const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { e: { m: mem, step, cond, keepcf } });
-    blocks.forEach((b, k) => { b.jit = inst.exports[`b${k}`] as Compiled; this.live.push(b); });
+    const imports = { e: { m: mem, step, cond, keepcf } };
+    if (bytes.length >= this.asyncBytes) {
+      later(this, bytes, imports, (inst) => { this.install(inst, blocks, bytes.length, performance.now()); });
+      this.stats.jitCompileMs += performance.now() - t0;
+      return;
+    }
+    this.install(new WebAssembly.Instance(new WebAssembly.Module(bytes), imports), blocks, bytes.length, t0);
+  }
+
+  /** Give the blocks of a compiled module their functions (those still valid and without code), and count it. */
+  private install(inst: WebAssembly.Instance, blocks: Block[], size: number, t0: number): void {
+    blocks.forEach((b, k) => { if (b.valid && b.jit === null) { b.jit = inst.exports[`b${k}`] as Compiled; this.live.push(b); } });
     this.stats.jitModules++;
     this.stats.jitBlocks += blocks.length;
-    this.stats.jitWasmBytes += bytes.length;
+    this.stats.jitWasmBytes += size;
     this.stats.jitCompileMs += performance.now() - t0;
     if (this.dumpAt !== null) for (const b of blocks) if (this.covers(b)) this.onDump(this.dump(b));
     if (this.live.length > this.maxBlocks) this.evict();

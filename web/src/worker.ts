@@ -14,10 +14,12 @@ import type { BackendId, BackendInfo, BootRequest, MachineEvent, MachineWorker, 
 
 const ALL_BACKENDS: BackendId[] = ['interp', 'jit', 'kvm'];
 const MiB = 1024 * 1024;
+/** Modules at least this large compile asynchronously (Chromium refuses synchronous compiles above 4 KiB on a page's main thread). */
+const JIT_ASYNC_BYTES = 4096;
 /** Why a backend the machine library did not register cannot run in this page. */
 const UNAVAILABLE_HERE: Record<BackendId, string> = {
   interp: 'the interpreter did not register',
-  jit: 'the x86-to-wasm JIT is not built yet',
+  jit: 'the x86-to-wasm JIT did not register',
   kvm: 'KVM needs /dev/kvm and a native addon: use the CLI, emu --accel=kvm',
 };
 
@@ -89,6 +91,9 @@ function startMachine(req: BootRequest): void {
   const m = new Machine({
     memory: req.memoryMiB * MiB,
     accel: req.accel,
+    // The JIT compiles modules of 4 KiB and more with WebAssembly.instantiate, off the run loop
+    // (the guest runs interpreted until the code is ready); smaller ones at once.
+    jit: { asyncBytes: JIT_ASYNC_BYTES },
     onSerial: putSerial,
     onExit: (status, reason) => {
       if (machine === m && reason !== 'replaced') emit({ kind: 'exit', status, reason });
