@@ -5,15 +5,15 @@
 // from KVM's in-kernel PIC/IOAPIC/LAPIC (irqchip 'kernel': devices' IRQ lines
 // go to KVM_IRQ_LINE through `irqSink`).
 
-import type { Backend, CpuHost, ExitReason } from '../cpu/backend.js';
-import { EXIT_BUDGET, EXIT_ERROR, EXIT_HALT, EXIT_SHUTDOWN, EXIT_STOP } from '../cpu/backend.js';
+import type { Backend, CpuHost, ExitReason } from '../contracts/backend.js';
+import { EXIT_BUDGET, EXIT_ERROR, EXIT_HALT, EXIT_SHUTDOWN, EXIT_STOP } from '../contracts/backend.js';
 import type { CpuidEntry } from '../cpu/cpuid.js';
 import {
   EVENT_VALID, FLAG_IF, INT_SHADOW, PENDING_EVENT, RFLAGS, RUN_HALTED, RUN_SHUTDOWN, RUN_STATE, StateView, resetState,
   type CpuStateBytes,
 } from '../cpu/state.js';
-import type { IrqSink } from '../devices/bus.js';
-import { GSI_COUNT, ISA_IRQS, isaIrqToGsi } from '../devices/irq-router.js';
+import type { MmioHole } from '../contracts/bus.js';
+import { GSI_COUNT, ISA_IRQS, isaIrqToGsi, type IrqSink } from '../contracts/irqs.js';
 import { explainOpenError, loadAddon, devKvmProblem, KvmUnavailable, type NativeVm } from './addon.js';
 import { kvmCpuid, lockFeatureControl, setCpuid } from './kvm-cpuid.js';
 import { KvmStateIo } from './kvm-state.js';
@@ -26,9 +26,9 @@ export interface KvmOptions {
   irqchip?: 'user' | 'kernel';
   /** With irqchip 'kernel': also KVM's in-kernel PIT (ports 0x40-0x43 never reach the bus). */
   pit?: boolean;
-  /** Physical ranges inside RAM that belong to devices (left out of the memory slots). Default: the
-   *  MMIO ranges the memory's MMIO handler (the Bus) reports below ramSize. */
-  mmioHoles?: ReadonlyArray<{ start: number; length: number }>;
+  /** Physical ranges inside RAM that belong to devices (left out of the memory slots), asked each
+   *  time the slots are laid out (at start and when A20 flips). Default: none. */
+  mmioHoles?: () => ReadonlyArray<MmioHole>;
   /** One-line warnings (CPU features the host lacks; once per process). The nested-KVM warning is
    *  addon.ts nestedKvmWarning(), for the caller to print once. */
   onWarning?: (line: string) => void;
@@ -67,7 +67,7 @@ export class KvmBackend implements Backend {
   private readonly shadow = StateView.detached();
   private readonly intBuf = new Uint8Array(4);
   private slots: RamSlot[] = [];
-  private holes: ReadonlyArray<{ start: number; length: number }> | null = null;
+  private holes: () => ReadonlyArray<MmioHole> = () => [];
   private a20 = true;
   private stopRequested = false;
   private nmiQueued = false;
@@ -114,8 +114,8 @@ export class KvmBackend implements Backend {
       setCpuid(this.vm, entries);
       lockFeatureControl(this.vm);
       this.io = new KvmStateIo(this.vm, kernel);
-      this.holes = opts.mmioHoles ?? null;
-      this.mapMemory(this.holes ?? this.holesFromBus());
+      if (opts.mmioHoles) this.holes = opts.mmioHoles;
+      this.mapMemory(this.holes());
       if (kernel) this.routeIrqs();
       // After destroy() (a switch to another backend) a late IRQ edge is dropped, not thrown at the device.
       this.irqSink = kernel ? { setIrq: (line, level) => { if (!this.destroyed) this.vm.irqLine(line, level); } } : null;
@@ -130,14 +130,8 @@ export class KvmBackend implements Backend {
 
   // ---- Memory.
 
-  private holesFromBus(): Array<{ start: number; length: number }> {
-    const m = this.host.memory.mmio as unknown as { stats?: () => Array<{ kind: string; start: number; length: number }> } | null;
-    if (!m || typeof m.stats !== 'function') return [];
-    return m.stats().filter((r) => r.kind === 'mmio' && r.start < this.host.memory.ramSize);
-  }
-
   /** Register guest RAM (the WebAssembly.Memory buffer itself) as KVM memory slots. */
-  private mapMemory(holes: ReadonlyArray<{ start: number; length: number }>): void {
+  private mapMemory(holes: ReadonlyArray<MmioHole>): void {
     const mem = this.host.memory;
     this.a20 = this.host.a20Enabled();
     const next = buildSlots(mem.ramSize, holes, this.a20);
@@ -191,7 +185,7 @@ export class KvmBackend implements Backend {
       return EXIT_STOP;
     }
     if (this.shutdown) return EXIT_SHUTDOWN;
-    if (this.host.a20Enabled() !== this.a20) this.mapMemory(this.holes ?? this.holesFromBus());
+    if (this.host.a20Enabled() !== this.a20) this.mapMemory(this.holes());
     if (this.halted && !this.wakeFromHalt()) return EXIT_HALT;
     const t0 = performance.now();
     this.vm.startSlice(Math.max(MIN_SLICE_NS, budget));

@@ -3,8 +3,8 @@
 // TLB), run on the interp backend; prints MIPS per CPU-second.
 // Run with `npm run bench` (bench/interp-run.mjs bundles this file first).
 
-import type { CpuHost } from '../cpu/backend.js';
-import { EXIT_HALT } from '../cpu/backend.js';
+import type { CpuHost } from '../contracts/backend.js';
+import { EXIT_HALT } from '../contracts/backend.js';
 import { flatState, type FlatMode } from '../cpu/flat.js';
 import { createInterpreter, createJit } from '../cpu/full.js';
 import { CR0, CR0_PG, CR3, StateView } from '../cpu/state.js';

@@ -3,7 +3,7 @@
 // the TypeScript backend and the bus to a device, and back into KVM_RUN.
 // bench/kvm-exit-run.mjs runs this beside the same loop in C (bench/kvm-exit.c).
 
-import { EXIT_HALT } from '../cpu/backend.js';
+import { EXIT_HALT } from '../contracts/backend.js';
 import { StateView } from '../cpu/state.js';
 import { Bus } from '../devices/bus.js';
 import { GuestMemory } from '../mmu/memory.js';

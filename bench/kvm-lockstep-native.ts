@@ -7,7 +7,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { createInterpreter } from '../cpu/full.js';
-import { EXIT_HALT } from '../cpu/backend.js';
+import { EXIT_HALT } from '../contracts/backend.js';
 import { GuestMemory } from '../mmu/memory.js';
 import { busHost } from '../machine/bus-host.js';
 import { cpuidEntries } from '../cpu/cpuid.js';

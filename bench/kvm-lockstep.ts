@@ -3,7 +3,7 @@
 // instructions and printing the first divergence of each mode.
 // Run with `node bench/kvm-lockstep-run.mjs [instructions per mode] [program length]`.
 
-import type { Backend, CpuHost } from '../cpu/backend.js';
+import type { Backend, CpuHost } from '../contracts/backend.js';
 import { createInterpreter } from '../cpu/full.js';
 import { GuestMemory } from '../mmu/memory.js';
 import { KvmBackend } from '../accel-kvm/kvm-backend.js';

@@ -2,7 +2,7 @@
 // JIT's compile time for one block (code generation, and wasm compilation of the module) and
 // the software TLB's fast path (a read that hits) against a miss that walks the page tables.
 
-import { EXIT_BUDGET } from '../cpu/backend.js';
+import { EXIT_BUDGET } from '../contracts/backend.js';
 import { flatState } from '../cpu/flat.js';
 import { createJit } from '../cpu/full.js';
 import { buildModule } from '../cpu/jit/codegen.js';

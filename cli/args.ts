@@ -2,7 +2,7 @@
 // Every mistake becomes a UsageError whose message is one line naming the
 // problem and the fix; main() prints it and exits non-zero.
 
-import type { BackendName } from '../cpu/backend.js';
+import type { BackendName } from '../contracts/backend.js';
 import { MMU_MODELS, parseMmuModel, type MmuModelName } from '../mmu/model.js';
 import { checkDrives, newIoArgs, parseDrive, parseHd, parseIoDevice, type IoArgs } from './drive-args.js';
 import { parseMigrationUri } from '../machine/vm-control.js';

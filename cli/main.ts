@@ -4,7 +4,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { BackendName } from '../cpu/backend.js';
+import type { BackendName } from '../contracts/backend.js';
 import { registerNodeBackends } from '../machine/backends-node.js';
 import { lockstepCli, LockstepUsageError } from '../machine/lockstep/cli.js';
 import { availableBackends, BackendUnavailable, bootRecipe, ImageError, Machine, unavailableReason, type ImageFile } from '../machine/index.js';

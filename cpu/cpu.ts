@@ -29,7 +29,7 @@
 
 import { GuestMemory } from '../mmu/memory.js';
 import { ACC_EXEC, ACC_USER, ACC_WRITE, PAGE_MASK, Tlb, TLB_BITS, TLB_MASK } from '../mmu/tlb.js';
-import type { CpuHost } from './backend.js';
+import type { CpuHost } from '../contracts/backend.js';
 import {
   ARITH_FLAGS, LF_NONE, LF_OP, W_RFLAGS, arithFlags,
 } from './flags.js';

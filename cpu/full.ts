@@ -2,7 +2,7 @@
 // (system architecture, then x87/MMX/SSE). Hosts, tests and benchmarks that
 // want "the interp backend" make it here, so none of them forgets a part.
 
-import type { CpuHost } from './backend.js';
+import type { CpuHost } from '../contracts/backend.js';
 import { FPU_EXTENSION } from './fpu/extension.js';
 import { InterpBackend, type CpuExtension } from './interp.js';
 import { JitBackend, type JitOptions } from './jit/backend.js';

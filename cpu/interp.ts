@@ -5,8 +5,8 @@
 // cpu.charge (event deliveries, REP string work), so run(n) returns after
 // bounded work even when no instruction retires.
 
-import type { Backend, CpuHost, ExitReason } from './backend.js';
-import { EXIT_BUDGET, EXIT_HALT, EXIT_SHUTDOWN, EXIT_STOP } from './backend.js';
+import type { Backend, CpuHost, ExitReason } from '../contracts/backend.js';
+import { EXIT_BUDGET, EXIT_HALT, EXIT_SHUTDOWN, EXIT_STOP } from '../contracts/backend.js';
 import { BlockCache, Block, CODE_WRITTEN, REP_COND, REP_E } from './blocks.js';
 import { Cpu, W_RIP } from './cpu.js';
 import type { SystemHooks, Translator } from './cpu.js';

@@ -8,6 +8,8 @@
 // 32-bit halves lo = O, hi = O + 4 (the interpreter's Int32Array view sees
 // them as words O/4 and O/4 + 1; the JIT can load them as one i64).
 
+import type { CpuStateBytes } from '../contracts/backend.js';
+
 /** Size of the record in bytes (a multiple of 64 so the FXSAVE area stays aligned). */
 export const STATE_SIZE = 0x1000;
 
@@ -156,7 +158,7 @@ export const FLAG_CF = 1 << 0, FLAG_PF = 1 << 2, FLAG_AF = 1 << 4, FLAG_ZF = 1 <
 export const FLAGS_FIXED = 1 << 1;
 
 /** A detached copy of the architectural state (what getState() returns and setState() takes). */
-export type CpuStateBytes = Uint8Array;
+export type { CpuStateBytes };
 
 /** Typed access to a state record, whether a live register file or a detached copy. */
 export class StateView {

@@ -2,25 +2,13 @@
 // that devices raise and lower without knowing which interrupt controller is
 // behind them (the TypeScript PIC/IOAPIC, or KVM's in-kernel irqchip).
 
+import type { MmioDevice, MmioHole, PortDevice } from '../contracts/bus.js';
+import type { IrqSink } from '../contracts/irqs.js';
 import type { MmioHandler } from '../mmu/memory.js';
 import { declareState } from './state.js';
 
-/** A device's port-I/O face. `port` is the absolute port number (ISA devices are known by them). */
-export interface PortDevice {
-  portRead(port: number, size: 1 | 2 | 4): number;
-  portWrite(port: number, size: 1 | 2 | 4, value: number): void;
-}
-
-/** A device's MMIO face. `offset` is relative to the base the range was mapped at. */
-export interface MmioDevice {
-  mmioRead(offset: number, size: 1 | 2 | 4): number;
-  mmioWrite(offset: number, size: 1 | 2 | 4, value: number): void;
-}
-
-/** Whatever stands behind the IRQ lines: the JS PIC (+IOAPIC), or KVM_IRQ_LINE. */
-export interface IrqSink {
-  setIrq(line: number, level: boolean): void;
-}
+/** The faces a device implements (contracts/), named here too for the devices beside the bus. */
+export type { IrqSink, MmioDevice, PortDevice };
 
 /** Per-range counters, also what the teaching views show as "I/O by device". */
 export interface RangeStats {
@@ -180,6 +168,11 @@ export class Bus implements MmioHandler {
     this.portDevs.forEach((d, i) => add(this.portStats[i].name, d));
     for (const r of this.mmioRanges) add(r.name, r.dev);
     return out;
+  }
+
+  /** The MMIO ranges that start below `limit` (a backend that maps RAM itself leaves them out). */
+  mmioHoles(limit: number): MmioHole[] {
+    return this.mmioRanges.filter((r) => r.start < limit).map(({ start, length }) => ({ start, length }));
   }
 
   stats(): RangeStats[] {

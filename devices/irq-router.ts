@@ -3,19 +3,8 @@
 // the override the MADT declares); lines 16-23 are the PCI interrupt GSIs, which reach
 // the IOAPIC directly and the 8259 through the PIIX3's PIRQ routing registers.
 
-import type { IrqSink } from './bus.js';
+import { GSI_COUNT, ISA_IRQS, PCI_GSI_BASE, PIRQ_COUNT, isaIrqToGsi, type IrqSink } from '../contracts/irqs.js';
 import { declareState } from './state.js';
-
-export const ISA_IRQS = 16;
-export const GSI_COUNT = 24;
-/** First GSI of the PCI INTx lines (PIRQA..PIRQD are GSI 16..19). */
-export const PCI_GSI_BASE = 16;
-export const PIRQ_COUNT = 4;
-
-/** ISA IRQ -> IOAPIC GSI: identity except the timer, wired to pin 2 as on every PC chipset. */
-export function isaIrqToGsi(irq: number): number {
-  return irq === 0 ? 2 : irq;
-}
 
 export class IrqRouter implements IrqSink {
   static {

@@ -5,12 +5,12 @@
 // ICR (to other CPUs over devices/apic-bus.ts; without a bus, to itself only),
 // INIT and STARTUP handed to the board (onInit/onSipi), and virtual-wire mode:
 // the 8259's INTR passes through LINT0 as ExtINT. It is the CPU's
-// InterruptSource (cpu/backend.ts) in place of the bare PIC. Not emulated:
+// InterruptSource (contracts/backend.ts) in place of the bare PIC. Not emulated:
 // x2APIC (CPUID does not offer it), SMI, EOI-broadcast suppression, the thermal
 // and performance-counter sources.
 // Intel SDM Vol. 3A chapter 11 (10 in older editions), "Advanced Programmable Interrupt Controller".
 
-import type { InterruptSource } from '../cpu/backend.js';
+import type { InterruptSource } from '../contracts/backend.js';
 import type { MmioDevice } from './bus.js';
 import type { Clock, Timed, Timers } from './clock.js';
 import { declareState } from './state.js';

@@ -2,7 +2,7 @@
 // PCI-to-ISA bridge at 00:01.0 with its PIRQ routing registers, left programmed as a
 // PC BIOS leaves them. Only the configuration registers are modelled (no PAM/SMRAM effects).
 
-import { PIRQ_COUNT } from './irq-router.js';
+import { PIRQ_COUNT } from '../contracts/irqs.js';
 import { HEADER_MULTIFUNCTION, PCI_HEADER_TYPE, PciFunction } from './pci.js';
 
 export const VENDOR_INTEL = 0x8086;

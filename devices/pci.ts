@@ -5,7 +5,7 @@
 // functions (host bridge, ISA bridge) live in pci-chipset.ts. PCI Local Bus Spec 3.0 ch. 6.
 
 import type { Bus, MmioDevice, PortDevice } from './bus.js';
-import { PCI_GSI_BASE } from './irq-router.js';
+import { PCI_GSI_BASE } from '../contracts/irqs.js';
 import { declareState } from './state.js';
 
 export const PCI_CONFIG_ADDRESS = 0xcf8;

@@ -13,7 +13,7 @@
 // is assumed set), buffered mode (ICW4 BUF/M-S are stored but mean nothing on a PC), a
 // slave on any line but IR2.
 
-import type { InterruptSource } from '../cpu/backend.js';
+import type { InterruptSource } from '../contracts/backend.js';
 import type { IrqSink, PortDevice } from './bus.js';
 import { declareState } from './state.js';
 

@@ -24,6 +24,7 @@ export function registerNodeBackends(): void {
     try {
       b = new KvmBackend(host, {
         irqchip: m.options.irqchip ?? 'user',
+        mmioHoles: () => m.bus.mmioHoles(host.memory.ramSize),
         onWarning: (line) => m.options.onMessage?.(`emu: ${line}`), // nested/PVM host, missing CPU features
       });
     } catch (e) {

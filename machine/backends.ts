@@ -1,6 +1,6 @@
 // Which CPU backends this build has, and how to make one for a machine.
 
-import type { Backend, BackendName, CpuHost } from '../cpu/backend.js';
+import type { Backend, BackendName, CpuHost } from '../contracts/backend.js';
 import { createInterpreter, createJit } from '../cpu/full.js';
 import type { Machine } from './machine.js';
 

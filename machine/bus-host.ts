@@ -1,7 +1,7 @@
 // A CpuHost with a bus but no board: benchmarks and tests that run a backend
 // on bare memory (random programs, exit round trips) make one here.
 
-import type { CpuHost } from '../cpu/backend.js';
+import type { CpuHost } from '../contracts/backend.js';
 import { Bus } from '../devices/bus.js';
 import type { GuestMemory } from '../mmu/memory.js';
 

@@ -2,14 +2,14 @@
 // CPU backend, plus the run loop that drives them. The CLI, the browser worker
 // and the tests all use this class; none of them touches devices directly.
 
-import type { Backend, BackendName, CpuHost, ExitReason, InterruptSource } from '../cpu/backend.js';
-import { EXIT_BUDGET, EXIT_ERROR, EXIT_HALT, EXIT_SHUTDOWN, EXIT_STOP } from '../cpu/backend.js';
+import type { Backend, BackendName, CpuHost, ExitReason, InterruptSource } from '../contracts/backend.js';
+import { EXIT_BUDGET, EXIT_ERROR, EXIT_HALT, EXIT_SHUTDOWN, EXIT_STOP } from '../contracts/backend.js';
 import { InterpBackend } from '../cpu/interp.js';
 import type { JitOptions } from '../cpu/jit/backend.js';
 import { STATE_SIZE, StateView } from '../cpu/state.js';
 import { recentEvents } from '../cpu/system/context.js';
 import { apicIdOf, FLAT_TOPOLOGY, type CpuTopology } from '../cpu/topology.js';
-import { Bus, type IrqSink } from '../devices/bus.js';
+import { Bus } from '../devices/bus.js';
 import type { FwCfgFile } from '../devices/fwcfg.js';
 import { InstructionClock, RealtimeClock, Timers, type Clock } from '../devices/clock.js';
 import { GuestMemory, STATE_RESERVE } from '../mmu/memory.js';
@@ -494,8 +494,7 @@ export class Machine {
 
   /** Give the IRQ lines back to whichever controller the current backend uses. */
   private reconnectIrqs(): void {
-    const sink = (this.backend as { irqSink?: IrqSink | null }).irqSink;
-    this.bus.connectIrqs(sink ?? this.devices.router);
+    this.bus.connectIrqs(this.backend.irqSink ?? this.devices.router);
   }
 
   /** What a snapshot keeps of the machine itself, beside the CPU, RAM and devices. */

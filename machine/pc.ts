@@ -2,7 +2,7 @@
 // each occupies, which IRQ line it drives, and the interrupt path to the CPU
 // (ISA lines -> 8259 pair and IOAPIC -> local APIC -> CPU).
 
-import type { InterruptSource } from '../cpu/backend.js';
+import type { InterruptSource } from '../contracts/backend.js';
 import { AcpiPm, PM_BASE, PM_PORTS, SCI_IRQ } from '../devices/acpi-pm.js';
 import { DEBUG_EXIT_PORT, DebugExit } from '../devices/debugexit.js';
 import { FERR_PORT, FerrLatch } from '../devices/ferr.js';

@@ -4,7 +4,7 @@
 // sequence (Intel SDM Vol. 3A 9.4, MultiProcessor initialization); the machine's
 // run loop (machine.ts) gives every runnable vCPU a bounded turn in index order.
 
-import type { Backend, CpuHost } from '../cpu/backend.js';
+import type { Backend, CpuHost } from '../contracts/backend.js';
 import { APIC_BASE, CS, RIP, SEG_BASE, SEG_SEL, STATE_SIZE, StateView, TSC, resetState, segOffset, type CpuStateBytes } from '../cpu/state.js';
 
 /** Instructions one vCPU runs per turn at most when several are runnable (interrupt and IPI latency). */

@@ -1,6 +1,6 @@
 // The import graph, read from the sources, against DESIGN.md's layering: cli, web ->
-// machine -> cpu, accel-kvm, devices -> mmu, with the contracts (files everyone may import)
-// below them all; cpu and devices never import each other, and no file imports its way back
+// machine -> cpu, accel-kvm, devices -> mmu, with the contracts (contracts/, which everyone
+// may import) below them all; cpu and devices never import each other, and no file imports its way back
 // to itself. Today's violations are listed below as known exceptions, each with a comment;
 // any new one fails this test (issue 16). Remove an entry when its violation is fixed.
 
@@ -9,21 +9,18 @@ import { dirname, join, normalize } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = join(dirname(new URL(import.meta.url).pathname), '..');
-const FOLDERS = ['cli', 'web', 'machine', 'cpu', 'accel-kvm', 'devices', 'mmu'];
+const FOLDERS = ['cli', 'web', 'machine', 'cpu', 'accel-kvm', 'devices', 'mmu', 'contracts'];
 /** Layer of each top folder: a file may import from a lower layer or from its own folder. */
-const LAYER: Record<string, number> = { cli: 4, web: 4, machine: 3, cpu: 2, 'accel-kvm': 2, devices: 2, mmu: 1 };
+const LAYER: Record<string, number> = { cli: 4, web: 4, machine: 3, cpu: 2, 'accel-kvm': 2, devices: 2, mmu: 1, contracts: 0 };
 /**
- * The contracts: interfaces and layouts every layer may import (layer 0). They may import only
- * each other and mmu/. (Issue 16 moves them into one module that imports nothing.)
+ * The contracts: interfaces and layouts every layer may import (layer 0): contracts/, and the
+ * CPU state record's layout (cpu/state.ts, which KVM reads and writes too). They import only
+ * each other, and mmu/'s types (`import type`: the guest memory every backend is handed).
  */
-const CONTRACTS = new Set(['cpu/backend.ts', 'cpu/state.ts']);
+const isContract = (f: string): boolean => f.startsWith('contracts/') || f === 'cpu/state.ts';
 
 /** Known layering violations, 'from -> to', as found when this test was written. */
 const KNOWN_EDGES: Record<string, string> = {
-  // The KVM backend takes the IRQ sink and the PC's GSI routing from devices/; issue 16 wants
-  // them handed to its constructor (and IrqSink in the contracts).
-  'accel-kvm/kvm-backend.ts -> devices/bus.ts': 'IrqSink type',
-  'accel-kvm/kvm-backend.ts -> devices/irq-router.ts': 'GSI_COUNT, ISA_IRQS, isaIrqToGsi',
   // KVM is given the interpreter's CPUID model (cpu/cpuid.ts), so both show the guest one CPU.
   'accel-kvm/kvm-backend.ts -> cpu/cpuid.ts': 'cpuidEntries',
   'accel-kvm/kvm-cpuid.ts -> cpu/cpuid.ts': 'cpuidEntries',
@@ -69,15 +66,15 @@ function importGraph(): Graph {
 }
 
 const top = (f: string): string => f.split('/')[0];
-const layerOf = (f: string): number => (CONTRACTS.has(f) ? 0 : LAYER[top(f)]);
+const layerOf = (f: string): number => (isContract(f) ? 0 : LAYER[top(f)]);
 
 /** Imports that point up or sideways between folders (the contracts excepted). */
 function layerViolations(g: Graph): string[] {
   const out: string[] = [];
   for (const [from, tos] of g.edges) {
     for (const to of tos) {
-      if (top(from) === top(to) && !CONTRACTS.has(from)) continue;
-      if (CONTRACTS.has(from) ? layerOf(to) === 0 || top(to) === 'mmu' : layerOf(to) < layerOf(from)) continue;
+      if (top(from) === top(to) && !isContract(from)) continue;
+      if (isContract(from) ? layerOf(to) === 0 || top(to) === 'mmu' : layerOf(to) < layerOf(from)) continue;
       out.push(`${from} -> ${to}`);
     }
   }
@@ -110,7 +107,7 @@ describe('the layering of imports (DESIGN.md)', () => {
 
   it('reads the sources: every folder has files and the graph has the edges a reader expects', () => {
     expect(g.files.length).toBeGreaterThan(150);
-    expect(g.edges.get('machine/machine.ts')).toContain('cpu/backend.ts');
+    expect(g.edges.get('machine/machine.ts')).toContain('contracts/backend.ts');
     expect(g.edges.get('cli/main.ts')).toContain('machine/index.ts');
   });
 
@@ -119,6 +116,19 @@ describe('the layering of imports (DESIGN.md)', () => {
     expect(fresh).toEqual([]);
     const stale = Object.keys(KNOWN_EDGES).filter((e) => !layerViolations(g).includes(e));
     if (stale.length) console.log(`test/layering: fixed, remove from KNOWN_EDGES:\n  ${stale.join('\n  ')}`);
+  });
+
+  it('the contracts import only each other and, type-only, mmu/', () => {
+    const bad: string[] = [];
+    for (const file of g.files.filter(isContract)) {
+      const text = readFileSync(join(ROOT, file), 'utf8');
+      for (const m of text.matchAll(/^(import|export)\s+(type\s+)?[^'";]*?from\s*['"]([^'"]+)['"]/gm)) {
+        const target = normalize(join(dirname(file), m[3])).replace(/\.js$/, '.ts');
+        if (!isContract(target) && !(top(target) === 'mmu' && m[2])) bad.push(`${file} -> ${m[3]}`);
+      }
+    }
+    expect(bad).toEqual([]);
+    expect(g.files.filter((f) => f.startsWith('contracts/')).length).toBeGreaterThanOrEqual(3);
   });
 
   it('no import cycle between files beyond the known ones', () => {

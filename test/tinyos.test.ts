@@ -2,7 +2,7 @@
 // as a user would, and each command's output checked.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BackendName } from '../cpu/backend.js';
+import type { BackendName } from '../contracts/backend.js';
 import { availableBackends } from '../machine/backends.js';
 import { bootRecipe } from '../machine/boot.js';
 import { Machine } from '../machine/machine.js';

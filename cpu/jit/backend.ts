@@ -4,7 +4,7 @@
 // they queue, and the queue is compiled several functions to a module. A compiled
 // function takes the vCPU area's base as a parameter, so compiled code serves any vCPU.
 
-import type { CpuHost } from '../backend.js';
+import type { CpuHost } from '../../contracts/backend.js';
 import { CODE_WRITTEN, overwritten, ripLinear, type Block } from '../blocks.js';
 import type { Cpu } from '../cpu.js';
 import { execBlock } from '../exec.js';

@@ -3,7 +3,7 @@
 // transcript, the exit and each disk device's I/O counters. Used by the disk boot test
 // (bundled into a child process, as session.ts is) and by bench/io-models.
 import { existsSync, readFileSync } from 'node:fs';
-import type { BackendName } from '../../cpu/backend.js';
+import type { BackendName } from '../../contracts/backend.js';
 import { bootRecipe } from '../../machine/boot.js';
 import { FileDisk } from '../../machine/disk-file.js';
 import type { IoDeviceStats } from '../../machine/io-devices.js';

@@ -7,7 +7,7 @@
 // differ in memory model (--lockstep=interp:direct,interp:shadow): reports then
 // name each side by backend and model.
 
-import type { InterruptSource } from '../../cpu/backend.js';
+import type { InterruptSource } from '../../contracts/backend.js';
 import { InstructionClock } from '../../devices/clock.js';
 import { defaultMmuModel } from '../../mmu/model.js';
 import type { Machine } from '../machine.js';

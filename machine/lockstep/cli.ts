@@ -5,7 +5,7 @@
 // boards at the same instruction and the user may stop the run. Each side may
 // name its own memory model (--lockstep=interp:direct,interp:shadow).
 
-import type { BackendName } from '../../cpu/backend.js';
+import type { BackendName } from '../../contracts/backend.js';
 import type { MmuModelName } from '../../mmu/model.js';
 import type { Machine, MachineOptions } from '../machine.js';
 import { boardNames, runBoardPair, interruptGate } from './boards.js';

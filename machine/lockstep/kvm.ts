@@ -4,8 +4,8 @@
 // compared, with the flags the instruction leaves undefined masked, and the
 // run stops at the first divergence with the instruction and both states.
 
-import type { Backend, ExitReason } from '../../cpu/backend.js';
-import { EXIT_BUDGET, EXIT_ERROR, EXIT_HALT, EXIT_SHUTDOWN, EXIT_STOP } from '../../cpu/backend.js';
+import type { Backend, ExitReason } from '../../contracts/backend.js';
+import { EXIT_BUDGET, EXIT_ERROR, EXIT_HALT, EXIT_SHUTDOWN, EXIT_STOP } from '../../contracts/backend.js';
 import {
   FLAG_RF, RCX, RFLAGS, RIP, StateView, TSC, XSAVE_HEADER, gprOffset,
   FX_MXCSR_MASK, FX_FOP, FX_FIP, FX_FDP, FX_FSW, FX_FTW, FX_ST0, FLAG_IF, INT_SHADOW, SHADOW_STI,

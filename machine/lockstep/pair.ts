@@ -6,8 +6,8 @@
 // can checkpoint (bare memory: the random programs) the chunk is bisected to
 // the first instruction whose result differs, and that instruction is shown.
 
-import type { Backend, ExitReason } from '../../cpu/backend.js';
-import { EXIT_BUDGET, EXIT_ERROR, EXIT_HALT, EXIT_NAMES, EXIT_SHUTDOWN, EXIT_STOP } from '../../cpu/backend.js';
+import type { Backend, ExitReason } from '../../contracts/backend.js';
+import { EXIT_BUDGET, EXIT_ERROR, EXIT_HALT, EXIT_NAMES, EXIT_SHUTDOWN, EXIT_STOP } from '../../contracts/backend.js';
 import { RIP, StateView, TSC, type CpuStateBytes } from '../../cpu/state.js';
 import type { GuestMemory } from '../../mmu/memory.js';
 import { codeSizeOf, describeState, diffMemory, diffStates, disassembleCount, memoryEqual, ripLinear } from './report.js';

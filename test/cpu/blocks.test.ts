@@ -2,7 +2,7 @@
 // TF single-steps with #DB, self-modifying code invalidates decoded blocks, and
 // the counters say what happened.
 import { describe, expect, it } from 'vitest';
-import { EXIT_BUDGET } from '../../cpu/backend.js';
+import { EXIT_BUDGET } from '../../contracts/backend.js';
 import { RAX, RBX, RCX, RDX, RUN_RUNNING, RUN_STATE } from '../../cpu/state.js';
 import { CODE, Rig, hex } from './harness.js';
 

@@ -1,7 +1,7 @@
 // Small guests for the run-budget tests (issue 20): a flat 16-, 32- or 64-bit machine
 // with descriptor tables, an IDT whose gates the test points where it likes, and a
 // host that counts port accesses and can raise one interrupt.
-import type { CpuHost } from '../../cpu/backend.js';
+import type { CpuHost } from '../../contracts/backend.js';
 import { flatState, type FlatMode } from '../../cpu/flat.js';
 import { createInterpreter } from '../../cpu/full.js';
 import type { InterpBackend } from '../../cpu/interp.js';

@@ -3,7 +3,7 @@
 // hold the host, and REP string instructions pause between chunks with RIP on the
 // instruction and RCX/RSI/RDI where the next iteration starts.
 import { describe, expect, it } from 'vitest';
-import { EXIT_BUDGET, EXIT_HALT } from '../../cpu/backend.js';
+import { EXIT_BUDGET, EXIT_HALT } from '../../contracts/backend.js';
 import { DELIVERY_COST } from '../../cpu/interp.js';
 import { REP_CHUNK_WORK } from '../../cpu/ops-string.js';
 import { RAX, RCX, RDI, RSI, RSP, SS, SEG_BASE, segOffset } from '../../cpu/state.js';

@@ -2,7 +2,7 @@
 // under a 64-bit kernel switches mode on every system call and interrupt, and each switch
 // selects the other decoding instead of dropping the cache (issue 18 item 3).
 import { describe, expect, it } from 'vitest';
-import { EXIT_HALT } from '../../cpu/backend.js';
+import { EXIT_HALT } from '../../contracts/backend.js';
 import { RAX, RBX, RDI, RSI, gprOffset } from '../../cpu/state.js';
 import { ROUNDS, SHARED, guest } from './mode-switch-guest.js';
 

@@ -4,7 +4,7 @@
 // taken once IF=1 and its class is above CR8 (the stub local APIC's TPR). `npm run test:jit`
 // (EMU_TEST_ACCEL=jit) runs the guests under the jit backend, every block compiled at once.
 import { readFileSync } from 'node:fs';
-import { EXIT_HALT, type CpuHost } from '../../cpu/backend.js';
+import { EXIT_HALT, type CpuHost } from '../../contracts/backend.js';
 import { flatState } from '../../cpu/flat.js';
 import { InterpBackend } from '../../cpu/interp.js';
 import { JitBackend } from '../../cpu/jit/backend.js';

@@ -1,8 +1,8 @@
 // Test harness for the interpreter: run hand-encoded code in a flat 16-, 32-
 // or 64-bit mode until HLT, then inspect registers, flags and memory.
 
-import type { CpuHost } from '../../cpu/backend.js';
-import { EXIT_HALT } from '../../cpu/backend.js';
+import type { CpuHost } from '../../contracts/backend.js';
+import { EXIT_HALT } from '../../contracts/backend.js';
 import type { Cpu } from '../../cpu/cpu.js';
 import { flatState, type FlatMode } from '../../cpu/flat.js';
 import { InterpBackend, type CpuExtension } from '../../cpu/interp.js';

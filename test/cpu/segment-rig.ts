@@ -1,7 +1,7 @@
 // Helpers shared by the segmentation tests (segment-*.test.ts): little-endian immediates,
 // segment hidden parts set as a descriptor load would, and fault expectations on the Rig.
 import { expect } from 'vitest';
-import { EXIT_HALT, EXIT_SHUTDOWN } from '../../cpu/backend.js';
+import { EXIT_HALT, EXIT_SHUTDOWN } from '../../contracts/backend.js';
 import { ATTR_P, ATTR_S, SEG_ATTR, SEG_BASE, SEG_LIMIT, segOffset } from '../../cpu/state.js';
 import { CODE, Rig } from './harness.js';
 

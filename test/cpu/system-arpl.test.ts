@@ -1,6 +1,6 @@
 // 0x63 is ARPL outside 64-bit mode and MOVSXD in it: one opcode, two rows, chosen by mode.
 import { describe, expect, it } from 'vitest';
-import { EXIT_HALT } from '../../cpu/backend.js';
+import { EXIT_HALT } from '../../contracts/backend.js';
 import { SYSTEM_EXTENSION } from '../../cpu/system/extension.js';
 import { disassembleBytes } from '../../cpu/disasm.js';
 import { FLAG_ZF, RAX, RBX } from '../../cpu/state.js';

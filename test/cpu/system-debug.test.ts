@@ -2,7 +2,7 @@
 // with an IDT whose #DB handler logs DR6, DR7, the pushed RIP/RFLAGS and RCX/RDI,
 // then IRETQs with RF set and TF cleared in the frame (as a debugger would).
 import { describe, expect, it } from 'vitest';
-import { EXIT_HALT } from '../../cpu/backend.js';
+import { EXIT_HALT } from '../../contracts/backend.js';
 import { flatState } from '../../cpu/flat.js';
 import { InterpBackend } from '../../cpu/interp.js';
 import { SYSTEM_EXTENSION } from '../../cpu/system/extension.js';

@@ -1,6 +1,6 @@
 // A bare interpreter CPU with cpu/system installed, and builders for the
 // descriptor tables the system tests put in guest memory.
-import type { CpuHost, InterruptSource } from '../../cpu/backend.js';
+import type { CpuHost, InterruptSource } from '../../contracts/backend.js';
 import { Cpu } from '../../cpu/cpu.js';
 import { installSystem } from '../../cpu/system/index.js';
 import {

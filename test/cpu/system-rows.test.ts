@@ -1,7 +1,7 @@
 // System instructions decoded and executed by the interpreter through the
 // system rows (32-bit flat protected mode, paging off, CPL 0).
 import { describe, expect, it } from 'vitest';
-import { EXIT_HALT } from '../../cpu/backend.js';
+import { EXIT_HALT } from '../../contracts/backend.js';
 import { SYSTEM_EXTENSION } from '../../cpu/system/extension.js';
 import {
   CR0, CR0_TS, CS, DR7, FLAG_IF, FLAG_ZF, RAX, RBX, RCX, RDX, SEG_SEL, SS, TSC_AUX, segOffset,

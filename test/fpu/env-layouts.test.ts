@@ -3,7 +3,7 @@
 // real-address format by mode, 16 or 32 bits by operand size), byte-exact, and round trips.
 
 import { describe, expect, test } from 'vitest';
-import { EXIT_HALT } from '../../cpu/backend.js';
+import { EXIT_HALT } from '../../contracts/backend.js';
 import { FPU_EXTENSION } from '../../cpu/fpu/extension.js';
 import {
   ATTR_DB, ATTR_G, ATTR_P, ATTR_S, CR0, CR0_NE, CS, DS, ES, FLAG_VM, FS, FX_FCW, FX_FDP, FX_FIP, FX_FOP, FX_FSW, FX_FTW,

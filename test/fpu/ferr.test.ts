@@ -5,8 +5,8 @@
 
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
-import type { CpuHost, FerrPins } from '../../cpu/backend.js';
-import { EXIT_HALT } from '../../cpu/backend.js';
+import type { CpuHost, FerrPins } from '../../contracts/backend.js';
+import { EXIT_HALT } from '../../contracts/backend.js';
 import { flatState } from '../../cpu/flat.js';
 import { FPU_EXTENSION } from '../../cpu/fpu/extension.js';
 import { InterpBackend } from '../../cpu/interp.js';

@@ -4,8 +4,8 @@
 // throw. Host exceptions and stalls are reported with the seed that reproduces them.
 // `npm run fuzz` runs the long version (bench/fuzz-run.mjs); test/fuzz/streams.test.ts a short one.
 
-import { EXIT_HALT, EXIT_NAMES, EXIT_SHUTDOWN } from '../../cpu/backend.js';
-import type { CpuHost } from '../../cpu/backend.js';
+import { EXIT_HALT, EXIT_NAMES, EXIT_SHUTDOWN } from '../../contracts/backend.js';
+import type { CpuHost } from '../../contracts/backend.js';
 import { flatState } from '../../cpu/flat.js';
 import { createInterpreter } from '../../cpu/full.js';
 import type { InterpBackend } from '../../cpu/interp.js';

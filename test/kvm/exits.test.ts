@@ -2,7 +2,7 @@
 // through the same bus the interpreter uses.
 
 import { afterEach, describe, expect, it } from 'vitest';
-import { EXIT_BUDGET, EXIT_HALT, EXIT_SHUTDOWN, EXIT_STOP } from '../../cpu/backend.js';
+import { EXIT_BUDGET, EXIT_HALT, EXIT_SHUTDOWN, EXIT_STOP } from '../../contracts/backend.js';
 import { IDTR_LIMIT, RAX, RIP, RUN_STATE, RUN_SHUTDOWN, StateView, gprOffset } from '../../cpu/state.js';
 import { kvmSkipReason, load, long64State, makeRig, protected32State, realModeState, SERIAL, type Rig } from './rig.js';
 

@@ -3,7 +3,7 @@
 // through the bus's IRQ lines (the device side is the same call either way).
 
 import { afterEach, describe, expect, it } from 'vitest';
-import { EXIT_HALT } from '../../cpu/backend.js';
+import { EXIT_HALT } from '../../contracts/backend.js';
 import { kvmSkipReason, load, makeRig, realModeState, type Rig } from './rig.js';
 
 let rig: Rig | null = null;

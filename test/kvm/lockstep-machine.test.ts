@@ -8,7 +8,7 @@ import { bootRecipe } from '../../machine/boot.js';
 import { kvmStepper } from '../../machine/lockstep/kvm.js';
 import { runMachineLockstep } from '../../machine/lockstep/machine.js';
 import { LockstepUsageError, lockstepCli, lockstepPair } from '../../machine/lockstep/cli.js';
-import type { BackendName } from '../../cpu/backend.js';
+import type { BackendName } from '../../contracts/backend.js';
 import { Machine } from '../../machine/machine.js';
 import { calcImage } from './guests.js';
 import { kvmSkipReason } from './rig.js';

@@ -5,7 +5,7 @@
 // KVM can single-step; on kvm_pvm the moves its instruction emulator knows).
 
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Backend, CpuHost } from '../../cpu/backend.js';
+import type { Backend, CpuHost } from '../../contracts/backend.js';
 import { RBX, StateView, gprOffset } from '../../cpu/state.js';
 import { GuestMemory } from '../../mmu/memory.js';
 import { KvmBackend } from '../../accel-kvm/kvm-backend.js';

@@ -2,7 +2,7 @@
 // stub on 0x3F8, a one-line test PIC, and state records for tiny
 // hand-assembled guests in real, 32-bit protected and 64-bit long mode.
 
-import type { CpuHost, InterruptSource } from '../../cpu/backend.js';
+import type { CpuHost, InterruptSource } from '../../contracts/backend.js';
 import {
   ATTR_G, ATTR_L, ATTR_P, ATTR_S, CR0, CR0_ET, CR0_PE, CR0_PG, CR3, CR4, CR4_PAE, CS, EFER, EFER_LMA,
   EFER_LME, GDTR_BASE, GDTR_LIMIT, IDTR_LIMIT, SEG_ATTR, StateView, segOffset,
@@ -63,7 +63,7 @@ export function makeRig(opts: KvmOptions = {}, ramSize = 4 << 20, setup?: (bus: 
     a20Enabled: a20,
   };
   setup?.(bus);
-  const kvm = new KvmBackend(host, opts);
+  const kvm = new KvmBackend(host, { mmioHoles: () => bus.mmioHoles(ramSize), ...opts });
   if (kvm.irqSink) bus.connectIrqs(kvm.irqSink);
   return { memory, bus, pic, out, writes, host, kvm, text: () => String.fromCharCode(...out) };
 }

@@ -3,7 +3,7 @@
 // switched many times mid-loop prints exactly what an unswitched run prints.
 
 import { describe, expect, it } from 'vitest';
-import type { BackendName } from '../../cpu/backend.js';
+import type { BackendName } from '../../contracts/backend.js';
 import { registerNodeBackends } from '../../machine/backends-node.js';
 import { bootRecipe } from '../../machine/boot.js';
 import { Machine } from '../../machine/machine.js';

@@ -1,6 +1,6 @@
 // Backends for the random-program oracle by name, made on a bare host (no board).
 
-import type { BackendName } from '../../cpu/backend.js';
+import type { BackendName } from '../../contracts/backend.js';
 import { createInterpreter, createJit } from '../../cpu/full.js';
 import type { MakeBackend } from './pair-random.js';
 

@@ -5,8 +5,8 @@
 
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { Backend, BackendName } from '../../cpu/backend.js';
-import { EXIT_BUDGET } from '../../cpu/backend.js';
+import type { Backend, BackendName } from '../../contracts/backend.js';
+import { EXIT_BUDGET } from '../../contracts/backend.js';
 import { bootRecipe } from '../../machine/boot.js';
 import { interruptGate, runBoardPair, type InterruptGate } from '../../machine/lockstep/boards.js';
 import { Machine } from '../../machine/machine.js';

@@ -3,7 +3,7 @@
 // interp,interp), compared every 256 instructions; prints each mode's count and the first
 // divergence, exits 1 on any. bench/differential-run.mjs bundles this file first.
 
-import type { BackendName } from '../../cpu/backend.js';
+import type { BackendName } from '../../contracts/backend.js';
 import { bareMaker } from './backends.js';
 import { pairRandom } from './pair-random.js';
 

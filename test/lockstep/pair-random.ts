@@ -3,7 +3,7 @@
 // bisected to the first differing instruction. Used by test/lockstep/pair.test.ts and by
 // `npm run test:differential` (bench/differential-run.mjs) for the long runs.
 
-import type { Backend, CpuHost } from '../../cpu/backend.js';
+import type { Backend, CpuHost } from '../../contracts/backend.js';
 import { GuestMemory } from '../../mmu/memory.js';
 import { busHost } from '../../machine/bus-host.js';
 import { runPair, type PairDivergence } from '../../machine/lockstep/pair.js';

@@ -3,7 +3,7 @@
 // caught at that instruction, with its disassembly.
 
 import { describe, expect, it } from 'vitest';
-import type { CpuHost } from '../../cpu/backend.js';
+import type { CpuHost } from '../../contracts/backend.js';
 import { createInterpreter } from '../../cpu/full.js';
 import { InterpBackend } from '../../cpu/interp.js';
 import { SYSTEM_EXTENSION } from '../../cpu/system/extension.js';

@@ -2,7 +2,7 @@
 // never results of 32-bit bitwise operators (which are signed): the TLB's physical pages
 // (a Uint32Array, offsets added), the ACPI tables at the top of RAM, the bulk REP copy.
 import { describe, expect, it } from 'vitest';
-import { EXIT_HALT } from '../../cpu/backend.js';
+import { EXIT_HALT } from '../../contracts/backend.js';
 import { flatState } from '../../cpu/flat.js';
 import { createInterpreter } from '../../cpu/full.js';
 import { CR3, RSP, StateView, gprOffset } from '../../cpu/state.js';

@@ -10,7 +10,7 @@
 // bisected to its instruction.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { Backend, BackendName } from '../../cpu/backend.js';
+import type { Backend, BackendName } from '../../contracts/backend.js';
 import { flatState } from '../../cpu/flat.js';
 import { createInterpreter } from '../../cpu/full.js';
 import { JitBackend } from '../../cpu/jit/backend.js';

@@ -3,7 +3,7 @@
 // runs INVLPG; every model must leave the same registers and memory (A/D bits
 // included) and report exactly the walks, traps and references worked out below.
 import { describe, expect, it } from 'vitest';
-import { EXIT_HALT } from '../../cpu/backend.js';
+import { EXIT_HALT } from '../../contracts/backend.js';
 import { flatState } from '../../cpu/flat.js';
 import { createInterpreter } from '../../cpu/full.js';
 import { CR3, RAX, RBX, RCX, RDX, StateView, gprOffset } from '../../cpu/state.js';

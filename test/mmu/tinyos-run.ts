@@ -1,7 +1,7 @@
 // Boots tinyos on a machine with a given memory model and types commands at its
 // shell: the transcript (byte for byte) and the backend's counters come back.
 import { readFileSync } from 'node:fs';
-import type { BackendName } from '../../cpu/backend.js';
+import type { BackendName } from '../../contracts/backend.js';
 import { bootRecipe } from '../../machine/boot.js';
 import { Machine } from '../../machine/machine.js';
 import type { MmuModelName } from '../../mmu/model.js';

@@ -4,7 +4,7 @@
 
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { BackendName } from '../../cpu/backend.js';
+import type { BackendName } from '../../contracts/backend.js';
 import { availableBackends } from '../../machine/backends.js';
 import { bootRecipe } from '../../machine/boot.js';
 import { Machine } from '../../machine/machine.js';

@@ -4,7 +4,10 @@
 
 import type { GuestMemory } from '../mmu/memory.js';
 import type { MmuModelName } from '../mmu/model.js';
-import type { CpuStateBytes } from './state.js';
+import type { IrqSink } from './irqs.js';
+
+/** A detached copy of the architectural state record (layout: cpu/state.ts). */
+export type CpuStateBytes = Uint8Array;
 
 export type BackendName = 'interp' | 'jit' | 'kvm';
 
@@ -107,5 +110,11 @@ export interface Backend {
   lastError?: string;
   /** Guest physical memory changed behind the backend's back (loader, snapshot restore): drop code caches. */
   invalidateCode?(): void;
+  /**
+   * Where the bus's IRQ lines go while this backend runs, if it brings its own interrupt
+   * controllers (KVM's in-kernel irqchip: KVM_IRQ_LINE); absent or null, the board's own
+   * PIC/IOAPIC take them.
+   */
+  readonly irqSink?: IrqSink | null;
   destroy(): void;
 }
