@@ -4,7 +4,7 @@
 // (JitBackend.describeRegion, cpu/jit/describe.ts).
 
 import { describe, expect, it } from 'vitest';
-import type { CpuHost } from '../../cpu/backend.js';
+import type { CpuHost } from '../../contracts/backend.js';
 import type { Block } from '../../cpu/blocks.js';
 import { FULL_EXTENSIONS, createInterpreter } from '../../cpu/full.js';
 import { JitBackend } from '../../cpu/jit/backend.js';
