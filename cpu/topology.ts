@@ -3,9 +3,9 @@
 // package | core | SMT thread, each as wide as its count needs (rounded up to a power
 // of two), so -smp sockets=2,cores=3 numbers core 2 of package 1 as 0b1_10.
 
-import type { CpuTopology } from './backend.js';
+import type { CpuTopology } from '../contracts/backend.js';
 
-export type { CpuTopology, VcpuTopology } from './backend.js';
+export type { CpuTopology, VcpuTopology } from '../contracts/backend.js';
 
 /** Bits a field of `n` values takes in an APIC ID. */
 export function fieldBits(n: number): number {
