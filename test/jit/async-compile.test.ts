@@ -3,8 +3,8 @@
 // and once the instance is ready the same block runs as wasm with the same result.
 
 import { describe, expect, it } from 'vitest';
-import type { CpuHost } from '../../cpu/backend.js';
-import { EXIT_HALT } from '../../cpu/backend.js';
+import type { CpuHost } from '../../contracts/backend.js';
+import { EXIT_HALT } from '../../contracts/backend.js';
 import { flatState } from '../../cpu/flat.js';
 import { FULL_EXTENSIONS } from '../../cpu/full.js';
 import { JitBackend } from '../../cpu/jit/backend.js';
