@@ -47,6 +47,15 @@ export class OverlayDisk implements BlockBackend {
 
   get dirtySectors(): number { return this.sectors.size; }
 
+  /** The written sectors, by number (for snapshots: the overlay is the disk's state). */
+  writtenSectors(): [number, Uint8Array][] { return [...this.sectors].sort((a, b) => a[0] - b[0]); }
+
+  /** Replace the overlay with these sectors (a snapshot's); the base image is untouched. */
+  loadSectors(sectors: readonly (readonly [number, Uint8Array])[]): void {
+    this.sectors.clear();
+    for (const [n, bytes] of sectors) this.sectors.set(n, bytes.slice(0, SECTOR_SIZE));
+  }
+
   read(offset: number, dst: Uint8Array): void {
     this.base.read(offset, dst);
     if (this.sectors.size === 0) return;

@@ -7,6 +7,7 @@ import { STATE_SIZE } from '../cpu/state.js';
 import { StateMismatch } from '../devices/state.js';
 import type { GuestMemory } from '../mmu/memory.js';
 import { loadDevices, saveDevices, type DeviceBlob } from './device-state.js';
+import { prepareDisks, saveDisks } from './snapshot-disks.js';
 import type { Machine, MachineRunState } from './machine.js';
 import { decodeSnapshot, encodeSnapshot, SnapshotError, SNAPSHOT_VERSION, type Sections } from './snapshot-format.js';
 
@@ -124,6 +125,7 @@ export function machineSections(m: Machine, paused: boolean): Sections {
   for (const v of m.vcpus) sections.set(`cpu${v.index}`, v.backend.getState().slice());
   sections.set('vcpus', encodeVcpuRun(m));
   for (const d of saveDevices(m)) sections.set(`dev/${d.name}`, encodeDevice(d));
+  saveDisks(m, sections);
   return sections;
 }
 
@@ -174,6 +176,7 @@ export function applySections(m: Machine, ramSize: number, vcpus: number, sectio
   const vcpuRun = sections.get('vcpus') ?? (vcpus === 1 ? null : need('vcpus'));
   if (vcpuRun && vcpuRun.length !== vcpus * VCPU_RUN_SIZE) throw new SnapshotError('snapshot is corrupt: the vCPU section has the wrong size');
   const writeRam = ramApplied ? () => {} : prepareRam(m.memory, need('ram'));
+  const loadDisks = prepareDisks(m, sections);
   const devices: DeviceBlob[] = [];
   for (const [name, body] of sections) if (name.startsWith('dev/')) devices.push(decodeDevice(name.slice(4), body));
   try {
@@ -183,6 +186,7 @@ export function applySections(m: Machine, ramSize: number, vcpus: number, sectio
     throw e;
   }
   writeRam();
+  loadDisks();
   if (vcpuRun) {
     const dv = new DataView(vcpuRun.buffer, vcpuRun.byteOffset, vcpuRun.length);
     for (const v of m.vcpus) {
