@@ -53,6 +53,20 @@ export interface ApicHost {
   /** IA32_TSC_DEADLINE in TSC ticks (0 = disarmed or fired); `atNs` is when the TSC reaches it, in host.now() time. */
   readTscDeadline(): number;
   writeTscDeadline(tsc: number, atNs: number): void;
+  /** The x2APIC MSRs (SDM 11.12), where the APIC has them; CPUID.1:ECX[21] follows. */
+  readonly x2apic?: X2apicHost;
+}
+
+/** The x2APIC face of a local APIC: MSRs 0x800-0x8FF while IA32_APIC_BASE.EXTD (bit 10) is set. */
+export interface X2apicHost {
+  /** IA32_APIC_BASE.EXTD was set or cleared (the CPU checks the transition is legal first). */
+  setMode(on: boolean): void;
+  /** RDMSR: the low dword, or NaN for #GP (no such register, or write-only). */
+  read(msr: number): number;
+  /** The high dword of that read (the ICR's destination; 0 for the rest). */
+  readHi(msr: number): number;
+  /** WRMSR: false for #GP (no such register, read-only, reserved bits set). */
+  write(msr: number, lo: number, hi: number): boolean;
 }
 
 /**

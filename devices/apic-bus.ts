@@ -29,9 +29,9 @@ export class ApicBus {
   }
 
   /** The local APICs a destination reaches (physical ID, or logical in the model each APIC's DFR says). */
-  private targets(dest: number, logical: boolean, out: Lapic[]): Lapic[] {
+  private targets(dest: number, logical: boolean, out: Lapic[], wide = false): Lapic[] {
     out.length = 0;
-    for (const l of this.lapics) if (l.hwEnabled && l.matchesDestination(dest, logical)) out.push(l);
+    for (const l of this.lapics) if (l.hwEnabled && l.matchesDestination(dest, logical, wide)) out.push(l);
     return out;
   }
 
@@ -66,8 +66,8 @@ export class ApicBus {
     for (const l of t) l.deliver(mode, vector, level);
   }
 
-  /** The ICR was written on `from`: send the IPI its low and high words describe (SDM 11.6.1). */
-  ipi(from: Lapic, lo: number, hi: number): void {
+  /** The ICR was written on `from`: send the IPI its low word describes to `dest` (SDM 11.6.1; 32 bits when `wide`, x2APIC). */
+  ipi(from: Lapic, lo: number, dest: number, wide: boolean): void {
     const vector = lo & 0xff, mode = (lo >> 8) & 7;
     const shorthand = (lo >>> ICR_SHORTHAND_SHIFT) & 3;
     // INIT level de-assert (level trigger, level 0): the old arbitration-ID sync; no effect on xAPIC.
@@ -83,7 +83,7 @@ export class ApicBus {
       case SH_SELF: t = [from]; break;
       case SH_ALL_INCL_SELF: t = this.lapics.filter((l) => l.hwEnabled); break;
       case SH_ALL_EXCL_SELF: t = this.lapics.filter((l) => l !== from && l.hwEnabled); break;
-      case SH_NONE: default: t = this.targets(hi >>> 24, (lo & ICR_DEST_LOGICAL) !== 0, this.scratch); break;
+      case SH_NONE: default: t = this.targets(dest, (lo & ICR_DEST_LOGICAL) !== 0, this.scratch, wide); break;
     }
     if (t.length === 0) { this.stats.noTarget++; return; }
     if (mode === DM_LOWEST && shorthand === SH_NONE) t = [this.lowest(t)!];

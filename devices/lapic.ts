@@ -5,15 +5,16 @@
 // ICR (to other CPUs over devices/apic-bus.ts; without a bus, to itself only),
 // INIT and STARTUP handed to the board (onInit/onSipi), and virtual-wire mode:
 // the 8259's INTR passes through LINT0 as ExtINT. It is the CPU's
-// InterruptSource (contracts/backend.ts) in place of the bare PIC. Not emulated:
-// x2APIC (CPUID does not offer it), SMI, EOI-broadcast suppression, the thermal
-// and performance-counter sources.
+// InterruptSource (contracts/backend.ts) in place of the bare PIC. x2APIC mode: the
+// registers as MSRs (devices/x2apic.ts), 32-bit IDs and destinations. Not emulated:
+// SMI, EOI-broadcast suppression, the thermal and performance-counter sources.
 // Intel SDM Vol. 3A chapter 11 (10 in older editions), "Advanced Programmable Interrupt Controller".
 
 import type { InterruptSource } from '../contracts/backend.js';
 import type { MmioDevice } from './bus.js';
 import type { Clock, Timed, Timers } from './clock.js';
 import { declareState } from './state.js';
+import { X2apicMsrs, x2apicLdr, type X2apicRegisters } from './x2apic.js';
 
 export const LAPIC_BASE = 0xfee00000;
 export const LAPIC_SIZE = 0x1000;
@@ -124,16 +125,17 @@ function highestBit(r: Uint32Array): number {
  */
 export interface ApicMessages {
   message(dest: number, logical: boolean, mode: number, vector: number, level: boolean): void;
-  ipi(from: Lapic, lo: number, hi: number): void;
+  /** `dest`: ICR[63:56] from an xAPIC, the 32-bit x2APIC destination when `wide`. */
+  ipi(from: Lapic, lo: number, dest: number, wide: boolean): void;
 }
 
-export class Lapic implements MmioDevice, Timed, InterruptSource {
+export class Lapic implements MmioDevice, Timed, InterruptSource, X2apicRegisters {
   static {
     declareState(Lapic, {
       fields: {
         isr: ['u32', 8], tmr: ['u32', 8], irr: ['u32', 8], lvt: ['u32', 6], irrPending: 'bool',
         id: 'u32', tpr: 'u32', ldr: 'u32', dfr: 'u32', svr: 'u32', icrLo: 'u32', icrHi: 'u32',
-        esrPending: 'u32', esrVisible: 'u32', hwEnabled: 'bool',
+        esrPending: 'u32', esrVisible: 'u32', hwEnabled: 'bool', x2apicMode: 'bool',
         initialCount: 'u32', dcr: 'u32', divide: 'u32', timerStart: 'f64', timerDeadline: 'f64', tscDeadline: 'f64',
         extIntRouted: 'bool',
         stats: {
@@ -141,7 +143,7 @@ export class Lapic implements MmioDevice, Timed, InterruptSource {
           ipisSent: 'f64', ipisReceived: 'f64', inits: 'f64', sipis: 'f64',
         },
       },
-      wiring: ['clock', 'timers', 'busHz', 'tscToNsFn', 'pic', 'onNmi', 'onLevelEoi', 'index', 'apicBus', 'bsp', 'onInit', 'onSipi'],
+      wiring: ['clock', 'timers', 'busHz', 'tscToNsFn', 'pic', 'onNmi', 'onLevelEoi', 'index', 'apicBus', 'bsp', 'onInit', 'onSipi', 'x2apic'],
     });
   }
 
@@ -163,6 +165,10 @@ export class Lapic implements MmioDevice, Timed, InterruptSource {
   private esrVisible = 0;
   /** APIC_BASE MSR bit 11: a hardware-disabled APIC passes the PIC straight through. */
   hwEnabled = true;
+  /** APIC_BASE MSR bit 10 (EXTD): registers are MSRs, the MMIO page is gone, IDs and destinations are 32 bits. */
+  x2apicMode = false;
+  /** The MSR face the CPU reaches in x2APIC mode (CpuHost.apic.x2apic). */
+  readonly x2apic = new X2apicMsrs(this);
 
   // Timer.
   private initialCount = 0;
@@ -317,14 +323,25 @@ export class Lapic implements MmioDevice, Timed, InterruptSource {
     }
   }
 
-  /** Does a message for `dest` in physical or logical destination mode reach this APIC? (SDM 11.6.2) */
-  matchesDestination(dest: number, logical: boolean): boolean {
+  /**
+   * Does a message for `dest` in physical or logical destination mode reach this APIC? (SDM 11.6.2;
+   * x2APIC 11.12.9/11.12.10.2). `wide`: a 32-bit destination from an x2APIC ICR; else 8 bits.
+   */
+  matchesDestination(dest: number, logical: boolean, wide = false): boolean {
+    if (this.x2apicMode) return this.matchesX2apic(wide ? dest >>> 0 : dest & 0xff, logical, wide);
     dest &= 0xff;
     if (dest === 0xff) return true;
     if (!logical) return dest === (this.id & 0xff);
     const ldr = this.ldr >>> 24;
     if ((this.dfr >>> 28) === 0xf) return (ldr & dest) !== 0; // flat model
     return (ldr >>> 4) === (dest >>> 4) && (ldr & dest & 0xf) !== 0; // cluster model
+  }
+
+  private matchesX2apic(dest: number, logical: boolean, wide: boolean): boolean {
+    if (dest === (wide ? 0xffffffff : 0xff)) return true;
+    if (!logical) return dest === this.id >>> 0;
+    const cluster = wide ? dest >>> 16 : dest >>> 4, bits = wide ? dest & 0xffff : dest & 0xf;
+    return cluster === this.id >>> 4 && (bits & (1 << (this.id & 0xf))) !== 0;
   }
 
   /**
@@ -368,12 +385,16 @@ export class Lapic implements MmioDevice, Timed, InterruptSource {
   }
 
   private sendIpi(): void {
-    if (this.apicBus) { this.apicBus.ipi(this, this.icrLo, this.icrHi); return; }
-    const lo = this.icrLo;
+    this.sendIpiTo(this.icrLo, this.icrHi >>> 24, false);
+  }
+
+  /** Send the IPI an ICR low word describes to `dest` (8-bit xAPIC, or 32-bit x2APIC when `wide`). */
+  sendIpiTo(lo: number, dest: number, wide: boolean): void {
+    if (this.apicBus) { this.apicBus.ipi(this, lo, dest, wide); return; }
     const vector = lo & 0xff, mode = (lo >> 8) & 7;
     const shorthand = (lo >>> ICR_SHORTHAND_SHIFT) & 3;
     let toSelf: boolean;
-    if (shorthand === SH_NONE) toSelf = this.matchesDestination(this.icrHi >>> 24, (lo & ICR_DEST_LOGICAL) !== 0);
+    if (shorthand === SH_NONE) toSelf = this.matchesDestination(dest, (lo & ICR_DEST_LOGICAL) !== 0, wide);
     else toSelf = shorthand !== SH_ALL_EXCL_SELF;
     if (!toSelf) { this.stats.droppedIpis++; return; }
     if ((mode === DM_FIXED || mode === DM_LOWEST) && vector < 16) {
@@ -452,15 +473,22 @@ export class Lapic implements MmioDevice, Timed, InterruptSource {
    */
   setHwEnabled(on: boolean): void {
     if (on === this.hwEnabled) return;
-    if (!on) this.powerUp();
+    if (!on) { this.powerUp(); this.x2apicMode = false; }
     this.hwEnabled = on;
   }
 
-  /** INIT (an INIT IPI, or the INIT pin): the APIC goes to its power-up state, keeping its ID. */
+  /** IA32_APIC_BASE bit 10 (x2APIC mode, SDM 11.12.5): the ID stays, the LDR becomes the derived one. */
+  setX2apicMode(on: boolean): void {
+    this.x2apicMode = on;
+    this.ldr = on ? x2apicLdr(this.id) : 0;
+  }
+
+  /** INIT (an INIT IPI, or the INIT pin): the APIC goes to its power-up state, keeping its ID and mode. */
   init(): void {
     const hw = this.hwEnabled;
     this.powerUp();
     this.hwEnabled = hw;
+    if (this.x2apicMode) this.ldr = x2apicLdr(this.id); // INIT keeps the mode (SDM 11.12.5.1)
   }
 
   // ---- TPR as CR8 sees it (64-bit mode: CR8[3:0] = TPR[7:4]).
@@ -469,7 +497,8 @@ export class Lapic implements MmioDevice, Timed, InterruptSource {
 
   // ---- MMIO.
 
-  private readRegister(reg: number): number {
+  /** The register at page offset `reg` as the xAPIC page shows it (devices/x2apic.ts reuses it). */
+  readRegister(reg: number): number {
     switch (reg) {
       case APIC_ID: return (this.id & 0xff) << 24;
       case APIC_VERSION: return APIC_VERSION_VALUE;
@@ -495,7 +524,7 @@ export class Lapic implements MmioDevice, Timed, InterruptSource {
     return 0;
   }
 
-  private writeRegister(reg: number, v: number): void {
+  writeRegister(reg: number, v: number): void {
     v >>>= 0;
     switch (reg) {
       case APIC_ID: this.id = v >>> 24; return;
@@ -553,7 +582,7 @@ export class Lapic implements MmioDevice, Timed, InterruptSource {
 
   mmioRead(offset: number, size: 1 | 2 | 4): number {
     // Hardware-disabled (IA32_APIC_BASE.EN = 0): the page no longer answers; the bus floats to all ones.
-    if (!this.hwEnabled) return size === 1 ? 0xff : size === 2 ? 0xffff : 0xffffffff;
+    if (!this.hwEnabled || this.x2apicMode) return size === 1 ? 0xff : size === 2 ? 0xffff : 0xffffffff;
     const reg = offset & 0xff0;
     const v = this.readRegister(reg) >>> 0;
     const shift = (offset & 3) * 8;
@@ -563,7 +592,7 @@ export class Lapic implements MmioDevice, Timed, InterruptSource {
 
   mmioWrite(offset: number, size: 1 | 2 | 4, value: number): void {
     // The xAPIC takes only aligned dword writes; anything else is dropped as on hardware (undefined there).
-    if (size !== 4 || (offset & 0xf) !== 0 || !this.hwEnabled) return;
+    if (size !== 4 || (offset & 0xf) !== 0 || !this.hwEnabled || this.x2apicMode) return;
     this.writeRegister(offset & 0xff0, value);
   }
 }

@@ -17,7 +17,7 @@ import type { MmuModelName } from '../mmu/model.js';
 import { BackendUnavailable, createBackend } from './backends.js';
 import type { IoOptions } from './io-devices.js';
 import { buildPc, type PcDevices } from './pc.js';
-import { SMP_QUANTUM, apResetState, sipiState, tscOf, type SmpTopology, type Vcpu } from './smp.js';
+import { SMP_QUANTUM, apResetState, initState, startupState, tscOf, type SmpTopology, type Vcpu } from './smp.js';
 import { yieldToEventLoop } from './yield.js';
 
 export interface MachineOptions extends IoOptions {
@@ -174,7 +174,7 @@ export class Machine {
     if (i === 0) return;
     this.devices.lapics[i].init();
     v.waitSipi = true;
-    v.backend.setState(apResetState(tscOf(v.backend)));
+    v.backend.setState(initState(v.backend));
     this.kicked = true;
   }
 
@@ -184,7 +184,7 @@ export class Machine {
     if (!v.waitSipi) return;
     v.stats.sipis++;
     v.waitSipi = false;
-    v.backend.setState(sipiState(vector, tscOf(v.backend)));
+    v.backend.setState(startupState(v.backend, vector));
     this.kicked = true;
   }
 

@@ -26,14 +26,14 @@ export interface Vcpu {
 
 /**
  * The state an application processor holds after RESET or INIT (SDM 9.1.1), with the BSP flag
- * clear. `tsc` is its time-stamp counter now: INIT leaves the TSC alone (SDM Table 9-1), and
+ * clear. `apicBase`: IA32_APIC_BASE (INIT keeps it, x2APIC mode included: SDM 11.12.5.1). `tsc` is its time-stamp counter now: INIT leaves the TSC alone (SDM Table 9-1), and
  * every processor's counts from the same power-on, so an AP never starts from 0 while the
  * BSP's has run on (Linux calls that a TSC warp and drops the TSC as its clock).
  */
-export function apResetState(tsc: number): CpuStateBytes {
+export function apResetState(tsc: number, apicBase = APIC_BASE_AP): CpuStateBytes {
   const s = new StateView(new ArrayBuffer(STATE_SIZE), 0);
   resetState(s);
-  s.set64(APIC_BASE, APIC_BASE_AP, 0);
+  s.set64(APIC_BASE, apicBase, 0);
   s.setNum64(TSC, tsc);
   return s.snapshot();
 }
@@ -43,9 +43,21 @@ export function tscOf(b: Backend): number {
   return new StateView(b.getState().buffer).num64(TSC);
 }
 
+/** What INIT leaves of a running vCPU's state: its TSC and IA32_APIC_BASE (low half; the base stays below 4 GiB). */
+export function initState(b: Backend): CpuStateBytes {
+  const s = new StateView(b.getState().buffer);
+  return apResetState(s.num64(TSC), s.lo(APIC_BASE));
+}
+
+/** A waiting AP's state after a STARTUP IPI with `vector`: its TSC and IA32_APIC_BASE kept. */
+export function startupState(b: Backend, vector: number): CpuStateBytes {
+  const s = new StateView(b.getState().buffer);
+  return sipiState(vector, s.num64(TSC), s.lo(APIC_BASE));
+}
+
 /** A STARTUP IPI with vector VV: real mode at VV00:0000, i.e. physical VV000 (SDM 9.4.4.1). */
-export function sipiState(vector: number, tsc: number): CpuStateBytes {
-  const bytes = apResetState(tsc);
+export function sipiState(vector: number, tsc: number, apicBase = APIC_BASE_AP): CpuStateBytes {
+  const bytes = apResetState(tsc, apicBase);
   const s = new StateView(bytes.buffer as ArrayBuffer, bytes.byteOffset);
   const cs = segOffset(CS);
   s.setU32(cs + SEG_SEL, (vector & 0xff) << 8);

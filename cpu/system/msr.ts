@@ -9,7 +9,8 @@ import {
   MTRR_DEF_TYPE, MTRR_FIX, MTRR_VAR, PAT, PLATFORM_INFO, SEG_BASE, SFMASK, STAR, SYSENTER_CS, SYSENTER_EIP,
   SYSENTER_ESP, TSC, TSC_AUX, TSC_DEADLINE,
 } from '../state.js';
-import { L1C_TSC_DEADLINE, cpuid, type CpuidDynamic } from '../cpuid.js';
+import type { X2apicHost } from '../../contracts/backend.js';
+import { L1C_TSC_DEADLINE, L1C_X2APIC, cpuid, type CpuidDynamic } from '../cpuid.js';
 import { CpuFault, VEC_GP } from './fault.js';
 import { requireCpl0, writeEfer } from './control.js';
 import { sysOf } from './context.js';
@@ -28,7 +29,9 @@ const MTRRCAP = 8 | (1 << 8) | (1 << 10);
 const FEATURE_CONTROL = 1;
 const TWO32 = 4294967296;
 /** IA32_APIC_BASE bit 11: the local APIC is enabled. */
-const APIC_BASE_ENABLE = 1 << 11;
+const APIC_BASE_ENABLE = 1 << 11, APIC_BASE_EXTD = 1 << 10;
+/** The x2APIC registers' MSR range (SDM 11.12.1.2). */
+const X2APIC_FIRST = 0x800, X2APIC_LAST = 0x8ff;
 const gp0 = (): CpuFault => new CpuFault(VEC_GP, 0, true);
 
 /** The state-record offset of a plain 64-bit MSR, or -1. */
@@ -100,6 +103,13 @@ export function rdmsr(c: Cpu, n: number): number {
     return (t % TWO32) | 0;
   }
   if (plain >= 0) { c.resHi = dv.getInt32(plain + 4, true); return dv.getInt32(plain, true); }
+  if (n >= X2APIC_FIRST && n <= X2APIC_LAST) {
+    const x2 = x2apicOf(c);
+    const v = x2 ? x2.read(n) : NaN;
+    if (Number.isNaN(v)) throw gp0();
+    c.resHi = x2!.readHi(n) | 0;
+    return v | 0;
+  }
   switch (n) {
     case MSR_TSC: { const t = readTsc(c); c.resHi = Math.floor(t / TWO32) | 0; return (t % TWO32) | 0; }
     case MSR_APIC_BASE: c.resHi = dv.getInt32(APIC_BASE + 4, true); return dv.getInt32(APIC_BASE, true);
@@ -138,13 +148,18 @@ export function wrmsr(c: Cpu, n: number, lo: number, hi: number): void {
   const set = (off: number): void => { dv.setInt32(off, lo, true); dv.setInt32(off + 4, hi, true); };
   switch (n) {
     case MSR_TSC: writeTsc(c, lo, hi); return;
-    case MSR_APIC_BASE:
-      // Bits 8 (BSP, read-only), 11 (enable), 10 (x2APIC: not supported), 12-38 base.
-      if ((lo & 0x6ff) !== 0 || (lo & (1 << 10)) !== 0 || (hi & ~0x7f) !== 0) throw gp0();
-      dv.setInt32(APIC_BASE, (lo & ~0x100) | (dv.getInt32(APIC_BASE, true) & 0x100), true);
+    case MSR_APIC_BASE: {
+      // Bits 8 (BSP, read-only), 10 (x2APIC mode, where the APIC has one), 11 (enable), 12-38 base.
+      const x2 = c.host.apic?.x2apic;
+      if ((lo & 0x2ff) !== 0 || (!x2 && (lo & APIC_BASE_EXTD) !== 0) || (hi & ~0x7f) !== 0) throw gp0();
+      const old = dv.getInt32(APIC_BASE, true);
+      if (!apicModeChangeOk(old, lo)) throw gp0();
+      dv.setInt32(APIC_BASE, (lo & ~0x100) | (old & 0x100), true);
       dv.setInt32(APIC_BASE + 4, hi, true);
       c.host.apic?.setHwEnabled((lo & APIC_BASE_ENABLE) !== 0);
+      if (x2 && ((old ^ lo) & APIC_BASE_EXTD) !== 0) x2.setMode((lo & APIC_BASE_EXTD) !== 0);
       return;
+    }
     case MSR_BIOS_SIGN_ID: return; // "load microcode revision": ignored
     case MSR_FEATURE_CONTROL: throw gp0(); // locked: writes fault until reset
     case MSR_DEBUGCTL: if (hi !== 0 || (lo & ~0xffff) !== 0) throw gp0(); return; // LBR/BTF/... accepted, not acted on
@@ -187,11 +202,37 @@ export function wrmsr(c: Cpu, n: number, lo: number, hi: number): void {
       return;
     }
     default: {
+      if (n >= X2APIC_FIRST && n <= X2APIC_LAST) {
+        const x2 = x2apicOf(c);
+        if (!x2 || !x2.write(n, lo, hi)) throw gp0();
+        return;
+      }
       const plain = plainMsr(n);
       if (plain < 0) throw gp0();
       set(plain);
     }
   }
+}
+
+/** The APIC's x2APIC MSRs while IA32_APIC_BASE says x2APIC mode (EN and EXTD), else null. */
+function x2apicOf(c: Cpu): X2apicHost | null {
+  const x2 = c.host.apic?.x2apic;
+  const base = c.dv.getInt32(APIC_BASE, true);
+  return x2 && (base & (APIC_BASE_ENABLE | APIC_BASE_EXTD)) === (APIC_BASE_ENABLE | APIC_BASE_EXTD) ? x2 : null;
+}
+
+/**
+ * The APIC mode transitions IA32_APIC_BASE allows (SDM 11.12.5, figure "Local x2APIC State
+ * Transitions"): EXTD without EN, x2APIC straight back to xAPIC, and disabled straight to
+ * x2APIC raise #GP; going through disabled (or from xAPIC up) is fine.
+ */
+function apicModeChangeOk(old: number, lo: number): boolean {
+  const en = (lo & APIC_BASE_ENABLE) !== 0, x2 = (lo & APIC_BASE_EXTD) !== 0;
+  const wasEn = (old & APIC_BASE_ENABLE) !== 0, wasX2 = (old & APIC_BASE_EXTD) !== 0;
+  if (x2 && !en) return false;
+  if (wasEn && wasX2 && en && !x2) return false;
+  if (!wasEn && x2) return false;
+  return true;
 }
 
 /** RDTSC (and the TSC part of RDTSCP): returns the low half, high half in c.resHi. */
@@ -219,7 +260,7 @@ export function execCpuid(c: Cpu): void {
   const leaf = r[0];
   cpuid(leaf, r[2], dyn, out);
   // The TSC-deadline timer exists only where a local APIC is wired to take IA32_TSC_DEADLINE.
-  if (leaf === 1 && c.host.apic) out[2] |= L1C_TSC_DEADLINE;
+  if (leaf === 1 && c.host.apic) out[2] |= L1C_TSC_DEADLINE | (c.host.apic.x2apic ? L1C_X2APIC : 0);
   r[0] = out[0]; r[1] = 0; // RAX
   r[6] = out[1]; r[7] = 0; // RBX
   r[2] = out[2]; r[3] = 0; // RCX
