@@ -2,12 +2,20 @@
 
 import type { Backend, BackendName, CpuHost } from '../contracts/backend.js';
 import { createInterpreter, createJit } from '../cpu/full.js';
-import type { Machine } from './machine.js';
+import type { JitOptions } from '../cpu/jit/backend.js';
+import type { Bus } from '../devices/bus.js';
 
 export class BackendUnavailable extends Error {}
 
+/** What a backend factory may ask of the board (machine.ts's Machine). */
+export interface BackendBoard {
+  readonly bus: Bus;
+  readonly vcpuCount: number;
+  readonly options: { jit?: JitOptions; irqchip?: 'user' | 'kernel'; onMessage?: (text: string) => void };
+}
+
 /** Makes the backend of one vCPU (`host` is that vCPU's: its index, its local APIC). */
-export type BackendFactory = (m: Machine, host: CpuHost) => Backend;
+export type BackendFactory = (m: BackendBoard, host: CpuHost) => Backend;
 
 const factories = new Map<BackendName, BackendFactory>();
 const unavailable = new Map<BackendName, string>([
@@ -39,7 +47,7 @@ export function availableBackends(): BackendName[] {
   return (['interp', 'jit', 'kvm'] as BackendName[]).filter((n) => factories.has(n));
 }
 
-export function createBackend(name: BackendName, m: Machine, host: CpuHost = m.host): Backend {
+export function createBackend(name: BackendName, m: BackendBoard, host: CpuHost): Backend {
   const f = factories.get(name);
   if (!f) throw new BackendUnavailable(`--accel=${name}: ${unavailable.get(name) ?? 'unknown backend'}`);
   return f(m, host);

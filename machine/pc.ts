@@ -4,9 +4,11 @@
 
 import type { InterruptSource } from '../contracts/backend.js';
 import { AcpiPm, PM_BASE, PM_PORTS, SCI_IRQ } from '../devices/acpi-pm.js';
+import type { Bus } from '../devices/bus.js';
+import type { Clock, Timers } from '../devices/clock.js';
 import { DEBUG_EXIT_PORT, DebugExit } from '../devices/debugexit.js';
 import { FERR_PORT, FerrLatch } from '../devices/ferr.js';
-import { FW_CFG_PORT_COUNT, FW_CFG_PORT_SEL, FwCfg } from '../devices/fwcfg.js';
+import { FW_CFG_PORT_COUNT, FW_CFG_PORT_SEL, FwCfg, type FwCfgFile } from '../devices/fwcfg.js';
 import { HPET_BASE, HPET_SIZE, Hpet } from '../devices/hpet.js';
 import { ApicBus, LapicPage } from '../devices/apic-bus.js';
 import { I8042, I8042_COMMAND, I8042_DATA, OUTPUT_A20 } from '../devices/i8042.js';
@@ -21,10 +23,10 @@ import { PORT92, Port92 } from '../devices/port92.js';
 import { POST_PORT, PostCode } from '../devices/postcode.js';
 import { RTC_INDEX, RTC_PORT_COUNT, Rtc } from '../devices/rtc.js';
 import { UART_PORT_COUNT, Uart16550 } from '../devices/uart16550.js';
+import type { GuestMemory } from '../mmu/memory.js';
 import { ACPI_NVS_SIZE, ACPI_REGION_SIZE } from './acpi.js';
 import { E820_ENTRY_SIZE, encodeE820, linuxMemoryMap } from './e820.js';
-import { buildIoDevices, type IoDevices } from './io-devices.js';
-import type { Machine } from './machine.js';
+import { buildIoDevices, type IoDevices, type IoOptions } from './io-devices.js';
 
 export const COM1_BASE = 0x3f8;
 export const COM1_IRQ = 4;
@@ -34,6 +36,24 @@ export const RTC_IRQ = 8;
 export const DETERMINISTIC_EPOCH_MS = Date.UTC(2026, 0, 1);
 /** TSC rate the CPU model reports; RDTSC and the LAPIC's TSC-deadline timer agree on it. */
 export const TSC_HZ = 1_000_000_000;
+
+/** What the PC's devices are built on and call back into: the board (machine.ts's Machine). */
+export interface PcBoard {
+  readonly bus: Bus;
+  readonly clock: Clock;
+  readonly timers: Timers;
+  readonly memory: GuestMemory;
+  readonly options: IoOptions & { deterministic?: boolean; fwCfg?: FwCfgFile[] };
+  readonly vcpuCount: number;
+  /** Each vCPU's APIC ID. */
+  readonly apicIds: readonly number[];
+  /** The vCPU running now (the LAPIC page reaches its local APIC). */
+  readonly currentVcpu: number;
+  /** The inter-processor messages a local APIC delivers to vCPU i. */
+  vcpuNmi(i: number): void;
+  vcpuInit(i: number): void;
+  vcpuSipi(i: number, vector: number): void;
+}
 
 export interface PcCallbacks {
   onSerial: (byte: number) => void;
@@ -78,7 +98,7 @@ export interface PcDevices {
   afterMemoryCleared(): void;
 }
 
-export function buildPc(m: Machine, cb: PcCallbacks): PcDevices {
+export function buildPc(m: PcBoard, cb: PcCallbacks): PcDevices {
   const { bus, clock, timers } = m;
 
   const pic = new Pic8259();
