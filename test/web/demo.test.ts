@@ -94,6 +94,37 @@ describe.skipIf(!HAVE_CHROMIUM)('browser demo in Chromium', () => {
     expect(await page.locator('#k-resets').innerText()).not.toBe('0');
   }, BOOT_TIMEOUT_MS + 10_000);
 
+  it('JIT view: a compiled block\'s x86 beside its wasm text, from the list and from a typed address; large modules compiled asynchronously', async () => {
+    expect(await page.$eval('#backend', (s) => (s as HTMLSelectElement).value)).toBe('jit');
+    // The list fills with the live panel (about once a second) once the JIT has compiled something.
+    await page.waitForFunction(() => (document.querySelector('#jit-blocks') as HTMLSelectElement).options[0]?.value !== '', undefined, { timeout: 15_000, polling: 200 });
+    const phys = await page.$eval('#jit-blocks', (s) => (s as HTMLSelectElement).options[0].value);
+    await page.selectOption('#jit-blocks', phys);
+    const header = new RegExp(`^jit: block at 0x[0-9a-f]+ \\(physical 0x${Number(phys).toString(16)}\\), \\d+ instructions`);
+    await page.waitForFunction(() => document.querySelector('#jit-dump')?.textContent?.includes('(func'), undefined, { timeout: 10_000 });
+    let dump = await page.locator('#jit-dump').innerText();
+    expect(dump).toMatch(header);
+    expect(dump).toMatch(/\n {2}0x[0-9a-f]+ {2}\S.* (inline|interpreter \(step\))\n/);
+    expect(dump).toContain('(func (param $base i32) (param $passes i32) (result i32)');
+    // The same block by its address typed in hex (tinyos maps its kernel 1:1, so linear = physical).
+    await page.evaluate(() => { document.querySelector('#jit-dump')!.textContent = ''; });
+    await page.fill('#jit-addr', `0x${Number(phys).toString(16)}`);
+    await page.click('#jit-show');
+    await page.waitForFunction(() => document.querySelector('#jit-dump')?.textContent?.includes('(func'), undefined, { timeout: 10_000 });
+    dump = await page.locator('#jit-dump').innerText();
+    expect(dump).toMatch(header);
+    // A typing mistake is one line.
+    await page.fill('#jit-addr', 'xyz');
+    await page.click('#jit-show');
+    await page.waitForFunction(() => document.querySelector('#jit-dump')?.textContent === 'xyz: not a hex address (e.g. 0x100000)', undefined, { timeout: 5000 });
+    await page.fill('#jit-addr', '');
+    // The worker's JIT compiles modules of 4 KiB and more with WebAssembly.instantiate (counted in the panel).
+    const counters = await page.locator('#counters').innerText();
+    const asyncModules = /jit ?async ?modules\s+([\d,.]+[kM]?)/i.exec(counters);
+    expect(asyncModules, counters).not.toBeNull();
+    expect(asyncModules![1]).not.toBe('0');
+  }, 60_000);
+
   it('CPU selector: interp and jit offered, KVM disabled in a browser; switching backends keeps the guest running', async () => {
     const options = await page.$$eval('#backend option', (os) => os.map((o) => ({ value: (o as HTMLOptionElement).value, disabled: (o as HTMLOptionElement).disabled })));
     expect(options).toContainEqual({ value: 'interp', disabled: false });

@@ -4,6 +4,7 @@
 import * as Comlink from 'comlink';
 import guests from 'virtual:emu-guests';
 import type { GuestEntry } from '../guest-images';
+import { JitView } from './jit-view.js';
 import { LivePanel } from './panel.js';
 import type { BackendId, BackendInfo, BootRequest, ImageBytes, MachineEvent, MachineWorker, Sample } from './protocol.js';
 import './style.css';
@@ -52,6 +53,7 @@ const decoder = new TextDecoder();
 
 const terminal = createConsole($('terminal'), (bytes) => { void worker.input(bytes); });
 const panel = new LivePanel();
+const jitView = new JitView(worker, $);
 
 function onSerial(bytes: Uint8Array): void {
   terminal.write(bytes);
@@ -222,6 +224,7 @@ ui.form.addEventListener('submit', (ev) => {
 async function refresh(): Promise<void> {
   const s = await worker.sample();
   panel.update(s);
+  await jitView.refresh();
   if (s.backend !== ui.backend.value) ui.backend.value = s.backend;
   if (uiState === 'running' || uiState === 'paused') {
     if (s.state === 'stopped') setState('stopped', 'powered off');

@@ -50,6 +50,13 @@ export interface Sample {
   uptime: number;
 }
 
+/** A block the JIT compiled (the JIT view's list), by the physical address it starts at. */
+export interface JitBlockInfo {
+  phys: number;
+  instructions: number;
+  bytes: number;
+}
+
 /** Things the worker tells the page without being asked. */
 export type MachineEvent =
   | { kind: 'message'; text: string }
@@ -70,4 +77,8 @@ export interface MachineWorker {
   /** Move the running guest to another backend; resolves with an error line, or null. */
   setBackend(name: BackendId): string | null;
   sample(): Sample;
+  /** The JIT's compiled blocks, newest first (at most 64); empty on another backend. */
+  jitBlocks(): JitBlockInfo[];
+  /** The translated code holding an address (linear first, then physical): x86 beside wasm text, or one line why there is none. */
+  jitDump(address: number): string;
 }

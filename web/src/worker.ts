@@ -10,7 +10,8 @@ import * as Comlink from 'comlink';
 import { Machine, availableBackends, bootRecipe } from '../../machine/index.js';
 import { MemoryDisk } from '../../devices/block.js';
 import { flatIoCounters } from '../../machine/io-devices.js';
-import type { BackendId, BackendInfo, BootRequest, MachineEvent, MachineWorker, Sample } from './protocol.js';
+import type { BackendId, BackendInfo, BootRequest, JitBlockInfo, MachineEvent, MachineWorker, Sample } from './protocol.js';
+import { jitBlocks, jitDump } from './jit-dump.js';
 
 const ALL_BACKENDS: BackendId[] = ['interp', 'jit', 'kvm'];
 const MiB = 1024 * 1024;
@@ -178,6 +179,14 @@ const api: MachineWorker = {
       resets: m.stats.resets,
       uptime: t - poweredOnAt,
     };
+  },
+
+  jitBlocks(): JitBlockInfo[] {
+    return machine ? jitBlocks(machine.backend) : [];
+  },
+
+  jitDump(address) {
+    return machine ? jitDump(machine.backend, address) : 'no machine is running';
   },
 };
 
