@@ -10,7 +10,7 @@ import type { Cpu, Exec } from './cpu.js';
 import { CODE_KEYS, SEG_MAX_FLAT, segWord } from './cpu.js';
 import { W_RIP } from './words.js';
 import { decode, Insn } from './decoder.js';
-import { CpuFault, VEC_GP } from './system/fault.js';
+import { CpuFault, VEC_GP } from './fault.js';
 import { limitedBranch } from './ops-ctl.js';
 import { CS, SEG_BASE } from './state.js';
 import { F_LOCK, F_SHADOW, F_STOP, F_TERM, MAP_1B, OpTable } from './table.js';

@@ -17,7 +17,7 @@
 //   `mmu.translate(cpu, lo, hi, kind)`, which cpu-system's page walker provides
 //   (it fills `tlb` and returns the physical address or throws #PF). Until paging
 //   is installed the default translator maps linear = physical (with A20).
-// - Faults: throw `CpuFault` (cpu/system/fault.ts) from anywhere inside an
+// - Faults: throw `CpuFault` (cpu/fault.ts) from anywhere inside an
 //   instruction. The run loop (cpu/interp.ts) catches it, restores RIP to the
 //   faulting instruction and calls `sys.deliverEvent(...)`.
 // - System semantics: `sys` (SystemHooks below) is the table of functions
@@ -38,7 +38,7 @@ import {
   FLAGS_FIXED, FLAG_VM, GS, RUN_SHUTDOWN, RUN_STATE, SEG_ATTR, SEG_BASE, SEG_LIMIT, SEG_SEL, SS,
   STATE_SIZE, segOffset,
 } from './state.js';
-import { CpuFault } from './system/fault.js';
+import { CpuFault } from './fault.js';
 import { M, vcpuViews, type VcpuViews } from './vcpu-layout.js';
 
 /** One decoded instruction, specialised: runs it against the CPU. Throws CpuFault. */

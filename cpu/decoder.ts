@@ -3,7 +3,7 @@
 // immediates as the selected table row's operand specs ask for them.
 // It fills an Insn that the row's builder turns into an executor.
 
-import { CpuFault, VEC_GP, VEC_UD } from './system/fault.js';
+import { CpuFault, VEC_GP, VEC_UD } from './fault.js';
 import { Insn } from './insn.js';
 import {
   F_D64, F_F64, MAP_0F, MAP_0F38, MAP_0F3A, MAP_1B, OpTable, selectRow,

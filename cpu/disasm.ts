@@ -3,7 +3,7 @@
 // error messages and the lockstep harness.
 
 import { decode, Insn, type ByteSource } from './decoder.js';
-import { CpuFault } from './system/fault.js';
+import { CpuFault } from './fault.js';
 import { SEG_NAMES } from './state.js';
 import type { OpTable } from './table.js';
 

@@ -10,7 +10,7 @@ import { testCC } from './flags.js';
 import { incdec, incdec64 } from './alu.js';
 import { pop, push } from './stack.js';
 import { segCheck } from './operands.js';
-import { CpuFault } from './system/fault.js';
+import { CpuFault } from './fault.js';
 import { PAGE_MASK as TLB_PAGE_MASK, TLB_MASK as TLB_INDEX_MASK } from '../mmu/tlb.js';
 
 import { W } from './words.js';

@@ -12,7 +12,7 @@ import { Cpu, W_RIP } from './cpu.js';
 import type { SystemHooks, Translator } from './cpu.js';
 import { W_RFLAGS, getZF } from './flags.js';
 import { execBlock } from './exec.js';
-import { CpuFault, VEC_DB, VEC_FREEZE, VEC_REP_PAUSE } from './system/fault.js';
+import { CpuFault, VEC_DB, VEC_FREEZE, VEC_REP_PAUSE } from './fault.js';
 import { Breakpoints, DR6_B, DR6_BS, DR7_ENABLES, HELD_ICEBP, reportDebug } from './system/debug.js';
 import { modelCounters } from './system/context.js';
 import {

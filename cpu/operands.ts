@@ -10,7 +10,7 @@ import {
 } from './cpu.js';
 import { W_RIP } from './words.js';
 import type { Insn } from './decoder.js';
-import { CpuFault, VEC_GP, VEC_SS } from './system/fault.js';
+import { CpuFault, VEC_GP, VEC_SS } from './fault.js';
 import { ATTR_DB, ATTR_UNUSABLE, FS, GS, SEG_ATTR, SEG_BASE, SEG_LIMIT, SS } from './state.js';
 
 /** Computes a memory operand's linear address: returns the low half, leaves the high half in c.eaHi. */

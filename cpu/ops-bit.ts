@@ -8,7 +8,7 @@ import type { Insn } from './decoder.js';
 import { ALU_ADD, ALU_CMP, alu, alu64 } from './alu.js';
 import { getZF, materialize } from './flags.js';
 import { eaFn, memRead, memWrite, regRead, regWrite } from './operands.js';
-import { CpuFault, VEC_GP, VEC_UD } from './system/fault.js';
+import { CpuFault, VEC_GP, VEC_UD } from './fault.js';
 import { FLAG_CF, FLAG_ZF } from './state.js';
 import { F_LOCK, OpRow, row } from './table.js';
 import { W_RFLAGS } from './words.js';

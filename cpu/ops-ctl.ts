@@ -13,7 +13,7 @@ import { adjustSp, pop, popFrame, push, ssLinear } from './stack.js';
 import { Fast as F } from './fastops.js';
 import { fast } from './fastops.js';
 import { CS, DS, ES, FLAG_ZF, FS, GS, SEG_SEL, SS } from './state.js';
-import { CpuFault, VEC_GP } from './system/fault.js';
+import { CpuFault, VEC_GP } from './fault.js';
 import { F_D64, F_F64, F_I64, F_SHADOW, F_TERM, OpRow, row, rowsPlusReg } from './table.js';
 
 /** Condition-code suffixes in encoding order (Jcc, SETcc, CMOVcc). */

@@ -4,7 +4,7 @@
 
 import type { Cpu, Exec } from './cpu.js';
 import type { Insn } from './decoder.js';
-import { CpuFault, VEC_GP, VEC_UD } from './system/fault.js';
+import { CpuFault, VEC_GP, VEC_UD } from './fault.js';
 import { RUN_HALTED, RUN_STATE } from './state.js';
 import { F_STOP, OpRow, row } from './table.js';
 

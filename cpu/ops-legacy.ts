@@ -8,7 +8,7 @@ import type { Cpu, Exec } from './cpu.js';
 import type { Insn } from './decoder.js';
 import { arithFlags, setArith } from './flags.js';
 import { eaFn, memRead, regRead, regWrite } from './operands.js';
-import { CpuFault, VEC_BR, VEC_DE, VEC_UD } from './system/fault.js';
+import { CpuFault, VEC_BR, VEC_DE, VEC_UD } from './fault.js';
 import { DS, ES, FLAG_AF, FLAG_CF, FLAG_SF, FLAG_ZF, FS, GS, SS } from './state.js';
 import { F_I64, F_STOP, OpRow, row } from './table.js';
 import { PARITY } from './flags.js';

@@ -9,7 +9,7 @@ import { LF_OP, W_RFLAGS, materialize } from './flags.js';
 import { CC_NAMES, ccTest } from './ops-ctl.js';
 import { Fast as F } from './fastops.js';
 import { fast } from './fastops.js';
-import { CpuFault, VEC_UD } from './system/fault.js';
+import { CpuFault, VEC_UD } from './fault.js';
 import { eaFn, leaFn, memRead, memWrite, regRead, regWrite, segCheck } from './operands.js';
 import { DS, FLAG_AF, FLAG_CF, FLAG_DF, FLAG_PF, FLAG_SF, FLAG_ZF, SEG_BASE, SEG_SEL, SS } from './state.js';
 import { F_LOCK, F_O64, F_SHADOW, F_STOP, OpRow, row, rowsPlusReg } from './table.js';

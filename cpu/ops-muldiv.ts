@@ -8,7 +8,7 @@ import type { Insn } from './decoder.js';
 import { PARITY, setArith } from './flags.js';
 import { srcOf } from './ops-alu.js';
 import { regWrite, specSize } from './operands.js';
-import { CpuFault, VEC_DE } from './system/fault.js';
+import { CpuFault, VEC_DE } from './fault.js';
 import { FLAG_CF, FLAG_OF, FLAG_SF, FLAG_ZF } from './state.js';
 import { OpRow, row } from './table.js';
 import { W, divU128, mulHiU32, mulS64, mulU64, neg128 } from './wide.js';

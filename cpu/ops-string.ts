@@ -17,7 +17,7 @@ import { getZF } from './flags.js';
 import { DS, ES, FLAG_DF, SEG_BASE } from './state.js';
 import { OpRow, row } from './table.js';
 import { W_RFLAGS } from './words.js';
-import { REP_PAUSE } from './system/fault.js';
+import { REP_PAUSE } from './fault.js';
 import { TLB_BITS } from '../mmu/tlb.js';
 
 const RSI = 12, RDI = 14, RCX = 2; // word indices of the GPRs

@@ -7,7 +7,7 @@
 import type { Cpu } from './cpu.js';
 import { segWord } from './cpu.js';
 import { memRead, memWrite, segCheck } from './operands.js';
-import { CpuFault, VEC_SS } from './system/fault.js';
+import { CpuFault, VEC_SS } from './fault.js';
 import { SEG_BASE, SS } from './state.js';
 
 const W_RSP = 8, W_RBP = 10;

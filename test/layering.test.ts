@@ -100,6 +100,33 @@ function cycles(g: Graph): string[] {
   return out.sort();
 }
 
+/**
+ * Inside cpu/: the core (cpu/*.ts) below its extensions (system/, fpu/, sse/) and the JIT, which
+ * only the composition points (compose.ts: the opcode table, full.ts and interp.ts: the
+ * backends) put together. Each extension builds on the core alone, except sse/ on fpu/ (the
+ * soft float, the x87 state and the operand staging they share).
+ */
+const CPU_PART_MAY: Record<string, string[]> = {
+  core: [], 'cpu/fpu': [], 'cpu/sse': ['cpu/fpu'], 'cpu/system': [], 'cpu/jit': ['cpu/system', 'cpu/fpu', 'cpu/sse'],
+};
+const COMPOSERS = new Set(['cpu/compose.ts', 'cpu/full.ts', 'cpu/interp.ts']);
+const cpuPart = (f: string): string => (f.split('/').length === 2 ? 'core' : f.split('/').slice(0, 2).join('/'));
+
+/** Imports inside cpu/ that cross from one part to another against CPU_PART_MAY. */
+function cpuSideViolations(g: Graph): string[] {
+  const out: string[] = [];
+  for (const [from, tos] of g.edges) {
+    if (top(from) !== 'cpu' || isContract(from) || COMPOSERS.has(from)) continue;
+    for (const to of tos) {
+      if (top(to) !== 'cpu' || isContract(to)) continue;
+      const a = cpuPart(from), b = cpuPart(to);
+      if (a === b || b === 'core' || CPU_PART_MAY[a]?.includes(b)) continue;
+      out.push(`${from} -> ${to}`);
+    }
+  }
+  return out.sort();
+}
+
 describe('the layering of imports (DESIGN.md)', () => {
   const g = importGraph();
 
@@ -129,6 +156,10 @@ describe('the layering of imports (DESIGN.md)', () => {
     expect(g.files.filter((f) => f.startsWith('contracts/')).length).toBeGreaterThanOrEqual(3);
   });
 
+  it('inside cpu/, the core never imports system/, fpu/, sse/ or jit/, and fpu/ never sse/', () => {
+    expect(cpuSideViolations(g)).toEqual([]);
+  });
+
   it('no import cycle between files beyond the known ones', () => {
     const fresh = cycles(g).filter((c) => !(c in KNOWN_CYCLES));
     expect(fresh).toEqual([]);
@@ -140,5 +171,8 @@ describe('the layering of imports (DESIGN.md)', () => {
     const bad: Graph = { files: g.files, edges };
     expect(layerViolations(bad)).toContain('mmu/memory.ts -> machine/machine.ts');
     expect(cycles(bad).some((c) => c.includes('mmu/memory.ts') && c.includes('machine/machine.ts'))).toBe(true);
+    edges.set('cpu/cpu.ts', new Set([...(edges.get('cpu/cpu.ts') ?? []), 'cpu/system/context.ts']));
+    edges.set('cpu/fpu/rows.ts', new Set([...(edges.get('cpu/fpu/rows.ts') ?? []), 'cpu/sse/rows.ts']));
+    expect(cpuSideViolations(bad)).toEqual(['cpu/cpu.ts -> cpu/system/context.ts', 'cpu/fpu/rows.ts -> cpu/sse/rows.ts']);
   });
 });

@@ -6,7 +6,7 @@
 import { MODE_REAL, MODE_VM86, type Cpu } from '../cpu.js';
 import { FX_FCW, FX_FOP, FX_FIP, FX_FDP } from '../state.js';
 import { fcw, fsw, setFsw, fullTagWord, setFromFullTagWord, stOff, finit, SW_ES, SW_B } from './x87state.js';
-import { loadBytes, storeBytes, probeStore } from '../sse/guestmem.js';
+import { loadBytes, storeBytes, probeStore } from './guestmem.js';
 
 /** Staging for environment/state images (108 bytes) in the backend-private part of the record. */
 const ENV_TMP = 0x640;

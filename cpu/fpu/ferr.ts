@@ -3,8 +3,13 @@
 
 import type { Cpu } from '../cpu.js';
 import { CR0, CR0_NE, FX_FSW } from '../state.js';
-import { CpuFault, VEC_FREEZE, VEC_MF } from '../system/fault.js';
+import { CpuFault, VEC_FREEZE, VEC_MF } from '../fault.js';
 import { SW_ES } from './x87state.js';
+
+/** A pending unmasked x87 exception (FSW.ES): #MF with CR0.NE set, else FERR#. */
+export function pendingX87(c: Cpu): void {
+  if ((c.dv.getUint16(FX_FSW, true) & SW_ES) !== 0) x87ErrorPending(c);
+}
 
 /**
  * The slow path of the pending-exception check (FSW.ES is set at a waiting instruction).

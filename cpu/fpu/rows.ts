@@ -9,16 +9,14 @@ import type { Cpu, Exec } from '../cpu.js';
 import type { Insn } from '../decoder.js';
 import { row, OpRow } from '../table.js';
 import { eaFn } from '../operands.js';
-import { CpuFault, VEC_NM } from '../system/fault.js';
+import { CpuFault, VEC_NM } from '../fault.js';
 import { CR0, CR0_EM, CR0_TS, CS, FX_FOP, FX_FIP, FX_FDP, SEG_BASE } from '../state.js';
 import { W_RIP, MODE_REAL, MODE_VM86, MODE_PROT, MODE_COMPAT, segWord } from '../cpu.js';
 import { x87Exec, x87Result, x87Flags } from './x87ops.js';
 import { fsw } from './x87state.js';
 import { fldenv, fnstenv, frstor, fnsave, fldcw } from './env.js';
-import { vecOf, loadBytes, storeBytes, probeStore } from '../sse/guestmem.js';
-import { pendingX87 } from '../sse/rows.js';
-import { MEM_TMP } from '../sse/vec.js';
-import { ferrFollowsEs } from './ferr.js';
+import { MEM_TMP, vecOf, loadBytes, storeBytes, probeStore } from './guestmem.js';
+import { ferrFollowsEs, pendingX87 } from './ferr.js';
 
 /** Bytes a memory form loads (>0) or stores (<0), by escape and ModRM.reg; 0 = environment/invalid. */
 const MEM_SIZE: Record<number, number[]> = {

@@ -11,7 +11,7 @@ import { execBlock } from '../exec.js';
 import { keepCF, testCC } from '../flags.js';
 import { InterpBackend, type CpuExtension } from '../interp.js';
 import { disassemble } from '../disasm.js';
-import { CpuFault } from '../system/fault.js';
+import { CpuFault } from '../fault.js';
 import { buildModule, inline, worthCompiling, type GenStats } from './codegen.js';
 import { watText } from './wat.js';
 import { codePhys, describeRegion } from './describe.js';

@@ -5,7 +5,7 @@
 
 import type { Block } from '../blocks.js';
 import type { Cpu } from '../cpu.js';
-import { CpuFault } from '../system/fault.js';
+import { CpuFault } from '../fault.js';
 import { TLB_BITS } from '../../mmu/tlb.js';
 
 /** What describe needs of the JIT's compiler (backend.ts JitCompiler). */

@@ -7,14 +7,14 @@ import type { Cpu, Exec } from '../cpu.js';
 import type { Insn } from '../decoder.js';
 import { row, OpRow } from '../table.js';
 import { eaFn } from '../operands.js';
-import { CpuFault, VEC_UD, VEC_NM, VEC_GP, VEC_XM } from '../system/fault.js';
-import { CR0, CR4, CR0_EM, CR0_TS, CR0_MP, CR4_OSFXSR, CR4_OSXMMEXCPT, CR4_OSXSAVE, FX_FSW, FX_MXCSR, XCR0 } from '../state.js';
+import { CpuFault, VEC_UD, VEC_NM, VEC_GP, VEC_XM } from '../fault.js';
+import { CR0, CR4, CR0_EM, CR0_TS, CR0_MP, CR4_OSFXSR, CR4_OSXMMEXCPT, CR4_OSXSAVE, FX_MXCSR, XCR0 } from '../state.js';
 import { SSE_DEFS, SseDef } from './defs.js';
 import { resolve, runDef, newOps, Ops } from './operands.js';
 import { MEM_TMP, sseOut, emms, MXCSR_MASK } from './vec.js';
-import { vecOf, loadBytes, storeBytes, probeStore } from './guestmem.js';
+import { vecOf, loadBytes, storeBytes, probeStore } from '../fpu/guestmem.js';
 import { fxsave, fxrstor, xsave, xrstor } from './state-save.js';
-import { x87ErrorPending, ferrFollowsEs } from '../fpu/ferr.js';
+import { ferrFollowsEs, pendingX87 } from '../fpu/ferr.js';
 
 const ud = (): never => { throw new CpuFault(VEC_UD); };
 const cr0 = (c: Cpu): number => c.r32[CR0 >> 2];
@@ -26,10 +26,6 @@ export function mmxCheck(c: Cpu): void {
   if (r & CR0_EM) ud();
   if (r & CR0_TS) throw new CpuFault(VEC_NM);
   pendingX87(c);
-}
-/** A pending unmasked x87 exception (FSW.ES): #MF with CR0.NE set, else FERR# (cpu/fpu/ferr.ts). */
-export function pendingX87(c: Cpu): void {
-  if ((c.dv.getUint16(FX_FSW, true) & 0x80) !== 0) x87ErrorPending(c);
 }
 /** SSE availability: EM or !OSFXSR -> #UD, TS -> #NM. */
 export function sseCheck(c: Cpu): void {

@@ -3,9 +3,9 @@
 // restoring is a validated copy back (Intel SDM Vol. 1 10.5 and 13.7-13.8).
 
 import type { Cpu } from '../cpu.js';
-import { CpuFault, VEC_GP } from '../system/fault.js';
+import { CpuFault, VEC_GP } from '../fault.js';
 import { FXSAVE, FX_MXCSR, XCR0 } from '../state.js';
-import { loadBytes, storeBytes, probeStore } from './guestmem.js';
+import { loadBytes, storeBytes, probeStore } from '../fpu/guestmem.js';
 import { MEM_TMP, MXCSR_MASK } from './vec.js';
 import { finit } from '../fpu/x87state.js';
 

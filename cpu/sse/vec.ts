@@ -3,36 +3,17 @@
 // XMM registers, MMX registers (FX_ST slots), GPRs, and a scratch slot that holds a
 // memory operand the interpreter has fetched (or will store).
 
-import { FX_MXCSR, FX_XMM0, FX_ST0, STATE_SIZE, FX_FSW, FX_FTW, gprOffset } from '../state.js';
+import { FX_MXCSR, FX_XMM0, FX_ST0, FX_FSW, FX_FTW, gprOffset } from '../state.js';
 import { env, F_UE, F_OE } from '../fpu/softfloat.js';
+import { MEM_TMP, RES_TMP, vecViews, type Vec } from '../fpu/guestmem.js';
 
-export interface Vec {
-  u8: Uint8Array; i8: Int8Array; u16: Uint16Array; i16: Int16Array;
-  u32: Uint32Array; i32: Int32Array; f32: Float32Array; f64: Float64Array; dv: DataView;
-}
-
-/** Views over the record at byteOffset of buffer (must be 16-byte aligned). */
-export function vecViews(buffer: ArrayBufferLike, byteOffset: number): Vec {
-  return {
-    u8: new Uint8Array(buffer, byteOffset, STATE_SIZE), i8: new Int8Array(buffer, byteOffset, STATE_SIZE),
-    u16: new Uint16Array(buffer, byteOffset, STATE_SIZE / 2), i16: new Int16Array(buffer, byteOffset, STATE_SIZE / 2),
-    u32: new Uint32Array(buffer, byteOffset, STATE_SIZE / 4), i32: new Int32Array(buffer, byteOffset, STATE_SIZE / 4),
-    f32: new Float32Array(buffer, byteOffset, STATE_SIZE / 4), f64: new Float64Array(buffer, byteOffset, STATE_SIZE / 8),
-    dv: new DataView(buffer, byteOffset, STATE_SIZE),
-  };
-}
+/** The record's views and scratch slots (cpu/fpu/guestmem.ts, which x87 shares), named here for the SSE files. */
+export { MEM_TMP, RES_TMP, vecViews, type Vec };
 
 export const xmmOff = (n: number): number => FX_XMM0 + 16 * n;
 /** MMX register n is x87 physical register n; MMX instructions force TOP = 0, so it is slot n. */
 export const mmOff = (n: number): number => FX_ST0 + 16 * (n & 7);
 export const gprOff = gprOffset;
-/**
- * Scratch for a memory operand (32 bytes in the backend-private part of the record,
- * below the interpreter's SCRATCH area; see ARCHITECTURE.md "x87 and SSE").
- */
-export const MEM_TMP = 0x7c0;
-/** A second scratch slot (results staged before an all-or-nothing write). */
-export const RES_TMP = 0x7e0;
 
 // MXCSR bits (Intel SDM Vol. 1 10.2.3)
 export const MX_DAZ = 0x40, MX_MASK_SHIFT = 7, MX_RC_SHIFT = 13, MX_FTZ = 0x8000;

@@ -14,7 +14,7 @@ import {
   GDTR_LIMIT, IDTR_BASE, IDTR_LIMIT, LDTR, SEG_ATTR, SEG_SEL, TR,
 } from '../state.js';
 import { LEAF1_ECX, L1C_XSAVE } from '../cpuid.js';
-import { CpuFault, VEC_DB, VEC_GP, VEC_NP, VEC_UD } from './fault.js';
+import { CpuFault, VEC_DB, VEC_GP, VEC_NP, VEC_UD } from '../fault.js';
 import { DR6_BD, DR7_GD, reportDebug } from './debug.js';
 import {
   desc, descBase, descIsSystem, descPresent, descType, fetchDescriptor, isLongMode, setNullSegment, setSegment,

@@ -12,7 +12,7 @@ import {
   FLAG_RF, FLAG_TF, FLAG_VM, FS, GS, IDTR_BASE, IDTR_LIMIT, INT_SHADOW, NMI_MASKED, RUN_SHUTDOWN, RUN_STATE, SEG_ATTR, SEG_BASE,
   SEG_LIMIT, SEG_SEL, SS, TR,
 } from '../state.js';
-import { CpuFault, VEC_DF, VEC_GP, VEC_NP, VEC_PF, VEC_SS, VEC_TS } from './fault.js';
+import { CpuFault, VEC_DF, VEC_GP, VEC_NP, VEC_PF, VEC_SS, VEC_TS } from '../fault.js';
 import {
   checkStackSegment, desc, descBase, descDpl, descIsSystem, descLimit, descAttr, descPresent, descType, fetchDescriptor,
   isLongMode, isProtected, loadSegmentReal, setAccessed, setNullSegment, setSegment, TYPE_CODE, TYPE_CONFORMING,

@@ -8,7 +8,7 @@ import {
   ATTR_DB, ATTR_G, ATTR_L, ATTR_P, ATTR_S, CR4, CR4_FSGSBASE, CSTAR, CS, EFER, EFER_LMA, EFER_SCE, FLAG_IF,
   FLAG_RF, FLAG_VM, FS, GS, KERNEL_GS_BASE, LSTAR, SEG_BASE, SFMASK, SS, STAR, SYSENTER_CS, SYSENTER_EIP, SYSENTER_ESP,
 } from '../state.js';
-import { CpuFault, VEC_GP, VEC_UD } from './fault.js';
+import { CpuFault, VEC_GP, VEC_UD } from '../fault.js';
 import { isProtected, setSegment } from './segments.js';
 
 const W_RCX = 2, W_RDX = 4, W_RSP = 8, W_R11 = 22;

@@ -10,7 +10,7 @@ import { CR0, CR2, CR3, CR4, EFER } from '../state.js';
 import { bindContext, newContext, sysOf } from './context.js';
 export { recentEvents, systemCounters } from './context.js';
 import { deliverEvent } from './events.js';
-import { CpuFault, VEC_PF } from './fault.js';
+import { CpuFault, VEC_PF } from '../fault.js';
 import { checkIo } from './io.js';
 import { loadSegment } from './segments.js';
 

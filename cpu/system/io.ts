@@ -10,7 +10,7 @@ import {
   FLAG_AC, FLAG_ID, FLAG_IF, FLAG_IOPL, FLAG_NT, FLAG_RF, FLAG_VM, INT_SHADOW, SEG_ATTR,
   SEG_BASE, SEG_LIMIT, SHADOW_STI, TR,
 } from '../state.js';
-import { CpuFault, VEC_GP } from './fault.js';
+import { CpuFault, VEC_GP } from '../fault.js';
 import { isProtected } from './segments.js';
 
 const gp0 = (): CpuFault => new CpuFault(VEC_GP, 0, true);

@@ -11,7 +11,7 @@ import {
 } from '../state.js';
 import type { X2apicHost } from '../../contracts/backend.js';
 import { L1C_TSC_DEADLINE, L1C_X2APIC, cpuid, type CpuidDynamic } from '../cpuid.js';
-import { CpuFault, VEC_GP } from './fault.js';
+import { CpuFault, VEC_GP } from '../fault.js';
 import { requireCpl0, writeEfer } from './control.js';
 import { sysOf } from './context.js';
 

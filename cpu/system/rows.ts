@@ -20,7 +20,7 @@ import { pop, push } from '../stack.js';
 import { EVENT_SOFTINT, FLAG_ZF, FS, GS, RDX, RAX, RCX, SEG_BASE } from '../state.js';
 import { F_D64, F_I64, F_O64, F_SHADOW, F_STOP, F_TERM, OpRow, row } from '../table.js';
 import { ACC_READ } from '../../mmu/tlb.js';
-import { CpuFault, VEC_BP, VEC_DB, VEC_OF, VEC_UD } from './fault.js';
+import { CpuFault, VEC_BP, VEC_DB, VEC_OF, VEC_UD } from '../fault.js';
 import {
   clts, invlpg, lldt, lmsw, loadDtr, ltr, movFromCr, movFromDr, movToCr, movToDr, requireProtected,
   sldt, smsw, storeDtr, str, wbinvd,

@@ -10,7 +10,7 @@ import {
   ATTR_DB, ATTR_G, ATTR_L, ATTR_P, ATTR_S, ATTR_UNUSABLE, CR0, CR0_PE, CS, DS, ES, FLAG_VM, FS, GDTR_BASE,
   GDTR_LIMIT, GS, LDTR, SEG_ATTR, SEG_BASE, SEG_LIMIT, SEG_SEL, SS, EFER, EFER_LMA,
 } from '../state.js';
-import { CpuFault, VEC_GP, VEC_NP, VEC_SS, VEC_TS } from './fault.js';
+import { CpuFault, VEC_GP, VEC_NP, VEC_SS, VEC_TS } from '../fault.js';
 
 /** Descriptor type nibbles (S=1: code/data; S=0: system). */
 export const TYPE_ACCESSED = 1, TYPE_WRITABLE = 2, TYPE_READABLE = 2, TYPE_CONFORMING = 4, TYPE_CODE = 8;

@@ -10,7 +10,7 @@ import { segWord } from '../cpu.js';
 import { ACC_STACK, ACC_USER, ACC_WRITE } from '../../mmu/tlb.js';
 import { RSP, SEG_ATTR, SEG_BASE, SS, ATTR_DB, gprOffset } from '../state.js';
 import { offsetFits, segFits } from '../operands.js';
-import { CpuFault, VEC_SS } from './fault.js';
+import { CpuFault, VEC_SS } from '../fault.js';
 
 const TWO32 = 4294967296;
 const W_RSP = gprOffset(RSP) / 4;

@@ -9,7 +9,7 @@ import { ACC_READ, ACC_WRITE } from '../../mmu/tlb.js';
 import {
   CR0, CR0_PG, CR0_TS, CR3, CS, DS, ES, FLAG_NT, FLAG_VM, FS, GS, LDTR, SEG_BASE, SEG_SEL, SS, TR,
 } from '../state.js';
-import { CpuFault, VEC_GP, VEC_NP, VEC_TS } from './fault.js';
+import { CpuFault, VEC_GP, VEC_NP, VEC_TS } from '../fault.js';
 import {
   desc, descAttr, descBase, descDpl, descIsSystem, descLimit, descPresent, descType, fetchDescriptor, isLongMode,
   loadSegmentReal, setAccessed, setNullSegment, setSegment, SYS_LDT, SYS_TASKGATE, SYS_TSS_AVAIL, SYS_TSS_BUSY,

@@ -10,7 +10,7 @@ import {
   ATTR_DB, ATTR_DPL_SHIFT, ATTR_L, ATTR_UNUSABLE, CS, DS, ES, FLAG_AC, FLAG_ID, FLAG_IF, FLAG_IOPL, FLAG_NT,
   FLAG_RF, FLAG_VIF, FLAG_VIP, FLAG_VM, FS, GS, NMI_MASKED, SEG_ATTR, SEG_SEL, SS,
 } from '../state.js';
-import { CpuFault, VEC_GP, VEC_NP, VEC_TS } from './fault.js';
+import { CpuFault, VEC_GP, VEC_NP, VEC_TS } from '../fault.js';
 import {
   checkStackSegment, desc, descAttr, descBase, descDpl, descIsSystem, descLimit, descPresent, descType,
   fetchDescriptor, isLongMode, isProtected, loadSegmentReal, nullInaccessibleSegments, setAccessed, setSegment,

@@ -1,7 +1,7 @@
 // CpuFault: how an instruction reports an architectural exception. Semantic
 // functions throw it; the interpreter catches it at the instruction boundary,
 // puts RIP back on the faulting instruction and hands it to event delivery.
-// (Created by cpu-exec so the core could build; cpu-system owns it from here.)
+// It sits in the core (cpu/), below the system rows, the x87 and SSE that throw it too.
 
 /** Exception vectors (Intel SDM Vol. 3A 6.3.1). */
 export const VEC_DE = 0, VEC_DB = 1, VEC_NMI = 2, VEC_BP = 3, VEC_OF = 4, VEC_BR = 5, VEC_UD = 6, VEC_NM = 7,
