@@ -51,4 +51,50 @@ describe('emu boots the built-in guest (the README quick start)', () => {
     expect(r.out).not.toContain('tinyos');
     expect(r.status).toBe(0);
   });
+
+  it('--accel=jit boots tinyos (the npm start path); Ctrl-A b moves the running guest to interp and back to jit, answering at each', async () => {
+    const count = (text: string, what: string): number => text.split(what).length - 1;
+    const VENDOR = 'cpu: vendor GenuineIntel';
+    const r = await emu(['--accel=jit'], async (write, output) => {
+      await waitFor(output, 'tinyos> ', 30_000);
+      write('\x01s');
+      await waitFor(output, 'backend jit,', 10_000);
+      /** Ctrl-A b until `target` runs (kvm, where usable here, comes between), the guest answering `info` after each switch. */
+      const switchTo = async (target: string): Promise<void> => {
+        for (let i = 0; i < 3; i++) {
+          const before = count(output(), 'emu: switched to ');
+          write('\x01b');
+          const t0 = performance.now();
+          while (count(output(), 'emu: switched to ') === before) {
+            if (performance.now() - t0 > 20_000) throw new Error(`Ctrl-A b: no switch; output:\n${output()}`);
+            await new Promise((res) => setTimeout(res, 10));
+          }
+          // Typed again if no answer came in 15 s (one run in five here lost the line after a switch through kvm).
+          const vendors = count(output(), VENDOR);
+          let t1 = -Infinity;
+          for (let tries = 0; count(output(), VENDOR) === vendors; await new Promise((res) => setTimeout(res, 10))) {
+            if (performance.now() - t1 < 15_000) continue;
+            if (tries++ === 3) throw new Error(`no answer to info after a switch; output:\n${output()}`);
+            write('info\r');
+            t1 = performance.now();
+          }
+          if (output().trimEnd().split('emu: switched to ').pop()!.startsWith(target)) return;
+        }
+        throw new Error(`${target} never came up; output:\n${output()}`);
+      };
+      await switchTo('interp');
+      await switchTo('jit');
+      const stats = output().length;
+      write('\x01s');
+      await waitFor(() => output().slice(stats), 'jitInsns: ', 10_000);
+      write('poweroff 3\r');
+    });
+    expect(r.out).toContain('tinyos 1.0: a small 64-bit teaching OS');
+    expect(r.out).toMatch(/emu: switched to interp \(available: interp, jit/);
+    expect(r.out).toMatch(/emu: switched to jit \(available: interp, jit/);
+    // Ctrl-A s under jit at the end: the guest's code ran compiled.
+    const last = r.out.slice(r.out.lastIndexOf('backend jit,'));
+    expect(Number(/jitInsns: (\d+)/.exec(last)?.[1])).toBeGreaterThan(0);
+    expect(r.status).toBe(7);
+  }, 120_000);
 });
