@@ -26,6 +26,9 @@ const ui = {
   open: $<HTMLButtonElement>('open'),
   pause: $<HTMLButtonElement>('pause'),
   reset: $<HTMLButtonElement>('reset'),
+  snapSave: $<HTMLButtonElement>('snap-save'),
+  snapLoad: $<HTMLButtonElement>('snap-load'),
+  fSnapshot: $<HTMLInputElement>('f-snapshot'),
   backend: $<HTMLSelectElement>('backend'),
   status: $<HTMLElement>('status'),
   statusText: $<HTMLElement>('status-text'),
@@ -75,6 +78,7 @@ function setState(state: UiState, text?: string): void {
   ui.pause.textContent = state === 'paused' ? 'Resume' : 'Pause';
   ui.reset.disabled = !(live || state === 'stopped');
   ui.backend.disabled = !live;
+  ui.snapSave.disabled = !live;
 }
 
 function onEvent(e: MachineEvent): void {
@@ -198,6 +202,41 @@ ui.backend.addEventListener('change', async () => {
   if (err) terminal.note(`emu: ${err}`, 'warn');
   else chosenBackend = ui.backend.value as BackendId;
   await refresh();
+  terminal.term.focus();
+});
+
+// ---- Snapshots: the same file format as the CLI's (machine/snapshot-format.ts).
+
+ui.snapSave.addEventListener('click', async () => {
+  try {
+    const bytes = await worker.saveSnapshot();
+    const url = URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }));
+    const a = document.createElement('a');
+    a.href = url;
+    a.download = `${(ui.guestName.textContent ?? 'emu').split(' ')[0] || 'emu'}.emusnap`;
+    a.click();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    terminal.note(`emu: saved a snapshot (${(bytes.length / 1048576).toFixed(1)} MiB); resume it here or with emu -incoming file:${a.download}`);
+  } catch (e) {
+    terminal.note(`emu: could not save a snapshot: ${(e as Error).message}`, 'error');
+  }
+  terminal.term.focus();
+});
+
+ui.snapLoad.addEventListener('click', () => ui.fSnapshot.click());
+ui.fSnapshot.addEventListener('change', async () => {
+  const file = ui.fSnapshot.files?.[0];
+  ui.fSnapshot.value = '';
+  if (!file) return;
+  try {
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    const r = await worker.loadSnapshot(Comlink.transfer(bytes, [bytes.buffer]));
+    panel.restart();
+    terminal.note(`emu: resumed ${file.name} (${r.memoryMiB} MiB of RAM, ${r.paused ? 'paused' : 'running'})`);
+    setState(r.paused ? 'paused' : 'running');
+  } catch (e) {
+    terminal.note(`emu: cannot load ${file.name}: ${(e as Error).message}`, 'error');
+  }
   terminal.term.focus();
 });
 

@@ -63,6 +63,12 @@ export type MachineEvent =
   | { kind: 'exit'; status: number; reason: string }
   | { kind: 'error'; text: string };
 
+/** What a loaded snapshot became: running or paused as its source was. */
+export interface SnapshotLoaded {
+  paused: boolean;
+  memoryMiB: number;
+}
+
 /** The worker's face, as the page calls it through comlink. */
 export interface MachineWorker {
   /** Where guest serial output (batched) and events go. */
@@ -81,4 +87,8 @@ export interface MachineWorker {
   jitBlocks(): JitBlockInfo[];
   /** The translated code holding an address (linear first, then physical): x86 beside wasm text, or one line why there is none. */
   jitDump(address: number): string;
+  /** The running machine as an emu snapshot file (the CLI resumes it with -incoming file:PATH). */
+  saveSnapshot(): Promise<Uint8Array>;
+  /** Replace the machine with a snapshot's (one taken here or by the CLI); rejects with one line. */
+  loadSnapshot(bytes: Uint8Array): Promise<SnapshotLoaded>;
 }

@@ -10,7 +10,9 @@ import * as Comlink from 'comlink';
 import { Machine, availableBackends, bootRecipe } from '../../machine/index.js';
 import { MemoryDisk } from '../../devices/block.js';
 import { flatIoCounters } from '../../machine/io-devices.js';
-import type { BackendId, BackendInfo, BootRequest, JitBlockInfo, MachineEvent, MachineWorker, Sample } from './protocol.js';
+import { restoreSnapshot, saveSnapshot } from '../../machine/snapshot.js';
+import { readHeader } from '../../machine/snapshot-format.js';
+import type { BackendId, BackendInfo, BootRequest, JitBlockInfo, MachineEvent, MachineWorker, Sample, SnapshotLoaded } from './protocol.js';
 import { jitBlocks, jitDump } from './jit-dump.js';
 
 const ALL_BACKENDS: BackendId[] = ['interp', 'jit', 'kvm'];
@@ -87,11 +89,13 @@ function stopMachine(): void {
   old.destroy();
 }
 
-function startMachine(req: BootRequest): void {
+/** A powered-on machine for `req`, its guest loaded, not running yet. */
+function createMachine(req: BootRequest, smp = 1): Machine {
   const recipe = bootRecipe({ kernel: req.kernel, initrd: req.initrd, cmdline: req.cmdline });
   const m = new Machine({
     memory: req.memoryMiB * MiB,
     accel: req.accel,
+    smp,
     // The JIT compiles modules of 4 KiB and more with WebAssembly.instantiate, off the run loop
     // (the guest runs interpreted until the code is ready); smaller ones at once.
     jit: { asyncBytes: JIT_ASYNC_BYTES },
@@ -103,9 +107,13 @@ function startMachine(req: BootRequest): void {
     // The same bytes across resets: what the guest wrote is still there after a reboot.
     drives: req.disk ? [{ interface: req.disk.interface, disk: new MemoryDisk(req.disk.bytes), name: req.disk.name }] : undefined,
   });
+  m.boot(recipe);
+  return m;
+}
+
+function runMachine(m: Machine, req: BootRequest): void {
   countInterrupts(m);
   acknowledged = 0;
-  m.boot(recipe);
   machine = m;
   lastBoot = req;
   poweredOnAt = performance.now();
@@ -114,6 +122,10 @@ function startMachine(req: BootRequest): void {
     if (machine === m) emit({ kind: 'error', text: `emu: the machine stopped on an internal error: ${(e as Error).message ?? e}` });
     m.powerOff(1, 'internal error');
   });
+}
+
+function startMachine(req: BootRequest): void {
+  runMachine(createMachine(req), req);
 }
 
 const api: MachineWorker = {
@@ -160,6 +172,39 @@ const api: MachineWorker = {
     } catch (e) {
       return (e as Error).message;
     }
+  },
+
+  async saveSnapshot() {
+    const m = machine;
+    if (!m || m.exited) throw new Error('no machine is running');
+    const wasPaused = m.isPaused;
+    m.pause();
+    try {
+      const bytes = await saveSnapshot(m, wasPaused);
+      return Comlink.transfer(bytes, [bytes.buffer]);
+    } finally {
+      if (!wasPaused) m.resume();
+    }
+  },
+
+  async loadSnapshot(bytes): Promise<SnapshotLoaded> {
+    if (!lastBoot) throw new Error('boot a guest first: the snapshot replaces its machine');
+    const header = readHeader(bytes); // one line for a file that is not a snapshot
+    // A machine the snapshot's size, on the current backend; the snapshot replaces its guest.
+    const req: BootRequest = { ...lastBoot, memoryMiB: header.ramSize / MiB, accel: machine?.backend.name ?? lastBoot.accel };
+    const m = createMachine(req, header.vcpus);
+    m.pause();
+    let run;
+    try {
+      run = await restoreSnapshot(m, bytes);
+    } catch (e) {
+      m.destroy();
+      throw e;
+    }
+    stopMachine();
+    runMachine(m, req);
+    if (!run.paused) m.resume();
+    return { paused: run.paused, memoryMiB: req.memoryMiB };
   },
 
   sample(): Sample {
