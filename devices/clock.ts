@@ -56,6 +56,12 @@ export class RealtimeClock implements Clock {
   }
   setNow(t: number): void { this.base = (this.pausedAt ?? performance.now()) - t / 1e6; }
   pause(): void { if (this.pausedAt === null) this.pausedAt = performance.now(); }
+  /** Run `fn` with time standing still (what it reads twice is one instant), then go on from where it stopped. */
+  hold(fn: () => void): void {
+    if (this.pausedAt !== null) { fn(); return; }
+    this.pause();
+    try { fn(); } finally { this.resume(); }
+  }
   resume(): void {
     if (this.pausedAt === null) return;
     this.base += performance.now() - this.pausedAt;

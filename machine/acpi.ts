@@ -76,7 +76,7 @@ export interface AcpiLayout {
 }
 
 /** Little-endian byte builder for one table. */
-class Bytes {
+export class Bytes {
   readonly b: number[] = [];
   u8(v: number): this { this.b.push(v & 0xff); return this; }
   u16(v: number): this { return this.u8(v).u8(v >>> 8); }

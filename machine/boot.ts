@@ -10,6 +10,7 @@ import { multibootEntryState, flat32EntryState, realModeEntryState } from './ent
 import type { Machine } from './machine.js';
 import { MULTIBOOT_BOOTLOADER_MAGIC, findMultibootHeader, loadMultiboot } from './multiboot.js';
 import { loadRaw } from './raw.js';
+import { writeMpTables } from './mptable.js';
 
 export interface ImageFile {
   name: string;
@@ -84,6 +85,7 @@ export function bootRecipe(spec: BootSpec): (m: Machine) => void {
       m.devices.fwcfg.setBootFiles(fwCfgBoot);
       // Firmware's part: ACPI tables at the top of RAM, reported in the memory map as ACPI/NVS.
       const acpi = buildAcpi(m.memory, { ramSize: m.memory.ramSize, cpus: m.vcpuCount, apicIds: m.apicIds });
+      writeMpTables(m.memory, m.apicIds);
       const loaded = loadMultiboot(m.memory, kernel.bytes, kernel.name, {
         cmdline: [kernel.name, cmdline].filter(Boolean).join(' '),
         modules: initrd ? [{ name: initrd.name, bytes: initrd.bytes }] : [],

@@ -16,6 +16,7 @@ import { encodeE820, linuxMemoryMap, usableTop } from './e820.js';
 import { ImageError } from './elf.js';
 import type { Machine } from './machine.js';
 import { EBDA_BASE } from './memmap.js';
+import { writeMpTables } from './mptable.js';
 
 // ---- Setup header offsets in the image and the zero page (boot.rst "THE REAL-MODE KERNEL HEADER").
 export const HDR_SETUP_SECTS = 0x1f1;
@@ -190,6 +191,7 @@ export function loadLinux(mem: GuestMemory, state: StateView, image: BzImage, op
   }
 
   const acpi = buildAcpi(mem, { ramSize: ram, hpet: opts.hpet ?? false, cpus: opts.cpus, apicIds: opts.apicIds });
+  writeMpTables(mem, opts.apicIds ?? Array.from({ length: opts.cpus ?? 1 }, (_, i) => i));
 
   // The zero page: zeroed, the setup header copied in, then the loader's fields.
   const bp = BOOT_PARAMS_ADDR;

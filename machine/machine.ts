@@ -174,8 +174,18 @@ export class Machine {
     if (i === 0) return;
     this.devices.lapics[i].init();
     v.waitSipi = true;
-    v.backend.setState(initState(v.backend));
+    this.atOneInstant(() => v.backend.setState(initState(v.backend)));
     this.kicked = true;
+  }
+
+  /**
+   * Run `fn`, which exports a vCPU's TSC and imports it again, with the clock held: a backend
+   * keeps TSC = now + offset and re-derives the offset on import, so time passing in between
+   * (a loaded host: tens of microseconds) would put this vCPU's TSC behind the others'.
+   */
+  private atOneInstant(fn: () => void): void {
+    if (this.clock instanceof RealtimeClock) this.clock.hold(fn);
+    else fn(); // instruction time does not move while no instruction runs
   }
 
   /** STARTUP for vCPU i: if it waits for SIPI, it starts in real mode at vector << 12; otherwise ignored. */
@@ -184,7 +194,7 @@ export class Machine {
     if (!v.waitSipi) return;
     v.stats.sipis++;
     v.waitSipi = false;
-    v.backend.setState(startupState(v.backend, vector));
+    this.atOneInstant(() => v.backend.setState(startupState(v.backend, vector)));
     this.kicked = true;
   }
 
@@ -209,10 +219,12 @@ export class Machine {
     this.backend.setState(this.state.snapshot());
     this.backend.invalidateCode?.();
     const aps = this.vcpus.slice(1);
-    const tsc = aps.length ? tscOf(this.backend) : 0; // the APs' TSCs count with the BSP's from here
+    if (aps.length) this.atOneInstant(() => {
+      const tsc = tscOf(this.backend); // the APs' TSCs count with the BSP's from here
+      for (const v of aps) v.backend.setState(apResetState(tsc));
+    });
     for (const v of aps) {
       v.waitSipi = true;
-      v.backend.setState(apResetState(tsc));
       v.backend.invalidateCode?.();
     }
   }

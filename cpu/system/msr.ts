@@ -68,13 +68,14 @@ const tscField = (c: Cpu): number => c.dv.getUint32(TSC + 4, true) * TWO32 + c.d
 export function readTsc(c: Cpu): number {
   const ctx = sysOf(c);
   const field = tscField(c);
-  if (field !== ctx.tscField) { ctx.tscOffset = field - c.host.now(); ctx.tscField = field; }
+  // A whole offset: TSC = floor(now) + offset, so a TSC exported and imported at one instant (INIT/SIPI of an AP) comes back exact.
+  if (field !== ctx.tscField) { ctx.tscOffset = field - Math.floor(c.host.now()); ctx.tscField = field; }
   return Math.max(0, Math.floor(c.host.now() + ctx.tscOffset));
 }
 
 export function writeTsc(c: Cpu, lo: number, hi: number): void {
   const v = (hi >>> 0) * TWO32 + (lo >>> 0);
-  sysOf(c).tscOffset = v - c.host.now();
+  sysOf(c).tscOffset = v - Math.floor(c.host.now());
   storeTscField(c, v);
 }
 

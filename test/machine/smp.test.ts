@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Machine } from '../../machine/machine.js';
+import { RealtimeClock } from '../../devices/clock.js';
 import { bootRecipe } from '../../machine/boot.js';
 import { buildAcpi } from '../../machine/acpi.js';
 import { GuestMemory } from '../../mmu/memory.js';
@@ -128,6 +129,16 @@ describe.skipIf(!hasToolchain())('SMP (-smp N): INIT-SIPI-SIPI and IPIs through 
     ap.run(10);
     const r = new DataView(ap.getState().buffer);
     expect([0, 3, 1, 2].map((g) => r.getUint32(g * 8, true))).toEqual([2, 3, 0x201, 5]); // EAX shift, EBX count, ECX level, EDX x2APIC ID
+    m.destroy();
+  });
+
+  it('real time: the TSC copied at INIT and SIPI loses no time between export and import, so AP and BSP read the same TSC at one instant', () => {
+    const m = new Machine({ memory: 16 << 20, accel: 'interp', smp: 2 });
+    m.boot(() => {});
+    const clock = m.clock as RealtimeClock;
+    const [bsp, ap] = m.vcpus.map((v) => v.backend);
+    for (let k = 0; k < 3; k++) { m.vcpuInit(1); m.vcpuSipi(1, 0x09); }
+    clock.hold(() => expect(tscOf(ap)).toBe(tscOf(bsp)));
     m.destroy();
   });
 });
