@@ -6,6 +6,7 @@ import { EXIT_BUDGET } from '../contracts/backend.js';
 import { flatState } from '../cpu/flat.js';
 import { createJit } from '../cpu/full.js';
 import { buildModule } from '../cpu/jit/codegen.js';
+import { regionCode } from '../cpu/jit/region.js';
 import { CR0, CR0_PG, CR3, StateView } from '../cpu/state.js';
 import { GuestMemory } from '../mmu/memory.js';
 import { busHost } from '../machine/bus-host.js';
@@ -41,13 +42,14 @@ export function main(Benchmark: { Suite: new (name: string) => Suite }): void {
   const alu = setUp('alu', 32), mem = setUp('mem', 64);
   const pages = alu.mem.wasm.buffer.byteLength / 65536;
   const aluBlock = alu.backend.cache.lookup(alu.loopAt, 0), memBlock = mem.backend.cache.lookup(mem.loopAt, 0);
+  const aluRegion = regionCode([aluBlock], [0]), memRegion = regionCode([memBlock], [0]);
   const stats = { inlined: 0, stepped: 0 };
   const cpu = mem.backend.cpu;
   let sink = 0;
   new Benchmark.Suite('micro')
-    .add(`jit: generate one block (32-bit alu loop, ${aluBlock.n} instructions)`, () => { sink ^= buildModule([aluBlock], pages, stats).length; })
-    .add(`jit: generate + compile one block (32-bit alu loop, ${aluBlock.n} instructions)`, () => { sink ^= WebAssembly.Module.exports(new WebAssembly.Module(buildModule([aluBlock], pages, stats))).length; })
-    .add(`jit: generate + compile one block (64-bit mem loop, ${memBlock.n} instructions)`, () => { sink ^= WebAssembly.Module.exports(new WebAssembly.Module(buildModule([memBlock], pages, stats))).length; })
+    .add(`jit: generate one block (32-bit alu loop, ${aluBlock.n} instructions)`, () => { sink ^= buildModule([aluRegion], pages, stats).length; })
+    .add(`jit: generate + compile one block (32-bit alu loop, ${aluBlock.n} instructions)`, () => { sink ^= WebAssembly.Module.exports(new WebAssembly.Module(buildModule([aluRegion], pages, stats))).length; })
+    .add(`jit: generate + compile one block (64-bit mem loop, ${memBlock.n} instructions)`, () => { sink ^= WebAssembly.Module.exports(new WebAssembly.Module(buildModule([memRegion], pages, stats))).length; })
     .add('tlb: 1000 read32 that hit (4 KiB pages, 64-bit paging)', () => {
       for (let i = 0; i < 1000; i++) sink ^= cpu.read32(DATA + ((i * 4) & 0xfffc), 0);
     })

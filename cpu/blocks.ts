@@ -66,8 +66,20 @@ export class Block {
   rep0 = 0;
   /** Dispatches counted by the JIT backend (cpu/jit/backend.ts) until it compiles the block. */
   heat = 0;
-  /** The block compiled to wasm (cpu/jit/): behaves as execBlock(c, b, b.code, n, passes). */
-  jit: ((base: number, passes: number) => number) | null = null;
+  /** The compiled region (cpu/jit/) this block enters, and its entry number there; null: not compiled. */
+  jit: CompiledRegion | null = null;
+  jitEntry = 0;
+}
+
+/**
+ * Blocks of one page compiled to one wasm function (cpu/jit/codegen.ts): run(base, limit, entry)
+ * starts at blocks[entry] and may go on through the others; see there for what it returns.
+ */
+export interface CompiledRegion {
+  run: (base: number, limit: number, entry: number) => number;
+  blocks: Block[];
+  /** The BlockCache epoch at which every block was last seen valid. */
+  epoch: number;
 }
 
 export const REP_COND = 0x10, REP_E = 0x20;
@@ -331,6 +343,9 @@ export class BlockCache {
     }
     list.push(b);
   }
+
+  /** The block decoded at physical address phys under codeKey, if cached. */
+  peek(codeKey: number, phys: number): Block | undefined { return this.maps[codeKey].get(phys); }
 
   get size(): number {
     let n = 0;

@@ -86,6 +86,8 @@ export class InterpBackend implements Backend {
   /** An STI / MOV SS shadow covers the next instruction boundary: run one instruction (stepOne), then look again. */
   private shadowStep = false;
 
+  /** The block the last runBlock ended in. */
+  protected stopped = new Block();
   private readonly beforeExport: ((cpu: Cpu) => void)[];
   private readonly afterImport: ((cpu: Cpu) => void)[];
 
@@ -185,18 +187,19 @@ export class InterpBackend implements Backend {
       // A tight loop may run several passes at once (bounded: budget, and interrupt latency).
       let passes = 1;
       if (b.selfLoop) passes = left >= MAX_PASSES * n ? MAX_PASSES : (left / n) | 0;
-      const done = this.runBlock(b, n, passes);
+      const done = this.runBlock(b, n, passes, left);
+      const e = this.stopped; // b, or the block a compiled region went on to
       if (done < 0) {
         executed += ~done;
-        this.advanceRip(b.starts[c.faultIndex]);
+        this.advanceRip(e.starts[c.faultIndex]);
         this.faulted();
         prev = null;
         continue;
       }
       executed += done;
       this.inRun = executed;
-      if (!b.branch) this.advanceRip(b.len);
-      prev = b;
+      if (!e.branch) this.advanceRip(e.len);
+      prev = e;
     }
     this.inRun = 0;
     this.retired += executed;
@@ -204,8 +207,14 @@ export class InterpBackend implements Backend {
     return reason;
   }
 
-  /** Runs a whole block (the one seam the jit backend overrides: compiled code in place of execBlock). */
-  protected runBlock(b: Block, n: number, passes: number): number {
+  /**
+   * Runs a whole block (the one seam the jit backend overrides: compiled code in place of
+   * execBlock, which may go on through further blocks, at most `left` instructions in all).
+   * Sets `stopped` to the block it ended in, with RIP at that block's start (or its branch's
+   * target); returns the instructions retired, or ~retired with a fault at faultIndex there.
+   */
+  protected runBlock(b: Block, n: number, passes: number, left: number): number {
+    this.stopped = b;
     return execBlock(this.cpu, b, b.code, n, passes);
   }
 

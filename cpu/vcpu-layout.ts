@@ -18,6 +18,8 @@ export const enum V {
   SEG_MAX = 0x29000,
   /** Mode fields (Int32 each), written by Cpu.modeChanged/segChanged. */
   MODE = 0x29100,
+  /** Int32: the region block a compiled region stopped in (cpu/jit/codegen.ts). */
+  JIT_EXIT = 0x29180,
   /** Byte offset past the last field. */
   END = 0x29200,
 }
@@ -39,7 +41,7 @@ export const enum M {
 }
 
 if (V.TLB_TAGS !== VCPU_DATA || V.TLB_HI !== V.TLB_TAGS + 8 * TLB_SIZE * 4 || V.TLB_PHYS !== V.TLB_HI + TLB_SIZE * 4 ||
-  V.SEG_MAX < V.TLB_PHYS + TLB_SIZE * 4 || V.MODE < V.SEG_MAX + 24 * 8 || V.MODE + M.COUNT * 4 > V.END || V.END > VCPU_AREA) {
+  V.SEG_MAX < V.TLB_PHYS + TLB_SIZE * 4 || V.MODE < V.SEG_MAX + 24 * 8 || V.MODE + M.COUNT * 4 > V.JIT_EXIT || V.JIT_EXIT + 4 > V.END || V.END > VCPU_AREA) {
   throw new Error('cpu/vcpu-layout.ts disagrees with mmu/memory.ts / mmu/tlb.ts');
 }
 

@@ -1,18 +1,23 @@
 // The `jit` backend: the interpreter's run loop, block cache, event delivery and
-// self-modifying-code handling, with hot blocks compiled to wasm (cpu/jit/codegen.ts)
-// and run in place of execBlock. Blocks are counted per dispatch; at the threshold
-// they queue, and the queue is compiled several functions to a module. A compiled
-// function takes the vCPU area's base as a parameter, so compiled code serves any vCPU.
+// self-modifying-code handling, with hot code compiled to wasm (cpu/jit/codegen.ts)
+// and run in place of execBlock. Blocks are counted per dispatch; at the threshold a
+// block queues, and the queue is compiled several regions to a module: each region
+// is the hot block and the blocks of its page it reaches by direct branches
+// (cpu/jit/region.ts), entered at any of them. A compiled function takes the vCPU
+// area's base as a parameter, so compiled code serves any vCPU.
 
 import type { CpuHost } from '../../contracts/backend.js';
-import { CODE_WRITTEN, overwritten, ripLinear, type Block } from '../blocks.js';
+import { CODE_WRITTEN, overwritten, ripLinear, type Block, type BlockCache, type CompiledRegion } from '../blocks.js';
 import type { Cpu } from '../cpu.js';
 import { execBlock } from '../exec.js';
 import { keepCF, testCC } from '../flags.js';
 import { InterpBackend, type CpuExtension } from '../interp.js';
 import { disassemble } from '../disasm.js';
 import { CpuFault } from '../fault.js';
-import { buildModule, inline, worthCompiling, type GenStats } from './codegen.js';
+import { INT_SHADOW, NMI_PENDING, RUN_STATE } from '../state.js';
+import { V } from '../vcpu-layout.js';
+import { buildModule, inline, STEP_LEAVE, worthCompiling, type GenStats, type RegionCode } from './codegen.js';
+import { collectRegion, regionCode } from './region.js';
 import { watText } from './wat.js';
 import { codePhys, describeRegion } from './describe.js';
 import { later } from './later.js';
@@ -39,25 +44,30 @@ export interface JitOptions {
   asyncBytes?: number;
 }
 
-type Compiled = (base: number, passes: number) => number;
+/** Most instructions one entry into compiled code runs: events (interrupts, timers, stop requests) wait at most this long. */
+export const MAX_REGION_INSNS = 4096;
+const W_RUN = RUN_STATE / 4, W_SHADOW = INT_SHADOW / 4, W_NMI = NMI_PENDING / 4;
 
-/** Compiles queued hot blocks and keeps the bounded code cache with its counters. */
+/** Compiles queued hot blocks' regions and keeps the bounded code cache with its counters. */
 export class JitCompiler {
   readonly threshold: number;
   readonly batch: number;
   readonly maxBlocks: number;
-  /** The vCPU whose code is running (the imports act on it). */
+  /** The vCPU whose code is running (the imports act on it), and its cpu.attention when compiled code was entered. */
   cpu: Cpu;
+  attention = 0;
+  /** cpu.charge when compiled code was entered. */
+  charge = 0;
   dumpAt: number | null;
   onDump: (text: string) => void;
   private readonly debug: boolean;
   readonly all: boolean;
   private queue: Block[] = [];
-  /** Compiled blocks, oldest first (eviction order). */
+  /** Blocks with compiled code, oldest first (eviction order). */
   private live: Block[] = [];
   private readonly gen: GenStats = { inlined: 0, stepped: 0 };
   readonly stats = {
-    jitModules: 0, jitBlocks: 0, jitWasmBytes: 0, jitCompileMs: 0, jitInvalidations: 0, jitEvictions: 0,
+    jitModules: 0, jitRegions: 0, jitBlocks: 0, jitWasmBytes: 0, jitCompileMs: 0, jitInvalidations: 0, jitEvictions: 0,
     jitDeclined: 0, jitRuns: 0, jitExitsFault: 0, jitExitsCodeWrite: 0, jitSteps: 0, jitInsns: 0,
     jitAsyncModules: 0, jitAsyncPending: 0,
   };
@@ -65,7 +75,7 @@ export class JitCompiler {
   /** Why the last asynchronous compile failed (cpu/jit/later.ts), or undefined. */
   asyncError?: string;
 
-  constructor(cpu: Cpu, private readonly table: InterpBackend['table'], o: JitOptions = {}) {
+  constructor(cpu: Cpu, private readonly table: InterpBackend['table'], private readonly cache: BlockCache, o: JitOptions = {}) {
     this.cpu = cpu;
     this.threshold = o.threshold ?? 40;
     this.batch = o.batch ?? 8;
@@ -82,16 +92,23 @@ export class JitCompiler {
     if (this.queue.length >= this.batch) this.compile();
   }
 
-  /** Compile every queued block that is still valid into one module. */
+  /** Compile the region of every queued block that is still valid and has no code into one module. */
   compile(): void {
-    const blocks = this.queue.filter((b) => b.valid && b.jit === null);
+    const entries = this.queue.filter((b) => b.valid && b.jit === null);
     this.queue = [];
-    if (blocks.length === 0) return;
+    if (entries.length === 0) return;
     const t0 = performance.now();
+    const regions: RegionCode[] = [], all: Block[] = [], taken = new Set<Block>();
+    for (const e of entries) {
+      if (taken.has(e)) continue; // a block of a region earlier in this batch: it enters that one
+      const blocks = collectRegion(this.cache, e, this.all);
+      for (const b of blocks) taken.add(b);
+      regions.push(regionCode(blocks, blocks.map((b) => all.push(b) - 1)));
+    }
     const mem = this.cpu.mem.wasm;
-    const bytes = buildModule(blocks, mem.buffer.byteLength / 65536, this.gen, this.debug);
-    const step = (k: number, i: number): number => {
-      const b = blocks[k], c = this.cpu;
+    const bytes = buildModule(regions, mem.buffer.byteLength / 65536, this.gen, this.debug);
+    const step = (g: number, i: number): number => {
+      const b = all[g], c = this.cpu;
       this.stats.jitSteps++;
       const r = execBlock(c, b, b.code, i + 1, 1, i);
       if (r < 0) return c.faultIndex + 1;
@@ -104,28 +121,54 @@ export class JitCompiler {
         this.stats.jitExitsCodeWrite++;
         return i + 2;
       }
-      return 0;
+      // Something the run loop looks at between blocks (a write to code, a mode change, a shadow, HLT, an NMI,
+      // work charged to the budget): leave at the block's end.
+      const w = c.r32;
+      return c.attention !== this.attention || c.charge !== this.charge || (w[W_RUN] | w[W_SHADOW] | w[W_NMI]) !== 0 ? STEP_LEAVE : 0;
     };
     const cond = (cc: number): number => (testCC(this.cpu.r32, cc) ? 1 : 0);
     const keepcf = (): void => { keepCF(this.cpu.r32); };
     const imports = { e: { m: mem, step, cond, keepcf } };
     if (bytes.length >= this.asyncBytes) {
-      later(this, bytes, imports, (inst) => { this.install(inst, blocks, bytes.length, performance.now()); });
+      later(this, bytes, imports, (inst) => { this.install(inst, regions, all.length, bytes.length, performance.now()); });
       this.stats.jitCompileMs += performance.now() - t0;
       return;
     }
-    this.install(new WebAssembly.Instance(new WebAssembly.Module(bytes), imports), blocks, bytes.length, t0);
+    this.install(new WebAssembly.Instance(new WebAssembly.Module(bytes), imports), regions, all.length, bytes.length, t0);
   }
 
-  /** Give the blocks of a compiled module their functions (those still valid and without code), and count it. */
-  private install(inst: WebAssembly.Instance, blocks: Block[], size: number, t0: number): void {
-    blocks.forEach((b, k) => { if (b.valid && b.jit === null) { b.jit = inst.exports[`b${k}`] as Compiled; this.live.push(b); } });
+  /**
+   * Give the blocks of a compiled module's regions their code (those still valid and without
+   * code: a block keeps the region it had), and count it. Each region checks its blocks at
+   * its first entry (revalidate).
+   */
+  private install(inst: WebAssembly.Instance, regions: RegionCode[], blocks: number, size: number, t0: number): void {
+    regions.forEach((r, k) => {
+      const region: CompiledRegion = { run: inst.exports[`r${k}`] as CompiledRegion['run'], blocks: r.blocks, epoch: -1 };
+      r.blocks.forEach((b, e) => {
+        if (!b.valid || b.jit !== null) return;
+        b.jit = region;
+        b.jitEntry = e;
+        this.live.push(b);
+      });
+    });
     this.stats.jitModules++;
-    this.stats.jitBlocks += blocks.length;
+    this.stats.jitRegions += regions.length;
+    this.stats.jitBlocks += blocks;
     this.stats.jitWasmBytes += size;
     this.stats.jitCompileMs += performance.now() - t0;
-    if (this.dumpAt !== null) for (const b of blocks) if (this.covers(b)) this.onDump(this.dump(b));
+    if (this.dumpAt !== null) for (const r of regions) if (r.blocks.some((b) => this.covers(b))) this.onDump(this.dump(r.blocks[0]));
     if (this.live.length > this.maxBlocks) this.evict();
+  }
+
+  /**
+   * Whether every block of region r is still valid (checked once per block-cache epoch); if
+   * not, the region is dropped: its blocks are interpreted and heat up again.
+   */
+  revalidate(r: CompiledRegion): boolean {
+    if (r.blocks.every((b) => b.valid)) { r.epoch = this.cache.epoch; return true; }
+    for (const b of r.blocks) if (b.jit === r) { b.jit = null; b.heat = 0; }
+    return false;
   }
 
   private written(b: Block): boolean {
@@ -145,8 +188,8 @@ export class JitCompiler {
 
   /** Forget compiled blocks the block cache has dropped (guest writes, flushes): they are invalidations. */
   sweep(): void {
-    const keep = this.live.filter((b) => b.valid);
-    this.stats.jitInvalidations += this.live.length - keep.length;
+    const keep = this.live.filter((b) => b.valid && b.jit !== null);
+    this.stats.jitInvalidations += this.live.filter((b) => !b.valid).length;
     this.live = keep;
   }
 
@@ -164,22 +207,28 @@ export class JitCompiler {
     return (at >= b.phys && at < b.phys + b.len) || (lin !== undefined && at >= lin && at < lin + b.len);
   }
 
-  /** The block's x86 instructions (each marked inline or through the interpreter) and the wasm text it became. */
+  /** The x86 instructions of b's region (each marked inline or through the interpreter) and the wasm text it became. */
   dump(b: Block, linear?: number): string {
-    const c = this.cpu, lin = linear ?? this.starts.get(b) ?? b.phys;
-    const lines = [`jit: block at ${hex(lin)} (physical ${hex(b.phys)}), ${b.n} instructions, ${b.len} bytes${b.selfLoop ? ', loops on itself' : ''}`];
-    for (let i = 0; i < b.n; i++) {
-      const at = (lin + b.starts[i]) >>> 0;
-      let text: string;
-      try {
-        text = disassemble(this.table, (k) => c.mem.read8(b.phys + b.starts[i] + k), c.codeSize, at, 0).text;
-      } catch (e) {
-        if (!(e instanceof CpuFault)) throw e;
-        text = '(unreadable)';
+    const c = this.cpu, lin0 = linear ?? this.starts.get(b) ?? b.phys;
+    const blocks = b.jit?.blocks ?? collectRegion(this.cache, b, this.all);
+    const lines = [`jit: block at ${hex(lin0)} (physical ${hex(b.phys)}), ${b.n} instructions, ${b.len} bytes, in a region of ${blocks.length} block${blocks.length > 1 ? 's' : ''}:`];
+    for (const [k, rb] of blocks.entries()) {
+      const lin = (lin0 + rb.phys - b.phys) >>> 0;
+      lines.push(` block ${k} at ${hex(lin)} (physical ${hex(rb.phys)}), ${rb.n} instructions, ${rb.len} bytes`);
+      for (let i = 0; i < rb.n; i++) {
+        const at = (lin + rb.starts[i]) >>> 0;
+        let text: string;
+        try {
+          text = disassemble(this.table, (k) => c.mem.read8(rb.phys + rb.starts[i] + k), c.codeSize, at, 0).text;
+        } catch (e) {
+          if (!(e instanceof CpuFault)) throw e;
+          text = '(unreadable)';
+        }
+        lines.push(`  ${hex(at)}  ${text.padEnd(36)} ${inline(rb.code[i << 2]) ? 'inline' : 'interpreter (step)'}`);
       }
-      lines.push(`  ${hex(at)}  ${text.padEnd(36)} ${inline(b.code[i << 2]) ? 'inline' : 'interpreter (step)'}`);
     }
-    lines.push(watText(buildModule([b], c.mem.wasm.buffer.byteLength / 65536, { inlined: 0, stepped: 0 }), 0));
+    const code = regionCode(blocks, blocks.map((_, k) => k));
+    lines.push(watText(buildModule([code], c.mem.wasm.buffer.byteLength / 65536, { inlined: 0, stepped: 0 }), 0));
     return lines.join('\n');
   }
 }
@@ -192,32 +241,38 @@ const hex = (v: number): string => `0x${(v >>> 0).toString(16)}`;
 export class JitBackend extends InterpBackend {
   override readonly name = 'jit' as const;
   readonly jit: JitCompiler;
+  /** V.JIT_EXIT of this vCPU's area: the region block compiled code stopped in. */
+  private readonly exitBlock: Int32Array;
 
   constructor(host: CpuHost, extensions: CpuExtension[] = [], options: JitOptions = {}) {
     super(host, extensions);
-    this.jit = new JitCompiler(this.cpu, this.table, options);
+    this.jit = new JitCompiler(this.cpu, this.table, this.cache, options);
+    this.exitBlock = new Int32Array(this.cpu.mem.buffer, this.cpu.base + V.JIT_EXIT, 1);
   }
 
-  protected override runBlock(b: Block, n: number, passes: number): number {
-    const j = this.jit;
-    let fn = b.jit;
-    if (fn === null) {
+  protected override runBlock(b: Block, n: number, passes: number, left: number): number {
+    const j = this.jit, c = this.cpu;
+    let r = b.jit;
+    if (r !== null && r.epoch !== this.cache.epoch && !j.revalidate(r)) r = null;
+    if (r === null) {
       const heat = ++b.heat;
       if (heat === j.threshold) {
-        if (j.dumpAt !== null) j.starts.set(b, ripLinear(this.cpu));
+        if (j.dumpAt !== null) j.starts.set(b, ripLinear(c));
         if (j.all || worthCompiling(b)) j.enqueue(b);
         else { b.heat = NEVER; j.stats.jitDeclined++; }
       } else if (heat === j.threshold * 4) j.compile(); // still waiting for a full batch: compile what is queued
-      fn = b.jit;
-      if (fn === null) return execBlock(this.cpu, b, b.code, n, passes);
+      r = b.jit;
+      if (r === null) { this.stopped = b; return execBlock(c, b, b.code, n, passes); }
     }
-    j.cpu = this.cpu;
-    const done = fn(this.cpu.base, passes);
+    j.cpu = c;
+    j.attention = c.attention;
+    j.charge = c.charge;
+    const done = r.run(c.base, left < MAX_REGION_INSNS ? left : MAX_REGION_INSNS, b.jitEntry);
+    this.stopped = r.blocks[this.exitBlock[0]];
     j.stats.jitRuns++;
     if (done < 0) { j.stats.jitExitsFault++; j.stats.jitInsns += ~done; } else j.stats.jitInsns += done;
     return done;
   }
-
   override counters(): Record<string, number> {
     const j = this.jit;
     j.sweep();

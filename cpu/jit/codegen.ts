@@ -1,30 +1,46 @@
-// The code generator: one decoded block (cpu/blocks.ts) -> one wasm function
-// `(base, passes) -> done` that behaves exactly as execBlock(c, b, b.code, n,
-// passes) does. The fast ops listed in cpu/fastops.ts's table as inline are
-// emitted as wasm over guest registers held in i64 locals; every other
-// instruction (and every slow path: TLB miss, MMIO, segment check, code page)
-// calls the `step` import, which runs that one instruction through the
-// interpreter's executor after the cached registers and lazy flags are written
-// back to the state record. Returns: instructions completed, or ~completed with
-// cpu.lastFault/faultIndex set (a fault, or a write to this block's own code).
+// The code generator: one region (cpu/jit/region.ts: blocks of one physical page
+// joined by direct branches) -> one wasm function `(base, limit, entry) -> done`.
+// Its body is a loop around a br_table over the region's blocks: a direct branch
+// (or a fall-through) to a block of the region sets the next block and goes round
+// the loop, so guest registers and lazy flags stay in locals across the region;
+// RET compares the popped address with the region's return points. Each block
+// runs as execBlock(c, b, b.code, b.n, 1) would. The fast ops listed in
+// cpu/fastops.ts's table as inline are emitted as wasm over guest registers held
+// in i64 locals; every other instruction (and every slow path: TLB miss, MMIO,
+// segment check, code page) calls the `step` import, which runs that one
+// instruction through the interpreter's executor after the cached registers and
+// lazy flags are written back to the state record.
+//
+// RIP is a local too, written back with the registers: the start of the block
+// running (as under the interpreter), until a branch sets it to its target. The region leaves when a block
+// ends outside it, when the next block would take the instructions run past
+// `limit`, or at the end of a block after `step` asked it to (an event is due:
+// cpu.attention moved, a shadow, an NMI). It writes the block it stopped in to
+// V.JIT_EXIT and returns the instructions completed, or ~completed with
+// cpu.lastFault/faultIndex set for that block (a fault, or a write to its own code).
 
 import type { Block } from '../blocks.js';
 import { Fast as F, FAST_INFO, GEN_EXACT, GEN_NOFLAGS } from '../fastops.js';
 import { W } from '../words.js';
-import { M, V } from '../vcpu-layout.js';
+import { V } from '../vcpu-layout.js';
+import { Access, READ, WRITE } from './access.js';
 import { FuncBuilder, ModuleBuilder, Op, ValType } from './wasm/index.js';
 
 const I32 = ValType.I32, I64 = ValType.I64;
 /** Byte offsets in the state record. */
 const B_RIP = W.W_RIP * 4, B_LF_OP = W.LF_OP * 4, B_LF_RES = W.LF_RES * 4, B_LF_A = W.LF_A * 4, B_LF_B = W.LF_B * 4;
-const B_SSBASE = W.W_SSBASE * 4, B_RFLAGS = W.W_RFLAGS * 4, RSP = 4;
+const B_RFLAGS = W.W_RFLAGS * 4, RSP = 4;
 /** Lazy-flag kinds of INC and DEC (cpu/flags.ts K_INC, K_DEC). */
 const K_LF_INC = 6, K_LF_DEC = 7;
-const ES_BASE_W = 0x44;
-const MODE_B = V.MODE;
+/** Parameters of a region function. */
+const P_BASE = 0, P_LIMIT = 1, P_ENTRY = 2;
+/** Return points a RET compares its target with before it leaves the region. */
+const MAX_RET_TARGETS = 4;
 
 /** The imports every generated module takes (besides the memory). */
 export const IMPORT_STEP = 0, IMPORT_COND = 1, IMPORT_KEEPCF = 2;
+/** What `step` returns besides a stop index + 1: go on, but leave the region at the end of this block. */
+export const STEP_LEAVE = -1;
 
 /** Registers an inline fast op reads or writes (bit n = GPR n), from its fields. */
 function regsOf(id: number, a: number, s: number): number {
@@ -40,17 +56,30 @@ function regsOf(id: number, a: number, s: number): number {
 
 export interface GenStats { inlined: number; stepped: number }
 
-/** Emits the function for block `b` (number k in its module) into `f`. */
-export function emitBlock(f: FuncBuilder, b: Block, k: number, stats: GenStats): void {
-  new BlockGen(f, b, k).emit(stats);
+/**
+ * A region: its blocks (entry points, in br_table order), each block's number in its
+ * module (the `step` import's first argument), and whether RIP + len is the next
+ * block's RIP (32- and 64-bit code; 16-bit code wraps at 64 KiB and leaves instead).
+ */
+export interface RegionCode {
+  blocks: Block[];
+  ids: number[];
+  wide: boolean;
+  fallThrough: boolean;
 }
 
-class BlockGen {
+/** Emits the function for region r into `f`. */
+export function emitRegion(f: FuncBuilder, r: RegionCode, stats: GenStats): void {
+  new RegionGen(f, r).emit(stats);
+}
+
+class RegionGen {
   private readonly reg = new Int32Array(16).fill(-1);
   private used = 0;
   private written = 0;
   private lf = false;
-  private readonly pass: number;
+  private readonly doneL: number;
+  private readonly next: number;
   private readonly st: number;
   private readonly t0: number;
   private readonly t1: number;
@@ -62,23 +91,52 @@ class BlockGen {
   private readonly lfRes: number;
   private readonly lfA: number;
   private readonly lfB: number;
-  private readonly code: Int32Array;
+  /** RIP (i64 in 64-bit code, else the low half as i32), and its value before a RET. */
+  private readonly rip: number;
+  private readonly ripOld: number;
+  /** Memory access: segment bounds and the page test. */
+  private readonly mem: Access;
+  /** The block being emitted: its index in the region, the block, its code. */
+  private j = 0;
+  private b: Block;
+  private code: Int32Array;
+  /** if/else levels open inside the block being emitted (for branch depths to the loop). */
+  private nest = 0;
   /** The last inline op at or before the Jcc that writes flags, if no stepped instruction follows it. */
   private lastFlags = -1;
+  /** Region index of the block at each physical address. */
+  private readonly at = new Map<number, number>();
+  /** Region indices of the blocks a CALL in the region returns to. */
+  private readonly returns: number[] = [];
 
-  constructor(private readonly f: FuncBuilder, private readonly b: Block, private readonly k: number) {
-    this.code = b.code;
-    for (let i = 0; i < b.n; i++) {
-      const id = this.code[i << 2];
-      if (!inline(id)) continue;
-      const m = regsOf(id, this.code[(i << 2) + 1], this.code[(i << 2) + 2]);
-      this.used |= m;
-      if (FAST_INFO[id & ~F.NO_FLAGS].writesDst) this.written |= 1 << (this.code[(i << 2) + 1] >> 1);
-      if (FAST_INFO[id & ~F.NO_FLAGS].stack) this.written |= 1 << RSP;
-      if (FAST_INFO[id & ~F.NO_FLAGS].flagsW !== 0 || FAST_INFO[id & ~F.NO_FLAGS].flagsR !== 0) this.lf = true;
+  constructor(private readonly f: FuncBuilder, private readonly r: RegionCode) {
+    r.blocks.forEach((b, k) => this.at.set(b.phys, k));
+    const segs: number[] = [];
+    let stack = 0;
+    for (const b of r.blocks) {
+      const code = b.code;
+      for (let i = 0; i < b.n; i++) {
+        const id = code[i << 2];
+        if (!inline(id)) continue;
+        const m = regsOf(id, code[(i << 2) + 1], code[(i << 2) + 2]);
+        this.used |= m;
+        const info = FAST_INFO[id & ~F.NO_FLAGS];
+        if (info.writesDst) this.written |= 1 << (code[(i << 2) + 1] >> 1);
+        if (info.stack) this.written |= 1 << RSP;
+        if (info.flagsW !== 0 || info.flagsR !== 0) this.lf = true;
+        if (info.stack) stack = r.wide ? 8 : 4;
+        if ((id === F.LOAD32 || id === F.STORE32 || id === F.LOADZX8_32) && !segs.includes(code[(i << 2) + 2] >>> 16)) segs.push(code[(i << 2) + 2] >>> 16);
+        if (id === F.CALL32 || id === F.CALL64) {
+          const t = this.target(b, code[(i << 2) + 3]);
+          if (t >= 0 && !this.returns.includes(t) && this.returns.length < MAX_RET_TARGETS) this.returns.push(t);
+        }
+      }
     }
+    this.b = r.blocks[0];
+    this.code = this.b.code;
     for (let n = 0; n < 16; n++) if ((this.used & (1 << n)) !== 0) this.reg[n] = f.addLocal(I64);
-    this.pass = f.addLocal(I32);
+    this.doneL = f.addLocal(I32);
+    this.next = f.addLocal(I32);
     this.st = f.addLocal(I32);
     this.t0 = f.addLocal(I32);
     this.t1 = f.addLocal(I32);
@@ -90,17 +148,46 @@ class BlockGen {
     this.lfRes = f.addLocal(I64);
     this.lfA = f.addLocal(I64);
     this.lfB = f.addLocal(I64);
+    this.rip = f.addLocal(r.wide ? I64 : I32);
+    this.ripOld = f.addLocal(r.wide ? I64 : I32);
+    this.mem = new Access(f, r.wide, r.wide ? [] : segs, stack);
+  }
+
+  /** Region index of the block at offset `off` from b's start, if it lies on b's page and in the region; else -1. */
+  private target(b: Block, off: number): number {
+    const o = (b.phys & 0xfff) + off;
+    if (o < 0 || o >= 0x1000) return -1;
+    return this.at.get((b.phys & ~0xfff) + o) ?? -1;
   }
 
   emit(stats: GenStats): void {
-    const f = this.f, b = this.b;
+    const f = this.f, blocks = this.r.blocks, count = blocks.length;
     this.reload();
+    f.localGet(P_ENTRY).localSet(this.next);
     f.loop();
-    for (let i = 0; i < b.n; i++) {
-      const id = this.code[i << 2];
-      if (inline(id)) { stats.inlined++; this.op(i, id); } else { stats.stepped++; this.step(i); this.lastFlags = -1; }
+    for (let k = count - 1; k >= 0; k--) f.block();
+    f.localGet(this.next).brTable(blocks.map((_, k) => k), 0);
+    for (let k = 0; k < count; k++) {
+      f.end(); // block k's code follows the end of its br_table target, inside a loop of its own
+      f.loop();
+      this.j = k;
+      this.b = blocks[k];
+      this.code = this.b.code;
+      this.nest = 0;
+      this.lastFlags = -1;
+      const b = this.b;
+      for (let i = 0; i < b.n; i++) {
+        const id = this.code[i << 2];
+        if (inline(id)) { stats.inlined++; this.op(i, id); } else { stats.stepped++; this.step(i); this.lastFlags = -1; }
+      }
+      // After a block that no inline branch ended: a stepped branch leaves; a fall-through may stay.
+      const last = this.code[(b.n - 1) << 2];
+      if (!inline(last) || !FAST_INFO[last & ~F.NO_FLAGS].ends) {
+        const t = !b.branch && this.r.fallThrough && b.page1 < 0 ? this.target(b, b.len) : -1;
+        if (t >= 0) this.goTo(t, true); else this.exit(b.n);
+      }
+      f.end();
     }
-    this.exit(b.n); // after a block without a branch, or one run by step (inline branches return themselves)
     f.end();
     f.unreachable();
     f.finish();
@@ -108,12 +195,13 @@ class BlockGen {
 
   // ---- State record <-> locals.
 
-  private base(): void { this.f.localGet(0); }
+  private base(): void { this.f.localGet(P_BASE); }
 
-  /** Write back every register the block's inline code may have changed, and the lazy flags. */
+  /** Write back every register the region's inline code may have changed, and the lazy flags. */
   private flush(): void {
     const f = this.f;
     for (let n = 0; n < 16; n++) if ((this.written & (1 << n)) !== 0) { this.base(); f.localGet(this.reg[n]).store(Op.I64Store, n * 8, 2); }
+    this.base(); f.localGet(this.rip).store(this.r.wide ? Op.I64Store : Op.I32Store, B_RIP, this.r.wide ? 2 : -1);
     if (this.lf) this.flushFlags();
   }
 
@@ -129,6 +217,8 @@ class BlockGen {
   private reload(): void {
     const f = this.f;
     for (let n = 0; n < 16; n++) if (this.reg[n] >= 0) { this.base(); f.load(Op.I64Load, n * 8, 2).localSet(this.reg[n]); }
+    this.base(); f.load(this.r.wide ? Op.I64Load : Op.I32Load, B_RIP, this.r.wide ? 2 : -1).localSet(this.rip);
+    this.mem.reload();
     if (this.lf) {
       this.base(); f.load(Op.I32Load, B_LF_OP).localSet(this.lfOp);
       this.base(); f.load(Op.I64Load, B_LF_RES, 2).localSet(this.lfRes);
@@ -137,32 +227,62 @@ class BlockGen {
     }
   }
 
-  /** Push pass * n + c: instructions completed when the block stops at index c of this pass. */
-  private done(c: number): void {
-    const f = this.f;
-    if (!this.b.selfLoop) { f.i32Const(c); return; }
-    f.localGet(this.pass).i32Const(this.b.n).op(Op.I32Mul).i32Const(c).op(Op.I32Add);
+  /** Record the block the region stops in (V.JIT_EXIT). */
+  private noteExit(): void {
+    this.base(); this.f.i32Const(this.j).store(Op.I32Store, V.JIT_EXIT);
   }
 
-  /** Leave the block having completed index c of this pass. */
+  /** Leave the region having completed c instructions of the current block. */
   private exit(c: number): void {
+    const f = this.f;
     this.flush();
-    this.done(c);
-    this.f.return();
+    this.noteExit();
+    f.localGet(this.doneL);
+    if (c !== 0) f.i32Const(c).op(Op.I32Add);
+    f.return();
   }
 
   /**
-   * Instruction i through the interpreter: write back, call step(k, i, pass), leave the block
-   * if it reports a fault or a stop (its value - 1 is the index to stop at), reload.
+   * The current block is done (a branch has set RIP to t's start, or it falls through):
+   * go on at region block t unless that would run past the limit, else leave.
+   */
+  private goTo(t: number, fall: boolean): void {
+    const f = this.f, n = this.b.n;
+    f.localGet(this.doneL).i32Const(n).op(Op.I32Add).localTee(this.doneL);
+    f.i32Const(this.r.blocks[t].n).op(Op.I32Add).localGet(P_LIMIT).op(Op.I32LeU);
+    f.if();
+    if (fall) this.addRip(this.r.wide, this.b.len);
+    // To this block's own loop, or round the dispatch loop (past this block's loop) to block t.
+    if (t === this.j) f.br(this.nest + 1);
+    else f.i32Const(t).localSet(this.next).br(this.r.blocks.length - 1 - this.j + this.nest + 2);
+    f.end();
+    this.exit(0); // done already counts this block
+  }
+
+  /** After a branch set RIP to offset `off` from the block's start: on to that block if the region has it, else leave. */
+  private branchTo(off: number): void {
+    const t = this.target(this.b, off);
+    if (t >= 0) this.goTo(t, false); else this.exit(this.b.n);
+  }
+
+  /**
+   * Instruction i through the interpreter: write back, call step(id, i); leave the region if
+   * it reports a fault or a stop (its value - 1 is the index to stop at); if it asks to leave
+   * (STEP_LEAVE), no further block runs (the limit drops to 0); reload.
    */
   private step(i: number): void {
     const f = this.f;
     this.flush();
-    f.i32Const(this.k).i32Const(i).localGet(this.pass).call(IMPORT_STEP).localTee(this.st);
+    f.i32Const(this.r.ids[this.j]).i32Const(i).call(IMPORT_STEP).localTee(this.st);
     f.if();
-    f.localGet(this.st).i32Const(1).op(Op.I32Sub);
-    if (this.b.selfLoop) f.localGet(this.pass).i32Const(this.b.n).op(Op.I32Mul).op(Op.I32Add);
+    f.localGet(this.st).i32Const(0).op(Op.I32LtS);
+    f.if();
+    f.i32Const(0).localSet(P_LIMIT);
+    f.else();
+    this.noteExit();
+    f.localGet(this.st).i32Const(1).op(Op.I32Sub).localGet(this.doneL).op(Op.I32Add);
     f.i32Const(-1).op(Op.I32Xor).return();
+    f.end();
     f.end();
     this.reload();
   }
@@ -197,60 +317,6 @@ class BlockGen {
     if (a !== -1) f.localGet(a).localSet(this.lfA);
     if (bv !== -1) f.localGet(bv).localSet(this.lfB);
     f.localGet(res).localSet(this.lfRes);
-  }
-
-  // ---- Memory: the inline TLB check against the planes in the vCPU area.
-
-  /** Pushes the i32 condition "lin (in t1, 32-bit: high half 0) hits the plane at `plane` for `size` bytes". */
-  private tlbHit32(plane: number, size: number): void {
-    const f = this.f;
-    // t2 = TLB index
-    f.localGet(this.t1).i32Const(12).op(Op.I32ShrU).i32Const(4095).op(Op.I32And).localSet(this.t2);
-    this.base(); f.load(Op.I32Load, MODE_B + plane * 4);
-    f.localGet(this.t2).op(Op.I32Add).i32Const(2).op(Op.I32Shl);
-    this.base(); f.op(Op.I32Add).load(Op.I32Load, V.TLB_TAGS);
-    f.localGet(this.t1).i32Const(-4096).op(Op.I32And).op(Op.I32Eq);
-    f.localGet(this.t2).i32Const(2).op(Op.I32Shl);
-    this.base(); f.op(Op.I32Add).load(Op.I32Load, V.TLB_HI).op(Op.I32Eqz).op(Op.I32And);
-    if (size > 1) f.localGet(this.t1).i32Const(0xfff).op(Op.I32And).i32Const(0x1000 - size).op(Op.I32LeU).op(Op.I32And);
-  }
-
-  /** Pushes the physical address of lin (t1) through TLB index t2. */
-  private phys32(): void {
-    const f = this.f;
-    f.localGet(this.t2).i32Const(2).op(Op.I32Shl);
-    this.base(); f.op(Op.I32Add).load(Op.I32Load, V.TLB_PHYS);
-    f.localGet(this.t1).i32Const(0xfff).op(Op.I32And).op(Op.I32Or);
-  }
-
-  /**
-   * 64-bit linear address in u0 (lo in t1, hi in t0): pushes "canonical and hits the plane".
-   * The TLB index goes to t2.
-   */
-  private tlbHit64(plane: number, size: number): void {
-    const f = this.f;
-    f.localGet(this.u0).op(Op.I32WrapI64).localSet(this.t1);
-    f.localGet(this.u0).i64Const(32, 0).op(Op.I64ShrU).op(Op.I32WrapI64).localSet(this.t0);
-    f.localGet(this.t1).i32Const(12).op(Op.I32ShrU).localGet(this.t0).op(Op.I32Xor).i32Const(4095).op(Op.I32And).localSet(this.t2);
-    this.base(); f.load(Op.I32Load, MODE_B + plane * 4);
-    f.localGet(this.t2).op(Op.I32Add).i32Const(2).op(Op.I32Shl);
-    this.base(); f.op(Op.I32Add).load(Op.I32Load, V.TLB_TAGS);
-    f.localGet(this.t1).i32Const(-4096).op(Op.I32And).op(Op.I32Eq);
-    f.localGet(this.t2).i32Const(2).op(Op.I32Shl);
-    this.base(); f.op(Op.I32Add).load(Op.I32Load, V.TLB_HI).localGet(this.t0).op(Op.I32Eq).op(Op.I32And);
-    // Canonical: bits 63:47 all equal (the hit test alone would accept a tag filled for it, which never happens; kept explicit).
-    f.localGet(this.t0).i32Const(16).op(Op.I32Shl).i32Const(16).op(Op.I32ShrS).localGet(this.t0).op(Op.I32Eq).op(Op.I32And);
-    if (size > 1) f.localGet(this.t1).i32Const(0xfff).op(Op.I32And).i32Const(0x1000 - size).op(Op.I32LeU).op(Op.I32And);
-  }
-
-  /** 32-bit [base + disp] + segment base (LOAD32/STORE32/LOADZX8_32): offset in t0, linear in t1; pushes the segment bound test. */
-  private seg32(s: number, disp: number, size: number): void {
-    const f = this.f, sbw = s >>> 16, seg = (sbw - ES_BASE_W) >> 3;
-    this.get32((s & 0xffff) >> 1); f.i32Const(disp).op(Op.I32Add).localSet(this.t0);
-    f.localGet(this.t0); this.base(); f.load(Op.I32Load, sbw * 4).op(Op.I32Add).localSet(this.t1);
-    f.localGet(this.t0).op(Op.F64ConvertI32U);
-    if (size > 1) f.f64Const(size - 1).op(Op.F64Add);
-    this.base(); f.load(Op.F64Load, V.SEG_MAX + seg * 8).op(Op.F64Le);
   }
 
   // ---- One inline fast op.
@@ -315,23 +381,26 @@ class BlockGen {
       case F.MOVSXD_RR: this.get32(rs); f.op(Op.I64ExtendI32S); this.set64(ra); return;
       // Loads and stores.
       case F.LOAD32: case F.STORE32: case F.LOADZX8_32: {
-        const load = id !== F.STORE32, size = id === F.LOADZX8_32 ? 1 : 4;
-        this.seg32(s, x, size);
-        this.tlbHit32(load ? M.PLANE_R : M.PLANE_W, size);
+        const k = id !== F.STORE32 ? READ : WRITE, size = id === F.LOADZX8_32 ? 1 : 4, m = this.mem;
+        if (this.r.wide) { this.step(i); return; } // (32-bit addressing is decoded outside 64-bit code only)
+        this.get32((s & 0xffff) >> 1); f.i32Const(x).op(Op.I32Add);
+        m.seg32(s >>> 16, size);
+        m.hit32(k, size);
         f.op(Op.I32And).if();
-        if (id === F.STORE32) { this.phys32(); this.get32(ra); f.store(Op.I32Store, 0, 0); }
-        else { this.phys32(); f.load(size === 1 ? Op.I64Load8U : Op.I64Load32U, 0, 0); this.set64(ra); }
+        m.phys(k);
+        if (id === F.STORE32) { this.get32(ra); f.store(Op.I32Store, 0, 0); }
+        else { f.load(size === 1 ? Op.I64Load8U : Op.I64Load32U, 0, 0); this.set64(ra); }
         f.else(); this.step(i); f.end();
         return;
       }
       case F.LOAD64_32: case F.LOAD64: case F.STORE64_32: case F.STORE64: case F.LOADZX8_64: {
-        const load = id !== F.STORE64_32 && id !== F.STORE64;
-        const size = id === F.LOADZX8_64 ? 1 : id === F.LOAD64 || id === F.STORE64 ? 8 : 4;
-        this.get64(rs); f.i64Const(x, x >> 31).op(Op.I64Add).localSet(u0);
+        const k = id !== F.STORE64_32 && id !== F.STORE64 ? READ : WRITE, m = this.mem;
+        if (!this.r.wide) { this.step(i); return; }
+        this.get64(rs); f.i64Const(x, x >> 31).op(Op.I64Add).localSet(m.lin64);
         // The interpreter's fast path takes any access up to 8 bytes inside a page with one bound.
-        this.tlbHit64(load ? M.PLANE_R : M.PLANE_W, size === 1 ? 1 : 8);
+        m.hit64(k, id === F.LOADZX8_64 ? 1 : 8);
         f.if();
-        this.phys64(t1, t2);
+        m.phys(k);
         if (id === F.STORE64) { this.get64(ra); f.store(Op.I64Store, 0, 0); }
         else if (id === F.STORE64_32) { this.get32(ra); f.store(Op.I32Store, 0, 0); }
         else { f.load(id === F.LOAD64 ? Op.I64Load : id === F.LOADZX8_64 ? Op.I64Load8U : Op.I64Load32U, 0, 0); this.set64(ra); }
@@ -340,40 +409,46 @@ class BlockGen {
       }
       // Stack (flat 32-bit SS, or 64-bit mode), calls and returns.
       case F.PUSH32: case F.CALL32:
-        this.push32(i, () => { if (id === F.PUSH32) this.get32(ra); else { this.base(); f.load(Op.I32Load, B_RIP).i32Const(x).op(Op.I32Add); } });
-        if (id === F.CALL32) { this.base(); this.base(); f.load(Op.I32Load, B_RIP).i32Const(s).op(Op.I32Add).store(Op.I32Store, B_RIP); this.exit(this.b.n); }
+        this.push32(i, () => { if (id === F.PUSH32) this.get32(ra); else { this.rip32(); f.i32Const(x).op(Op.I32Add); } });
+        if (id === F.CALL32) { this.addRip(false, s); this.branchTo(s); }
         return;
       case F.POP32: case F.RET32:
         this.pop32(i, () => {
-          if (id === F.POP32) this.set64(ra);
-          else { f.localSet(u2); this.base(); f.localGet(u2).store(Op.I64Store, B_RIP, 2); }
+          if (id === F.POP32) { this.set64(ra); return; }
+          f.localSet(u2);
+          f.localGet(this.rip).localSet(this.ripOld); // this block's RIP, for the return points
+          if (this.r.wide) f.localGet(u2).localSet(this.rip);
+          else { f.localGet(u2).op(Op.I32WrapI64).localSet(this.rip); this.base(); f.i32Const(0).store(Op.I32Store, B_RIP + 4); }
         });
-        if (id === F.RET32) this.exit(this.b.n);
+        if (id === F.RET32) this.returnTo();
         return;
       case F.PUSH64: case F.CALL64:
-        this.push64(i, () => { if (id === F.PUSH64) this.get64(ra); else { this.base(); f.load(Op.I64Load, B_RIP, 2).i64Const(x, x >> 31).op(Op.I64Add); } });
-        if (id === F.CALL64) { this.base(); this.base(); f.load(Op.I64Load, B_RIP, 2).i64Const(s, s >> 31).op(Op.I64Add).store(Op.I64Store, B_RIP, 2); this.exit(this.b.n); }
+        this.push64(i, () => { if (id === F.PUSH64) this.get64(ra); else { this.rip64(); f.i64Const(x, x >> 31).op(Op.I64Add); } });
+        if (id === F.CALL64) { this.addRip(true, s); this.branchTo(s); }
         return;
       case F.POP64: case F.RET64:
         this.pop64(i, () => {
-          if (id === F.POP64) this.set64(ra);
-          else { f.localSet(u2); this.base(); f.localGet(u2).store(Op.I64Store, B_RIP, 2); }
+          if (id === F.POP64) { this.set64(ra); return; }
+          f.localSet(u2);
+          f.localGet(this.rip).localSet(this.ripOld);
+          this.setRip64(u2);
         });
-        if (id === F.RET64) this.exit(this.b.n);
+        if (id === F.RET64) this.returnTo();
         return;
       // Branches (the last instruction).
       case F.JMP32: case F.JMP64:
-        if (this.b.selfLoop) { this.backEdge(); return; }
         this.addRip(id === F.JMP64, s);
-        this.exit(this.b.n);
+        this.branchTo(s);
         return;
       case F.JCC32: case F.JCC64:
         this.cond(a);
         f.if();
-        if (this.b.selfLoop) this.backEdge(); else { this.addRip(id === F.JCC64, s); this.exit(this.b.n); }
+        this.nest = 1;
+        this.addRip(id === F.JCC64, s); this.branchTo(s);
         f.else();
-        this.addRip(id === F.JCC64, x); this.exit(this.b.n);
+        this.addRip(id === F.JCC64, x); this.branchTo(x);
         f.end();
+        this.nest = 0;
         return;
     }
     throw new Error(`jit: fast op ${id} is marked inline but has no code generator`);
@@ -422,54 +497,60 @@ class BlockGen {
     f.op(Op.I32Or).store(Op.I32Store, B_RFLAGS);
   }
 
-  /** Pushes the physical address for linear lo (local lo) at TLB index (local t). */
-  private phys64(lo: number, t: number): void {
-    const f = this.f;
-    f.localGet(t).i32Const(2).op(Op.I32Shl);
-    this.base(); f.op(Op.I32Add).load(Op.I32Load, V.TLB_PHYS);
-    f.localGet(lo).i32Const(0xfff).op(Op.I32And).op(Op.I32Or);
-  }
-
   /** RIP += off (32-bit: the low half only, as the interpreter does; 64-bit: the full sum). */
   private addRip(wide: boolean, off: number): void {
     const f = this.f;
-    this.base();
-    if (wide) { this.base(); f.load(Op.I64Load, B_RIP, 2).i64Const(off, off >> 31).op(Op.I64Add).store(Op.I64Store, B_RIP, 2); }
-    else { this.base(); f.load(Op.I32Load, B_RIP).i32Const(off).op(Op.I32Add).store(Op.I32Store, B_RIP); }
+    if (off === 0) return;
+    if (!this.r.wide) { f.localGet(this.rip).i32Const(off).op(Op.I32Add).localSet(this.rip); return; }
+    if (wide) { f.localGet(this.rip).i64Const(off, off >> 31).op(Op.I64Add).localSet(this.rip); return; }
+    f.localGet(this.rip).i64Const(0, -1).op(Op.I64And);
+    f.localGet(this.rip).op(Op.I32WrapI64).i32Const(off).op(Op.I32Add).op(Op.I64ExtendI32U).op(Op.I64Or).localSet(this.rip);
   }
 
-  /** A self-loop's taken branch: another pass while the caller's pass count allows, else leave (RIP stays on the start). */
-  private backEdge(): void {
+  /** Pushes RIP's low half (i32) / all of RIP (i64), and sets RIP from an i64 local (a 32-bit region takes the low half). */
+  private rip32(): void { this.f.localGet(this.rip); if (this.r.wide) this.f.op(Op.I32WrapI64); }
+  private rip64(): void { this.f.localGet(this.rip); if (!this.r.wide) this.f.op(Op.I64ExtendI32U); }
+  private setRip64(l: number): void { this.f.localGet(l); if (!this.r.wide) this.f.op(Op.I32WrapI64); this.f.localSet(this.rip); }
+
+  /** After an inline RET (RIP set, this block's RIP in ripOld): on to the region's return point it matches, else leave. */
+  private returnTo(): void {
     const f = this.f;
-    f.localGet(this.pass).i32Const(1).op(Op.I32Add).localTee(this.pass).localGet(1).op(Op.I32LtU);
-    f.brIf(this.depthToLoop());
-    this.exit(0);
+    for (const t of this.returns) {
+      const delta = this.r.blocks[t].phys - this.b.phys;
+      if (this.r.wide) f.localGet(this.rip).localGet(this.ripOld).i64Const(delta, delta >> 31).op(Op.I64Add).op(Op.I64Eq);
+      else f.localGet(this.rip).localGet(this.ripOld).i32Const(delta).op(Op.I32Add).op(Op.I32Eq);
+      f.if();
+      this.nest = 1;
+      this.goTo(t, false);
+      f.end();
+      this.nest = 0;
+    }
+    this.exit(this.b.n);
   }
-
-  /** Branch depth from the current position to the block's loop (one if/else level inside it for Jcc). */
-  private depthToLoop(): number { return this.code[(this.b.n - 1) << 2] === F.JCC32 || this.code[(this.b.n - 1) << 2] === F.JCC64 ? 1 : 0; }
 
   /** PUSH of a 32-bit value (emitted by `value`) on a flat 32-bit stack; else the interpreter. */
   private push32(i: number, value: () => void): void {
-    const f = this.f;
-    this.get32(RSP); f.i32Const(4).op(Op.I32Sub).localSet(this.t0);
-    f.localGet(this.t0); this.base(); f.load(Op.I32Load, B_SSBASE).op(Op.I32Add).localSet(this.t1);
-    this.tlbHit32(M.PLANE_W, 4);
-    this.base(); f.load(Op.I32Load, MODE_B + M.STACK_FLAT32 * 4).i32Const(4).op(Op.I32Eq).op(Op.I32And);
+    const f = this.f, m = this.mem;
+    if (this.r.wide) { this.slow(i); return; }
+    this.get32(RSP); f.i32Const(4).op(Op.I32Sub).localTee(this.t0);
+    m.ssBaseGet(); f.op(Op.I32Add).localSet(m.lin);
+    m.stackKind();
+    f.if(I32); m.hit32(WRITE, 4); f.else(); f.i32Const(0); f.end();
     f.if();
-    this.phys32(); value(); f.store(Op.I32Store, 0, 0);
+    m.phys(WRITE); value(); f.store(Op.I32Store, 0, 0);
     this.setLow32(RSP, this.t0);
     f.else(); this.slow(i); f.end();
   }
 
   private pop32(i: number, use: () => void): void {
-    const f = this.f;
-    this.get32(RSP); f.localSet(this.t0);
-    f.localGet(this.t0); this.base(); f.load(Op.I32Load, B_SSBASE).op(Op.I32Add).localSet(this.t1);
-    this.tlbHit32(M.PLANE_R, 4);
-    this.base(); f.load(Op.I32Load, MODE_B + M.STACK_FLAT32 * 4).i32Const(4).op(Op.I32Eq).op(Op.I32And);
+    const f = this.f, m = this.mem;
+    if (this.r.wide) { this.slow(i); return; }
+    this.get32(RSP); f.localTee(this.t0);
+    m.ssBaseGet(); f.op(Op.I32Add).localSet(m.lin);
+    m.stackKind();
+    f.if(I32); m.hit32(READ, 4); f.else(); f.i32Const(0); f.end();
     f.if();
-    this.phys32(); f.load(Op.I64Load32U, 0, 0).localSet(this.u1);
+    m.phys(READ); f.load(Op.I64Load32U, 0, 0).localSet(this.u1);
     f.localGet(this.t0).i32Const(4).op(Op.I32Add).localSet(this.t0);
     this.setLow32(RSP, this.t0);
     f.localGet(this.u1); use(); // after RSP: POP ESP keeps the popped value
@@ -483,24 +564,26 @@ class BlockGen {
   }
 
   private push64(i: number, value: () => void): void {
-    const f = this.f;
-    this.get64(RSP); f.i64Const(8, 0).op(Op.I64Sub).localSet(this.u0);
-    this.tlbHit64(M.PLANE_W, 8);
-    this.base(); f.load(Op.I32Load, MODE_B + M.STACK_SIZE * 4).i32Const(8).op(Op.I32Eq).op(Op.I32And);
+    const f = this.f, m = this.mem;
+    if (!this.r.wide) { this.slow(i); return; }
+    this.get64(RSP); f.i64Const(8, 0).op(Op.I64Sub).localSet(m.lin64);
+    m.stackKind();
+    f.if(I32); m.hit64(WRITE, 8); f.else(); f.i32Const(0); f.end();
     f.if();
-    this.phys64(this.t1, this.t2); value(); f.store(Op.I64Store, 0, 0);
-    f.localGet(this.u0); this.set64(RSP);
+    m.phys(WRITE); value(); f.store(Op.I64Store, 0, 0);
+    f.localGet(m.lin64); this.set64(RSP);
     f.else(); this.slow(i); f.end();
   }
 
   private pop64(i: number, use: () => void): void {
-    const f = this.f;
-    this.get64(RSP); f.localSet(this.u0);
-    this.tlbHit64(M.PLANE_R, 8);
-    this.base(); f.load(Op.I32Load, MODE_B + M.STACK_SIZE * 4).i32Const(8).op(Op.I32Eq).op(Op.I32And);
+    const f = this.f, m = this.mem;
+    if (!this.r.wide) { this.slow(i); return; }
+    this.get64(RSP); f.localSet(m.lin64);
+    m.stackKind();
+    f.if(I32); m.hit64(READ, 8); f.else(); f.i32Const(0); f.end();
     f.if();
-    this.phys64(this.t1, this.t2); f.load(Op.I64Load, 0, 0).localSet(this.u1);
-    f.localGet(this.u0).i64Const(8, 0).op(Op.I64Add); this.set64(RSP);
+    m.phys(READ); f.load(Op.I64Load, 0, 0).localSet(this.u1);
+    f.localGet(m.lin64).i64Const(8, 0).op(Op.I64Add); this.set64(RSP);
     f.localGet(this.u1); use(); // after RSP: POP RSP keeps the popped value
     f.else(); this.slow(i); f.end();
   }
@@ -582,14 +665,14 @@ export function inline(id: number): boolean {
   return info !== undefined && (info.gen & (id < F.NO_FLAGS ? GEN_EXACT : GEN_NOFLAGS)) !== 0;
 }
 
-/** A module of compiled blocks: its bytes and the blocks, function k for block k. */
-export function buildModule(blocks: Block[], memPages: number, stats: GenStats, debug = false): Uint8Array<ArrayBuffer> {
+/** A module of compiled regions: its bytes, function k (export `r${k}`) for region k. */
+export function buildModule(regions: RegionCode[], memPages: number, stats: GenStats, debug = false): Uint8Array<ArrayBuffer> {
   const m = new ModuleBuilder({ debug });
   m.importMemory('e', 'm', memPages);
-  m.importFunction('e', 'step', { params: [I32, I32, I32], results: [I32] });
+  m.importFunction('e', 'step', { params: [I32, I32], results: [I32] });
   m.importFunction('e', 'cond', { params: [I32], results: [I32] });
   m.importFunction('e', 'keepcf', { params: [], results: [] });
-  const fns = blocks.map((_, k) => m.addFunction(`b${k}`, { params: [I32, I32], results: [I32] }));
-  blocks.forEach((b, k) => { emitBlock(fns[k], b, k, stats); m.exportFunction(`b${k}`, fns[k].index); });
+  const fns = regions.map((_, k) => m.addFunction(`r${k}`, { params: [I32, I32, I32], results: [I32] }));
+  regions.forEach((r, k) => { emitRegion(fns[k], r, stats); m.exportFunction(`r${k}`, fns[k].index); });
   return m.encode();
 }

@@ -15,8 +15,8 @@ const W_RSI = 6 * 2;
 /** The JIT with every block compiled on its first dispatch (so a replay from a checkpoint runs it again), whose compiled code flips bit 0 of RSI after every run. */
 class TamperedJit extends JitBackend {
   constructor(host: CpuHost) { super(host, [...FULL_EXTENSIONS], { threshold: 1, batch: 1, all: true }); }
-  protected override runBlock(b: Block, n: number, passes: number): number {
-    const done = super.runBlock(b, n, passes);
+  protected override runBlock(b: Block, n: number, passes: number, left: number): number {
+    const done = super.runBlock(b, n, passes, left);
     if (b.jit !== null && done > 0) this.cpu.r32[W_RSI] ^= 1;
     return done;
   }
@@ -33,7 +33,7 @@ describe('lockstep report: the translated region', () => {
     // Side B's compiled block: its header, its instructions (each inline or stepped), then the function.
     expect(t).toMatch(/^jit: block at 0x[0-9a-f]+ \(physical 0x[0-9a-f]+\), \d+ instructions/);
     expect(t).toMatch(/\n {2}0x[0-9a-f]+ {2}\S.* (inline|interpreter \(step\))\n/);
-    expect(t).toContain('(func (param $base i32) (param $passes i32) (result i32)');
+    expect(t).toContain('(func (param $base i32) (param $limit i32) (param $entry i32) (result i32)');
     expect(t).toMatch(/\n\s+(i32|i64)\.(load|store|add|const)/);
     expect(d.report).toContain("translated code holding the window's first instruction:");
     expect(d.report).toContain('(func (param $base i32)');

@@ -1,0 +1,54 @@
+// Regions: which blocks compile together with a hot block. A region is the hot
+// block and the decoded blocks of its physical page that it reaches by direct
+// branches (Jcc, JMP, CALL and the CALL's return point) or by falling through,
+// breadth first, up to MAX_REGION_BLOCKS. A branch between two places on one
+// page needs no translation at run time: the same linear page maps the whole
+// physical page, so the target's block is known when the region is compiled
+// (cpu/jit/codegen.ts turns such branches into jumps inside the wasm function).
+
+import type { Block, BlockCache } from '../blocks.js';
+import { CODE_KEY_16, CODE_KEY_64 } from '../cpu.js';
+import { Fast as F } from '../fastops.js';
+import { worthCompiling, type RegionCode } from './codegen.js';
+
+/** Most blocks in one region (bounds its compile time and wasm size). */
+export const MAX_REGION_BLOCKS = 32;
+
+/** Offsets from b's start where b may go on next without leaving its page's code: direct targets, return points, the fall-through. */
+function successors(b: Block): number[] {
+  const p = (b.n - 1) << 2, id = b.code[p];
+  switch (id) {
+    case F.JCC32: case F.JCC64: return [b.code[p + 2], b.code[p + 3]];
+    case F.JMP32: case F.JMP64: return [b.code[p + 2]];
+    case F.CALL32: case F.CALL64: return [b.code[p + 2], b.code[p + 3]];
+  }
+  return b.branch || b.page1 >= 0 ? [] : [b.len];
+}
+
+/**
+ * The region of hot block `entry` (entry first): blocks of its page decoded under its code
+ * key, reachable from it, still valid, and worth compiling (every one with `all`).
+ */
+export function collectRegion(cache: BlockCache, entry: Block, all: boolean): Block[] {
+  const out = [entry], seen = new Set<number>([entry.phys]);
+  const page = entry.phys & ~0xfff;
+  for (let k = 0; k < out.length && out.length < MAX_REGION_BLOCKS; k++) {
+    const b = out[k];
+    for (const off of successors(b)) {
+      const o = (b.phys & 0xfff) + off;
+      if (o < 0 || o >= 0x1000 || seen.has(page + o)) continue;
+      seen.add(page + o);
+      const t = cache.peek(entry.codeKey, page + o);
+      if (t === undefined || !t.valid || !(all || worthCompiling(t))) continue;
+      out.push(t);
+      if (out.length >= MAX_REGION_BLOCKS) break;
+    }
+  }
+  return out;
+}
+
+/** What the code generator needs to know about region `blocks` (ids: each block's number in its module). */
+export function regionCode(blocks: Block[], ids: number[]): RegionCode {
+  const key = blocks[0].codeKey & 3;
+  return { blocks, ids, wide: key === CODE_KEY_64, fallThrough: key !== CODE_KEY_16 };
+}
