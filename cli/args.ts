@@ -45,6 +45,8 @@ export interface Options {
   lockstepMmu: [MmuModelName | null, MmuModelName | null];
   /** Instructions between comparisons of two in-process backends in lockstep (null: the oracle's default). */
   lockstepEvery: number | null;
+  /** Most instructions (or KVM steps) a lockstep run compares; Infinity: until the guest exits or the user stops it. */
+  lockstepMax: number;
   deterministic: boolean;
   trace: boolean;
   /** --jit-dump=ADDR: print the x86 and wasm of the jit block holding this address when it is compiled. */
@@ -106,6 +108,8 @@ options:
   --lockstep=kvm,B         the oracle: KVM single-steps, backend B follows; stop at the first divergence
   --lockstep=A,B           two in-process backends (e.g. interp,jit) on two boards, compared every N
   --lockstep-every=N         instructions (default 1000); interrupts are taken only between chunks
+  --lockstep-max=N         stop a lockstep run after N instructions (default 10000000; 0: until the
+                           guest exits or Ctrl-A x)
   --lockstep=A:M,B:N       the same with a memory model per side (e.g. interp:direct,interp:shadow):
                            one model checked against another; a side without one takes --mmu's
   --jit-dump=ADDR          with jit (the default when given): when the block holding linear or
@@ -226,7 +230,7 @@ export function parseArgs(argv: string[]): Options {
   const opts: Options = {
     accel: null, memory: DEFAULT_MEMORY, kernel: null, initrd: null, append: null, image: null, raw: [], fwCfg: [],
     smp: { cpus: 1, sockets: 1, cores: 1, threads: 1 },
-    serial: { kind: 'stdio' }, noReboot: false, irqchip: 'user', mmu: 'direct', lockstep: null, lockstepMmu: [null, null], lockstepEvery: null, deterministic: false,
+    serial: { kind: 'stdio' }, noReboot: false, irqchip: 'user', mmu: 'direct', lockstep: null, lockstepMmu: [null, null], lockstepEvery: null, lockstepMax: 1e7, deterministic: false,
     trace: false, jitDump: null, help: false, version: false, io: newIoArgs(), incoming: null, qmp: [],
   };
   const args = [...argv];
@@ -304,6 +308,11 @@ export function parseArgs(argv: string[]): Options {
         const n = parseNumber(value(), '--lockstep-every');
         if (n < 1) throw new UsageError('--lockstep-every needs a positive number of instructions, e.g. --lockstep-every=1000');
         opts.lockstepEvery = n;
+        break;
+      }
+      case 'lockstep-max': {
+        const n = parseNumber(value(), '--lockstep-max');
+        opts.lockstepMax = n === 0 ? Infinity : n;
         break;
       }
       case 'deterministic': opts.deterministic = true; break;

@@ -148,7 +148,7 @@ async function runLockstepCli(opts: Options, pair: [BackendName, BackendName], r
       first = false;
       m.boot(recipe);
       return m;
-    }, 1e7, {
+    }, opts.lockstepMax, {
       takeInput: () => (typed.length ? typed.splice(0) : null),
       stopReason: () => stop,
       pause: (steps) => { compared = steps; return new Promise((done) => setImmediate(done)); },

@@ -71,6 +71,9 @@ describe('emu command line', () => {
     expect(parseArgs(['--lockstep=interp,tcg']).lockstep).toEqual(['interp', 'jit']);
     expect(() => parseArgs(['--lockstep=kvm,kvm'])).toThrow(/needs two backends/);
     expect(parseArgs(['--lockstep-every=250']).lockstepEvery).toBe(250);
+    expect(parseArgs([]).lockstepMax).toBe(1e7);
+    expect(parseArgs(['--lockstep-max=2000000000']).lockstepMax).toBe(2e9);
+    expect(parseArgs(['--lockstep-max=0']).lockstepMax).toBe(Infinity);
     expect(() => parseArgs(['--lockstep-every=0'])).toThrow(/positive number/);
     const models = parseArgs(['--lockstep=interp:direct,jit:nested-2m']);
     expect([models.lockstep, models.lockstepMmu]).toEqual([['interp', 'jit'], ['direct', 'nested-2m']]);

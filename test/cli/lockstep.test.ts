@@ -25,6 +25,15 @@ describe('emu --lockstep', () => {
     expect(r.status).toBe(0);
   });
 
+  it('--lockstep-max ends a run after that many instructions (the real-mode loop would exit after ~2000)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'emu-lockstep-'));
+    const f = join(dir, 'loop.bin');
+    writeFileSync(f, Buffer.from([0xb9, 0x00, 0x04, 0x40, 0xe2, 0xfd, 0xb0, 0x01, 0xe6, 0xf4]));
+    const r = await emu('--lockstep=interp,jit', '--lockstep-every=100', '--lockstep-max=1000', '-m', '4M', '-device', `loader,file=${f},addr=0x7c00`);
+    expect(r.stderr).toMatch(/lockstep interp,jit: 1000 instructions compared in [\d.]+ s \(10 comparisons\), ended by max-instructions/);
+    expect(r.status).toBe(0);
+  });
+
   it('interp:direct,interp:nested: tinyos runs "aspace 2 1" on a direct and a nested board compared every 50,000 instructions, no divergence', async () => {
     const r = await emuTyping('aspace 2 1\rpoweroff 1\r', '--lockstep=interp:direct,interp:nested', '--lockstep-every=50000', '-m', '64M', '-kernel', 'guests/tinyos/tinyos.elf');
     expect(r.stdout).toContain('aspace: every page showed the frame its PTE names');
