@@ -17,12 +17,13 @@ import { Breakpoints, DR6_B, DR6_BS, DR7_ENABLES, HELD_ICEBP, reportDebug } from
 import { modelCounters } from './system/context.js';
 import {
   ARCH_END, DR7, EVENT_EXCEPTION, FLAG_RF, FLAG_TF, EVENT_EXTINT, EVENT_NMI, FLAG_IF, INT_SHADOW, NMI_MASKED, NMI_PENDING, RUN_HALTED,
-  RUN_RUNNING, RUN_SHUTDOWN, RUN_STATE, SHADOW_MOV_SS, STATE_SIZE, type CpuStateBytes, CS, SEG_BASE, segOffset,
+  RUN_RUNNING, RUN_SHUTDOWN, RUN_STATE, SHADOW_MOV_SS, STATE_SIZE, type CpuStateBytes,
 } from './state.js';
 import type { OpRow, OpTable } from './table.js';
 import { composeRows } from './compose.js';
 import { disassemble } from './disasm.js';
 import { ripLinear as ripLin } from './blocks.js';
+import { W_CSBASE, W_RCX } from './words.js';
 
 /** What another area adds to the interpreter: table rows (taking precedence over the integer rows) and hooks. */
 export interface CpuExtension {
@@ -50,9 +51,7 @@ export const DELIVERY_COST = 256;
 const STORM_FAULTS = 1_000;
 /** Blocks between two samples of INTR in the common path. */
 const IRQ_POLL_BLOCKS = 4;
-const W_DR7 = DR7 / 4, W_RCX = 2;
-/** Word index of CS.base (low half). */
-const W_CSBASE = (segOffset(CS) + SEG_BASE) / 4;
+const W_DR7 = DR7 / 4;
 const W_RUN = RUN_STATE / 4, W_SHADOW = INT_SHADOW / 4, W_NMI = NMI_PENDING / 4, W_NMI_MASKED = NMI_MASKED / 4;
 
 export class InterpBackend implements Backend {
@@ -401,7 +400,7 @@ export class InterpBackend implements Backend {
     const c = this.cpu;
     const lo = ripLin(c), hi = c.eaHi;
     try {
-      return disassemble(this.table, (k) => c.fetch8((lo + k) | 0, hi), c.codeSize, c.r32[0x20], c.r32[0x21]).text;
+      return disassemble(this.table, (k) => c.fetch8((lo + k) | 0, hi), c.codeSize, c.r32[W_RIP], c.r32[W_RIP + 1]).text;
     } catch (e) {
       if (e instanceof CpuFault) return '(unreadable)';
       throw e;

@@ -5,13 +5,11 @@
 // operands.ts segCheck: #SS(0), expand-down stacks included).
 
 import type { Cpu } from './cpu.js';
-import { segWord } from './cpu.js';
 import { memRead, memWrite, segCheck } from './operands.js';
 import { CpuFault, VEC_SS } from './fault.js';
-import { SEG_BASE, SS } from './state.js';
+import { SS } from './state.js';
+import { W_RBP, W_RSP, W_SSBASE } from './words.js';
 
-const W_RSP = 8, W_RBP = 10;
-const W_SSBASE = segWord(SS, SEG_BASE);
 
 function nonCanonicalStack(): never { throw new CpuFault(VEC_SS, 0, true); }
 

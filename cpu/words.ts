@@ -9,8 +9,10 @@ export const enum W {
   W_RIP = 0x20, W_RFLAGS = 0x22,
   /** Lazy-flag fields (SCRATCH / 4 onwards): op, result, operand a, operand b, each with its high half. */
   LF_OP = 0x200, LF_RES = 0x201, LF_RESHI = 0x202, LF_A = 0x203, LF_AHI = 0x204, LF_B = 0x205, LF_BHI = 0x206,
-  /** SS.base (low half) and RSP. */
-  W_SSBASE = 0x54, W_RSP = 8,
+  /** SS.base and CS.base (low halves). */
+  W_SSBASE = 0x54, W_CSBASE = 0x4c,
+  /** The GPRs' low halves (GPR n is words 2n, 2n + 1). */
+  W_RAX = 0, W_RCX = 2, W_RDX = 4, W_RBX = 6, W_RSP = 8, W_RBP = 10, W_RSI = 12, W_RDI = 14, W_R11 = 22,
   /** Lazy-flag op codes (kind << 2 | size code) of the fast paths. */
   LF_ADD32 = 6, LF_SUB32 = 14, LF_LOGIC32 = 22, LF_ADD64 = 7, LF_SUB64 = 15, LF_LOGIC64 = 23,
   LF_SHL32 = 34, LF_SHR32 = 38, LF_SAR32 = 42, LF_SHL64 = 35, LF_SHR64 = 39, LF_SAR64 = 43,
@@ -28,7 +30,16 @@ export const W_RIP = W.W_RIP,
   LF_B = W.LF_B,
   LF_BHI = W.LF_BHI,
   W_SSBASE = W.W_SSBASE,
+  W_CSBASE = W.W_CSBASE,
+  W_RAX = W.W_RAX,
+  W_RCX = W.W_RCX,
+  W_RDX = W.W_RDX,
+  W_RBX = W.W_RBX,
   W_RSP = W.W_RSP,
+  W_RBP = W.W_RBP,
+  W_RSI = W.W_RSI,
+  W_RDI = W.W_RDI,
+  W_R11 = W.W_R11,
   LF_ADD32 = W.LF_ADD32,
   LF_SUB32 = W.LF_SUB32,
   LF_LOGIC32 = W.LF_LOGIC32,

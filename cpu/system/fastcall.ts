@@ -10,8 +10,8 @@ import {
 } from '../state.js';
 import { CpuFault, VEC_GP, VEC_UD } from '../fault.js';
 import { isProtected, setSegment } from './segments.js';
+import { W_R11, W_RCX, W_RDX, W_RSP } from '../words.js';
 
-const W_RCX = 2, W_RDX = 4, W_RSP = 8, W_R11 = 22;
 const gp0 = (): CpuFault => new CpuFault(VEC_GP, 0, true);
 const ud = (): CpuFault => new CpuFault(VEC_UD);
 

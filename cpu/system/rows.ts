@@ -17,7 +17,7 @@ import type { Insn } from '../decoder.js';
 import { W_RFLAGS, getOF } from '../flags.js';
 import { eaFn, leaFn, memRead, regRead, regWrite } from '../operands.js';
 import { pop, push } from '../stack.js';
-import { EVENT_SOFTINT, FLAG_ZF, FS, GS, RDX, RAX, RCX, SEG_BASE } from '../state.js';
+import { EVENT_SOFTINT, FLAG_ZF, FS, GS, SEG_BASE } from '../state.js';
 import { F_D64, F_I64, F_O64, F_SHADOW, F_STOP, F_TERM, OpRow, row } from '../table.js';
 import { ACC_READ } from '../../mmu/tlb.js';
 import { CpuFault, VEC_BP, VEC_DB, VEC_OF, VEC_UD } from '../fault.js';
@@ -32,8 +32,8 @@ import { cli, popf, pushfValue, sti } from './io.js';
 import { execCpuid, rdmsr, rdtsc, tscAux, wrmsr } from './msr.js';
 import { lar, lsl, verify } from './segments.js';
 import { callFar, iret, jmpFar, retFar } from './transfer.js';
+import { W_RAX, W_RCX, W_RDX } from '../words.js';
 
-const W_RAX = RAX * 2, W_RCX = RCX * 2, W_RDX = RDX * 2;
 
 /**
  * Run `fn` with RIP = the next instruction; on a fault put RIP back (the run loop

@@ -8,12 +8,12 @@
 import type { Cpu } from '../cpu.js';
 import { segWord } from '../cpu.js';
 import { ACC_STACK, ACC_USER, ACC_WRITE } from '../../mmu/tlb.js';
-import { RSP, SEG_ATTR, SEG_BASE, SS, ATTR_DB, gprOffset } from '../state.js';
+import { RSP, SEG_ATTR, SEG_BASE, SS, ATTR_DB } from '../state.js';
 import { offsetFits, segFits } from '../operands.js';
 import { CpuFault, VEC_SS } from '../fault.js';
+import { W_RSP } from '../words.js';
 
 const TWO32 = 4294967296;
-const W_RSP = gprOffset(RSP) / 4;
 
 /** stk.check: no limit (64-bit stacks), the current SS's, a new SS's (stk.attr/limit). */
 const CHECK_NONE = 0, CHECK_CURRENT = 1, CHECK_NEW = 2;

@@ -19,8 +19,8 @@ import {
 import { TASK_CALL, TASK_JMP, taskReturn, taskSwitch, taskTarget } from './task.js';
 import { commitRsp, pop, push, stackAdjust, stackAt, stackFromCurrent, stackLimit, stk } from './stack.js';
 import { readTssStack, tssSsSel, tssStackHi } from './events.js';
+import { W_RSP } from '../words.js';
 
-const W_RSP = 8;
 const gp = (code: number): CpuFault => new CpuFault(VEC_GP, code, true);
 const selErr = (sel: number): number => sel & 0xfffc;
 

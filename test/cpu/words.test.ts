@@ -2,7 +2,7 @@
 // the hot paths) must agree with the layout in cpu/state.ts and cpu/flags.ts.
 import { describe, expect, it } from 'vitest';
 import { K_ADD, K_LOGIC, K_SAR, K_SHL, K_SHR, K_SUB } from '../../cpu/flags.js';
-import { RFLAGS, RIP, RSP, SCRATCH, SEG_BASE, SS, gprOffset, segOffset, FLAG_ZF } from '../../cpu/state.js';
+import { CS, RAX, RBP, RBX, RCX, RDI, RDX, RFLAGS, RIP, RSI, RSP, R11, SCRATCH, SEG_BASE, SS, gprOffset, segOffset, FLAG_ZF } from '../../cpu/state.js';
 import * as W from '../../cpu/words.js';
 
 describe('cpu/words.ts literals', () => {
@@ -12,7 +12,9 @@ describe('cpu/words.ts literals', () => {
     expect(W.LF_OP).toBe(SCRATCH / 4);
     expect([W.LF_RES, W.LF_RESHI, W.LF_A, W.LF_AHI, W.LF_B, W.LF_BHI]).toEqual([1, 2, 3, 4, 5, 6].map((k) => SCRATCH / 4 + k));
     expect(W.W_SSBASE).toBe((segOffset(SS) + SEG_BASE) / 4);
-    expect(W.W_RSP).toBe(gprOffset(RSP) / 4);
+    expect(W.W_CSBASE).toBe((segOffset(CS) + SEG_BASE) / 4);
+    expect([W.W_RAX, W.W_RCX, W.W_RDX, W.W_RBX, W.W_RSP, W.W_RBP, W.W_RSI, W.W_RDI, W.W_R11])
+      .toEqual([RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R11].map((n) => gprOffset(n) / 4));
     expect(W.ZF_BIT).toBe(FLAG_ZF);
   });
   it('lazy-flag op codes are kind << 2 | size', () => {
