@@ -10,7 +10,10 @@ import { fileURLToPath } from 'node:url';
 /** The native VM object (accel-kvm/src/kvm.cc). */
 export interface NativeVm {
   checkExtension(cap: number): number;
-  mapRam(slot: number, guestPhys: number, buffer: ArrayBuffer, offset: number, size: number): void;
+  /** `logDirty`: KVM logs the slot's written pages (KVM_MEM_LOG_DIRTY_PAGES) for dirtyLog. */
+  mapRam(slot: number, guestPhys: number, buffer: ArrayBuffer, offset: number, size: number, logDirty?: boolean): void;
+  /** KVM_GET_DIRTY_LOG: the slot's pages written since the last call, one bit each, into `bitmap` (8-byte multiple). */
+  dirtyLog(slot: number, bitmap: Uint8Array): void;
   runBuffer(): ArrayBuffer;
   ioctl(name: string, arg?: Uint8Array | number): number;
   irqLine(irq: number, level: boolean): void;

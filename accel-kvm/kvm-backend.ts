@@ -18,6 +18,7 @@ import { explainOpenError, loadAddon, devKvmProblem, KvmUnavailable, type Native
 import { kvmCpuid, lockFeatureControl, setCpuid } from './kvm-cpuid.js';
 import { KvmStateIo } from './kvm-state.js';
 import * as K from './kvm-structs.js';
+import { DIRTY_WRITTEN } from '../mmu/memory.js';
 import { buildSlots, type RamSlot } from './kvm-slots.js';
 import { hostMmu, type HostMmu } from './host-mmu.js';
 
@@ -145,10 +146,40 @@ export class KvmBackend implements Backend {
     for (let i = 0; i < next.length; i++) {
       const old = this.slots[i], now = next[i];
       if (!old || now.gpa !== old.gpa || now.size !== old.size || now.offset !== old.offset) {
-        this.vm.mapRam(i, now.gpa, mem.buffer, now.offset, now.size);
+        this.vm.mapRam(i, now.gpa, mem.buffer, now.offset, now.size, this.logDirty);
       }
     }
     this.slots = next;
+  }
+
+  /** KVM_MEM_LOG_DIRTY_PAGES on every slot while a migration runs (the guest's writes bypass the TLB). */
+  private logDirty = false;
+
+  readonly dirtyLog = {
+    start: (): void => this.setDirtyLog(true),
+    stop: (): void => this.setDirtyLog(false),
+    sync: (dirty: Uint8Array): void => {
+      if (!this.logDirty) return;
+      for (let i = 0; i < this.slots.length; i++) {
+        const slot = this.slots[i];
+        const pages = slot.size / 4096;
+        const bits = new Uint8Array(Math.ceil(pages / 64) * 8);
+        this.vm.dirtyLog(i, bits);
+        const first = slot.offset / 4096; // the buffer's page: what dirtyPages indexes
+        for (let b = 0; b < bits.length; b++) {
+          if (bits[b] === 0) continue;
+          for (let k = 0; k < 8; k++) if (bits[b] & (1 << k)) dirty[first + b * 8 + k] |= DIRTY_WRITTEN;
+        }
+      }
+    },
+  };
+
+  private setDirtyLog(on: boolean): void {
+    if (on === this.logDirty) return;
+    this.logDirty = on;
+    const mem = this.host.memory;
+    // Changing only a slot's flags is allowed in place (KVM_SET_USER_MEMORY_REGION, same range).
+    this.slots.forEach((s, i) => this.vm.mapRam(i, s.gpa, mem.buffer, s.offset, s.size, on));
   }
 
   /**

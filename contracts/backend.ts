@@ -125,6 +125,12 @@ export interface Backend {
   /** Guest physical memory changed behind the backend's back (loader, snapshot restore): drop code caches. */
   invalidateCode?(): void;
   /**
+   * A backend whose guest writes RAM without the memory write path (KVM) logs them itself:
+   * start/stop the log, and OR the pages written since the last sync into `dirty` (one byte
+   * per RAM page, mmu/memory.ts DIRTY_WRITTEN).
+   */
+  dirtyLog?: { start(): void; sync(dirty: Uint8Array): void; stop(): void };
+  /**
    * Where the bus's IRQ lines go while this backend runs, if it brings its own interrupt
    * controllers (KVM's in-kernel irqchip: KVM_IRQ_LINE); absent or null, the board's own
    * PIC/IOAPIC take them.

@@ -1,8 +1,9 @@
 // Live migration: pre-copy rounds of RAM while the guest runs, with the pages it
 // writes in the meantime found through GuestMemory.dirtyPages (watched pages
 // take the TLB's write slow path, as code pages do, and the memory write path
-// marks them), then stop-and-copy of what is left with the devices and CPU once
-// it fits the downtime limit. Platform-neutral: the transport is a ByteChannel.
+// marks them; KVM logs its own through Backend.dirtyLog: KVM_GET_DIRTY_LOG), then
+// stop-and-copy of what is left with the devices and CPU once it fits the downtime
+// limit. Platform-neutral: the transport is a ByteChannel.
 //
 // Stream: messages of u8 type, u32 length, payload.
 //   H  hello: f64 RAM bytes, u32 vCPUs, u32 version
@@ -109,8 +110,10 @@ class MessageReader {
 
 // ---- Source.
 
-/** Read and re-arm the dirty log: the pages written since the last call. */
-function takeDirty(dirty: Uint8Array): number[] {
+/** Read and re-arm the dirty log: the pages written since the last call (KVM's log folded in first). */
+function takeDirty(m: Machine): number[] {
+  const dirty = m.memory.dirtyPages;
+  for (const v of m.vcpus) v.backend.dirtyLog?.sync(dirty);
   const out: number[] = [];
   for (let p = 0; p < dirty.length; p++) {
     if (dirty[p] & DIRTY_WRITTEN) { out.push(p); dirty[p] = DIRTY_WATCHED; }
@@ -183,7 +186,7 @@ export async function migrateOut(m: Machine, ch: ByteChannel, params: MigrationP
     await ch.write(message(MSG_HELLO, hello));
     // Arm the dirty log and drop TLB entries made before it, so every later write is seen.
     mem.dirtyPages.fill(DIRTY_WATCHED);
-    for (const v of m.vcpus) v.backend.invalidateCode?.();
+    for (const v of m.vcpus) { v.backend.invalidateCode?.(); v.backend.dirtyLog?.start(); }
     let pages: number[] = Array.from({ length: pageCount }, (_, i) => i);
     let bytesPerMs = 0;
     for (;;) {
@@ -193,7 +196,7 @@ export async function migrateOut(m: Machine, ch: ByteChannel, params: MigrationP
       await sendPages(m, ch, pages, stats, hooks, params);
       const ms = Math.max(performance.now() - t0, 0.001);
       bytesPerMs = (stats.transferred - sentBefore) / ms;
-      pages = takeDirty(mem.dirtyPages);
+      pages = takeDirty(m);
       stats.remaining = pages.length * PAGE_SIZE;
       stats.dirtyRate = Math.round((pages.length / ms) * 1000);
       const expectedMs = bytesPerMs > 0 ? (pages.length * (PAGE_SIZE + 5)) / bytesPerMs : Infinity;
@@ -203,7 +206,7 @@ export async function migrateOut(m: Machine, ch: ByteChannel, params: MigrationP
     const t0 = performance.now();
     hooks.stopGuest();
     const queued = new Set(pages);
-    for (const p of takeDirty(mem.dirtyPages)) if (!queued.has(p)) pages.push(p);
+    for (const p of takeDirty(m)) if (!queued.has(p)) pages.push(p);
     stats.rounds++;
     stats.finalPages = pages.length;
     await sendPages(m, ch, pages, stats, { ...hooks, cancelled: () => false }, { ...params, maxBandwidth: 0 });
@@ -220,6 +223,7 @@ export async function migrateOut(m: Machine, ch: ByteChannel, params: MigrationP
     if (answer.type === MSG_FAIL) throw new Error(`the destination refused the guest: ${new TextDecoder().decode(answer.payload)}`);
     if (answer.type !== MSG_OK) throw new Error('the destination answered something unexpected');
   } finally {
+    for (const v of m.vcpus) v.backend.dirtyLog?.stop();
     mem.dirtyPages.fill(0);
     ch.close();
   }

@@ -115,6 +115,7 @@ class Vm : public Napi::ObjectWrap<Vm> {
     return DefineClass(env, "Vm",
                        {InstanceMethod("checkExtension", &Vm::CheckExtension),
                         InstanceMethod("mapRam", &Vm::MapRam),
+                        InstanceMethod("dirtyLog", &Vm::DirtyLog),
                         InstanceMethod("runBuffer", &Vm::RunBuffer),
                         InstanceMethod("ioctl", &Vm::Ioctl),
                         InstanceMethod("irqLine", &Vm::IrqLine),
@@ -252,8 +253,9 @@ class Vm : public Napi::ObjectWrap<Vm> {
     return Napi::Number::New(info.Env(), ioctl(vm_fd_, KVM_CHECK_EXTENSION, cap));
   }
 
-  // mapRam(slot, guestPhys, buffer, offset, size): guest physical [guestPhys,
-  // guestPhys+size) is buffer[offset, offset+size). size 0 deletes the slot.
+  // mapRam(slot, guestPhys, buffer, offset, size, logDirty?): guest physical [guestPhys,
+  // guestPhys+size) is buffer[offset, offset+size). size 0 deletes the slot. logDirty sets
+  // KVM_MEM_LOG_DIRTY_PAGES: KVM then logs the slot's written pages for dirtyLog.
   Napi::Value MapRam(const Napi::CallbackInfo &info) {
     Napi::Env env = info.Env();
     if (!Alive(env)) return env.Undefined();
@@ -283,11 +285,41 @@ class Vm : public Napi::ObjectWrap<Vm> {
     r.guest_phys_addr = (__u64)gpa;
     r.memory_size = (__u64)size;
     r.userspace_addr = host;
+    if (info.Length() > 5 && info[5].ToBoolean().Value() && size > 0) r.flags = KVM_MEM_LOG_DIRTY_PAGES;
     if (ioctl(vm_fd_, KVM_SET_USER_MEMORY_REGION, &r) < 0) {
       Fail(env, ErrnoText("KVM_SET_USER_MEMORY_REGION", errno));
       return env.Undefined();
     }
     if (ram_ref_.IsEmpty()) ram_ref_ = Napi::Persistent(buf.As<Napi::Object>());
+    return env.Undefined();
+  }
+
+  // dirtyLog(slot, bitmap): KVM_GET_DIRTY_LOG of a slot mapped with logDirty into `bitmap`
+  // (one bit per page of the slot, bit 0 of byte 0 first; a multiple of 8 bytes long), and
+  // the log starts again from empty.
+  Napi::Value DirtyLog(const Napi::CallbackInfo &info) {
+    Napi::Env env = info.Env();
+    if (!Alive(env)) return env.Undefined();
+    uint32_t slot = info[0].As<Napi::Number>().Uint32Value();
+    if (!info[1].IsTypedArray()) {
+      Fail(env, "dirtyLog: the bitmap must be a Uint8Array");
+      return env.Undefined();
+    }
+    Napi::TypedArray ta = info[1].As<Napi::TypedArray>();
+    Napi::ArrayBuffer ab = ta.ArrayBuffer();
+    uint8_t *bits = static_cast<uint8_t *>(ab.Data()) + ta.ByteOffset();
+    if (ta.ByteLength() % 8 != 0 || reinterpret_cast<uintptr_t>(bits) % 8 != 0) {
+      Fail(env, "dirtyLog: the bitmap must be 8-byte aligned and a multiple of 8 bytes");
+      return env.Undefined();
+    }
+    struct kvm_dirty_log log;
+    memset(&log, 0, sizeof log);
+    log.slot = slot;
+    log.dirty_bitmap = bits;
+    if (ioctl(vm_fd_, KVM_GET_DIRTY_LOG, &log) < 0) {
+      Fail(env, ErrnoText("KVM_GET_DIRTY_LOG", errno));
+      return env.Undefined();
+    }
     return env.Undefined();
   }
 

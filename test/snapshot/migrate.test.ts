@@ -6,7 +6,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { bootRecipe } from '../../machine/boot.js';
 import { Machine } from '../../machine/machine.js';
-import { migrateOut, newMigrationStats, receiveMigration, type ByteChannel } from '../../machine/migrate.js';
+import { migrateOut, newMigrationStats, receiveMigration } from '../../machine/migrate.js';
+import { channelPair } from './channel.js';
 import { DIRTY_WATCHED, DIRTY_WRITTEN } from '../../mmu/memory.js';
 import { buildFlat, hasToolchain } from '../cpu/system-build.js';
 
@@ -26,21 +27,6 @@ function expected(out: string): string {
   let sum = 0;
   for (let i = 0; i < DWORDS; i++) for (let r = 0; r < n; r++) sum = (sum + ((i ^ r) >>> 0)) >>> 0;
   return `start\nrounds=${m[1]} sum=${sum.toString(16).padStart(8, '0')}\n`;
-}
-
-/** Two connected in-memory channels. */
-export function channelPair(): [ByteChannel, ByteChannel] {
-  const make = (inbox: Uint8Array[], wake: { f: (() => void) | null }, peer: { inbox: Uint8Array[]; wake: { f: (() => void) | null }; closed: { v: boolean } }, closed: { v: boolean }): ByteChannel => ({
-    async write(b) { if (peer.closed.v || closed.v) throw new Error('closed'); peer.inbox.push(b.slice()); peer.wake.f?.(); await new Promise((r) => setImmediate(r)); },
-    async read() {
-      while (inbox.length === 0 && !closed.v) await new Promise<void>((r) => { wake.f = r; });
-      return inbox.shift() ?? null;
-    },
-    close() { closed.v = true; wake.f?.(); peer.closed.v = true; peer.wake.f?.(); },
-  });
-  const a = { inbox: [] as Uint8Array[], wake: { f: null as (() => void) | null }, closed: { v: false } };
-  const b = { inbox: [] as Uint8Array[], wake: { f: null as (() => void) | null }, closed: { v: false } };
-  return [make(a.inbox, a.wake, b, a.closed), make(b.inbox, b.wake, a, b.closed)];
 }
 
 function dirtyMachine(): { m: Machine; out: () => string } {
