@@ -17,7 +17,7 @@ import type { MmuModelName } from '../mmu/model.js';
 import { BackendUnavailable, createBackend } from './backends.js';
 import type { IoOptions } from './io-devices.js';
 import { buildPc, type PcDevices } from './pc.js';
-import { SMP_QUANTUM, apResetState, initState, startupState, tscOf, type SmpTopology, type Vcpu } from './smp.js';
+import { SMP_QUANTUM, apResetState, sipiState, type SmpTopology, type Vcpu } from './smp.js';
 import { yieldToEventLoop } from './yield.js';
 
 export interface MachineOptions extends IoOptions {
@@ -174,7 +174,7 @@ export class Machine {
     if (i === 0) return;
     this.devices.lapics[i].init();
     v.waitSipi = true;
-    this.atOneInstant(() => v.backend.setState(initState(v.backend)));
+    this.atOneInstant(() => v.backend.setState(apResetState(v.backend.getState())));
     this.kicked = true;
   }
 
@@ -194,7 +194,7 @@ export class Machine {
     if (!v.waitSipi) return;
     v.stats.sipis++;
     v.waitSipi = false;
-    this.atOneInstant(() => v.backend.setState(startupState(v.backend, vector)));
+    this.atOneInstant(() => v.backend.setState(sipiState(vector, v.backend.getState())));
     this.kicked = true;
   }
 
@@ -220,8 +220,8 @@ export class Machine {
     this.backend.invalidateCode?.();
     const aps = this.vcpus.slice(1);
     if (aps.length) this.atOneInstant(() => {
-      const tsc = tscOf(this.backend); // the APs' TSCs count with the BSP's from here
-      for (const v of aps) v.backend.setState(apResetState(tsc));
+      const bsp = this.backend.getState(); // the APs' TSCs count with the BSP's from here
+      for (const v of aps) v.backend.setState(apResetState(bsp, true));
     });
     for (const v of aps) {
       v.waitSipi = true;

@@ -5,13 +5,15 @@
 // run loop (machine.ts) gives every runnable vCPU a bounded turn in index order.
 
 import type { Backend, CpuHost } from '../contracts/backend.js';
-import { APIC_BASE, CS, RIP, SEG_BASE, SEG_SEL, STATE_SIZE, StateView, TSC, resetState, segOffset, type CpuStateBytes } from '../cpu/state.js';
+import {
+  APIC_BASE, CS, MTRR_DEF_TYPE, MTRR_VAR, MTRR_VAR_COUNT, PAT, RIP, SEG_BASE, SEG_SEL, STATE_SIZE, StateView, TSC, resetState, segOffset, type CpuStateBytes,
+} from '../cpu/state.js';
 
 /** Instructions one vCPU runs per turn at most when several are runnable (interrupt and IPI latency). */
 export const SMP_QUANTUM = 5_000;
 
 /** IA32_APIC_BASE of an application processor after RESET/INIT: enabled, not the BSP (bit 8 clear). */
-const APIC_BASE_AP = 0xfee00800;
+const APIC_BASE_AP = 0xfee00800, APIC_BASE_BSP = 1 << 8;
 
 export interface Vcpu {
   readonly index: number;
@@ -25,16 +27,27 @@ export interface Vcpu {
 }
 
 /**
- * The state an application processor holds after RESET or INIT (SDM 9.1.1), with the BSP flag
- * clear. `apicBase`: IA32_APIC_BASE (INIT keeps it, x2APIC mode included: SDM 11.12.5.1). `tsc` is its time-stamp counter now: INIT leaves the TSC alone (SDM Table 9-1), and
- * every processor's counts from the same power-on, so an AP never starts from 0 while the
- * BSP's has run on (Linux calls that a TSC warp and drops the TSC as its clock).
+ * What INIT leaves alone (SDM Table 9-1), as [offset, length] in the state record: the TSC,
+ * IA32_PAT, IA32_APIC_BASE (x2APIC mode included, SDM 11.12.5.1) and the MTRRs. The TSC
+ * matters most: every processor's counts from the same power-on, so an AP must not start
+ * from 0 while the BSP's has run on (Linux calls that a TSC warp and drops the TSC clock).
  */
-export function apResetState(tsc: number, apicBase = APIC_BASE_AP): CpuStateBytes {
+const KEPT_BY_INIT: readonly (readonly [number, number])[] = [
+  [TSC, 8], [PAT, 8], [MTRR_DEF_TYPE, MTRR_VAR + MTRR_VAR_COUNT * 16 - MTRR_DEF_TYPE], [APIC_BASE, 8],
+];
+
+/**
+ * The state an application processor holds after RESET or INIT (SDM 9.1.1), with the BSP flag
+ * clear; `kept` (a state record) gives what INIT keeps: the AP's own at INIT, the BSP's at
+ * power-on (`powerOn`: firmware programs every CPU's MTRRs and PAT alike, the TSCs start
+ * together; IA32_APIC_BASE is then the AP's default).
+ */
+export function apResetState(kept?: CpuStateBytes, powerOn = false): CpuStateBytes {
   const s = new StateView(new ArrayBuffer(STATE_SIZE), 0);
   resetState(s);
-  s.set64(APIC_BASE, apicBase, 0);
-  s.setNum64(TSC, tsc);
+  if (kept) for (const [off, len] of KEPT_BY_INIT) s.u8.set(kept.subarray(off, off + len), off);
+  if (powerOn || !kept) s.set64(APIC_BASE, APIC_BASE_AP, 0); // not the BSP's: each APIC starts at the default base
+  s.setU32(APIC_BASE, s.lo(APIC_BASE) & ~APIC_BASE_BSP);
   return s.snapshot();
 }
 
@@ -43,21 +56,9 @@ export function tscOf(b: Backend): number {
   return new StateView(b.getState().buffer).num64(TSC);
 }
 
-/** What INIT leaves of a running vCPU's state: its TSC and IA32_APIC_BASE (low half; the base stays below 4 GiB). */
-export function initState(b: Backend): CpuStateBytes {
-  const s = new StateView(b.getState().buffer);
-  return apResetState(s.num64(TSC), s.lo(APIC_BASE));
-}
-
-/** A waiting AP's state after a STARTUP IPI with `vector`: its TSC and IA32_APIC_BASE kept. */
-export function startupState(b: Backend, vector: number): CpuStateBytes {
-  const s = new StateView(b.getState().buffer);
-  return sipiState(vector, s.num64(TSC), s.lo(APIC_BASE));
-}
-
-/** A STARTUP IPI with vector VV: real mode at VV00:0000, i.e. physical VV000 (SDM 9.4.4.1). */
-export function sipiState(vector: number, tsc: number, apicBase = APIC_BASE_AP): CpuStateBytes {
-  const bytes = apResetState(tsc, apicBase);
+/** A STARTUP IPI with vector VV: real mode at VV00:0000, i.e. physical VV000 (SDM 9.4.4.1); `kept` as for apResetState. */
+export function sipiState(vector: number, kept?: CpuStateBytes): CpuStateBytes {
+  const bytes = apResetState(kept);
   const s = new StateView(bytes.buffer as ArrayBuffer, bytes.byteOffset);
   const cs = segOffset(CS);
   s.setU32(cs + SEG_SEL, (vector & 0xff) << 8);

@@ -12,6 +12,8 @@ import { parseMmuModel, type MmuModelName } from '../../mmu/model.js';
 import { BANNER } from './initramfs.js';
 
 export const PROMPT = 'emu:/# ';
+/** A line that ends the session as `poweroff` would (commands can `echo` it instead of powering off). */
+export const END_MARK = 'emu-session-end';
 
 export interface PhaseMark { name: string; ms: number; instructions: number }
 
@@ -50,6 +52,7 @@ export async function runSession(outDir: string, commands?: string, doneWhen = '
         marks.push({ name: next[0], ms: performance.now(), instructions: m.instructions() });
         if (marks.length === PHASES.length && commands === undefined) m.powerOff(0, 'banner seen');
       }
+      if (line === END_MARK) m.powerOff(0, 'end mark seen');
       line = '';
     } else if (b !== 13) line += String.fromCharCode(b);
     if (commands !== undefined && typed < 3 && serial.endsWith(PROMPT) && !serial.includes(doneWhen)) {

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Machine } from '../../machine/machine.js';
+import { APIC_BASE, MTRR_DEF_TYPE, PAT, StateView } from '../../cpu/state.js';
 import { RealtimeClock } from '../../devices/clock.js';
 import { bootRecipe } from '../../machine/boot.js';
 import { buildAcpi } from '../../machine/acpi.js';
@@ -83,14 +84,14 @@ describe.skipIf(!hasToolchain())('SMP (-smp N): INIT-SIPI-SIPI and IPIs through 
     const m = new Machine({ memory: 16 << 20, accel: 'interp', smp: 2 });
     m.memory.writeBytes(0x9000, Uint8Array.of(0x40, 0x40, 0xf4)); // inc ax; inc ax; hlt (at 0900:0000)
     const [a, b] = m.vcpus.map((v) => v.backend as InterpBackend);
-    for (const x of [a, b]) { x.setState(sipiState(0x09, 0)); x.run(100); }
+    for (const x of [a, b]) { x.setState(sipiState(0x09)); x.run(100); }
     expect(m.memory.codePages[9]).toBe(0b11);
-    a.setState(sipiState(0x09, 0)); // drops vCPU 0's cache only
+    a.setState(sipiState(0x09)); // drops vCPU 0's cache only
     expect(m.memory.codePages[9]).toBe(0b10);
     const before = b.counters().blockInvalidations;
     m.memory.writeBytes(0x9001, Uint8Array.of(0x90)); // a guest/device write: vCPU 1's block goes
     expect(b.counters().blockInvalidations - before).toBe(1);
-    b.setState(sipiState(0x09, 0));
+    b.setState(sipiState(0x09));
     b.run(100);
     expect(b.getState()[0] | (b.getState()[1] << 8)).toBe(1); // inc ax; nop; hlt
     m.destroy();
@@ -125,7 +126,7 @@ describe.skipIf(!hasToolchain())('SMP (-smp N): INIT-SIPI-SIPI and IPIs through 
     // cpuid leaf 0xB subleaf 1 on vCPU 4 (package 1, core 1): mov eax,0xb; mov ecx,1; cpuid; hlt
     m.memory.writeBytes(0x9000, Uint8Array.of(0x66, 0xb8, 0x0b, 0, 0, 0, 0x66, 0xb9, 1, 0, 0, 0, 0x0f, 0xa2, 0xf4));
     const ap = m.vcpus[4].backend;
-    ap.setState(sipiState(0x09, 0));
+    ap.setState(sipiState(0x09));
     ap.run(10);
     const r = new DataView(ap.getState().buffer);
     expect([0, 3, 1, 2].map((g) => r.getUint32(g * 8, true))).toEqual([2, 3, 0x201, 5]); // EAX shift, EBX count, ECX level, EDX x2APIC ID
@@ -139,6 +140,18 @@ describe.skipIf(!hasToolchain())('SMP (-smp N): INIT-SIPI-SIPI and IPIs through 
     const [bsp, ap] = m.vcpus.map((v) => v.backend);
     for (let k = 0; k < 3; k++) { m.vcpuInit(1); m.vcpuSipi(1, 0x09); }
     clock.hold(() => expect(tscOf(ap)).toBe(tscOf(bsp)));
+    m.destroy();
+  });
+
+  it('the APs start with the MTRRs and PAT the firmware gave the BSP, without its BSP flag, and INIT keeps them', () => {
+    const m = new Machine({ memory: 16 << 20, accel: 'interp', deterministic: true, smp: 2 });
+    m.boot((mm) => { mm.state.set64(MTRR_DEF_TYPE, 0x806, 0); mm.state.set64(PAT, 0x00070406, 0x00070406); });
+    const ap = () => new StateView(m.vcpus[1].backend.getState().buffer);
+    const check = () => expect([ap().lo(MTRR_DEF_TYPE), ap().lo(PAT), ap().lo(APIC_BASE)]).toEqual([0x806, 0x00070406, 0xfee00800]);
+    check();
+    m.vcpuInit(1);
+    m.vcpuSipi(1, 0x09);
+    check();
     m.destroy();
   });
 });
