@@ -7,7 +7,9 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { bootRecipe } from '../../machine/boot.js';
 import { Machine } from '../../machine/machine.js';
+import { migrateOut, newMigrationStats, receiveMigration } from '../../machine/migrate.js';
 import { restoreSnapshot, saveSnapshot } from '../../machine/snapshot.js';
+import { channelPair } from './channel.js';
 import { buildFlat, hasToolchain } from '../cpu/system-build.js';
 
 const TINYOS = readFileSync('guests/tinyos/tinyos.elf');
@@ -86,5 +88,31 @@ describe('snapshots of -smp 2 guests (--deterministic)', () => {
       c.m.destroy();
     }
     ref.m.destroy();
+  }, 120_000);
+
+  it.skipIf(!hasToolchain())('the SMP test guest migrates live mid-run (both vCPUs, LAPICs, APIC bus) and finishes with every result right', async () => {
+    const smp = () => {
+      const m = new Machine({ memory: 16 << 20, accel: 'interp', noReboot: true, smp: 2 });
+      m.boot(bootRecipe({ raw: [{ file: { name: 'smp.bin', bytes: buildFlat(SMP_GUEST, 0x8000) }, addr: 0x8000 }] }));
+      return m;
+    };
+    const src = smp(), dst = smp();
+    const running = src.run();
+    while (src.vcpus[1].waitSipi && !src.exited) await new Promise((r) => setTimeout(r, 1));
+    const [a, b] = channelPair();
+    const stats = newMigrationStats();
+    const arrived = receiveMigration(dst, b, newMigrationStats());
+    await migrateOut(src, a, { downtimeLimitMs: 300, maxBandwidth: 0 }, stats, { cancelled: () => false, stopGuest: () => src.pause(), wasRunning: true });
+    await arrived;
+    src.powerOff(0, 'migrated');
+    await running;
+    expect(src.exited?.reason).toBe('migrated'); // the source had not finished on its own
+    const exit = await dst.run();
+    expect(exit.reason).toBe('isa-debug-exit: status 33');
+    const dw = (addr: number) => dst.memory.dv.getUint32(addr, true);
+    expect([dw(0x6000), dw(WORK)]).toEqual([1, 1000]); // the AP checked in and did all its work
+    expect(dst.vcpuCounters().map((v) => v.waitingForSipi)).toEqual([false, false]);
+    expect(stats.rounds).toBeGreaterThanOrEqual(2);
+    src.destroy(); dst.destroy();
   }, 120_000);
 });
