@@ -125,6 +125,8 @@ export class BlockCache {
   private readonly dropped = new Map<number, Block[]>();
   // Counters.
   decoded = 0;
+  /** Instructions in the blocks decoded. */
+  decodedInsns = 0;
   hits = 0;
   invalidations = 0;
   /** Times a guest write overlapped a decoded block's instructions (they became WRITTEN). */
@@ -246,9 +248,10 @@ export class BlockCache {
 
   /**
    * The block starting at linear address lo:hi (RIP + CS base) in the current mode (the key is
-   * the physical address and cpu.codeKey); decodes it on a miss. Throws CpuFault.
+   * the physical address and cpu.codeKey); decodes it on a miss, at most `max` instructions (the
+   * run loop asks for one while it steps instruction by instruction). Throws CpuFault.
    */
-  lookup(lo: number, hi: number): Block {
+  lookup(lo: number, hi: number, max = MAX_BLOCK_INSNS): Block {
     const c = this.cpu;
     if (this.held !== null) {
       const h = this.held;
@@ -257,11 +260,21 @@ export class BlockCache {
     }
     const phys = c.translate(lo, hi, c.planeX >> TLB_BITS);
     const b = this.maps[c.codeKey].get(phys);
-    if (b !== undefined) { this.hits++; return b; }
-    return this.build(lo, hi, phys);
+    if (b !== undefined && (c.fetchMax === SEG_MAX_FLAT || this.withinLimit(b, lo))) { this.hits++; return b; }
+    return this.build(lo, hi, phys, max);
   }
 
-  private build(lo: number, hi: number, phys: number): Block {
+  /**
+   * Under a CS limit, whether all of b's bytes lie within it from linear address lo: the same bytes
+   * reached through another CS base run at another offset, and a block decoded at a lower one may
+   * run past the limit here (its last instructions must #GP instead). Decoded again if not.
+   */
+  private withinLimit(b: Block, lo: number): boolean {
+    const eip = (lo - this.cpu.r32[segWord(CS, SEG_BASE)]) >>> 0;
+    return eip + b.len - 1 <= this.cpu.fetchMax;
+  }
+
+  private build(lo: number, hi: number, phys: number, max: number): Block {
     const c = this.cpu;
     const b = new Block();
     b.codeKey = c.codeKey;
@@ -312,7 +325,7 @@ export class BlockCache {
       }
       if (tail) break;
       if ((f & F_SHADOW) !== 0) shadowed = true;
-      if ((f & F_STOP) !== 0 || b.n >= MAX_BLOCK_INSNS || off >= pageEnd) break;
+      if ((f & F_STOP) !== 0 || b.n >= max || off >= pageEnd) break;
     }
     b.len = off;
     b.exact = Int32Array.from(ops);
@@ -323,6 +336,7 @@ export class BlockCache {
       b.page1 = p1 >>> 12;
     }
     this.decoded++;
+    this.decodedInsns += b.n;
     // Only RAM-backed code is cached (and write-protected through codePages).
     const mem = c.mem;
     if (phys + off <= mem.ramSize && (b.page1 < 0 || b.page1 * 4096 < mem.ramSize)) {

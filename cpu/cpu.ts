@@ -225,7 +225,7 @@ export class Cpu {
   resHi = 0;
   /**
    * Work done by the run() in progress besides one unit per retired instruction: event
-   * deliveries and REP string iterations add to it, and it counts toward the run budget, so
+   * deliveries, REP string iterations and runaway decoding add to it, and it counts toward the run budget, so
    * run(n) returns after bounded work whatever the guest does. The run loop zeroes it.
    */
   charge = 0;

@@ -2,7 +2,7 @@
 // shutdown or requestStop. Interrupts, budget and stop requests are looked at
 // between blocks only; faults are caught per block and delivered with RIP on
 // the faulting instruction. The budget counts retired instructions plus
-// cpu.charge (event deliveries, REP string work), so run(n) returns after
+// cpu.charge (event deliveries, REP string work, runaway decoding), so run(n) returns after
 // bounded work even when no instruction retires.
 
 import type { Backend, CpuHost, ExitReason } from '../contracts/backend.js';
@@ -47,6 +47,16 @@ const MAX_PASSES = 64;
  * about the time n instructions would take.
  */
 export const DELIVERY_COST = 256;
+/**
+ * Budget units one decoded instruction costs beyond FREE_DECODES + 2 per retired instruction in
+ * a run() (cpu.charge): decoding and building an executor takes about as long as running a few
+ * dozen. Ordinary code, cold cache or warm, decodes at most about what it retires and is never
+ * charged, so run(n) retires exactly n there whatever the cache holds (snapshots restored with
+ * an empty cache replay the same); code rewritten just ahead of itself re-decodes a block per
+ * instruction, and the charge keeps run(n) bounded.
+ */
+export const DECODE_COST = 16;
+const FREE_DECODES = 4096;
 /** Exceptions delivered with no instruction retired in between after which the guest is in a fault storm (counted once). */
 const STORM_FAULTS = 1_000;
 /** Blocks between two samples of INTR in the common path. */
@@ -110,6 +120,7 @@ export class InterpBackend implements Backend {
     c.charge = 0;
     const faults0 = this.stats.faults;
     let executed = 0;
+    let decodes = cache.decodedInsns + FREE_DECODES; // decoded-instruction count past which decoding is charged
     let prev: Block | null = null;
     let reason: ExitReason = EXIT_BUDGET;
     let seen = c.attention - 1; // forces events() once at entry
@@ -150,7 +161,10 @@ export class InterpBackend implements Backend {
         b = prev.succ2;
       } else {
         try {
-          b = cache.lookup(lo, hi);
+          // Stepping (TF, breakpoints, a shadow) runs one instruction per lookup: decode just that one.
+          b = stepAll || (r[W_RFLAGS] & FLAG_TF) !== 0 ? cache.lookup(lo, hi, 1) : cache.lookup(lo, hi);
+          const excess = cache.decodedInsns - decodes - 2 * executed;
+          if (excess > 0) { c.charge += DECODE_COST * excess; decodes += excess; }
         } catch (e) {
           if (!(e instanceof CpuFault)) throw e;
           this.stats.faults++;
@@ -435,6 +449,7 @@ export class InterpBackend implements Backend {
     return {
       instructions: this.retired,
       blocksDecoded: this.cache.decoded,
+      insnsDecoded: this.cache.decodedInsns,
       blockCacheHits: this.cache.hits,
       blockInvalidations: this.cache.invalidations,
       blockOverwrites: this.cache.overwrites,

@@ -3,7 +3,7 @@
 // host that counts port accesses and can raise one interrupt.
 import type { CpuHost } from '../../contracts/backend.js';
 import { flatState, type FlatMode } from '../../cpu/flat.js';
-import { createInterpreter } from '../../cpu/full.js';
+import { createInterpreter, createJit } from '../../cpu/full.js';
 import type { InterpBackend } from '../../cpu/interp.js';
 import {
   CR3, GDTR_BASE, GDTR_LIMIT, IDTR_BASE, IDTR_LIMIT, RSP, SEG_ATTR, SEG_BASE, SEG_LIMIT, SEG_SEL, StateView, TR,
@@ -32,7 +32,8 @@ export interface Guest {
   rip(): number;
 }
 
-export function flatGuest(mode: FlatMode, ramMiB = 4): Guest {
+/** `accel` 'jit' (or EMU_TEST_ACCEL=jit when not given) compiles every block at once. */
+export function flatGuest(mode: FlatMode, ramMiB = 4, accel?: 'interp' | 'jit'): Guest {
   const mem = new GuestMemory(ramMiB << 20);
   const io = { reads: 0, writes: 0, lastOut: 0 };
   let pending = -1;
@@ -44,7 +45,9 @@ export function flatGuest(mode: FlatMode, ramMiB = 4): Guest {
     now: () => 0,
     a20Enabled: () => true,
   };
-  const b = createInterpreter(host);
+  const b = (accel ?? process.env.EMU_TEST_ACCEL) === 'jit'
+    ? createJit(host, { threshold: 1, batch: 1, all: true })
+    : createInterpreter(host);
   const s = new StateView(mem.buffer, mem.stateOffset);
   flatState(s, mode, CODE);
   if (mode !== 16) {

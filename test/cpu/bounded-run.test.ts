@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { EXIT_BUDGET, EXIT_HALT } from '../../contracts/backend.js';
 import { DELIVERY_COST } from '../../cpu/interp.js';
 import { REP_CHUNK_WORK } from '../../cpu/ops-string.js';
-import { RAX, RCX, RDI, RSI, RSP, SS, SEG_BASE, segOffset } from '../../cpu/state.js';
+import { RAX, RCX, RDI, RFLAGS, RSI, RSP, SS, SEG_BASE, segOffset } from '../../cpu/state.js';
 import { CODE, HANDLER, LOG, TSS, flatGuest, type Guest } from './bounded-guests.js';
 
 /** Most iterations a REP may do in run(n): n plus the chunk that was running when the budget ran out. */
@@ -197,5 +197,47 @@ describe('chunked REP strings leave the same guest-visible result', () => {
     expect(eflags & (1 << 16)).not.toBe(0); // RF: the instruction goes on without refetch side effects
     expect(eflags & (1 << 9)).not.toBe(0); // IF
     expect([g.reg(RCX), g.reg(RSI), g.reg(RAX) & 0xff]).toEqual([0, 0x100000 + 50_000, (49_999 * 13) & 0xff]);
+  });
+});
+
+describe('runaway decoding counts toward the budget (issue 20: code that decodes far more than it retires)', () => {
+  it('ordinary straight-line code, cold cache: run(n) retires exactly n (decoding is not charged)', () => {
+    const g = flatGuest(32);
+    g.code('90'.repeat(20_000) + 'f4');
+    expect(g.b.run(10_000)).toBe(EXIT_BUDGET);
+    expect(g.b.counters().instructions).toBe(10_000);
+  });
+
+  it('STOSB rewriting the next instruction each time (a 64-instruction block decoded per retired one): run(n) stops early', () => {
+    const g = flatGuest(32);
+    g.code('aa'.repeat(2_000)); // stosb x 2000, each storing 0xAA (stosb) over the next
+    g.set(RAX, 0xaa);
+    g.set(RDI, CODE + 1);
+    expect(g.b.run(10_000)).toBe(EXIT_BUDGET);
+    const c = g.b.counters();
+    expect(c.instructions).toBeLessThan(1_000);
+    expect(c.codeWrites).toBe(c.instructions);
+    expect(g.reg(RDI)).toBe(CODE + 1 + c.instructions);
+    expect(c.insnsDecoded).toBeLessThan(64 * 1_000);
+    // Later calls go on where it stopped: RIP and EDI move together, one byte per STOSB.
+    for (let k = 0; k < 4; k++) expect(g.b.run(10_000)).toBe(EXIT_BUDGET);
+    const d = g.b.counters();
+    expect(d.instructions).toBeGreaterThan(c.instructions);
+    expect([g.rip(), g.reg(RDI)]).toEqual([CODE + d.instructions, CODE + 1 + d.instructions]);
+  });
+
+  it('real mode, TF set, a #DB handler that returns: each step decodes the one instruction it runs', () => {
+    // The fuzz stall (seed 102004): stepping through fresh bytes decoded a 64-instruction block per step.
+    const g = flatGuest(16);
+    g.code('90'.repeat(500) + 'f4');
+    g.code('cf', HANDLER); // iret
+    g.gate(1, HANDLER);
+    g.s.set64(RFLAGS, 0x102, 0); // TF
+    g.b.setState(g.s.snapshot());
+    let calls = 0;
+    while (g.b.run(BUDGET) !== EXIT_HALT) expect(++calls).toBeLessThan(100);
+    const c = g.b.counters();
+    expect(c.instructions).toBe(501 + 500); // each NOP, and the IRET after its #DB
+    expect(c.insnsDecoded).toBeLessThanOrEqual(502); // one per address (the HLT, the IRET), not 64 per step
   });
 });
