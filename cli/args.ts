@@ -4,7 +4,7 @@
 
 import type { BackendName } from '../contracts/backend.js';
 import { MMU_MODELS, parseMmuModel, type MmuModelName } from '../mmu/model.js';
-import { checkDrives, newIoArgs, parseDrive, parseHd, parseIoDevice, type IoArgs } from './drive-args.js';
+import { checkDrives, newIoArgs, parseChardev, parseDrive, parseHd, parseIoDevice, type ChardevSpec, type IoArgs } from './drive-args.js';
 import { parseMigrationUri } from '../machine/vm-control.js';
 import { parseQmpSpec, type QmpSpec } from './qmp-server.js';
 import { UsageError } from './usage-error.js';
@@ -59,6 +59,8 @@ export interface Options {
   incoming: string | null;
   /** -qmp sockets to listen on. */
   qmp: QmpSpec[];
+  /** -chardev host ends (the virtio console's, by id). */
+  chardevs: ChardevSpec[];
 }
 
 export const DEFAULT_MEMORY = 128 * 1024 * 1024;
@@ -90,6 +92,10 @@ options:
   -device virtio-blk-pci,drive=X | ide-hd,drive=X
                            put the -drive with id=X on virtio-blk or IDE
   -device virtio-rng-pci   a virtio entropy source; -device virtio-serial-pci: a virtio console (hvc0)
+  -device virtconsole,chardev=ID
+                           the virtio console (hvc0) on -chardev ID instead of the serial output
+  -chardev stdio,id=ID | file,id=ID,path=F | socket,id=ID,path=SOCK|host=H,port=N,server=on,wait=off
+                           a host end: the terminal (keystrokes go to hvc0), a file, or a socket
   -snapshot                disk writes go to memory and are dropped at exit; the images stay unchanged
   -incoming file:PATH      start from a snapshot (made with QMP migrate to file:PATH, or Ctrl-A w)
   -incoming tcp:HOST:PORT  wait for a live migration from another emu (QMP migrate tcp:HOST:PORT)
@@ -232,6 +238,7 @@ export function parseArgs(argv: string[]): Options {
     smp: { cpus: 1, sockets: 1, cores: 1, threads: 1 },
     serial: { kind: 'stdio' }, noReboot: false, irqchip: 'user', mmu: 'direct', lockstep: null, lockstepMmu: [null, null], lockstepEvery: null, lockstepMax: 1e7, deterministic: false,
     trace: false, jitDump: null, help: false, version: false, io: newIoArgs(), incoming: null, qmp: [],
+    chardevs: [],
   };
   const args = [...argv];
   while (args.length > 0) {
@@ -323,6 +330,7 @@ export function parseArgs(argv: string[]): Options {
         break;
       }
       case 'qmp': opts.qmp.push(parseQmpSpec(value())); break;
+      case 'chardev': opts.chardevs.push(parseChardev(value(), opts.chardevs)); break;
       case 'trace': opts.trace = true; break;
       case 'jit-dump': opts.jitDump = parseNumber(value(), '--jit-dump address'); break;
       default:
@@ -330,6 +338,8 @@ export function parseArgs(argv: string[]): Options {
     }
   }
   checkDrives(opts.io);
+  const cd = opts.io.consoleChardev;
+  if (cd !== null && !opts.chardevs.some((c) => c.id === cd)) throw new UsageError(`-device virtconsole,chardev=${cd}: no -chardev has id=${cd}; add e.g. -chardev socket,id=${cd},path=/tmp/${cd}.sock,server=on,wait=off`);
   if (opts.jitDump !== null && opts.accel !== null && opts.accel !== 'jit') {
     throw new UsageError(`--jit-dump shows what the jit compiled; it needs --accel=jit, not --accel=${opts.accel}`);
   }

@@ -1,6 +1,8 @@
 // QEMU's disk spellings: -drive file=F,format=raw,if=virtio|ide|none[,readonly=on][,id=X]
 // [,index=N][,media=disk], -hda..-hdd F, -device virtio-blk-pci|ide-hd,drive=X,
-// -device virtio-rng-pci, -device virtio-serial-pci (one console port, hvc0), -snapshot.
+// -device virtio-rng-pci, -device virtio-serial-pci (one console port, hvc0),
+// -device virtconsole[,chardev=ID] (that port, on a -chardev; -chardev stdio|file|socket
+// is parsed here, opened by cli/chardev.ts), -snapshot.
 
 import { UsageError } from './usage-error.js';
 
@@ -20,10 +22,12 @@ export interface IoArgs {
   snapshot: boolean;
   virtioRng: boolean;
   virtioConsole: boolean;
+  /** -device virtconsole,chardev=ID: the -chardev the console port is connected to (null: the serial output). */
+  consoleChardev: string | null;
 }
 
 export function newIoArgs(): IoArgs {
-  return { drives: [], snapshot: false, virtioRng: false, virtioConsole: false };
+  return { drives: [], snapshot: false, virtioRng: false, virtioConsole: false, consoleChardev: null };
 }
 
 function props(text: string): Map<string, string> {
@@ -68,7 +72,15 @@ export function parseHd(letter: string, file: string, io: IoArgs): void {
 /** The -device kinds of this file; returns false for a kind it does not know. */
 export function parseIoDevice(kind: string, text: string, io: IoArgs): boolean {
   if (kind === 'virtio-rng-pci' || kind === 'virtio-rng') { io.virtioRng = true; return true; }
-  if (kind === 'virtio-serial-pci' || kind === 'virtio-serial' || kind === 'virtconsole') { io.virtioConsole = true; return true; }
+  if (kind === 'virtio-serial-pci' || kind === 'virtio-serial') { io.virtioConsole = true; return true; }
+  if (kind === 'virtconsole') {
+    const kv = props(text.slice(kind.length + 1));
+    for (const k of kv.keys()) if (k !== 'chardev' && k !== 'id' && k !== 'name') throw new UsageError(`-device ${text}: unknown property '${k}'; virtconsole takes chardev=ID`);
+    if (io.consoleChardev !== null && kv.has('chardev')) throw new UsageError(`-device ${text}: emu's virtio console has one port, already on chardev ${io.consoleChardev}`);
+    io.virtioConsole = true;
+    io.consoleChardev = kv.get('chardev') ?? io.consoleChardev;
+    return true;
+  }
   if (kind !== 'virtio-blk-pci' && kind !== 'virtio-blk' && kind !== 'ide-hd') return false;
   const id = props(text.slice(kind.length + 1)).get('drive');
   if (!id) throw new UsageError(`-device ${text}: needs drive=ID naming a -drive if=none,id=ID`);
@@ -99,4 +111,47 @@ export function checkDrives(io: IoArgs): void {
       used.add(i);
     }
   }
+}
+
+export type ChardevSpec =
+  | { id: string; kind: 'stdio' }
+  | { id: string; kind: 'file'; path: string }
+  | { id: string; kind: 'unix'; path: string }
+  | { id: string; kind: 'tcp'; host: string; port: number };
+
+const KNOWN: Record<string, string[]> = {
+  stdio: ['id', 'signal', 'mux'],
+  file: ['id', 'path'],
+  socket: ['id', 'path', 'host', 'port', 'server', 'wait', 'nowait', 'telnet'],
+};
+
+export function parseChardev(text: string, existing: ChardevSpec[]): ChardevSpec {
+  const [backend, ...rest] = text.split(',');
+  const kv = new Map(rest.filter((p) => p !== '').map((p) => {
+    const i = p.indexOf('=');
+    return i < 0 ? [p, 'on'] as const : [p.slice(0, i), p.slice(i + 1)] as const;
+  }));
+  if (!(backend in KNOWN)) throw new UsageError(`-chardev ${backend}: unsupported backend; emu takes stdio, file and socket`);
+  for (const k of kv.keys()) {
+    if (!KNOWN[backend].includes(k)) throw new UsageError(`-chardev ${text}: unknown property '${k}' for ${backend}; emu knows ${KNOWN[backend].join(', ')}`);
+  }
+  const id = kv.get('id');
+  if (!id) throw new UsageError(`-chardev ${text}: needs id=NAME (then -device virtconsole,chardev=NAME)`);
+  if (existing.some((c) => c.id === id)) throw new UsageError(`-chardev ${text}: id=${id} is already used by another -chardev`);
+  if (backend === 'stdio') {
+    if (existing.some((c) => c.kind === 'stdio')) throw new UsageError(`-chardev ${text}: stdio is already taken by -chardev id=${existing.find((c) => c.kind === 'stdio')!.id}`);
+    return { id, kind: 'stdio' };
+  }
+  const path = kv.get('path');
+  if (backend === 'file') {
+    if (!path) throw new UsageError(`-chardev ${text}: needs path=FILE`);
+    return { id, kind: 'file', path };
+  }
+  if (kv.get('server') !== 'on') throw new UsageError(`-chardev ${text}: emu only listens; add server=on,wait=off and connect your client to it`);
+  if (kv.has('nowait') ? false : kv.get('wait') !== 'off') throw new UsageError(`-chardev ${text}: emu does not wait for a client before starting; add wait=off`);
+  if (kv.has('telnet') && kv.get('telnet') !== 'off') throw new UsageError(`-chardev ${text}: telnet is not supported; connect with a raw client (socat, nc)`);
+  if (path) return { id, kind: 'unix', path };
+  const port = Number(kv.get('port'));
+  if (!kv.has('port') || !Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`-chardev ${text}: needs path=SOCKET (Unix) or port=N (TCP, 1-65535)`);
+  return { id, kind: 'tcp', host: kv.get('host') || '127.0.0.1', port };
 }

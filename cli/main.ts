@@ -12,6 +12,7 @@ import { MemoryError } from '../mmu/memory.js';
 import { DiskError, openDisk } from '../machine/disk-file.js';
 import type { DriveSpec } from '../machine/io-devices.js';
 import { HELP, parseArgs, UsageError, type Options } from './args.js';
+import { openChardev, type Chardev } from './chardev.js';
 import { EscapeReader, SerialSink, type ConsoleActions } from './console.js';
 import { existsSync } from 'node:fs';
 import { VmControl } from '../machine/vm-control.js';
@@ -59,6 +60,7 @@ export async function main(argv: string[], io: MainIo = { stdin: process.stdin, 
   let opts: Options;
   let machine: Machine;
   let control: VmControl | null = null;
+  let chardev: Chardev | null = null;
   try {
     opts = parseArgs(argv);
     if (opts.help) { io.stdout.write(HELP + '\n'); return 0; }
@@ -75,6 +77,8 @@ export async function main(argv: string[], io: MainIo = { stdin: process.stdin, 
     if (opts.lockstep && opts.io.drives.length > 0) throw new UsageError('--lockstep boards have no disks; drop the -drive/-hda options');
     if (opts.lockstep) return await runLockstepCli(opts, opts.lockstep, recipe, sink, io);
     const drives = openDrives(opts);
+    const chardevSpec = opts.chardevs.find((c) => c.id === opts.io.consoleChardev) ?? null;
+    chardev = chardevSpec ? await openChardev(chardevSpec, io.stdout) : null;
     machine = new Machine({
       memory: opts.memory,
       accel: opts.accel ?? (opts.jitDump !== null ? 'jit' : defaultAccel()),
@@ -93,8 +97,10 @@ export async function main(argv: string[], io: MainIo = { stdin: process.stdin, 
       onExit: (_status, reason) => control?.shutdown(reason),
       drives,
       virtioRng: opts.io.virtioRng,
-      virtioConsole: opts.io.virtioConsole ? (bytes) => { for (const b of bytes) sink.put(b); } : undefined,
+      virtioConsole: opts.io.virtioConsole ? (bytes) => { if (chardev) chardev.write(bytes); else for (const b of bytes) sink.put(b); } : undefined,
     });
+    const m0 = machine;
+    if (chardev) chardev.onInput = (bytes) => m0.virtioConsoleInput(bytes);
     if (opts.trace) {
       machine.bus.onPortAccess = (port, size, value, write) => {
         io.stderr.write(`io ${write ? 'out' : 'in '} 0x${port.toString(16).padStart(4, '0')}/${size} = 0x${(value >>> 0).toString(16)}\n`);
@@ -105,12 +111,14 @@ export async function main(argv: string[], io: MainIo = { stdin: process.stdin, 
     control = new VmControl(m, nodeControlIo(() => m.powerOff(0, 'quit (QMP)')));
     const closeQmp = await Promise.all(opts.qmp.map((q) => startQmp(q, control!)));
     try {
-      return await runConsole(machine, sink, io, control, opts.incoming);
+      return await runConsole(machine, sink, io, control, opts.incoming, chardevSpec?.kind === 'stdio');
     } finally {
+      await chardev?.close();
       for (const close of closeQmp) close();
       for (const d of drives) d.disk.close?.();
     }
   } catch (e) {
+    await chardev?.close(); // a listening socket would keep the process alive
     if (e instanceof UsageError || e instanceof ImageError || e instanceof MemoryError || e instanceof BackendUnavailable || e instanceof DiskError) {
       err(e.message);
       return 1;
@@ -219,7 +227,8 @@ function nextSnapshotPath(): string {
   for (let n = 1; ; n++) if (!existsSync(`emu-snapshot-${n}.emusnap`)) return `emu-snapshot-${n}.emusnap`;
 }
 
-async function runConsole(machine: Machine, sink: SerialSink, io: MainIo, control: VmControl, incoming: string | null): Promise<number> {
+/** `typeToVirtio`: keystrokes go to the virtio console (-chardev stdio) instead of COM1. */
+async function runConsole(machine: Machine, sink: SerialSink, io: MainIo, control: VmControl, incoming: string | null, typeToVirtio: boolean): Promise<number> {
   const say = (text: string): void => { io.stderr.write(text); };
   if (incoming === 'defer') control.stop('inmigrate');
   else if (incoming) {
@@ -228,7 +237,7 @@ async function runConsole(machine: Machine, sink: SerialSink, io: MainIo, contro
   // The reader of our output went away (EPIPE, e.g. `emu ... | head`): stop quietly, as QEMU does.
   sink.onError = (e) => machine.powerOff(e.code === 'EPIPE' ? 0 : 1, `serial output failed: ${e.message}`);
   const detach = attachConsole(io, {
-    input: (bytes) => machine.serialInput(bytes),
+    input: (bytes) => (typeToVirtio ? machine.virtioConsoleInput(bytes) : machine.serialInput(bytes)),
     quit: () => machine.powerOff(0, 'quit from the console (Ctrl-A x)'),
     cycleBackend: () => say(`\r\n${cycleBackend(machine)}\r\n`),
     showStats: () => say(`\r\n${formatStats(machine)}\r\n`),
@@ -276,7 +285,7 @@ export function formatStats(m: Machine): string {
   for (const r of m.bus.stats()) if (r.reads + r.writes > 0) lines.push(`  ${r.name}: ${r.reads} reads, ${r.writes} writes`);
   for (const { name, counters: k } of m.devices.io.stats()) {
     const kb = (k.bytesRead + k.bytesWritten) / 1024;
-    lines.push(`  ${name}: ${k.traps} traps, ${k.interrupts} interrupts, ${k.bytesRead} bytes read, ${k.bytesWritten} written, ${kb > 0 ? (k.traps / kb).toFixed(2) : '-'} traps/KB, ${k.requests} requests, ${k.flushes} flushes, ${k.errors} errors`);
+    lines.push(`  ${name}: ${k.traps} traps, ${k.interrupts} interrupts (${k.msi} MSI-X), ${k.bytesRead} bytes read, ${k.bytesWritten} written, ${kb > 0 ? (k.traps / kb).toFixed(2) : '-'} traps/KB, ${k.requests} requests, ${k.flushes} flushes, ${k.errors} errors`);
   }
   return lines.join('\r\n');
 }

@@ -96,8 +96,10 @@ export class OverlayDisk implements BlockBackend {
 export interface IoCounters {
   /** Guest register accesses that reached the device (port I/O and MMIO): each one a VM exit under KVM. */
   traps: number;
-  /** Interrupts raised (rising edges of INTx / IRQ line). */
+  /** Interrupts raised (rising edges of INTx / IRQ line, and MSI-X messages). */
   interrupts: number;
+  /** Of those, the ones sent as MSI-X messages. */
+  msi: number;
   bytesRead: number;
   bytesWritten: number;
   requests: number;
@@ -106,10 +108,10 @@ export interface IoCounters {
 }
 
 /** The counters' layout for device state declarations (devices/state.ts). */
-export const IO_COUNTER_STATE = { traps: 'f64', interrupts: 'f64', bytesRead: 'f64', bytesWritten: 'f64', requests: 'f64', flushes: 'f64', errors: 'f64' } as const;
+export const IO_COUNTER_STATE = { traps: 'f64', interrupts: 'f64', msi: 'f64', bytesRead: 'f64', bytesWritten: 'f64', requests: 'f64', flushes: 'f64', errors: 'f64' } as const;
 
 export function newIoCounters(): IoCounters {
-  return { traps: 0, interrupts: 0, bytesRead: 0, bytesWritten: 0, requests: 0, flushes: 0, errors: 0 };
+  return { traps: 0, interrupts: 0, msi: 0, bytesRead: 0, bytesWritten: 0, requests: 0, flushes: 0, errors: 0 };
 }
 
 /** "traps per KB moved" (the figure that tells trap-and-emulate from paravirtual I/O). */

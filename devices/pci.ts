@@ -67,7 +67,7 @@ export class PciFunction {
     declareState(PciFunction, {
       // The BAR mappings on the bus follow from the configuration space; afterLoad redoes them.
       fields: { config: ['u8', 256], intxLevel: 'bool', conflicts: 'f64' },
-      wiring: ['info', 'wmask', 'bars', 'mapped', 'capEnd', 'bus', 'gsi', 'onConfigWrite', 'powerOn'],
+      wiring: ['info', 'wmask', 'bars', 'mapped', 'capEnd', 'bus', 'host', 'gsi', 'onConfigWrite', 'powerOn'],
       afterLoad: (f) => f.updateMappings(),
       parts: (f) => f.bars.flatMap((b, i) => (b?.handler ? [[`bar${i}`, b.handler] as const] : [])),
     });
@@ -81,6 +81,8 @@ export class PciFunction {
   private capEnd = 0x40;
   /** Set by PciBus.add: the board's device bus and this function's INTx GSI. */
   bus: Bus | null = null;
+  /** Set by PciBus.add: the bus the function's MSI writes go up through. */
+  host: PciBus | null = null;
   gsi = -1;
   private intxLevel = false;
   /** Called after every configuration write (devices watch their own registers). */
@@ -228,6 +230,15 @@ export class PciFunction {
     this.updateIntx();
   }
 
+  /**
+   * A message-signalled interrupt: the memory write (address, data) the function's MSI-X
+   * table holds. Needs bus mastering, as any DMA does. False when nothing took it.
+   */
+  sendMsi(addrLo: number, addrHi: number, data: number): boolean {
+    if ((this.u16(PCI_COMMAND) & CMD_MASTER) === 0) return false;
+    return this.host?.onMsi?.(addrLo, addrHi, data) ?? false;
+  }
+
   private updateIntx(): void {
     if (!this.bus || this.gsi < 0) return;
     this.bus.setIrq(this.gsi, this.intxLevel && (this.u16(PCI_COMMAND) & CMD_INTX_DISABLE) === 0);
@@ -255,7 +266,7 @@ export class PciBus implements PortDevice {
   static {
     declareState(PciBus, {
       fields: { address: 'u32', resetControl: 'u8' },
-      wiring: ['bus', 'functions', 'onReset'],
+      wiring: ['bus', 'functions', 'onReset', 'onMsi'],
       parts: (p) => p.functions.flatMap((f, devfn) => (f ? [[`${(devfn >> 3).toString(16).padStart(2, '0')}.${devfn & 7}`, f] as const] : [])),
     });
   }
@@ -265,6 +276,8 @@ export class PciBus implements PortDevice {
   readonly functions: (PciFunction | null)[] = new Array(256).fill(null);
   /** The reset control register asked for a reset (write with RST_CPU). */
   onReset: (() => void) | null = null;
+  /** Where the functions' MSI writes go (the board's APIC bus); true when a message was delivered. */
+  onMsi: ((addrLo: number, addrHi: number, data: number) => boolean) | null = null;
   private resetControl = 0;
 
   constructor(private readonly bus: Bus | null = null) {}
@@ -276,6 +289,7 @@ export class PciBus implements PortDevice {
     if (this.functions[devfn]) throw new Error(`PCI slot 00:${dev.toString(16).padStart(2, '0')}.${fn} is already taken`);
     this.functions[devfn] = f;
     f.bus = this.bus;
+    f.host = this;
     f.savePowerOn();
     const pin = f.config[PCI_INTERRUPT_PIN];
     if (pin >= 1 && pin <= 4) f.gsi = intxGsi(dev, pin);

@@ -4,6 +4,7 @@
 // zeroes, multiqueue, topology, zoned devices.
 
 import { inImage, SECTOR_SIZE, type BlockBackend } from './block.js';
+import { declareState } from './state.js';
 import { chainRead, chainWrite, VIRTIO_ID_BLOCK, VirtioError, VirtioPci, type Chain, type VirtioDeviceModel } from './virtio-pci.js';
 import type { GuestMemory } from '../mmu/memory.js';
 
@@ -29,6 +30,11 @@ export const BLK_QUEUE_SIZE = 256;
 export const BLK_MAX_TRANSFER = 4 << 20;
 
 export class VirtioBlk implements VirtioDeviceModel {
+  static {
+    // Requests complete inside the notify write: nothing is in flight between two of them.
+    declareState(VirtioBlk, { fields: {}, wiring: ['name', 'deviceType', 'classCode', 'queueSizes', 'features', 'transport', 'header', 'headerView', 'buf', 'mem', 'disk', 'serial'] });
+  }
+
   readonly name = 'virtio-blk';
   readonly deviceType = VIRTIO_ID_BLOCK;
   readonly classCode = 0x010000; // mass storage, SCSI (what virtio-blk has always reported)

@@ -1,8 +1,10 @@
 // virtio-console (virtio spec v1.2, 5.3) with a single port and no multiport control
 // queue: receiveq0 takes host input into the driver's buffers, transmitq0 carries guest
 // output to `onOutput`. Linux shows it as /dev/hvc0 (console=hvc0). Input waits in a
-// bounded host-side queue until the driver posts receive buffers.
+// bounded host-side queue (declared state: a snapshot keeps what the guest has not taken
+// yet) until the driver posts receive buffers.
 
+import { declareState } from './state.js';
 import { chainRead, chainWrite, VIRTIO_ID_CONSOLE, VirtioPci, type VirtioDeviceModel } from './virtio-pci.js';
 import type { GuestMemory } from '../mmu/memory.js';
 
@@ -15,13 +17,22 @@ export const CONSOLE_INPUT_LIMIT = 4096;
 const TX_CHUNK = 4096;
 
 export class VirtioConsole implements VirtioDeviceModel {
+  static {
+    declareState(VirtioConsole, {
+      fields: { input: ['u8', CONSOLE_INPUT_LIMIT], inputLen: 'u16', droppedInput: 'f64' },
+      wiring: ['name', 'deviceType', 'classCode', 'queueSizes', 'features', 'transport', 'chunk', 'mem', 'onOutput'],
+    });
+  }
+
   readonly name = 'virtio-console';
   readonly deviceType = VIRTIO_ID_CONSOLE;
   readonly classCode = 0x078000; // simple communication controller, other
   readonly queueSizes = [CONSOLE_QUEUE_SIZE, CONSOLE_QUEUE_SIZE];
   readonly features = 0;
   readonly transport: VirtioPci;
-  private input: number[] = [];
+  /** Host input the guest has not taken yet: input[0, inputLen). */
+  private readonly input = new Uint8Array(CONSOLE_INPUT_LIMIT);
+  private inputLen = 0;
   droppedInput = 0;
   private readonly chunk = new Uint8Array(TX_CHUNK);
 
@@ -38,14 +49,21 @@ export class VirtioConsole implements VirtioDeviceModel {
   configWrite(): void {}
   reset(): void {}
 
-  /** Host keystrokes for the guest. */
-  receive(bytes: Iterable<number>): void {
+  /** Bytes waiting for the guest's receive buffers. */
+  get pendingInput(): number { return this.inputLen; }
+
+  /** Host keystrokes for the guest: into its receive buffers now, or (`hold`: the guest is paused) kept until `flushInput`. */
+  receive(bytes: Iterable<number>, hold = false): void {
     for (const b of bytes) {
-      if (this.input.length < CONSOLE_INPUT_LIMIT) this.input.push(b & 0xff); else this.droppedInput++;
+      if (this.inputLen < CONSOLE_INPUT_LIMIT) this.input[this.inputLen++] = b; else this.droppedInput++;
     }
-    if (this.transport.driverOk && this.transport.queues[CONSOLE_RX].enabled) {
-      try { this.deliver(); } catch (e) { this.transport.fail(e); }
-    }
+    if (!hold) this.flushInput();
+  }
+
+  /** Move held input into whatever receive buffers the driver has posted. */
+  flushInput(): void {
+    if (this.inputLen === 0 || !this.transport.driverOk || !this.transport.queues[CONSOLE_RX].enabled) return;
+    try { this.deliver(); } catch (e) { this.transport.fail(e); }
   }
 
   notify(q: number): void {
@@ -69,12 +87,13 @@ export class VirtioConsole implements VirtioDeviceModel {
   private deliver(): void {
     const vq = this.transport.queues[CONSOLE_RX], c = this.transport.counters;
     let n = 0;
-    while (this.input.length > 0 && n++ < vq.size) {
+    while (this.inputLen > 0 && n++ < vq.size) {
       const chain = vq.pop(this.mem);
       if (!chain) break;
-      const take = Math.min(chain.writeLen, this.input.length);
-      const written = chainWrite(this.mem, chain, 0, Uint8Array.from(this.input.slice(0, take)));
-      this.input = this.input.slice(take);
+      const take = Math.min(chain.writeLen, this.inputLen);
+      const written = chainWrite(this.mem, chain, 0, this.input.subarray(0, take));
+      this.input.copyWithin(0, written, this.inputLen);
+      this.inputLen -= written;
       c.requests++;
       c.bytesRead += written;
       vq.push(this.mem, chain, written);

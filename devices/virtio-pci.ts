@@ -6,10 +6,12 @@
 // (0x1000), the device-specific configuration (0x2000) and the notification area
 // (0x3000, one dword per queue); 64-bit feature negotiation (VERSION_1, INDIRECT_DESC,
 // EVENT_IDX offered by the transport, the rest by the device); the status state machine
-// with FEATURES_OK refused for features we did not offer; INTx through the ISR. Split
-// rings with indirect descriptors and event-index suppression in both directions.
-// Not emulated: MSI-X (the board's FADT says "no MSI", so Linux would not use it), the
-// legacy (0.9) transport, the PCI configuration access capability, packed rings.
+// with FEATURES_OK refused for features we did not offer; INTx through the ISR, or MSI-X
+// (one vector per queue plus one for configuration changes, table and PBA in BAR4) once
+// the driver enables it. Split rings with indirect descriptors and event-index
+// suppression in both directions.
+// Not emulated: the legacy (0.9) transport, the PCI configuration access capability,
+// packed rings.
 //
 // A guest can hurt only itself: every ring, descriptor and buffer is checked against
 // guest RAM; descriptor loops, nested or malformed indirect tables, readable-after-writable
@@ -19,6 +21,7 @@
 
 import type { MmioDevice } from './bus.js';
 import { IO_COUNTER_STATE, newIoCounters, type IoCounters } from './block.js';
+import { MsixTable } from './msix.js';
 import { PciFunction } from './pci.js';
 import { declareState } from './state.js';
 import type { GuestMemory } from '../mmu/memory.js';
@@ -55,6 +58,8 @@ export const ISR_OFFSET = 0x1000;
 export const DEVICE_OFFSET = 0x2000;
 export const NOTIFY_OFFSET = 0x3000;
 export const NOTIFY_MULTIPLIER = 4;
+/** The MSI-X table (16 bytes a vector) and its pending bits, after the notification area. */
+export const MSIX_TABLE_OFFSET = 0x3800, MSIX_PBA_OFFSET = 0x3c00;
 
 /** Common configuration registers (4.1.4.3). */
 export const CC_DEVICE_FEATURE_SELECT = 0x00;
@@ -73,7 +78,8 @@ export const CC_QUEUE_NOTIFY_OFF = 0x1e;
 export const CC_QUEUE_DESC = 0x20;
 export const CC_QUEUE_DRIVER = 0x28;
 export const CC_QUEUE_DEVICE = 0x30;
-const NO_VECTOR = 0xffff;
+/** A queue or configuration change without an MSI-X vector. */
+export const NO_VECTOR = 0xffff;
 
 /** ISR bits (4.1.4.5). */
 export const ISR_QUEUE = 1, ISR_CONFIG = 2;
@@ -144,6 +150,8 @@ export class Virtqueue {
   private signalled = 0;
   eventIdx = false;
   indirect = false;
+  /** The MSI-X table entry its used-buffer notifications go to. */
+  msixVector = NO_VECTOR;
 
   /** `maxSize` 0: a queue slot this device does not have. */
   constructor(readonly maxSize: number) {
@@ -156,6 +164,7 @@ export class Virtqueue {
     this.desc = this.avail = this.used = 0;
     this.high.fill(0);
     this.lastAvail = this.usedIdx = this.signalled = 0;
+    this.msixVector = NO_VECTOR;
   }
 
   /** Driver set queue_enable: the ring must be well-formed before anything is read from it. */
@@ -244,7 +253,7 @@ function store32(mem: GuestMemory, addr: number, v: number): void { mem.dv.setUi
 export const MAX_QUEUES = 2;
 const QUEUE_STATE = {
   size: 'u16', enabled: 'bool', desc: 'u32', avail: 'u32', used: 'u32', high: ['u32', 3], lastAvail: 'u16', usedIdx: 'u16',
-  signalled: 'u16', eventIdx: 'bool', indirect: 'bool', maxSize: 'u16',
+  signalled: 'u16', eventIdx: 'bool', indirect: 'bool', maxSize: 'u16', msixVector: 'u16',
 } as const;
 
 
@@ -271,20 +280,24 @@ export class VirtioPci implements MmioDevice {
   static {
     declareState(VirtioPci, {
       fields: {
-        status: 'u8', isr: 'u8', deviceFeatureSelect: 'u32', driverFeatureSelect: 'u32', driverFeatures: ['u32', 2], queueSelect: 'u16',
+        status: 'u8', isr: 'u8', msixConfig: 'u16', deviceFeatureSelect: 'u32', driverFeatureSelect: 'u32', driverFeatures: ['u32', 2], queueSelect: 'u16',
         queues: [QUEUE_STATE, MAX_QUEUES], counters: IO_COUNTER_STATE,
       },
       // lastError is a diagnostic for the stats view and tests, not device state.
-      wiring: ['mem', 'device', 'pci', 'lastError', 'queueCount'],
+      wiring: ['mem', 'device', 'pci', 'msix', 'lastError', 'queueCount'],
+      parts: (t) => [['msix', t.msix], ['device', t.device]],
     });
   }
 
   readonly pci: PciFunction;
+  readonly msix: MsixTable;
   readonly queues: Virtqueue[];
   readonly queueCount: number;
   readonly counters: IoCounters = newIoCounters();
   status = 0;
   isr = 0;
+  /** The MSI-X table entry configuration-change interrupts go to. */
+  msixConfig = NO_VECTOR;
   /** What set DEVICE_NEEDS_RESET last (for the stats view and tests). */
   lastError: string | null = null;
   private deviceFeatureSelect = 0;
@@ -305,6 +318,14 @@ export class VirtioPci implements MmioDevice {
     this.addCap(CAP_NOTIFY_CFG, NOTIFY_OFFSET, NOTIFY_MULTIPLIER * this.queueCount, NOTIFY_MULTIPLIER);
     this.addCap(CAP_ISR_CFG, ISR_OFFSET, 1);
     this.addCap(CAP_DEVICE_CFG, DEVICE_OFFSET, 0x100);
+    this.msix = new MsixTable(this.pci, this.queueCount + 1, VIRTIO_BAR, MSIX_TABLE_OFFSET, MSIX_PBA_OFFSET);
+    this.pci.onConfigWrite = () => this.msixControlWritten();
+  }
+
+  /** MSI-X enabled: INTx goes quiet; a cleared function mask sends what was pending. */
+  private msixControlWritten(): void {
+    if (this.msix.enabled) this.pci.setIntx(false);
+    this.msix.configWritten();
   }
 
   /** virtio_pci_cap (4.1.4): cap_len, cfg_type, bar, id, padding, offset, length [, notify multiplier]. */
@@ -342,6 +363,7 @@ export class VirtioPci implements MmioDevice {
       return v;
     }
     if (offset >= DEVICE_OFFSET && offset < DEVICE_OFFSET + 0x100) return this.device.configRead(offset - DEVICE_OFFSET, size);
+    if (this.msix.covers(offset)) return this.msix.read(offset, size);
     return 0;
   }
 
@@ -350,6 +372,7 @@ export class VirtioPci implements MmioDevice {
     if (offset < COMMON_SIZE) this.commonWrite(offset, size, value);
     else if (offset >= DEVICE_OFFSET && offset < DEVICE_OFFSET + 0x100) this.device.configWrite(offset - DEVICE_OFFSET, size, value);
     else if (offset >= NOTIFY_OFFSET && offset < NOTIFY_OFFSET + NOTIFY_MULTIPLIER * this.queueCount) this.notify((offset - NOTIFY_OFFSET) / NOTIFY_MULTIPLIER | 0);
+    else if (this.msix.covers(offset)) this.msix.write(offset, size, value);
   }
 
   private commonRead(offset: number, size: number): number {
@@ -359,13 +382,13 @@ export class VirtioPci implements MmioDevice {
       case CC_DEVICE_FEATURE: return this.offered(this.deviceFeatureSelect);
       case CC_DRIVER_FEATURE_SELECT: return this.driverFeatureSelect;
       case CC_DRIVER_FEATURE: return this.driverFeatureSelect < 2 ? this.driverFeatures[this.driverFeatureSelect] : 0;
-      case CC_MSIX_CONFIG: return NO_VECTOR;
+      case CC_MSIX_CONFIG: return this.msixConfig;
       case CC_NUM_QUEUES: return this.queueCount;
       case CC_DEVICE_STATUS: return size === 1 ? this.status : this.status; // config_generation (0) is the high byte
       case CC_CONFIG_GENERATION: return 0;
       case CC_QUEUE_SELECT: return this.queueSelect;
       case CC_QUEUE_SIZE: return q ? q.size : 0;
-      case CC_QUEUE_MSIX_VECTOR: return NO_VECTOR;
+      case CC_QUEUE_MSIX_VECTOR: return q ? q.msixVector : NO_VECTOR;
       case CC_QUEUE_ENABLE: return q?.enabled ? 1 : 0;
       case CC_QUEUE_NOTIFY_OFF: return q ? this.queueSelect : 0;
       case CC_QUEUE_DESC: return q ? q.desc : 0;
@@ -389,7 +412,9 @@ export class VirtioPci implements MmioDevice {
         if (this.driverFeatureSelect < 2 && !(this.status & STATUS_FEATURES_OK)) this.driverFeatures[this.driverFeatureSelect] = value >>> 0;
         break;
       case CC_DEVICE_STATUS: this.writeStatus(value & 0xff); break;
+      case CC_MSIX_CONFIG: this.msixConfig = this.vectorOrNone(value); break;
       case CC_QUEUE_SELECT: this.queueSelect = value & 0xffff; break;
+      case CC_QUEUE_MSIX_VECTOR: if (q) q.msixVector = this.vectorOrNone(value); break;
       case CC_QUEUE_SIZE: if (qw) q.size = value & 0xffff; break;
       case CC_QUEUE_ENABLE:
         if (qw && (value & 1)) this.enableQueue(q);
@@ -400,13 +425,19 @@ export class VirtioPci implements MmioDevice {
       case CC_QUEUE_DRIVER + 4: if (qw) q.high[1] = value; break;
       case CC_QUEUE_DEVICE: if (qw) q.used = value >>> 0; break;
       case CC_QUEUE_DEVICE + 4: if (qw) q.high[2] = value; break;
-      default: break; // MSI-X vectors (no MSI-X here: they read back NO_VECTOR) and read-only fields
+      default: break; // read-only fields
     }
     void size;
   }
 
+  /** A vector the table has, or NO_VECTOR: the driver reads it back to see the mapping failed (4.1.4.3). */
+  private vectorOrNone(value: number): number {
+    const v = value & 0xffff;
+    return v < this.msix.count ? v : NO_VECTOR;
+  }
+
   private writeStatus(v: number): void {
-    if (v === 0) { this.reset(); return; }
+    if (v === 0) { this.resetDevice(); return; }
     if ((v & STATUS_FEATURES_OK) && !(this.status & STATUS_FEATURES_OK)) {
       // Accept only a subset of what we offered, and only a VERSION_1 driver (no legacy interface here).
       const ok = (this.driverFeatures[0] & ~this.offered(0)) === 0 && (this.driverFeatures[1] & ~this.offered(1)) === 0 && this.negotiated(F_VERSION_1);
@@ -440,10 +471,18 @@ export class VirtioPci implements MmioDevice {
 
   /** A device calls this after pushing a batch to queue q: interrupt if the driver wants one. */
   finish(q: number): void {
-    if (this.queues[q].needsInterrupt(this.mem)) this.interrupt(ISR_QUEUE);
+    if (this.queues[q].needsInterrupt(this.mem)) this.interrupt(ISR_QUEUE, this.queues[q].msixVector);
   }
 
-  private interrupt(bits: number): void {
+  /** MSI-X when the driver enabled it (the queue's or the config vector; none for NO_VECTOR), else the ISR and INTx (4.1.5.3-4). */
+  private interrupt(bits: number, vector: number): void {
+    if (this.msix.enabled) {
+      if (vector === NO_VECTOR) return;
+      this.counters.interrupts++;
+      this.counters.msi++;
+      this.msix.signal(vector);
+      return;
+    }
     this.isr |= bits;
     this.counters.interrupts++;
     this.pci.setIntx(true);
@@ -456,16 +495,23 @@ export class VirtioPci implements MmioDevice {
     this.lastError = e.message;
     if (this.status & STATUS_NEEDS_RESET) return;
     this.status |= STATUS_NEEDS_RESET;
-    this.interrupt(ISR_CONFIG);
+    this.interrupt(ISR_CONFIG, this.msixConfig);
   }
 
   get broken(): boolean { return (this.status & STATUS_NEEDS_RESET) !== 0; }
   get driverOk(): boolean { return (this.status & STATUS_DRIVER_OK) !== 0 && !this.broken; }
 
-  /** Device reset (status 0) and machine reset: queues off, features forgotten, INTx low. */
+  /** Machine reset: the device, and the MSI-X table back to all vectors masked. */
   reset(): void {
+    this.resetDevice();
+    this.msix.reset();
+  }
+
+  /** Device reset (status 0): queues off, features and vectors forgotten, INTx low. */
+  private resetDevice(): void {
     this.status = 0;
     this.isr = 0;
+    this.msixConfig = NO_VECTOR;
     this.deviceFeatureSelect = this.driverFeatureSelect = this.queueSelect = 0;
     this.driverFeatures.fill(0);
     for (const q of this.queues) q.reset();

@@ -2,6 +2,7 @@
 // the device fills with random bytes from the host's CSPRNG (Web Crypto, in Node and
 // browsers alike). Linux's hw_random core feeds them to the kernel's entropy pool.
 
+import { declareState } from './state.js';
 import { chainWrite, VIRTIO_ID_RNG, VirtioPci, type VirtioDeviceModel } from './virtio-pci.js';
 import type { GuestMemory } from '../mmu/memory.js';
 
@@ -10,6 +11,10 @@ export const RNG_QUEUE_SIZE = 64;
 export const RNG_MAX_REQUEST = 65536;
 
 export class VirtioRng implements VirtioDeviceModel {
+  static {
+    declareState(VirtioRng, { fields: {}, wiring: ['name', 'deviceType', 'classCode', 'queueSizes', 'features', 'transport', 'pool', 'mem', 'random'] });
+  }
+
   readonly name = 'virtio-rng';
   readonly deviceType = VIRTIO_ID_RNG;
   readonly classCode = 0x00ff00; // unclassified

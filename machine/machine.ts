@@ -437,6 +437,12 @@ export class Machine {
     this.wake?.();
   }
 
+  /** Bytes for the virtio console (hvc0); a paused guest takes them when it runs. */
+  virtioConsoleInput(bytes: Iterable<number>): void {
+    this.devices.io.virtioConsole?.receive(bytes, this.paused);
+    this.wake?.();
+  }
+
   /** Move queued console bytes into the UART as its FIFO has room (the run loop does this each slice). */
   feedInput(): void {
     const q = this.inputQueue;
@@ -455,6 +461,7 @@ export class Machine {
     if (!this.paused) return;
     this.paused = false;
     if (this.clock instanceof RealtimeClock) this.clock.resume();
+    this.devices.io.virtioConsole?.flushInput();
     this.wake?.();
   }
 

@@ -125,6 +125,8 @@ export function buildPc(m: PcBoard, cb: PcCallbacks): PcDevices {
   const pci = new PciBus(bus);
   bus.registerPorts('pci-config', 0xcf8, 8, pci);
   pci.onReset = cb.onReset;
+  // A function's MSI write to 0xFEExxxxx becomes a message on the APIC bus.
+  pci.onMsi = (lo, hi, data) => hi === 0 && lapic.deliverMsi(lo, data);
   pci.add(0, 0, createHostBridge());
   const isa = createIsaBridge();
   pci.add(1, 0, isa.fn);

@@ -22,6 +22,12 @@ export interface DiskSessionOptions {
   echo?: boolean;
   /** Output lines starting with this mark call onMark with the I/O counters at that moment. */
   markPrefix?: string;
+  /** Also a virtio-rng. */
+  virtioRng?: boolean;
+  /** Also a virtio console (hvc0): its output is the result's `console`; each reply is typed into it once its `when` has appeared there. */
+  virtioConsole?: { replies: { when: string; send: string }[] };
+  /** Appended to the kernel command line (e.g. pci=nomsi). */
+  cmdline?: string;
   /** Output that shows the typed line started running (default: an ext4 mount message); without it a new prompt means busybox dropped the line, so it is typed again (up to 3 times). */
   startedWhen?: string;
 }
@@ -33,6 +39,8 @@ export interface DiskSessionResult {
   instructions: number;
   ms: number;
   io: IoDeviceStats[];
+  /** What the guest wrote to the virtio console. */
+  console: string;
   /** (mark line, counters then, ms then) for every output line starting with markPrefix. */
   marks: { line: string; ms: number; io: IoDeviceStats[] }[];
 }
@@ -44,10 +52,17 @@ export async function runDiskSession(o: DiskSessionOptions): Promise<DiskSession
   let serial = '', line = '', typed = 0, typedAt = 0;
   const started = o.startedWhen ?? 'EXT4-fs (';
   const marks: DiskSessionResult['marks'] = [];
+  let hvc = '';
+  const replies = [...(o.virtioConsole?.replies ?? [])];
   const snapshotIo = (): IoDeviceStats[] => m.devices.io.stats().map((s) => ({ name: s.name, counters: { ...s.counters } }));
   const m = new Machine({
     memory: 256 << 20, accel: o.accel ?? 'interp', noReboot: true,
     drives: o.drives.map((d, i) => ({ interface: d.interface, disk: disks[i], name: d.path })),
+    virtioRng: o.virtioRng,
+    virtioConsole: o.virtioConsole ? (bytes) => {
+      hvc += new TextDecoder().decode(bytes);
+      while (replies.length > 0 && hvc.includes(replies[0].when)) m.devices.io.virtioConsole!.receive(new TextEncoder().encode(replies.shift()!.send));
+    } : undefined,
     onSerial: (b) => {
       serial += String.fromCharCode(b);
       if (o.echo) process.stderr.write(String.fromCharCode(b));
@@ -68,12 +83,12 @@ export async function runDiskSession(o: DiskSessionOptions): Promise<DiskSession
     kernel: { name: kernel, bytes: new Uint8Array(readFileSync(kernel)) },
     initrd: { name: initrd, bytes: new Uint8Array(readFileSync(initrd)) },
     // nowatchdog: on a loaded host the slow interpreter trips the soft-lockup detector.
-    cmdline: 'console=ttyS0 nowatchdog',
+    cmdline: `console=ttyS0 nowatchdog${o.cmdline ? ` ${o.cmdline}` : ''}`,
   }));
   const t0 = performance.now();
   const exit = await m.run();
   for (const d of disks) d.close();
-  return { serial, status: exit.status, reason: exit.reason, instructions: m.instructions(), ms: performance.now() - t0, io: snapshotIo(), marks };
+  return { serial, status: exit.status, reason: exit.reason, instructions: m.instructions(), ms: performance.now() - t0, io: snapshotIo(), console: hvc, marks };
 }
 
 /** Child-process entry: argv = JSON of DiskSessionOptions; prints the result as JSON on the last line. */

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { MemoryDisk } from '../../devices/block.js';
 import { Bus } from '../../devices/bus.js';
 import { ATA_READ, PiixIde } from '../../devices/ide.js';
-import { loadState, saveState, undeclaredFields } from '../../devices/state.js';
+import { loadState, saveState, stateEntries, undeclaredFields } from '../../devices/state.js';
 import { BLK_T_IN, VirtioBlk } from '../../devices/virtio-blk.js';
 import { VirtioConsole } from '../../devices/virtio-console.js';
 import { GuestMemory } from '../../mmu/memory.js';
@@ -43,5 +43,27 @@ describe('disk device state', () => {
     b.transport.mmioWrite(0x3000, 2, 0); // the restored device takes the notify
     expect(drv.reap(0)).toEqual([[0, 513]]);
     expect(mem.u8.subarray(0x210000, 0x210200)).toEqual(image.subarray(1024, 1536));
+  });
+
+  it('virtio console: host input the guest has not taken yet is saved, and the restored console delivers it', () => {
+    const mem = new GuestMemory(4 << 20);
+    const a = new VirtioConsole(mem, () => {});
+    expect(undeclaredFields(a)).toEqual([]);
+    expect(stateEntries([['console', a.transport]]).map(([n]) => n)).toEqual(['console', 'console/msix', 'console/device']);
+    a.receive(new TextEncoder().encode('typed before the driver came up'));
+    expect(a.pendingInput).toBe(31);
+    const b = new VirtioConsole(mem, () => {});
+    loadState(b, saveState(a));
+    expect(b.pendingInput).toBe(31);
+    const drv = new TestVirtioDriver(mem, b.transport);
+    drv.negotiate();
+    drv.setupQueue(0, 8);
+    drv.setupQueue(1, 8);
+    drv.driverOk();
+    drv.post(0, [{ addr: 0x230000, len: 64, write: true }]);
+    drv.notify(0);
+    expect(drv.reap(0)).toEqual([[0, 31]]);
+    expect(new TextDecoder().decode(mem.u8.subarray(0x230000, 0x230000 + 31))).toBe('typed before the driver came up');
+    expect(b.pendingInput).toBe(0);
   });
 });

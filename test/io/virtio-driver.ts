@@ -3,6 +3,7 @@
 // lay out split rings in guest RAM, post descriptor chains and reap the used ring.
 
 import { Bus } from '../../devices/bus.js';
+import { MSIX_ENABLE, MSIX_VECTOR_MASKED, PCI_CAP_MSIX } from '../../devices/msix.js';
 import { PCI_BAR0, PCI_CAP_PTR, type PciFunction } from '../../devices/pci.js';
 import {
   CAP_COMMON_CFG, CAP_DEVICE_CFG, CAP_ISR_CFG, CAP_NOTIFY_CFG, CC_DEVICE_FEATURE, CC_DEVICE_FEATURE_SELECT, CC_DEVICE_STATUS,
@@ -16,6 +17,8 @@ export interface Buf { addr: number; len: number; write: boolean }
 
 export class TestVirtioDriver {
   readonly caps = new Map<number, { offset: number; mult: number }>();
+  /** The MSI-X capability: where it sits, its table size, and table/PBA offsets in BAR4 (0 if absent). */
+  readonly msix = { cap: 0, size: 0, table: 0, pba: 0 };
   readonly rings: { desc: number; avail: number; used: number; size: number; lastUsed: number; nextDesc: number; availIdx: number }[] = [];
   private readonly base = 0xfeb00000;
   readonly bus = new Bus();
@@ -27,6 +30,9 @@ export class TestVirtioDriver {
     f.writeConfig(4, 2, 0x6);
     // Walk the capability list as virtio_pci_find_capability does.
     for (let p = f.config[PCI_CAP_PTR]; p !== 0; p = f.config[p + 1]) {
+      if (f.config[p] === PCI_CAP_MSIX) {
+        Object.assign(this.msix, { cap: p, size: (f.u16(p + 2) & 0x7ff) + 1, table: f.u32(p + 4), pba: f.u32(p + 8) });
+      }
       if (f.config[p] !== 0x09) continue;
       const type = f.config[p + 3], offset = f.u32(p + 8);
       this.caps.set(type, { offset, mult: type === CAP_NOTIFY_CFG ? f.u32(p + 16) : 0 });
@@ -70,6 +76,19 @@ export class TestVirtioDriver {
     this.common(CC_QUEUE_ENABLE, 2, 1);
     this.rings[q] = { desc, avail, used, size, lastUsed: 0, nextDesc: 0, availIdx: 0 };
   }
+
+  /** As Linux's msix_capability_init: program entry v with (address, data), unmasked unless `masked`. */
+  msixEntry(v: number, address: number, data: number, masked = false): void {
+    const e = this.base + (this.msix.table & ~7) + 16 * v;
+    this.bus.mmioWrite(e, 4, address);
+    this.bus.mmioWrite(e + 4, 4, 0);
+    this.bus.mmioWrite(e + 8, 4, data);
+    this.bus.mmioWrite(e + 12, 4, masked ? MSIX_VECTOR_MASKED : 0);
+  }
+  msixPending(): number { return this.bus.mmioRead(this.base + (this.msix.pba & ~7), 4); }
+  /** Write Message Control (enable, function mask). */
+  msixControl(bits: number): void { this.t.pci.writeConfig(this.msix.cap + 2, 2, bits); }
+  msixEnable(): void { this.msixControl(MSIX_ENABLE); }
 
   driverOk(): void { this.common(CC_DEVICE_STATUS, 1, this.status | STATUS_DRIVER_OK); }
 
