@@ -20,10 +20,12 @@
 // cpu.lastFault/faultIndex set for that block (a fault, or a write to its own code).
 
 import type { Block } from '../blocks.js';
-import { Fast as F, FAST_INFO, GEN_EXACT, GEN_NOFLAGS } from '../fastops.js';
+import { Fast as F, FAST_INFO } from '../fastops.js';
 import { W } from '../words.js';
 import { V } from '../vcpu-layout.js';
 import { Access, READ, WRITE } from './access.js';
+import { inline, type RegionCode } from './region.js';
+import { ALU_KIND, ALU_OP32, ALU_OP64, K_ADD, K_CMP, K_SUB, K_TEST, emitCond } from './conds.js';
 import { FuncBuilder, ModuleBuilder, Op, ValType } from './wasm/index.js';
 
 const I32 = ValType.I32, I64 = ValType.I64;
@@ -55,18 +57,6 @@ function regsOf(id: number, a: number, s: number): number {
 }
 
 export interface GenStats { inlined: number; stepped: number }
-
-/**
- * A region: its blocks (entry points, in br_table order), each block's number in its
- * module (the `step` import's first argument), and whether RIP + len is the next
- * block's RIP (32- and 64-bit code; 16-bit code wraps at 64 KiB and leaves instead).
- */
-export interface RegionCode {
-  blocks: Block[];
-  ids: number[];
-  wide: boolean;
-  fallThrough: boolean;
-}
 
 /** Emits the function for region r into `f`. */
 export function emitRegion(f: FuncBuilder, r: RegionCode, stats: GenStats): void {
@@ -588,81 +578,15 @@ class RegionGen {
     f.else(); this.slow(i); f.end();
   }
 
-  // ---- Conditions: from the flag producer in this block when it is known, else the lazy-flag reader.
+  // ---- Conditions: from the flag producer in this block when it is known (cpu/jit/conds.ts), else the lazy-flag reader.
 
   /** Pushes condition cc (0-15) as an i32 0/1. */
   private cond(cc: number): void {
-    const f = this.f;
     const prod = this.lastFlags >= 0 ? this.code[this.lastFlags << 2] : -1;
-    const neg = (cc & 1) !== 0, base = cc & ~1;
-    const wide = (prod >= F.ADD_RR64 && prod <= F.XOR_RI64) || prod === F.INC64 || prod === F.DEC64;
-    const kind = prod >= 0 && prod < F.FAST_COUNT ? ALU_KIND[prod] : -1;
-    const sub = kind === K_SUB || kind === K_CMP;
-    const logic = kind === K_AND || kind === K_OR || kind === K_XOR || kind === K_TEST;
-    const res = (): void => { f.localGet(this.lfRes); if (!wide) f.op(Op.I32WrapI64); };
-    const zero = (): void => { if (wide) f.i64Const(0, 0); else f.i32Const(0); };
-    const cmp = (op32: Op, op64: Op): void => { f.op(wide ? op64 : op32); };
-    const incdec = prod === F.INC32 || prod === F.DEC32 || prod === F.INC64 || prod === F.DEC64;
-    if ((kind >= 0 || incdec) && (base === 4 || base === 8)) {
-      // ZF and SF come from the result for every kind.
-      res(); zero(); cmp(base === 4 ? (neg ? Op.I32Ne : Op.I32Eq) : (neg ? Op.I32GeS : Op.I32LtS), base === 4 ? (neg ? Op.I64Ne : Op.I64Eq) : (neg ? Op.I64GeS : Op.I64LtS));
-      return;
-    }
-    if (sub && base !== 0 && base !== 10) {
-      const a = (): void => { f.localGet(this.lfA); if (!wide) f.op(Op.I32WrapI64); };
-      const b = (): void => { f.localGet(this.lfB); if (!wide) f.op(Op.I32WrapI64); };
-      a(); b();
-      const ops32: Record<number, Op> = { 2: Op.I32LtU, 3: Op.I32GeU, 6: Op.I32LeU, 7: Op.I32GtU, 12: Op.I32LtS, 13: Op.I32GeS, 14: Op.I32LeS, 15: Op.I32GtS };
-      const ops64: Record<number, Op> = { 2: Op.I64LtU, 3: Op.I64GeU, 6: Op.I64LeU, 7: Op.I64GtU, 12: Op.I64LtS, 13: Op.I64GeS, 14: Op.I64LeS, 15: Op.I64GtS };
-      cmp(ops32[cc], ops64[cc]);
-      return;
-    }
-    if (logic && base !== 10) {
-      // CF = OF = 0: B/O never, BE is ZF, L is SF, LE is ZF | SF.
-      if (base === 0 || base === 2) { f.i32Const(neg ? 1 : 0); return; }
-      res(); zero();
-      const ops32: Record<number, Op> = { 6: Op.I32Eq, 7: Op.I32Ne, 12: Op.I32LtS, 13: Op.I32GeS, 14: Op.I32LeS, 15: Op.I32GtS };
-      const ops64: Record<number, Op> = { 6: Op.I64Eq, 7: Op.I64Ne, 12: Op.I64LtS, 13: Op.I64GeS, 14: Op.I64LeS, 15: Op.I64GtS };
-      cmp(ops32[cc], ops64[cc]);
-      return;
-    }
+    if (emitCond(this.f, prod, cc, this.lfRes, this.lfA, this.lfB)) return;
     if (this.lf) this.flushFlags();
-    f.i32Const(cc).call(IMPORT_COND);
+    this.f.i32Const(cc).call(IMPORT_COND);
   }
-}
-
-// ALU kinds of the RR/RI fast ops, and their wasm operations.
-const K_ADD = 0, K_OR = 1, K_AND = 2, K_SUB = 3, K_XOR = 4, K_CMP = 5, K_TEST = 6;
-const ALU_OP32 = [Op.I32Add, Op.I32Or, Op.I32And, Op.I32Sub, Op.I32Xor, Op.I32Sub, Op.I32And];
-const ALU_OP64 = [Op.I64Add, Op.I64Or, Op.I64And, Op.I64Sub, Op.I64Xor, Op.I64Sub, Op.I64And];
-const ALU_KIND: number[] = [];
-{
-  const set = (ids: number[], kinds: number[]): void => { ids.forEach((id, n) => { ALU_KIND[id] = kinds[n]; }); };
-  set([F.ADD_RR32, F.OR_RR32, F.AND_RR32, F.SUB_RR32, F.XOR_RR32, F.CMP_RR32, F.TEST_RR32], [K_ADD, K_OR, K_AND, K_SUB, K_XOR, K_CMP, K_TEST]);
-  set([F.ADD_RI32, F.OR_RI32, F.AND_RI32, F.SUB_RI32, F.XOR_RI32, F.CMP_RI32], [K_ADD, K_OR, K_AND, K_SUB, K_XOR, K_CMP]);
-  set([F.ADD_RR64, F.SUB_RR64, F.CMP_RR64, F.AND_RR64, F.OR_RR64, F.XOR_RR64, F.TEST_RR64], [K_ADD, K_SUB, K_CMP, K_AND, K_OR, K_XOR, K_TEST]);
-  set([F.ADD_RI64, F.SUB_RI64, F.CMP_RI64, F.AND_RI64, F.OR_RI64, F.XOR_RI64], [K_ADD, K_SUB, K_CMP, K_AND, K_OR, K_XOR]);
-  for (let id = 0; id < F.FAST_COUNT; id++) if (ALU_KIND[id] === undefined) ALU_KIND[id] = -1;
-}
-
-/**
- * Whether compiling b pays: each instruction the interpreter runs from compiled code costs a
- * write-back, a call out and a reload on top of the interpreter's own work, and each entry a
- * JS-to-wasm call, so a block is compiled only if its inline instructions outweigh that (or it
- * loops on itself, and stays inside wasm for many passes).
- */
-export function worthCompiling(b: Block): boolean {
-  let inlined = 0, stepped = 0;
-  for (let i = 0; i < b.n; i++) if (inline(b.code[i << 2])) inlined++; else stepped++;
-  if (b.selfLoop) return inlined > stepped;
-  return stepped === 0 ? inlined >= 1 : inlined >= 4 * stepped;
-}
-
-/** Whether the generator emits fast op `id` (a NO_FLAGS variant included) inline. */
-export function inline(id: number): boolean {
-  if (id === F.FAST_NONE) return false;
-  const info = FAST_INFO[id & ~F.NO_FLAGS];
-  return info !== undefined && (info.gen & (id < F.NO_FLAGS ? GEN_EXACT : GEN_NOFLAGS)) !== 0;
 }
 
 /** A module of compiled regions: its bytes, function k (export `r${k}`) for region k. */

@@ -8,8 +8,19 @@
 
 import type { Block, BlockCache } from '../blocks.js';
 import { CODE_KEY_16, CODE_KEY_64 } from '../cpu.js';
-import { Fast as F } from '../fastops.js';
-import { worthCompiling, type RegionCode } from './codegen.js';
+import { Fast as F, FAST_INFO, GEN_EXACT, GEN_NOFLAGS } from '../fastops.js';
+
+/**
+ * A region: its blocks (entry points, in br_table order), each block's number in its
+ * module (the `step` import's first argument), and whether RIP + len is the next
+ * block's RIP (32- and 64-bit code; 16-bit code wraps at 64 KiB and leaves instead).
+ */
+export interface RegionCode {
+  blocks: Block[];
+  ids: number[];
+  wide: boolean;
+  fallThrough: boolean;
+}
 
 /** Most blocks in one region (bounds its compile time and wasm size). */
 export const MAX_REGION_BLOCKS = 32;
@@ -51,4 +62,24 @@ export function collectRegion(cache: BlockCache, entry: Block, all: boolean): Bl
 export function regionCode(blocks: Block[], ids: number[]): RegionCode {
   const key = blocks[0].codeKey & 3;
   return { blocks, ids, wide: key === CODE_KEY_64, fallThrough: key !== CODE_KEY_16 };
+}
+
+/**
+ * Whether compiling b pays: each instruction the interpreter runs from compiled code costs a
+ * write-back, a call out and a reload on top of the interpreter's own work, and each entry a
+ * JS-to-wasm call, so a block is compiled only if its inline instructions outweigh that (or it
+ * loops on itself, and stays inside wasm for many passes).
+ */
+export function worthCompiling(b: Block): boolean {
+  let inlined = 0, stepped = 0;
+  for (let i = 0; i < b.n; i++) if (inline(b.code[i << 2])) inlined++; else stepped++;
+  if (b.selfLoop) return inlined > stepped;
+  return stepped === 0 ? inlined >= 1 : inlined >= 4 * stepped;
+}
+
+/** Whether the generator emits fast op `id` (a NO_FLAGS variant included) inline. */
+export function inline(id: number): boolean {
+  if (id === F.FAST_NONE) return false;
+  const info = FAST_INFO[id & ~F.NO_FLAGS];
+  return info !== undefined && (info.gen & (id < F.NO_FLAGS ? GEN_EXACT : GEN_NOFLAGS)) !== 0;
 }
