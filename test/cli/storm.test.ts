@@ -1,12 +1,14 @@
 // The user keeps control while the guest cannot make progress (issue 20): a fault storm
 // and a REP string with a huge count, started from the command line; Ctrl-A s shows the
-// storm in the counters and Ctrl-A x quits.
+// storm in the counters and Ctrl-A x quits; QMP (emu's monitor) answers, stops, resumes and
+// resets the machine during the storm.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { hex } from '../cpu/harness.js';
+import { Qmp, emu, until } from '../snapshot/qmp-client.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'emu-storm-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -56,4 +58,29 @@ describe('Ctrl-A s and Ctrl-A x work while the guest storms', () => {
     expect(r.out).toMatch(/repPauses: [1-9]/);
     expect(r.out).toMatch(/halts: 0\b/);
   }, 30_000);
+});
+
+describe('the monitor (QMP) works while the guest storms', () => {
+  it('query-status, stop, cont, system_reset (RESET event) and quit during the real-mode fault storm', async () => {
+    const path = image('storm-qmp.bin', 'b80010 8ed0 31e4 c7061800207c c7061a000000 0f0b' + '90'.repeat(11) + '0f0b');
+    const qp = 20000 + Math.floor(Math.random() * 20000);
+    const a = emu(['-nographic', '--accel=interp', '-device', `loader,file=${path},addr=0x7c00`, '-qmp', `tcp:127.0.0.1:${qp},server=on,wait=off`]);
+    try {
+      const q = await Qmp.connect(qp);
+      await q.cmd('qmp_capabilities');
+      await new Promise((r) => setTimeout(r, 1000)); // the storm is on
+      expect((await q.cmd('query-status')).return).toMatchObject({ status: 'running', running: true });
+      expect((await q.cmd('stop')).return).toEqual({});
+      expect((await q.cmd('query-status')).return).toMatchObject({ status: 'paused', running: false });
+      expect((await q.cmd('cont')).return).toEqual({});
+      expect((await q.cmd('system_reset')).return).toEqual({});
+      await q.event('RESET');
+      expect((await q.cmd('query-status')).return).toMatchObject({ status: 'running' });
+      expect((await q.cmd('quit')).return).toEqual({});
+      const status = await Promise.race([a.exited, new Promise<number>((r) => setTimeout(() => r(-2), 20_000))]);
+      expect(status).toBe(0);
+    } finally {
+      a.child.kill('SIGKILL');
+    }
+  }, 120_000);
 });
