@@ -343,10 +343,6 @@ export function parseArgs(argv: string[]): Options {
   if (opts.jitDump !== null && opts.accel !== null && opts.accel !== 'jit') {
     throw new UsageError(`--jit-dump shows what the jit compiled; it needs --accel=jit, not --accel=${opts.accel}`);
   }
-  if (opts.smp.cpus > 1 && opts.mmu !== 'direct') {
-    // mmu/shadow.ts keeps one page-table write hook per memory: one vCPU's model only.
-    throw new UsageError(`-smp ${opts.smp.cpus} with --mmu=${opts.mmu}: the shadow and nested models run one vCPU; use --mmu=direct or -smp 1`);
-  }
   if (opts.image !== null && opts.kernel !== null) {
     throw new UsageError(`both an image ('${opts.image}') and -kernel ('${opts.kernel}') given; pass only one`);
   }

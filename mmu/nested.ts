@@ -20,7 +20,10 @@
 // hold the byte offset of the next table page in this model's own buffer.
 // Guest-physical addresses outside RAM (MMIO) are never mapped, as a
 // hypervisor leaves them to exit for emulation: each counts an MMIO exit.
+// With several vCPUs (-smp) they share the one table of their memory; the
+// table's counters (violations, pages) are the VM's, walks are per vCPU.
 
+import type { GuestMemory } from './memory.js';
 import type { MemoryModel, SecondLevel } from './model.js';
 import { REF_HIST, tableIndex as index, walkCounters } from './model.js';
 import type { Mmu } from './paging.js';
@@ -118,6 +121,19 @@ export class EptTable implements SecondLevel {
 }
 
 
+/**
+ * One second-level table per guest memory and page size, shared by every vCPU's model, as a
+ * hypervisor keeps one EPT per VM: a frame one vCPU faulted in is mapped for all.
+ */
+const tables = new WeakMap<GuestMemory, { small?: EptTable; large?: EptTable }>();
+
+function sharedTable(mem: GuestMemory, large: boolean): EptTable {
+  let t = tables.get(mem);
+  if (!t) { t = {}; tables.set(mem, t); }
+  const key = large ? 'large' : 'small';
+  return t[key] ??= new EptTable(mem.ramSize, large);
+}
+
 /** The nested model: the guest walker with its references translated through an EptTable. */
 export class NestedModel implements MemoryModel {
   readonly name;
@@ -129,7 +145,7 @@ export class NestedModel implements MemoryModel {
 
   constructor(private readonly mmu: Mmu, large: boolean) {
     this.name = large ? 'nested-2m' as const : 'nested' as const;
-    this.ept = new EptTable(mmu.mem.ramSize, large);
+    this.ept = sharedTable(mmu.mem, large);
     mmu.ept = this.ept;
   }
 

@@ -1,7 +1,8 @@
 // `npm run test:matrix`: the guest suites under each memory model that is not the default,
 // on both in-process backends, one vitest run per (model, backend):
 //   interp: the system guests and CPU tests, the paging and model tests, tinyos (interp and
-//           jit boards), the Linux boot (interp and jit; where guests/linux/out has it);
+//           jit boards), the SMP guest (-smp 2-4, interp and jit), the Linux boot (interp and
+//           jit; where guests/linux/out has it);
 //   jit:    the CPU and FPU guest tests again with every block compiled (EMU_TEST_ACCEL=jit).
 // EMU_TEST_MMU (read by test/setup-mmu.ts) names the model. Ends with a table of counts and times.
 // Usage: node scripts/test-matrix.mjs [model ...] [-- vitest filters]   (filters: one run per model)
@@ -16,7 +17,7 @@ const models = (dash < 0 ? args : args.slice(0, dash));
 const runs = [];
 for (const model of models.length ? models : ['shadow', 'nested', 'nested-2m']) {
   if (dash >= 0) { runs.push({ model, backend: 'interp', suites: args.slice(dash + 1) }); continue; }
-  runs.push({ model, backend: 'interp', suites: ['test/cpu', 'test/mmu', 'test/tinyos.test.ts', 'test/platform/linux-boot.test.ts'] });
+  runs.push({ model, backend: 'interp', suites: ['test/cpu', 'test/mmu', 'test/tinyos.test.ts', 'test/machine/smp.test.ts', 'test/platform/linux-boot.test.ts'] });
   runs.push({ model, backend: 'jit', suites: ['test/cpu', 'test/fpu'] });
 }
 

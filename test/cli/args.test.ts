@@ -96,6 +96,7 @@ describe('emu command line', () => {
     expect(parseArgs(['-smp', 'cpus=8,sockets=2,cores=2,threads=2']).smp).toEqual({ cpus: 8, sockets: 2, cores: 2, threads: 2 });
     expect(parseArgs(['-smp', 'sockets=1,cores=4']).smp).toEqual({ cpus: 4, sockets: 1, cores: 4, threads: 1 });
     expect(parseArgs([]).smp.cpus).toBe(1);
+    expect(parseArgs(['-smp', '2', '--mmu=shadow']).smp.cpus).toBe(2); // every memory model takes several vCPUs
     expect(() => parseArgs(['-smp', '17'])).toThrow('-smp 17: emu runs at most 16 vCPUs');
     expect(() => parseArgs(['-smp', '0'])).toThrow(/positive whole number/);
     expect(() => parseArgs(['-smp', 'cpus=6,sockets=2,cores=2,threads=2'])).toThrow(/must equal cpus \(6\)/);

@@ -10,12 +10,10 @@
 // bisected to its instruction.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { Backend, BackendName } from '../../contracts/backend.js';
+import { EXIT_BUDGET, EXIT_HALT, type Backend, type BackendName } from '../../contracts/backend.js';
 import { flatState } from '../../cpu/flat.js';
-import { createInterpreter } from '../../cpu/full.js';
-import { JitBackend } from '../../cpu/jit/backend.js';
-import { SYSTEM_EXTENSION } from '../../cpu/system/extension.js';
-import { CR3, StateView } from '../../cpu/state.js';
+import { createInterpreter, createJit } from '../../cpu/full.js';
+import { CR3, R15, StateView, TSC, gprOffset } from '../../cpu/state.js';
 import { busHost } from '../../machine/bus-host.js';
 import { bootRecipe } from '../../machine/boot.js';
 import { interruptGate, runBoardPair, type InterruptGate } from '../../machine/lockstep/boards.js';
@@ -69,7 +67,7 @@ describe('lockstep of memory models: tinyos aspace', () => {
         a.destroy();
         b.destroy();
       }
-    }, 180_000);
+    }, 300_000);
   }
 });
 
@@ -77,18 +75,32 @@ const CHURN = 0x10000, RAM = 4 << 20, SUM = 0x30000;
 const churn = hasToolchain() ? buildFlat(readFileSync(new URL('./pt-churn.S', import.meta.url), 'utf8'), CHURN) : null;
 if (!churn) console.log('test/mmu/models-lockstep: pt-churn cases skipped: no gcc/ld to assemble the guest');
 
-/** pt-churn.S loaded on a bare `accel` CPU under `model`, started through a boot table mapping the low 2 MiB. */
-function churnSide(accel: BackendName, model: MmuModelName): PairSide {
-  const memory = new GuestMemory(RAM);
-  const host = { ...busHost(memory), mmuModel: model };
-  const backend: Backend = accel === 'jit' ? new JitBackend(host, [SYSTEM_EXTENSION], { threshold: 1, batch: 1, all: true }) : createInterpreter(host);
+/**
+ * pt-churn.S loaded on `cpus` bare `accel` vCPUs over one memory under `model`, each started
+ * through a boot table mapping the low 2 MiB with R15 = its index.
+ */
+function churnWorld(accel: BackendName, model: MmuModelName, cpus = 1): { memory: GuestMemory; vcpus: Backend[] } {
+  const memory = new GuestMemory(RAM, cpus);
+  const bus = busHost(memory);
   memory.write32(0x1000, 0x2003); memory.write32(0x2000, 0x3003); memory.write32(0x3000, 0x83);
   memory.writeBytes(CHURN, churn!);
-  const s = StateView.detached();
-  flatState(s, 64, CHURN);
-  s.set64(CR3, 0x1000, 0);
-  backend.setState(s.snapshot());
-  return { name: `${accel}:${model}`, backend, memory };
+  const vcpus: Backend[] = [];
+  for (let i = 0; i < cpus; i++) {
+    const host = { ...bus, vcpu: i, mmuModel: model };
+    const b: Backend = accel === 'jit' ? createJit(host, { threshold: 1, batch: 1, all: true }) : createInterpreter(host);
+    const s = StateView.detached();
+    flatState(s, 64, CHURN);
+    s.set64(CR3, 0x1000, 0);
+    s.set64(gprOffset(R15), i, 0);
+    b.setState(s.snapshot());
+    vcpus.push(b);
+  }
+  return { memory, vcpus };
+}
+
+function churnSide(accel: BackendName, model: MmuModelName): PairSide {
+  const w = churnWorld(accel, model);
+  return { name: `${accel}:${model}`, backend: w.vcpus[0], memory: w.memory };
 }
 
 describe.skipIf(!churn)('lockstep of memory models: a page-table churning guest', () => {
@@ -118,6 +130,67 @@ describe.skipIf(!churn)('lockstep of memory models: a page-table churning guest'
         a.backend.destroy();
         b.backend.destroy();
       }
-    }, 60_000);
+    }, 180_000);
+  }
+});
+
+/** Two vCPUs (-smp 2) sharing the tables: each `world` runs them in turns of QUANTUM instructions. */
+const QUANTUM = 700;
+
+/** A round: each vCPU not yet halted runs QUANTUM instructions. Returns the vCPUs still running. */
+function round(w: { vcpus: Backend[] }, halted: boolean[]): number {
+  w.vcpus.forEach((b, i) => {
+    if (halted[i]) return;
+    const e = b.run(QUANTUM);
+    if (e === EXIT_HALT) halted[i] = true;
+    else if (e !== EXIT_BUDGET) throw new Error(`vCPU ${i}: exit ${e} (${b.lastError ?? ''})`);
+  });
+  return halted.filter((h) => !h).length;
+}
+
+/** A state record with its TSC (host-defined) cleared, for comparing. */
+function stateOf(b: Backend): Buffer {
+  const s = Buffer.from(b.getState());
+  s.fill(0, TSC, TSC + 8);
+  return s;
+}
+
+describe.skipIf(!churn)('memory models with two vCPUs (-smp 2): pt-churn on both, sharing page tables', () => {
+  for (const [accel, model] of [['interp', 'shadow'], ['interp', 'nested'], ['jit', 'shadow']] as [BackendName, MmuModelName][]) {
+    it(`interp:direct against ${accel}:${model}: both vCPUs' states equal after every round of ${QUANTUM} instructions each, RAM every 16 rounds and at the end`, () => {
+      const a = churnWorld('interp', 'direct', 2), b = churnWorld(accel, model, 2);
+      const ha = [false, false], hb = [false, false];
+      try {
+        let rounds = 0;
+        for (let left = 2; left > 0; rounds++) {
+          left = round(a, ha);
+          expect(round(b, hb)).toBe(left);
+          for (let i = 0; i < 2; i++) {
+            expect(b.vcpus[i].instructions(), `vCPU ${i} round ${rounds}`).toBe(a.vcpus[i].instructions());
+            expect(stateOf(b.vcpus[i]).equals(stateOf(a.vcpus[i])), `vCPU ${i} state after round ${rounds}`).toBe(true);
+          }
+          if (rounds % 16 === 0 || left === 0) expect(Buffer.compare(a.memory.u8.subarray(0, RAM), b.memory.u8.subarray(0, RAM)), `RAM after round ${rounds}`).toBe(0);
+          expect(rounds).toBeLessThan(2000);
+        }
+        for (let i = 0; i < 2; i++) {
+          expect(a.memory.read32(SUM + 16 * i + 8)).toBe(4000);
+          expect(b.memory.read32(SUM + 16 * i)).toBe(a.memory.read32(SUM + 16 * i));
+        }
+        expect(a.memory.read32(SUM)).not.toBe(a.memory.read32(SUM + 16)); // two seeds, two walks through the pages
+        const c = b.vcpus.map((v) => v.counters());
+        if (model === 'shadow') {
+          // Each vCPU keeps its own shadows; a PT write by either reaches both.
+          for (const k of c) expect(k['shadow.ptWriteTraps']).toBeGreaterThan(300);
+          for (const k of c) expect(k['shadow.cr3Hits']).toBeGreaterThan(300);
+        } else {
+          // One second-level table for the VM: the vCPUs see the same violations and pages.
+          expect(c[1][`${model}.eptViolations`]).toBe(c[0][`${model}.eptViolations`]);
+          expect(c[1][`${model}.eptPages`]).toBe(c[0][`${model}.eptPages`]);
+          for (const k of c) expect(k[`${model}.walks`]).toBeGreaterThan(1000);
+        }
+      } finally {
+        for (const v of [...a.vcpus, ...b.vcpus]) v.destroy();
+      }
+    }, 180_000);
   }
 });

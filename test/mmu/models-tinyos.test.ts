@@ -19,5 +19,5 @@ describe('tinyos under --mmu=shadow', () => {
     expect(c['shadow.cr3Misses']).toBeGreaterThanOrEqual(4);
     expect(c['shadow.walksWith4Refs']).toBeGreaterThan(0);
     expect(c['shadow.pagesInUse']).toBeGreaterThan(4);
-  }, 180_000);
+  }, 300_000); // wall clock: about 100 s at load 25 on the shared 2-core machine
 });

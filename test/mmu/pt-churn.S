@@ -1,22 +1,27 @@
-/* A page-table workload for the lockstep of memory models (models-lockstep.test.ts).
- * 64-bit, flat, loaded at 0x10000 with CR3 pointing at any table that maps it (the guest
- * builds its own). Three address spaces share an identity-mapped first 2 MiB (one 2 MiB
- * page: code, tables, results) and each has, from linear 0x40000000, 16 private 4 KiB pages
- * (its own PT) and one 2 MiB page at 0x40200000, all over a pool of 64 frames at 2 MiB.
- * A pseudo-random loop then, 4000 times: switches CR3 (every 4th pass), rewrites a PTE of
- * any space (fresh: A and D clear) with INVLPG, rewrites a space's 2 MiB PDE, and reads and
- * writes the private pages and the 2 MiB page. Every write to a table is architecturally
- * followed by INVLPG or a CR3 load before the entry is used. The sum of what it read is
- * stored at 0x30000, the pass count at 0x30008; then HLT. */
+/* A page-table workload for the lockstep of memory models (models-lockstep.test.ts,
+ * models-smp.test.ts). 64-bit, flat, loaded at 0x10000 with CR3 pointing at any table that
+ * maps it, R15 = the CPU's index (0 alone). CPU 0 builds the tables: three address spaces
+ * share an identity-mapped first 2 MiB (one 2 MiB page: code, tables, results) and each has,
+ * from linear 0x40000000, 16 private 4 KiB pages (its own PT) and one 2 MiB page at
+ * 0x40200000, all over a pool of 64 frames at 2 MiB; other CPUs wait for it. Each CPU then
+ * runs a pseudo-random loop 4000 times (its own seed): switches CR3 (every 4th pass), rewrites
+ * a PTE of any space (fresh: A and D clear) with INVLPG, rewrites a space's 2 MiB PDE, and
+ * reads and writes the private pages and the 2 MiB page. Every write to a table is followed
+ * by INVLPG or a CR3 load on the writing CPU before it uses the entry (another CPU may still
+ * hold the old translation in its TLB: the same under every model, whose TLBs fill alike).
+ * CPU i stores the sum of what it read at 0x30000 + 16 i and its pass count 8 further; HLT. */
 #define PD_LOW 0x20000
 #define SPACE0 0x21000 /* space i: PML4 at SPACE0 + i*0x4000, PDPT +0x1000, PD +0x2000, PT +0x3000 */
 #define POOL 0x200000
 #define PRIV 0x40000000
 #define BIG 0x40200000
 #define PASSES 4000
+#define READY 0x30100
         .code64
         .globl _start
 _start:
+        testl %r15d, %r15d
+        jnz ap
         /* The shared low 2 MiB. */
         movq $0x83, PD_LOW                      /* P RW PS, frame 0 */
         xorl %ecx, %ecx                         /* space */
@@ -46,8 +51,15 @@ _start:
         jb 1b
         movq $SPACE0, %rax
         movq %rax, %cr3
-
-        movl $0x12345678, %ebx                  /* LCG state */
+        movl $1, READY
+        jmp go
+ap:     pause                                   /* the other CPUs: wait for the tables */
+        cmpl $1, READY
+        jne ap
+        movq $SPACE0, %rax
+        movq %rax, %cr3
+go:     imull $0x3c6ef372, %r15d, %ebx          /* LCG state: a seed per CPU */
+        addl $0x12345678, %ebx
         xorl %r12d, %r12d                       /* sum */
         xorl %r13d, %r13d                       /* pass */
 pass:
@@ -126,6 +138,8 @@ remap:  /* PT of space (ebx >> 28) % 3, entry j = frame (ebx >> 10) & 63, A/D cl
 next:   incl %r13d
         cmpl $PASSES, %r13d
         jb pass
-        movq %r12, 0x30000
-        movq %r13, 0x30008
+        movl %r15d, %eax
+        shll $4, %eax
+        movq %r12, 0x30000(%rax)
+        movq %r13, 0x30008(%rax)
         hlt

@@ -16,7 +16,7 @@ export interface TinyosRun {
 }
 
 /** Boot tinyos (deterministic time), run each command to its next prompt, and power off. */
-export function runTinyos(mmu: MmuModelName, commands: string[], accel: BackendName = 'interp', timeoutMs = 120_000): TinyosRun {
+export function runTinyos(mmu: MmuModelName, commands: string[], accel: BackendName = 'interp', timeoutMs = 280_000): TinyosRun {
   let out = '';
   const machine = new Machine({
     memory: 64 << 20, accel, noReboot: true, deterministic: true, mmu,
