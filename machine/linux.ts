@@ -140,6 +140,8 @@ export interface LinuxLoadOptions {
   cpus?: number;
   /** Their APIC IDs (default the index). */
   apicIds?: readonly number[];
+  /** The board delivers MSI writes: the FADT lets the kernel use MSI/MSI-X. */
+  msi?: boolean;
 }
 
 export interface LinuxLayout {
@@ -190,7 +192,7 @@ export function loadLinux(mem: GuestMemory, state: StateView, image: BzImage, op
     initrd = { addr, size };
   }
 
-  const acpi = buildAcpi(mem, { ramSize: ram, hpet: opts.hpet ?? false, cpus: opts.cpus, apicIds: opts.apicIds });
+  const acpi = buildAcpi(mem, { ramSize: ram, hpet: opts.hpet ?? false, cpus: opts.cpus, apicIds: opts.apicIds, msi: opts.msi });
   writeMpTables(mem, opts.apicIds ?? Array.from({ length: opts.cpus ?? 1 }, (_, i) => i));
 
   // The zero page: zeroed, the setup header copied in, then the loader's fields.
@@ -347,7 +349,9 @@ export function linuxLoader(m: Machine, kernel: ImageFile, initrd: ImageFile | u
   if (initrd) checkInitrd(initrd.bytes, initrd.name, hostGunzip());
   // The ACPI HPET table is there only if the board wired an HPET (machine/pc.ts `devices.hpet`).
   const hpet = (m.devices as { hpet?: unknown }).hpet !== undefined;
-  loadLinux(m.memory, m.state, image, { cmdline, initrd, hpet, cpus: m.vcpuCount, apicIds: m.apicIds });
+  // MSI writes reach our APIC bus, not KVM's in-kernel LAPICs (which would need KVM_SIGNAL_MSI).
+  const msi = m.options.irqchip !== 'kernel';
+  loadLinux(m.memory, m.state, image, { cmdline, initrd, hpet, cpus: m.vcpuCount, apicIds: m.apicIds, msi });
 }
 
 registerLinuxLoader(linuxLoader);
