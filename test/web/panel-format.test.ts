@@ -20,6 +20,9 @@ describe('live panel figures', () => {
     expect(counterLabel('blocks_translated')).toBe('Blocks translated');
     expect(counterLabel('exits.io')).toBe('Exits IO');
     expect(counterLabel('nmi')).toBe('NMI');
+    expect(counterLabel('shadow.ptWriteTraps')).toBe('Shadow PT write traps');
+    expect(counterLabel('shadow.cr3Hits')).toBe('Shadow CR3 hits');
+    expect(counterLabel('nested-2m.eptViolations')).toBe('Nested 2m EPT violations');
   });
 
   it('the chart scale rounds up to 1, 2 or 5 times a power of ten', () => {

@@ -6,6 +6,7 @@ import guests from 'virtual:emu-guests';
 import type { GuestEntry } from '../guest-images';
 import { JitView } from './jit-view.js';
 import { LivePanel } from './panel.js';
+import { MMU_MODELS, parseMmuModel, type MmuModelName } from '../../mmu/model.js';
 import type { BackendId, BackendInfo, BootRequest, ImageBytes, MachineEvent, MachineWorker, Sample } from './protocol.js';
 import './style.css';
 import { createConsole } from './terminal.js';
@@ -30,6 +31,7 @@ const ui = {
   snapLoad: $<HTMLButtonElement>('snap-load'),
   fSnapshot: $<HTMLInputElement>('f-snapshot'),
   backend: $<HTMLSelectElement>('backend'),
+  mmu: $<HTMLSelectElement>('mmu'),
   status: $<HTMLElement>('status'),
   statusText: $<HTMLElement>('status-text'),
   guestName: $<HTMLElement>('guest-name'),
@@ -108,6 +110,20 @@ function preferredBackend(): BackendId {
   return ok('jit') ? 'jit' : 'interp';
 }
 
+/** The memory model: ?mmu= (direct, shadow, nested, nested-2m) until the selector picks another. */
+let chosenMmu: MmuModelName = 'direct';
+
+function readMmuQuery(): void {
+  const asked = new URLSearchParams(location.search).get('mmu');
+  if (asked === null) return;
+  const m = parseMmuModel(asked);
+  if (m === null) terminal.note(`emu: ?mmu=${asked}: unknown memory model; choose ${MMU_MODELS.join(', ')} (running with direct)`, 'warn');
+  else chosenMmu = m;
+}
+
+/** The last boot request (without backend and model), booted again when the memory model changes. */
+let lastRequest: { req: Omit<BootRequest, 'accel' | 'mmu'>; prompt: string | null; about: string } | null = null;
+
 async function fetchImage(name: string, url: string): Promise<ImageBytes> {
   const res = await fetch(new URL(url, document.baseURI));
   if (!res.ok) throw new Error(`${name}: could not load it (HTTP ${res.status}); rebuild the guest and reload`);
@@ -118,7 +134,8 @@ async function fileImage(file: File): Promise<ImageBytes> {
   return { name: file.name, bytes: new Uint8Array(await file.arrayBuffer()) };
 }
 
-async function boot(req: Omit<BootRequest, 'accel'>, prompt: string | null, about = ''): Promise<void> {
+async function boot(req: Omit<BootRequest, 'accel' | 'mmu'>, prompt: string | null, about = ''): Promise<void> {
+  lastRequest = { req, prompt, about };
   setState('loading', `booting ${req.label}`);
   ui.guestName.textContent = about ? `${req.label} · ${about}` : req.label;
   expectedPrompt = prompt;
@@ -127,11 +144,12 @@ async function boot(req: Omit<BootRequest, 'accel'>, prompt: string | null, abou
   terminal.clear();
   panel.restart();
   panel.setMachine(req.label, req.memoryMiB);
-  const full: BootRequest = { ...req, accel: preferredBackend() };
+  const full: BootRequest = { ...req, accel: preferredBackend(), mmu: chosenMmu };
   ui.backend.value = full.accel;
-  const transfer = [full.kernel.bytes.buffer, ...(full.initrd ? [full.initrd.bytes.buffer] : []), ...(full.disk ? [full.disk.bytes.buffer] : [])];
+  ui.mmu.value = full.mmu;
   try {
-    await worker.boot(Comlink.transfer(full, transfer));
+    // Copies, not transfers: the images stay here to boot again under another memory model.
+    await worker.boot(full);
     setState('running');
   } catch (e) {
     terminal.note(`emu: ${(e as Error).message}`, 'error');
@@ -240,6 +258,14 @@ ui.fSnapshot.addEventListener('change', async () => {
   terminal.term.focus();
 });
 
+ui.mmu.addEventListener('change', () => {
+  const m = parseMmuModel(ui.mmu.value);
+  if (m === null || !lastRequest) return;
+  chosenMmu = m;
+  const { req, prompt, about } = lastRequest;
+  void boot(req, prompt, about);
+});
+
 ui.open.addEventListener('click', () => ui.dialog.showModal());
 ui.form.addEventListener('submit', (ev) => {
   const submitter = (ev as SubmitEvent).submitter as HTMLButtonElement | null;
@@ -284,6 +310,9 @@ async function start(): Promise<void> {
   backends = await worker.backends();
   fillGuests();
   fillBackends();
+  for (const m of MMU_MODELS) ui.mmu.add(new Option(m, m));
+  readMmuQuery();
+  ui.mmu.value = chosenMmu;
   setInterval(() => { void refresh(); }, SAMPLE_MS);
 
   const asked = new URLSearchParams(location.search).get('guest');

@@ -35,7 +35,7 @@ export function counterLabel(key: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
-const ACRONYMS = new Set(['tlb', 'io', 'irq', 'irqs', 'mmio', 'pio', 'nmi', 'jit', 'hlt', 'smc', 'pf', 'msr', 'cpuid', 'tsc']);
+const ACRONYMS = new Set(['tlb', 'io', 'irq', 'irqs', 'mmio', 'pio', 'nmi', 'jit', 'hlt', 'smc', 'pf', 'msr', 'cpuid', 'tsc', 'pt', 'cr3', 'ept']);
 
 function el(id: string): HTMLElement {
   const e = document.getElementById(id);
@@ -82,6 +82,7 @@ export class LivePanel {
     el('m-total').textContent = formatCount(s.instructions);
     el('m-uptime').textContent = formatDuration(s.uptime);
     el('k-backend').textContent = s.backend;
+    el('k-mmu').textContent = s.mmu;
     el('k-resets').textContent = String(s.resets);
     if (!prev || s.t <= prev.t) return;
     const dt = (s.t - prev.t) / 1000;

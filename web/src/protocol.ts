@@ -1,6 +1,8 @@
 // What the page and the machine worker say to each other (through comlink).
 // Plain data only: everything here crosses a postMessage.
 
+import type { MmuModelName } from '../../mmu/model.js';
+
 export type BackendId = 'interp' | 'jit' | 'kvm';
 
 export interface ImageBytes {
@@ -16,6 +18,8 @@ export interface BootRequest {
   cmdline?: string;
   memoryMiB: number;
   accel: BackendId;
+  /** The memory model behind the TLB miss path (interp and jit; KVM uses the host's). */
+  mmu: MmuModelName;
   /** A raw disk image attached with the File API; the guest's writes stay in the worker's copy (lost on reload). */
   disk?: ImageBytes & { interface: 'virtio' | 'ide' };
 }
@@ -42,6 +46,8 @@ export interface Sample {
   instructions: number;
   interrupts: number;
   backend: BackendId;
+  /** The memory model (its counters are among `counters`, keyed `<model>.<name>`). */
+  mmu: MmuModelName;
   state: 'running' | 'paused' | 'stopped' | 'idle';
   counters: Record<string, number>;
   io: IoCount[];

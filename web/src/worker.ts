@@ -95,6 +95,7 @@ function createMachine(req: BootRequest, smp = 1): Machine {
   const m = new Machine({
     memory: req.memoryMiB * MiB,
     accel: req.accel,
+    mmu: req.mmu,
     smp,
     // The JIT compiles modules of 4 KiB and more with WebAssembly.instantiate, off the run loop
     // (the guest runs interpreted until the code is ready); smaller ones at once.
@@ -211,13 +212,14 @@ const api: MachineWorker = {
     const t = performance.now();
     const m = machine;
     if (!m) {
-      return { t, instructions: 0, interrupts: 0, backend: lastBoot?.accel ?? 'interp', state: 'idle', counters: {}, io: [], resets: 0, uptime: 0 };
+      return { t, instructions: 0, interrupts: 0, backend: lastBoot?.accel ?? 'interp', mmu: lastBoot?.mmu ?? 'direct', state: 'idle', counters: {}, io: [], resets: 0, uptime: 0 };
     }
     return {
       t,
       instructions: m.instructions(),
       interrupts: interruptsOf(m),
       backend: m.backend.name,
+      mmu: m.options.mmu ?? 'direct',
       state: m.exited ? 'stopped' : m.isPaused ? 'paused' : 'running',
       counters: { ...m.backend.counters(), ...flatIoCounters(m.devices.io.stats()) },
       io: m.bus.stats().map(({ name, kind, reads, writes }) => ({ name, kind, reads, writes })),
