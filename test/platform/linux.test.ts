@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import {
   ATTR_L, CR0, CR0_PG, CR3, CS, EFER, EFER_LMA, MISC_ENABLE, MTRR_DEF_TYPE, RIP, RSI, SEG_ATTR, SEG_SEL, StateView, gprOffset, segOffset, DS,
 } from '../../cpu/state.js';
-import { ACPI_REGION_SIZE } from '../../machine/acpi.js';
+import { ACPI_REGION_SIZE, BOOT_MSI_NOT_SUPPORTED, FADT_IAPC_BOOT_ARCH } from '../../machine/acpi.js';
 import { ImageError } from '../../machine/elf.js';
 import {
   BOOT_PARAMS_ADDR, checkInitrd, CMDLINE_ADDR, HDR_CMD_LINE_PTR, HDR_HEAP_END_PTR, HDR_LOADFLAGS, HDR_RAMDISK_IMAGE, HDR_RAMDISK_SIZE,
@@ -98,6 +98,17 @@ describe('Linux zero page', () => {
     const { mem, dv, bp } = boot(64 * MiB);
     const rsdp = dv.getUint32(bp + 0x70, true);
     expect(String.fromCharCode(...mem.u8.subarray(rsdp, rsdp + 8))).toBe('RSD PTR ');
+  });
+
+  it('the FADT lets the kernel use MSI when the board delivers it (IAPC_BOOT_ARCH bit 3 clear), else not', () => {
+    const msiAllowed = (msi: boolean): boolean => {
+      const { layout, dv, mem } = boot(64 * MiB, {}, { msi });
+      const rsdt = dv.getUint32(layout.rsdp + 16, true), f = dv.getUint32(rsdt + 36, true); // the RSDT's first table
+      expect(String.fromCharCode(...mem.u8.subarray(f, f + 4))).toBe('FACP');
+      return (dv.getUint16(f + FADT_IAPC_BOOT_ARCH, true) & BOOT_MSI_NOT_SUPPORTED) === 0;
+    };
+    expect(msiAllowed(true)).toBe(true);
+    expect(msiAllowed(false)).toBe(false);
   });
 
   it('BIOS data area says where the EBDA is and how much base memory there is', () => {
