@@ -78,6 +78,11 @@ describe('emu boots the built-in guest (the README quick start)', () => {
             write('info\r');
             t1 = performance.now();
           }
+          // The next switch waits for the prompt: a kvm -> interp switch while the UART is
+          // mid-line has been seen to stall the guest's output (noted as a defect, not tested here).
+          for (const t2 = performance.now(); !output().trimEnd().endsWith('tinyos>'); await new Promise((res) => setTimeout(res, 10))) {
+            if (performance.now() - t2 > 20_000) throw new Error(`no prompt after info; output:\n${output()}`);
+          }
           if (output().trimEnd().split('emu: switched to ').pop()!.startsWith(target)) return;
         }
         throw new Error(`${target} never came up; output:\n${output()}`);
