@@ -4,18 +4,11 @@
 // and reports wall time from loading the images, the guest instructions by then and how
 // they split over the vCPUs. Usage: npm run guest:linux once, then
 // node bench/linux-smp-boot.mjs [vCPUs ...]   (default 1 2 4)
-import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { bundle, root } from './bundle.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const out = join(root, 'dist', 'bench-linux-smp-boot.mjs');
-await build({
-  entryPoints: [join(root, 'guests/linux/session.ts')],
-  outfile: out, bundle: true, platform: 'node', format: 'esm', target: 'node20', logLevel: 'error', minifySyntax: true,
-  footer: { js: 'await runSessionCli(process.argv.slice(2));' },
-});
+const out = await bundle('guests/linux/session.ts', 'bench-linux-smp-boot', { footer: { js: 'await runSessionCli(process.argv.slice(2));' } });
 const counts = process.argv.length > 2 ? process.argv.slice(2).map(Number) : [1, 2, 4];
 const rows = [];
 let status = 0;
