@@ -7,7 +7,7 @@
 
 import type { Backend, CpuHost, ExitReason } from '../contracts/backend.js';
 import { EXIT_BUDGET, EXIT_ERROR, EXIT_HALT, EXIT_SHUTDOWN, EXIT_STOP } from '../contracts/backend.js';
-import type { CpuidEntry } from '../cpu/cpuid.js';
+import type { CpuidEntry } from '../contracts/cpuid.js';
 import {
   EVENT_VALID, FLAG_IF, INT_SHADOW, PENDING_EVENT, RFLAGS, RUN_HALTED, RUN_SHUTDOWN, RUN_STATE, StateView, resetState,
   type CpuStateBytes,
@@ -23,6 +23,9 @@ import { buildSlots, type RamSlot } from './kvm-slots.js';
 import { hostMmu, type HostMmu } from './host-mmu.js';
 
 export interface KvmOptions {
+  /** The CPU model's leaves (the machine builds them with cpu/cpuid.ts cpuidEntries): the vCPU gets
+   *  them with the feature bits this host's KVM lacks removed, so the guest sees the interpreter's CPU. */
+  cpuid: CpuidEntry[];
   /** 'user': the TypeScript PIC is the interrupt controller (default); 'kernel': KVM's in-kernel irqchip. */
   irqchip?: 'user' | 'kernel';
   /** With irqchip 'kernel': also KVM's in-kernel PIT (ports 0x40-0x43 never reach the bus). */
@@ -84,7 +87,7 @@ export class KvmBackend implements Backend {
   private readonly hostMmu: HostMmu = hostMmu();
   private totalNs = 0;
 
-  constructor(private readonly host: CpuHost, opts: KvmOptions = {}) {
+  constructor(private readonly host: CpuHost, opts: KvmOptions) {
     const addon = loadAddon();
     const problem = devKvmProblem();
     if (problem) throw new KvmUnavailable(problem);
@@ -106,7 +109,7 @@ export class KvmBackend implements Backend {
       const buf = this.vm.runBuffer();
       this.run8 = new Uint8Array(buf);
       this.runDv = new DataView(buf);
-      const { entries, missing } = kvmCpuid(this.vm);
+      const { entries, missing } = kvmCpuid(this.vm, opts.cpuid);
       this.cpuid = entries;
       if (missing.length > 0 && !warnedMissing) {
         warnedMissing = true;

@@ -1,10 +1,11 @@
-// CPUID under KVM: emu's one CPU model (cpu/cpuid.ts) with its feature bits
-// intersected with what this KVM supports (KVM_GET_SUPPORTED_CPUID), loaded
+// CPUID under KVM: emu's one CPU model (cpu/cpuid.ts, which the machine builds and
+// hands over as KvmOptions.cpuid) with its feature bits intersected with what this
+// KVM supports (KVM_GET_SUPPORTED_CPUID), loaded
 // into the vCPU with KVM_SET_CPUID2. Identity leaves (vendor, family, brand,
 // sizes) come from the model unchanged, so the guest sees the same CPU as
 // under the interpreter, minus what the host cannot do.
 
-import { L1C_HYPERVISOR, cpuidEntries, type CpuidEntry } from '../cpu/cpuid.js';
+import { L1C_HYPERVISOR, type CpuidEntry } from '../contracts/cpuid.js';
 import type { NativeVm } from './addon.js';
 import { CPUID_ENTRY_SIZE, CPUID_FLAG_SIGNIFCANT_INDEX, MSR_ENTRY_SIZE } from './kvm-structs.js';
 
@@ -108,9 +109,8 @@ export function lockFeatureControl(vm: NativeVm): void {
   try { vm.ioctl('SET_MSRS', buf); } catch { /* a KVM without the MSR: the guest sees #GP there */ }
 }
 
-/** The CPU model for a KVM vCPU: cpu/cpuid.ts intersected with the host. */
-export function kvmCpuid(vm: NativeVm): { entries: CpuidEntry[]; missing: string[] } {
-  const model = cpuidEntries(0);
+/** The CPU model for a KVM vCPU: the model's leaves intersected with the host. */
+export function kvmCpuid(vm: NativeVm, model: CpuidEntry[]): { entries: CpuidEntry[]; missing: string[] } {
   const entries = intersectCpuid(model, supportedCpuid(vm));
   return { entries, missing: missingFeatures(model, entries) };
 }

@@ -10,6 +10,7 @@ import { GuestMemory } from '../mmu/memory.js';
 import { busHost } from '../machine/bus-host.js';
 import { realModeEntryState } from '../machine/entry.js';
 import { KvmBackend } from '../accel-kvm/kvm-backend.js';
+import { cpuidEntries } from '../cpu/cpuid.js';
 export { nestedKvmWarning } from '../accel-kvm/addon.js';
 
 /** Run `n` OUT exits; returns ns per exit round trip. */
@@ -18,7 +19,7 @@ export function kvmExitRoundTrip(n: number): { exits: number; nsPerExit: number;
   const bus = new Bus();
   let writes = 0;
   bus.registerPorts('post', 0x80, 1, { portRead: () => 0xff, portWrite: () => { writes++; } });
-  const kvm = new KvmBackend(busHost(memory, bus));
+  const kvm = new KvmBackend(busHost(memory, bus), { cpuid: cpuidEntries(0) });
   try {
     memory.writeBytes(0x1000, new Uint8Array([0x66, 0xb9, n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, n >>> 24,
       0xe6, 0x80, 0x66, 0x49, 0x75, 0xfa, 0xf4]));

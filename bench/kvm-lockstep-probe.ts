@@ -7,6 +7,7 @@
 import { createInterpreter } from '../cpu/full.js';
 import { GuestMemory } from '../mmu/memory.js';
 import { KvmBackend } from '../accel-kvm/kvm-backend.js';
+import { cpuidEntries } from '../cpu/cpuid.js';
 import { busHost } from '../machine/bus-host.js';
 import { runLockstep } from '../machine/lockstep/kvm.js';
 import { generate, loadProgram, WRITABLE, type GenMode } from '../test/lockstep/gen.js';
@@ -26,7 +27,7 @@ function formOf(b: Uint8Array, mode: GenMode): string {
 
 export function probe(mode: GenMode, programs: number, full: boolean): Map<string, string> {
   const memA = new GuestMemory(2 << 20), memB = new GuestMemory(2 << 20);
-  const kvm = new KvmBackend(busHost(memA));
+  const kvm = new KvmBackend(busHost(memA), { cpuid: cpuidEntries(0) });
   const leaf1 = kvm.cpuid.find((e) => e.leaf === 1);
   const fp = { ...fpFeatures(leaf1?.edx ?? 0), emulatedOnly: !full };
   const res = new Map<string, string>();

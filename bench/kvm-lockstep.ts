@@ -7,6 +7,7 @@ import type { Backend, CpuHost } from '../contracts/backend.js';
 import { createInterpreter } from '../cpu/full.js';
 import { GuestMemory } from '../mmu/memory.js';
 import { KvmBackend } from '../accel-kvm/kvm-backend.js';
+import { cpuidEntries } from '../cpu/cpuid.js';
 import { nestedKvmWarning } from '../accel-kvm/addon.js';
 import { busHost } from '../machine/bus-host.js';
 import { runLockstep, type Divergence } from '../machine/lockstep/kvm.js';
@@ -39,7 +40,7 @@ export function lockstepRandom(mode: GenMode, total: number, length: number, max
   const bcd = !(nestedKvmWarning()?.includes('kvm_pvm') ?? false);
   const out: ModeResult = { mode, programs: 0, instructions: 0, fpInstructions: 0, synced: 0, divergences: [] };
   const memA = new GuestMemory(2 << 20), memB = new GuestMemory(2 << 20);
-  const kvm = new KvmBackend(host(memA));
+  const kvm = new KvmBackend(host(memA), { cpuid: cpuidEntries(0) });
   const leaf1 = kvm.cpuid.find((e) => e.leaf === 1);
   // kvm_pvm single-steps through KVM's instruction emulator: only the x87/SSE moves it implements.
   const fp = fpEighths > 0 && leaf1 ? { ...fpFeatures(leaf1.edx), emulatedOnly: !bcd } : undefined;

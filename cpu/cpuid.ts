@@ -4,6 +4,9 @@
 
 import { MAXPHYADDR, LINEAR_BITS } from '../mmu/paging.js';
 import { fieldBits, FLAT_TOPOLOGY, type CpuTopology } from './topology.js';
+import { L1C_HYPERVISOR, type CpuidEntry } from '../contracts/cpuid.js';
+
+export { L1C_HYPERVISOR, type CpuidEntry };
 
 export const VENDOR = 'GenuineIntel';
 export const BRAND = 'emu virtual x86-64 CPU';
@@ -29,7 +32,7 @@ export const L1D_FPU = 1 << 0, L1D_VME = 1 << 1, L1D_DE = 1 << 2, L1D_PSE = 1 <<
 // ---- Leaf 1 ECX.
 export const L1C_SSE3 = 1 << 0, L1C_PCLMUL = 1 << 1, L1C_SSSE3 = 1 << 9, L1C_CX16 = 1 << 13,
   L1C_SSE41 = 1 << 19, L1C_SSE42 = 1 << 20, L1C_X2APIC = 1 << 21, L1C_MOVBE = 1 << 22, L1C_POPCNT = 1 << 23,
-  L1C_TSC_DEADLINE = 1 << 24, L1C_XSAVE = 1 << 26, L1C_OSXSAVE = 1 << 27, L1C_HYPERVISOR = 1 << 31;
+  L1C_TSC_DEADLINE = 1 << 24, L1C_XSAVE = 1 << 26, L1C_OSXSAVE = 1 << 27;
 // ---- Leaf 7.0 EBX.
 export const L7B_FSGSBASE = 1 << 0, L7B_SMEP = 1 << 7, L7B_ERMS = 1 << 9, L7B_SMAP = 1 << 20;
 /** FPU CS and DS are deprecated: FSTENV/FSAVE/FXSAVE store them as 0, as the x87 here does. */
@@ -182,8 +185,6 @@ export function cpuid(leaf: number, subleaf: number, dyn: CpuidDynamic, out: Int
   }
   out[0] = a | 0; out[1] = b | 0; out[2] = c | 0; out[3] = d | 0;
 }
-
-export interface CpuidEntry { leaf: number; subleaf: number; eax: number; ebx: number; ecx: number; edx: number; indexed: boolean }
 
 /** Every leaf of the model (static state: APIC ID 0, APIC enabled), for KVM_SET_CPUID2. */
 export function cpuidEntries(apicId = 0): CpuidEntry[] {

@@ -2,6 +2,7 @@
 // Node tests import this module; the browser bundle never does.
 
 import { KvmBackend } from '../accel-kvm/kvm-backend.js';
+import { cpuidEntries } from '../cpu/cpuid.js';
 import { KvmUnavailable, kvmUnavailableReason } from '../accel-kvm/addon.js';
 import { BackendUnavailable, markUnavailable, registerBackend } from './backends.js';
 
@@ -23,6 +24,7 @@ export function registerNodeBackends(): void {
     let b: KvmBackend;
     try {
       b = new KvmBackend(host, {
+        cpuid: cpuidEntries(0),
         irqchip: m.options.irqchip ?? 'user',
         mmioHoles: () => m.bus.mmioHoles(host.memory.ramSize),
         onWarning: (line) => m.options.onMessage?.(`emu: ${line}`), // nested/PVM host, missing CPU features

@@ -3,7 +3,8 @@
 
 import { afterEach, describe, expect, it } from 'vitest';
 import { EXIT_BUDGET, EXIT_HALT, EXIT_SHUTDOWN, EXIT_STOP } from '../../contracts/backend.js';
-import { IDTR_LIMIT, RAX, RIP, RUN_STATE, RUN_SHUTDOWN, StateView, gprOffset } from '../../cpu/state.js';
+import { IDTR_LIMIT, RAX, RBX, RIP, RUN_STATE, RUN_SHUTDOWN, StateView, gprOffset } from '../../cpu/state.js';
+import { cpuidEntries } from '../../cpu/cpuid.js';
 import { kvmSkipReason, load, long64State, makeRig, protected32State, realModeState, SERIAL, type Rig } from './rig.js';
 
 let rig: Rig | null = null;
@@ -33,6 +34,16 @@ describe.skipIf(kvmSkipReason !== null)('KVM exits', () => {
     r.kvm.setState(realModeState(0x1000).snapshot());
     expect(r.kvm.run(50_000_000)).toBe(EXIT_HALT);
     expect([...r.memory.view(0x1200, 5)]).toEqual([0x60, 0x60, 0x60, 0x60, 0]);
+  });
+
+  it('32-bit guest: CPUID answers from the model the backend was handed (KvmOptions.cpuid), not one of its own', () => {
+    const model = cpuidEntries(0).map((e) => (e.leaf === 0x40000000 ? { ...e, ebx: 0x6b736574 } : e));
+    const r = rig = makeRig({ cpuid: model });
+    load(r.memory, 0x2000, [0xb8, 0x00, 0x00, 0x00, 0x40, 0x0f, 0xa2, 0xf4]); // mov eax, 0x40000000; cpuid; hlt
+    r.kvm.setState(protected32State(r.memory, 0x2000).snapshot());
+    expect(r.kvm.run(50_000_000)).toBe(EXIT_HALT);
+    expect(state(r).lo(gprOffset(RBX)) >>> 0).toBe(0x6b736574);
+    expect(r.kvm.cpuid.find((e) => e.leaf === 0x40000000)?.ebx).toBe(0x6b736574);
   });
 
   it('32-bit guest: OUT DX,EAX is one 4-byte port write; the ADD after it lands in the exported EAX', () => {

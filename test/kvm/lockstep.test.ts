@@ -9,6 +9,7 @@ import type { Backend, CpuHost } from '../../contracts/backend.js';
 import { RBX, StateView, gprOffset } from '../../cpu/state.js';
 import { GuestMemory } from '../../mmu/memory.js';
 import { KvmBackend } from '../../accel-kvm/kvm-backend.js';
+import { cpuidEntries } from '../../cpu/cpuid.js';
 import { busHost } from '../../machine/bus-host.js';
 import { kvmStepper, runLockstep, type LockstepSide } from '../../machine/lockstep/kvm.js';
 import { generateProgram, loadProgram, WRITABLE, type GenMode } from '../lockstep/gen.js';
@@ -28,7 +29,7 @@ const host = (memory: GuestMemory): CpuHost => busHost(memory);
 
 function kvmSide(): LockstepSide & { backend: KvmBackend } {
   const memory = new GuestMemory(2 << 20);
-  const backend = new KvmBackend(host(memory));
+  const backend = new KvmBackend(host(memory), { cpuid: cpuidEntries(0) });
   made.push(backend);
   return { backend, memory };
 }

@@ -12,6 +12,7 @@ import { Bus } from '../../devices/bus.js';
 import { GuestMemory } from '../../mmu/memory.js';
 import { kvmUnavailableReason } from '../../accel-kvm/addon.js';
 import { KvmBackend, type KvmOptions } from '../../accel-kvm/kvm-backend.js';
+import { cpuidEntries } from '../../cpu/cpuid.js';
 
 /** Why KVM tests cannot run here (printed once), or null. */
 export const kvmSkipReason: string | null = kvmUnavailableReason();
@@ -42,7 +43,7 @@ export interface Rig {
   text(): string;
 }
 
-export function makeRig(opts: KvmOptions = {}, ramSize = 4 << 20, setup?: (bus: Bus) => void, a20 = (): boolean => true): Rig {
+export function makeRig(opts: Partial<KvmOptions> = {}, ramSize = 4 << 20, setup?: (bus: Bus) => void, a20 = (): boolean => true): Rig {
   const memory = new GuestMemory(ramSize);
   const bus = new Bus();
   memory.mmio = bus;
@@ -63,7 +64,7 @@ export function makeRig(opts: KvmOptions = {}, ramSize = 4 << 20, setup?: (bus: 
     a20Enabled: a20,
   };
   setup?.(bus);
-  const kvm = new KvmBackend(host, { mmioHoles: () => bus.mmioHoles(ramSize), ...opts });
+  const kvm = new KvmBackend(host, { cpuid: cpuidEntries(0), mmioHoles: () => bus.mmioHoles(ramSize), ...opts });
   if (kvm.irqSink) bus.connectIrqs(kvm.irqSink);
   return { memory, bus, pic, out, writes, host, kvm, text: () => String.fromCharCode(...out) };
 }
