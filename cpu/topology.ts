@@ -14,13 +14,16 @@ export function fieldBits(n: number): number {
   return bits;
 }
 
-/** The APIC ID of vCPU `index` (vCPUs fill threads, then cores, then packages). */
+/** Where vCPU `index` sits: vCPUs fill threads, then cores, then packages (sockets). */
+export function placeOf(index: number, t: CpuTopology): { socket: number; core: number; thread: number } {
+  return { socket: Math.floor(index / (t.threads * t.cores)), core: Math.floor(index / t.threads) % t.cores, thread: index % t.threads };
+}
+
+/** The APIC ID of vCPU `index`. */
 export function apicIdOf(index: number, t: CpuTopology): number {
   const threadBits = fieldBits(t.threads), coreBits = fieldBits(t.cores);
-  const thread = index % t.threads;
-  const core = Math.floor(index / t.threads) % t.cores;
-  const pkg = Math.floor(index / (t.threads * t.cores));
-  return (pkg << (threadBits + coreBits)) | (core << threadBits) | thread;
+  const { socket, core, thread } = placeOf(index, t);
+  return (socket << (threadBits + coreBits)) | (core << threadBits) | thread;
 }
 
 /** A single-core, single-thread package per vCPU: APIC ID = index (boards that give no topology). */

@@ -3,6 +3,7 @@
 // their "id", errors as {"error": {"class", "desc"}}, and asynchronous events
 // with timestamps. The commands act on a VmControl.
 
+import { placeOf } from '../cpu/topology.js';
 import { ControlError, VmControl } from './vm-control.js';
 import { JobError } from './qmp-jobs.js';
 import { SnapshotError } from './snapshot-format.js';
@@ -129,8 +130,7 @@ export class QmpSession {
       case 'system_reset': ctl.reset(); return {};
       case 'system_powerdown': ctl.powerdown(); return {};
       case 'quit': setTimeout(() => ctl.quit(), 0); return {};
-      case 'query-cpus-fast':
-        return [{ 'cpu-index': 0, 'qom-path': '/machine/unattached/device[0]', 'thread-id': 0, target: 'x86_64', props: { 'core-id': 0, 'thread-id': 0, 'socket-id': 0 } }];
+      case 'query-cpus-fast': return queryCpusFast(ctl);
       case 'migrate': {
         const uri = str('uri');
         // Like QEMU, the command returns at once; progress is query-migrate and MIGRATION events.
@@ -176,6 +176,19 @@ export class QmpSession {
 export function snapshotPath(tag: string): string {
   if (!/^[\w.-]+$/.test(tag)) throw new ControlError(`snapshot tag '${tag}': use letters, digits, '.', '-' and '_'`);
   return `${tag}.emusnap`;
+}
+
+/** Every vCPU as QEMU's CpuInfoFast lists it. All of them run on emu's one thread, so each names it. */
+function queryCpusFast(ctl: VmControl): Json[] {
+  const m = ctl.machine;
+  const threadId = typeof process === 'object' ? process.pid : 0;
+  return m.vcpus.map(({ index }) => {
+    const at = placeOf(index, m.topology);
+    return {
+      'cpu-index': index, 'qom-path': `/machine/unattached/device[${index}]`, 'thread-id': threadId, target: 'x86_64',
+      props: { 'socket-id': at.socket, 'core-id': at.core, 'thread-id': at.thread },
+    };
+  });
 }
 
 function queryMigrate(ctl: VmControl): Json {
