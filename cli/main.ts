@@ -9,6 +9,7 @@ import { registerNodeBackends } from '../machine/backends-node.js';
 import { lockstepCli, LockstepUsageError } from '../machine/lockstep/cli.js';
 import { availableBackends, BackendUnavailable, bootRecipe, ImageError, Machine, unavailableReason, type ImageFile } from '../machine/index.js';
 import { MemoryError } from '../mmu/memory.js';
+import { combineVcpuCounters } from '../mmu/vcpu-counters.js';
 import { DiskError, openDisk } from '../machine/disk-file.js';
 import type { DriveSpec } from '../machine/io-devices.js';
 import { HELP, parseArgs, UsageError, type Options } from './args.js';
@@ -279,9 +280,10 @@ export function cycleBackend(
 }
 
 export function formatStats(m: Machine): string {
-  const c = m.backend.counters();
-  const lines = [`backend ${m.backend.name}, ${m.instructions()} instructions retired`];
-  for (const [k, v] of Object.entries(c)) lines.push(`  ${k}: ${v}`);
+  const { totals, perVcpu } = combineVcpuCounters(m.vcpus.map((v) => v.backend.counters()));
+  const lines = [`backend ${m.backend.name}, ${m.instructions()} instructions retired${perVcpu.length ? ` (memory model counters: sums over ${perVcpu.length} vCPUs)` : ''}`];
+  for (const [k, v] of Object.entries(totals)) lines.push(`  ${k}: ${v}`);
+  perVcpu.forEach((c, i) => lines.push(`  vCPU ${i}: ${Object.entries(c).map(([k, v]) => `${k} ${v}`).join(', ')}`));
   for (const r of m.bus.stats()) if (r.reads + r.writes > 0) lines.push(`  ${r.name}: ${r.reads} reads, ${r.writes} writes`);
   for (const { name, counters: k } of m.devices.io.stats()) {
     const kb = (k.bytesRead + k.bytesWritten) / 1024;

@@ -23,6 +23,7 @@ describe('live panel figures', () => {
     expect(counterLabel('shadow.ptWriteTraps')).toBe('Shadow PT write traps');
     expect(counterLabel('shadow.cr3Hits')).toBe('Shadow CR3 hits');
     expect(counterLabel('nested-2m.eptViolations')).toBe('Nested 2m EPT violations');
+    expect(counterLabel('vcpu1.shadow.ptWriteTraps')).toBe('vCPU 1 shadow PT write traps'); // one vCPU's share (mmu/vcpu-counters.ts)
   });
 
   it('the chart scale rounds up to 1, 2 or 5 times a power of ten', () => {

@@ -31,8 +31,8 @@ export function counterLabel(key: string): string {
     .split(' ')
     .filter(Boolean)
     .map((w) => (ACRONYMS.has(w) ? w.toUpperCase() : w));
-  const s = words.join(' ');
-  return s.charAt(0).toUpperCase() + s.slice(1);
+  const s = words.join(' ').replace(/^vcpu(\d+)/, 'vCPU $1'); // vcpu1.shadow.syncs: vCPU 1's share
+  return s.startsWith('vCPU') ? s : s.charAt(0).toUpperCase() + s.slice(1);
 }
 
 const ACRONYMS = new Set(['tlb', 'io', 'irq', 'irqs', 'mmio', 'pio', 'nmi', 'jit', 'hlt', 'smc', 'pf', 'msr', 'cpuid', 'tsc', 'pt', 'cr3', 'ept']);

@@ -10,6 +10,7 @@ import * as Comlink from 'comlink';
 import { Machine, availableBackends, bootRecipe } from '../../machine/index.js';
 import { MemoryDisk } from '../../devices/block.js';
 import { flatIoCounters } from '../../machine/io-devices.js';
+import { flatVcpuCounters } from '../../mmu/vcpu-counters.js';
 import { restoreSnapshot, saveSnapshot } from '../../machine/snapshot.js';
 import { readHeader } from '../../machine/snapshot-format.js';
 import type { BackendId, BackendInfo, BootRequest, JitBlockInfo, MachineEvent, MachineWorker, Sample, SnapshotLoaded } from './protocol.js';
@@ -221,7 +222,7 @@ const api: MachineWorker = {
       backend: m.backend.name,
       mmu: m.options.mmu ?? 'direct',
       state: m.exited ? 'stopped' : m.isPaused ? 'paused' : 'running',
-      counters: { ...m.backend.counters(), ...flatIoCounters(m.devices.io.stats()) },
+      counters: { ...flatVcpuCounters(m.vcpus.map((v) => v.backend.counters())), ...flatIoCounters(m.devices.io.stats()) },
       io: m.bus.stats().map(({ name, kind, reads, writes }) => ({ name, kind, reads, writes })),
       resets: m.stats.resets,
       uptime: t - poweredOnAt,
