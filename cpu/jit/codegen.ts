@@ -23,7 +23,7 @@ import type { Block } from '../blocks.js';
 import { Fast as F, FAST_INFO } from '../fastops.js';
 import { W } from '../words.js';
 import { V } from '../vcpu-layout.js';
-import { Access, READ, WRITE } from './access.js';
+import { Access, READ, STACK_READ, STACK_WRITE, WRITE } from './access.js';
 import { inline, type RegionCode } from './region.js';
 import { ALU_KIND, ALU_OP32, ALU_OP64, K_ADD, K_CMP, K_SUB, K_TEST, emitCond } from './conds.js';
 import { FuncBuilder, ModuleBuilder, Op, ValType } from './wasm/index.js';
@@ -242,8 +242,9 @@ class RegionGen {
     f.i32Const(this.r.blocks[t].n).op(Op.I32Add).localGet(P_LIMIT).op(Op.I32LeU);
     f.if();
     if (fall) this.addRip(this.r.wide, this.b.len);
-    // To this block's own loop, or round the dispatch loop (past this block's loop) to block t.
-    if (t === this.j) f.br(this.nest + 1);
+    // To this block's own loop; forward, out of the blocks enclosing this one to t's code; else
+    // round the dispatch loop (past this block's loop) to block t.
+    if (t >= this.j) f.br(this.nest + 1 + t - this.j);
     else f.i32Const(t).localSet(this.next).br(this.r.blocks.length - 1 - this.j + this.nest + 2);
     f.end();
     this.exit(0); // done already counts this block
@@ -524,10 +525,9 @@ class RegionGen {
     if (this.r.wide) { this.slow(i); return; }
     this.get32(RSP); f.i32Const(4).op(Op.I32Sub).localTee(this.t0);
     m.ssBaseGet(); f.op(Op.I32Add).localSet(m.lin);
-    m.stackKind();
-    f.if(I32); m.hit32(WRITE, 4); f.else(); f.i32Const(0); f.end();
+    m.hit32(STACK_WRITE, 4);
     f.if();
-    m.phys(WRITE); value(); f.store(Op.I32Store, 0, 0);
+    m.phys(STACK_WRITE); value(); f.store(Op.I32Store, 0, 0);
     this.setLow32(RSP, this.t0);
     f.else(); this.slow(i); f.end();
   }
@@ -537,10 +537,9 @@ class RegionGen {
     if (this.r.wide) { this.slow(i); return; }
     this.get32(RSP); f.localTee(this.t0);
     m.ssBaseGet(); f.op(Op.I32Add).localSet(m.lin);
-    m.stackKind();
-    f.if(I32); m.hit32(READ, 4); f.else(); f.i32Const(0); f.end();
+    m.hit32(STACK_READ, 4);
     f.if();
-    m.phys(READ); f.load(Op.I64Load32U, 0, 0).localSet(this.u1);
+    m.phys(STACK_READ); f.load(Op.I64Load32U, 0, 0).localSet(this.u1);
     f.localGet(this.t0).i32Const(4).op(Op.I32Add).localSet(this.t0);
     this.setLow32(RSP, this.t0);
     f.localGet(this.u1); use(); // after RSP: POP ESP keeps the popped value
@@ -557,10 +556,9 @@ class RegionGen {
     const f = this.f, m = this.mem;
     if (!this.r.wide) { this.slow(i); return; }
     this.get64(RSP); f.i64Const(8, 0).op(Op.I64Sub).localSet(m.lin64);
-    m.stackKind();
-    f.if(I32); m.hit64(WRITE, 8); f.else(); f.i32Const(0); f.end();
+    m.hit64(STACK_WRITE, 8);
     f.if();
-    m.phys(WRITE); value(); f.store(Op.I64Store, 0, 0);
+    m.phys(STACK_WRITE); value(); f.store(Op.I64Store, 0, 0);
     f.localGet(m.lin64); this.set64(RSP);
     f.else(); this.slow(i); f.end();
   }
@@ -569,10 +567,9 @@ class RegionGen {
     const f = this.f, m = this.mem;
     if (!this.r.wide) { this.slow(i); return; }
     this.get64(RSP); f.localSet(m.lin64);
-    m.stackKind();
-    f.if(I32); m.hit64(READ, 8); f.else(); f.i32Const(0); f.end();
+    m.hit64(STACK_READ, 8);
     f.if();
-    m.phys(READ); f.load(Op.I64Load, 0, 0).localSet(this.u1);
+    m.phys(STACK_READ); f.load(Op.I64Load, 0, 0).localSet(this.u1);
     f.localGet(m.lin64).i64Const(8, 0).op(Op.I64Add); this.set64(RSP);
     f.localGet(this.u1); use(); // after RSP: POP RSP keeps the popped value
     f.else(); this.slow(i); f.end();
