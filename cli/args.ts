@@ -4,7 +4,7 @@
 
 import type { BackendName } from '../contracts/backend.js';
 import { MMU_MODELS, parseMmuModel, type MmuModelName } from '../mmu/model.js';
-import { checkDrives, newIoArgs, parseChardev, parseDrive, parseHd, parseIoDevice, type ChardevSpec, type IoArgs } from './drive-args.js';
+import { checkDrives, newIoArgs, parseCdrom, parseChardev, parseDrive, parseHd, parseIoDevice, type ChardevSpec, type IoArgs } from './drive-args.js';
 import { parseMigrationUri } from '../machine/vm-control.js';
 import { parseQmpSpec, type QmpSpec } from './qmp-server.js';
 import { UsageError } from './usage-error.js';
@@ -86,11 +86,13 @@ options:
                            vCPUs (1 to 16; interp: one thread, round-robin; kvm: 1 only)
   -fw_cfg name=opt/NAME,file=FILE | -fw_cfg name=opt/NAME,string=TEXT
                            a named blob the guest reads through QEMU's fw_cfg device (0x510)
-  -drive file=F,format=raw,if=virtio|ide|none[,readonly=on][,id=X][,index=N]
-                           a raw disk image on virtio-blk or IDE (if=none: attach it with -device)
+  -drive file=F,format=raw,if=virtio|ide|none[,readonly=on][,id=X][,index=N][,media=cdrom]
+                           a raw disk image on virtio-blk or IDE (if=none: attach it with -device;
+                           media=cdrom: an ATAPI CD-ROM drive on IDE, read-only)
   -hda/-hdb/-hdc/-hdd F    a raw image as IDE disk 0-3
-  -device virtio-blk-pci,drive=X | ide-hd,drive=X
-                           put the -drive with id=X on virtio-blk or IDE
+  -cdrom F                 an ISO image in an ATAPI CD-ROM drive on the IDE secondary master
+  -device virtio-blk-pci,drive=X | ide-hd,drive=X | ide-cd,drive=X
+                           put the -drive with id=X on virtio-blk, an IDE disk or an IDE CD-ROM
   -device virtio-rng-pci   a virtio entropy source; -device virtio-serial-pci: a virtio console (hvc0)
   -device virtconsole,chardev=ID
                            the virtio console (hvc0) on -chardev ID instead of the serial output
@@ -289,6 +291,7 @@ export function parseArgs(argv: string[]): Options {
       }
       case 'drive': parseDrive(value(), opts.io); break;
       case 'hda': case 'hdb': case 'hdc': case 'hdd': parseHd(flag.slice(2), value(), opts.io); break;
+      case 'cdrom': parseCdrom(value(), opts.io); break;
       case 'snapshot': opts.io.snapshot = true; break;
       case 'nographic': case 'display': if (flag === 'display') value(); break;
       case 'no-reboot': opts.noReboot = true; break;

@@ -1,5 +1,5 @@
 // QEMU's disk spellings: -drive file=F,format=raw,if=virtio|ide|none[,readonly=on][,id=X]
-// [,index=N][,media=disk], -hda..-hdd F, -device virtio-blk-pci|ide-hd,drive=X,
+// [,index=N][,media=disk|cdrom], -hda..-hdd F, -cdrom F (IDE secondary master, read-only), -device virtio-blk-pci|ide-hd|ide-cd,drive=X,
 // -device virtio-rng-pci, -device virtio-serial-pci (one console port, hvc0),
 // -device virtconsole[,chardev=ID] (that port, on a -chardev; -chardev stdio|file|socket
 // is parsed here, opened by cli/chardev.ts), -snapshot.
@@ -15,6 +15,8 @@ export interface DriveOption {
   index: number | null;
   /** Set when a -device claims an if=none drive. */
   device: 'virtio' | 'ide' | null;
+  /** cdrom: an ATAPI CD-ROM drive on IDE (read-only). */
+  media: 'disk' | 'cdrom';
 }
 
 export interface IoArgs {
@@ -52,7 +54,9 @@ export function parseDrive(text: string, io: IoArgs): void {
   const iface = kv.get('if') ?? 'ide';
   if (iface !== 'virtio' && iface !== 'ide' && iface !== 'none') throw new UsageError(`-drive ${text}: if=${iface} is not supported; use if=virtio, if=ide or if=none`);
   const media = kv.get('media') ?? 'disk';
-  if (media !== 'disk') throw new UsageError(`-drive ${text}: media=${media} is not supported; emu has hard disks only (media=disk)`);
+  if (media !== 'disk' && media !== 'cdrom') throw new UsageError(`-drive ${text}: media=${media} is not supported; use media=disk or media=cdrom`);
+  if (media === 'cdrom' && iface === 'virtio') throw new UsageError(`-drive ${text}: media=cdrom is an IDE (ATAPI) drive; use if=ide (or if=none with -device ide-cd)`);
+  if (media === 'cdrom' && kv.has('readonly') && !onOff(kv.get('readonly')!, 'readonly')) throw new UsageError(`-drive ${text}: a CD-ROM is read-only; drop readonly=off`);
   const index = kv.has('index') ? Number(kv.get('index')) : null;
   if (index !== null && !(Number.isInteger(index) && index >= 0 && index < 4)) throw new UsageError(`-drive ${text}: index must be 0-3`);
   const known = new Set(['file', 'format', 'if', 'readonly', 'id', 'index', 'media', 'cache', 'snapshot']);
@@ -60,13 +64,19 @@ export function parseDrive(text: string, io: IoArgs): void {
   const id = kv.get('id') ?? null;
   if (id !== null && io.drives.some((d) => d.id === id)) throw new UsageError(`-drive ${text}: id=${id} is already used by another -drive`);
   if (kv.has('snapshot') && onOff(kv.get('snapshot')!, 'snapshot')) io.snapshot = true;
-  io.drives.push({ file, interface: iface, readOnly: kv.has('readonly') ? onOff(kv.get('readonly')!, 'readonly') : false, id, index, device: null });
+  const readOnly = media === 'cdrom' || (kv.has('readonly') ? onOff(kv.get('readonly')!, 'readonly') : false);
+  io.drives.push({ file, interface: iface, readOnly, id, index, device: null, media });
 }
 
 /** -hda F .. -hdd F: an IDE disk at that position. */
 export function parseHd(letter: string, file: string, io: IoArgs): void {
   const index = letter.charCodeAt(0) - 'a'.charCodeAt(0);
-  io.drives.push({ file, interface: 'ide', readOnly: false, id: null, index, device: null });
+  io.drives.push({ file, interface: 'ide', readOnly: false, id: null, index, device: null, media: 'disk' });
+}
+
+/** -cdrom F: an ATAPI CD-ROM on the IDE secondary master (index 2), read-only, as QEMU places it. */
+export function parseCdrom(file: string, io: IoArgs): void {
+  io.drives.push({ file, interface: 'ide', readOnly: true, id: null, index: 2, device: null, media: 'cdrom' });
 }
 
 /** The -device kinds of this file; returns false for a kind it does not know. */
@@ -81,13 +91,14 @@ export function parseIoDevice(kind: string, text: string, io: IoArgs): boolean {
     io.consoleChardev = kv.get('chardev') ?? io.consoleChardev;
     return true;
   }
-  if (kind !== 'virtio-blk-pci' && kind !== 'virtio-blk' && kind !== 'ide-hd') return false;
+  if (kind !== 'virtio-blk-pci' && kind !== 'virtio-blk' && kind !== 'ide-hd' && kind !== 'ide-cd') return false;
   const id = props(text.slice(kind.length + 1)).get('drive');
   if (!id) throw new UsageError(`-device ${text}: needs drive=ID naming a -drive if=none,id=ID`);
   const d = io.drives.find((x) => x.id === id);
   if (!d) throw new UsageError(`-device ${text}: no -drive has id=${id}; give the -drive before the -device`);
   if (d.interface !== 'none' || d.device) throw new UsageError(`-device ${text}: drive ${id} is already attached; give it if=none`);
-  d.device = kind === 'ide-hd' ? 'ide' : 'virtio';
+  d.device = kind === 'ide-hd' || kind === 'ide-cd' ? 'ide' : 'virtio';
+  if (kind === 'ide-cd') { d.media = 'cdrom'; d.readOnly = true; }
   return true;
 }
 

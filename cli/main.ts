@@ -205,9 +205,10 @@ function openDrives(opts: Options): (DriveSpec & { disk: { close?: () => void } 
     for (const d of opts.io.drives) {
       out.push({
         interface: d.interface === 'none' ? d.device ?? 'virtio' : d.interface,
-        disk: openDisk(d.file, { readOnly: d.readOnly, snapshot: opts.io.snapshot }),
+        disk: openDisk(d.file, { readOnly: d.readOnly, snapshot: opts.io.snapshot, cdrom: d.media === 'cdrom' }),
         name: d.file,
         index: d.index ?? undefined,
+        media: d.media,
       });
     }
   } catch (e) {

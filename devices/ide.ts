@@ -11,13 +11,21 @@
 // FEATURES, INITIALIZE DEVICE PARAMETERS, EXECUTE DEVICE DIAGNOSTIC, IDLE/STANDBY/CHECK
 // POWER MODE; the BMIDE command/status/PRD-table registers with scatter-gather over a PRD
 // table. Transfers complete at once (a DMA command finishes when the engine is started).
-// Not emulated: ATAPI, CHS translation changes, security, SMART, timing registers' effects
+// A drive may instead be an ATAPI CD-ROM (atapi.ts answers its packets): the ATAPI
+// signature after reset, IDENTIFY PACKET DEVICE, DEVICE RESET, and PACKET in PIO, the data
+// moved in DRQ blocks of at most the byte count the driver asked for.
+// Not emulated: ATAPI DMA, CHS translation changes, security, SMART, timing registers' effects
 // (0x40-0x4F are plain storage), native PCI mode. Anything else is aborted (ERR, ABRT).
 // A guest can hurt only itself: sector ranges are checked against the image, PRD entries
 // against guest RAM, and a PRD walk stops after 8192 entries.
 
+import {
+  ATA_DEVICE_RESET, ATA_IDENTIFY_PACKET, ATA_PACKET, ATAPI_SIG_HIGH, ATAPI_SIG_MID, CD_SECTOR, CdDrive, IR_COD, IR_IO,
+  PACKET_CHECK, PACKET_MEDIA, runPacket, type PacketState,
+} from './atapi.js';
 import type { Bus, MmioDevice, PortDevice } from './bus.js';
 import { inImage, IO_COUNTER_STATE, newIoCounters, SECTOR_SIZE, type BlockBackend, type IoCounters } from './block.js';
+import { Drive, MAX_MULTIPLE } from './ata-drive.js';
 import { PciFunction } from './pci.js';
 import { declareState } from './state.js';
 import { dmaWrite } from './virtio-pci.js';
@@ -52,7 +60,6 @@ export const ATA_VERIFY = 0x40, ATA_VERIFY_EXT = 0x42, ATA_DIAGNOSE = 0x90, ATA_
 export const ATA_READ_MULTI = 0xc4, ATA_WRITE_MULTI = 0xc5, ATA_SET_MULTI = 0xc6, ATA_READ_DMA = 0xc8, ATA_WRITE_DMA = 0xca;
 export const ATA_STANDBY_NOW = 0xe0, ATA_IDLE_NOW = 0xe1, ATA_CHECK_POWER = 0xe5, ATA_FLUSH = 0xe7, ATA_FLUSH_EXT = 0xea;
 export const ATA_IDENTIFY = 0xec, ATA_SET_FEATURES = 0xef;
-const MAX_MULTIPLE = 16;
 
 /** Bus-master registers (per channel, 8 bytes apart in BAR4). */
 export const BM_COMMAND = 0, BM_STATUS = 2, BM_PRDT = 4;
@@ -63,46 +70,16 @@ const MAX_PRD_ENTRIES = 8192;
 
 /** What the channel is in the middle of. */
 const XFER_NONE = 0, PIO_IN = 1, PIO_OUT = 2, DMA_IN = 3, DMA_OUT = 4;
+/** ATAPI: the driver writes the 12-byte packet; data-in from the buffer (an answer) or from the medium (a READ). */
+const PACKET_OUT = 5, ATAPI_BUF_IN = 6, ATAPI_MEDIA_IN = 7;
+/** The packet being written is copied here before the answer overwrites the channel buffer. */
+const CDB = new Uint8Array(12);
 
-/** A hard disk: its image and its IDENTIFY data (all configuration; its one setting, the multiple count, lives in the channel). */
-class Drive {
-  readonly identify = new Uint8Array(512);
-  constructor(readonly disk: BlockBackend, serial: string) {
-    const w = new DataView(this.identify.buffer);
-    const sectors = disk.size / SECTOR_SIZE;
-    const cyl = Math.min(16383, Math.floor(sectors / (16 * 63)));
-    const put = (i: number, v: number): void => w.setUint16(2 * i, v, true);
-    const str = (i: number, words: number, s: string): void => {
-      const t = s.padEnd(2 * words, ' ');
-      for (let k = 0; k < words; k++) put(i + k, (t.charCodeAt(2 * k) << 8) | t.charCodeAt(2 * k + 1));
-    };
-    put(0, 0x0040); put(1, cyl); put(3, 16); put(6, 63);
-    str(10, 10, serial); str(23, 4, '1.0'); str(27, 20, 'EMU HARDDISK');
-    put(47, 0x8000 | MAX_MULTIPLE);
-    put(49, (1 << 9) | (1 << 8)); // LBA, DMA
-    put(50, 0x4000); put(51, 0x200);
-    put(53, 0x0007); // words 54-58, 64-70 and 88 are valid
-    put(54, cyl); put(55, 16); put(56, 63);
-    const chs = cyl * 16 * 63;
-    put(57, chs & 0xffff); put(58, chs >>> 16);
-    const lba28 = Math.min(sectors, 0x0fffffff);
-    put(60, lba28 & 0xffff); put(61, lba28 >>> 16);
-    put(63, 0x0407); // MWDMA 0-2 supported, mode 2 selected
-    put(64, 0x0003); put(65, 120); put(66, 120); put(67, 120); put(68, 120);
-    put(80, 0x007e); // ATA-1 .. ATA-6
-    put(82, (1 << 14) | (1 << 5)); // NOP, write cache
-    put(83, (1 << 14) | (1 << 13) | (1 << 12) | (1 << 10)); // FLUSH CACHE EXT, FLUSH CACHE, LBA48
-    put(84, 1 << 14);
-    put(85, 1 << 5); // write cache enabled: Linux then sends FLUSH CACHE, which fsyncs
-    put(86, (1 << 13) | (1 << 12) | (1 << 10));
-    put(87, 1 << 14);
-    put(88, 0x003f);
-    for (let i = 0; i < 4; i++) put(100 + i, Math.floor(sectors / 2 ** (16 * i)) & 0xffff);
-  }
-}
+/** An IDE position holding a CD-ROM drive with this medium (a plain BlockBackend is a hard disk). */
+export interface IdeCdrom { cdrom: BlockBackend }
 
 /** One ATA channel: the task file both drives latch, the PIO buffer, and its bus-master registers (all state). */
-class Channel {
+class Channel implements PacketState {
   // Task file; hob* hold the previous write of each LBA48 register.
   error = 0; features = 0; nsect = 0; lbal = 0; lbam = 0; lbah = 0;
   hobFeatures = 0; hobNsect = 0; hobLbal = 0; hobLbam = 0; hobLbah = 0;
@@ -117,6 +94,10 @@ class Channel {
   lba = 0; remaining = 0; block = 1;
   // Bus master.
   bmCommand = 0; bmStatus = 0; prdt = 0;
+  // ATAPI: sense by unit, the byte count limit of the packet command, a READ's bytes to go.
+  readonly senseKey = new Uint8Array(2);
+  readonly senseAsc = new Uint8Array(2);
+  byteLimit = 0; mediaOffset = 0; mediaLeft = 0;
 
   constructor(public index: number, public irq: number) {}
 
@@ -129,6 +110,7 @@ const CHANNEL_STATE = {
   hobFeatures: 'u8', hobNsect: 'u8', hobLbal: 'u8', hobLbam: 'u8', hobLbah: 'u8', device: 'u8', status: 'u8', control: 'u8',
   irqPending: 'bool', multiple: ['u8', 2], transfer: 'u8', buf: ['u8', 0x10000], pos: 'u32', end: 'u32', lba: 'f64', remaining: 'u32', block: 'u32',
   bmCommand: 'u8', bmStatus: 'u8', prdt: 'u32', index: 'u8', irq: 'u8',
+  senseKey: ['u8', 2], senseAsc: ['u8', 2], byteLimit: 'u16', mediaOffset: 'f64', mediaLeft: 'f64',
 } as const;
 
 export class PiixIde implements MmioDevice, PortDevice {
@@ -141,13 +123,15 @@ export class PiixIde implements MmioDevice, PortDevice {
 
   readonly pci: PciFunction;
   /** Primary master, primary slave, secondary master, secondary slave. */
-  private readonly drives: (Drive | null)[] = [null, null, null, null];
+  private readonly drives: (Drive | CdDrive | null)[] = [null, null, null, null];
   readonly counters: IoCounters = newIoCounters();
   readonly channels = [new Channel(0, IDE_PRIMARY.irq), new Channel(1, IDE_SECONDARY.irq)];
 
   /** `disks[i]`: primary master, primary slave, secondary master, secondary slave. */
-  constructor(private readonly mem: GuestMemory, private readonly bus: Bus, disks: (BlockBackend | null)[]) {
-    disks.forEach((d, i) => { if (d && i < 4) this.drives[i] = new Drive(d, `EMU000${i}`); });
+  constructor(private readonly mem: GuestMemory, private readonly bus: Bus, disks: (BlockBackend | IdeCdrom | null)[]) {
+    disks.forEach((d, i) => {
+      if (d && i < 4) this.drives[i] = 'cdrom' in d ? new CdDrive(d.cdrom, `EMUCD00${i}`) : new Drive(d, `EMU000${i}`);
+    });
     this.pci = new PciFunction({
       vendorId: VENDOR_INTEL, deviceId: DEVICE_PIIX3_IDE, classCode: CLASS_IDE,
       bars: [null, null, null, null, { kind: 'io', size: 16, handler: this }],
@@ -168,7 +152,9 @@ export class PiixIde implements MmioDevice, PortDevice {
   }
 
   /** The drive channel `ch` has selected, or null. */
-  private drive(ch: Channel): Drive | null { return this.drives[2 * ch.index + ch.unit]; }
+  private drive(ch: Channel): Drive | CdDrive | null { return this.drives[2 * ch.index + ch.unit]; }
+  /** The selected hard disk, where only a hard-disk command can have brought us. */
+  private hd(ch: Channel): Drive { return this.drives[2 * ch.index + ch.unit] as Drive; }
 
   portRead(port: number, size: 1 | 2 | 4): number {
     const ch = this.channels[port >= IDE_PRIMARY.base && port < IDE_PRIMARY.base + 8 || port === IDE_PRIMARY.ctrl ? 0 : 1];
@@ -189,6 +175,7 @@ export class PiixIde implements MmioDevice, PortDevice {
       ch.bmCommand = ch.bmStatus = ch.prdt = 0;
       ch.control = 0;
       ch.multiple.fill(0);
+      ch.senseKey.fill(0); ch.senseAsc.fill(0);
       this.resetChannel(ch);
     }
   }
@@ -238,11 +225,11 @@ export class PiixIde implements MmioDevice, PortDevice {
     this.updateIrq(ch);
   }
 
-  /** Power-on / software reset: the ATA signature in the task file, drive 0 selected. */
+  /** Power-on / software reset: drive 0's signature (ATA or ATAPI) in the task file, drive 0 selected. */
   private resetChannel(ch: Channel): void {
     ch.error = 1; // diagnostics passed
     ch.nsect = ch.lbal = 1;
-    ch.lbam = ch.lbah = 0;
+    this.signature(ch, this.drives[2 * ch.index] instanceof CdDrive);
     ch.hobFeatures = ch.hobNsect = ch.hobLbal = ch.hobLbam = ch.hobLbah = ch.features = 0;
     ch.device = 0;
     ch.status = ST_DRDY | ST_DSC;
@@ -250,6 +237,11 @@ export class PiixIde implements MmioDevice, PortDevice {
     ch.pos = ch.end = 0;
     ch.irqPending = false;
     this.updateIrq(ch);
+  }
+
+  private signature(ch: Channel, atapi: boolean): void {
+    ch.lbam = atapi ? ATAPI_SIG_MID : 0;
+    ch.lbah = atapi ? ATAPI_SIG_HIGH : 0;
   }
 
   private updateIrq(ch: Channel): void {
@@ -271,9 +263,11 @@ export class PiixIde implements MmioDevice, PortDevice {
     ch.error = 0;
     ch.transfer = XFER_NONE;
     this.counters.requests++;
+    if (d instanceof CdDrive && this.packetDeviceCommand(ch, d, cmd)) return;
+    const hd = d as Drive; // a CD-ROM takes only the commands below that use no disk
     switch (cmd) {
       case ATA_IDENTIFY:
-        ch.buf.set(d.identify);
+        ch.buf.set(hd.identify);
         ch.buf[59 * 2] = ch.multiple[ch.unit]; // the multiple setting now in effect
         ch.buf[59 * 2 + 1] = ch.multiple[ch.unit] ? 1 : 0;
         this.startPio(ch, PIO_IN, 0, 0, 1, false);
@@ -285,7 +279,7 @@ export class PiixIde implements MmioDevice, PortDevice {
         const write = cmd >= ATA_WRITE && cmd <= ATA_WRITE_MULTI_EXT || cmd === ATA_WRITE_MULTI;
         if (multi && ch.multiple[ch.unit] === 0) { this.abort(ch); return; }
         const [lba, count] = this.range(ch, ext);
-        if (!this.checkRange(ch, d, lba, count, write)) return;
+        if (!this.checkRange(ch, hd, lba, count, write)) return;
         const block = multi ? ch.multiple[ch.unit] : 1;
         this.startPio(ch, write ? PIO_OUT : PIO_IN, lba, count, block, true);
         return;
@@ -294,7 +288,7 @@ export class PiixIde implements MmioDevice, PortDevice {
         const ext = cmd === ATA_READ_DMA_EXT || cmd === ATA_WRITE_DMA_EXT;
         const write = cmd === ATA_WRITE_DMA || cmd === ATA_WRITE_DMA_EXT;
         const [lba, count] = this.range(ch, ext);
-        if (!this.checkRange(ch, d, lba, count, write)) return;
+        if (!this.checkRange(ch, hd, lba, count, write)) return;
         ch.lba = lba;
         ch.remaining = count;
         ch.transfer = write ? DMA_OUT : DMA_IN;
@@ -304,12 +298,12 @@ export class PiixIde implements MmioDevice, PortDevice {
       }
       case ATA_VERIFY: case ATA_VERIFY_EXT: {
         const [lba, count] = this.range(ch, cmd === ATA_VERIFY_EXT);
-        if (this.checkRange(ch, d, lba, count, false)) this.done(ch);
+        if (this.checkRange(ch, hd, lba, count, false)) this.done(ch);
         return;
       }
       case ATA_FLUSH: case ATA_FLUSH_EXT:
         this.counters.flushes++;
-        d.disk.flush();
+        hd.disk.flush();
         this.done(ch);
         return;
       case ATA_SET_MULTI:
@@ -391,32 +385,123 @@ export class PiixIde implements MmioDevice, PortDevice {
     ch.end = n * SECTOR_SIZE;
     ch.status = ST_DRDY | ST_DSC | ST_DRQ;
     if (ch.transfer === PIO_IN) {
-      this.drive(ch)!.disk.read(ch.lba * SECTOR_SIZE, ch.buf.subarray(0, ch.end));
+      this.hd(ch).disk.read(ch.lba * SECTOR_SIZE, ch.buf.subarray(0, ch.end));
       this.counters.bytesRead += ch.end;
       this.raise(ch);
     }
   }
 
   private dataRead(ch: Channel, size: 1 | 2 | 4): number {
-    if (ch.transfer !== PIO_IN || !this.drive(ch)) return 0;
+    if ((ch.transfer !== PIO_IN && ch.transfer !== ATAPI_BUF_IN && ch.transfer !== ATAPI_MEDIA_IN) || !this.drive(ch)) return 0;
     const n = size === 1 ? 2 : size; // a byte read still moves a word
     let v = 0;
     for (let i = 0; i < n && ch.pos < ch.end; i++) v |= ch.buf[ch.pos++] << (8 * i);
-    if (ch.pos >= ch.end) this.blockDone(ch);
+    if (ch.pos >= ch.end) {
+      if (ch.transfer === PIO_IN) this.blockDone(ch);
+      else this.nextPacketBlock(ch);
+    }
     return size === 1 ? v & 0xff : v >>> 0;
   }
 
   private dataWrite(ch: Channel, size: 1 | 2 | 4, v: number): void {
-    if (ch.transfer !== PIO_OUT || !this.drive(ch)) return;
+    if ((ch.transfer !== PIO_OUT && ch.transfer !== PACKET_OUT) || !this.drive(ch)) return;
     const n = size === 1 ? 2 : size;
     for (let i = 0; i < n && ch.pos < ch.end; i++) ch.buf[ch.pos++] = (v >>> (8 * i)) & 0xff;
-    if (ch.pos >= ch.end) this.blockDone(ch);
+    if (ch.pos < ch.end) return;
+    if (ch.transfer === PIO_OUT) this.blockDone(ch);
+    else this.packet(ch);
+  }
+
+  // ---- ATAPI (the PACKET protocol, PIO data-in; atapi.ts answers the packets).
+
+  /** A packet device's own commands (true: handled); the device-independent ones go on to command(). */
+  private packetDeviceCommand(ch: Channel, cd: CdDrive, cmd: number): boolean {
+    switch (cmd) {
+      case ATA_IDENTIFY_PACKET:
+        ch.buf.set(cd.identify);
+        this.startPio(ch, PIO_IN, 0, 0, 1, false);
+        return true;
+      case ATA_PACKET:
+        if (ch.features & 1) { this.abort(ch); return true; } // DMA: not offered in IDENTIFY PACKET DEVICE
+        ch.byteLimit = ((ch.lbah << 8 | ch.lbam) & 0xfffe) || 0xfffe;
+        ch.transfer = PACKET_OUT;
+        ch.pos = 0; ch.end = CDB.length;
+        ch.nsect = IR_COD;
+        ch.status = ST_DRDY | ST_DSC | ST_DRQ; // no interrupt: the driver polls for DRQ (IDENTIFY PACKET word 0)
+        return true;
+      case ATA_DEVICE_RESET:
+        ch.error = 1;
+        ch.nsect = ch.lbal = 1;
+        this.signature(ch, true);
+        ch.status = ST_DRDY | ST_DSC;
+        return true;
+      case ATA_FLUSH: case ATA_FLUSH_EXT: // nothing to write back
+        this.done(ch);
+        return true;
+      case ATA_DIAGNOSE: case ATA_CHECK_POWER: case ATA_SET_FEATURES: case ATA_IDLE_NOW: case ATA_STANDBY_NOW:
+        return false;
+      default: // IDENTIFY DEVICE, READ SECTORS and the rest: aborted, with the signature that says "packet device"
+        this.signature(ch, true);
+        this.abort(ch);
+        return true;
+    }
+  }
+
+  /** The packet is in: run it, then start its data-in or complete it. */
+  private packet(ch: Channel): void {
+    CDB.set(ch.buf.subarray(0, CDB.length));
+    const cd = this.drive(ch) as CdDrive;
+    const r = runPacket(cd, ch.unit, CDB, ch, ch.buf);
+    if (r === PACKET_CHECK) {
+      this.counters.errors++;
+      ch.transfer = XFER_NONE;
+      ch.error = (ch.senseKey[ch.unit] << 4) | ERR_ABRT;
+      ch.nsect = IR_IO | IR_COD;
+      ch.status = ST_DRDY | ST_ERR;
+      this.raise(ch);
+      return;
+    }
+    ch.transfer = r === PACKET_MEDIA ? ATAPI_MEDIA_IN : ATAPI_BUF_IN;
+    ch.remaining = r === PACKET_MEDIA ? 0 : r;
+    ch.pos = ch.end = 0;
+    this.nextPacketBlock(ch);
+  }
+
+  /** Offer the next DRQ block of a packet's data (its size in LBA mid/high), or complete the command. */
+  private nextPacketBlock(ch: Channel): void {
+    let n: number;
+    if (ch.transfer === ATAPI_BUF_IN) {
+      n = Math.min(ch.byteLimit, ch.remaining - ch.pos);
+      ch.end = ch.pos + n;
+    } else {
+      n = Math.min(ch.byteLimit, ch.mediaLeft, ch.buf.length);
+      if (n >= CD_SECTOR) n -= n % CD_SECTOR; // whole sectors per block where the limit allows
+      if (n > 0) {
+        (this.drive(ch) as CdDrive).media.read(ch.mediaOffset, ch.buf.subarray(0, n));
+        this.counters.bytesRead += n;
+        ch.mediaOffset += n;
+        ch.mediaLeft -= n;
+      }
+      ch.pos = 0;
+      ch.end = n;
+    }
+    if (n === 0) { // all moved (or nothing to move): status phase
+      ch.transfer = XFER_NONE;
+      ch.nsect = IR_IO | IR_COD;
+      ch.status = ST_DRDY | ST_DSC;
+    } else {
+      ch.lbam = n & 0xff;
+      ch.lbah = n >> 8;
+      ch.nsect = IR_IO;
+      ch.status = ST_DRDY | ST_DSC | ST_DRQ;
+    }
+    this.raise(ch);
   }
 
   private blockDone(ch: Channel): void {
     const sectors = ch.end / SECTOR_SIZE;
     if (ch.transfer === PIO_OUT) {
-      this.drive(ch)!.disk.write(ch.lba * SECTOR_SIZE, ch.buf.subarray(0, ch.end));
+      this.hd(ch).disk.write(ch.lba * SECTOR_SIZE, ch.buf.subarray(0, ch.end));
       this.counters.bytesWritten += ch.end;
     }
     ch.lba += sectors;
@@ -471,7 +556,7 @@ export class PiixIde implements MmioDevice, PortDevice {
 
   /** Move the pending DMA command's sectors through the PRD table, then interrupt. */
   private runDma(ch: Channel): void {
-    const d = this.drive(ch)!, toMemory = ch.transfer === DMA_IN;
+    const d = this.hd(ch), toMemory = ch.transfer === DMA_IN;
     let left = ch.remaining * SECTOR_SIZE, pos = ch.lba * SECTOR_SIZE, ok = true;
     const dv = this.mem.dv;
     for (let i = 0; i < MAX_PRD_ENTRIES && left > 0; i++) {

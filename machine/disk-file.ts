@@ -7,10 +7,14 @@ import { OverlayDisk, SECTOR_SIZE, type BlockBackend } from '../devices/block.js
 
 export class DiskError extends Error {}
 
+const CDROM_WHAT = 'CD-ROM image';
+
 export interface DiskFileOptions {
   readOnly?: boolean;
   /** -snapshot: writes go to a memory overlay; the file is opened read-only and not locked. */
   snapshot?: boolean;
+  /** A CD-ROM's ISO image (read-only; the messages say so). */
+  cdrom?: boolean;
 }
 
 /** Locks held by this process, released at exit (a killed emu leaves a stale lock, which the next one sees is dead). */
@@ -56,7 +60,10 @@ export class FileDisk implements BlockBackend {
     let st;
     try { st = statSync(path); } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') throw new DiskError(`${what} '${path}' does not exist; check the path (create one with: truncate -s 64M ${path})`);
+      if (code === 'ENOENT') {
+        const make = what === CDROM_WHAT ? `genisoimage -o ${path} DIR` : `truncate -s 64M ${path}`;
+        throw new DiskError(`${what} '${path}' does not exist; check the path (create one with: ${make})`);
+      }
       throw new DiskError(`${what} '${path}' cannot be opened: ${(e as Error).message}`);
     }
     if (!st.isFile() && !st.isBlockDevice()) throw new DiskError(`${what} '${path}' is not a file`);
@@ -114,6 +121,7 @@ export class FileDisk implements BlockBackend {
 
 /** Open an image as the CLI's -drive options ask: read-only, read-write (locked), or behind a -snapshot overlay. */
 export function openDisk(path: string, opts: DiskFileOptions = {}): BlockBackend & { close?: () => void } {
+  if (opts.cdrom) return new FileDisk(path, true, CDROM_WHAT);
   if (opts.readOnly) return new FileDisk(path, true);
   if (opts.snapshot) {
     const base = new FileDisk(path, true);

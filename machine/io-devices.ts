@@ -6,7 +6,7 @@
 
 import { trapsPerKb, type BlockBackend, type IoCounters } from '../devices/block.js';
 import type { Bus } from '../devices/bus.js';
-import { PiixIde } from '../devices/ide.js';
+import { PiixIde, type IdeCdrom } from '../devices/ide.js';
 import { CMD_IO, CMD_MASTER, CMD_MEMORY, PCI_BAR0, PCI_COMMAND, type PciBus, type PciFunction } from '../devices/pci.js';
 import { VirtioBlk } from '../devices/virtio-blk.js';
 import { VirtioConsole } from '../devices/virtio-console.js';
@@ -21,6 +21,8 @@ export interface DriveSpec {
   name?: string;
   /** IDE position: 0 primary master, 1 primary slave, 2 secondary master, 3 secondary slave (default: in order). */
   index?: number;
+  /** cdrom: an ATAPI CD-ROM drive (IDE only) with the image as its medium. */
+  media?: 'disk' | 'cdrom';
 }
 
 export interface IoOptions {
@@ -80,8 +82,8 @@ export function buildIoDevices(mem: GuestMemory, bus: Bus, pci: PciBus, opts: Io
   let ide: PiixIde | null = null;
   if (ideDisks.length > 0) {
     if (ideDisks.length > 4) throw new Error('at most 4 IDE drives');
-    const byIndex: (BlockBackend | null)[] = [null, null, null, null];
-    ideDisks.forEach((d, i) => { byIndex[d.index ?? i] = d.disk; });
+    const byIndex: (BlockBackend | IdeCdrom | null)[] = [null, null, null, null];
+    ideDisks.forEach((d, i) => { byIndex[d.index ?? i] = d.media === 'cdrom' ? { cdrom: d.disk } : d.disk; });
     ide = new PiixIde(mem, bus, byIndex);
     plug(pci, 1, 1, ide.pci, 4, IDE_BM_PORT, CMD_IO | CMD_MASTER);
     ide.attach();

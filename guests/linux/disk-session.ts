@@ -26,6 +26,8 @@ export interface DiskSessionOptions {
   virtioRng?: boolean;
   /** Also a virtio console (hvc0): its output is the result's `console`; each reply is typed into it once its `when` has appeared there. */
   virtioConsole?: { replies: { when: string; send: string }[] };
+  /** Time by instructions retired (as --deterministic): a loaded host cannot starve the guest's timers. */
+  deterministic?: boolean;
   /** Appended to the kernel command line (e.g. pci=nomsi). */
   cmdline?: string;
   /** Output that shows the typed line started running (default: an ext4 mount message); without it a new prompt means busybox dropped the line, so it is typed again (up to 3 times). */
@@ -56,7 +58,7 @@ export async function runDiskSession(o: DiskSessionOptions): Promise<DiskSession
   const replies = [...(o.virtioConsole?.replies ?? [])];
   const snapshotIo = (): IoDeviceStats[] => m.devices.io.stats().map((s) => ({ name: s.name, counters: { ...s.counters } }));
   const m = new Machine({
-    memory: 256 << 20, accel: o.accel ?? 'interp', noReboot: true,
+    memory: 256 << 20, accel: o.accel ?? 'interp', deterministic: o.deterministic, noReboot: true,
     drives: o.drives.map((d, i) => ({ interface: d.interface, disk: disks[i], name: d.path })),
     virtioRng: o.virtioRng,
     virtioConsole: o.virtioConsole ? (bytes) => {

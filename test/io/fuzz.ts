@@ -104,6 +104,9 @@ export function fuzzVirtio(cases: number, seed = 1): FuzzReport {
   return report;
 }
 
+/** Packet opcodes the CD-ROM answers, so random packets get past the opcode check. */
+const SCSI_OPS = [0x00, 0x03, 0x12, 0x1a, 0x1b, 0x1e, 0x25, 0x28, 0x43, 0x46, 0x5a, 0xa8];
+
 export function fuzzAta(cases: number, seed = 2): FuzzReport {
   const r = rng(seed);
   const int = (n: number) => Math.floor(r() * n);
@@ -112,9 +115,11 @@ export function fuzzAta(cases: number, seed = 2): FuzzReport {
   const guard = pastRam(mem);
   const bus = new Bus();
   const image = new Uint8Array(128 * 512);
-  const ide = new PiixIde(mem, bus, [new MemoryDisk(image), null, new MemoryDisk(new Uint8Array(8 * 512), true)]);
+  // Secondary slave: an ATAPI CD-ROM (random packets reach it through PACKET and the data port).
+  const iso = new Uint8Array(8 * 2048);
+  const ide = new PiixIde(mem, bus, [new MemoryDisk(image), null, new MemoryDisk(new Uint8Array(8 * 512), true), { cdrom: new MemoryDisk(iso, true) }]);
   ide.attach();
-  const commands = [0x20, 0x21, 0x24, 0x25, 0x29, 0x30, 0x34, 0x35, 0x39, 0x40, 0x42, 0x90, 0x91, 0xc4, 0xc5, 0xc6, 0xc8, 0xca, 0xe0, 0xe1, 0xe5, 0xe7, 0xea, 0xec, 0xef, 0xa1, 0x00, 0xff];
+  const commands = [0x20, 0x21, 0x24, 0x25, 0x29, 0x30, 0x34, 0x35, 0x39, 0x40, 0x42, 0x90, 0x91, 0xc4, 0xc5, 0xc6, 0xc8, 0xca, 0xe0, 0xe1, 0xe5, 0xe7, 0xea, 0xec, 0xef, 0xa1, 0x00, 0xff, 0xa0, 0xa0, 0xa0, 0x08];
   const report: FuzzReport = { cases: 0, broken: 0, completed: 0, errors: [] };
   for (let c = 0; c < cases; c++) {
     try {
@@ -134,7 +139,7 @@ export function fuzzAta(cases: number, seed = 2): FuzzReport {
         if (k < 0.45) bus.portWrite(base + 1 + int(6), 1, r() < 0.5 ? int(256) : [0, 1, 0xe0, 0x40, 0xf0, 0xa0, 0xb0][int(7)]);
         else if (k < 0.6) bus.portWrite(base + 7, 1, commands[int(commands.length)]);
         else if (k < 0.7) for (let i = int(300); i > 0; i--) bus.portRead(base, r() < 0.8 ? 2 : 4);
-        else if (k < 0.78) for (let i = int(300); i > 0; i--) bus.portWrite(base, 2, int(65536));
+        else if (k < 0.78) for (let i = int(300); i > 0; i--) bus.portWrite(base, 2, r() < 0.2 ? SCSI_OPS[int(SCSI_OPS.length)] | int(256) << 8 : int(65536));
         else if (k < 0.85) ide.mmioWrite(bm, 1, int(16));
         else if (k < 0.9) ide.mmioWrite(bm + 2, 1, int(256));
         else if (k < 0.95) bus.portWrite(ctl, 1, int(256));
@@ -145,6 +150,7 @@ export function fuzzAta(cases: number, seed = 2): FuzzReport {
     }
     if (pastRam(mem) !== guard) report.errors.push(`case ${c}: memory past guest RAM changed`);
     if (image.length !== 128 * 512) report.errors.push(`case ${c}: image size changed`);
+    if (iso.some((b) => b !== 0)) report.errors.push(`case ${c}: the read-only CD-ROM image changed`);
     report.cases++;
   }
   report.broken = ide.counters.errors;

@@ -45,7 +45,7 @@ describe.skipIf(missing !== null)('Linux on emu\'s disks and virtio devices (int
     ].join('; ') + '\n';
     const r = await spawnBundled<DiskSessionResult>('disk-session', 'runDiskSessionCli', [JSON.stringify({
       outDir: OUT, commands, drives: [{ path: vimg, interface: 'virtio' }, { path: iimg, interface: 'ide' }],
-      virtioRng: true, virtioConsole: { replies: [{ when: 'hello-from-guest', send: 'ping-from-host\n' }] }, cmdline: v.cmdline,
+      deterministic: true, virtioRng: true, virtioConsole: { replies: [{ when: 'hello-from-guest', send: 'ping-from-host\n' }] }, cmdline: v.cmdline,
     })]);
     const tail = r.serial.slice(-3000);
     console.log(`linux disks, ${v.name} (interp): ${(r.instructions / 1e6).toFixed(0)} M instructions, ${(r.ms / 1000).toFixed(0)} s; ` +
