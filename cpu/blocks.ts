@@ -13,7 +13,7 @@ import { decode, Insn } from './decoder.js';
 import { CpuFault, VEC_GP } from './fault.js';
 import { limitedBranch } from './ops-ctl.js';
 import { CS, SEG_BASE } from './state.js';
-import { F_LOCK, F_SHADOW, F_STOP, F_TERM, MAP_1B, OpTable } from './table.js';
+import { F_LOCK, F_SHADOW, F_STOP, F_STRING, F_STRING_COND, F_TERM, OpTable } from './table.js';
 import { Fast, elideDeadFlags } from './fastops.js';
 import { TLB_BITS } from '../mmu/tlb.js';
 
@@ -84,12 +84,11 @@ export interface CompiledRegion {
 
 export const REP_COND = 0x10, REP_E = 0x20;
 
-/** MOVS, CMPS, STOS, LODS, SCAS, INS, OUTS (one-byte map): whether they are, and whether REPE/REPNE test ZF. */
+/** The REP shape (Block.rep0) of d: a string instruction (row F_STRING) with a REP prefix. */
 function repShape(d: Insn): number {
-  if (d.rep === 0 || d.map !== MAP_1B) return 0;
-  const op = d.op & 0xfe;
-  if (op !== 0x6c && op !== 0x6e && op !== 0xa4 && op !== 0xa6 && op !== 0xaa && op !== 0xac && op !== 0xae) return 0;
-  return d.addrSize | (op === 0xa6 || op === 0xae ? REP_COND : 0) | (d.rep === 0xf3 ? REP_E : 0);
+  const f = d.row.flags;
+  if (d.rep === 0 || (f & F_STRING) === 0) return 0;
+  return d.addrSize | ((f & F_STRING_COND) !== 0 ? REP_COND : 0) | (d.rep === 0xf3 ? REP_E : 0);
 }
 
 const LOCK_UD = new CpuFault(6);

@@ -28,7 +28,12 @@ export interface OpRow {
   /** Operand specs (Intel manual appendix A style), e.g. ['Ev', 'Gv']. */
   operands: string[];
   build: Builder;
+  /** F_* row flags (cpu/table.ts): block ends, operand-size and mode rules, LOCK, memory and string facts. */
   flags: number;
+  /** What control transfer it is (K_*, cpu/table.ts); K_NONE for the rest. */
+  kind: number;
+  /** What it leaves undefined (U_* rules and RFLAGS bits, cpu/table.ts), for the lockstep oracle. */
+  undef: number;
 }
 
 /** One decoded instruction. Reused by the decoder; builders copy what they keep. */

@@ -10,6 +10,7 @@ import {
 } from './cpu.js';
 import { W_RIP } from './words.js';
 import type { Insn } from './decoder.js';
+import { F_READS } from './table.js';
 import { CpuFault, VEC_GP, VEC_SS } from './fault.js';
 import { ATTR_DB, ATTR_UNUSABLE, FS, GS, SEG_ATTR, SEG_BASE, SEG_LIMIT, SS } from './state.js';
 
@@ -80,22 +81,15 @@ export function memOperandSize(d: Insn): number {
   return 1;
 }
 
-/** Instructions whose first operand is a memory operand they only read (or do not access). */
-const READS_FIRST = new Set([
-  'bt', 'call', 'clflush', 'cmp', 'div', 'idiv', 'imul', 'invlpg', 'jmp', 'lgdt', 'lidt', 'lldt', 'lmsw', 'ltr', 'mul',
-  'nop', 'prefetch', 'prefetchw', 'push', 'test', 'verr', 'verw',
-]);
-
 /**
  * Whether d's ModRM memory operand is written (a store or read-modify-write: checked against the
- * segment's write bound, SDM 5.5): the first operand is E/M/O and the mnemonic is not one that only
- * reads it. Rows whose operands name no memory destination (x87, SSE) pass it to eaFn themselves.
+ * segment's write bound, SDM 5.5): the first operand is E/M (Ev, Mb..., not ES) and the row is not F_READS (CMP, TEST,
+ * PUSH, JMP, LGDT, NOP... only read it or do not access it). Rows whose operands name no memory
+ * destination (x87, SSE) pass it to eaFn themselves.
  */
 export function memOperandWrites(d: Insn): boolean {
   const o = d.row.operands[0];
-  if (o === undefined || (o[0] !== 'E' && o[0] !== 'M')) return false;
-  const name = d.row.name, bar = name.indexOf('|');
-  return !READS_FIRST.has(bar < 0 ? name : name.slice(0, bar));
+  return o !== undefined && (o[0] === 'E' || o[0] === 'M') && (o.length === 1 || o[1] >= 'a') && (d.row.flags & F_READS) === 0;
 }
 
 /**

@@ -9,7 +9,8 @@ import type { Insn } from './decoder.js';
 import { Fast as F } from './fastops.js';
 import { fast } from './fastops.js';
 import { eaFn, memRead, memWrite, regRead, regWrite, specSize } from './operands.js';
-import { F_I64, F_LOCK, OpRow, row } from './table.js';
+import { F_I64, F_LOCK, F_READS, OpRow, row } from './table.js';
+import { FLAG_AF } from './state.js';
 
 /** A source operand: returns the value (64-bit: low half, high half left in c.resHi). */
 export type Src = (c: Cpu) => number;
@@ -123,18 +124,20 @@ function aluRows(): OpRow[] {
     const n = ALU_NAMES[op];
     const base = op * 8;
     const hex = (v: number): string => v.toString(16).padStart(2, '0');
-    const lk = op === ALU_CMP ? 0 : F_LOCK;
+    // CMP only reads its destination (no LOCK); OR, AND and XOR leave AF undefined.
+    const lk = op === ALU_CMP ? F_READS : F_LOCK;
+    const u = { undef: op === 1 || op === ALU_AND || op === 6 ? FLAG_AF : 0 };
     rows.push(
-      row(hex(base), `${n} Eb,Gb`, binaryOp(op, 'Eb', 'Gb'), lk),
-      row(hex(base + 1), `${n} Ev,Gv`, binaryOp(op, 'Ev', 'Gv'), lk),
-      row(hex(base + 2), `${n} Gb,Eb`, binaryOp(op, 'Gb', 'Eb')),
-      row(hex(base + 3), `${n} Gv,Ev`, binaryOp(op, 'Gv', 'Ev')),
-      row(hex(base + 4), `${n} AL,Ib`, binaryOp(op, 'AL', 'Ib')),
-      row(hex(base + 5), `${n} rAX,Iz`, binaryOp(op, 'rAX', 'Iz')),
-      row(`80 /${op}`, `${n} Eb,Ib`, binaryOp(op, 'Eb', 'Ib'), lk),
-      row(`81 /${op}`, `${n} Ev,Iz`, binaryOp(op, 'Ev', 'Iz'), lk),
-      row(`82 /${op}`, `${n} Eb,Ib`, binaryOp(op, 'Eb', 'Ib'), lk | F_I64),
-      row(`83 /${op}`, `${n} Ev,Ibs`, binaryOp(op, 'Ev', 'Ibs'), lk),
+      row(hex(base), `${n} Eb,Gb`, binaryOp(op, 'Eb', 'Gb'), lk, u),
+      row(hex(base + 1), `${n} Ev,Gv`, binaryOp(op, 'Ev', 'Gv'), lk, u),
+      row(hex(base + 2), `${n} Gb,Eb`, binaryOp(op, 'Gb', 'Eb'), 0, u),
+      row(hex(base + 3), `${n} Gv,Ev`, binaryOp(op, 'Gv', 'Ev'), 0, u),
+      row(hex(base + 4), `${n} AL,Ib`, binaryOp(op, 'AL', 'Ib'), 0, u),
+      row(hex(base + 5), `${n} rAX,Iz`, binaryOp(op, 'rAX', 'Iz'), 0, u),
+      row(`80 /${op}`, `${n} Eb,Ib`, binaryOp(op, 'Eb', 'Ib'), lk, u),
+      row(`81 /${op}`, `${n} Ev,Iz`, binaryOp(op, 'Ev', 'Iz'), lk, u),
+      row(`82 /${op}`, `${n} Eb,Ib`, binaryOp(op, 'Eb', 'Ib'), lk | F_I64, u),
+      row(`83 /${op}`, `${n} Ev,Ibs`, binaryOp(op, 'Ev', 'Ibs'), lk, u),
     );
   }
   return rows;
@@ -142,14 +145,14 @@ function aluRows(): OpRow[] {
 
 export const ALU_ROWS: OpRow[] = [
   ...aluRows(),
-  row('84', 'test Eb,Gb', binaryOp(ALU_AND, 'Eb', 'Gb', true)),
-  row('85', 'test Ev,Gv', binaryOp(ALU_AND, 'Ev', 'Gv', true)),
-  row('a8', 'test AL,Ib', binaryOp(ALU_AND, 'AL', 'Ib', true)),
-  row('a9', 'test rAX,Iz', binaryOp(ALU_AND, 'rAX', 'Iz', true)),
-  row('f6 /0', 'test Eb,Ib', binaryOp(ALU_AND, 'Eb', 'Ib', true)),
-  row('f6 /1', 'test Eb,Ib', binaryOp(ALU_AND, 'Eb', 'Ib', true)),
-  row('f7 /0', 'test Ev,Iz', binaryOp(ALU_AND, 'Ev', 'Iz', true)),
-  row('f7 /1', 'test Ev,Iz', binaryOp(ALU_AND, 'Ev', 'Iz', true)),
+  row('84', 'test Eb,Gb', binaryOp(ALU_AND, 'Eb', 'Gb', true), F_READS, { undef: FLAG_AF }),
+  row('85', 'test Ev,Gv', binaryOp(ALU_AND, 'Ev', 'Gv', true), F_READS, { undef: FLAG_AF }),
+  row('a8', 'test AL,Ib', binaryOp(ALU_AND, 'AL', 'Ib', true), 0, { undef: FLAG_AF }),
+  row('a9', 'test rAX,Iz', binaryOp(ALU_AND, 'rAX', 'Iz', true), 0, { undef: FLAG_AF }),
+  row('f6 /0', 'test Eb,Ib', binaryOp(ALU_AND, 'Eb', 'Ib', true), F_READS, { undef: FLAG_AF }),
+  row('f6 /1', 'test Eb,Ib', binaryOp(ALU_AND, 'Eb', 'Ib', true), F_READS, { undef: FLAG_AF }),
+  row('f7 /0', 'test Ev,Iz', binaryOp(ALU_AND, 'Ev', 'Iz', true), F_READS, { undef: FLAG_AF }),
+  row('f7 /1', 'test Ev,Iz', binaryOp(ALU_AND, 'Ev', 'Iz', true), F_READS, { undef: FLAG_AF }),
   row('f6 /2', 'not Eb', unaryOp('not', 'Eb'), F_LOCK),
   row('f7 /2', 'not Ev', unaryOp('not', 'Ev'), F_LOCK),
   row('f6 /3', 'neg Eb', unaryOp('neg', 'Eb'), F_LOCK),

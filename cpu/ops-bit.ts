@@ -10,7 +10,7 @@ import { getZF, materialize } from './flags.js';
 import { eaFn, memRead, memWrite, regRead, regWrite } from './operands.js';
 import { CpuFault, VEC_GP, VEC_UD } from './fault.js';
 import { FLAG_CF, FLAG_ZF } from './state.js';
-import { F_LOCK, OpRow, row } from './table.js';
+import { F_LOCK, F_READS, OpRow, U_BSF, U_BT, U_ZERO_SOURCE, row } from './table.js';
 import { W_RFLAGS } from './words.js';
 
 const BT = 0, BTS = 1, BTR = 2, BTC = 3;
@@ -173,17 +173,20 @@ function cmpxchg8b(d: Insn): Exec {
   };
 }
 
+/** BT* leave OF SF AF PF undefined; BSF/BSR all but ZF, and the destination for a zero source. */
+const BTU = { undef: U_BT }, BSF = { undef: U_BSF | U_ZERO_SOURCE };
+
 export const BIT_ROWS: OpRow[] = [
-  row('0f a3', 'bt Ev,Gv', btRow(BT, false)),
-  row('0f ab', 'bts Ev,Gv', btRow(BTS, false), F_LOCK),
-  row('0f b3', 'btr Ev,Gv', btRow(BTR, false), F_LOCK),
-  row('0f bb', 'btc Ev,Gv', btRow(BTC, false), F_LOCK),
-  row('0f ba /4', 'bt Ev,Ib', btRow(BT, true)),
-  row('0f ba /5', 'bts Ev,Ib', btRow(BTS, true), F_LOCK),
-  row('0f ba /6', 'btr Ev,Ib', btRow(BTR, true), F_LOCK),
-  row('0f ba /7', 'btc Ev,Ib', btRow(BTC, true), F_LOCK),
-  row('0f bc', 'bsf Gv,Ev', bsfBsr(false)),
-  row('0f bd', 'bsr Gv,Ev', bsfBsr(true)),
+  row('0f a3', 'bt Ev,Gv', btRow(BT, false), F_READS, BTU),
+  row('0f ab', 'bts Ev,Gv', btRow(BTS, false), F_LOCK, BTU),
+  row('0f b3', 'btr Ev,Gv', btRow(BTR, false), F_LOCK, BTU),
+  row('0f bb', 'btc Ev,Gv', btRow(BTC, false), F_LOCK, BTU),
+  row('0f ba /4', 'bt Ev,Ib', btRow(BT, true), F_READS, BTU),
+  row('0f ba /5', 'bts Ev,Ib', btRow(BTS, true), F_LOCK, BTU),
+  row('0f ba /6', 'btr Ev,Ib', btRow(BTR, true), F_LOCK, BTU),
+  row('0f ba /7', 'btc Ev,Ib', btRow(BTC, true), F_LOCK, BTU),
+  row('0f bc', 'bsf Gv,Ev', bsfBsr(false), 0, BSF),
+  row('0f bd', 'bsr Gv,Ev', bsfBsr(true), 0, BSF),
   row('0f b0', 'cmpxchg Eb,Gb', cmpxchg(true), F_LOCK),
   row('0f b1', 'cmpxchg Ev,Gv', cmpxchg(false), F_LOCK),
   row('0f c0', 'xadd Eb,Gb', xadd(true), F_LOCK),

@@ -14,7 +14,9 @@ import { Fast as F } from './fastops.js';
 import { fast } from './fastops.js';
 import { CS, DS, ES, FLAG_ZF, FS, GS, SEG_SEL, SS } from './state.js';
 import { CpuFault, VEC_GP } from './fault.js';
-import { F_D64, F_F64, F_I64, F_SHADOW, F_TERM, OpRow, row, rowsPlusReg } from './table.js';
+import {
+  F_D64, F_F64, F_I64, F_READS, F_SHADOW, F_TERM, K_CALL, K_CALL_IND, K_JCC, K_JMP, K_JMP_IND, K_LOOP, K_RET, OpRow, row, rowsPlusReg,
+} from './table.js';
 
 /** Condition-code suffixes in encoding order (Jcc, SETcc, CMOVcc). */
 export const CC_NAMES = ['o', 'no', 'b', 'ae', 'e', 'ne', 'be', 'a', 's', 'ns', 'p', 'np', 'l', 'ge', 'le', 'g'];
@@ -140,21 +142,21 @@ function csLimitFault(): never { throw new CpuFault(VEC_GP, 0, true); }
  * the row's executor (and fast op).
  */
 export function limitedBranch(d: Insn, max: number): Exec | null {
-  const build = d.row.build, size = d.opSize;
+  const kind = d.row.kind, size = d.opSize;
   const wrap = (v: number): number => (size === 2 ? v & 0xffff : v >>> 0);
-  if (build === jcc || build === jmpRel || build === callRel || build === loopOp) {
+  if (kind === K_JCC || kind === K_JMP || kind === K_CALL || kind === K_LOOP) {
     if (size === 2 && max >= 0xffff) return null;
     const k = d.end + d.imm, fall = d.end, add = ripAdder(size);
     const past = (c: Cpu): boolean => wrap(c.r32[W_RIP] + k) > c.fetchMax;
-    if (build === jmpRel) return (c) => { if (past(c)) csLimitFault(); add(c, k); };
-    if (build === callRel) {
+    if (kind === K_JMP) return (c) => { if (past(c)) csLimitFault(); add(c, k); };
+    if (kind === K_CALL) {
       return (c) => {
         if (past(c)) csLimitFault();
         push(c, size, nextRip(c, fall, size), c.eaHi);
         add(c, k);
       };
     }
-    if (build === jcc) {
+    if (kind === K_JCC) {
       const test = ccTest(d.op & 15);
       return (c) => {
         if (!test(c.r32)) { add(c, fall); return; }
@@ -169,11 +171,11 @@ export function limitedBranch(d: Insn, max: number): Exec | null {
       if (over && r[W_RIP] !== (size === 2 ? (rip + fall) & 0xffff : (rip + fall) | 0)) { r[2] = cx; r[3] = cxHi; r[W_RIP] = rip; csLimitFault(); }
     };
   }
-  if (build === jmpInd) {
+  if (kind === K_JMP_IND) {
     const src = indirect(d);
     return (c) => { const v = wrap(src(c)); if (v > c.fetchMax) csLimitFault(); setRip(c, size, v, 0); };
   }
-  if (build === callInd) {
+  if (kind === K_CALL_IND) {
     const src = indirect(d), end = d.end;
     return (c) => {
       const v = wrap(src(c));
@@ -182,7 +184,7 @@ export function limitedBranch(d: Insn, max: number): Exec | null {
       setRip(c, size, v, 0);
     };
   }
-  if (build === ret) {
+  if (kind === K_RET) {
     const extra = d.op === 0xc2 ? d.imm & 0xffff : 0;
     return (c) => {
       const r = c.r32, sp = r[8], spHi = r[9];
@@ -330,24 +332,24 @@ function leave(d: Insn): Exec {
 
 
 export const CTL_ROWS: OpRow[] = [
-  ...Array.from({ length: 16 }, (_, cc) => row((0x70 + cc).toString(16), `j${CC_NAMES[cc]} Jb`, jcc, F_TERM | F_F64)),
-  ...Array.from({ length: 16 }, (_, cc) => row(`0f ${(0x80 + cc).toString(16)}`, `j${CC_NAMES[cc]} Jz`, jcc, F_TERM | F_F64)),
-  row('eb', 'jmp Jb', jmpRel, F_TERM | F_F64),
-  row('e9', 'jmp Jz', jmpRel, F_TERM | F_F64),
-  row('e8', 'call Jz', callRel, F_TERM | F_F64),
-  row('ff /2', 'call Ev', callInd, F_TERM | F_F64),
-  row('ff /4', 'jmp Ev', jmpInd, F_TERM | F_F64),
-  row('c3', 'ret', ret, F_TERM | F_F64),
-  row('c2', 'ret Iw', ret, F_TERM | F_F64),
-  row('e0', 'loopne Jb', loopOp, F_TERM | F_F64),
-  row('e1', 'loope Jb', loopOp, F_TERM | F_F64),
-  row('e2', 'loop Jb', loopOp, F_TERM | F_F64),
-  row('e3', 'jcxz|jecxz|jrcxz Jb', loopOp, F_TERM | F_F64),
+  ...Array.from({ length: 16 }, (_, cc) => row((0x70 + cc).toString(16), `j${CC_NAMES[cc]} Jb`, jcc, F_TERM | F_F64, { kind: K_JCC })),
+  ...Array.from({ length: 16 }, (_, cc) => row(`0f ${(0x80 + cc).toString(16)}`, `j${CC_NAMES[cc]} Jz`, jcc, F_TERM | F_F64, { kind: K_JCC })),
+  row('eb', 'jmp Jb', jmpRel, F_TERM | F_F64, { kind: K_JMP }),
+  row('e9', 'jmp Jz', jmpRel, F_TERM | F_F64, { kind: K_JMP }),
+  row('e8', 'call Jz', callRel, F_TERM | F_F64, { kind: K_CALL }),
+  row('ff /2', 'call Ev', callInd, F_TERM | F_F64 | F_READS, { kind: K_CALL_IND }),
+  row('ff /4', 'jmp Ev', jmpInd, F_TERM | F_F64 | F_READS, { kind: K_JMP_IND }),
+  row('c3', 'ret', ret, F_TERM | F_F64, { kind: K_RET }),
+  row('c2', 'ret Iw', ret, F_TERM | F_F64, { kind: K_RET }),
+  row('e0', 'loopne Jb', loopOp, F_TERM | F_F64, { kind: K_LOOP }),
+  row('e1', 'loope Jb', loopOp, F_TERM | F_F64, { kind: K_LOOP }),
+  row('e2', 'loop Jb', loopOp, F_TERM | F_F64, { kind: K_LOOP }),
+  row('e3', 'jcxz|jecxz|jrcxz Jb', loopOp, F_TERM | F_F64, { kind: K_LOOP }),
   ...rowsPlusReg('50', 'push Zv', pushReg, F_D64),
   ...rowsPlusReg('58', 'pop Zv', popReg, F_D64),
   row('6a', 'push Ibs', pushImm, F_D64),
   row('68', 'push Iz', pushImm, F_D64),
-  row('ff /6', 'push Ev', pushEv, F_D64),
+  row('ff /6', 'push Ev', pushEv, F_D64 | F_READS),
   row('8f /0', 'pop Ev', popEv, F_D64),
   row('06', 'push ES', pushSeg(ES), F_I64),
   row('07', 'pop ES', popSeg(ES), F_I64),

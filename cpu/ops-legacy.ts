@@ -9,7 +9,7 @@ import type { Insn } from './decoder.js';
 import { arithFlags, setArith } from './flags.js';
 import { eaFn, memRead, regRead, regWrite } from './operands.js';
 import { CpuFault, VEC_BR, VEC_DE, VEC_UD } from './fault.js';
-import { DS, ES, FLAG_AF, FLAG_CF, FLAG_SF, FLAG_ZF, FS, GS, SS } from './state.js';
+import { DS, ES, FLAG_AF, FLAG_CF, FLAG_OF, FLAG_PF, FLAG_SF, FLAG_ZF, FS, GS, SS } from './state.js';
 import { F_I64, F_STOP, OpRow, row } from './table.js';
 import { PARITY } from './flags.js';
 
@@ -102,12 +102,12 @@ function loadFar(seg: number) {
 }
 
 export const LEGACY_ROWS: OpRow[] = [
-  row('27', 'daa', () => daaDas(false), F_I64),
-  row('2f', 'das', () => daaDas(true), F_I64),
-  row('37', 'aaa', () => aaaAas(false), F_I64),
-  row('3f', 'aas', () => aaaAas(true), F_I64),
-  row('d4', 'aam Ib', aam, F_I64),
-  row('d5', 'aad Ib', aad, F_I64),
+  row('27', 'daa', () => daaDas(false), F_I64, { undef: FLAG_OF }),
+  row('2f', 'das', () => daaDas(true), F_I64, { undef: FLAG_OF }),
+  row('37', 'aaa', () => aaaAas(false), F_I64, { undef: FLAG_OF | FLAG_SF | FLAG_ZF | FLAG_PF }),
+  row('3f', 'aas', () => aaaAas(true), F_I64, { undef: FLAG_OF | FLAG_SF | FLAG_ZF | FLAG_PF }),
+  row('d4', 'aam Ib', aam, F_I64, { undef: FLAG_OF | FLAG_AF | FLAG_CF }),
+  row('d5', 'aad Ib', aad, F_I64, { undef: FLAG_OF | FLAG_AF | FLAG_CF }),
   row('62 m', 'bound Gv,Ma', bound, F_I64),
   row('c4 m', 'les Gz,Mp', loadFar(ES), F_I64),
   row('c5 m', 'lds Gz,Mp', loadFar(DS), F_I64),

@@ -12,7 +12,7 @@ import { fast } from './fastops.js';
 import { CpuFault, VEC_UD } from './fault.js';
 import { eaFn, leaFn, memRead, memWrite, regRead, regWrite, segCheck } from './operands.js';
 import { DS, FLAG_AF, FLAG_CF, FLAG_DF, FLAG_PF, FLAG_SF, FLAG_ZF, SEG_BASE, SEG_SEL, SS } from './state.js';
-import { F_LOCK, F_O64, F_SHADOW, F_STOP, OpRow, row, rowsPlusReg } from './table.js';
+import { F_LOCK, F_O64, F_READS, F_SHADOW, F_STOP, OpRow, row, rowsPlusReg } from './table.js';
 
 /** MOV E/G forms, both directions (88-8B). */
 function movEG(toReg: boolean, byte: boolean) {
@@ -291,9 +291,9 @@ export const MOV_ROWS: OpRow[] = [
   row('f5', 'cmc', flagOp('cmc')),
   row('fc', 'cld', flagOp('cld')),
   row('fd', 'std', flagOp('std')),
-  row('0f 1f /0', 'nop Ev', nop),
-  ...[0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f].map((op) => row(`0f ${op.toString(16)}`, 'nop Ev', nop)),
-  row('0f 18', 'prefetch M', nop),
-  row('0f 0d', 'prefetchw M', nop),
+  row('0f 1f /0', 'nop Ev', nop, F_READS),
+  ...[0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f].map((op) => row(`0f ${op.toString(16)}`, 'nop Ev', nop, F_READS)),
+  row('0f 18', 'prefetch M', nop, F_READS),
+  row('0f 0d', 'prefetchw M', nop, F_READS),
 ];
 

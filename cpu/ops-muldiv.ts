@@ -10,7 +10,7 @@ import { srcOf } from './ops-alu.js';
 import { regWrite, specSize } from './operands.js';
 import { CpuFault, VEC_DE } from './fault.js';
 import { FLAG_CF, FLAG_OF, FLAG_SF, FLAG_ZF } from './state.js';
-import { OpRow, row } from './table.js';
+import { F_READS, OpRow, U_ARITH, U_MUL, row } from './table.js';
 import { W, divU128, mulHiU32, mulS64, mulU64, neg128 } from './wide.js';
 
 /** Flags after a multiply: CF=OF=overflow, SF/ZF/PF of the low result (size bytes), AF=0. */
@@ -172,16 +172,19 @@ function div(signed: boolean, spec: string) {
   };
 }
 
+/** MUL/IMUL leave SF ZF AF PF undefined, DIV/IDIV all six arithmetic flags. */
+const MUL = { undef: U_MUL }, DIV = { undef: U_ARITH };
+
 export const MULDIV_ROWS: OpRow[] = [
-  row('f6 /4', 'mul Eb', mul1(false, 'Eb')),
-  row('f7 /4', 'mul Ev', mul1(false, 'Ev')),
-  row('f6 /5', 'imul Eb', mul1(true, 'Eb')),
-  row('f7 /5', 'imul Ev', mul1(true, 'Ev')),
-  row('f6 /6', 'div Eb', div(false, 'Eb')),
-  row('f7 /6', 'div Ev', div(false, 'Ev')),
-  row('f6 /7', 'idiv Eb', div(true, 'Eb')),
-  row('f7 /7', 'idiv Ev', div(true, 'Ev')),
-  row('0f af', 'imul Gv,Ev', imulN(false)),
-  row('69', 'imul Gv,Ev,Iz', imulN(true)),
-  row('6b', 'imul Gv,Ev,Ibs', imulN(true)),
+  row('f6 /4', 'mul Eb', mul1(false, 'Eb'), F_READS, MUL),
+  row('f7 /4', 'mul Ev', mul1(false, 'Ev'), F_READS, MUL),
+  row('f6 /5', 'imul Eb', mul1(true, 'Eb'), F_READS, MUL),
+  row('f7 /5', 'imul Ev', mul1(true, 'Ev'), F_READS, MUL),
+  row('f6 /6', 'div Eb', div(false, 'Eb'), F_READS, DIV),
+  row('f7 /6', 'div Ev', div(false, 'Ev'), F_READS, DIV),
+  row('f6 /7', 'idiv Eb', div(true, 'Eb'), F_READS, DIV),
+  row('f7 /7', 'idiv Ev', div(true, 'Ev'), F_READS, DIV),
+  row('0f af', 'imul Gv,Ev', imulN(false), 0, MUL),
+  row('69', 'imul Gv,Ev,Iz', imulN(true), 0, MUL),
+  row('6b', 'imul Gv,Ev,Ibs', imulN(true), 0, MUL),
 ];

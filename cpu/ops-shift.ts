@@ -9,7 +9,7 @@ import type { Insn } from './decoder.js';
 import { PARITY, getCF, materialize, setArith } from './flags.js';
 import { eaFn, memRead, memWrite, regRead, regWrite, specSize } from './operands.js';
 import { FLAG_CF, FLAG_OF, FLAG_SF, FLAG_ZF } from './state.js';
-import { OpRow, row } from './table.js';
+import { OpRow, U_ROTATE, U_SHIFT, U_SHIFTD, row } from './table.js';
 import { W_RFLAGS } from './words.js';
 import { Fast as F } from './fastops.js';
 import { fast } from './fastops.js';
@@ -229,13 +229,14 @@ function group2(): OpRow[] {
   const rows: OpRow[] = [];
   for (let op = 0; op < 8; op++) {
     const n = NAMES[op];
+    const u = { undef: op < 4 ? U_ROTATE : U_SHIFT }; // ROL ROR RCL RCR, then SHL SHR SAL SAR
     rows.push(
-      row(`c0 /${op}`, `${n} Eb,Ib`, shiftRow(op, 'Eb', 'Ib')),
-      row(`c1 /${op}`, `${n} Ev,Ib`, shiftRow(op, 'Ev', 'Ib')),
-      row(`d0 /${op}`, `${n} Eb,1`, shiftRow(op, 'Eb', '1')),
-      row(`d1 /${op}`, `${n} Ev,1`, shiftRow(op, 'Ev', '1')),
-      row(`d2 /${op}`, `${n} Eb,CL`, shiftRow(op, 'Eb', 'CL')),
-      row(`d3 /${op}`, `${n} Ev,CL`, shiftRow(op, 'Ev', 'CL')),
+      row(`c0 /${op}`, `${n} Eb,Ib`, shiftRow(op, 'Eb', 'Ib'), 0, u),
+      row(`c1 /${op}`, `${n} Ev,Ib`, shiftRow(op, 'Ev', 'Ib'), 0, u),
+      row(`d0 /${op}`, `${n} Eb,1`, shiftRow(op, 'Eb', '1'), 0, u),
+      row(`d1 /${op}`, `${n} Ev,1`, shiftRow(op, 'Ev', '1'), 0, u),
+      row(`d2 /${op}`, `${n} Eb,CL`, shiftRow(op, 'Eb', 'CL'), 0, u),
+      row(`d3 /${op}`, `${n} Ev,CL`, shiftRow(op, 'Ev', 'CL'), 0, u),
     );
   }
   return rows;
@@ -243,9 +244,9 @@ function group2(): OpRow[] {
 
 export const SHIFT_ROWS: OpRow[] = [
   ...group2(),
-  row('0f a4', 'shld Ev,Gv,Ib', shiftDoubleRow(true, false)),
-  row('0f a5', 'shld Ev,Gv,CL', shiftDoubleRow(true, true)),
-  row('0f ac', 'shrd Ev,Gv,Ib', shiftDoubleRow(false, false)),
-  row('0f ad', 'shrd Ev,Gv,CL', shiftDoubleRow(false, true)),
+  row('0f a4', 'shld Ev,Gv,Ib', shiftDoubleRow(true, false), 0, { undef: U_SHIFTD }),
+  row('0f a5', 'shld Ev,Gv,CL', shiftDoubleRow(true, true), 0, { undef: U_SHIFTD }),
+  row('0f ac', 'shrd Ev,Gv,Ib', shiftDoubleRow(false, false), 0, { undef: U_SHIFTD }),
+  row('0f ad', 'shrd Ev,Gv,CL', shiftDoubleRow(false, true), 0, { undef: U_SHIFTD }),
 ];
 

@@ -15,7 +15,7 @@ import { portIn, portOut } from './ops-io.js';
 import { memRead, memWrite, segCheck, segFits } from './operands.js';
 import { getZF } from './flags.js';
 import { DS, ES, FLAG_DF, SEG_BASE } from './state.js';
-import { OpRow, row } from './table.js';
+import { F_STRING, F_STRING_COND, OpRow, row } from './table.js';
 import { W_RFLAGS } from './words.js';
 import { REP_PAUSE } from './fault.js';
 import { TLB_BITS } from '../mmu/tlb.js';
@@ -213,9 +213,10 @@ function stringOp(kind: number, byte: boolean) {
 
 /** The byte and the word/dword/qword row; operands spell out the implicit ones (X = DS:rSI, Y = ES:rDI). */
 function rows(name: string, kind: number, op: number, ops: [string, string]): OpRow[] {
+  const f = F_STRING | (kind === K_CMPS || kind === K_SCAS ? F_STRING_COND : 0);
   return [
-    row(op.toString(16), `${name} ${ops[0].replace(/\?/g, 'b')}`, stringOp(kind, true)),
-    row((op + 1).toString(16), `${name} ${ops[1].replace(/\?/g, 'v')}`, stringOp(kind, false)),
+    row(op.toString(16), `${name} ${ops[0].replace(/\?/g, 'b')}`, stringOp(kind, true), f),
+    row((op + 1).toString(16), `${name} ${ops[1].replace(/\?/g, 'v')}`, stringOp(kind, false), f),
   ];
 }
 

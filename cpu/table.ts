@@ -6,6 +6,7 @@
 // from cpu/fpu/ and cpu/sse/) and are merged by composeTable().
 
 import type { Builder, OpRow } from './insn.js';
+import { FLAG_AF, FLAG_CF, FLAG_OF, FLAG_PF, FLAG_SF, FLAG_ZF } from './state.js';
 
 export type { Builder, OpRow };
 
@@ -34,6 +35,45 @@ export const F_STOP = 1 << 7;
  * that one more instruction and ends after it, where the window opens (Block.shadowTail).
  */
 export const F_SHADOW = 1 << 8;
+/** Its ModRM memory operand (the first operand, E or M) is only read, or not accessed at all (CMP, TEST, PUSH, JMP, LGDT, NOP...). */
+export const F_READS = 1 << 9;
+/** A string instruction a REP prefix repeats (MOVS, STOS, LODS, INS, OUTS, CMPS, SCAS). */
+export const F_STRING = 1 << 10;
+/** A string instruction REPE/REPNE end on ZF (CMPS, SCAS). */
+export const F_STRING_COND = 1 << 11;
+
+// Control-transfer kinds (OpRow.kind). Every F_TERM row has one and only they do.
+export const K_NONE = 0;
+/** Near branches with the target in the instruction: Jcc, JMP, CALL, and LOOP/LOOPcc/JCXZ. */
+export const K_JCC = 1, K_JMP = 2, K_CALL = 3, K_LOOP = 4;
+/** Near branches through a register or memory (JMP/CALL r/m), and near RET. */
+export const K_JMP_IND = 5, K_CALL_IND = 6, K_RET = 7;
+/** Far transfers (JMP/CALL far, RETF, IRET), software interrupts (INT n, INT3, INTO, INT1), SYSCALL/SYSRET/SYSENTER/SYSEXIT. */
+export const K_FAR = 8, K_INT = 9, K_SYS = 10;
+
+// What an instruction leaves undefined (OpRow.undef): the RFLAGS bits in U_FLAGS are undefined
+// whenever it runs; the rules above them depend on its operands (machine/lockstep/flags.ts applies
+// them). Intel SDM Vol. 2, each instruction's "Flags Affected"; AMD APM Vol. 3 agrees on these.
+export const U_FLAGS = 0xfff;
+/** Shifts: a masked count of 0 changes nothing; else AF, and OF unless the count is 1. */
+export const U_SHIFT = 1 << 12;
+/** Rotates: a masked count of 0 changes nothing; else OF unless the count is 1. */
+export const U_ROTATE = 1 << 13;
+/** SHLD/SHRD: as a shift; a count above the operand size leaves the flags and a register destination undefined. */
+export const U_SHIFTD = 1 << 14;
+/** BSF/BSR: the destination register is undefined when the source is zero (ZF set). */
+export const U_ZERO_SOURCE = 1 << 15;
+/** GPRs whose result comes from the host, not the ISA (CPUID's model intersected with the host, RDTSC's clock): bit n = GPR n, shifted. */
+export const U_HOST_SHIFT = 16;
+export const U_HOST_RAX = 1 << U_HOST_SHIFT, U_HOST_RCX = 2 << U_HOST_SHIFT, U_HOST_RDX = 4 << U_HOST_SHIFT, U_HOST_RBX = 8 << U_HOST_SHIFT;
+/** The six arithmetic flags; MUL/IMUL's SF ZF AF PF; BT*'s OF SF AF PF; BSF/BSR's all but ZF. */
+export const U_ARITH = FLAG_CF | FLAG_PF | FLAG_AF | FLAG_ZF | FLAG_SF | FLAG_OF;
+export const U_MUL = FLAG_SF | FLAG_ZF | FLAG_AF | FLAG_PF;
+export const U_BT = FLAG_OF | FLAG_SF | FLAG_AF | FLAG_PF;
+export const U_BSF = FLAG_CF | FLAG_OF | FLAG_SF | FLAG_AF | FLAG_PF;
+
+/** A row's facts beyond its flags: its control-transfer kind and what it leaves undefined. */
+export interface RowFacts { kind?: number; undef?: number }
 
 export const MOD_ANY = 0, MOD_MEM = 1, MOD_REG = 2;
 
@@ -42,7 +82,7 @@ export const MOD_ANY = 0, MOD_MEM = 1, MOD_REG = 2;
  *   code: '[np|p66|pf3|pf2] [0f [38|3a]] XX [/n] [m|r] [rm=N]'
  *   asm:  'mnemonic Op1,Op2'
  */
-export function row(code: string, asm: string, build: Builder, flags = 0): OpRow {
+export function row(code: string, asm: string, build: Builder, flags = 0, facts: RowFacts = {}): OpRow {
   const t = code.trim().split(/\s+/);
   let pfx = -1, map = MAP_1B, reg = -1, mod = MOD_ANY, rm = -1, k = 0;
   const pf: Record<string, number> = { np: 0, p66: 0x66, pf3: 0xf3, pf2: 0xf2 };
@@ -65,17 +105,17 @@ export function row(code: string, asm: string, build: Builder, flags = 0): OpRow
   const sp = asm.indexOf(' ');
   const name = sp < 0 ? asm : asm.slice(0, sp);
   const operands = sp < 0 ? [] : asm.slice(sp + 1).split(',').map((s) => s.trim());
-  return { map, op, reg, mod, rm, pfx, name, operands, build, flags };
+  return { map, op, reg, mod, rm, pfx, name, operands, build, flags, kind: facts.kind ?? K_NONE, undef: facts.undef ?? 0 };
 }
 
 /** Several rows for opcodes op..op+7 with the register in the low 3 bits (Zv-style forms). */
-export function rowsPlusReg(code: string, asm: string, build: Builder, flags = 0): OpRow[] {
+export function rowsPlusReg(code: string, asm: string, build: Builder, flags = 0, facts: RowFacts = {}): OpRow[] {
   const parts = code.trim().split(/\s+/);
   const base = parseInt(parts[parts.length - 1], 16);
   const out: OpRow[] = [];
   for (let i = 0; i < 8; i++) {
     parts[parts.length - 1] = (base + i).toString(16).padStart(2, '0');
-    out.push(row(parts.join(' '), asm, build, flags));
+    out.push(row(parts.join(' '), asm, build, flags, facts));
   }
   return out;
 }
@@ -103,6 +143,7 @@ export function composeTable(...sets: OpRow[][]): OpTable {
   const hasModrm = new Uint8Array(4 * 256);
   for (const set of sets) {
     for (const r of set) {
+      if (((r.flags & F_TERM) !== 0) !== (r.kind !== K_NONE)) throw new Error(`row '${r.name}': F_TERM rows, and only they, have a control-transfer kind`);
       const key = r.map * 256 + r.op;
       (byOpcode[key] ??= []).push(r);
       if (r.reg >= 0 || r.mod !== MOD_ANY || r.operands.some(usesModrm)) hasModrm[key] = 1;

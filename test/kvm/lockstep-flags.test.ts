@@ -1,4 +1,5 @@
-// What the oracle treats as undefined, per instruction (Intel SDM Vol. 2, "Flags Affected").
+// What the oracle treats as undefined, per instruction (Intel SDM Vol. 2, "Flags Affected"): the
+// instruction's row's facts (cpu/table.ts U_*), decoded by the CPU's own decoder.
 
 import { describe, expect, it } from 'vitest';
 import { FLAG_AF, FLAG_CF, FLAG_OF, FLAG_PF, FLAG_SF, FLAG_ZF } from '../../cpu/state.js';
@@ -37,6 +38,25 @@ describe('undefined results per instruction', () => {
     expect(bsf.flags).toBe(FLAG_CF | FLAG_OF | FLAG_SF | FLAG_AF | FLAG_PF);
     expect(bsf.gprIfZeroSource).toBe(2);
     expect(u([0xf3, 0x0f, 0xbc, 0xd1]).flags).toBe(0);
+  });
+
+  it('SHLD/SHRD: a count above the operand size leaves the flags and a register destination undefined', () => {
+    expect(u([0x0f, 0xa4, 0xc8, 0x01]).flags).toBe(FLAG_AF); // shld eax, ecx, 1
+    expect(u([0x0f, 0xa5, 0xc8], 4, 8).flags).toBe(FLAG_AF | FLAG_OF); // shld eax, ecx, cl = 8
+    const big = u([0x66, 0x0f, 0xac, 0xca, 0x11]); // shrd dx, cx, 17
+    expect(big.flags).toBe(FLAG_CF | FLAG_PF | FLAG_AF | FLAG_ZF | FLAG_SF | FLAG_OF);
+    expect(big.gprAlways).toBe(2);
+    expect(u([0x0f, 0xac, 0x0a, 0x11]).gprAlways).toBe(-1); // shrd [edx], ecx, 17: a memory destination
+  });
+
+  it('the prefixes, the mode and the opcode map select the row: 16-bit code, REX, and what is #UD defines nothing', () => {
+    expect(u([0x81, 0xc9, 0x01, 0x00], 2).flags).toBe(FLAG_AF); // or cx, 1 (16-bit immediate)
+    expect(u([0x41, 0x0f, 0xbc, 0xc8], 8).gprIfZeroSource).toBe(1); // bsf ecx, r8d: REX.B names the source, not the destination
+    expect(u([0x44, 0x0f, 0xbc, 0xc8], 8).gprIfZeroSource).toBe(9); // bsf r9d, eax: REX.R
+    expect(u([0x37], 4).flags).toBe(FLAG_OF | FLAG_SF | FLAG_ZF | FLAG_PF); // AAA
+    expect(u([0x37], 8)).toEqual({ flags: 0, gprIfZeroSource: -1, gprAlways: -1, hostGprs: 0 }); // #UD in 64-bit mode
+    expect(u([0x0f, 0xba, 0xc0, 0x01]).flags).toBe(0); // 0F BA /0 is #UD
+    expect(u([0x0f, 0xba, 0xe0, 0x01]).flags).toBe(FLAG_OF | FLAG_SF | FLAG_AF | FLAG_PF); // bt eax, 1
   });
 
   it('CPUID and RDTSC results come from the host, not the ISA', () => {
