@@ -13,6 +13,7 @@ import { busHost } from '../machine/bus-host.js';
 import { runLockstep, type Divergence } from '../machine/lockstep/kvm.js';
 import { generate, loadProgram, WRITABLE, type GenMode } from '../test/lockstep/gen.js';
 import { fpFeatures } from '../test/lockstep/gen-fp.js';
+import { armedHost, armLapic } from '../test/lockstep/gen-armed.js';
 
 export { nestedKvmWarning };
 
@@ -26,6 +27,8 @@ export interface ModeResult {
   fpInstructions: number;
   /** Steps after which an undefined (or host-defined) result was taken from KVM. */
   synced: number;
+  /** Interrupts KVM's side took (windows: 'armed'). */
+  interrupts: number;
   divergences: Divergence[];
 }
 
@@ -33,30 +36,36 @@ export interface ModeResult {
  * Random programs of `length` instruction groups until `total` instructions
  * were compared in `mode`; stops collecting after `maxDivergences`. `fpEighths`
  * of the groups are x87/SSE instructions of the classes the vCPU's CPUID has (0: integer only);
- * `windows` mixes in STI, CLI, POPF and MOV SS / POP SS (test/lockstep/gen.ts).
+ * `windows` mixes in STI, CLI, POPF, IRET and MOV SS / POP SS (test/lockstep/gen.ts); 'armed' also
+ * keeps an interrupt pending at a local APIC on each side (test/lockstep/gen-armed.ts).
  */
 export function lockstepRandom(mode: GenMode, total: number, length: number, maxDivergences = 1,
-  makeOther: (h: CpuHost) => Backend = createInterpreter, fpEighths = 4, windows = false): ModeResult {
-  const bcd = !(nestedKvmWarning()?.includes('kvm_pvm') ?? false);
-  const out: ModeResult = { mode, programs: 0, instructions: 0, fpInstructions: 0, synced: 0, divergences: [] };
+  makeOther: (h: CpuHost) => Backend = createInterpreter, fpEighths = 4, windows: boolean | 'armed' = false): ModeResult {
+  const pvm = nestedKvmWarning()?.includes('kvm_pvm') ?? false, bcd = !pvm;
+  const out: ModeResult = { mode, programs: 0, instructions: 0, fpInstructions: 0, synced: 0, interrupts: 0, divergences: [] };
   const memA = new GuestMemory(2 << 20), memB = new GuestMemory(2 << 20);
-  const kvm = new KvmBackend(host(memA), { cpuid: cpuidEntries(0) });
+  const armed = windows === 'armed';
+  const hostA = armed ? armedHost(memA) : null;
+  const kvm = new KvmBackend(hostA ?? host(memA), { cpuid: cpuidEntries(0) });
   const leaf1 = kvm.cpuid.find((e) => e.leaf === 1);
   // kvm_pvm single-steps through KVM's instruction emulator: only the x87/SSE moves it implements.
   const fp = fpEighths > 0 && leaf1 ? { ...fpFeatures(leaf1.edx), emulatedOnly: !bcd } : undefined;
   try {
     for (let seed = 1; out.instructions < total && out.divergences.length < maxDivergences; seed++) {
       memA.clearRam();
-      const g = generate(mode, length, seed * 7919 + mode, { bcd, fp, fpEighths, windows });
-      const s = loadProgram(memA, mode, g.code, seed, fp !== undefined);
+      const g = generate(mode, length, seed * 7919 + mode, { bcd, fp, fpEighths, windows, iret: !pvm });
+      const s = loadProgram(memA, mode, g.code, seed, fp !== undefined, armed);
       kvm.setState(s.snapshot());
-      const other = makeOther(host(memB));
+      if (hostA) armLapic(hostA.lapic);
+      const other = makeOther(armed ? armedHost(memB) : host(memB));
+      const delivered0 = hostA?.lapic.stats.delivered ?? 0;
       try {
         const r = runLockstep({ backend: kvm, memory: memA }, { backend: other, memory: memB }, { watch: WRITABLE, fullMemoryEvery: 0 });
         out.programs++;
         out.instructions += r.steps;
         if (r.end === 'halt') out.fpInstructions += g.fpInstructions;
         out.synced += r.undefinedSynced;
+        out.interrupts += (hostA?.lapic.stats.delivered ?? 0) - delivered0;
         if (r.divergence) out.divergences.push(r.divergence);
         else if (r.end !== 'halt') throw new Error(`program ${seed} (${mode}-bit) ended with ${r.end}`);
       } finally {

@@ -260,8 +260,9 @@ export function runLockstep(kvm: LockstepSide & { backend: KvmBackend }, other: 
       let diffs = diffStates(sa, sb);
       if (diffs.length > 0 && ran <= 1 && sa.lo(RIP) !== sb.lo(RIP) && lateTraps < maxLate) {
         // Some hosts deliver the single-step trap late (kvm_pvm after an emulated IRET, by up to
-        // a few instructions): if up to MAX_LATE more instructions on the other side reach KVM's
-        // state, go on from there.
+        // a few instructions), and a step that injects an interrupt also runs the handler's first
+        // instruction, where the other side's step is the delivery alone: if up to MAX_LATE more
+        // instructions on the other side reach KVM's state, go on from there.
         let flags = undef.flags, caught = 0;
         for (let extra = 1; extra <= MAX_LATE && caught === 0; extra++) {
           const raw1 = new StateView(otherRaw.buffer);
@@ -275,11 +276,14 @@ export function runLockstep(kvm: LockstepSide & { backend: KvmBackend }, other: 
           for (const st of [sa2, sb2]) {
             for (const [off, len] of IGNORED) st.u8.fill(0, off, off + len);
             st.setU32(RFLAGS, st.lo(RFLAGS) & ~(flags | FLAG_RF));
+            maskEmptyX87(st);
           }
           if (diffStates(sa2, sb2).length === 0) caught = extra;
         }
         if (caught > 0) {
           lateTraps++;
+          // The caught-up instructions' undefined flags are handed over below with the rest.
+          undef = { ...undef, flags };
           k.countExtra(caught); // keeps both sides' instruction counts (and deterministic clocks) equal
           diffs = [];
         } else {

@@ -11,6 +11,7 @@ import {
 import type { GuestMemory } from '../../mmu/memory.js';
 import { flat32EntryState, realModeEntryState } from '../../machine/entry.js';
 import { fpInstruction, seedFpState, type FpFeatures } from './gen-fp.js';
+import { installArmedHandler } from './gen-armed.js';
 
 export type GenMode = 16 | 32 | 64;
 
@@ -45,8 +46,10 @@ class Emitter {
   readonly out: number[] = [];
   depth = 0; // pushes not yet popped
   fpCount = 0; // x87/SSE instructions emitted
-  /** Also emit the interrupt-window group (STI, CLI, POPF of IF, MOV SS / POP SS): GenOptions.windows. */
+  /** Also emit the interrupt-window group (STI, CLI, POPF and IRET of IF, MOV SS / POP SS): GenOptions.windows. */
   windows = false;
+  /** IRET in the window group (GenOptions.iret). */
+  iret = true;
   constructor(readonly mode: GenMode, readonly rng: Rng, readonly bcd: boolean, readonly fp: FpFeatures | null, readonly fpEighths: number) {}
 
   /** A random operand size for a non-byte form. */
@@ -230,21 +233,22 @@ class Emitter {
   }
 
   /**
-   * What opens and closes interrupt windows (issue 19): STI, CLI, POPF of a value with IF set or
-   * clear (arithmetic flags random, TF and DF clear), MOV SS and (outside 64-bit mode) POP SS of
-   * the selector SS holds. The interrupt shadows they leave are compared at every step.
+   * What opens and closes interrupt windows (issue 19): STI, CLI, POPF and IRET of a value with IF
+   * set or clear (arithmetic flags random, TF and DF clear), MOV SS and (outside 64-bit mode) POP SS
+   * of the selector SS holds. The interrupt shadows they leave are compared at every step.
    */
   private window(): void {
     const r = this.rng, m = this.mode, o = this.out;
-    switch (r.below(5)) {
+    switch (r.below(6)) {
       case 0: o.push(0xfb); break; // sti
       case 1: o.push(0xfa); break; // cli
       case 2: { // push imm; popf
-        const flags = 0x2 | (r.below(2) ? 0x200 : 0) | (r.next() & 0x8d5);
+        const flags = this.randomFlags();
         if (m === 16) o.push(0x68, flags & 0xff, flags >>> 8, 0x9d);
         else o.push(0x68, flags & 0xff, flags >>> 8, 0, 0, 0x9d);
         break;
       }
+      case 5: if (this.iret) this.iretToNext(); else o.push(0xfb); break;
       case 3: { // mov r16, ss; mov ss, r16
         const d = this.dst();
         this.op(2, [0x8c], 2, d);
@@ -254,6 +258,34 @@ class Emitter {
       default: // push ss; pop ss, 16-bit (a wider PUSH Sreg may leave the upper bytes: SDM PUSH); STI in 64-bit mode
         o.push(...(m === 64 ? [0xfb] : m === 32 ? [0x66, 0x16, 0x66, 0x17] : [0x16, 0x17]));
         break;
+    }
+  }
+
+  /** A FLAGS image for POPF/IRET: IF set or clear, the arithmetic flags random; TF, DF, IOPL, NT clear. */
+  private randomFlags(): number {
+    return 0x2 | (this.rng.below(2) ? 0x200 : 0) | (this.rng.next() & 0x8d5);
+  }
+
+  /**
+   * IRET to the next instruction through a frame of immediates: FLAGS (randomFlags), CS (the
+   * selector it holds: 0x1000 real, 0x08 flat 32, 0x18 long), the return offset; 64-bit mode
+   * also SS and RSP (PUSH RSP stores RSP as it was, so IRETQ leaves SS's word pushed: counted in depth).
+   */
+  private iretToNext(): void {
+    const o = this.out, m = this.mode, flags = this.randomFlags();
+    const le = (v: number, n: number): number[] => Array.from({ length: n }, (_, i) => (v >>> (8 * i)) & 0xff);
+    if (m === 16) {
+      const ip = o.length + 10; // push flags, push cs, push ip, iret: 3 + 3 + 3 + 1 bytes
+      o.push(0x68, ...le(flags, 2), 0x68, 0x00, 0x10, 0x68, ...le(ip, 2), 0xcf);
+    } else if (m === 32) {
+      const eip = CODE + o.length + 13; // 5 + 2 + 5 + 1
+      o.push(0x68, ...le(flags, 4), 0x6a, 0x08, 0x68, ...le(eip, 4), 0xcf);
+    } else if (this.depth < 64) {
+      const rip = CODE + o.length + 17; // 2 + 1 + 5 + 2 + 5 + 2
+      o.push(0x6a, 0x10, 0x54, 0x68, ...le(flags, 4), 0x6a, 0x18, 0x68, ...le(rip, 4), 0x48, 0xcf);
+      this.depth++;
+    } else {
+      o.push(0xfb);
     }
   }
 
@@ -289,8 +321,18 @@ export interface GenOptions {
    * page's bottom word) counts the passes, and each pass pops what it pushed.
    */
   repeat?: number;
-  /** Mix in STI, CLI, POPF and MOV SS / POP SS (the interrupt-window group); default off. */
-  windows?: boolean;
+  /**
+   * Mix in STI, CLI, POPF, IRET and MOV SS / POP SS (the interrupt-window group); default off.
+   * 'armed': also with an interrupt always pending (gen-armed.ts: load with loadProgram's `armed`,
+   * run on armedHost); the program then ends in CLI; HLT.
+   */
+  windows?: boolean | 'armed';
+  /**
+   * IRET to the next instruction in the window group (default true). kvm_pvm leaves it out: its
+   * instruction emulator, which runs 16/32-bit code there, has no protected-mode IRET, and after
+   * an IRET it opens the interrupt window one instruction late.
+   */
+  iret?: boolean;
 }
 
 /** The loop counter of programs generated with `repeat` (in the stack page, below any stack use). */
@@ -307,7 +349,8 @@ export function generateProgram(mode: GenMode, count: number, seed: number, opts
  */
 export function generate(mode: GenMode, count: number, seed: number, opts: GenOptions = {}): { code: Uint8Array; fpInstructions: number; starts: number[] } {
   const e = new Emitter(mode, new Rng(seed), opts.bcd ?? true, opts.fp ?? null, opts.fpEighths ?? 4);
-  e.windows = opts.windows ?? false;
+  e.windows = (opts.windows ?? false) !== false;
+  e.iret = opts.iret ?? true;
   const starts: number[] = [];
   const repeat = opts.repeat ?? 1, wide = mode !== 16;
   const le = (v: number, n: number): number[] => Array.from({ length: n }, (_, i) => (v >>> (8 * i)) & 0xff);
@@ -321,6 +364,7 @@ export function generate(mode: GenMode, count: number, seed: number, opts: GenOp
     const rel = top - (e.out.length + (wide ? 6 : 4));
     e.out.push(0x0f, 0x85, ...le(rel, wide ? 4 : 2)); // jnz top
   }
+  if (opts.windows === 'armed') e.out.push(0xfa);
   e.out.push(0xf4);
   return { code: new Uint8Array(e.out), fpInstructions: e.fpCount, starts };
 }
@@ -329,9 +373,10 @@ export function generate(mode: GenMode, count: number, seed: number, opts: GenOp
  * Put a random program in memory and return its entry state: random GPRs and
  * arithmetic flags, RBX at the scratch page (filled with random bytes), RSP at
  * the stack top, interrupts off. 32-bit: flat protected mode; 64-bit: long mode
- * with the first 2 MiB identity-mapped. With `fp`, x87/SSE enabled and seeded (seedFpState).
+ * with the first 2 MiB identity-mapped. With `fp`, x87/SSE enabled and seeded (seedFpState); with
+ * `armed`, the handler of the armed interrupt source installed (gen-armed.ts).
  */
-export function loadProgram(mem: GuestMemory, mode: GenMode, code: Uint8Array, seed: number, fp = false): StateView {
+export function loadProgram(mem: GuestMemory, mode: GenMode, code: Uint8Array, seed: number, fp = false, armed = false): StateView {
   const rng = new Rng(seed ^ 0x5bd1e995);
   const s = StateView.detached();
   mem.writeBytes(CODE, code);
@@ -371,5 +416,6 @@ export function loadProgram(mem: GuestMemory, mode: GenMode, code: Uint8Array, s
   if (mode === 16) s.set64(RIP, 0, 0);
   else s.set64(RIP, CODE, 0);
   if (fp) seedFpState(s, rng);
+  if (armed) installArmedHandler(mem, mode, s);
   return s;
 }

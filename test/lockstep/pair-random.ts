@@ -8,6 +8,8 @@ import { GuestMemory } from '../../mmu/memory.js';
 import { busHost } from '../../machine/bus-host.js';
 import { runPair, type PairDivergence } from '../../machine/lockstep/pair.js';
 import { generate, loadProgram, WRITABLE, type GenMode } from './gen.js';
+import { armedHost } from './gen-armed.js';
+import type { Lapic } from '../../devices/lapic.js';
 import { fpFeatures } from './gen-fp.js';
 
 export type MakeBackend = (host: CpuHost) => Backend;
@@ -25,12 +27,16 @@ export interface PairRandomOptions {
   fpEighths?: number;
   /** First seed (default 1): each program's seed follows from it. */
   seed?: number;
+  /** The interrupt-window group, and with 'armed' an interrupt always pending (GenOptions.windows). */
+  windows?: boolean | 'armed';
 }
 
 export interface PairModeResult {
   mode: GenMode;
   programs: number;
   instructions: number;
+  /** Interrupts the first side took (windows: 'armed'). */
+  interrupts: number;
   divergences: PairDivergence[];
 }
 
@@ -43,23 +49,30 @@ const FP_ALL = fpFeatures((1 << 0) | (1 << 23) | (1 << 24) | (1 << 25) | (1 << 2
  */
 export function pairRandom(mode: GenMode, total: number, names: readonly [string, string], a: MakeBackend, b: MakeBackend,
   opts: PairRandomOptions = {}): PairModeResult {
-  const out: PairModeResult = { mode, programs: 0, instructions: 0, divergences: [] };
+  const out: PairModeResult = { mode, programs: 0, instructions: 0, interrupts: 0, divergences: [] };
   const memA = new GuestMemory(2 << 20), memB = new GuestMemory(2 << 20);
   const fpEighths = opts.fpEighths ?? 2;
   const fp = fpEighths > 0 ? FP_ALL : undefined;
   for (let seed = opts.seed ?? 1; out.instructions < total && out.divergences.length < (opts.maxDivergences ?? 1); seed++) {
-    const g = generate(mode, opts.length ?? 300, seed * 7919 + mode, { fp, fpEighths, repeat: opts.repeat ?? 3 });
+    const windows = opts.windows ?? false, armed = windows === 'armed';
+    const g = generate(mode, opts.length ?? 300, seed * 7919 + mode, { fp, fpEighths, repeat: opts.repeat ?? 3, windows });
+    const lapics: Lapic[] = [];
     const sides = [memA, memB].map((memory, i) => {
       memory.clearRam();
-      const s = loadProgram(memory, mode, g.code, seed, fp !== undefined);
-      const backend = (i === 0 ? a : b)(busHost(memory));
+      const s = loadProgram(memory, mode, g.code, seed, fp !== undefined, armed);
+      const host = armed ? armedHost(memory) : busHost(memory);
+      if (armed) lapics.push((host as ReturnType<typeof armedHost>).lapic);
+      const backend = (i === 0 ? a : b)(host);
       backend.setState(s.snapshot());
       return { name: names[i], backend, memory };
     });
     try {
-      const r = runPair(sides[0], sides[1], { every: opts.every ?? 256, watch: WRITABLE, checkpoint: WRITABLE, fullMemoryEvery: 0, maxInstructions: 1e7 });
+      // A replay from a checkpoint would not restore the APIC: armed runs are not bisected.
+      const checkpoint = armed ? undefined : WRITABLE;
+      const r = runPair(sides[0], sides[1], { every: opts.every ?? 256, watch: WRITABLE, checkpoint, fullMemoryEvery: 0, maxInstructions: 1e7 });
       out.programs++;
       out.instructions += r.instructions;
+      out.interrupts += lapics[0]?.stats.delivered ?? 0;
       if (r.divergence) out.divergences.push(r.divergence);
       else if (r.end !== 'halt') throw new Error(`program ${seed} (${mode}-bit) ended with ${r.end}`);
     } finally {
