@@ -266,9 +266,11 @@ export class BlockCache {
   /**
    * Under a CS limit, whether all of b's bytes lie within it from linear address lo: the same bytes
    * reached through another CS base run at another offset, and a block decoded at a lower one may
-   * run past the limit here (its last instructions must #GP instead). Decoded again if not.
+   * run past the limit here (its last instructions must #GP instead). Decoded again if not; the
+   * run loop asks it too before it follows a block's successor link (same linear address, but
+   * maybe through another CS base).
    */
-  private withinLimit(b: Block, lo: number): boolean {
+  withinLimit(b: Block, lo: number): boolean {
     const eip = (lo - this.cpu.r32[segWord(CS, SEG_BASE)]) >>> 0;
     return eip + b.len - 1 <= this.cpu.fetchMax;
   }

@@ -8,7 +8,7 @@
 import type { Backend, CpuHost, ExitReason } from '../contracts/backend.js';
 import { EXIT_BUDGET, EXIT_HALT, EXIT_SHUTDOWN, EXIT_STOP } from '../contracts/backend.js';
 import { BlockCache, Block, CODE_WRITTEN, REP_COND, REP_E } from './blocks.js';
-import { Cpu, W_RIP } from './cpu.js';
+import { Cpu, SEG_MAX_FLAT, W_RIP } from './cpu.js';
 import type { SystemHooks, Translator } from './cpu.js';
 import { W_RFLAGS, getZF } from './flags.js';
 import { execBlock } from './exec.js';
@@ -154,10 +154,12 @@ export class InterpBackend implements Backend {
       // Find the block: the previous block's successor links, else the cache.
       let lo: number, hi: number;
       if (c.codeSize === 8) { lo = r[W_RIP]; hi = r[W_RIP + 1]; } else { lo = (r[W_RIP] + r[W_CSBASE]) | 0; hi = 0; }
+      // (Under a CS limit a link may have been made through another CS base: its block must still fit.)
       let b: Block;
-      if (prev !== null && prev.succLo === lo && prev.succHi === hi && prev.epoch === cache.epoch && prev.succ !== null) {
+      const flat = c.fetchMax === SEG_MAX_FLAT;
+      if (prev !== null && prev.succLo === lo && prev.succHi === hi && prev.epoch === cache.epoch && prev.succ !== null && (flat || cache.withinLimit(prev.succ, lo))) {
         b = prev.succ;
-      } else if (prev !== null && prev.succ2Lo === lo && prev.succ2Hi === hi && prev.epoch === cache.epoch && prev.succ2 !== null) {
+      } else if (prev !== null && prev.succ2Lo === lo && prev.succ2Hi === hi && prev.epoch === cache.epoch && prev.succ2 !== null && (flat || cache.withinLimit(prev.succ2, lo))) {
         b = prev.succ2;
       } else {
         try {

@@ -7,13 +7,14 @@
 // (cpu/jit/codegen.ts turns such branches into jumps inside the wasm function).
 
 import type { Block, BlockCache } from '../blocks.js';
-import { CODE_KEY_16, CODE_KEY_64 } from '../cpu.js';
+import { CODE_KEY_32, CODE_KEY_64 } from '../cpu.js';
 import { Fast as F, FAST_INFO, GEN_EXACT, GEN_NOFLAGS } from '../fastops.js';
 
 /**
  * A region: its blocks (entry points, in br_table order), each block's number in its
- * module (the `step` import's first argument), and whether RIP + len is the next
- * block's RIP (32- and 64-bit code; 16-bit code wraps at 64 KiB and leaves instead).
+ * module (the `step` import's first argument), and whether a block may fall through to the
+ * next inside the region (flat 32- and 64-bit code; 16-bit code wraps at 64 KiB, and code
+ * under a CS limit leaves instead).
  */
 export interface RegionCode {
   blocks: Block[];
@@ -58,10 +59,16 @@ export function collectRegion(cache: BlockCache, entry: Block, all: boolean): Bl
   return out;
 }
 
-/** What the code generator needs to know about region `blocks` (ids: each block's number in its module). */
+/**
+ * What the code generator needs to know about region `blocks` (ids: each block's number in its
+ * module). Under a CS limit (CODE_KEY_LIMITED) no block falls through to the next inside the
+ * region: the run loop checks each block it enters against the limit (the same bytes run at
+ * another offset through another CS base), and the branches there are run by the interpreter,
+ * which checks their targets, so every block is entered from the run loop.
+ */
 export function regionCode(blocks: Block[], ids: number[]): RegionCode {
-  const key = blocks[0].codeKey & 3;
-  return { blocks, ids, wide: key === CODE_KEY_64, fallThrough: key !== CODE_KEY_16 };
+  const key = blocks[0].codeKey;
+  return { blocks, ids, wide: (key & 3) === CODE_KEY_64, fallThrough: key === CODE_KEY_32 || key === CODE_KEY_64 };
 }
 
 /**

@@ -5,6 +5,7 @@ import type { CpuHost } from '../../contracts/backend.js';
 import { flatState, type FlatMode } from '../../cpu/flat.js';
 import { createInterpreter, createJit } from '../../cpu/full.js';
 import type { InterpBackend } from '../../cpu/interp.js';
+import type { JitOptions } from '../../cpu/jit/backend.js';
 import {
   CR3, GDTR_BASE, GDTR_LIMIT, IDTR_BASE, IDTR_LIMIT, RSP, SEG_ATTR, SEG_BASE, SEG_LIMIT, SEG_SEL, StateView, TR,
   gprOffset, segOffset,
@@ -32,8 +33,8 @@ export interface Guest {
   rip(): number;
 }
 
-/** `accel` 'jit' (or EMU_TEST_ACCEL=jit when not given) compiles every block at once. */
-export function flatGuest(mode: FlatMode, ramMiB = 4, accel?: 'interp' | 'jit'): Guest {
+/** `accel` 'jit' (or EMU_TEST_ACCEL=jit when not given) compiles every block at once, unless `jit` says otherwise. */
+export function flatGuest(mode: FlatMode, ramMiB = 4, accel?: 'interp' | 'jit', jit?: JitOptions): Guest {
   const mem = new GuestMemory(ramMiB << 20);
   const io = { reads: 0, writes: 0, lastOut: 0 };
   let pending = -1;
@@ -46,7 +47,7 @@ export function flatGuest(mode: FlatMode, ramMiB = 4, accel?: 'interp' | 'jit'):
     a20Enabled: () => true,
   };
   const b = (accel ?? process.env.EMU_TEST_ACCEL) === 'jit'
-    ? createJit(host, { threshold: 1, batch: 1, all: true })
+    ? createJit(host, { threshold: 1, batch: 1, all: true, ...jit })
     : createInterpreter(host);
   const s = new StateView(mem.buffer, mem.stateOffset);
   flatState(s, mode, CODE);

@@ -3,9 +3,10 @@
 import { describe, expect, it } from 'vitest';
 import { EXIT_HALT } from '../../contracts/backend.js';
 import type { JitBackend } from '../../cpu/jit/backend.js';
-import { SS } from '../../cpu/state.js';
+import { GDTR_LIMIT, SS } from '../../cpu/state.js';
+import { GDT, HANDLER, LOG, flatGuest } from '../cpu/bounded-guests.js';
 import { CODE, Rig, STACK_TOP } from '../cpu/harness.js';
-import { DATA_DOWN, VEC_SS, expectFault, seg } from '../cpu/segment-rig.js';
+import { DATA_DOWN, VEC_SS, expectFault, le32, seg } from '../cpu/segment-rig.js';
 
 /** GPRs 0-7 (low 32 bits) and RIP. */
 const regs = (t: Rig): number[] => [...Array.from({ length: 8 }, (_, n) => t.reg32(n)), t.rip()];
@@ -41,5 +42,29 @@ describe('the stack page cache', () => {
       expect(t.reg32(4), accel).toBe(0x7f004);
       expect(t.reg32(1), accel).toBe(2000 - 1023);
     }
+  });
+});
+
+describe.each(['interp', 'jit'] as const)('a region under a CS limit (%s)', (accel) => {
+  it('32-bit code segment with a 64 KiB limit: a block cached through one CS base, reached near the limit through another, does not fall through past it', () => {
+    // Threshold 3: the hot block P compiles with its fall-through Q into one region while CS 0x28 runs them.
+    const g = flatGuest(32, 4, accel, { threshold: 3 });
+    const L0 = 0x20000;
+    // GDT 0x28: code, base L0, limit 0xffff; 0x30: code, base L0 - 0xffc0 (P ends at offset 0xffff, Q starts past it).
+    const code32 = (base: number): [number, number] => [((base & 0xffff) << 16) | 0xffff, ((base >>> 16) & 0xff) | 0x409a00 | (base & 0xff000000)];
+    [...code32(L0), ...code32(L0 - 0xffc0)].forEach((v, i) => g.mem.write32(GDT + 0x28 + 4 * i, v));
+    g.s.setU32(GDTR_LIMIT, 0x37);
+    g.b.setState(g.s.snapshot());
+    // CODE: mov ecx, 5; jmp far 0x28:0. L0: P = 64 NOPs (cut at 64 instructions); Q: dec ecx; jnz L0; jmp far 0x30:0xffc0.
+    g.code('b905000000 ea000000002800');
+    g.code(`${'90'.repeat(64)} 49 75bd eac0ff00003000`, L0);
+    // #GP: log the pushed EIP and CS, then halt.
+    g.code(`58 58 a3${le32(LOG)} 58 a3${le32(LOG + 4)} f4`, HANDLER);
+    g.gate(13, HANDLER);
+    let calls = 0;
+    while (g.b.run(10_000) !== EXIT_HALT) expect(++calls).toBeLessThan(10);
+    expect([g.mem.read32(LOG), g.mem.read32(LOG + 4)]).toEqual([0x10000, 0x30]);
+    expect(g.reg(1)).toBe(0); // Q's DEC never ran under CS 0x30
+    if (accel === 'jit') expect(g.b.counters().jitBlocks).toBeGreaterThan(0);
   });
 });
