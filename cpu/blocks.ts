@@ -77,6 +77,8 @@ export class Block {
  */
 export interface CompiledRegion {
   run: (base: number, limit: number, entry: number) => number;
+  /** Its slot in the JIT's table of region functions (cpu/jit/entry.ts), -1 once dropped. */
+  slot: number;
   blocks: Block[];
   /** The BlockCache epoch at which every block was last seen valid. */
   epoch: number;

@@ -21,6 +21,7 @@ import { collectRegion, inline, regionCode, worthCompiling, type RegionCode } fr
 import { watText } from './wat.js';
 import { codePhys, describeRegion } from './describe.js';
 import { later } from './later.js';
+import { RegionTable } from './entry.js';
 
 export interface JitOptions {
   /** Dispatches of a block before it is queued for compilation. */
@@ -72,6 +73,8 @@ export class JitCompiler {
     jitAsyncModules: 0, jitAsyncPending: 0,
   };
   private readonly asyncBytes: number;
+  /** The region functions, entered through one wasm function (regions.go). */
+  readonly regions = new RegionTable();
   /** Why the last asynchronous compile failed (cpu/jit/later.ts), or undefined. */
   asyncError?: string;
 
@@ -144,13 +147,15 @@ export class JitCompiler {
    */
   private install(inst: WebAssembly.Instance, regions: RegionCode[], blocks: number, size: number, t0: number): void {
     regions.forEach((r, k) => {
-      const region: CompiledRegion = { run: inst.exports[`r${k}`] as CompiledRegion['run'], blocks: r.blocks, epoch: -1 };
-      r.blocks.forEach((b, e) => {
-        if (!b.valid || b.jit !== null) return;
+      const taking = r.blocks.filter((b) => b.valid && b.jit === null);
+      if (taking.length === 0) return;
+      const run = inst.exports[`r${k}`] as CompiledRegion['run'];
+      const region: CompiledRegion = { run, slot: this.regions.add(run), blocks: r.blocks, epoch: -1 };
+      for (const b of taking) {
         b.jit = region;
-        b.jitEntry = e;
+        b.jitEntry = r.blocks.indexOf(b);
         this.live.push(b);
-      });
+      }
     });
     this.stats.jitModules++;
     this.stats.jitRegions += regions.length;
@@ -168,7 +173,15 @@ export class JitCompiler {
   revalidate(r: CompiledRegion): boolean {
     if (r.blocks.every((b) => b.valid)) { r.epoch = this.cache.epoch; return true; }
     for (const b of r.blocks) if (b.jit === r) { b.jit = null; b.heat = 0; }
+    this.release(r);
     return false;
+  }
+
+  /** Free r's table slot once no block enters r any more (its module can then be collected). */
+  private release(r: CompiledRegion): void {
+    if (r.slot < 0 || r.blocks.some((b) => b.jit === r)) return;
+    this.regions.release(r.slot);
+    r.slot = -1;
   }
 
   private written(b: Block): boolean {
@@ -181,7 +194,9 @@ export class JitCompiler {
     this.sweep();
     if (this.live.length <= this.maxBlocks) return;
     const n = this.live.length >> 2;
-    for (let k = 0; k < n; k++) { const b = this.live[k]; b.jit = null; b.heat = 0; }
+    const gone = new Set<CompiledRegion>();
+    for (let k = 0; k < n; k++) { const b = this.live[k]; gone.add(b.jit!); b.jit = null; b.heat = 0; }
+    for (const r of gone) this.release(r);
     this.live = this.live.slice(n);
     this.stats.jitEvictions += n;
   }
@@ -189,7 +204,14 @@ export class JitCompiler {
   /** Forget compiled blocks the block cache has dropped (guest writes, flushes): they are invalidations. */
   sweep(): void {
     const keep = this.live.filter((b) => b.valid && b.jit !== null);
-    this.stats.jitInvalidations += this.live.filter((b) => !b.valid).length;
+    const gone = new Set<CompiledRegion>();
+    for (const b of this.live) {
+      if (b.valid || b.jit === null) continue;
+      this.stats.jitInvalidations++;
+      gone.add(b.jit);
+      b.jit = null; // dropped from the cache: nothing enters its region through it again
+    }
+    for (const r of gone) this.release(r);
     this.live = keep;
   }
 
@@ -267,7 +289,7 @@ export class JitBackend extends InterpBackend {
     j.cpu = c;
     j.attention = c.attention;
     j.charge = c.charge;
-    const done = r.run(c.base, left < MAX_REGION_INSNS ? left : MAX_REGION_INSNS, b.jitEntry);
+    const done = j.regions.go(r.slot, c.base, left < MAX_REGION_INSNS ? left : MAX_REGION_INSNS, b.jitEntry);
     this.stopped = r.blocks[this.exitBlock[0]];
     j.stats.jitRuns++;
     if (done < 0) { j.stats.jitExitsFault++; j.stats.jitInsns += ~done; } else j.stats.jitInsns += done;
@@ -282,6 +304,7 @@ export class JitBackend extends InterpBackend {
       ...j.stats,
       jitCompileMs: Math.round(j.stats.jitCompileMs * 10) / 10,
       jitBlocksCached: j.cached,
+      jitRegionsLive: j.regions.size,
       jitInlineInsns: j.inlinedInsns,
       jitSteppedInsns: j.steppedInsns,
       jitSharePct: all === 0 ? 0 : Math.round((1000 * j.stats.jitInsns) / all) / 10,

@@ -1,0 +1,41 @@
+// The region table (cpu/jit/entry.ts): compiled regions are entered through one exported
+// function, go(slot, base, limit, entry), which calls the slot's function; slots grow past the
+// first table size, and a released slot is reused.
+
+import { describe, expect, it } from 'vitest';
+import { RegionTable } from '../../cpu/jit/entry.js';
+import { ModuleBuilder, Op, ValType } from '../../cpu/jit/wasm/index.js';
+
+const I32 = ValType.I32;
+
+/** A region-shaped function (base, limit, entry) -> base * 1000 + limit * 10 + entry + k. */
+function regionFn(k: number): unknown {
+  const m = new ModuleBuilder({ debug: true });
+  const f = m.addFunction('r0', { params: [I32, I32, I32], results: [I32] });
+  f.localGet(0).i32Const(1000).op(Op.I32Mul).localGet(1).i32Const(10).op(Op.I32Mul).op(Op.I32Add).localGet(2).op(Op.I32Add).i32Const(k).op(Op.I32Add);
+  f.finish();
+  m.exportFunction('r0', f.index);
+  return new WebAssembly.Instance(new WebAssembly.Module(m.encode())).exports.r0;
+}
+
+describe('region table', () => {
+  it('enters each slot\'s function with the arguments, past the first 256 slots', () => {
+    const t = new RegionTable();
+    const slots = Array.from({ length: 300 }, (_, k) => t.add(regionFn(k * 100_000)));
+    expect(new Set(slots).size).toBe(300);
+    expect(t.size).toBe(300);
+    for (const k of [0, 1, 255, 256, 299]) expect(t.go(slots[k], 3, 4, 5)).toBe(3045 + k * 100_000);
+  });
+
+  it('reuses a released slot, and an empty slot traps', () => {
+    const t = new RegionTable();
+    const a = t.add(regionFn(1)), b = t.add(regionFn(2));
+    t.release(a);
+    expect(t.size).toBe(1);
+    expect(() => t.go(a, 0, 0, 0)).toThrow(WebAssembly.RuntimeError);
+    const c = t.add(regionFn(7));
+    expect(c).toBe(a);
+    expect(t.go(c, 0, 0, 0)).toBe(7);
+    expect(t.go(b, 0, 0, 0)).toBe(2);
+  });
+});
