@@ -26,6 +26,7 @@
 #define AML_ONE_OP 0x01
 
 int acpi_found, acpi_cpus, acpi_ioapics;
+uint8_t acpi_apic_ids[MAX_CPUS];
 uint32_t acpi_pm1a_cnt;
 uint64_t acpi_lapic_addr;
 char acpi_oem[7];
@@ -126,7 +127,10 @@ void acpi_init(void) {
             for (uint32_t off = MADT_ENTRIES; off + 2 <= len;) {
                 uint8_t type = t[off], elen = t[off + 1];
                 if (elen < 2 || off + elen > len) break;
-                if (type == MADT_TYPE_LAPIC && elen >= 8 && (rd32(t + off + 4) & 1)) acpi_cpus++;
+                if (type == MADT_TYPE_LAPIC && elen >= 8 && (rd32(t + off + 4) & 1)) {
+                    if (acpi_cpus < MAX_CPUS) acpi_apic_ids[acpi_cpus] = t[off + 3];
+                    acpi_cpus++;
+                }
                 if (type == MADT_TYPE_IOAPIC) acpi_ioapics++;
                 off += elen;
             }

@@ -10,8 +10,8 @@ import { fileURLToPath } from 'node:url';
 
 const SRC_DIR = dirname(fileURLToPath(import.meta.url));
 const SOURCES = [
-  'boot.S', 'entry.S', 'bench.S', 'user.S',
-  'main.c', 'console.c', 'lib.c', 'cpu.c', 'mm.c', 'timer.c', 'acpi.c', 'info.c', 'shell.c', 'commands.c', 'aspace.c',
+  'boot.S', 'entry.S', 'bench.S', 'user.S', 'ap.S',
+  'main.c', 'console.c', 'lib.c', 'cpu.c', 'mm.c', 'timer.c', 'acpi.c', 'info.c', 'shell.c', 'commands.c', 'aspace.c', 'smp.c',
 ];
 const CFLAGS = [
   '-std=gnu11', '-O2', '-m64', '-march=x86-64', '-mtune=generic',

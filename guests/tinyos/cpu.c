@@ -58,6 +58,13 @@ void gdt_init(void) {
         : : "m"(gdtr), "i"(SEL_KERNEL_CS), "r"(SEL_KERNEL_DS), "r"(SEL_TSS) : "rax", "memory");
 }
 
+/* An AP takes the BSP's table without LTR: the one TSS is the BSP's (busy), and an AP never leaves ring 0.
+ * Its CS selector (0x08 in ap.S's table) means the same 64-bit code segment here. */
+void gdt_load(void) {
+    struct table_reg gdtr = { sizeof gdt - 1, (uint64_t)gdt };
+    __asm__ volatile("lgdt %0\n\t movw %w1, %%ds\n\t movw %w1, %%es\n\t movw %w1, %%ss" : : "m"(gdtr), "r"(SEL_KERNEL_DS) : "memory");
+}
+
 /* ---- IDT ---- */
 struct __attribute__((packed)) idt_gate {
     uint16_t offset0, selector;
@@ -83,6 +90,10 @@ void idt_init(void) {
         idt[v].offset2 = a >> 32;
         idt[v].zero = 0;
     }
+    idt_load();
+}
+
+void idt_load(void) {
     struct table_reg idtr = { sizeof idt - 1, (uint64_t)idt };
     __asm__ volatile("lidt %0" : : "m"(idtr));
 }
@@ -172,6 +183,8 @@ void trap(struct trap_frame *f) {
     } else if (v == VEC_LAPIC_TIMER) {
         timer_irq(1);
         lapic_eoi();
+    } else if (v == VEC_IPI) {
+        smp_ipi();
     } else if (v == VEC_LAPIC_SPURIOUS) {
         /* spurious: no EOI (SDM vol. 3, 11.9) */
     } else {

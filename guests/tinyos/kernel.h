@@ -18,6 +18,7 @@
 #define VEC_IRQ_BASE 0x20        /* 8259 master IRQ 0..7 -> 0x20..0x27, slave -> 0x28..0x2F */
 #define VEC_LAPIC_TIMER 0x40
 #define VEC_LAPIC_SPURIOUS 0xFF
+#define VEC_IPI 0x50             /* smp.c: the fixed IPI the BSP sends each AP */
 #define IRQ_TIMER 0
 #define IRQ_COM1 4
 
@@ -113,6 +114,8 @@ extern volatile int trap_recover_armed;
 extern kjmp_buf trap_recover;
 const char *exception_mnemonic(unsigned vector);
 void run_user(int fault_demo);
+void idt_load(void); /* the IDT and GDT (no TSS) on an AP */
+void gdt_load(void);
 extern uint64_t tss_rsp0;
 
 /* ---- mm.c: frames, page tables, demand paging ---- */
@@ -147,6 +150,12 @@ extern uint64_t acpi_lapic_addr;
 extern char acpi_oem[7];
 extern int acpi_s5_found;
 extern uint32_t acpi_slp_typa;
+#define MAX_CPUS 16
+extern uint8_t acpi_apic_ids[MAX_CPUS]; /* the MADT's enabled local APICs, in its order */
+
+/* ---- smp.c and ap.S: application processors ---- */
+#define AP_TRAMPOLINE 0x8000 /* below 1 MiB, page-aligned: STARTUP vector 0x08 (ap.S has its own copy) */
+void smp_ipi(void);
 
 /* ---- main.c: what the multiboot loader told us ---- */
 struct mmap_entry { uint64_t base, length; uint32_t type; };
@@ -170,6 +179,7 @@ void cmd_fault(int argc, char **argv);
 void cmd_poweroff(int argc, char **argv);
 void cmd_reboot(int argc, char **argv);
 void cmd_aspace(int argc, char **argv);
+void cmd_smp(int argc, char **argv);
 
 /* ---- bench.S: loops with a known instruction count ---- */
 void bench_alu(uint64_t iters);

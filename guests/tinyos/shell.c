@@ -26,6 +26,7 @@ static const struct command commands[] = {
     { "bench", "[k]", "ALU, paged load/add/store and call/ret loops (k thousand times) timed with the TSC", cmd_bench },
     { "pf", "", "touch an unmapped page: the #PF handler maps it and the write completes", cmd_pf },
     { "aspace", "[n] [rounds]", "switch between n address spaces, touching, remapping and unmapping pages", cmd_aspace },
+    { "smp", "[k]", "start the other CPUs (INIT-SIPI-SIPI), k thousand LOCK INCs on each, an IPI each; per-CPU counts", cmd_smp },
     { "user", "[fault]", "drop to ring 3 and make system calls with SYSCALL (fault: HLT in ring 3)", cmd_user },
     { "io", "", "10000 reads of an I/O port, timed, to show what a port access costs", cmd_io },
     { "ticks", "", "count timer interrupts over about one second", cmd_ticks },
