@@ -2,10 +2,12 @@
 // plain static server) boots tinyos in a worker, the prompt shows in the
 // xterm console, typed keys reach the guest, and the page reports no errors.
 
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildElf, hasToolchain } from '../cpu/system-build.js';
 import { CHROMIUM, REPO_ROOT, buildWeb, launchChromium, serveStatic, waitForScreen } from './harness.mjs';
 
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
@@ -143,6 +145,61 @@ describe.skipIf(!HAVE_CHROMIUM)('browser demo in Chromium', () => {
     await page.waitForFunction((n) => window.__emu.screen().split('cpu: vendor GenuineIntel').length - 1 > n, before, { timeout: 30_000 });
     await page.waitForFunction((name) => document.getElementById('k-backend')?.textContent === name, other, { timeout: 5000 });
   }, 60_000);
+
+  it.skipIf(!hasToolchain())('a disk attached with the File API and kept: the guest\'s flushed write is in IndexedDB, a reload boots it again from there, Discard forgets it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'emu-webdisk-'));
+    const kernel = join(dir, 'disk-gen.elf'), image = join(dir, 'disk.img');
+    writeFileSync(kernel, buildElf(readFileSync(join(REPO_ROOT, 'test/guests/disk-gen.S'), 'utf8'), 0x100000));
+    const bytes = new Uint8Array(64 * 1024);
+    bytes.set(Buffer.from('generation 0\n'));
+    writeFileSync(image, bytes);
+    const p = await browser.newPage(); // its own context: a fresh IndexedDB that a reload keeps
+    p.on('pageerror', (e) => pageErrors.push(`pageerror (disk page): ${e.message}`));
+    const bootFromDialog = async (pick: (page: Page) => Promise<void>): Promise<void> => {
+      await p.click('#open');
+      await p.setInputFiles('#f-kernel', kernel);
+      await pick(p);
+      await p.click('#f-boot');
+    };
+    try {
+      await p.goto(server.url);
+      await waitForScreen(p, PROMPT, BOOT_TIMEOUT_MS);
+      await bootFromDialog(async (q) => {
+        await q.setInputFiles('#f-disk', image);
+        await q.selectOption('#f-disk-if', 'ide');
+        await q.check('#f-disk-keep');
+      });
+      await waitForScreen(p, 'disk: flushed', 30_000);
+      expect(await p.evaluate(() => window.__emu.screen())).toContain('disk: generation 0');
+      await p.waitForFunction(() => window.__emu.keptText('disk.img', 13).then((t) => t === 'generation 1\n'), undefined, { timeout: 10_000 });
+
+      await p.reload();
+      await waitForScreen(p, PROMPT, BOOT_TIMEOUT_MS);
+      await bootFromDialog(async (q) => {
+        await q.waitForSelector('#f-disk-kept option[value="disk.img"]', { state: 'attached', timeout: 10_000 });
+        await q.selectOption('#f-disk-kept', 'disk.img');
+      });
+      await waitForScreen(p, 'disk: flushed', 30_000);
+      const screen = await p.evaluate(() => window.__emu.screen());
+      expect(screen).toContain('disk: generation 1');
+      expect(screen).not.toContain('disk: generation 0');
+      await p.waitForFunction(() => window.__emu.keptText('disk.img', 13).then((t) => t === 'generation 2\n'), undefined, { timeout: 10_000 });
+      expect(readFileSync(image).subarray(0, 13).toString()).toBe('generation 0\n'); // the user's file is never written
+
+      await p.click('#open');
+      await p.waitForSelector('#f-disk-kept option[value="disk.img"]', { state: 'attached', timeout: 10_000 });
+      await p.selectOption('#f-disk-kept', 'disk.img');
+      await p.click('#f-disk-discard');
+      await waitForScreen(p, 'emu: discarded the kept disk disk.img', 10_000);
+      await p.reload();
+      await p.click('#open');
+      await p.waitForTimeout(500);
+      expect(await p.$$eval('#f-disk-kept option', (os) => os.map((o) => (o as HTMLOptionElement).value))).toEqual(['']);
+    } finally {
+      await p.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 4 * BOOT_TIMEOUT_MS);
 
   it('page and worker raised no errors', () => {
     expect(pageErrors).toEqual([]);

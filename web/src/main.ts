@@ -4,6 +4,7 @@
 import * as Comlink from 'comlink';
 import guests from 'virtual:emu-guests';
 import type { GuestEntry } from '../guest-images';
+import { discardKept, keepImage, listKept, loadKept } from './disk-store.js';
 import { JitView } from './jit-view.js';
 import { LivePanel } from './panel.js';
 import { MMU_MODELS, parseMmuModel, type MmuModelName } from '../../mmu/model.js';
@@ -41,6 +42,9 @@ const ui = {
   fInitrd: $<HTMLInputElement>('f-initrd'),
   fDisk: $<HTMLInputElement>('f-disk'),
   fDiskIf: $<HTMLSelectElement>('f-disk-if'),
+  fDiskKeep: $<HTMLInputElement>('f-disk-keep'),
+  fDiskKept: $<HTMLSelectElement>('f-disk-kept'),
+  fDiskDiscard: $<HTMLButtonElement>('f-disk-discard'),
   fCmdline: $<HTMLInputElement>('f-cmdline'),
   fMemory: $<HTMLInputElement>('f-memory'),
 };
@@ -258,27 +262,83 @@ ui.fSnapshot.addEventListener('change', async () => {
   terminal.term.focus();
 });
 
-ui.mmu.addEventListener('change', () => {
+ui.mmu.addEventListener('change', async () => {
   const m = parseMmuModel(ui.mmu.value);
   if (m === null || !lastRequest) return;
   chosenMmu = m;
   const { req, prompt, about } = lastRequest;
-  void boot(req, prompt, about);
+  // A kept disk boots again as last saved, not as it was attached.
+  const disk = req.disk?.keep ? { ...req.disk, bytes: (await loadKept(req.disk.keep)).bytes } : req.disk;
+  void boot({ ...req, disk }, prompt, about);
 });
 
-ui.open.addEventListener('click', () => ui.dialog.showModal());
+// ---- Disks kept in this browser (disk-store.ts).
+
+async function fillKept(select = ''): Promise<void> {
+  ui.fDiskKept.replaceChildren(new Option('none', ''));
+  try {
+    for (const k of await listKept()) {
+      ui.fDiskKept.add(new Option(`${k.key} (${(k.size / 1024).toFixed(0)} KiB, ${k.interface}, saved ${new Date(k.savedAt).toLocaleString()})`, k.key));
+    }
+  } catch (e) {
+    terminal.note(`emu: cannot list the disks kept in this browser: ${(e as Error).message}`, 'warn');
+  }
+  ui.fDiskKept.value = select;
+  ui.fDiskDiscard.disabled = ui.fDiskKept.value === '';
+}
+
+// One disk: a kept one or a file. (autocomplete=off on the form: Chromium would otherwise restore a reloaded page's file choice.)
+ui.fDiskKept.addEventListener('change', () => {
+  ui.fDiskDiscard.disabled = ui.fDiskKept.value === '';
+  if (ui.fDiskKept.value) ui.fDisk.value = '';
+});
+ui.fDisk.addEventListener('change', () => { if (ui.fDisk.files?.length) { ui.fDiskKept.value = ''; ui.fDiskDiscard.disabled = true; } });
+ui.fDiskDiscard.addEventListener('click', async () => {
+  const key = ui.fDiskKept.value;
+  if (!key) return;
+  await discardKept(key);
+  terminal.note(`emu: discarded the kept disk ${key}`);
+  await fillKept();
+});
+
+/** The disk the dialog asks for: a chosen file (stored first when "keep" is on), or a kept one. */
+async function dialogDisk(): Promise<BootRequest['disk']> {
+  const file = ui.fDisk.files?.[0];
+  const iface = ui.fDiskIf.value === 'ide' ? 'ide' as const : 'virtio' as const;
+  if (file) {
+    const image = await fileImage(file);
+    if (!ui.fDiskKeep.checked) return { ...image, interface: iface };
+    await keepImage({ key: file.name, size: image.bytes.length, interface: iface }, image.bytes);
+    terminal.note(`emu: ${file.name} is kept in this browser; what the guest flushes survives a reload (Open image… > Discard forgets it)`);
+    return { ...image, interface: iface, keep: file.name };
+  }
+  const key = ui.fDiskKept.value;
+  if (!key) return undefined;
+  const { info, bytes } = await loadKept(key);
+  return { name: key, bytes, interface: info.interface, keep: key };
+}
+
+ui.open.addEventListener('click', () => {
+  void fillKept(ui.fDiskKept.value);
+  ui.dialog.showModal();
+});
 ui.form.addEventListener('submit', (ev) => {
   const submitter = (ev as SubmitEvent).submitter as HTMLButtonElement | null;
   if (submitter?.value !== 'boot') return;
   const kernelFile = ui.fKernel.files?.[0];
   if (!kernelFile) return;
   const initrdFile = ui.fInitrd.files?.[0];
-  const diskFile = ui.fDisk.files?.[0];
   const memoryMiB = Math.max(2, Math.min(3072, Number(ui.fMemory.value) || 256));
   void (async () => {
     const kernel = await fileImage(kernelFile);
     const initrd = initrdFile ? await fileImage(initrdFile) : undefined;
-    const disk = diskFile ? { ...await fileImage(diskFile), interface: ui.fDiskIf.value === 'ide' ? 'ide' as const : 'virtio' as const } : undefined;
+    let disk: BootRequest['disk'];
+    try {
+      disk = await dialogDisk();
+    } catch (e) {
+      terminal.note(`emu: cannot attach the disk: ${(e as Error).message}`, 'error');
+      return;
+    }
     ui.guest.value = FROM_DISK;
     await boot({ label: kernelFile.name, kernel, initrd, disk, cmdline: ui.fCmdline.value.trim() || undefined, memoryMiB }, null, 'from your disk');
   })();
@@ -329,7 +389,7 @@ async function start(): Promise<void> {
 
 declare global {
   interface Window {
-    __emu: { screen(): string; promptAt(): number | null; ips(): number; state(): string };
+    __emu: { screen(): string; promptAt(): number | null; ips(): number; state(): string; keptText(key: string, bytes: number): Promise<string> };
   }
 }
 window.__emu = {
@@ -337,6 +397,8 @@ window.__emu = {
   promptAt: () => promptAt,
   ips: () => panel.ips,
   state: () => uiState,
+  /** The first bytes of a kept disk as stored in IndexedDB, as Latin-1 text. */
+  keptText: async (key, bytes) => String.fromCharCode(...(await loadKept(key)).bytes.subarray(0, bytes)),
 };
 
 void start();

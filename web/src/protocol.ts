@@ -20,8 +20,12 @@ export interface BootRequest {
   accel: BackendId;
   /** The memory model behind the TLB miss path (interp and jit; KVM uses the host's). */
   mmu: MmuModelName;
-  /** A raw disk image attached with the File API; the guest's writes stay in the worker's copy (lost on reload). */
-  disk?: ImageBytes & { interface: 'virtio' | 'ide' };
+  /**
+   * A raw disk image attached with the File API; the guest's writes stay in the worker's copy,
+   * and with `keep` (its IndexedDB key, web/src/disk-store.ts) what the guest flushes is also
+   * stored in the browser, so it survives a reload.
+   */
+  disk?: ImageBytes & { interface: 'virtio' | 'ide'; keep?: string };
 }
 
 export interface BackendInfo {

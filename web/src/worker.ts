@@ -9,6 +9,7 @@ import * as Comlink from 'comlink';
 // imports, so the worker reports it unavailable.
 import { Machine, availableBackends, bootRecipe } from '../../machine/index.js';
 import { MemoryDisk } from '../../devices/block.js';
+import { KeptDisk } from './disk-store.js';
 import { flatIoCounters } from '../../machine/io-devices.js';
 import { flatVcpuCounters } from '../../mmu/vcpu-counters.js';
 import { restoreSnapshot, saveSnapshot } from '../../machine/snapshot.js';
@@ -90,6 +91,11 @@ function stopMachine(): void {
   old.destroy();
 }
 
+/** The attached image: in memory, and with `keep` also stored in IndexedDB at each guest flush. */
+function diskFor(d: NonNullable<BootRequest['disk']>): MemoryDisk {
+  return d.keep ? new KeptDisk(d.bytes, d.keep, (text) => emit({ kind: 'message', text: `emu: ${text}` })) : new MemoryDisk(d.bytes);
+}
+
 /** A powered-on machine for `req`, its guest loaded, not running yet. */
 function createMachine(req: BootRequest, smp = 1): Machine {
   const recipe = bootRecipe({ kernel: req.kernel, initrd: req.initrd, cmdline: req.cmdline });
@@ -107,7 +113,7 @@ function createMachine(req: BootRequest, smp = 1): Machine {
     },
     onMessage: (text) => emit({ kind: 'message', text }),
     // The same bytes across resets: what the guest wrote is still there after a reboot.
-    drives: req.disk ? [{ interface: req.disk.interface, disk: new MemoryDisk(req.disk.bytes), name: req.disk.name }] : undefined,
+    drives: req.disk ? [{ interface: req.disk.interface, disk: diskFor(req.disk), name: req.disk.name }] : undefined,
   });
   m.boot(recipe);
   return m;
