@@ -24,6 +24,10 @@ const WRITER = Uint8Array.from([
 ]);
 const writer = join(dir, 'writer.bin');
 writeFileSync(writer, WRITER);
+/** The same write and flush, then 'F' on COM1 and a spin: the guest never exits, the test kills emu. */
+const FLUSH_AND_SPIN = Uint8Array.from([...WRITER.subarray(0, WRITER.length - 6), 0xba, 0xf8, 0x03, 0xb0, 0x46, 0xee, 0xeb, 0xfe]);
+const spinner = join(dir, 'spinner.bin');
+writeFileSync(spinner, FLUSH_AND_SPIN);
 const loader = ['-device', `loader,file=${writer},addr=0x7c00`, '-serial', 'none'];
 const image = (name: string): string => { const f = join(dir, name); writeFileSync(f, new Uint8Array(64 * 1024)); return f; };
 const sector0 = (f: string): string => Buffer.from(readFileSync(f).subarray(0, 512)).toString('latin1');
@@ -36,6 +40,21 @@ describe('emu -hda / -drive / -snapshot', () => {
     expect(r.status).toBe(33);
     expect(sector0(f)).toBe('OK'.repeat(256));
     expect(existsSync(`${f}.lock`)).toBe(false); // released at exit
+  });
+
+  it('durability: emu killed (SIGKILL) after the guest\'s flush: the flushed sector is in the file; the stale lock is taken over', async () => {
+    const f = image('killed.img');
+    const child = spawn(process.execPath, [join(__dirname, '../../bin/emu.js'), '-hda', f, '-device', `loader,file=${spinner},addr=0x7c00`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => { out += d; });
+    const exited = new Promise<NodeJS.Signals | null>((ok) => child.on('exit', (_code, sig) => ok(sig)));
+    for (let i = 0; i < 600 && !out.includes('F'); i++) await new Promise((ok) => setTimeout(ok, 50));
+    expect(out).toBe('F');
+    child.kill('SIGKILL');
+    expect(await exited).toBe('SIGKILL');
+    expect(sector0(f)).toBe('OK'.repeat(256));
+    expect(readFileSync(`${f}.lock`, 'utf8')).toBe(`${child.pid}\n`);
+    expect((await emu('-hda', f, ...loader)).status).toBe(33);
   });
 
   it('-drive if=none + -device ide-hd, and -snapshot: the guest writes, the file stays unchanged', async () => {
