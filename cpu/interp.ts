@@ -16,8 +16,9 @@ import { CpuFault, VEC_DB, VEC_FREEZE, VEC_REP_PAUSE } from './fault.js';
 import { Breakpoints, DR6_B, DR6_BS, DR7_ENABLES, HELD_ICEBP, reportDebug } from './system/debug.js';
 import { modelCounters } from './system/context.js';
 import {
-  ARCH_END, DR7, EVENT_EXCEPTION, FLAG_RF, FLAG_TF, EVENT_EXTINT, EVENT_NMI, FLAG_IF, INT_SHADOW, NMI_MASKED, NMI_PENDING, RUN_HALTED,
-  RUN_RUNNING, RUN_SHUTDOWN, RUN_STATE, SHADOW_MOV_SS, STATE_SIZE, type CpuStateBytes,
+  ARCH_END, DR7, EVENT_EXCEPTION, EVENT_HAS_ERROR, EVENT_SOFTINT, EVENT_VALID, FLAG_RF, FLAG_TF, EVENT_EXTINT, EVENT_NMI, FLAG_IF, INT_SHADOW,
+  NMI_MASKED, NMI_PENDING, PENDING_ERROR, PENDING_EVENT, RUN_HALTED, RUN_RUNNING, RUN_SHUTDOWN, RUN_STATE, SHADOW_MOV_SS, STATE_SIZE,
+  type CpuStateBytes,
 } from './state.js';
 import type { OpRow, OpTable } from './table.js';
 import { composeRows } from './compose.js';
@@ -63,6 +64,7 @@ const STORM_FAULTS = 1_000;
 const IRQ_POLL_BLOCKS = 4;
 const W_DR7 = DR7 / 4;
 const W_RUN = RUN_STATE / 4, W_SHADOW = INT_SHADOW / 4, W_NMI = NMI_PENDING / 4, W_NMI_MASKED = NMI_MASKED / 4;
+const W_PENDING_EVENT = PENDING_EVENT / 4, W_PENDING_ERROR = PENDING_ERROR / 4;
 
 export class InterpBackend implements Backend {
   readonly name: 'interp' | 'jit' = 'interp';
@@ -255,6 +257,7 @@ export class InterpBackend implements Backend {
     this.armBreakpoints();
     if (c.generation !== this.generation) { this.generation = c.generation; this.cache.clear(); }
     if (c.mapEpoch !== this.mapEpoch) { this.mapEpoch = c.mapEpoch; this.cache.epoch++; }
+    if (r[W_PENDING_EVENT] !== 0 && this.takePendingEvent()) return EV_DELIVERED;
     const run = r[W_RUN];
     if (run === RUN_SHUTDOWN) return EXIT_SHUTDOWN;
     // STI / MOV SS block interrupts at the boundary after them only (SDM STI, 6.8.3): once the
@@ -289,6 +292,27 @@ export class InterpBackend implements Backend {
       }
     }
     return EV_NONE;
+  }
+
+  /**
+   * An event another backend had accepted but not yet delivered when its state was taken
+   * (KVM's vcpu_events: an interrupt acknowledged at the PIC and injected, an exception or NMI
+   * mid-delivery). It goes in now, before any other: dropped, an acknowledged interrupt would
+   * leave its PIC in-service bit set with no handler to EOI it, and that line and every
+   * lower-priority one would stay silent. A software interrupt (INT n, INT3, INTO) is instead
+   * run again: RIP is still at its instruction. True if an event was delivered.
+   */
+  private takePendingEvent(): boolean {
+    const r = this.cpu.r32, ev = r[W_PENDING_EVENT], error = r[W_PENDING_ERROR];
+    r[W_PENDING_EVENT] = 0;
+    r[W_PENDING_ERROR] = 0;
+    if ((ev & EVENT_VALID) === 0) return false;
+    const kind = ev & 0x700, vector = ev & 0xff;
+    if (kind === EVENT_SOFTINT || (kind === EVENT_EXCEPTION && (vector === 3 || vector === 4))) return false;
+    r[W_RUN] = RUN_RUNNING;
+    if (kind === EVENT_EXTINT) this.stats.interrupts++;
+    this.deliver(vector, kind, error, (ev & EVENT_HAS_ERROR) !== 0);
+    return true;
   }
 
   /**
