@@ -201,6 +201,46 @@ describe.skipIf(!HAVE_CHROMIUM)('browser demo in Chromium', () => {
     }
   }, 4 * BOOT_TIMEOUT_MS);
 
+  it('?mmu=nested-2m boots under that model and the panel shows its counters; the MMU selector boots again under shadow, whose PT write traps count aspace\'s PTE writes', async () => {
+    const p = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    p.on('pageerror', (e) => pageErrors.push(`mmu page: pageerror: ${e.message}`));
+    p.on('console', (m) => { if (m.type() === 'error') pageErrors.push(`mmu page: console.error: ${m.text()}`); });
+    /** The counters table's figure for `label` (its first number, k/M/G folded in), or -1 without such a row. */
+    const counter = async (label: string): Promise<number> => {
+      const text = await p.locator('#counters').innerText();
+      const m = new RegExp(`^${label}\\s+([\\d.]+)\\s?([kMG]?)`, 'm').exec(text);
+      return m ? Number(m[1]) * ({ '': 1, k: 1e3, M: 1e6, G: 1e9 } as Record<string, number>)[m[2]] : -1;
+    };
+    const rowsOf = async (model: string): Promise<number> => (await p.locator('#counters').innerText()).split('\n').filter((l) => l.startsWith(model)).length;
+    try {
+      await p.goto(`${server.url}?mmu=nested-2m`);
+      await waitForScreen(p, PROMPT, BOOT_TIMEOUT_MS);
+      expect(await p.$eval('#mmu', (sel) => (sel as HTMLSelectElement).value)).toBe('nested-2m');
+      await p.waitForFunction(() => document.getElementById('k-mmu')?.textContent === 'nested-2m', null, { timeout: 10_000 });
+      await p.waitForFunction(() => /^Nested 2m TLB misses\s+[1-9]/m.test(document.getElementById('counters')?.innerText ?? ''), null, { timeout: 10_000 });
+      expect(await counter('Nested 2m EPT violations')).toBeGreaterThan(0);
+      expect(await counter('Nested 2m refs per walk')).toBeGreaterThan(4); // each guest reference is itself translated
+      expect(await rowsOf('Shadow')).toBe(0);
+      expect(await rowsOf('Direct')).toBe(0);
+
+      await p.selectOption('#mmu', 'shadow');
+      await p.waitForFunction((prompt) => document.getElementById('k-mmu')?.textContent === 'shadow' && window.__emu.screen().includes(prompt), PROMPT, { timeout: BOOT_TIMEOUT_MS });
+      await p.click('#terminal');
+      await p.keyboard.type('aspace 2 5');
+      await p.keyboard.press('Enter');
+      await waitForScreen(p, 'every page showed the frame its PTE names', 60_000);
+      // aspace wrote 5 rounds x 2 spaces of PTE swaps and unmaps: the panel's next sample shows the traps.
+      await p.waitForFunction(() => /^Shadow PT write traps\s+[1-9]/m.test(document.getElementById('counters')?.innerText ?? ''), null, { timeout: 10_000 });
+      expect(await counter('Shadow PT write traps')).toBeGreaterThanOrEqual(20);
+      expect(await counter('Shadow CR3 hits')).toBeGreaterThan(0);
+      expect(await counter('Shadow TLB misses')).toBeGreaterThan(0);
+      expect(await rowsOf('Nested')).toBe(0);
+      expect(await p.evaluate(() => window.__emu.screen())).not.toContain('WRONG FRAMES');
+    } finally {
+      await p.close();
+    }
+  }, 2 * BOOT_TIMEOUT_MS + 90_000);
+
   it('page and worker raised no errors', () => {
     expect(pageErrors).toEqual([]);
   });
