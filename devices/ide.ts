@@ -212,7 +212,11 @@ export class PiixIde implements MmioDevice, PortDevice {
       case REG_LBAL: ch.hobLbal = ch.lbal; ch.lbal = v; break;
       case REG_LBAM: ch.hobLbam = ch.lbam; ch.lbam = v; break;
       case REG_LBAH: ch.hobLbah = ch.lbah; ch.lbah = v; break;
-      case REG_DEVICE: ch.device = v; this.updateIrq(ch); break;
+      case REG_DEVICE:
+        // Selecting the other drive mid-command is the guest's mistake (ATA: indeterminate); the command keeps its drive.
+        ch.device = ch.transfer === XFER_NONE ? v : (v & ~DEV_SLAVE) | (ch.device & DEV_SLAVE);
+        this.updateIrq(ch);
+        break;
       default: this.command(ch, v); break;
     }
   }

@@ -62,6 +62,20 @@ describe('PIIX3 IDE', () => {
     expect(inp(0x1f7) & ST_DRQ).toBe(ST_DRQ);
   });
 
+  it('selecting the absent slave between READ DMA and the engine start: the command keeps its drive and completes (fuzz case 7864 threw)', () => {
+    const { mem, image, out, inp, cmd28, bus } = ideSetup();
+    mem.dv.setUint32(0x10000, 0x20000, true); mem.dv.setUint32(0x10004, 0x80000000 | 512, true);
+    out(0xc004, 0x10000, 4);
+    cmd28(ATA_READ_DMA, 7, 1);
+    out(0x1f6, 0xf0); // slave (absent), mid-command
+    out(0xc000, 0x09);
+    expect(bus.irqLevelOf(14)).toBe(true);
+    expect(inp(0x1f7) & ST_ERR).toBe(0);
+    expect(mem.u8.subarray(0x20000, 0x20200)).toEqual(image.subarray(7 * 512, 8 * 512));
+    out(0x1f6, 0xb0); // idle now: the slave is selected
+    expect(inp(0x1f7)).toBe(0);
+  });
+
   it('bus-master DMA: READ DMA scatters through a PRD table; WRITE DMA EXT gathers; FLUSH counts', () => {
     const { mem, image, disk, out, inp, cmd28, cmd48, ide, bus } = ideSetup();
     const prd = 0x10000;
