@@ -1,6 +1,6 @@
 // IDE against virtio-blk under the same Linux workload (bench/io-models.ts), bundled like
 // the CLI and run in a fresh process. Needs npm run guest:linux and guest:linux-disk, and
-// mkfs.ext4. Usage: node bench/io-models.mjs [--mb=64] [--files=200] [--svg=PATH] [--echo]
+// mkfs.ext4. Usage: node bench/io-models.mjs [--mb=64] [--files=200] [--accel=interp|jit] [--svg=PATH] [--echo]
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { bundle, root } from './bundle.mjs';

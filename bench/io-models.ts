@@ -67,6 +67,7 @@ export function svgChart(rows: Row[]): string {
 export async function main(outDir: string, args: string[]): Promise<void> {
   const opt = (name: string, dflt: number): number => Number(args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? dflt);
   const mb = opt('mb', 64), files = opt('files', 200);
+  const accel = args.find((a) => a.startsWith('--accel='))?.slice(8) === 'jit' ? 'jit' : 'interp';
   const svg = args.find((a) => a.startsWith('--svg='))?.slice(6) ?? join(outDir, '../../../test-artifacts/io-models.svg');
   const dir = mkdtempSync(join(tmpdir(), 'emu-io-models-'));
   try {
@@ -75,9 +76,9 @@ export async function main(outDir: string, args: string[]): Promise<void> {
     mkdirSync(root);
     writeFileSync(join(root, 'w.sh'), workload(mb, files));
     for (const img of images) execFileSync('mkfs.ext4', ['-q', '-F', '-d', root, img, `${mb + 32}M`], { stdio: 'ignore' });
-    console.log(`io-models: Debian's kernel under interp, ${mb} MB sequential write/read and ${files} small files on each disk`);
+    console.log(`io-models: Debian's kernel under ${accel}, ${mb} MB sequential write/read and ${files} small files on each disk`);
     const r = await runDiskSession({
-      outDir, commands: TYPED, markPrefix: '@@', echo: args.includes('--echo'),
+      outDir, commands: TYPED, markPrefix: '@@', echo: args.includes('--echo'), accel,
       drives: DISKS.map((d, i) => ({ path: images[i], interface: d.iface })),
     });
     if (r.status !== 0) throw new Error(`the guest did not power off cleanly: ${r.reason}\n${r.serial.slice(-2000)}`);
