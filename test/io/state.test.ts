@@ -25,6 +25,35 @@ describe('disk device state', () => {
     expect(b.counters.traps).toBe(a.ide.counters.traps + 412);
   });
 
+  it('ATAPI: saved in the middle of a READ(10) (between DRQ blocks) and with a sense pending, a fresh controller goes on', () => {
+    const bus = new Bus(), mem = new GuestMemory(2 << 20);
+    const iso = new Uint8Array(8 * 2048).map((_, i) => (i * 5 + (i >> 11)) & 0xff);
+    const a = new PiixIde(mem, bus, [null, null, { cdrom: new MemoryDisk(iso, true) }]);
+    a.attach();
+    const packet = (dev: PiixIde, cdb: number[], limit: number): void => {
+      dev.portWrite(0x176, 1, 0xa0); dev.portWrite(0x174, 1, limit & 0xff); dev.portWrite(0x175, 1, limit >> 8); dev.portWrite(0x177, 1, 0xa0);
+      const p = [...cdb, ...new Array(12 - cdb.length).fill(0)];
+      for (let i = 0; i < 12; i += 2) dev.portWrite(0x170, 2, p[i] | (p[i + 1] << 8));
+    };
+    const words = (dev: PiixIde, n: number): number[] => { const out: number[] = []; for (let i = 0; i < n; i++) { const w = dev.portRead(0x170, 2); out.push(w & 0xff, w >> 8); } return out; };
+    packet(a, [0x28, 0, 0, 0, 0, 2, 0, 0, 3], 2048); // three sectors in 2048-byte blocks
+    const first = words(a, 1024 + 300);
+    const b = new PiixIde(mem, new Bus(), [null, null, { cdrom: new MemoryDisk(iso, true) }]);
+    expect(undeclaredFields(a)).toEqual([]);
+    loadState(b, saveState(a));
+    const rest = words(b, 724);
+    expect(b.portRead(0x174, 1) | b.portRead(0x175, 1) << 8).toBe(2048); // the third block
+    rest.push(...words(b, 1024));
+    expect(b.portRead(0x177, 1) & 0x08).toBe(0);
+    expect([...first, ...rest]).toEqual([...iso.subarray(2 * 2048, 5 * 2048)]);
+    packet(b, [0x28, 0, 0, 0, 0, 9, 0, 0, 1], 2048); // past the end: CHECK CONDITION
+    const c = new PiixIde(mem, new Bus(), [null, null, { cdrom: new MemoryDisk(iso, true) }]);
+    loadState(c, saveState(b));
+    packet(c, [0x03, 0, 0, 0, 18], 2048);
+    const sense = words(c, 9);
+    expect([sense[0], sense[2], sense[12]]).toEqual([0x70, 5, 0x21]);
+  });
+
   it('virtio: every field is declared; a transport restored after setup serves the next request', () => {
     const mem = new GuestMemory(4 << 20);
     const image = new Uint8Array(16 * 512).map((_, i) => i & 0xff);
