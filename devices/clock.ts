@@ -70,6 +70,46 @@ export class RealtimeClock implements Clock {
 }
 
 /**
+ * Host time that never runs ahead of the guest by more than `maxNsPerInstruction` per
+ * instruction retired since the last reading. Time a busy or descheduled host spends between two
+ * guest instructions (a host thread switch, a GC pause, a compile) would otherwise show up in
+ * the guest as one instruction taking milliseconds: Linux's PIT calibration of the TSC reads
+ * both in a tight loop and gives up when one read takes longer than the others (issue 18 item 5).
+ * Held back, the clock catches up with host time as instructions retire (each may advance it by
+ * up to the cap) and at once while the guest idles (catchUp, at HLT). `retired` returns null
+ * where the backend counts no instructions (KVM): plain host time then.
+ */
+export class PacedClock extends RealtimeClock {
+  private last = 0;
+  private lastRetired: number | null = null;
+  constructor(private readonly retired: () => number | null, readonly maxNsPerInstruction = PACE_NS_PER_INSTRUCTION) { super(); }
+  override now(): number {
+    const host = super.now(), n = this.retired();
+    let t = host;
+    if (n !== null && this.lastRetired !== null) t = Math.min(host, this.last + (n - this.lastRetired) * this.maxNsPerInstruction);
+    if (t > this.last) this.last = t;
+    this.lastRetired = n;
+    return this.last;
+  }
+  override setNow(t: number): void {
+    super.setNow(t);
+    this.last = t;
+  }
+  /** The guest idles: go on from host time now. */
+  catchUp(): void {
+    this.lastRetired = null;
+    this.now();
+  }
+}
+
+/**
+ * The most host time one retired instruction may stand for (PacedClock): well above what the
+ * interpreter takes per instruction on a loaded host, so busy guests keep host time, and small
+ * enough that a loop of a few dozen instructions sees microseconds, not a host pause.
+ */
+export const PACE_NS_PER_INSTRUCTION = 200;
+
+/**
  * Deterministic time: `nsPerInstruction` nanoseconds per instruction retired,
  * plus whatever the machine skips while the guest is halted (it jumps to the
  * next timer deadline), so interp/jit runs reproduce bit for bit.

@@ -11,7 +11,7 @@ import { recentEvents } from '../cpu/system/context.js';
 import { apicIdOf, FLAT_TOPOLOGY, type CpuTopology } from '../cpu/topology.js';
 import { Bus } from '../devices/bus.js';
 import type { FwCfgFile } from '../devices/fwcfg.js';
-import { InstructionClock, RealtimeClock, Timers, type Clock } from '../devices/clock.js';
+import { InstructionClock, PacedClock, RealtimeClock, Timers, type Clock } from '../devices/clock.js';
 import { GuestMemory, STATE_RESERVE } from '../mmu/memory.js';
 import type { MmuModelName } from '../mmu/model.js';
 import { BackendUnavailable, createBackend } from './backends.js';
@@ -119,7 +119,7 @@ export class Machine {
     this.state = new StateView(this.memory.buffer, this.memory.stateOffset);
     this.clock = options.clock ?? (options.deterministic
       ? new InstructionClock(() => this.instructions())
-      : new RealtimeClock());
+      : new PacedClock(() => (this.vcpus[0]?.backend?.name ?? 'kvm') === 'kvm' ? null : this.instructions()));
     this.timers = new Timers(this.clock);
     this.devices = buildPc(this, {
       onSerial: (b) => options.onSerial?.(b),
@@ -369,6 +369,7 @@ export class Machine {
           return 0;
         }
         this.stats.haltSleeps++;
+        if (this.clock instanceof PacedClock) this.clock.catchUp();
         const ms = next === Infinity ? MAX_IDLE_MS : (next - this.clock.now()) / 1e6;
         return ms <= 0 ? 0 : Math.min(ms, MAX_IDLE_MS);
       }
