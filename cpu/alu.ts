@@ -3,10 +3,8 @@
 // for 8/16/32-bit operands (one function) and 64-bit operands as halves.
 
 import type { Cpu } from './cpu.js';
-import {
-  K_ADC, K_ADD, K_DEC, K_INC, K_LOGIC, K_SBB, K_SUB, LF_A, LF_AHI, LF_B, LF_BHI, LF_OP, LF_RES,
-  LF_RESHI, getCF, keepCF,
-} from './flags.js';
+import { K_ADC, K_ADD, K_DEC, K_INC, K_LOGIC, K_SBB, K_SUB, getCF, keepCF } from './flags.js';
+import { LF_A, LF_AHI, LF_B, LF_BHI, LF_OP, LF_RES, LF_RESHI } from './words.js';
 
 /** ALU operation numbers = ModRM.reg of the 80-83 group = opcode bits 3-5 of 00-3F. */
 export const ALU_ADD = 0, ALU_OR = 1, ALU_ADC = 2, ALU_SBB = 3, ALU_AND = 4, ALU_SUB = 5, ALU_XOR = 6, ALU_CMP = 7;

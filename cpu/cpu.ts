@@ -30,9 +30,7 @@
 import { GuestMemory } from '../mmu/memory.js';
 import { ACC_EXEC, ACC_USER, ACC_WRITE, PAGE_MASK, Tlb, TLB_BITS, TLB_MASK } from '../mmu/tlb.js';
 import type { CpuHost } from '../contracts/backend.js';
-import {
-  ARITH_FLAGS, LF_NONE, LF_OP, W_RFLAGS, arithFlags,
-} from './flags.js';
+import { ARITH_FLAGS, LF_NONE, arithFlags } from './flags.js';
 import {
   ATTR_DB, ATTR_L, ATTR_DPL_SHIFT, ATTR_UNUSABLE, CR0, CR0_PE, CS, EFER, EFER_LMA, EVENT_EXCEPTION,
   FLAGS_FIXED, FLAG_VM, GS, RUN_SHUTDOWN, RUN_STATE, SEG_ATTR, SEG_BASE, SEG_LIMIT, SEG_SEL, SS,
@@ -40,14 +38,13 @@ import {
 } from './state.js';
 import { CpuFault } from './fault.js';
 import { M, vcpuViews, type VcpuViews } from './vcpu-layout.js';
+import { LF_OP, W_RFLAGS, W_RUN } from './words.js';
 
 /** One decoded instruction, specialised: runs it against the CPU. Throws CpuFault. */
 export type Exec = (c: Cpu) => void;
 
 /** Word index (into r32) of GPR n's low half. */
 export const reg = (n: number): number => n * 2;
-/** Word index of RIP's low half. */
-export { W_RIP } from './words.js';
 /** Word index of a segment register field (SEG_SEL/SEG_ATTR/SEG_LIMIT/SEG_BASE). */
 export const segWord = (n: number, field: number): number => (segOffset(n) + field) / 4;
 
@@ -110,7 +107,7 @@ export interface SystemHooks {
 export const defaultSystemHooks: SystemHooks = {
   deliverEvent(cpu, vector, kind, errorCode, hasError) {
     cpu.lastEvent = { vector, kind, errorCode, hasError };
-    cpu.r32[RUN_STATE / 4] = RUN_SHUTDOWN;
+    cpu.r32[W_RUN] = RUN_SHUTDOWN;
   },
   loadSegment(cpu, seg, selector) {
     // Real mode / VM86: base = selector * 16, the rest of the hidden part is kept.

@@ -12,8 +12,6 @@
 import { FLAG_AF, FLAG_CF, FLAG_OF, FLAG_PF, FLAG_SF, FLAG_ZF } from './state.js';
 
 import { W } from './words.js';
-/** Word indices of the lazy-flag fields (cpu/words.ts). */
-export { LF_A, LF_AHI, LF_B, LF_BHI, LF_OP, LF_RES, LF_RESHI, W_RFLAGS } from './words.js';
 
 export const ARITH_FLAGS = FLAG_CF | FLAG_PF | FLAG_AF | FLAG_ZF | FLAG_SF | FLAG_OF;
 

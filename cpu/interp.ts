@@ -8,23 +8,24 @@
 import type { Backend, CpuHost, ExitReason } from '../contracts/backend.js';
 import { EXIT_BUDGET, EXIT_HALT, EXIT_SHUTDOWN, EXIT_STOP } from '../contracts/backend.js';
 import { BlockCache, Block, CODE_WRITTEN, REP_COND, REP_E } from './blocks.js';
-import { Cpu, SEG_MAX_FLAT, W_RIP } from './cpu.js';
+import { Cpu, SEG_MAX_FLAT } from './cpu.js';
 import type { SystemHooks, Translator } from './cpu.js';
-import { W_RFLAGS, getZF } from './flags.js';
+import { getZF } from './flags.js';
 import { execBlock } from './exec.js';
 import { CpuFault, VEC_DB, VEC_FREEZE, VEC_REP_PAUSE } from './fault.js';
 import { Breakpoints, DR6_B, DR6_BS, DR7_ENABLES, HELD_ICEBP, reportDebug } from './system/debug.js';
 import { modelCounters } from './system/context.js';
 import {
-  ARCH_END, DR7, EVENT_EXCEPTION, EVENT_HAS_ERROR, EVENT_SOFTINT, EVENT_VALID, FLAG_RF, FLAG_TF, EVENT_EXTINT, EVENT_NMI, FLAG_IF, INT_SHADOW,
-  NMI_MASKED, NMI_PENDING, PENDING_ERROR, PENDING_EVENT, RUN_HALTED, RUN_RUNNING, RUN_SHUTDOWN, RUN_STATE, SHADOW_MOV_SS, STATE_SIZE,
-  type CpuStateBytes,
+  ARCH_END, EVENT_EXCEPTION, EVENT_HAS_ERROR, EVENT_SOFTINT, EVENT_VALID, FLAG_RF, FLAG_TF, EVENT_EXTINT, EVENT_NMI, FLAG_IF,
+  RUN_HALTED, RUN_RUNNING, RUN_SHUTDOWN, SHADOW_MOV_SS, STATE_SIZE, type CpuStateBytes,
 } from './state.js';
 import type { OpRow, OpTable } from './table.js';
 import { composeRows } from './compose.js';
 import { disassemble } from './disasm.js';
 import { ripLinear as ripLin } from './blocks.js';
-import { W_CSBASE, W_RCX } from './words.js';
+import {
+  W_CSBASE, W_DR7, W_NMI, W_NMI_MASKED, W_PENDING_ERROR, W_PENDING_EVENT, W_RCX, W_RFLAGS, W_RIP, W_RUN, W_SHADOW,
+} from './words.js';
 
 /** What another area adds to the interpreter: table rows (taking precedence over the integer rows) and hooks. */
 export interface CpuExtension {
@@ -62,9 +63,6 @@ const FREE_DECODES = 4096;
 const STORM_FAULTS = 1_000;
 /** Blocks between two samples of INTR in the common path. */
 const IRQ_POLL_BLOCKS = 4;
-const W_DR7 = DR7 / 4;
-const W_RUN = RUN_STATE / 4, W_SHADOW = INT_SHADOW / 4, W_NMI = NMI_PENDING / 4, W_NMI_MASKED = NMI_MASKED / 4;
-const W_PENDING_EVENT = PENDING_EVENT / 4, W_PENDING_ERROR = PENDING_ERROR / 4;
 
 export class InterpBackend implements Backend {
   readonly name: 'interp' | 'jit' = 'interp';

@@ -5,14 +5,14 @@
 
 import type { Cpu, Exec } from './cpu.js';
 import { reg, segWord } from './cpu.js';
-import { W_RIP } from './words.js';
+import { LF_OP, LF_RES, LF_RESHI, W_RFLAGS, W_RIP, W_SHADOW } from './words.js';
 import type { Insn } from './decoder.js';
-import { LF_OP, LF_RES, LF_RESHI, W_RFLAGS, testCC } from './flags.js';
+import { testCC } from './flags.js';
 import { eaFn, memRead, memWrite, regRead, regWrite } from './operands.js';
 import { adjustSp, pop, popFrame, push, ssLinear } from './stack.js';
 import { Fast as F } from './fastops.js';
 import { fast } from './fastops.js';
-import { CS, DS, ES, FLAG_ZF, FS, GS, SEG_SEL, SS } from './state.js';
+import { CS, DS, ES, FLAG_ZF, FS, GS, SEG_SEL, SHADOW_MOV_SS, SS } from './state.js';
 import { CpuFault, VEC_GP } from './fault.js';
 import {
   F_D64, F_F64, F_I64, F_READS, F_SHADOW, F_TERM, K_CALL, K_CALL_IND, K_JCC, K_JMP, K_JMP_IND, K_LOOP, K_RET, OpRow, row, rowsPlusReg,
@@ -274,7 +274,7 @@ function popSeg(seg: number) {
       const r = c.r32, sp = r[8], spHi = r[9];
       const v = pop(c, size);
       try { c.sys.loadSegment(c, seg, v & 0xffff); } catch (e) { r[8] = sp; r[9] = spHi; throw e; }
-      if (seg === SS) r[0x384 / 4] |= 2; // MOV SS / POP SS interrupt shadow
+      if (seg === SS) r[W_SHADOW] |= SHADOW_MOV_SS; // MOV SS / POP SS interrupt shadow
     };
   };
 }

@@ -5,8 +5,9 @@
 import type { Cpu, Exec } from './cpu.js';
 import type { Insn } from './decoder.js';
 import { CpuFault, VEC_GP, VEC_UD } from './fault.js';
-import { RUN_HALTED, RUN_STATE } from './state.js';
+import { RUN_HALTED } from './state.js';
 import { F_STOP, OpRow, row } from './table.js';
+import { W_RUN } from './words.js';
 
 /** Port read/write of `size` bytes after the permission check; values zero-extended. I/O breakpoints see both (cpu/system/debug.ts). */
 export function portIn(c: Cpu, port: number, size: 1 | 2 | 4): number {
@@ -42,7 +43,7 @@ function io(out: boolean, byte: boolean, viaDx: boolean) {
 function hlt(): Exec {
   return (c) => {
     if (c.cpl !== 0) throw new CpuFault(VEC_GP, 0, true);
-    c.r32[RUN_STATE / 4] = RUN_HALTED;
+    c.r32[W_RUN] = RUN_HALTED;
   };
 }
 

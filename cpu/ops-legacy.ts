@@ -9,7 +9,8 @@ import type { Insn } from './decoder.js';
 import { arithFlags, setArith } from './flags.js';
 import { eaFn, memRead, regRead, regWrite } from './operands.js';
 import { CpuFault, VEC_BR, VEC_DE, VEC_UD } from './fault.js';
-import { DS, ES, FLAG_AF, FLAG_CF, FLAG_OF, FLAG_PF, FLAG_SF, FLAG_ZF, FS, GS, SS } from './state.js';
+import { DS, ES, FLAG_AF, FLAG_CF, FLAG_OF, FLAG_PF, FLAG_SF, FLAG_ZF, FS, GS, SHADOW_MOV_SS, SS } from './state.js';
+import { W_SHADOW } from './words.js';
 import { F_I64, F_STOP, OpRow, row } from './table.js';
 import { PARITY } from './flags.js';
 
@@ -94,7 +95,7 @@ function loadFar(seg: number) {
       const sum = (lo >>> 0) + size;
       const sel = c.read16(sum | 0, (hi + (sum > 0xffffffff ? 1 : 0)) | 0);
       c.sys.loadSegment(c, seg, sel);
-      if (seg === SS) c.r32[0x384 / 4] |= 2;
+      if (seg === SS) c.r32[W_SHADOW] |= SHADOW_MOV_SS;
       c.resHi = offHi;
       wr(c, off);
     };

@@ -5,13 +5,14 @@
 import type { Cpu, Exec } from './cpu.js';
 import { SEG_WRITE, segWord } from './cpu.js';
 import type { Insn } from './decoder.js';
-import { LF_OP, W_RFLAGS, materialize } from './flags.js';
+import { materialize } from './flags.js';
+import { LF_OP, W_RFLAGS, W_SHADOW } from './words.js';
 import { CC_NAMES, ccTest } from './ops-ctl.js';
 import { Fast as F } from './fastops.js';
 import { fast } from './fastops.js';
 import { CpuFault, VEC_UD } from './fault.js';
 import { eaFn, leaFn, memRead, memWrite, regRead, regWrite, segCheck } from './operands.js';
-import { DS, FLAG_AF, FLAG_CF, FLAG_DF, FLAG_PF, FLAG_SF, FLAG_ZF, SEG_BASE, SEG_SEL, SS } from './state.js';
+import { DS, FLAG_AF, FLAG_CF, FLAG_DF, FLAG_PF, FLAG_SF, FLAG_ZF, SEG_BASE, SEG_SEL, SHADOW_MOV_SS, SS } from './state.js';
 import { F_LOCK, F_O64, F_READS, F_SHADOW, F_STOP, OpRow, row, rowsPlusReg } from './table.js';
 
 /** MOV E/G forms, both directions (88-8B). */
@@ -105,7 +106,7 @@ function movToSeg(d: Insn): Exec {
   const src = d.isMem ? ((ea) => (c: Cpu) => c.read16(ea(c), c.eaHi))(eaFn(d, 2)) : regRead(2, d.rm, d.rex);
   return (c) => {
     c.sys.loadSegment(c, seg, src(c) & 0xffff);
-    if (seg === SS) c.r32[0x384 / 4] |= 2;
+    if (seg === SS) c.r32[W_SHADOW] |= SHADOW_MOV_SS;
   };
 }
 

@@ -10,8 +10,9 @@ import type { Insn } from '../decoder.js';
 import { row, OpRow } from '../table.js';
 import { eaFn } from '../operands.js';
 import { CpuFault, VEC_NM } from '../fault.js';
-import { CR0, CR0_EM, CR0_TS, CS, FX_FOP, FX_FIP, FX_FDP, SEG_BASE } from '../state.js';
-import { W_RIP, MODE_REAL, MODE_VM86, MODE_PROT, MODE_COMPAT, segWord } from '../cpu.js';
+import { CR0, CR0_EM, CR0_TS, FX_FOP, FX_FIP, FX_FDP, SEG_BASE } from '../state.js';
+import { MODE_REAL, MODE_VM86, MODE_PROT, MODE_COMPAT, segWord } from '../cpu.js';
+import { W_CR0, W_CSBASE, W_RIP } from '../words.js';
 import { x87Exec, x87Result, x87Flags } from './x87ops.js';
 import { fsw } from './x87state.js';
 import { fldenv, fnstenv, frstor, fnsave, fldcw } from './env.js';
@@ -58,11 +59,10 @@ function memBuf(c: Cpu): Uint8Array {
 
 /** #NM when the x87 is not available. Non-waiting forms skip the #MF check. */
 function x87Check(c: Cpu, waiting: boolean): void {
-  if ((c.r32[CR0 >> 2] & (CR0_EM | CR0_TS)) !== 0) throw new CpuFault(VEC_NM);
+  if ((c.r32[W_CR0] & (CR0_EM | CR0_TS)) !== 0) throw new CpuFault(VEC_NM);
   if (waiting) pendingX87(c);
 }
 
-const W_CS_BASE = segWord(CS, SEG_BASE);
 
 /**
  * The last-instruction pointers a non-control x87 instruction leaves (FXSAVE64 layout): FOP
@@ -76,7 +76,7 @@ function setFop(c: Cpu, op: number, modrm: number, start: number): void {
   dv.setUint16(FX_FOP, ((op & 7) << 8) | modrm, true);
   if (c.mode === MODE_REAL || c.mode === MODE_VM86) {
     const ip = c.codeSize === 2 ? (r[W_RIP] + start) & 0xffff : r[W_RIP] + start;
-    dv.setUint32(FX_FIP, (r[W_CS_BASE] + ip) >>> 0, true); dv.setUint32(FX_FIP + 4, 0, true);
+    dv.setUint32(FX_FIP, (r[W_CSBASE] + ip) >>> 0, true); dv.setUint32(FX_FIP + 4, 0, true);
     return;
   }
   const lo = (r[W_RIP] >>> 0) + start;

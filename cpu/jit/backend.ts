@@ -14,7 +14,7 @@ import { keepCF, testCC } from '../flags.js';
 import { InterpBackend, type CpuExtension } from '../interp.js';
 import { disassemble } from '../disasm.js';
 import { CpuFault } from '../fault.js';
-import { INT_SHADOW, NMI_PENDING, RUN_STATE } from '../state.js';
+import {  } from '../state.js';
 import { V } from '../vcpu-layout.js';
 import { buildModule, STEP_LEAVE, type GenStats } from './codegen.js';
 import { collectRegion, inline, regionCode, worthCompiling, type RegionCode } from './region.js';
@@ -22,6 +22,7 @@ import { watText } from './wat.js';
 import { codePhys, describeRegion } from './describe.js';
 import { later } from './later.js';
 import { RegionTable } from './entry.js';
+import { W_NMI, W_RUN, W_SHADOW } from '../words.js';
 
 export interface JitOptions {
   /** Dispatches of a block before it is queued for compilation. */
@@ -47,7 +48,6 @@ export interface JitOptions {
 
 /** Most instructions one entry into compiled code runs: events (interrupts, timers, stop requests) wait at most this long. */
 export const MAX_REGION_INSNS = 4096;
-const W_RUN = RUN_STATE / 4, W_SHADOW = INT_SHADOW / 4, W_NMI = NMI_PENDING / 4;
 
 /** Compiles queued hot blocks' regions and keeps the bounded code cache with its counters. */
 export class JitCompiler {

@@ -6,6 +6,7 @@
 import type { AccessWatch, Cpu } from '../cpu.js';
 import { ACC_EXEC, ACC_WRITE, PAGE_MASK } from '../../mmu/tlb.js';
 import { CR4, CR4_DE, DR0, DR6, DR7 } from '../state.js';
+import { W_CR4, W_DR0, W_DR6, W_DR7 } from '../words.js';
 
 /** DR6 (SDM 18.2.3): B0-B3 breakpoint hits, BD debug-register access (DR7.GD), BS single step, BT task switch. */
 export const DR6_B = 0xf, DR6_BD = 1 << 13, DR6_BS = 1 << 14, DR6_BT = 1 << 15;
@@ -16,8 +17,7 @@ export const HELD_ICEBP = 1 << 16;
 /** R/Wn: 00 instruction execution, 01 data writes, 10 I/O (only with CR4.DE; undefined without), 11 data reads or writes. */
 const RW_EXEC = 0, RW_WRITE = 1, RW_IO = 2;
 
-const W_DR6 = DR6 / 4, W_DR7 = DR7 / 4, W_CR4 = CR4 / 4;
-const W_DR = [DR0 / 4, DR0 / 4 + 2, DR0 / 4 + 4, DR0 / 4 + 6];
+const W_DR = [W_DR0, W_DR0 + 2, W_DR0 + 4, W_DR0 + 6];
 
 /** LENn -> bytes covered: 00 1, 01 2, 10 8 (Core and later, in every mode), 11 4. */
 const LEN_BYTES = [1, 2, 8, 4];

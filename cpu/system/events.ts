@@ -5,12 +5,12 @@
 // the CPU down (RUN_STATE = RUN_SHUTDOWN; the backend returns EXIT_SHUTDOWN).
 
 import type { Cpu } from '../cpu.js';
-import { W_RIP, segWord } from '../cpu.js';
+import { segWord } from '../cpu.js';
 import { ACC_READ } from '../../mmu/tlb.js';
 import {
-  ATTR_DB, ATTR_DPL_SHIFT, ATTR_L, ATTR_UNUSABLE, CS, DS, ES, EVENT_NMI, EVENT_SOFTINT, FLAG_AC, FLAG_IF, FLAG_NT,
-  FLAG_RF, FLAG_TF, FLAG_VM, FS, GS, IDTR_BASE, IDTR_LIMIT, INT_SHADOW, NMI_MASKED, RUN_SHUTDOWN, RUN_STATE, SEG_ATTR, SEG_BASE,
-  SEG_LIMIT, SEG_SEL, SS, TR,
+  ATTR_DB, ATTR_DPL_SHIFT, ATTR_L, ATTR_UNUSABLE, CS, DS, ES, EVENT_NMI, EVENT_SOFTINT, FLAG_AC, FLAG_IF,
+  FLAG_NT, FLAG_RF, FLAG_TF, FLAG_VM, FS, GS, RUN_SHUTDOWN, RUN_STATE, SEG_ATTR, SEG_BASE, SEG_LIMIT,
+  SEG_SEL, SS, TR,
 } from '../state.js';
 import { CpuFault, VEC_DF, VEC_GP, VEC_NP, VEC_PF, VEC_SS, VEC_TS } from '../fault.js';
 import {
@@ -21,6 +21,7 @@ import {
 import { commitRsp, push, stackAt, stackFromCurrent, stackLimit, stk } from './stack.js';
 import { EVENT_LOG, sysOf } from './context.js';
 import { TASK_INT, taskSwitch } from './task.js';
+import { W_IDTR_BASE, W_IDTR_LIMIT, W_NMI_MASKED, W_RIP, W_RUN, W_SHADOW } from '../words.js';
 
 const gp = (code: number): CpuFault => new CpuFault(VEC_GP, code, true);
 
@@ -45,7 +46,7 @@ export function deliverEvent(c: Cpu, vector: number, kind: number, errorCode: nu
     logEvent(c, vector, kind, hasError ? errorCode : -1);
     try {
       deliverOnce(c, vector, kind, errorCode, hasError);
-      c.r32[INT_SHADOW / 4] = 0; // delivering any event ends an STI / MOV SS shadow
+      c.r32[W_SHADOW] = 0; // delivering any event ends an STI / MOV SS shadow
       sysOf(c).events.delivered++;
       return;
     } catch (e) {
@@ -75,21 +76,21 @@ function logEvent(c: Cpu, vector: number, kind: number, errorCode: number): void
 /** Shutdown: the CPU stops until reset (SDM 6.15, interrupt 8). */
 export function tripleFault(c: Cpu): void {
   sysOf(c).events.tripleFaults++;
-  c.r32[RUN_STATE / 4] = RUN_SHUTDOWN;
+  c.r32[W_RUN] = RUN_SHUTDOWN;
 }
 
 function deliverOnce(c: Cpu, vector: number, kind: number, errorCode: number, hasError: boolean): void {
   if (!isProtected(c)) deliverReal(c, vector);
   else if (isLongMode(c)) deliverLong(c, vector, kind, errorCode, hasError);
   else deliverLegacy(c, vector, kind, errorCode, hasError);
-  if (kind === EVENT_NMI) c.r32[NMI_MASKED / 4] = 1;
+  if (kind === EVENT_NMI) c.r32[W_NMI_MASKED] = 1;
 }
 
 /** Real mode: far call through the IVT entry, FLAGS/CS/IP pushed, IF/TF/AC/RF cleared. */
 function deliverReal(c: Cpu, vector: number): void {
   const r = c.r32;
-  if (vector * 4 + 3 > (r[IDTR_LIMIT / 4] & 0xffff)) throw gp(vector * 8 + 2);
-  const ent = (r[IDTR_BASE / 4] + vector * 4) | 0;
+  if (vector * 4 + 3 > (r[W_IDTR_LIMIT] & 0xffff)) throw gp(vector * 8 + 2);
+  const ent = (r[W_IDTR_BASE] + vector * 4) | 0;
   const ip = c.readK(ent, 0, 2, ACC_READ) & 0xffff;
   const cs = c.readK((ent + 2) | 0, 0, 2, ACC_READ) & 0xffff;
   const flags = c.getRflags();
@@ -109,8 +110,8 @@ const g = new Int32Array(4);
 function readGate(c: Cpu, vector: number, wide: boolean, idtErr: number, soft: boolean): void {
   const r = c.r32;
   const size = wide ? 16 : 8;
-  if (vector * size + size - 1 > (r[IDTR_LIMIT / 4] & 0xffff)) throw gp(idtErr);
-  const base = r[IDTR_BASE / 4], baseHi = wide ? r[IDTR_BASE / 4 + 1] : 0;
+  if (vector * size + size - 1 > (r[W_IDTR_LIMIT] & 0xffff)) throw gp(idtErr);
+  const base = r[W_IDTR_BASE], baseHi = wide ? r[W_IDTR_BASE + 1] : 0;
   const off = vector * size;
   const lo = (base + off) | 0;
   const hi = (baseHi + ((base >>> 0) + off >= 4294967296 ? 1 : 0)) | 0;

@@ -3,14 +3,14 @@
 // hardware does. As on Intel CPUs, SYSCALL/SYSRET exist only in 64-bit mode.
 
 import type { Cpu } from '../cpu.js';
-import { W_RIP, segWord } from '../cpu.js';
+import { segWord } from '../cpu.js';
 import {
   ATTR_DB, ATTR_G, ATTR_L, ATTR_P, ATTR_S, CR4, CR4_FSGSBASE, CSTAR, CS, EFER, EFER_LMA, EFER_SCE, FLAG_IF,
   FLAG_RF, FLAG_VM, FS, GS, KERNEL_GS_BASE, LSTAR, SEG_BASE, SFMASK, SS, STAR, SYSENTER_CS, SYSENTER_EIP, SYSENTER_ESP,
 } from '../state.js';
 import { CpuFault, VEC_GP, VEC_UD } from '../fault.js';
 import { isProtected, setSegment } from './segments.js';
-import { W_R11, W_RCX, W_RDX, W_RSP } from '../words.js';
+import { W_CR4, W_R11, W_RCX, W_RDX, W_RIP, W_RSP } from '../words.js';
 
 const gp0 = (): CpuFault => new CpuFault(VEC_GP, 0, true);
 const ud = (): CpuFault => new CpuFault(VEC_UD);
@@ -111,7 +111,7 @@ export function swapgs(c: Cpu): void {
 
 /** RDFSBASE/RDGSBASE/WRFSBASE/WRGSBASE: 64-bit mode with CR4.FSGSBASE, any CPL. */
 function checkFsgsbase(c: Cpu): void {
-  if (c.codeSize !== 8 || (c.r32[CR4 / 4] & CR4_FSGSBASE) === 0) throw ud();
+  if (c.codeSize !== 8 || (c.r32[W_CR4] & CR4_FSGSBASE) === 0) throw ud();
 }
 
 /** RDFSBASE/RDGSBASE into GPR word index `w` (opSize 4 zero-extends the low half). */

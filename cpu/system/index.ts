@@ -6,17 +6,17 @@ import type { Cpu, SystemHooks, Translator } from '../cpu.js';
 import { Mmu } from '../../mmu/paging.js';
 import { installModel } from '../../mmu/choose.js';
 import { defaultMmuModel } from '../../mmu/model.js';
-import { CR0, CR2, CR3, CR4, EFER } from '../state.js';
+import { CR0, CR3, CR4, EFER } from '../state.js';
 import { bindContext, newContext, sysOf } from './context.js';
 export { recentEvents, systemCounters } from './context.js';
 import { deliverEvent } from './events.js';
 import { CpuFault, VEC_PF } from '../fault.js';
 import { checkIo } from './io.js';
 import { loadSegment } from './segments.js';
+import { W_CR0, W_CR2, W_CR3, W_CR4, W_EFER } from '../words.js';
 
 export const systemHooks: SystemHooks = { deliverEvent, loadSegment, checkIo };
 
-const W_CR0 = CR0 / 4, W_CR3 = CR3 / 4, W_CR4 = CR4 / 4, W_EFER = EFER / 4, W_CR2 = CR2 / 4;
 
 /**
  * The translator the CPU calls on a TLB miss. Before walking it checks that the

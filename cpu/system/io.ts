@@ -7,11 +7,12 @@ import type { Cpu } from '../cpu.js';
 import { segWord } from '../cpu.js';
 import { ACC_READ } from '../../mmu/tlb.js';
 import {
-  FLAG_AC, FLAG_ID, FLAG_IF, FLAG_IOPL, FLAG_NT, FLAG_RF, FLAG_VM, INT_SHADOW, SEG_ATTR,
-  SEG_BASE, SEG_LIMIT, SHADOW_STI, TR,
+  FLAG_AC, FLAG_ID, FLAG_IF, FLAG_IOPL, FLAG_NT, FLAG_RF, FLAG_VM, SEG_ATTR, SEG_BASE, SEG_LIMIT, SHADOW_STI,
+  TR,
 } from '../state.js';
 import { CpuFault, VEC_GP } from '../fault.js';
 import { isProtected } from './segments.js';
+import { W_SHADOW } from '../words.js';
 
 const gp0 = (): CpuFault => new CpuFault(VEC_GP, 0, true);
 const iopl = (c: Cpu): number => (c.getRflags() & FLAG_IOPL) >>> 12;
@@ -49,7 +50,7 @@ export function cli(c: Cpu): void {
 export function sti(c: Cpu): void {
   if (isProtected(c) && iopl(c) < (c.mode === 2 ? 3 : c.cpl)) throw gp0();
   const f = c.getRflags();
-  if ((f & FLAG_IF) === 0) c.r32[INT_SHADOW / 4] |= SHADOW_STI;
+  if ((f & FLAG_IF) === 0) c.r32[W_SHADOW] |= SHADOW_STI;
   c.setRflags(f | FLAG_IF);
 }
 

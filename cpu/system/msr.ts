@@ -5,7 +5,7 @@
 import type { Cpu } from '../cpu.js';
 import { segWord } from '../cpu.js';
 import {
-  APIC_BASE, CR4, CR4_OSXSAVE, CR4_TSD, CSTAR, EFER, FS, GS, KERNEL_GS_BASE, LSTAR, MCG_STATUS, MISC_ENABLE,
+  APIC_BASE, CR4_OSXSAVE, CR4_TSD, CSTAR, EFER, FS, GS, KERNEL_GS_BASE, LSTAR, MCG_STATUS, MISC_ENABLE,
   MTRR_DEF_TYPE, MTRR_FIX, MTRR_VAR, PAT, PLATFORM_INFO, SEG_BASE, SFMASK, STAR, SYSENTER_CS, SYSENTER_EIP,
   SYSENTER_ESP, TSC, TSC_AUX, TSC_DEADLINE,
 } from '../state.js';
@@ -14,6 +14,7 @@ import { L1C_TSC_DEADLINE, L1C_X2APIC, cpuid, type CpuidDynamic } from '../cpuid
 import { CpuFault, VEC_GP } from '../fault.js';
 import { requireCpl0, writeEfer } from './control.js';
 import { sysOf } from './context.js';
+import { W_CR4 } from '../words.js';
 
 export const MSR_FEATURE_CONTROL = 0x3a, MSR_PLATFORM_ID = 0x17, MSR_DEBUGCTL = 0x1d9, MSR_TSC = 0x10, MSR_APIC_BASE = 0x1b, MSR_BIOS_SIGN_ID = 0x8b, MSR_PLATFORM_INFO = 0xce,
   MSR_MTRRCAP = 0xfe, MSR_SYSENTER_CS = 0x174, MSR_SYSENTER_ESP = 0x175, MSR_SYSENTER_EIP = 0x176,
@@ -238,7 +239,7 @@ function apicModeChangeOk(old: number, lo: number): boolean {
 
 /** RDTSC (and the TSC part of RDTSCP): returns the low half, high half in c.resHi. */
 export function rdtsc(c: Cpu): number {
-  if ((c.r32[CR4 / 4] & CR4_TSD) !== 0 && c.cpl !== 0) throw gp0();
+  if ((c.r32[W_CR4] & CR4_TSD) !== 0 && c.cpl !== 0) throw gp0();
   const t = readTsc(c);
   c.resHi = Math.floor(t / TWO32) | 0;
   return (t % TWO32) | 0;
@@ -257,7 +258,7 @@ export function execCpuid(c: Cpu): void {
   dyn.apicId = topology ? topology.apicId : c.index; // the initial APIC ID
   dyn.topology = topology;
   dyn.apicEnabled = (apicLo & (1 << 11)) !== 0;
-  dyn.osxsave = (r[CR4 / 4] & CR4_OSXSAVE) !== 0;
+  dyn.osxsave = (r[W_CR4] & CR4_OSXSAVE) !== 0;
   const leaf = r[0];
   cpuid(leaf, r[2], dyn, out);
   // The TSC-deadline timer exists only where a local APIC is wired to take IA32_TSC_DEADLINE.

@@ -12,9 +12,9 @@
 // capture every field they need at build time, never read `d` when they run.
 
 import type { Cpu, Exec } from '../cpu.js';
-import { W_RIP, segWord } from '../cpu.js';
+import { segWord } from '../cpu.js';
 import type { Insn } from '../decoder.js';
-import { W_RFLAGS, getOF } from '../flags.js';
+import { getOF } from '../flags.js';
 import { eaFn, leaFn, memRead, regRead, regWrite } from '../operands.js';
 import { pop, push } from '../stack.js';
 import { EVENT_SOFTINT, FLAG_ZF, FS, GS, SEG_BASE } from '../state.js';
@@ -34,7 +34,7 @@ import { cli, popf, pushfValue, sti } from './io.js';
 import { execCpuid, rdmsr, rdtsc, tscAux, wrmsr } from './msr.js';
 import { lar, lsl, verify } from './segments.js';
 import { callFar, iret, jmpFar, retFar } from './transfer.js';
-import { W_RAX, W_RCX, W_RDX } from '../words.js';
+import { W_RAX, W_RCX, W_RDX, W_RFLAGS, W_RIP } from '../words.js';
 
 
 /**

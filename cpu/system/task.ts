@@ -4,7 +4,7 @@
 // are not supported (#TS on the selector). IA-32e mode has no task switching (#GP).
 
 import type { Cpu } from '../cpu.js';
-import { W_RIP, segWord } from '../cpu.js';
+import { segWord } from '../cpu.js';
 import { ACC_READ, ACC_WRITE } from '../../mmu/tlb.js';
 import {
   CR0, CR0_PG, CR0_TS, CR3, CS, DS, ES, FLAG_NT, FLAG_VM, FS, GS, LDTR, SEG_BASE, SEG_SEL, SS, TR,
@@ -16,6 +16,7 @@ import {
   TYPE_CODE, TYPE_CONFORMING, TYPE_READABLE, TYPE_WRITABLE,
 } from './segments.js';
 import { sysOf } from './context.js';
+import { W_CR0, W_CR3, W_RIP } from '../words.js';
 
 /** Why the switch happens: decides the busy bits, NT and the back link (SDM Table 7-2). */
 export const TASK_JMP = 0, TASK_CALL = 1, TASK_INT = 2, TASK_IRET = 3;
@@ -83,10 +84,10 @@ export function taskSwitch(c: Cpu, tssSel: number, reason: number): void {
 
   // Commit: TR, CR0.TS, CR3, registers, flags.
   setSegment(c, TR, tssSel, newBase, 0, newLimit, (newAttr & ~0xf) | SYS_TSS_BUSY);
-  r[CR0 / 4] |= CR0_TS;
-  if ((r[CR0 / 4] & CR0_PG) !== 0 && nCr3 !== r[CR3 / 4]) {
+  r[W_CR0] |= CR0_TS;
+  if ((r[W_CR0] & CR0_PG) !== 0 && nCr3 !== r[W_CR3]) {
     if (!sysOf(c).mmu.setCr3(nCr3, 0)) throw gp(0);
-    r[CR3 / 4] = nCr3; r[CR3 / 4 + 1] = 0;
+    r[W_CR3] = nCr3; r[W_CR3 + 1] = 0;
     c.flushTlb(false);
   }
   for (let n = 0; n < 8; n++) { r[n * 2] = gprs[n]; r[n * 2 + 1] = 0; }

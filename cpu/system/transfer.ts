@@ -5,10 +5,10 @@
 // NT go to the task switch (task.ts).
 
 import type { Cpu } from '../cpu.js';
-import { W_RIP, segWord } from '../cpu.js';
+import { segWord } from '../cpu.js';
 import {
   ATTR_DB, ATTR_DPL_SHIFT, ATTR_L, ATTR_UNUSABLE, CS, DS, ES, FLAG_AC, FLAG_ID, FLAG_IF, FLAG_IOPL, FLAG_NT,
-  FLAG_RF, FLAG_VIF, FLAG_VIP, FLAG_VM, FS, GS, NMI_MASKED, SEG_ATTR, SEG_SEL, SS,
+  FLAG_RF, FLAG_VIF, FLAG_VIP, FLAG_VM, FS, GS, SEG_ATTR, SEG_SEL, SS,
 } from '../state.js';
 import { CpuFault, VEC_GP, VEC_NP, VEC_TS } from '../fault.js';
 import {
@@ -19,7 +19,7 @@ import {
 import { TASK_CALL, TASK_JMP, taskReturn, taskSwitch, taskTarget } from './task.js';
 import { commitRsp, pop, push, stackAdjust, stackAt, stackFromCurrent, stackLimit, stk } from './stack.js';
 import { readTssStack, tssSsSel, tssStackHi } from './events.js';
-import { W_RSP } from '../words.js';
+import { W_NMI_MASKED, W_RIP, W_RSP } from '../words.js';
 
 const gp = (code: number): CpuFault => new CpuFault(VEC_GP, code, true);
 const selErr = (sel: number): number => sel & 0xfffc;
@@ -299,7 +299,7 @@ function iretFlags(c: Cpu, v: number, opSize: number, cpl: number): number {
 export function iret(c: Cpu, opSize: number): void {
   const r = c.r32;
   const flagsNow = c.getRflags();
-  r[NMI_MASKED / 4] = 0;
+  r[W_NMI_MASKED] = 0;
   if (!isProtected(c)) {
     stackFromCurrent(c);
     const ip = pop(c, opSize), sel = pop(c, opSize) & 0xffff, fl = pop(c, opSize);

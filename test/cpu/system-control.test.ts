@@ -1,7 +1,7 @@
 // Control registers and mode switches, MSRs and the TSC, fast system calls,
 // and the IOPL / I/O-bitmap / CLI / STI / POPF rules.
 import { describe, expect, it } from 'vitest';
-import { W_RIP } from '../../cpu/cpu.js';
+import { W_RIP } from '../../cpu/words.js';
 import { movToCr, writeCr0, ltr, loadDtr, smsw, storeDtr, str } from '../../cpu/system/control.js';
 import { linearToPhysical } from '../../cpu/system/index.js';
 import { rdSegBase, syscall, sysenter, sysexit, sysret, swapgs, wrSegBase } from '../../cpu/system/fastcall.js';

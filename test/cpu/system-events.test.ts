@@ -1,6 +1,6 @@
 // Exception and interrupt delivery and IRET in real, protected, v8086 and long mode.
 import { describe, expect, it } from 'vitest';
-import { W_RIP } from '../../cpu/cpu.js';
+import { W_RIP } from '../../cpu/words.js';
 import { deliverEvent } from '../../cpu/system/events.js';
 import { recentEvents, systemCounters } from '../../cpu/system/index.js';
 import { iret } from '../../cpu/system/transfer.js';

@@ -1,6 +1,6 @@
 // Segment-register loads in protected mode, far transfers, call gates, LAR/LSL/VERR/VERW.
 import { describe, expect, it } from 'vitest';
-import { W_RIP } from '../../cpu/cpu.js';
+import { W_RIP } from '../../cpu/words.js';
 import { lldt } from '../../cpu/system/control.js';
 import { lar, loadSegment, lsl, verify } from '../../cpu/system/segments.js';
 import { callFar, iret, jmpFar, retFar } from '../../cpu/system/transfer.js';

@@ -1,7 +1,7 @@
 // Hardware task switching with 32-bit TSSs: JMP, CALL + IRET (NT and the back
 // link), and a #DF delivered through a task gate.
 import { describe, expect, it } from 'vitest';
-import { W_RIP } from '../../cpu/cpu.js';
+import { W_RIP } from '../../cpu/words.js';
 import { deliverEvent } from '../../cpu/system/events.js';
 import { callFar, iret, jmpFar } from '../../cpu/system/transfer.js';
 import { CR0, CR0_TS, EVENT_EXCEPTION, FLAG_NT, RAX, SEG_SEL, TR, gprOffset, segOffset } from '../../cpu/state.js';

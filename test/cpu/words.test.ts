@@ -2,7 +2,11 @@
 // the hot paths) must agree with the layout in cpu/state.ts and cpu/flags.ts.
 import { describe, expect, it } from 'vitest';
 import { K_ADD, K_LOGIC, K_SAR, K_SHL, K_SHR, K_SUB } from '../../cpu/flags.js';
-import { CS, RAX, RBP, RBX, RCX, RDI, RDX, RFLAGS, RIP, RSI, RSP, R11, SCRATCH, SEG_BASE, SS, gprOffset, segOffset, FLAG_ZF } from '../../cpu/state.js';
+import {
+  CS, RAX, RBP, RBX, RCX, RDI, RDX, RFLAGS, RIP, RSI, RSP, R11, SCRATCH, SEG_BASE, SS, gprOffset, segOffset, FLAG_ZF,
+  CR0, CR2, CR3, CR4, EFER, XCR0, DR0, DR6, DR7, GDTR_BASE, GDTR_LIMIT, IDTR_BASE, IDTR_LIMIT, RUN_STATE, INT_SHADOW, NMI_PENDING, NMI_MASKED,
+  PENDING_EVENT, PENDING_ERROR,
+} from '../../cpu/state.js';
 import * as W from '../../cpu/words.js';
 
 describe('cpu/words.ts literals', () => {
@@ -16,6 +20,11 @@ describe('cpu/words.ts literals', () => {
     expect([W.W_RAX, W.W_RCX, W.W_RDX, W.W_RBX, W.W_RSP, W.W_RBP, W.W_RSI, W.W_RDI, W.W_R11])
       .toEqual([RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R11].map((n) => gprOffset(n) / 4));
     expect(W.ZF_BIT).toBe(FLAG_ZF);
+    expect([W.W_CR0, W.W_CR2, W.W_CR3, W.W_CR4, W.W_EFER, W.W_XCR0, W.W_DR0, W.W_DR6, W.W_DR7])
+      .toEqual([CR0, CR2, CR3, CR4, EFER, XCR0, DR0, DR6, DR7].map((o) => o / 4));
+    expect([W.W_GDTR_BASE, W.W_GDTR_LIMIT, W.W_IDTR_BASE, W.W_IDTR_LIMIT]).toEqual([GDTR_BASE, GDTR_LIMIT, IDTR_BASE, IDTR_LIMIT].map((o) => o / 4));
+    expect([W.W_RUN, W.W_SHADOW, W.W_NMI, W.W_NMI_MASKED, W.W_PENDING_EVENT, W.W_PENDING_ERROR])
+      .toEqual([RUN_STATE, INT_SHADOW, NMI_PENDING, NMI_MASKED, PENDING_EVENT, PENDING_ERROR].map((o) => o / 4));
   });
   it('lazy-flag op codes are kind << 2 | size', () => {
     expect([W.LF_ADD32, W.LF_SUB32, W.LF_LOGIC32]).toEqual([K_ADD, K_SUB, K_LOGIC].map((k) => (k << 2) | 2));
