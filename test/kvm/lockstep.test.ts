@@ -6,7 +6,7 @@
 
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Backend, CpuHost } from '../../contracts/backend.js';
-import { RBX, StateView, gprOffset } from '../../cpu/state.js';
+import { FLAG_AF, FLAG_CF, RBX, RFLAGS, StateView, gprOffset } from '../../cpu/state.js';
 import { GuestMemory } from '../../mmu/memory.js';
 import { KvmBackend } from '../../accel-kvm/kvm-backend.js';
 import { cpuidEntries } from '../../cpu/cpuid.js';
@@ -78,6 +78,22 @@ describe.skipIf(kvmSkipReason !== null)('lockstep oracle', () => {
     expect(r.divergence?.step).toBe(50);
     expect(r.divergence?.diffs).toEqual(['rbx (0x18): kvm 0000000000008000, other 0000010000008000']);
     expect(r.divergence?.report).toMatch(/instruction:\n    000[0-9a-f]+: [0-9a-f ]+ +[a-z]/);
+  });
+
+  it('undefined flags come from the instruction rows: AF flipped after AND is masked, after ADD (or CF after AND) reported', () => {
+    const code = new Uint8Array([0x21, 0xd8, 0x01, 0xd8, 0xf4]); // and eax, ebx; add eax, ebx; hlt
+    const flipAt = (flag: number, at: number) => {
+      const a = kvmSide(), b = kvmSide();
+      a.backend.setState(loadProgram(a.memory, 32, code, 5).snapshot());
+      const faulty = tampered(kvmStepper(b.backend, b.memory), (v, n) => { if (n === at) v.setU32(RFLAGS, v.lo(RFLAGS) ^ flag); });
+      return runLockstep(a, { backend: faulty, memory: b.memory }, { watch: WRITABLE });
+    };
+    expect(flipAt(FLAG_AF, 1).end).toBe('halt'); // AND leaves AF undefined (its row's undef)
+    const add = flipAt(FLAG_AF, 2);
+    expect([add.end, add.divergence?.step]).toEqual(['divergence', 1]);
+    expect(add.divergence?.diffs[0]).toMatch(/^rflags/);
+    const cf = flipAt(FLAG_CF, 1);
+    expect([cf.end, cf.divergence?.step]).toEqual(['divergence', 0]);
   });
 
   it('x87/SSE state is compared: XMM5 flipped after instruction 40 is reported naming xmm5; FIP and empty ST registers are not', () => {
