@@ -50,9 +50,23 @@ export class Timers {
 export class RealtimeClock implements Clock {
   private base = performance.now();
   private pausedAt: number | null = null;
+  /** While a limited run goes on (limit/settle): the latest time now() may say. */
+  private ceiling = Infinity;
   now(): number {
-    const t = this.pausedAt ?? performance.now();
-    return (t - this.base) * 1e6;
+    const t = ((this.pausedAt ?? performance.now()) - this.base) * 1e6;
+    return t < this.ceiling ? t : this.ceiling;
+  }
+  /**
+   * Let at most `ns` pass until settle(): a guest run that may be slower than real time (a
+   * loaded host, several vCPUs taking turns) then sees time stand still instead of jumping.
+   */
+  limit(ns: number): void { this.ceiling = this.now() + ns; }
+  /** End a limited run: real time past the ceiling is dropped, so time goes on from where the guest saw it. */
+  settle(): void {
+    if (this.ceiling === Infinity) return;
+    const real = ((this.pausedAt ?? performance.now()) - this.base) * 1e6;
+    if (real > this.ceiling) this.base += (real - this.ceiling) / 1e6;
+    this.ceiling = Infinity;
   }
   setNow(t: number): void { this.base = (this.pausedAt ?? performance.now()) - t / 1e6; }
   pause(): void { if (this.pausedAt === null) this.pausedAt = performance.now(); }

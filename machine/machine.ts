@@ -17,7 +17,7 @@ import type { MmuModelName } from '../mmu/model.js';
 import { BackendUnavailable, createBackend } from './backends.js';
 import type { IoOptions } from './io-devices.js';
 import { buildPc, type PcDevices } from './pc.js';
-import { SMP_QUANTUM, apResetState, sipiState, type SmpTopology, type Vcpu } from './smp.js';
+import { SMP_MAX_NS_PER_INSTRUCTION, SMP_QUANTUM, apResetState, sipiState, type SmpTopology, type Vcpu } from './smp.js';
 import { yieldToEventLoop } from './yield.js';
 
 export interface MachineOptions extends IoOptions {
@@ -307,11 +307,15 @@ export class Machine {
     let allHalted = true;
     const t0 = performance.now();
     let executed = 0;
+    const realtime = this.clock instanceof RealtimeClock && this.backend.name !== 'kvm' ? this.clock : null;
     for (const v of this.vcpus) {
       if (v.waitSipi) continue;
       this.currentVcpu = v.index;
       const before = v.backend.instructions();
-      const reason = v.backend.run(budget ?? Math.min(this.budget(), SMP_QUANTUM));
+      const turn = budget ?? Math.min(this.budget(), SMP_QUANTUM);
+      realtime?.limit(turn * SMP_MAX_NS_PER_INSTRUCTION);
+      const reason = v.backend.run(turn);
+      realtime?.settle();
       executed += v.backend.instructions() - before;
       this.currentVcpu = 0;
       this.timers.run();

@@ -3,7 +3,7 @@
 // deterministic time; the vCPU counters show the scheduling.
 
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Machine } from '../../machine/machine.js';
 import { APIC_BASE, MTRR_DEF_TYPE, PAT, StateView } from '../../cpu/state.js';
 import { RealtimeClock } from '../../devices/clock.js';
@@ -11,7 +11,7 @@ import { bootRecipe } from '../../machine/boot.js';
 import { buildAcpi } from '../../machine/acpi.js';
 import { GuestMemory } from '../../mmu/memory.js';
 import type { InterpBackend } from '../../cpu/interp.js';
-import { sipiState, tscOf } from '../../machine/smp.js';
+import { SMP_MAX_NS_PER_INSTRUCTION, SMP_QUANTUM, sipiState, tscOf } from '../../machine/smp.js';
 import { buildFlat, hasToolchain } from '../cpu/system-build.js';
 
 const SOURCE = readFileSync(new URL('../guests/smp.S', import.meta.url), 'utf8');
@@ -141,6 +141,31 @@ describe.skipIf(!hasToolchain())('SMP (-smp N): INIT-SIPI-SIPI and IPIs through 
     for (let k = 0; k < 3; k++) { m.vcpuInit(1); m.vcpuSipi(1, 0x09); }
     clock.hold(() => expect(tscOf(ap)).toBe(tscOf(bsp)));
     m.destroy();
+  });
+
+  it('real time: a vCPU\'s turn moves the clock at most SMP_MAX_NS_PER_INSTRUCTION per instruction, so a host stall is not a jump in guest time', () => {
+    let host = 1000; // ms, performance.now() as the clock and the run loop see it
+    const spy = vi.spyOn(performance, 'now').mockImplementation(() => host);
+    try {
+      const m = new Machine({ memory: 16 << 20, accel: 'interp', smp: 2 });
+      m.boot(() => {});
+      m.memory.writeBytes(0x9000, Uint8Array.of(0xeb, 0xfe)); // jmp $
+      m.vcpus[0].backend.setState(sipiState(0x09));
+      m.vcpuSipi(1, 0x09);
+      const ap = m.vcpus[1].backend, run = ap.run.bind(ap);
+      ap.run = (n: number) => { host += 10_000; return run(n); }; // the host stalls 10 s in vCPU 1's turn
+      const t0 = m.clock.now();
+      m.runSteps(1);
+      const moved = m.clock.now() - t0;
+      expect(moved).toBeLessThanOrEqual(2 * SMP_QUANTUM * SMP_MAX_NS_PER_INSTRUCTION);
+      expect(moved).toBeGreaterThan(0);
+      // Time goes on from there, monotonic: the stall is dropped, not taken back later.
+      host += 5;
+      expect(m.clock.now() - t0).toBeCloseTo(moved + 5e6, -1);
+      m.destroy();
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('the APs start with the MTRRs and PAT the firmware gave the BSP, without its BSP flag, and INIT keeps them', () => {
