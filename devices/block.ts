@@ -43,7 +43,25 @@ export class OverlayDisk implements BlockBackend {
   readonly readOnly = false;
   /** Sector number -> its current contents. */
   private readonly sectors = new Map<number, Uint8Array>();
+  /** Sectors written since the log was last taken (live migration's pre-copy), or null when not logging. */
+  private written: Set<number> | null = null;
   constructor(private readonly base: BlockBackend) { this.size = base.size; }
+
+  /** Start (or stop) logging which sectors are written. */
+  logWrites(on: boolean): void { this.written = on ? new Set() : null; }
+
+  /** The sectors written since logging started or since the last call, in order; the log starts afresh. */
+  takeWritten(): number[] {
+    const out = this.written ? [...this.written].sort((a, b) => a - b) : [];
+    this.written?.clear();
+    return out;
+  }
+
+  /** A written sector's current contents (undefined if the overlay does not hold it). */
+  sector(n: number): Uint8Array | undefined { return this.sectors.get(n); }
+
+  /** The written sectors' numbers, in order. */
+  sectorNumbers(): number[] { return [...this.sectors.keys()].sort((a, b) => a - b); }
 
   get dirtySectors(): number { return this.sectors.size; }
 
@@ -74,6 +92,7 @@ export class OverlayDisk implements BlockBackend {
         this.sectors.set(sector, s);
       }
       s.set(src.subarray(at, at + n), skip);
+      this.written?.add(sector);
     });
   }
 

@@ -8,12 +8,15 @@
 // Stream: messages of u8 type, u32 length, payload.
 //   H  hello: f64 RAM bytes, u32 vCPUs, u32 version
 //   R  RAM batch: u32 count, then per page u32 index, u8 kind (0 zero, 1 data), 4096 bytes if data
+//   S  -snapshot overlay sectors, in rounds beside RAM's (migrate-disks.ts)
 //   D  the rest: snapshot sections (run state, CPU records, devices) without RAM
 // The destination answers one message: K (loaded, the source may stop for good)
 // or F with a one-line reason (the source carries on).
 
+import { SECTOR_SIZE } from '../devices/block.js';
 import { DIRTY_WATCHED, DIRTY_WRITTEN } from '../mmu/memory.js';
 import type { Machine, MachineRunState } from './machine.js';
+import { MSG_DISK, OverlayReceiver, OverlaySender, mergeWork, sectorCount, type DiskWork } from './migrate-disks.js';
 import { applySections, machineSections, PAGE_SIZE } from './snapshot.js';
 import { concat, packSections, SnapshotError, SNAPSHOT_VERSION, unpackSections } from './snapshot-format.js';
 
@@ -50,13 +53,16 @@ export interface MigrationStats {
   dirtyRate: number;
   /** Pages sent in the stop-and-copy. */
   finalPages: number;
+  /** -snapshot overlay sectors sent (or received), and their bytes on the wire. */
+  diskSectors: number;
+  diskBytes: number;
   error: string | null;
 }
 
 export function newMigrationStats(): MigrationStats {
   return {
     status: 'none', startedAt: 0, totalTimeMs: 0, downtimeMs: 0, total: 0, transferred: 0, remaining: 0,
-    normalPages: 0, zeroPages: 0, rounds: 0, dirtyRate: 0, finalPages: 0, error: null,
+    normalPages: 0, zeroPages: 0, rounds: 0, dirtyRate: 0, finalPages: 0, diskSectors: 0, diskBytes: 0, error: null,
   };
 }
 
@@ -148,20 +154,30 @@ function ramBatch(m: Machine, pages: readonly number[], from: number, to: number
   return message(MSG_RAM, body);
 }
 
-/** Send `pages` in batches; the guest runs between them (each write yields to the event loop). */
-async function sendPages(m: Machine, ch: ByteChannel, pages: readonly number[], stats: MigrationStats, hooks: OutgoingHooks, params: MigrationParams): Promise<void> {
+/** Send one message of a pre-copy round; the guest runs after it (each write yields to the event loop). */
+async function sendPaced(ch: ByteChannel, msg: Uint8Array, stats: MigrationStats, hooks: OutgoingHooks, params: MigrationParams): Promise<void> {
+  if (hooks.cancelled()) throw new Error('migration cancelled');
+  const t0 = performance.now();
+  await ch.write(msg);
+  stats.transferred += msg.length;
+  // A socket write may complete without an event-loop turn: let the guest's run loop have one.
+  await new Promise((r) => setImmediate(r));
+  if (params.maxBandwidth > 0) {
+    const wait = (msg.length / params.maxBandwidth) * 1000 - (performance.now() - t0);
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+  }
+}
+
+/** Send `pages`, then the overlay sectors in `disks`, in batches. */
+async function sendRound(m: Machine, ch: ByteChannel, pages: readonly number[], overlays: OverlaySender, disks: DiskWork, stats: MigrationStats, hooks: OutgoingHooks, params: MigrationParams): Promise<void> {
   for (let i = 0; i < pages.length; i += BATCH_PAGES) {
-    if (hooks.cancelled()) throw new Error('migration cancelled');
-    const msg = ramBatch(m, pages, i, Math.min(pages.length, i + BATCH_PAGES), stats);
-    const t0 = performance.now();
-    await ch.write(msg);
-    stats.transferred += msg.length;
-    // A socket write may complete without an event-loop turn: let the guest's run loop have one.
-    await new Promise((r) => setImmediate(r));
-    if (params.maxBandwidth > 0) {
-      const wait = (msg.length / params.maxBandwidth) * 1000 - (performance.now() - t0);
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    }
+    await sendPaced(ch, ramBatch(m, pages, i, Math.min(pages.length, i + BATCH_PAGES), stats), stats, hooks, params);
+  }
+  for (const payload of overlays.payloads(disks)) {
+    const msg = message(MSG_DISK, payload);
+    await sendPaced(ch, msg, stats, hooks, params);
+    stats.diskSectors += new DataView(payload.buffer).getUint32(4, true);
+    stats.diskBytes += msg.length;
   }
 }
 
@@ -176,6 +192,7 @@ export async function migrateOut(m: Machine, ch: ByteChannel, params: MigrationP
   const reader = new MessageReader(ch);
   const reply = reader.next();
   reply.catch(() => {});
+  const overlays = new OverlaySender(m);
   stats.total = mem.ramSize;
   const hello = new Uint8Array(16);
   const hv = new DataView(hello.buffer);
@@ -184,22 +201,24 @@ export async function migrateOut(m: Machine, ch: ByteChannel, params: MigrationP
   hv.setUint32(12, SNAPSHOT_VERSION, true);
   try {
     await ch.write(message(MSG_HELLO, hello));
-    // Arm the dirty log and drop TLB entries made before it, so every later write is seen.
+    // Arm the dirty logs (and drop TLB entries made before them), so every later write is seen.
     mem.dirtyPages.fill(DIRTY_WATCHED);
     for (const v of m.vcpus) { v.backend.invalidateCode?.(); v.backend.dirtyLog?.start(); }
     let pages: number[] = Array.from({ length: pageCount }, (_, i) => i);
+    let disks = overlays.start();
     let bytesPerMs = 0;
     for (;;) {
       stats.rounds++;
       const t0 = performance.now();
       const sentBefore = stats.transferred;
-      await sendPages(m, ch, pages, stats, hooks, params);
+      await sendRound(m, ch, pages, overlays, disks, stats, hooks, params);
       const ms = Math.max(performance.now() - t0, 0.001);
       bytesPerMs = (stats.transferred - sentBefore) / ms;
       pages = takeDirty(m);
-      stats.remaining = pages.length * PAGE_SIZE;
+      disks = overlays.takeWritten();
+      stats.remaining = pages.length * PAGE_SIZE + sectorCount(disks) * SECTOR_SIZE;
       stats.dirtyRate = Math.round((pages.length / ms) * 1000);
-      const expectedMs = bytesPerMs > 0 ? (pages.length * (PAGE_SIZE + 5)) / bytesPerMs : Infinity;
+      const expectedMs = bytesPerMs > 0 ? (pages.length * (PAGE_SIZE + 5) + sectorCount(disks) * (SECTOR_SIZE + 8)) / bytesPerMs : Infinity;
       if (expectedMs <= params.downtimeLimitMs || stats.rounds >= MAX_ROUNDS) break;
     }
     // Stop-and-copy: what is still dirty, then the devices and the CPU.
@@ -207,10 +226,13 @@ export async function migrateOut(m: Machine, ch: ByteChannel, params: MigrationP
     hooks.stopGuest();
     const queued = new Set(pages);
     for (const p of takeDirty(m)) if (!queued.has(p)) pages.push(p);
+    disks = mergeWork(disks, overlays.takeWritten());
     stats.rounds++;
     stats.finalPages = pages.length;
-    await sendPages(m, ch, pages, stats, { ...hooks, cancelled: () => false }, { ...params, maxBandwidth: 0 });
-    const rest = message(MSG_DEVICES, packSections(machineSections(m, !hooks.wasRunning)));
+    await sendRound(m, ch, pages, overlays, disks, stats, { ...hooks, cancelled: () => false }, { ...params, maxBandwidth: 0 });
+    const sections = machineSections(m, !hooks.wasRunning);
+    overlays.emptySections(sections);
+    const rest = message(MSG_DEVICES, packSections(sections));
     await ch.write(rest);
     stats.transferred += rest.length;
     stats.remaining = 0;
@@ -224,6 +246,7 @@ export async function migrateOut(m: Machine, ch: ByteChannel, params: MigrationP
     if (answer.type !== MSG_OK) throw new Error('the destination answered something unexpected');
   } finally {
     for (const v of m.vcpus) v.backend.dirtyLog?.stop();
+    overlays.stop();
     mem.dirtyPages.fill(0);
     ch.close();
   }
@@ -242,6 +265,7 @@ export async function receiveMigration(m: Machine, ch: ByteChannel, stats: Migra
     throw new SnapshotError(why);
   };
   let ramSize = -1, vcpus = 0;
+  const overlays = new OverlayReceiver();
   stats.total = m.memory.ramSize;
   for (;;) {
     let msg;
@@ -275,11 +299,19 @@ export async function receiveMigration(m: Machine, ch: ByteChannel, stats: Migra
         at += PAGE_SIZE;
         stats.normalPages++;
       }
+    } else if (msg.type === MSG_DISK) {
+      if (ramSize < 0) return fail('migration stream is corrupt: disk sectors before hello');
+      const corrupt = overlays.add(msg.payload);
+      if (corrupt) return fail(corrupt);
+      stats.diskSectors = overlays.sectors;
+      stats.diskBytes += 5 + msg.payload.length;
     } else if (msg.type === MSG_DEVICES) {
       if (ramSize < 0) return fail('migration stream is corrupt: devices before hello');
       let run: MachineRunState;
       try {
-        run = applySections(m, ramSize, vcpus, unpackSections(msg.payload), true);
+        const sections = unpackSections(msg.payload);
+        overlays.intoSections(sections);
+        run = applySections(m, ramSize, vcpus, sections, true);
       } catch (e) {
         return fail((e as Error).message);
       }

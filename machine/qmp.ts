@@ -205,6 +205,8 @@ function queryMigrate(ctl: VmControl): Json {
       'precopy-bytes': s.transferred, 'final-pages': s.finalPages,
     },
   };
+  // -snapshot overlays' sectors (emu's own fields in QEMU's old block-migration 'disk' member).
+  if (s.diskSectors > 0) out.disk = { transferred: s.diskBytes, sectors: s.diskSectors };
   if (s.status === 'completed') out.downtime = Math.round(s.downtimeMs * 1000) / 1000;
   if (s.error && (s.status === 'failed' || s.status === 'cancelled')) out['error-desc'] = s.error;
   return out;

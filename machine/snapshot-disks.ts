@@ -44,13 +44,13 @@ export function saveDisks(m: Machine, sections: Sections): void {
     dv.setUint16(at + 11, names[i].length, true);
     head.set(names[i], at + 13);
     at += 13 + names[i].length;
-    if (d.disk instanceof OverlayDisk) sections.set(`disk/${i}`, encodeOverlay(d.disk));
+    if (d.disk instanceof OverlayDisk) sections.set(`disk/${i}`, encodeOverlay(d.disk.writtenSectors()));
   });
   sections.set('disks', head);
 }
 
-function encodeOverlay(disk: OverlayDisk): Uint8Array {
-  const sectors = disk.writtenSectors();
+/** A `disk/N` section: these overlay sectors (number, 512 bytes), in order. */
+export function encodeOverlay(sectors: readonly (readonly [number, Uint8Array])[]): Uint8Array {
   const b = new Uint8Array(4 + sectors.length * (8 + SECTOR_SIZE));
   const dv = new DataView(b.buffer);
   dv.setUint32(0, sectors.length, true);
