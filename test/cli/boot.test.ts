@@ -78,8 +78,9 @@ describe('emu boots the built-in guest (the README quick start)', () => {
             write('info\r');
             t1 = performance.now();
           }
-          // The next switch waits for the prompt: a kvm -> interp switch while the UART is
-          // mid-line has been seen to stall the guest's output (noted as a defect, not tested here).
+          // The next switch waits for the prompt. (A kvm -> interp switch mid-output used to stall
+          // the guest: an interrupt KVM had injected but not delivered was dropped. Fixed; switches
+          // mid-output are test/kvm/switch-output.test.ts and test/machine/pending-event.test.ts.)
           for (const t2 = performance.now(); !output().trimEnd().endsWith('tinyos>'); await new Promise((res) => setTimeout(res, 10))) {
             if (performance.now() - t2 > 20_000) throw new Error(`no prompt after info; output:\n${output()}`);
           }
