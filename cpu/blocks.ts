@@ -72,16 +72,18 @@ export class Block {
 }
 
 /**
- * Blocks of one page compiled to one wasm function (cpu/jit/codegen.ts): run(base, limit, entry)
- * starts at blocks[entry] and may go on through the others; see there for what it returns.
+ * Blocks of one page compiled to one wasm function (cpu/jit/codegen.ts): run(base, limit, entry, 0)
+ * starts at blocks[entry] and may go on through the others (and other regions: cpu/jit/chain.ts);
+ * see there for what it returns.
  */
 export interface CompiledRegion {
-  run: (base: number, limit: number, entry: number) => number;
-  /** Its slot in the JIT's table of region functions (cpu/jit/entry.ts), -1 once dropped. */
-  slot: number;
+  run: (base: number, limit: number, entry: number, done: number) => number;
   blocks: Block[];
   /** The BlockCache epoch at which every block was last seen valid. */
   epoch: number;
+  /** Its slot in the JIT's table of region functions (cpu/jit/entry.ts), -1 once dropped; how many blocks enter it (at 0 the slot is freed). */
+  slot: number;
+  refs: number;
 }
 
 export const REP_COND = 0x10, REP_E = 0x20;

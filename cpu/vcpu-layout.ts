@@ -18,11 +18,20 @@ export const enum V {
   SEG_MAX = 0x29000,
   /** Mode fields (Int32 each), written by Cpu.modeChanged/segChanged. */
   MODE = 0x29100,
-  /** Int32: the region block a compiled region stopped in (cpu/jit/codegen.ts). */
+  /** Int32: where compiled code stopped: its region's table slot << 8 | the block's index in the region (cpu/jit/codegen.ts). */
   JIT_EXIT = 0x29180,
+  /** Int32: the chain epoch jump-cache entries must carry to be followed (0: compiled code does not chain; cpu/jit/chain.ts). */
+  JIT_GEN = 0x29184,
+  /** Int32: times compiled code went on to another region through the jump cache. */
+  JIT_CHAINS = 0x29188,
+  /** The jump cache: JUMP_ENTRIES entries of 4 Int32 (linear address low, high, chain epoch, slot << 8 | entry). */
+  JUMP_CACHE = 0x29200,
   /** Byte offset past the last field. */
-  END = 0x29200,
+  END = 0x2d200,
 }
+
+/** Entries in the jump cache (a power of two). */
+export const JUMP_ENTRIES = 1024;
 
 /** Mode-field word indices (Int32, from V.MODE). */
 export const enum M {
@@ -41,7 +50,7 @@ export const enum M {
 }
 
 if (V.TLB_TAGS !== VCPU_DATA || V.TLB_HI !== V.TLB_TAGS + 8 * TLB_SIZE * 4 || V.TLB_PHYS !== V.TLB_HI + TLB_SIZE * 4 ||
-  V.SEG_MAX < V.TLB_PHYS + TLB_SIZE * 4 || V.MODE < V.SEG_MAX + 24 * 8 || V.MODE + M.COUNT * 4 > V.JIT_EXIT || V.JIT_EXIT + 4 > V.END || V.END > VCPU_AREA) {
+  V.SEG_MAX < V.TLB_PHYS + TLB_SIZE * 4 || V.MODE < V.SEG_MAX + 24 * 8 || V.MODE + M.COUNT * 4 > V.JIT_EXIT || V.JIT_CHAINS + 4 > V.JUMP_CACHE || V.JUMP_CACHE + JUMP_ENTRIES * 16 > V.END || V.END > VCPU_AREA) {
   throw new Error('cpu/vcpu-layout.ts disagrees with mmu/memory.ts / mmu/tlb.ts');
 }
 

@@ -4,11 +4,13 @@
 // block queues, and the queue is compiled several regions to a module: each region
 // is the hot block and the blocks of its page it reaches by direct branches
 // (cpu/jit/region.ts), entered at any of them. A compiled function takes the vCPU
-// area's base as a parameter, so compiled code serves any vCPU.
+// area's base as a parameter, so compiled code serves any vCPU. Regions sit in one
+// function table, and compiled code goes from one to the next through the vCPU's jump
+// cache (cpu/jit/chain.ts), which the run loop fills as it enters them.
 
 import type { CpuHost } from '../../contracts/backend.js';
 import { CODE_WRITTEN, overwritten, ripLinear, type Block, type BlockCache, type CompiledRegion } from '../blocks.js';
-import type { Cpu } from '../cpu.js';
+import { CODE_KEY_LIMITED, type Cpu } from '../cpu.js';
 import { execBlock } from '../exec.js';
 import { keepCF, testCC } from '../flags.js';
 import { InterpBackend, type CpuExtension } from '../interp.js';
@@ -21,8 +23,9 @@ import { collectRegion, inline, regionCode, worthCompiling, type RegionCode } fr
 import { watText } from './wat.js';
 import { codePhys, describeRegion } from './describe.js';
 import { later } from './later.js';
+import { JumpCache, tailCalls } from './chain.js';
 import { RegionTable } from './entry.js';
-import { W_NMI, W_RUN, W_SHADOW } from '../words.js';
+import { W_CSBASE, W_NMI, W_RIP, W_RUN, W_SHADOW } from '../words.js';
 
 export interface JitOptions {
   /** Dispatches of a block before it is queued for compilation. */
@@ -44,6 +47,8 @@ export interface JitOptions {
    * ready. Default: every module compiles at once.
    */
   asyncBytes?: number;
+  /** Chain regions through the jump cache (default: where the engine has wasm tail calls). */
+  chain?: boolean;
 }
 
 /** Most instructions one entry into compiled code runs: events (interrupts, timers, stop requests) wait at most this long. */
@@ -73,10 +78,15 @@ export class JitCompiler {
     jitAsyncModules: 0, jitAsyncPending: 0,
   };
   private readonly asyncBytes: number;
-  /** The region functions, entered through one wasm function (regions.go). */
-  readonly regions = new RegionTable();
   /** Why the last asynchronous compile failed (cpu/jit/later.ts), or undefined. */
   asyncError?: string;
+  /** Whether regions chain (cpu/jit/chain.ts). */
+  readonly chain: boolean;
+  /** The region functions, entered through one wasm function (regions.go), and each slot's region. */
+  readonly regions = new RegionTable();
+  readonly slots: (CompiledRegion | undefined)[] = [];
+  /** Bumped when a region is dropped or a block moves to another region: jump-cache entries go stale. */
+  dropGen = 0;
 
   constructor(cpu: Cpu, private readonly table: InterpBackend['table'], private readonly cache: BlockCache, o: JitOptions = {}) {
     this.cpu = cpu;
@@ -88,6 +98,7 @@ export class JitCompiler {
     this.debug = o.debug ?? false;
     this.all = o.all ?? false;
     this.asyncBytes = o.asyncBytes ?? Infinity;
+    this.chain = (o.chain ?? true) && tailCalls();
   }
 
   enqueue(b: Block): void {
@@ -104,9 +115,9 @@ export class JitCompiler {
     const regions: RegionCode[] = [], all: Block[] = [], taken = new Set<Block>();
     for (const e of entries) {
       if (taken.has(e)) continue; // a block of a region earlier in this batch: it enters that one
-      const blocks = collectRegion(this.cache, e, this.all);
+      const blocks = collectRegion(this.cache, e, this.all, this.chain);
       for (const b of blocks) taken.add(b);
-      regions.push(regionCode(blocks, blocks.map((b) => all.push(b) - 1)));
+      regions.push(regionCode(blocks, blocks.map((b) => all.push(b) - 1), this.slot(), this.chain));
     }
     const mem = this.cpu.mem.wasm;
     const bytes = buildModule(regions, mem.buffer.byteLength / 65536, this.gen, this.debug);
@@ -131,7 +142,7 @@ export class JitCompiler {
     };
     const cond = (cc: number): number => (testCC(this.cpu.r32, cc) ? 1 : 0);
     const keepcf = (): void => { keepCF(this.cpu.r32); };
-    const imports = { e: { m: mem, step, cond, keepcf } };
+    const imports = { e: { m: mem, step, cond, keepcf, t: this.regions.table } };
     if (bytes.length >= this.asyncBytes) {
       later(this, bytes, imports, (inst) => { this.install(inst, regions, all.length, bytes.length, performance.now()); });
       this.stats.jitCompileMs += performance.now() - t0;
@@ -147,15 +158,22 @@ export class JitCompiler {
    */
   private install(inst: WebAssembly.Instance, regions: RegionCode[], blocks: number, size: number, t0: number): void {
     regions.forEach((r, k) => {
-      const taking = r.blocks.filter((b) => b.valid && b.jit === null);
-      if (taking.length === 0) return;
       const run = inst.exports[`r${k}`] as CompiledRegion['run'];
-      const region: CompiledRegion = { run, slot: this.regions.add(run), blocks: r.blocks, epoch: -1 };
-      for (const b of taking) {
+      const region: CompiledRegion = { run, blocks: r.blocks, epoch: -1, slot: r.slot, refs: 0 };
+      this.regions.put(r.slot, run);
+      this.slots[r.slot] = region;
+      r.blocks.forEach((b, e) => {
+        if (!b.valid) return;
+        if (b.jit !== null) {
+          // A block in several regions enters the larger (it stays in wasm longer).
+          if (b.jit.blocks.length >= r.blocks.length) return;
+          this.release(b);
+        } else this.live.push(b);
         b.jit = region;
-        b.jitEntry = r.blocks.indexOf(b);
-        this.live.push(b);
-      }
+        b.jitEntry = e;
+        region.refs++;
+      });
+      if (region.refs === 0) this.freeSlot(region);
     });
     this.stats.jitModules++;
     this.stats.jitRegions += regions.length;
@@ -172,16 +190,30 @@ export class JitCompiler {
    */
   revalidate(r: CompiledRegion): boolean {
     if (r.blocks.every((b) => b.valid)) { r.epoch = this.cache.epoch; return true; }
-    for (const b of r.blocks) if (b.jit === r) { b.jit = null; b.heat = 0; }
-    this.release(r);
+    for (const b of r.blocks) if (b.jit === r) { this.release(b); b.heat = 0; }
     return false;
   }
 
-  /** Free r's table slot once no block enters r any more (its module can then be collected). */
-  private release(r: CompiledRegion): void {
-    if (r.slot < 0 || r.blocks.some((b) => b.jit === r)) return;
+  /** A table slot for a region about to be compiled. */
+  private slot(): number {
+    return this.regions.reserve();
+  }
+
+  /** b no longer enters its region; the region's slot is freed when no block enters it. */
+  private release(b: Block): void {
+    const r = b.jit!;
+    b.jit = null;
+    this.dropGen++;
+    if (--r.refs === 0) this.freeSlot(r);
+  }
+
+  /** Free r's table slot (its module can then be collected). */
+  private freeSlot(r: CompiledRegion): void {
+    if (r.slot < 0 || this.slots[r.slot] !== r) return;
     this.regions.release(r.slot);
+    this.slots[r.slot] = undefined;
     r.slot = -1;
+    this.dropGen++;
   }
 
   private written(b: Block): boolean {
@@ -194,9 +226,7 @@ export class JitCompiler {
     this.sweep();
     if (this.live.length <= this.maxBlocks) return;
     const n = this.live.length >> 2;
-    const gone = new Set<CompiledRegion>();
-    for (let k = 0; k < n; k++) { const b = this.live[k]; gone.add(b.jit!); b.jit = null; b.heat = 0; }
-    for (const r of gone) this.release(r);
+    for (let k = 0; k < n; k++) { const b = this.live[k]; if (b.jit !== null) this.release(b); b.heat = 0; }
     this.live = this.live.slice(n);
     this.stats.jitEvictions += n;
   }
@@ -204,14 +234,11 @@ export class JitCompiler {
   /** Forget compiled blocks the block cache has dropped (guest writes, flushes): they are invalidations. */
   sweep(): void {
     const keep = this.live.filter((b) => b.valid && b.jit !== null);
-    const gone = new Set<CompiledRegion>();
     for (const b of this.live) {
-      if (b.valid || b.jit === null) continue;
+      if (b.valid) continue;
       this.stats.jitInvalidations++;
-      gone.add(b.jit);
-      b.jit = null; // dropped from the cache: nothing enters its region through it again
+      if (b.jit !== null) this.release(b);
     }
-    for (const r of gone) this.release(r);
     this.live = keep;
   }
 
@@ -232,7 +259,7 @@ export class JitCompiler {
   /** The x86 instructions of b's region (each marked inline or through the interpreter) and the wasm text it became. */
   dump(b: Block, linear?: number): string {
     const c = this.cpu, lin0 = linear ?? this.starts.get(b) ?? b.phys;
-    const blocks = b.jit?.blocks ?? collectRegion(this.cache, b, this.all);
+    const blocks = b.jit?.blocks ?? collectRegion(this.cache, b, this.all, this.chain);
     const lines = [`jit: block at ${hex(lin0)} (physical ${hex(b.phys)}), ${b.n} instructions, ${b.len} bytes, in a region of ${blocks.length} block${blocks.length > 1 ? 's' : ''}:`];
     for (const [k, rb] of blocks.entries()) {
       const lin = (lin0 + rb.phys - b.phys) >>> 0;
@@ -249,7 +276,7 @@ export class JitCompiler {
         lines.push(`  ${hex(at)}  ${text.padEnd(36)} ${inline(rb.code[i << 2]) ? 'inline' : 'interpreter (step)'}`);
       }
     }
-    const code = regionCode(blocks, blocks.map((_, k) => k));
+    const code = regionCode(blocks, blocks.map((_, k) => k), b.jit?.slot ?? 0, this.chain);
     lines.push(watText(buildModule([code], c.mem.wasm.buffer.byteLength / 65536, { inlined: 0, stepped: 0 }), 0));
     return lines.join('\n');
   }
@@ -263,13 +290,20 @@ const hex = (v: number): string => `0x${(v >>> 0).toString(16)}`;
 export class JitBackend extends InterpBackend {
   override readonly name = 'jit' as const;
   readonly jit: JitCompiler;
-  /** V.JIT_EXIT of this vCPU's area: the region block compiled code stopped in. */
+  /** V.JIT_EXIT of this vCPU's area: where compiled code stopped (table slot << 8 | block). */
   private readonly exitBlock: Int32Array;
+  private readonly jumps: JumpCache;
+  /** The chain epoch (cpu/jit/chain.ts), and what it was bumped for last. */
+  private chainEpoch = 1;
+  private seenAttention = -1;
+  private seenCache = -1;
+  private seenGen = -1;
 
   constructor(host: CpuHost, extensions: CpuExtension[] = [], options: JitOptions = {}) {
     super(host, extensions);
     this.jit = new JitCompiler(this.cpu, this.table, this.cache, options);
     this.exitBlock = new Int32Array(this.cpu.mem.buffer, this.cpu.base + V.JIT_EXIT, 1);
+    this.jumps = new JumpCache(this.cpu.mem.buffer, this.cpu.base);
   }
 
   protected override runBlock(b: Block, n: number, passes: number, left: number): number {
@@ -280,7 +314,7 @@ export class JitBackend extends InterpBackend {
       const heat = ++b.heat;
       if (heat === j.threshold) {
         if (j.dumpAt !== null) j.starts.set(b, ripLinear(c));
-        if (j.all || worthCompiling(b)) j.enqueue(b);
+        if (j.all || worthCompiling(b, j.chain)) j.enqueue(b);
         else { b.heat = NEVER; j.stats.jitDeclined++; }
       } else if (heat === j.threshold * 4) j.compile(); // still waiting for a full batch: compile what is queued
       r = b.jit;
@@ -289,12 +323,28 @@ export class JitBackend extends InterpBackend {
     j.cpu = c;
     j.attention = c.attention;
     j.charge = c.charge;
+    if (j.chain) this.fillJump(r, b);
     const done = j.regions.go(r.slot, c.base, left < MAX_REGION_INSNS ? left : MAX_REGION_INSNS, b.jitEntry);
-    this.stopped = r.blocks[this.exitBlock[0]];
+    const x = this.exitBlock[0];
+    this.stopped = (j.slots[x >>> 8] ?? r).blocks[x & 0xff];
     j.stats.jitRuns++;
     if (done < 0) { j.stats.jitExitsFault++; j.stats.jitInsns += ~done; } else j.stats.jitInsns += done;
     return done;
   }
+  /** Before entering region r at block b: the chain epoch (bumped if entries may have gone stale), and b's jump-cache entry. */
+  private fillJump(r: CompiledRegion, b: Block): void {
+    const c = this.cpu, j = this.jit;
+    if (c.attention !== this.seenAttention || this.cache.epoch !== this.seenCache || j.dropGen !== this.seenGen) {
+      this.seenAttention = c.attention; this.seenCache = this.cache.epoch; this.seenGen = j.dropGen;
+      this.chainEpoch = (this.chainEpoch + 1) | 0 || 1;
+    }
+    if (this.bp.exec !== 0) { this.jumps.epoch = 0; return; }
+    this.jumps.epoch = this.chainEpoch;
+    const w = c.r32;
+    if (c.codeSize === 8) this.jumps.fill(w[W_RIP], w[W_RIP + 1], this.chainEpoch, r.slot, b.jitEntry);
+    else if ((c.codeKey & CODE_KEY_LIMITED) === 0) this.jumps.fill((w[W_RIP] + w[W_CSBASE]) | 0, 0, this.chainEpoch, r.slot, b.jitEntry);
+  }
+
   override counters(): Record<string, number> {
     const j = this.jit;
     j.sweep();
@@ -308,6 +358,7 @@ export class JitBackend extends InterpBackend {
       jitInlineInsns: j.inlinedInsns,
       jitSteppedInsns: j.steppedInsns,
       jitSharePct: all === 0 ? 0 : Math.round((1000 * j.stats.jitInsns) / all) / 10,
+      jitChains: this.jumps.chains[0],
     };
   }
 

@@ -16,8 +16,12 @@
 // ends outside it, when the next block would take the instructions run past
 // `limit`, or at the end of a block after `step` asked it to (an event is due:
 // cpu.attention moved, a shadow, an NMI). It writes the block it stopped in to
-// V.JIT_EXIT and returns the instructions completed, or ~completed with
-// cpu.lastFault/faultIndex set for that block (a fault, or a write to its own code).
+// V.JIT_EXIT (with its table slot) and returns the instructions completed, or ~completed
+// with cpu.lastFault/faultIndex set for that block (a fault, or a write to its own code).
+// A block done where the region cannot go on (an indirect branch, a RET to no return point
+// of the region, a branch or fall-through off it) first tries the jump cache and tail-calls
+// the region there (cpu/jit/chain.ts): the function is `(base, limit, entry, done) -> done`,
+// `done` counting the instructions of every region of the chain.
 
 import type { Block } from '../blocks.js';
 import { Fast as F, FAST_INFO } from '../fastops.js';
@@ -27,6 +31,7 @@ import { Access, READ, STACK_READ, STACK_WRITE, WRITE } from './access.js';
 import { inline, type RegionCode } from './region.js';
 import { ALU_KIND, ALU_OP32, ALU_OP64, K_ADD, K_CMP, K_SUB, K_TEST, emitCond } from './conds.js';
 import { FuncBuilder, ModuleBuilder, Op, ValType } from './wasm/index.js';
+import { REGION_SIG, emitChain } from './chain.js';
 
 const I32 = ValType.I32, I64 = ValType.I64;
 /** Byte offsets in the state record. */
@@ -34,8 +39,8 @@ const B_RIP = W.W_RIP * 4, B_LF_OP = W.LF_OP * 4, B_LF_RES = W.LF_RES * 4, B_LF_
 const B_RFLAGS = W.W_RFLAGS * 4, RSP = 4;
 /** Lazy-flag kinds of INC and DEC (cpu/flags.ts K_INC, K_DEC). */
 const K_LF_INC = 6, K_LF_DEC = 7;
-/** Parameters of a region function. */
-const P_BASE = 0, P_LIMIT = 1, P_ENTRY = 2;
+/** Parameters of a region function (chain.ts REGION_SIG). */
+const P_BASE = 0, P_LIMIT = 1, P_ENTRY = 2, P_DONE = 3;
 /** Return points a RET compares its target with before it leaves the region. */
 const MAX_RET_TARGETS = 4;
 
@@ -59,8 +64,8 @@ function regsOf(id: number, a: number, s: number): number {
 export interface GenStats { inlined: number; stepped: number }
 
 /** Emits the function for region r into `f`. */
-export function emitRegion(f: FuncBuilder, r: RegionCode, stats: GenStats): void {
-  new RegionGen(f, r).emit(stats);
+export function emitRegion(f: FuncBuilder, r: RegionCode, stats: GenStats, typeIndex: number): void {
+  new RegionGen(f, r, typeIndex).emit(stats);
 }
 
 class RegionGen {
@@ -68,7 +73,10 @@ class RegionGen {
   private used = 0;
   private written = 0;
   private lf = false;
-  private readonly doneL: number;
+  /** Instructions done (the `done` parameter: those of earlier regions of the chain included). */
+  private readonly doneL = P_DONE;
+  /** f.depth inside the block whose end is the chain attempt (0: the region does not chain). */
+  private chainAt = 0;
   private readonly next: number;
   private readonly st: number;
   private readonly t0: number;
@@ -99,7 +107,7 @@ class RegionGen {
   /** Region indices of the blocks a CALL in the region returns to. */
   private readonly returns: number[] = [];
 
-  constructor(private readonly f: FuncBuilder, private readonly r: RegionCode) {
+  constructor(private readonly f: FuncBuilder, private readonly r: RegionCode, private readonly typeIndex: number) {
     r.blocks.forEach((b, k) => this.at.set(b.phys, k));
     const segs: number[] = [];
     let stack = 0;
@@ -125,7 +133,6 @@ class RegionGen {
     this.b = r.blocks[0];
     this.code = this.b.code;
     for (let n = 0; n < 16; n++) if ((this.used & (1 << n)) !== 0) this.reg[n] = f.addLocal(I64);
-    this.doneL = f.addLocal(I32);
     this.next = f.addLocal(I32);
     this.st = f.addLocal(I32);
     this.t0 = f.addLocal(I32);
@@ -154,6 +161,7 @@ class RegionGen {
     const f = this.f, blocks = this.r.blocks, count = blocks.length;
     this.reload();
     f.localGet(P_ENTRY).localSet(this.next);
+    if (this.r.chain) { f.block(); this.chainAt = f.depth; }
     f.loop();
     for (let k = count - 1; k >= 0; k--) f.block();
     f.localGet(this.next).brTable(blocks.map((_, k) => k), 0);
@@ -180,6 +188,11 @@ class RegionGen {
     }
     f.end();
     f.unreachable();
+    if (this.r.chain) {
+      f.end();
+      emitChain(f, { wide: this.r.wide, limit: P_LIMIT, done: this.doneL, rip: this.rip, gen: this.t0, lo: this.t1, hi: this.t2, at: this.st }, this.typeIndex);
+      f.localGet(this.doneL);
+    }
     f.finish();
   }
 
@@ -217,16 +230,21 @@ class RegionGen {
     }
   }
 
-  /** Record the block the region stops in (V.JIT_EXIT). */
+  /** Record the block the region stops in, with the region's table slot (V.JIT_EXIT). */
   private noteExit(): void {
-    this.base(); this.f.i32Const(this.j).store(Op.I32Store, V.JIT_EXIT);
+    this.base(); this.f.i32Const((this.r.slot << 8) | this.j).store(Op.I32Store, V.JIT_EXIT);
   }
 
-  /** Leave the region having completed c instructions of the current block. */
+  /** Leave the region having completed c instructions of the current block (all of them: through the chain attempt). */
   private exit(c: number): void {
     const f = this.f;
     this.flush();
     this.noteExit();
+    if (this.chainAt !== 0 && c === this.b.n && this.b.branch) { // (RIP is the next block's: a branch set it)
+      f.localGet(this.doneL).i32Const(c).op(Op.I32Add).localSet(this.doneL);
+      f.br(f.depth - this.chainAt);
+      return;
+    }
     f.localGet(this.doneL);
     if (c !== 0) f.i32Const(c).op(Op.I32Add);
     f.return();
@@ -593,7 +611,9 @@ export function buildModule(regions: RegionCode[], memPages: number, stats: GenS
   m.importFunction('e', 'step', { params: [I32, I32], results: [I32] });
   m.importFunction('e', 'cond', { params: [I32], results: [I32] });
   m.importFunction('e', 'keepcf', { params: [], results: [] });
-  const fns = regions.map((_, k) => m.addFunction(`r${k}`, { params: [I32, I32, I32], results: [I32] }));
-  regions.forEach((r, k) => { emitRegion(fns[k], r, stats); m.exportFunction(`r${k}`, fns[k].index); });
+  if (regions.some((r) => r.chain)) m.importTable('e', 't', 0);
+  const type = m.typeIndex(REGION_SIG);
+  const fns = regions.map((_, k) => m.addFunction(`r${k}`, REGION_SIG));
+  regions.forEach((r, k) => { emitRegion(fns[k], r, stats, type); m.exportFunction(`r${k}`, fns[k].index); });
   return m.encode();
 }

@@ -1,12 +1,14 @@
 // One way into compiled code. Every region function (cpu/jit/codegen.ts) is put in a funcref
 // table, and the run loop enters it through one exported wasm function, go(slot, base, limit,
-// entry), that calls the slot's function with call_indirect. A JS call site that calls thousands
+// entry), that calls the slot's function with call_indirect (done = 0). Compiled regions go on
+// to each other through the same table (cpu/jit/chain.ts). A JS call site that calls thousands
 // of different exported functions (one per region) is megamorphic, and V8 then enters wasm
 // through its generic JS-to-wasm wrapper every time (2 % of a Linux boot's samples); a call site
 // that always calls the same exported function gets the fast, specialised wrapper (measured here:
 // ~115-155 ns a call through 1,024 exports against ~50-80 through one, at load 16).
 
 import { ModuleBuilder, ValType } from './wasm/index.js';
+import { REGION_SIG } from './chain.js';
 
 const I32 = ValType.I32;
 /** Slots the table starts with; it doubles when full. */
@@ -22,10 +24,9 @@ export class RegionTable {
   constructor() {
     const m = new ModuleBuilder();
     m.importTable('e', 't', 1);
-    const sig = { params: [I32, I32, I32], results: [I32] };
-    const type = m.typeIndex(sig);
+    const type = m.typeIndex(REGION_SIG);
     const f = m.addFunction('go', { params: [I32, I32, I32, I32], results: [I32] });
-    f.localGet(1).localGet(2).localGet(3).localGet(0).callIndirect(type, 0);
+    f.localGet(1).localGet(2).localGet(3).i32Const(0).localGet(0).callIndirect(type, 0);
     f.finish();
     m.exportFunction('go', f.index);
     const inst = new WebAssembly.Instance(new WebAssembly.Module(m.encode()), { e: { t: this.table } });
@@ -34,14 +35,22 @@ export class RegionTable {
 
   /** Put a region function in a free slot; returns the slot. */
   add(fn: unknown): number {
+    const slot = this.reserve();
+    this.put(slot, fn);
+    return slot;
+  }
+
+  /** A free slot for a region about to be compiled (its code names its slot); put() fills it. */
+  reserve(): number {
     let slot = this.free.pop();
     if (slot === undefined) {
       if (this.used === this.table.length) this.table.grow(this.table.length);
       slot = this.used++;
     }
-    this.table.set(slot, fn);
     return slot;
   }
+
+  put(slot: number, fn: unknown): void { this.table.set(slot, fn); }
 
   /** The region in `slot` is gone: its slot is free (and its module may be collected). */
   release(slot: number): void {

@@ -21,6 +21,9 @@ export interface RegionCode {
   ids: number[];
   wide: boolean;
   fallThrough: boolean;
+  /** The region's slot in the compiler's function table (cpu/jit/chain.ts), and whether its exits try the jump cache. */
+  slot: number;
+  chain: boolean;
 }
 
 /** Most blocks in one region (bounds its compile time and wasm size). */
@@ -39,9 +42,10 @@ function successors(b: Block): number[] {
 
 /**
  * The region of hot block `entry` (entry first): blocks of its page decoded under its code
- * key, reachable from it, still valid, and worth compiling (every one with `all`).
+ * key, reachable from it, still valid, and worth compiling (every one with `all`; `chain`:
+ * regions chain, see worthCompiling).
  */
-export function collectRegion(cache: BlockCache, entry: Block, all: boolean): Block[] {
+export function collectRegion(cache: BlockCache, entry: Block, all: boolean, chain = false): Block[] {
   const out = [entry], seen = new Set<number>([entry.phys]);
   const page = entry.phys & ~0xfff;
   for (let k = 0; k < out.length && out.length < MAX_REGION_BLOCKS; k++) {
@@ -51,7 +55,7 @@ export function collectRegion(cache: BlockCache, entry: Block, all: boolean): Bl
       if (o < 0 || o >= 0x1000 || seen.has(page + o)) continue;
       seen.add(page + o);
       const t = cache.peek(entry.codeKey, page + o);
-      if (t === undefined || !t.valid || !(all || worthCompiling(t))) continue;
+      if (t === undefined || !t.valid || !(all || worthCompiling(t, chain))) continue;
       out.push(t);
       if (out.length >= MAX_REGION_BLOCKS) break;
     }
@@ -64,22 +68,27 @@ export function collectRegion(cache: BlockCache, entry: Block, all: boolean): Bl
  * module). Under a CS limit (CODE_KEY_LIMITED) no block falls through to the next inside the
  * region: the run loop checks each block it enters against the limit (the same bytes run at
  * another offset through another CS base), and the branches there are run by the interpreter,
- * which checks their targets, so every block is entered from the run loop.
+ * which checks their targets, so every block is entered from the run loop. Only flat code
+ * chains to other regions (`chain`: cpu/jit/chain.ts).
  */
-export function regionCode(blocks: Block[], ids: number[]): RegionCode {
-  const key = blocks[0].codeKey;
-  return { blocks, ids, wide: (key & 3) === CODE_KEY_64, fallThrough: key === CODE_KEY_32 || key === CODE_KEY_64 };
+export function regionCode(blocks: Block[], ids: number[], slot = 0, chain = false): RegionCode {
+  const key = blocks[0].codeKey, flat = key === CODE_KEY_32 || key === CODE_KEY_64;
+  return { blocks, ids, wide: (key & 3) === CODE_KEY_64, fallThrough: flat, slot, chain: chain && flat };
 }
 
 /**
  * Whether compiling b pays: each instruction the interpreter runs from compiled code costs a
  * write-back, a call out and a reload on top of the interpreter's own work, and each entry a
  * JS-to-wasm call, so a block is compiled only if its inline instructions outweigh that (or it
- * loops on itself, and stays inside wasm for many passes).
+ * loops on itself, and stays inside wasm for many passes). Where regions chain (cpu/jit/chain.ts),
+ * a branch the interpreter runs at the block's end does not count: compiled, the block goes on
+ * through the jump cache to the next region (an indirect JMP or CALL alone included), where
+ * interpreted it returns to the run loop, which costs more.
  */
-export function worthCompiling(b: Block): boolean {
+export function worthCompiling(b: Block, chain = false): boolean {
   let inlined = 0, stepped = 0;
   for (let i = 0; i < b.n; i++) if (inline(b.code[i << 2])) inlined++; else stepped++;
+  if (chain && b.branch && !inline(b.code[(b.n - 1) << 2]) && --stepped === 0) return true;
   if (b.selfLoop) return inlined > stepped;
   return stepped === 0 ? inlined >= 1 : inlined >= 4 * stepped;
 }

@@ -61,7 +61,7 @@ function body(r: Reader, end: number): string {
   const groups = r.u32();
   const locals: string[] = [];
   for (let g = 0; g < groups; g++) { const n = r.u32(), t = TYPES[r.byte()] ?? '?'; locals.push(`${n} x ${t}`); }
-  out.push(`  (func (param $base i32) (param $limit i32) (param $entry i32) (result i32) (local ${locals.join(', ')})`);
+  out.push(`  (func (param $base i32) (param $limit i32) (param $entry i32) (param $done i32) (result i32) (local ${locals.join(', ')})`);
   let depth = 2;
   while (r.pos < end) {
     const code = r.byte();
@@ -72,6 +72,7 @@ function body(r: Reader, end: number): string {
     switch (code) {
       case 0x02: case 0x03: case 0x04: { const t = r.byte(); imm = t === 0x40 ? '' : ` (result ${TYPES[t] ?? '?'})`; break; }
       case 0x0c: case 0x0d: case 0x10: case 0x20: case 0x21: case 0x22: case 0x23: case 0x24: imm = ` ${r.u32()}`; break;
+      case 0x11: case 0x13: { const type = r.u32(); imm = ` (type ${type}) (table ${r.u32()})`; break; }
       case 0x0e: { const n = r.u32(); const d: number[] = []; for (let k = 0; k <= n; k++) d.push(r.u32()); imm = ` ${d.join(' ')}`; break; }
       case 0x41: case 0x42: imm = ` ${r.s64()}`; break;
       case 0x44: { const v = new DataView(r.b.buffer, r.b.byteOffset + r.pos, 8).getFloat64(0, true); r.pos += 8; imm = ` ${v}`; break; }

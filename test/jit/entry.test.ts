@@ -8,11 +8,12 @@ import { ModuleBuilder, Op, ValType } from '../../cpu/jit/wasm/index.js';
 
 const I32 = ValType.I32;
 
-/** A region-shaped function (base, limit, entry) -> base * 1000 + limit * 10 + entry + k. */
+/** A region-shaped function (base, limit, entry, done) -> base * 1000 + limit * 10 + entry + done * 7 + k (go passes done = 0). */
 function regionFn(k: number): unknown {
   const m = new ModuleBuilder({ debug: true });
-  const f = m.addFunction('r0', { params: [I32, I32, I32], results: [I32] });
+  const f = m.addFunction('r0', { params: [I32, I32, I32, I32], results: [I32] });
   f.localGet(0).i32Const(1000).op(Op.I32Mul).localGet(1).i32Const(10).op(Op.I32Mul).op(Op.I32Add).localGet(2).op(Op.I32Add).i32Const(k).op(Op.I32Add);
+  f.localGet(3).i32Const(7).op(Op.I32Mul).op(Op.I32Add);
   f.finish();
   m.exportFunction('r0', f.index);
   return new WebAssembly.Instance(new WebAssembly.Module(m.encode())).exports.r0;

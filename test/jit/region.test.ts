@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { EXIT_HALT } from '../../contracts/backend.js';
 import type { JitBackend } from '../../cpu/jit/backend.js';
 import { GDTR_LIMIT, SS } from '../../cpu/state.js';
-import { GDT, HANDLER, LOG, flatGuest } from '../cpu/bounded-guests.js';
+import { CODE as GUEST_CODE, GDT, HANDLER, LOG, flatGuest } from '../cpu/bounded-guests.js';
 import { CODE, Rig, STACK_TOP } from '../cpu/harness.js';
 import { DATA_DOWN, VEC_SS, expectFault, le32, seg } from '../cpu/segment-rig.js';
 
@@ -66,5 +66,69 @@ describe.each(['interp', 'jit'] as const)('a region under a CS limit (%s)', (acc
     expect([g.mem.read32(LOG), g.mem.read32(LOG + 4)]).toEqual([0x10000, 0x30]);
     expect(g.reg(1)).toBe(0); // Q's DEC never ran under CS 0x30
     if (accel === 'jit') expect(g.b.counters().jitBlocks).toBeGreaterThan(0);
+  });
+});
+
+describe('chaining between regions (cpu/jit/chain.ts)', () => {
+  // CODE: mov ecx, N; mov esi, F2; L: call F1 (another page); call esi (indirect); [mov byte [F2], 0x29 when ECX = N/2]; dec ecx; jnz L; hlt.
+  // F1 (0x4000): add eax, 3; ret. F2 (0x5000): add ebx, eax; ret (rewritten to sub ebx, eax half way).
+  const F1 = 0x4000, F2 = 0x5000, N = 1000;
+  const program = (g: ReturnType<typeof flatGuest>): void => {
+    // L (10): e8 rel32; ff d6; 81 f9 imm32 (cmp ecx, N/2); 75 08 (jne +8); c6 04 25 F2 29 (absolute in both modes); ff c9; 75 e5 (jnz L); f4
+    g.code(`b9${le32(N)} be${le32(F2)} e8${le32(F1 - (CODE + 15))} ffd6 81f9${le32(N / 2)} 7508 c60425${le32(F2)}29 ffc9 75e5 f4`);
+    g.code('83c003 c3', F1);
+    g.code('01c3 c3', F2);
+  };
+  const finish = (g: ReturnType<typeof flatGuest>): void => {
+    let calls = 0;
+    while (g.b.run(10_000) !== EXIT_HALT) expect(++calls).toBeLessThan(20);
+  };
+  for (const mode of [32, 64] as const) {
+    it(`${mode}-bit: calls to another page, an indirect call and the RETs go region to region without the run loop, with the interpreter's result; a write to a callee's code is seen`, () => {
+      const a = flatGuest(mode, 4, 'interp'), b = flatGuest(mode, 4, 'jit', { threshold: 2, batch: 1 }), off = flatGuest(mode, 4, 'jit', { threshold: 2, batch: 1, chain: false });
+      for (const g of [a, b, off]) { program(g); finish(g); }
+      // EBX: 3 + 6 + ... up to the rewrite, then subtracted.
+      let ebx = 0;
+      for (let i = 1; i <= N; i++) ebx = i <= N / 2 + 1 ? ebx + 3 * i : ebx - 3 * i;
+      expect(a.reg(3)).toBe(ebx >>> 0);
+      for (const g of [b, off]) {
+        expect([0, 1, 2, 3, 6].map((n) => g.reg(n))).toEqual([0, 1, 2, 3, 6].map((n) => a.reg(n)));
+        expect(g.rip()).toBe(a.rip());
+      }
+      const on = b.b.counters(), no = off.b.counters();
+      expect(on.instructions).toBe(a.b.counters().instructions);
+      expect(on.jitChains).toBeGreaterThan(3 * N);
+      expect(no.jitChains).toBe(0);
+      expect(on.jitRuns * 20).toBeLessThan(no.jitRuns);
+    });
+  }
+
+  it('a chain stops at the entry\'s limit: run(n) retires exactly n', () => {
+    const g = flatGuest(32, 4, 'jit', { threshold: 2, batch: 1 });
+    program(g);
+    let total = 0;
+    for (const n of [1001, 777, 333, 4500, 555]) { // 7,166 of the program's ~10,000
+      g.b.run(n);
+      total += n;
+      expect(g.b.counters().instructions).toBe(total);
+    }
+    expect(g.b.counters().jitChains).toBeGreaterThan(100);
+  });
+});
+
+describe('a block in several regions', () => {
+  it('enters the larger: P compiled alone at its first dispatch moves to the region of Q (Q and P) compiled after it', () => {
+    const g = flatGuest(32, 4, 'jit');
+    // CODE: mov ecx, 5; jmp P. P (0x2000): 64 NOPs (a block cut at 64 instructions); Q: dec ecx; jnz P; hlt.
+    g.code(`b905000000 e9${le32(0x2000 - (GUEST_CODE + 10))}`);
+    g.code(`${'90'.repeat(64)} 49 75bd f4`, 0x2000);
+    let calls = 0;
+    while (g.b.run(10_000) !== EXIT_HALT) expect(++calls).toBeLessThan(10);
+    expect(g.reg(1)).toBe(0);
+    const compiled = (g.b as JitBackend).jit.compiled;
+    const p = compiled.find((b) => b.phys === 0x2000)!, q = compiled.find((b) => b.phys === 0x2040)!;
+    expect(q.jit!.blocks.map((b) => b.phys)).toEqual([0x2040, 0x2000]);
+    expect(p.jit).toBe(q.jit);
+    expect(p.jitEntry).toBe(1);
   });
 });

@@ -33,7 +33,7 @@ describe('lockstep report: the translated region', () => {
     // Side B's compiled block: its header, its instructions (each inline or stepped), then the function.
     expect(t).toMatch(/^jit: block at 0x[0-9a-f]+ \(physical 0x[0-9a-f]+\), \d+ instructions/);
     expect(t).toMatch(/\n {2}0x[0-9a-f]+ {2}\S.* (inline|interpreter \(step\))\n/);
-    expect(t).toContain('(func (param $base i32) (param $limit i32) (param $entry i32) (result i32)');
+    expect(t).toContain('(func (param $base i32) (param $limit i32) (param $entry i32) (param $done i32) (result i32)');
     expect(t).toMatch(/\n\s+(i32|i64)\.(load|store|add|const)/);
     expect(d.report).toContain("translated code holding the window's first instruction:");
     expect(d.report).toContain('(func (param $base i32)');

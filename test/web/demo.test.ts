@@ -107,7 +107,7 @@ describe.skipIf(!HAVE_CHROMIUM)('browser demo in Chromium', () => {
     let dump = await page.locator('#jit-dump').innerText();
     expect(dump).toMatch(header);
     expect(dump).toMatch(/\n {2}0x[0-9a-f]+ {2}\S.* (inline|interpreter \(step\))\n/);
-    expect(dump).toContain('(func (param $base i32) (param $limit i32) (param $entry i32) (result i32)');
+    expect(dump).toContain('(func (param $base i32) (param $limit i32) (param $entry i32) (param $done i32) (result i32)');
     // The same block by its address typed in hex (tinyos maps its kernel 1:1, so linear = physical).
     await page.evaluate(() => { document.querySelector('#jit-dump')!.textContent = ''; });
     await page.fill('#jit-addr', `0x${Number(phys).toString(16)}`);

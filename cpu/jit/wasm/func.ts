@@ -173,6 +173,9 @@ export class FuncBuilder {
     return this;
   }
 
+  /** Blocks open now (the function body counts one): a label opened at depth d is `depth - d` out. */
+  get depth(): number { return this.openBlocks; }
+
   /** Branch to the label `depth` blocks out (0 = innermost). */
   br(depth: number): this {
     this.begin('br')?.br(depth);
