@@ -84,35 +84,41 @@ export class RealtimeClock implements Clock {
 }
 
 /**
- * Host time that never runs ahead of the guest by more than `maxNsPerInstruction` per
- * instruction retired since the last reading. Time a busy or descheduled host spends between two
- * guest instructions (a host thread switch, a GC pause, a compile) would otherwise show up in
- * the guest as one instruction taking milliseconds: Linux's PIT calibration of the TSC reads
- * both in a tight loop and gives up when one read takes longer than the others (issue 18 item 5).
- * Held back, the clock catches up with host time as instructions retire (each may advance it by
- * up to the cap) and at once while the guest idles (catchUp, at HLT). `retired` returns null
- * where the backend counts no instructions (KVM): plain host time then.
+ * Host time as the guest lives it: while the guest runs, the clock advances with host time but by
+ * at most `maxNsPerInstruction` per instruction retired since the last reading, so time a busy or
+ * descheduled host spends between two guest instructions (a host thread switch, a GC pause, a
+ * compile) does not show up in the guest as one instruction taking milliseconds: Linux's PIT
+ * calibration of the TSC reads both in a tight loop and gives up when one read takes longer than
+ * the others (issue 18 item 5). While the guest idles (idle(), at HLT) it advances with host time.
+ * Time held back is not made up: guest time falls behind host time by what the host lost, as a
+ * paused VM's does, and never jumps. `retired` returns null where the backend counts no
+ * instructions (KVM): plain host time then.
  */
 export class PacedClock extends RealtimeClock {
   private last = 0;
+  private lastHost = 0;
   private lastRetired: number | null = null;
+  private idling = false;
   constructor(private readonly retired: () => number | null, readonly maxNsPerInstruction = PACE_NS_PER_INSTRUCTION) { super(); }
   override now(): number {
     const host = super.now(), n = this.retired();
-    let t = host;
-    if (n !== null && this.lastRetired !== null) t = Math.min(host, this.last + (n - this.lastRetired) * this.maxNsPerInstruction);
-    if (t > this.last) this.last = t;
+    let step = host - this.lastHost;
+    if (n !== null && this.lastRetired !== null && !this.idling) step = Math.min(step, (n - this.lastRetired) * this.maxNsPerInstruction);
+    if (step > 0) this.last += step;
+    this.lastHost = host;
     this.lastRetired = n;
+    this.idling = false;
     return this.last;
   }
   override setNow(t: number): void {
     super.setNow(t);
     this.last = t;
+    this.lastHost = super.now();
   }
-  /** The guest idles: go on from host time now. */
-  catchUp(): void {
-    this.lastRetired = null;
+  /** The guest idles (HLT) from now: host time until the next reading passes in full. */
+  idle(): void {
     this.now();
+    this.idling = true;
   }
 }
 

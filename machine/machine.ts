@@ -119,7 +119,8 @@ export class Machine {
     this.state = new StateView(this.memory.buffer, this.memory.stateOffset);
     this.clock = options.clock ?? (options.deterministic
       ? new InstructionClock(() => this.instructions())
-      : new PacedClock(() => (this.vcpus[0]?.backend?.name ?? 'kvm') === 'kvm' ? null : this.instructions()));
+      // One vCPU: paced by its instructions; several: each turn is limited instead (runRound); KVM: host time.
+      : new PacedClock(() => this.vcpus.length !== 1 || (this.vcpus[0].backend?.name ?? 'kvm') === 'kvm' ? null : this.instructions()));
     this.timers = new Timers(this.clock);
     this.devices = buildPc(this, {
       onSerial: (b) => options.onSerial?.(b),
@@ -373,7 +374,7 @@ export class Machine {
           return 0;
         }
         this.stats.haltSleeps++;
-        if (this.clock instanceof PacedClock) this.clock.catchUp();
+        if (this.clock instanceof PacedClock) this.clock.idle();
         const ms = next === Infinity ? MAX_IDLE_MS : (next - this.clock.now()) / 1e6;
         return ms <= 0 ? 0 : Math.min(ms, MAX_IDLE_MS);
       }

@@ -4,9 +4,9 @@
 // machine's clock (devices/clock.ts PacedClock) lets no instruction stand for more than a few
 // hundred ns. The same guest on plain host time (RealtimeClock) fails, as Linux did.
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { BackendName } from '../../contracts/backend.js';
-import { RealtimeClock, type Clock } from '../../devices/clock.js';
+import { PacedClock, RealtimeClock, type Clock } from '../../devices/clock.js';
 import { bootRecipe } from '../../machine/boot.js';
 import { Machine } from '../../machine/machine.js';
 import { buildFlat, hasToolchain } from '../cpu/system-build.js';
@@ -51,5 +51,27 @@ describe.skipIf(!hasToolchain())('quick PIT calibration of the TSC under host ti
 
   it('on plain host time the same stalls make it fail (what Linux logged: "Fast TSC calibration failed")', () => {
     expect(calibrate('interp', 30, new RealtimeClock()).ok).toBe(false);
+  });
+});
+
+describe('PacedClock', () => {
+  afterEach(() => { vi.restoreAllMocks(); });
+
+  it('a host pause between two instructions is cap x instructions of guest time, never made up later; idle time passes in full; no count (KVM): host time', () => {
+    let hostMs = 1000, retired: number | null = 0;
+    vi.spyOn(performance, 'now').mockImplementation(() => hostMs);
+    const c = new PacedClock(() => retired, 200);
+    expect(c.now()).toBeCloseTo(0, 3);
+    retired = 10; hostMs += 5; // 5 ms of host time for 10 instructions
+    expect(c.now()).toBeCloseTo(2000, 3);
+    retired = 1010; hostMs += 0.1; // the host is fast again: 1000 instructions in 100 us
+    expect(c.now()).toBeCloseTo(2000 + 100_000, 3);
+    c.idle();
+    hostMs += 10; // 10 ms halted
+    expect(c.now()).toBeCloseTo(102_000 + 10e6, 3);
+    hostMs += 1; // running again with no instruction retired: time stands
+    expect(c.now()).toBeCloseTo(10_102_000, 3);
+    retired = null; hostMs += 3; // KVM
+    expect(c.now()).toBeCloseTo(10_102_000 + 3e6, 3);
   });
 });
