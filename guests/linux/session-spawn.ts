@@ -8,9 +8,12 @@ import { defaultMmuModel, type MmuModelName } from '../../mmu/model.js';
 
 const ROOT = join(__dirname, '../..');
 
-/** `commands` empty: stop at the banner. `smp`: vCPUs. `deterministic`: time by instructions retired (a loaded host cannot starve the guest's timers). */
-export function spawnSession(outDir: string, commands: string, mmu: MmuModelName = defaultMmuModel(), accel: 'interp' | 'jit' = 'interp', smp = 1, deterministic = false): Promise<SessionResult> {
-  return spawnBundled<SessionResult>('session', 'runSessionCli', [outDir, commands, mmu, accel, String(smp), deterministic ? 'det' : '']);
+/**
+ * `commands` empty: stop at the banner. `smp`: vCPUs. `deterministic`: time by instructions retired (a loaded host
+ * cannot starve the guest's timers). `memoryMiB`: guest RAM (default 256).
+ */
+export function spawnSession(outDir: string, commands: string, mmu: MmuModelName = defaultMmuModel(), accel: 'interp' | 'jit' = 'interp', smp = 1, deterministic = false, memoryMiB = 256): Promise<SessionResult> {
+  return spawnBundled<SessionResult>('session', 'runSessionCli', [outDir, commands, mmu, accel, String(smp), deterministic ? 'det' : '', String(memoryMiB)]);
 }
 
 /** Bundle guests/linux/`name`.ts, run its `cli` export in a child with `args`, and parse the JSON on its last output line. */

@@ -38,12 +38,12 @@ const PHASES: [string, string][] = [['decompression', 'Linux version'], ['kernel
  * at the prompt (again at a new prompt if busybox's shell dropped them, up to 3 times, until
  * `doneWhen` shows in the output); without, stop at the banner.
  */
-export async function runSession(outDir: string, commands?: string, doneWhen = 'x86_64 GNU/Linux', mmu: MmuModelName = 'direct', accel: 'interp' | 'jit' = 'interp', smp = 1, deterministic = false): Promise<SessionResult> {
+export async function runSession(outDir: string, commands?: string, doneWhen = 'x86_64 GNU/Linux', mmu: MmuModelName = 'direct', accel: 'interp' | 'jit' = 'interp', smp = 1, deterministic = false, memoryMiB = 256): Promise<SessionResult> {
   const kernel = `${outDir}/vmlinuz`, initrd = `${outDir}/initrd.img`;
   let serial = '', line = '', typed = 0;
   const marks: PhaseMark[] = [];
   const echo = typeof process !== 'undefined' && process.env.EMU_SESSION_ECHO === '1'; // watch a long run: the console on stderr
-  const m = new Machine({ memory: 256 << 20, accel, mmu, smp, deterministic, noReboot: true, onSerial: (b) => {
+  const m = new Machine({ memory: memoryMiB * 2 ** 20, accel, mmu, smp, deterministic, noReboot: true, onSerial: (b) => {
     serial += String.fromCharCode(b);
     if (echo) process.stderr.write(String.fromCharCode(b));
     if (b === 10) {
@@ -71,18 +71,18 @@ export async function runSession(outDir: string, commands?: string, doneWhen = '
 }
 
 /**
- * Child-process entry: argv = outDir [commands [mmu model [interp|jit [vCPUs [det]]]]] (an empty commands stops at the banner;
- * det: time by instructions retired, as --deterministic); prints the SessionResult as JSON on the last line.
+ * Child-process entry: argv = outDir [commands [mmu model [interp|jit [vCPUs [det [RAM in MiB]]]]]] (an empty commands
+ * stops at the banner; det: time by instructions retired, as --deterministic); prints the SessionResult as JSON on the last line.
  */
 export async function runSessionCli(argv: string[]): Promise<void> {
-  const [outDir, commands, model, accel, smp, det] = argv;
+  const [outDir, commands, model, accel, smp, det, mib] = argv;
   const mmu = parseMmuModel(model || 'direct');
   if (mmu === null) { console.error(`unknown memory model ${model}`); process.exit(1); }
   if (!existsSync(`${outDir}/vmlinuz`) || !existsSync(`${outDir}/initrd.img`)) {
     console.error(`${outDir}: vmlinuz or initrd.img is missing; run npm run guest:linux first`);
     process.exit(1);
   }
-  const r = await runSession(outDir, commands || undefined, undefined, mmu, accel === 'jit' ? 'jit' : 'interp', smp ? Number(smp) : 1, det === 'det');
+  const r = await runSession(outDir, commands || undefined, undefined, mmu, accel === 'jit' ? 'jit' : 'interp', smp ? Number(smp) : 1, det === 'det', mib ? Number(mib) : 256);
   process.stdout.write(`\n${JSON.stringify(r)}\n`);
   process.exit(0);
 }
