@@ -102,12 +102,12 @@ export class PacedClock extends RealtimeClock {
   constructor(private readonly retired: () => number | null, readonly maxNsPerInstruction = PACE_NS_PER_INSTRUCTION) { super(); }
   override now(): number {
     const host = super.now(), n = this.retired();
+    if (n !== this.lastRetired) this.idling = false; // the guest runs again
     let step = host - this.lastHost;
     if (n !== null && this.lastRetired !== null && !this.idling) step = Math.min(step, (n - this.lastRetired) * this.maxNsPerInstruction);
     if (step > 0) this.last += step;
     this.lastHost = host;
     this.lastRetired = n;
-    this.idling = false;
     return this.last;
   }
   override setNow(t: number): void {
@@ -115,7 +115,7 @@ export class PacedClock extends RealtimeClock {
     this.last = t;
     this.lastHost = super.now();
   }
-  /** The guest idles (HLT) from now: host time until the next reading passes in full. */
+  /** The guest idles (HLT) from now: host time passes in full until it retires an instruction again. */
   idle(): void {
     this.now();
     this.idling = true;

@@ -69,9 +69,13 @@ describe('PacedClock', () => {
     c.idle();
     hostMs += 10; // 10 ms halted
     expect(c.now()).toBeCloseTo(102_000 + 10e6, 3);
-    hostMs += 1; // running again with no instruction retired: time stands
-    expect(c.now()).toBeCloseTo(10_102_000, 3);
+    hostMs += 1; // still halted: readings in between do not end the idle time
+    expect(c.now()).toBeCloseTo(11_102_000, 3);
+    retired = 1015; hostMs += 2; // woken, 5 instructions: paced again
+    expect(c.now()).toBeCloseTo(11_103_000, 3);
+    hostMs += 1; // running, no instruction retired since: time stands
+    expect(c.now()).toBeCloseTo(11_103_000, 3);
     retired = null; hostMs += 3; // KVM
-    expect(c.now()).toBeCloseTo(10_102_000 + 3e6, 3);
+    expect(c.now()).toBeCloseTo(11_103_000 + 3e6, 3);
   });
 });
