@@ -121,8 +121,7 @@ export const FAST_INFO: readonly FastInfo[] = (() => {
   put(Fast.PUSH32, STACK('push r32', false)); put(Fast.POP32, STACK('pop r32', true));
   put(Fast.PUSH64, STACK('push r64', false)); put(Fast.POP64, STACK('pop r64', true));
   put(Fast.SHL_RI32, ALU('shl r32,imm', 'a')); put(Fast.SHR_RI32, ALU('shr r32,imm', 'a')); put(Fast.SAR_RI32, ALU('sar r32,imm', 'a'));
-  const wideShift = (name: string): FastInfo => ({ ...ALU(name, 'a'), gen: 0 });
-  put(Fast.SHL_RI64, wideShift('shl r64,imm')); put(Fast.SHR_RI64, wideShift('shr r64,imm')); put(Fast.SAR_RI64, wideShift('sar r64,imm'));
+  put(Fast.SHL_RI64, ALU('shl r64,imm', 'a')); put(Fast.SHR_RI64, ALU('shr r64,imm', 'a')); put(Fast.SAR_RI64, ALU('sar r64,imm', 'a'));
   put(Fast.INC64, INCDEC('inc r64')); put(Fast.DEC64, INCDEC('dec r64'));
   put(Fast.LOADZX8_32, MEM('movzx r32,byte [base+disp] (segmented)', true)); put(Fast.LOADZX8_64, MEM('movzx r32,byte [base+disp] (64-bit mode)', true));
   put(Fast.MOVSXD_RR, MOVE('movsxd r64,r32', 'ar'));

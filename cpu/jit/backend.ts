@@ -18,7 +18,7 @@ import { disassemble } from '../disasm.js';
 import { CpuFault } from '../fault.js';
 import {  } from '../state.js';
 import { V } from '../vcpu-layout.js';
-import { buildModule, STEP_LEAVE, type GenStats } from './codegen.js';
+import { buildModule, SLOW_STEP, STEP_LEAVE, type GenStats } from './codegen.js';
 import { collectRegion, inline, regionCode, worthCompiling, type RegionCode } from './region.js';
 import { watText } from './wat.js';
 import { codePhys, describeRegion } from './describe.js';
@@ -74,7 +74,7 @@ export class JitCompiler {
   private readonly gen: GenStats = { inlined: 0, stepped: 0 };
   readonly stats = {
     jitModules: 0, jitRegions: 0, jitBlocks: 0, jitWasmBytes: 0, jitCompileMs: 0, jitInvalidations: 0, jitEvictions: 0,
-    jitDeclined: 0, jitRuns: 0, jitExitsFault: 0, jitExitsCodeWrite: 0, jitSteps: 0, jitInsns: 0,
+    jitDeclined: 0, jitRuns: 0, jitExitsFault: 0, jitExitsCodeWrite: 0, jitSteps: 0, jitSlowSteps: 0, jitInsns: 0,
     jitAsyncModules: 0, jitAsyncPending: 0,
   };
   private readonly asyncBytes: number;
@@ -124,6 +124,7 @@ export class JitCompiler {
     const step = (g: number, i: number): number => {
       const b = all[g], c = this.cpu;
       this.stats.jitSteps++;
+      if (i >= SLOW_STEP) { i -= SLOW_STEP; this.stats.jitSlowSteps++; }
       const r = execBlock(c, b, b.code, i + 1, 1, i);
       if (r < 0) return c.faultIndex + 1;
       if (!b.valid && i + 1 < b.n && this.written(b)) {

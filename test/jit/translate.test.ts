@@ -30,7 +30,8 @@ function insn(next: () => number, w: boolean): string {
     `${W}ff ${reg}`, `${W}ff ${(parseInt(reg, 16) + 8).toString(16)}`, // inc / dec
     `${W}11 ${rr}`, `${W}19 ${rr}`, // adc / sbb read CF
     `0f 92 c1`, `0f 94 c1`, `0f 9c c1`, `0f 9e c1`, // setb/sete/setl/setle cl
-    `${W}c1 ${(parseInt(reg, 16) + 0x20).toString(16)} ${(next() % 31 + 1).toString(16).padStart(2, '0')}`, // shl r, imm
+    `${W}c1 ${(parseInt(reg, 16) + 0x20).toString(16)} ${(next() % (w ? 63 : 31) + 1).toString(16).padStart(2, '0')}`, // shl r, imm
+    `${W}c1 ${(parseInt(reg, 16) + [0x28, 0x38][next() & 1]).toString(16)} ${(next() % (w ? 63 : 31) + 1).toString(16).padStart(2, '0')}`, // shr/sar r, imm
     `${W}d3 ${(parseInt(reg, 16) + 0x28).toString(16)}`, // shr r, cl
     `9c 58`, // pushf; pop eax/rax
     `${W}89 86 ${[0, 1].map(() => (next() & 0x7c).toString(16).padStart(2, '0')).join('')}0000`, // mov [esi+disp32], eax
