@@ -249,6 +249,19 @@ export class JitCompiler {
   get inlinedInsns(): number { return this.gen.inlined; }
   get steppedInsns(): number { return this.gen.stepped; }
 
+  /**
+   * Whether code at b's physical address has been compiled fewer than MAX_COMPILES times. Code
+   * that the guest keeps rewriting (a loop storing into its own page) is decoded afresh after
+   * every write; compiling each new copy would build one wasm module per pass, and V8 keeps
+   * every instance that imports the region table, so such code stays interpreted instead.
+   */
+  firstCompiles(b: Block): boolean {
+    const k = (this.compiledAt.get(b.phys) ?? 0) + 1;
+    this.compiledAt.set(b.phys, k);
+    return k <= MAX_COMPILES;
+  }
+  private readonly compiledAt = new Map<number, number>();
+
   /** Linear start addresses of blocks seen at the threshold, for --jit-dump. */
   readonly starts = new WeakMap<Block, number>();
 
@@ -285,6 +298,8 @@ export class JitCompiler {
 
 /** Heat of a block the JIT declined: it never reaches the threshold again. */
 const NEVER = -(2 ** 30);
+/** Compiles of the code at one physical address before it stays interpreted (JitCompiler.firstCompiles). */
+const MAX_COMPILES = 16;
 
 const hex = (v: number): string => `0x${(v >>> 0).toString(16)}`;
 
@@ -315,7 +330,7 @@ export class JitBackend extends InterpBackend {
       const heat = ++b.heat;
       if (heat === j.threshold) {
         if (j.dumpAt !== null) j.starts.set(b, ripLinear(c));
-        if (j.all || worthCompiling(b, j.chain)) j.enqueue(b);
+        if ((j.all || worthCompiling(b, j.chain)) && j.firstCompiles(b)) j.enqueue(b);
         else { b.heat = NEVER; j.stats.jitDeclined++; }
       } else if (heat === j.threshold * 4) j.compile(); // still waiting for a full batch: compile what is queued
       r = b.jit;
