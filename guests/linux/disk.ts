@@ -1,6 +1,6 @@
 // `npm run guest:linux-disk` (after `npm run guest:linux`): the disk drivers Debian's cloud
 // kernel builds as modules (virtio_pci, virtio_blk, ata_piix, sd_mod and what they need,
-// plus virtio_console and virtio-rng), taken from the same kernel package with apt-get
+// plus virtio_console, virtio-rng and qemu_fw_cfg), taken from the same kernel package with apt-get
 // download, and out/initrd-disk.img: the busybox initramfs with those modules and an /init
 // that loads them before busybox init. The kernel has ext4 built in.
 
@@ -18,6 +18,7 @@ export const DISK_MODULES = [
   'drivers/virtio/virtio_ring.ko', 'drivers/virtio/virtio.ko', 'drivers/virtio/virtio_pci_modern_dev.ko',
   'drivers/virtio/virtio_pci_legacy_dev.ko', 'drivers/virtio/virtio_pci.ko',
   'drivers/block/virtio_blk.ko', 'drivers/char/virtio_console.ko', 'drivers/char/hw_random/virtio-rng.ko',
+  'drivers/firmware/qemu_fw_cfg.ko', // CONFIG_FW_CFG_SYSFS=m, no depends: /sys/firmware/qemu_fw_cfg
 ];
 
 const base = (path: string): string => path.slice(path.lastIndexOf('/') + 1);
