@@ -4,10 +4,14 @@
 // Commands (SPC-3 / MMC-3): TEST UNIT READY, REQUEST SENSE, INQUIRY, READ CAPACITY,
 // READ(10), READ(12), MODE SENSE(6)/(10) (pages 01h, 0Dh, 2Ah, 3Fh), GET CONFIGURATION
 // (profile list, core, removable medium), READ TOC/PMA/ATIP formats 0 and 1 (LBA or MSF),
-// PREVENT/ALLOW MEDIUM REMOVAL, START STOP UNIT (accepted, nothing moves). Anything else is
-// CHECK CONDITION, ILLEGAL REQUEST / INVALID COMMAND OPERATION CODE. The medium is always
-// present and never changes (no UNIT ATTENTION, no media events). No DMA: IDENTIFY PACKET
-// DEVICE reports PIO only, so drivers move the data through the data port.
+// PREVENT/ALLOW MEDIUM REMOVAL (the lock the host's eject honours), START STOP UNIT (accepted,
+// nothing moves). Anything else is CHECK CONDITION, ILLEGAL REQUEST / INVALID COMMAND
+// OPERATION CODE. The host changes or ejects the medium (CdDrive.load): with none, the
+// commands that need one answer NOT READY / MEDIUM NOT PRESENT; after a change the next
+// command but INQUIRY, REQUEST SENSE and GET CONFIGURATION answers UNIT ATTENTION / MEDIUM MAY
+// HAVE CHANGED (SPC-3 5.9.7), once. No media event notification (GET EVENT STATUS is refused,
+// so drivers poll with TEST UNIT READY). IDENTIFY PACKET DEVICE offers multiword DMA 0-2: the
+// data of a packet whose FEATURES DMA bit is set moves through the bus master (ide.ts).
 
 import type { BlockBackend } from './block.js';
 
@@ -26,8 +30,9 @@ export const SCSI_START_STOP = 0x1b, SCSI_PREVENT_ALLOW = 0x1e, SCSI_READ_CAPACI
 export const SCSI_READ_TOC = 0x43, SCSI_GET_CONFIGURATION = 0x46, SCSI_MODE_SENSE10 = 0x5a, SCSI_READ12 = 0xa8;
 
 /** Sense keys and additional sense codes. */
-export const SENSE_NONE = 0, SENSE_NOT_READY = 2, SENSE_ILLEGAL_REQUEST = 5;
+export const SENSE_NONE = 0, SENSE_NOT_READY = 2, SENSE_ILLEGAL_REQUEST = 5, SENSE_UNIT_ATTENTION = 6;
 export const ASC_INVALID_OPCODE = 0x20, ASC_LBA_OUT_OF_RANGE = 0x21, ASC_INVALID_FIELD = 0x24;
+export const ASC_MEDIUM_CHANGED = 0x28, ASC_MEDIUM_NOT_PRESENT = 0x3a;
 
 /** Returned by runPacket: the command moves `mediaLeft` bytes from the image at `mediaOffset`. */
 export const PACKET_MEDIA = -1;
@@ -39,6 +44,10 @@ export interface PacketState {
   /** Sense key and ASC of the last command, by unit. */
   readonly senseKey: Uint8Array;
   readonly senseAsc: Uint8Array;
+  /** By unit: 1 while a medium change is still to be reported (UNIT ATTENTION). */
+  readonly unitAttention: Uint8Array;
+  /** By unit: 1 while PREVENT MEDIUM REMOVAL is in force (the host's eject needs force). */
+  readonly locked: Uint8Array;
   /** A READ's bytes still to move, and where in the image they start. */
   mediaOffset: number;
   mediaLeft: number;
@@ -54,14 +63,16 @@ const be32 = (b: Uint8Array, at: number, v: number): void => { be16(b, at, v >>>
 const rd16 = (b: Uint8Array, at: number): number => (b[at] << 8) | b[at + 1];
 const rd32 = (b: Uint8Array, at: number): number => ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0;
 
-/** A CD-ROM drive: its medium and IDENTIFY PACKET DEVICE data (configuration only; state is the channel's). */
+/** A CD-ROM drive: its medium and IDENTIFY PACKET DEVICE data (the packet state is the channel's). */
 export class CdDrive {
   readonly identify = new Uint8Array(512);
+  /** The medium in the drive; null: none (ejected). */
+  media: BlockBackend | null = null;
   /** Whole 2048-byte sectors of the medium. */
-  readonly sectors: number;
+  sectors = 0;
 
-  constructor(readonly media: BlockBackend, serial: string) {
-    this.sectors = Math.floor(media.size / CD_SECTOR);
+  constructor(media: BlockBackend | null, serial: string) {
+    this.load(media);
     const w = new DataView(this.identify.buffer);
     const put = (i: number, v: number): void => w.setUint16(2 * i, v, true);
     const str = (i: number, words: number, s: string): void => {
@@ -71,10 +82,17 @@ export class CdDrive {
     // ATAPI, CD-ROM (type 5), removable, DRQ within 50 us of the command, 12-byte packets.
     put(0, 0x8000 | (5 << 8) | 0x80 | (2 << 5));
     str(10, 10, serial); str(23, 4, '1.0'); str(27, 20, 'EMU CD-ROM');
-    put(49, 1 << 9); // LBA; no DMA
+    put(49, (1 << 9) | (1 << 8)); // LBA, DMA
     put(53, 0x0002); // words 64-70 valid
+    put(63, 0x0407); // MWDMA 0-2 supported, mode 2 selected
     put(64, 0x0003); put(65, 120); put(66, 120); put(67, 120); put(68, 120); // PIO 3 and 4
     put(80, 0x0070); // ATA/ATAPI-4 .. -6
+  }
+
+  /** Put `media` in the drive (null: eject); the channel's unit attention is the caller's to set. */
+  load(media: BlockBackend | null): void {
+    this.media = media;
+    this.sectors = media ? Math.floor(media.size / CD_SECTOR) : 0;
   }
 }
 
@@ -92,9 +110,21 @@ function check(s: PacketState, unit: number, key: number, asc: number): number {
  */
 export function runPacket(cd: CdDrive, unit: number, cdb: Uint8Array, s: PacketState, out: Uint8Array): number {
   const op = cdb[0];
+  if (s.unitAttention[unit] && op !== SCSI_INQUIRY && op !== SCSI_GET_CONFIGURATION) {
+    s.unitAttention[unit] = 0; // reported once, by this command or as REQUEST SENSE's data
+    s.senseKey[unit] = SENSE_UNIT_ATTENTION;
+    s.senseAsc[unit] = ASC_MEDIUM_CHANGED;
+    if (op !== SCSI_REQUEST_SENSE) return PACKET_CHECK;
+  }
   if (op !== SCSI_REQUEST_SENSE) { s.senseKey[unit] = SENSE_NONE; s.senseAsc[unit] = 0; }
+  if (!cd.media && (op === SCSI_TEST_UNIT_READY || op === SCSI_READ_CAPACITY || op === SCSI_READ10 || op === SCSI_READ12 || op === SCSI_READ_TOC)) {
+    return check(s, unit, SENSE_NOT_READY, ASC_MEDIUM_NOT_PRESENT);
+  }
   switch (op) {
-    case SCSI_TEST_UNIT_READY: case SCSI_PREVENT_ALLOW: case SCSI_START_STOP:
+    case SCSI_TEST_UNIT_READY: case SCSI_START_STOP:
+      return 0;
+    case SCSI_PREVENT_ALLOW:
+      s.locked[unit] = cdb[4] & 1;
       return 0;
     case SCSI_REQUEST_SENSE: {
       out.fill(0, 0, 18);
@@ -132,7 +162,7 @@ export function runPacket(cd: CdDrive, unit: number, cdb: Uint8Array, s: PacketS
     case SCSI_MODE_SENSE6: case SCSI_MODE_SENSE10:
       return modeSense(cdb, op === SCSI_MODE_SENSE10, s, unit, out);
     case SCSI_GET_CONFIGURATION:
-      return getConfiguration(cdb, out);
+      return getConfiguration(cd, cdb, out);
     case SCSI_READ_TOC:
       return readToc(cd, cdb, s, unit, out);
     default:
@@ -180,11 +210,11 @@ function modeSense(cdb: Uint8Array, ten: boolean, s: PacketState, unit: number, 
   return Math.min(n, ten ? rd16(cdb, 7) : cdb[4]);
 }
 
-/** GET CONFIGURATION: the CD-ROM profile (0008h) current, features 0000h profile list, 0001h core (ATAPI), 0003h removable medium. */
-function getConfiguration(cdb: Uint8Array, out: Uint8Array): number {
-  const rt = cdb[1] & 3, start = rd16(cdb, 2);
+/** GET CONFIGURATION: the CD-ROM profile (0008h; current with a medium), features 0000h profile list, 0001h core (ATAPI), 0003h removable medium. */
+function getConfiguration(cd: CdDrive, cdb: Uint8Array, out: Uint8Array): number {
+  const rt = cdb[1] & 3, start = rd16(cdb, 2), current = cd.media ? 1 : 0;
   out.fill(0, 0, 8);
-  be16(out, 6, 0x0008);
+  be16(out, 6, current ? 0x0008 : 0);
   let n = 8;
   const feature = (code: number, version: number, data: number[]): void => {
     if (code < start || (rt === 2 && code !== start)) return;
@@ -194,7 +224,7 @@ function getConfiguration(cdb: Uint8Array, out: Uint8Array): number {
     out.set(data, n + 4);
     n += 4 + data.length;
   };
-  feature(0x0000, 0, [0x00, 0x08, 0x01, 0x00]); // one profile: CD-ROM, current
+  feature(0x0000, 0, [0x00, 0x08, current, 0x00]); // one profile: CD-ROM
   feature(0x0001, 1, [0, 0, 0, 2, 0, 0, 0, 0]); // physical interface: ATAPI
   feature(0x0003, 0, [(1 << 5) | (1 << 3) | 1, 0, 0, 0]); // tray, eject, lock
   be32(out, 0, n - 4);

@@ -12,9 +12,10 @@
 // POWER MODE; the BMIDE command/status/PRD-table registers with scatter-gather over a PRD
 // table. Transfers complete at once (a DMA command finishes when the engine is started).
 // A drive may instead be an ATAPI CD-ROM (atapi.ts answers its packets): the ATAPI
-// signature after reset, IDENTIFY PACKET DEVICE, DEVICE RESET, and PACKET in PIO, the data
-// moved in DRQ blocks of at most the byte count the driver asked for.
-// Not emulated: ATAPI DMA, CHS translation changes, security, SMART, timing registers' effects
+// signature after reset (each drive's, as the driver selects it), IDENTIFY PACKET DEVICE,
+// DEVICE RESET, and PACKET: in PIO the data moves in DRQ blocks of at most the byte count the
+// driver asked for; with the DMA bit in FEATURES, through the bus master once the packet is in.
+// Not emulated: CHS translation changes, security, SMART, timing registers' effects
 // (0x40-0x4F are plain storage), native PCI mode. Anything else is aborted (ERR, ABRT).
 // A guest can hurt only itself: sector ranges are checked against the image, PRD entries
 // against guest RAM, and a PRD walk stops after 8192 entries.
@@ -72,6 +73,10 @@ const MAX_PRD_ENTRIES = 8192;
 const XFER_NONE = 0, PIO_IN = 1, PIO_OUT = 2, DMA_IN = 3, DMA_OUT = 4;
 /** ATAPI: the driver writes the 12-byte packet; data-in from the buffer (an answer) or from the medium (a READ). */
 const PACKET_OUT = 5, ATAPI_BUF_IN = 6, ATAPI_MEDIA_IN = 7;
+/** ATAPI with the DMA bit: the answer in the buffer, or a READ from the medium, waiting for (or running on) the bus master. */
+const ATAPI_DMA_BUF = 8, ATAPI_DMA_MEDIA = 9;
+/** PACKET's FEATURES bit 0: the data goes by DMA. */
+const PACKET_FEATURE_DMA = 0x01;
 /** The packet being written is copied here before the answer overwrites the channel buffer. */
 const CDB = new Uint8Array(12);
 
@@ -97,7 +102,11 @@ class Channel implements PacketState {
   // ATAPI: sense by unit, the byte count limit of the packet command, a READ's bytes to go.
   readonly senseKey = new Uint8Array(2);
   readonly senseAsc = new Uint8Array(2);
+  readonly unitAttention = new Uint8Array(2);
+  readonly locked = new Uint8Array(2);
   byteLimit = 0; mediaOffset = 0; mediaLeft = 0;
+  /** Since a reset, no command or register write but drive selects: the selected drive's signature shows. */
+  signatures = false;
 
   constructor(public index: number, public irq: number) {}
 
@@ -110,7 +119,8 @@ const CHANNEL_STATE = {
   hobFeatures: 'u8', hobNsect: 'u8', hobLbal: 'u8', hobLbam: 'u8', hobLbah: 'u8', device: 'u8', status: 'u8', control: 'u8',
   irqPending: 'bool', multiple: ['u8', 2], transfer: 'u8', buf: ['u8', 0x10000], pos: 'u32', end: 'u32', lba: 'f64', remaining: 'u32', block: 'u32',
   bmCommand: 'u8', bmStatus: 'u8', prdt: 'u32', index: 'u8', irq: 'u8',
-  senseKey: ['u8', 2], senseAsc: ['u8', 2], byteLimit: 'u16', mediaOffset: 'f64', mediaLeft: 'f64',
+  senseKey: ['u8', 2], senseAsc: ['u8', 2], unitAttention: ['u8', 2], locked: ['u8', 2], byteLimit: 'u16', mediaOffset: 'f64', mediaLeft: 'f64',
+  signatures: 'bool',
 } as const;
 
 export class PiixIde implements MmioDevice, PortDevice {
@@ -151,6 +161,28 @@ export class PiixIde implements MmioDevice, PortDevice {
     }
   }
 
+  /** The CD-ROM drive at IDE position `index` (0 primary master .. 3 secondary slave), or null. */
+  cdrom(index: number): CdDrive | null {
+    const d = this.drives[index];
+    return d instanceof CdDrive ? d : null;
+  }
+
+  /**
+   * The host puts `media` in the CD-ROM drive at `index` (null: ejects it). A drive whose
+   * guest has locked it refuses an eject unless `force`; a READ in progress ends short.
+   * The new medium (or its absence) is reported once as UNIT ATTENTION.
+   */
+  changeMedia(index: number, media: BlockBackend | null, force = false): 'ok' | 'locked' {
+    const cd = this.cdrom(index), ch = this.channels[index >> 1], unit = index & 1;
+    if (!cd) throw new Error(`IDE position ${index} holds no CD-ROM drive`);
+    if (ch.locked[unit] && !force) return 'locked';
+    ch.locked[unit] = 0;
+    cd.load(media);
+    ch.unitAttention[unit] = 1;
+    if (ch.unit === unit && (ch.transfer === ATAPI_MEDIA_IN || ch.transfer === ATAPI_DMA_MEDIA)) ch.mediaLeft = 0;
+    return 'ok';
+  }
+
   /** The drive channel `ch` has selected, or null. */
   private drive(ch: Channel): Drive | CdDrive | null { return this.drives[2 * ch.index + ch.unit]; }
   /** The selected hard disk, where only a hard-disk command can have brought us. */
@@ -175,7 +207,7 @@ export class PiixIde implements MmioDevice, PortDevice {
       ch.bmCommand = ch.bmStatus = ch.prdt = 0;
       ch.control = 0;
       ch.multiple.fill(0);
-      ch.senseKey.fill(0); ch.senseAsc.fill(0);
+      ch.senseKey.fill(0); ch.senseAsc.fill(0); ch.locked.fill(0);
       this.resetChannel(ch);
     }
   }
@@ -206,6 +238,7 @@ export class PiixIde implements MmioDevice, PortDevice {
     if (reg === REG_DATA) { this.dataWrite(ch, size, v); return; }
     v &= 0xff;
     ch.control &= ~CTL_HOB; // any task-file write clears HOB
+    if (reg !== REG_DEVICE) ch.signatures = false; // both drives latch the write
     switch (reg) {
       case REG_FEATURES: ch.hobFeatures = ch.features; ch.features = v; break;
       case REG_NSECT: ch.hobNsect = ch.nsect; ch.nsect = v; break;
@@ -215,6 +248,7 @@ export class PiixIde implements MmioDevice, PortDevice {
       case REG_DEVICE:
         // Selecting the other drive mid-command is the guest's mistake (ATA: indeterminate); the command keeps its drive.
         ch.device = ch.transfer === XFER_NONE ? v : (v & ~DEV_SLAVE) | (ch.device & DEV_SLAVE);
+        if (ch.signatures) this.signature(ch, this.drive(ch) instanceof CdDrive); // each drive posted its own after the reset
         this.updateIrq(ch);
         break;
       default: this.command(ch, v); break;
@@ -240,6 +274,7 @@ export class PiixIde implements MmioDevice, PortDevice {
     ch.transfer = XFER_NONE;
     ch.pos = ch.end = 0;
     ch.irqPending = false;
+    ch.signatures = true;
     this.updateIrq(ch);
   }
 
@@ -266,6 +301,7 @@ export class PiixIde implements MmioDevice, PortDevice {
     ch.irqPending = false;
     ch.error = 0;
     ch.transfer = XFER_NONE;
+    ch.signatures = false;
     this.counters.requests++;
     if (d instanceof CdDrive && this.packetDeviceCommand(ch, d, cmd)) return;
     const hd = d as Drive; // a CD-ROM takes only the commands below that use no disk
@@ -426,7 +462,6 @@ export class PiixIde implements MmioDevice, PortDevice {
         this.startPio(ch, PIO_IN, 0, 0, 1, false);
         return true;
       case ATA_PACKET:
-        if (ch.features & 1) { this.abort(ch); return true; } // DMA: not offered in IDENTIFY PACKET DEVICE
         ch.byteLimit = ((ch.lbah << 8 | ch.lbam) & 0xfffe) || 0xfffe;
         ch.transfer = PACKET_OUT;
         ch.pos = 0; ch.end = CDB.length;
@@ -465,9 +500,15 @@ export class PiixIde implements MmioDevice, PortDevice {
       this.raise(ch);
       return;
     }
-    ch.transfer = r === PACKET_MEDIA ? ATAPI_MEDIA_IN : ATAPI_BUF_IN;
     ch.remaining = r === PACKET_MEDIA ? 0 : r;
     ch.pos = ch.end = 0;
+    if ((ch.features & PACKET_FEATURE_DMA) && (r === PACKET_MEDIA || r > 0)) {
+      ch.transfer = r === PACKET_MEDIA ? ATAPI_DMA_MEDIA : ATAPI_DMA_BUF;
+      ch.status = ST_DRDY | ST_BSY | ST_DRQ;
+      if (ch.bmCommand & BM_CMD_START) this.runDma(ch);
+      return;
+    }
+    ch.transfer = r === PACKET_MEDIA ? ATAPI_MEDIA_IN : ATAPI_BUF_IN;
     this.nextPacketBlock(ch);
   }
 
@@ -478,10 +519,11 @@ export class PiixIde implements MmioDevice, PortDevice {
       n = Math.min(ch.byteLimit, ch.remaining - ch.pos);
       ch.end = ch.pos + n;
     } else {
-      n = Math.min(ch.byteLimit, ch.mediaLeft, ch.buf.length);
+      const media = (this.drive(ch) as CdDrive).media;
+      n = media ? Math.min(ch.byteLimit, ch.mediaLeft, ch.buf.length) : 0; // ejected mid-read: the command ends short
       if (n >= CD_SECTOR) n -= n % CD_SECTOR; // whole sectors per block where the limit allows
-      if (n > 0) {
-        (this.drive(ch) as CdDrive).media.read(ch.mediaOffset, ch.buf.subarray(0, n));
+      if (media && n > 0) {
+        media.read(ch.mediaOffset, ch.buf.subarray(0, n));
         this.counters.bytesRead += n;
         ch.mediaOffset += n;
         ch.mediaLeft -= n;
@@ -490,15 +532,22 @@ export class PiixIde implements MmioDevice, PortDevice {
       ch.end = n;
     }
     if (n === 0) { // all moved (or nothing to move): status phase
-      ch.transfer = XFER_NONE;
-      ch.nsect = IR_IO | IR_COD;
-      ch.status = ST_DRDY | ST_DSC;
+      this.packetDone(ch);
+      return;
     } else {
       ch.lbam = n & 0xff;
       ch.lbah = n >> 8;
       ch.nsect = IR_IO;
       ch.status = ST_DRDY | ST_DSC | ST_DRQ;
     }
+    this.raise(ch);
+  }
+
+  /** A packet command's status phase: IO and CoD, not busy, an interrupt. */
+  private packetDone(ch: Channel): void {
+    ch.transfer = XFER_NONE;
+    ch.nsect = IR_IO | IR_COD;
+    ch.status = ST_DRDY | ST_DSC;
     this.raise(ch);
   }
 
@@ -542,7 +591,7 @@ export class PiixIde implements MmioDevice, PortDevice {
       if (!(v & BM_CMD_START)) ch.bmStatus &= ~BM_ST_ACTIVE;
       else if (!(was & BM_CMD_START)) {
         ch.bmStatus |= BM_ST_ACTIVE;
-        if (ch.transfer === DMA_IN || ch.transfer === DMA_OUT) this.runDma(ch);
+        if (ch.transfer === DMA_IN || ch.transfer === DMA_OUT || ch.transfer === ATAPI_DMA_BUF || ch.transfer === ATAPI_DMA_MEDIA) this.runDma(ch);
       }
       if (size >= 2) this.writeBmStatus(ch, v >>> 16);
     } else if (reg === BM_STATUS) {
@@ -558,38 +607,81 @@ export class PiixIde implements MmioDevice, PortDevice {
     ch.bmStatus = (ch.bmStatus & BM_ST_ACTIVE) | (ch.bmStatus & (BM_ST_ERROR | BM_ST_INTR) & ~v) | (v & (BM_ST_DRV0_DMA | BM_ST_DRV1_DMA));
   }
 
-  /** Move the pending DMA command's sectors through the PRD table, then interrupt. */
-  private runDma(ch: Channel): void {
-    const d = this.hd(ch), toMemory = ch.transfer === DMA_IN;
-    let left = ch.remaining * SECTOR_SIZE, pos = ch.lba * SECTOR_SIZE, ok = true;
+  /**
+   * Walk the PRD table moving up to `total` bytes: `move(addr, n)` moves n bytes at guest
+   * address addr. Returns the bytes no entry took, or -1 when an entry or its buffer is outside RAM.
+   */
+  private prdWalk(ch: Channel, total: number, move: (addr: number, n: number) => void): number {
     const dv = this.mem.dv;
+    let left = total;
     for (let i = 0; i < MAX_PRD_ENTRIES && left > 0; i++) {
       const entry = ch.prdt + 8 * i;
-      if (!this.mem.isRam(entry, 8)) { ok = false; break; }
+      if (!this.mem.isRam(entry, 8)) return -1;
       const addr = dv.getUint32(entry, true) & ~1, flags = dv.getUint32(entry + 4, true);
       const n = Math.min((flags & 0xffff) || 0x10000, left);
-      if (!this.mem.isRam(addr, n)) { ok = false; break; }
-      if (toMemory) {
-        const data = ch.buf.subarray(0, n);
-        d.disk.read(pos, data);
-        dmaWrite(this.mem, addr, data);
-        this.counters.bytesRead += n;
-      } else {
-        d.disk.write(pos, this.mem.u8.subarray(addr, addr + n));
-        this.counters.bytesWritten += n;
-      }
-      pos += n;
+      if (!this.mem.isRam(addr, n)) return -1;
+      move(addr, n);
       left -= n;
       if (flags & PRD_EOT) break;
     }
+    return left;
+  }
+
+  /** Move the pending DMA command's data through the PRD table, then interrupt. */
+  private runDma(ch: Channel): void {
+    let left: number;
+    if (ch.transfer === ATAPI_DMA_BUF || ch.transfer === ATAPI_DMA_MEDIA) {
+      left = this.packetDma(ch);
+    } else {
+      const d = this.hd(ch), toMemory = ch.transfer === DMA_IN;
+      let pos = ch.lba * SECTOR_SIZE;
+      left = this.prdWalk(ch, ch.remaining * SECTOR_SIZE, (addr, n) => {
+        if (toMemory) {
+          const data = ch.buf.subarray(0, n);
+          d.disk.read(pos, data);
+          dmaWrite(this.mem, addr, data);
+          this.counters.bytesRead += n;
+        } else {
+          d.disk.write(pos, this.mem.u8.subarray(addr, addr + n));
+          this.counters.bytesWritten += n;
+        }
+        pos += n;
+      });
+    }
     ch.bmStatus = (ch.bmStatus & ~BM_ST_ACTIVE) | BM_ST_INTR;
-    if (!ok || left > 0) { // the PRD table ran out (or left RAM) before the sectors did
+    if (left !== 0) { // the PRD table ran out (or left RAM) before the data did
       ch.bmStatus |= BM_ST_ERROR;
       ch.error = ERR_ABRT;
+      if (ch.transfer === ATAPI_DMA_BUF || ch.transfer === ATAPI_DMA_MEDIA) ch.nsect = IR_IO | IR_COD;
       this.fail(ch);
       return;
     }
-    ch.transfer = XFER_NONE;
-    this.done(ch);
+    if (ch.transfer === ATAPI_DMA_BUF || ch.transfer === ATAPI_DMA_MEDIA) this.packetDone(ch);
+    else {
+      ch.transfer = XFER_NONE;
+      this.done(ch);
+    }
+  }
+
+  /** A packet's data-in by DMA: the answer in the buffer, or the READ's sectors from the medium. Returns what prdWalk does. */
+  private packetDma(ch: Channel): number {
+    if (ch.transfer === ATAPI_DMA_BUF) {
+      let pos = 0;
+      return this.prdWalk(ch, ch.remaining, (addr, n) => {
+        dmaWrite(this.mem, addr, ch.buf.subarray(pos, pos + n));
+        pos += n;
+      });
+    }
+    const media = (this.drive(ch) as CdDrive).media;
+    if (!media) ch.mediaLeft = 0; // ejected before the engine started: nothing moves
+    const left = this.prdWalk(ch, ch.mediaLeft, (addr, n) => {
+      const data = ch.buf.subarray(0, n);
+      media!.read(ch.mediaOffset, data);
+      dmaWrite(this.mem, addr, data);
+      this.counters.bytesRead += n;
+      ch.mediaOffset += n;
+      ch.mediaLeft -= n;
+    });
+    return left;
   }
 }
