@@ -4,7 +4,7 @@
 
 import type { Cpu } from './cpu.js';
 import { K_ADC, K_ADD, K_DEC, K_INC, K_LOGIC, K_SBB, K_SUB, getCF, keepCF } from './flags.js';
-import { LF_A, LF_AHI, LF_B, LF_BHI, LF_OP, LF_RES, LF_RESHI } from './words.js';
+import { W } from './words.js';
 
 /** ALU operation numbers = ModRM.reg of the 80-83 group = opcode bits 3-5 of 00-3F. */
 export const ALU_ADD = 0, ALU_OR = 1, ALU_ADC = 2, ALU_SBB = 3, ALU_AND = 4, ALU_SUB = 5, ALU_XOR = 6, ALU_CMP = 7;
@@ -21,19 +21,19 @@ export function alu(c: Cpu, op: number, size: number, a: number, b: number): num
   const sz = sizeCode(size);
   let res: number;
   switch (op) {
-    case ALU_ADD: res = a + b; r[LF_OP] = (K_ADD << 2) | sz; break;
-    case ALU_ADC: res = a + b + (getCF(r) ? 1 : 0); r[LF_OP] = (K_ADC << 2) | sz; break;
-    case ALU_SBB: res = a - b - (getCF(r) ? 1 : 0); r[LF_OP] = (K_SBB << 2) | sz; break;
-    case ALU_SUB: case ALU_CMP: res = a - b; r[LF_OP] = (K_SUB << 2) | sz; break;
-    case ALU_OR: res = a | b; r[LF_OP] = (K_LOGIC << 2) | sz; break;
-    case ALU_AND: res = a & b; r[LF_OP] = (K_LOGIC << 2) | sz; break;
-    default: res = a ^ b; r[LF_OP] = (K_LOGIC << 2) | sz; break;
+    case ALU_ADD: res = a + b; r[W.LF_OP] = (K_ADD << 2) | sz; break;
+    case ALU_ADC: res = a + b + (getCF(r) ? 1 : 0); r[W.LF_OP] = (K_ADC << 2) | sz; break;
+    case ALU_SBB: res = a - b - (getCF(r) ? 1 : 0); r[W.LF_OP] = (K_SBB << 2) | sz; break;
+    case ALU_SUB: case ALU_CMP: res = a - b; r[W.LF_OP] = (K_SUB << 2) | sz; break;
+    case ALU_OR: res = a | b; r[W.LF_OP] = (K_LOGIC << 2) | sz; break;
+    case ALU_AND: res = a & b; r[W.LF_OP] = (K_LOGIC << 2) | sz; break;
+    default: res = a ^ b; r[W.LF_OP] = (K_LOGIC << 2) | sz; break;
   }
   const sh = 32 - 8 * size;
   res = (res << sh) >> sh;
-  r[LF_A] = (a << sh) >> sh;
-  r[LF_B] = (b << sh) >> sh;
-  r[LF_RES] = res;
+  r[W.LF_A] = (a << sh) >> sh;
+  r[W.LF_B] = (b << sh) >> sh;
+  r[W.LF_RES] = res;
   return res;
 }
 
@@ -47,7 +47,7 @@ export function alu64(c: Cpu, op: number, aLo: number, aHi: number, bLo: number,
       lo = (aLo + bLo + cin) | 0;
       const carry = cin ? (lo >>> 0) <= (aLo >>> 0) : (lo >>> 0) < (aLo >>> 0);
       hi = (aHi + bHi + (carry ? 1 : 0)) | 0;
-      r[LF_OP] = ((op === ALU_ADD ? K_ADD : K_ADC) << 2) | 3;
+      r[W.LF_OP] = ((op === ALU_ADD ? K_ADD : K_ADC) << 2) | 3;
       break;
     }
     case ALU_SUB: case ALU_CMP: case ALU_SBB: {
@@ -55,14 +55,14 @@ export function alu64(c: Cpu, op: number, aLo: number, aHi: number, bLo: number,
       const borrow = cin ? (aLo >>> 0) <= (bLo >>> 0) : (aLo >>> 0) < (bLo >>> 0);
       lo = (aLo - bLo - cin) | 0;
       hi = (aHi - bHi - (borrow ? 1 : 0)) | 0;
-      r[LF_OP] = ((op === ALU_SBB ? K_SBB : K_SUB) << 2) | 3;
+      r[W.LF_OP] = ((op === ALU_SBB ? K_SBB : K_SUB) << 2) | 3;
       break;
     }
-    case ALU_OR: lo = aLo | bLo; hi = aHi | bHi; r[LF_OP] = (K_LOGIC << 2) | 3; break;
-    case ALU_AND: lo = aLo & bLo; hi = aHi & bHi; r[LF_OP] = (K_LOGIC << 2) | 3; break;
-    default: lo = aLo ^ bLo; hi = aHi ^ bHi; r[LF_OP] = (K_LOGIC << 2) | 3; break;
+    case ALU_OR: lo = aLo | bLo; hi = aHi | bHi; r[W.LF_OP] = (K_LOGIC << 2) | 3; break;
+    case ALU_AND: lo = aLo & bLo; hi = aHi & bHi; r[W.LF_OP] = (K_LOGIC << 2) | 3; break;
+    default: lo = aLo ^ bLo; hi = aHi ^ bHi; r[W.LF_OP] = (K_LOGIC << 2) | 3; break;
   }
-  r[LF_A] = aLo; r[LF_AHI] = aHi; r[LF_B] = bLo; r[LF_BHI] = bHi; r[LF_RES] = lo; r[LF_RESHI] = hi;
+  r[W.LF_A] = aLo; r[W.LF_AHI] = aHi; r[W.LF_B] = bLo; r[W.LF_BHI] = bHi; r[W.LF_RES] = lo; r[W.LF_RESHI] = hi;
   c.resHi = hi;
   return lo;
 }
@@ -73,8 +73,8 @@ export function incdec(c: Cpu, dec: boolean, size: number, a: number): number {
   keepCF(r);
   const sh = 32 - 8 * size;
   const res = ((dec ? a - 1 : a + 1) << sh) >> sh;
-  r[LF_OP] = ((dec ? K_DEC : K_INC) << 2) | sizeCode(size);
-  r[LF_A] = (a << sh) >> sh; r[LF_B] = 1; r[LF_RES] = res;
+  r[W.LF_OP] = ((dec ? K_DEC : K_INC) << 2) | sizeCode(size);
+  r[W.LF_A] = (a << sh) >> sh; r[W.LF_B] = 1; r[W.LF_RES] = res;
   return res;
 }
 
@@ -83,8 +83,8 @@ export function incdec64(c: Cpu, dec: boolean, aLo: number, aHi: number): number
   keepCF(r);
   const lo = (dec ? aLo - 1 : aLo + 1) | 0;
   const hi = dec ? (aLo === 0 ? (aHi - 1) | 0 : aHi) : (lo === 0 ? (aHi + 1) | 0 : aHi);
-  r[LF_OP] = ((dec ? K_DEC : K_INC) << 2) | 3;
-  r[LF_A] = aLo; r[LF_AHI] = aHi; r[LF_B] = 1; r[LF_BHI] = 0; r[LF_RES] = lo; r[LF_RESHI] = hi;
+  r[W.LF_OP] = ((dec ? K_DEC : K_INC) << 2) | 3;
+  r[W.LF_A] = aLo; r[W.LF_AHI] = aHi; r[W.LF_B] = 1; r[W.LF_BHI] = 0; r[W.LF_RES] = lo; r[W.LF_RESHI] = hi;
   c.resHi = hi;
   return lo;
 }

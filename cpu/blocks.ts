@@ -8,7 +8,7 @@
 
 import type { Cpu, Exec } from './cpu.js';
 import { CODE_KEYS, SEG_MAX_FLAT, segWord } from './cpu.js';
-import { W_RIP } from './words.js';
+import { W } from './words.js';
 import { decode, Insn } from './decoder.js';
 import { CpuFault, VEC_GP } from './fault.js';
 import { limitedBranch } from './ops-ctl.js';
@@ -376,8 +376,8 @@ export class BlockCache {
 /** Linear address of RIP (CS base added outside 64-bit mode); high half in cpu.eaHi. */
 export function ripLinear(c: Cpu): number {
   const r = c.r32;
-  if (c.codeSize === 8) { c.eaHi = r[W_RIP + 1]; return r[W_RIP]; }
+  if (c.codeSize === 8) { c.eaHi = r[W.W_RIP + 1]; return r[W.W_RIP]; }
   c.eaHi = 0;
-  return (r[W_RIP] + r[segWord(CS, SEG_BASE)]) | 0;
+  return (r[W.W_RIP] + r[segWord(CS, SEG_BASE)]) | 0;
 }
 

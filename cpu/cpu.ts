@@ -38,7 +38,7 @@ import {
 } from './state.js';
 import { CpuFault } from './fault.js';
 import { M, vcpuViews, type VcpuViews } from './vcpu-layout.js';
-import { LF_OP, W_RFLAGS, W_RUN } from './words.js';
+import { W } from './words.js';
 
 /** One decoded instruction, specialised: runs it against the CPU. Throws CpuFault. */
 export type Exec = (c: Cpu) => void;
@@ -107,7 +107,7 @@ export interface SystemHooks {
 export const defaultSystemHooks: SystemHooks = {
   deliverEvent(cpu, vector, kind, errorCode, hasError) {
     cpu.lastEvent = { vector, kind, errorCode, hasError };
-    cpu.r32[W_RUN] = RUN_SHUTDOWN;
+    cpu.r32[W.W_RUN] = RUN_SHUTDOWN;
   },
   loadSegment(cpu, seg, selector) {
     // Real mode / VM86: base = selector * 16, the rest of the hidden part is kept.
@@ -265,17 +265,17 @@ export class Cpu {
 
   getRflags(): number {
     const r = this.r32;
-    if (r[LF_OP] !== LF_NONE) {
-      r[W_RFLAGS] = (r[W_RFLAGS] & ~ARITH_FLAGS) | arithFlags(r);
-      r[LF_OP] = LF_NONE;
+    if (r[W.LF_OP] !== LF_NONE) {
+      r[W.W_RFLAGS] = (r[W.W_RFLAGS] & ~ARITH_FLAGS) | arithFlags(r);
+      r[W.LF_OP] = LF_NONE;
     }
-    return r[W_RFLAGS] | FLAGS_FIXED;
+    return r[W.W_RFLAGS] | FLAGS_FIXED;
   }
 
   setRflags(v: number): void {
     const r = this.r32;
-    r[W_RFLAGS] = (v & 0x3f7fd5) | FLAGS_FIXED;
-    r[LF_OP] = LF_NONE;
+    r[W.W_RFLAGS] = (v & 0x3f7fd5) | FLAGS_FIXED;
+    r[W.LF_OP] = LF_NONE;
   }
 
   // ---- Mode.
@@ -285,7 +285,7 @@ export class Cpu {
     const r = this.r32, dv = this.dv;
     const cr0 = dv.getUint32(CR0, true), efer = dv.getUint32(EFER, true);
     const csAttr = r[segWord(CS, SEG_ATTR)], ssAttr = r[segWord(SS, SEG_ATTR)];
-    const vm = (r[W_RFLAGS] & FLAG_VM) !== 0;
+    const vm = (r[W.W_RFLAGS] & FLAG_VM) !== 0;
     if ((cr0 & CR0_PE) === 0) {
       this.mode = MODE_REAL; this.cpl = 0;
     } else if (vm && (efer & EFER_LMA) === 0) {

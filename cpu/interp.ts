@@ -23,9 +23,7 @@ import type { OpRow, OpTable } from './table.js';
 import { composeRows } from './compose.js';
 import { disassemble } from './disasm.js';
 import { ripLinear as ripLin } from './blocks.js';
-import {
-  W_CSBASE, W_DR7, W_NMI, W_NMI_MASKED, W_PENDING_ERROR, W_PENDING_EVENT, W_RCX, W_RFLAGS, W_RIP, W_RUN, W_SHADOW,
-} from './words.js';
+import { W } from './words.js';
 
 /** What another area adds to the interpreter: table rows (taking precedence over the integer rows) and hooks. */
 export interface CpuExtension {
@@ -132,7 +130,7 @@ export class InterpBackend implements Backend {
       if (left <= 0) break;
       // Between blocks. The common case is one combined test; anything unusual
       // (stop, mode or mapping change, HLT, shutdown, shadow, NMI) goes to events().
-      if ((r[W_RUN] | r[W_SHADOW] | r[W_NMI]) !== 0 || c.attention !== seen) {
+      if ((r[W.W_RUN] | r[W.W_SHADOW] | r[W.W_NMI]) !== 0 || c.attention !== seen) {
         seen = c.attention;
         const ev = this.events(prev);
         stepAll = this.dbgStep || this.shadowStep;
@@ -144,7 +142,7 @@ export class InterpBackend implements Backend {
       } else if (--poll === 0) {
         // INTR is sampled every IRQ_POLL_BLOCKS blocks (and always in events(): HLT, STI, POPF, IRET).
         poll = IRQ_POLL_BLOCKS;
-        if ((r[W_RFLAGS] & FLAG_IF) !== 0 && irq.hasInterrupt()) {
+        if ((r[W.W_RFLAGS] & FLAG_IF) !== 0 && irq.hasInterrupt()) {
           this.stats.interrupts++;
           this.deliver(irq.acknowledge() & 0xff, EVENT_EXTINT);
           prev = null;
@@ -153,7 +151,7 @@ export class InterpBackend implements Backend {
       }
       // Find the block: the previous block's successor links, else the cache.
       let lo: number, hi: number;
-      if (c.codeSize === 8) { lo = r[W_RIP]; hi = r[W_RIP + 1]; } else { lo = (r[W_RIP] + r[W_CSBASE]) | 0; hi = 0; }
+      if (c.codeSize === 8) { lo = r[W.W_RIP]; hi = r[W.W_RIP + 1]; } else { lo = (r[W.W_RIP] + r[W.W_CSBASE]) | 0; hi = 0; }
       // (Under a CS limit a link may have been made through another CS base: its block must still fit.)
       let b: Block;
       const flat = c.fetchMax === SEG_MAX_FLAT;
@@ -164,13 +162,13 @@ export class InterpBackend implements Backend {
       } else {
         try {
           // Stepping (TF, breakpoints, a shadow) runs one instruction per lookup: decode just that one.
-          b = stepAll || (r[W_RFLAGS] & FLAG_TF) !== 0 ? cache.lookup(lo, hi, 1) : cache.lookup(lo, hi);
+          b = stepAll || (r[W.W_RFLAGS] & FLAG_TF) !== 0 ? cache.lookup(lo, hi, 1) : cache.lookup(lo, hi);
           const excess = cache.decodedInsns - decodes - 2 * executed;
           if (excess > 0) { c.charge += DECODE_COST * excess; decodes += excess; }
         } catch (e) {
           if (!(e instanceof CpuFault)) throw e;
           this.stats.faults++;
-          r[W_RFLAGS] |= FLAG_RF; // a fault: the pushed RFLAGS has RF set (SDM 18.3.1.1)
+          r[W.W_RFLAGS] |= FLAG_RF; // a fault: the pushed RFLAGS has RF set (SDM 18.3.1.1)
           this.deliver(e.vector, EVENT_EXCEPTION, e.errorCode, e.hasError);
           prev = null;
           continue;
@@ -182,12 +180,12 @@ export class InterpBackend implements Backend {
         }
       }
       const n = b.n;
-      if (n > left || stepAll || (r[W_RFLAGS] & (FLAG_TF | FLAG_RF)) !== 0) {
+      if (n > left || stepAll || (r[W.W_RFLAGS] & (FLAG_TF | FLAG_RF)) !== 0) {
         // Single-stepping (TF) or breakpoints armed: one instruction, then the trap-class #DB conditions.
-        if (stepAll || (r[W_RFLAGS] & FLAG_TF) !== 0) { executed += this.stepOne(b); prev = null; continue; }
+        if (stepAll || (r[W.W_RFLAGS] & FLAG_TF) !== 0) { executed += this.stepOne(b); prev = null; continue; }
         // RF (after an IRET from a fault handler) covers only the instruction that starts now, and no
         // instruction breakpoint is armed: clear it as the CPU does at the start of that instruction.
-        r[W_RFLAGS] &= ~FLAG_RF;
+        r[W.W_RFLAGS] &= ~FLAG_RF;
       }
       if (n > left) {
         // A partial block (budget ends inside it): exact flags, stop at an instruction boundary.
@@ -255,33 +253,33 @@ export class InterpBackend implements Backend {
     this.armBreakpoints();
     if (c.generation !== this.generation) { this.generation = c.generation; this.cache.clear(); }
     if (c.mapEpoch !== this.mapEpoch) { this.mapEpoch = c.mapEpoch; this.cache.epoch++; }
-    if (r[W_PENDING_EVENT] !== 0 && this.takePendingEvent()) return EV_DELIVERED;
-    const run = r[W_RUN];
+    if (r[W.W_PENDING_EVENT] !== 0 && this.takePendingEvent()) return EV_DELIVERED;
+    const run = r[W.W_RUN];
     if (run === RUN_SHUTDOWN) return EXIT_SHUTDOWN;
     // STI / MOV SS block interrupts at the boundary after them only (SDM STI, 6.8.3): once the
     // instruction that follows has retired (the block ended with it, Block.shadowTail; or a HLT)
     // the window is open now; otherwise that instruction runs alone first (stepOne).
     this.shadowStep = false;
-    if (r[W_SHADOW] !== 0) {
-      if ((last !== null && last.shadowTail) || run === RUN_HALTED) r[W_SHADOW] = 0;
+    if (r[W.W_SHADOW] !== 0) {
+      if ((last !== null && last.shadowTail) || run === RUN_HALTED) r[W.W_SHADOW] = 0;
       else this.shadowStep = true;
     }
-    if (this.shadowStep) { /* interrupts and NMIs held back */ } else if (r[W_NMI] !== 0 && r[W_NMI_MASKED] === 0) {
-      r[W_NMI] = 0;
-      r[W_RUN] = RUN_RUNNING;
+    if (this.shadowStep) { /* interrupts and NMIs held back */ } else if (r[W.W_NMI] !== 0 && r[W.W_NMI_MASKED] === 0) {
+      r[W.W_NMI] = 0;
+      r[W.W_RUN] = RUN_RUNNING;
       this.deliver(2, EVENT_NMI);
       return EV_DELIVERED;
     }
     const irq = c.host.interrupts;
-    if (!this.shadowStep && (r[W_RFLAGS] & FLAG_IF) !== 0 && irq.hasInterrupt()) {
-      r[W_RUN] = RUN_RUNNING;
+    if (!this.shadowStep && (r[W.W_RFLAGS] & FLAG_IF) !== 0 && irq.hasInterrupt()) {
+      r[W.W_RUN] = RUN_RUNNING;
       this.stats.interrupts++;
       this.deliver(irq.acknowledge() & 0xff, EVENT_EXTINT);
       return EV_DELIVERED;
     }
     if (run === RUN_HALTED) { this.stats.halts++; return EXIT_HALT; }
     // Instruction breakpoints: fault-class #DB before the instruction executes, unless RF is set (SDM 18.3.1.1).
-    if (this.bp.exec !== 0 && (r[W_RFLAGS] & FLAG_RF) === 0) {
+    if (this.bp.exec !== 0 && (r[W.W_RFLAGS] & FLAG_RF) === 0) {
       const hits = this.bp.matchExec(ripLin(c), c.eaHi);
       if (hits !== 0) {
         reportDebug(c, hits, 0);
@@ -301,13 +299,13 @@ export class InterpBackend implements Backend {
    * run again: RIP is still at its instruction. True if an event was delivered.
    */
   private takePendingEvent(): boolean {
-    const r = this.cpu.r32, ev = r[W_PENDING_EVENT], error = r[W_PENDING_ERROR];
-    r[W_PENDING_EVENT] = 0;
-    r[W_PENDING_ERROR] = 0;
+    const r = this.cpu.r32, ev = r[W.W_PENDING_EVENT], error = r[W.W_PENDING_ERROR];
+    r[W.W_PENDING_EVENT] = 0;
+    r[W.W_PENDING_ERROR] = 0;
     if ((ev & EVENT_VALID) === 0) return false;
     const kind = ev & 0x700, vector = ev & 0xff;
     if (kind === EVENT_SOFTINT || (kind === EVENT_EXCEPTION && (vector === 3 || vector === 4))) return false;
-    r[W_RUN] = RUN_RUNNING;
+    r[W.W_RUN] = RUN_RUNNING;
     if (kind === EVENT_EXTINT) this.stats.interrupts++;
     this.deliver(vector, kind, error, (ev & EVENT_HAS_ERROR) !== 0);
     return true;
@@ -321,7 +319,7 @@ export class InterpBackend implements Backend {
     const c = this.cpu, bp = this.bp;
     if (bp.arm(c.r32)) { c.tlb.setWatchedPages(bp.pageLo, bp.pageHi, bp.pages); c.flushTlb(true); }
     c.watch = bp.watching ? bp : null;
-    this.dbgStep = (c.r32[W_DR7] & DR7_ENABLES) !== 0;
+    this.dbgStep = (c.r32[W.W_DR7] & DR7_ENABLES) !== 0;
   }
 
   /**
@@ -334,21 +332,21 @@ export class InterpBackend implements Backend {
    */
   private stepOne(b: Block): number {
     const c = this.cpu, r = c.r32, bp = this.bp;
-    const tf = (r[W_RFLAGS] & FLAG_TF) !== 0;
-    r[W_RFLAGS] &= ~FLAG_RF; // cleared at the start of the instruction, after the instruction-breakpoint check
+    const tf = (r[W.W_RFLAGS] & FLAG_TF) !== 0;
+    r[W.W_RFLAGS] &= ~FLAG_RF; // cleared at the start of the instruction, after the instruction-breakpoint check
     if (this.shadowStep) {
       // This instruction is the shadowed one: the window opens after it, unless it sets a shadow itself.
-      r[W_SHADOW] = 0;
+      r[W.W_SHADOW] = 0;
       c.attention++;
     }
     bp.hits = 0;
     let rep = c.watch !== null ? b.rep0 : 0;
-    const cLo = r[W_RCX], cHi = r[W_RCX + 1], as = rep & 0xe;
+    const cLo = r[W.W_RCX], cHi = r[W.W_RCX + 1], as = rep & 0xe;
     if (rep !== 0) {
       const zero = as === 2 ? (cLo & 0xffff) === 0 : as === 4 ? cLo === 0 : (cLo | cHi) === 0;
       if (zero) rep = 0;
-      else if (as === 2) r[W_RCX] = (cLo & ~0xffff) | 1;
-      else { r[W_RCX] = 1; if (as === 8) r[W_RCX + 1] = 0; }
+      else if (as === 2) r[W.W_RCX] = (cLo & ~0xffff) | 1;
+      else { r[W.W_RCX] = 1; if (as === 8) r[W.W_RCX + 1] = 0; }
     }
     c.heldDebug &= DR6_B; // data breakpoints a MOV SS / POP SS hit just before this instruction
     const fn0 = b.fns[0];
@@ -356,16 +354,16 @@ export class InterpBackend implements Backend {
     const held = c.heldDebug;
     c.heldDebug = 0;
     if (i < 0) {
-      if (rep !== 0) { r[W_RCX] = cLo; r[W_RCX + 1] = cHi; }
+      if (rep !== 0) { r[W.W_RCX] = cLo; r[W.W_RCX + 1] = cHi; }
       this.faulted(); // a fault (e.g. MOV DRn under DR7.GD, #DB with BD) is not held back by the shadow
       return 0;
     }
     let more = false;
     if (rep !== 0) {
       // The count the full instruction would have left: one less than before (in the address size).
-      if (as === 2) r[W_RCX] = (cLo & ~0xffff) | ((cLo - 1) & 0xffff);
-      else if (as === 4) r[W_RCX] = (cLo - 1) | 0;
-      else { r[W_RCX] = (cLo - 1) | 0; r[W_RCX + 1] = cLo === 0 ? (cHi - 1) | 0 : cHi; }
+      if (as === 2) r[W.W_RCX] = (cLo & ~0xffff) | ((cLo - 1) & 0xffff);
+      else if (as === 4) r[W.W_RCX] = (cLo - 1) | 0;
+      else { r[W.W_RCX] = (cLo - 1) | 0; r[W.W_RCX + 1] = cLo === 0 ? (cHi - 1) | 0 : cHi; }
       const left = as === 2 ? ((cLo - 1) & 0xffff) !== 0 : as === 4 ? cLo !== 1 : cLo !== 1 || cHi !== 0;
       more = left && !((rep & REP_COND) !== 0 && getZF(r) !== ((rep & REP_E) !== 0));
     }
@@ -373,12 +371,12 @@ export class InterpBackend implements Backend {
     // markWritten): it still completes as decoded (a REP string op is a closure, fast id 0).
     // The next dispatch (RIP still on it) gets this block back from the cache (BlockCache.hold).
     if (more) { b.fns[0] = fn0; this.cache.hold(b, ripLin(c), c.eaHi); }
-    if (more) r[W_RFLAGS] |= FLAG_RF; // between iterations: an event now pushes RF = 1, and the instruction breakpoint stays quiet
+    if (more) r[W.W_RFLAGS] |= FLAG_RF; // between iterations: an event now pushes RF = 1, and the instruction breakpoint stays quiet
     else if (b.n > 1) this.advanceRip(b.starts[1]);
     else if (!b.branch) this.advanceRip(b.len);
     // A MOV SS / POP SS holds its debug traps back until after the next instruction (SDM 6.8.3):
     // its single step is dropped, its data breakpoint hits come with that instruction's #DB.
-    if ((r[W_SHADOW] & SHADOW_MOV_SS) !== 0) { c.heldDebug = bp.hits | (held & DR6_B); return 1; }
+    if ((r[W.W_SHADOW] & SHADOW_MOV_SS) !== 0) { c.heldDebug = bp.hits | (held & DR6_B); return 1; }
     const hits = bp.hits | (held & DR6_B), step = tf && !more && (held & HELD_ICEBP) === 0;
     if (hits !== 0 || step) {
       reportDebug(c, hits, step ? DR6_BS : 0);
@@ -398,12 +396,12 @@ export class InterpBackend implements Backend {
       // Between two iterations: an event delivered now pushes RF = 1 (SDM 18.3.1.1), and the
       // instruction goes on when the handler returns to it.
       this.stats.repPauses++;
-      this.cpu.r32[W_RFLAGS] |= FLAG_RF;
+      this.cpu.r32[W.W_RFLAGS] |= FLAG_RF;
       return;
     }
-    if (e.vector === VEC_FREEZE) { this.cpu.r32[W_RUN] = RUN_HALTED; this.stats.freezes++; return; }
+    if (e.vector === VEC_FREEZE) { this.cpu.r32[W.W_RUN] = RUN_HALTED; this.stats.freezes++; return; }
     this.stats.faults++;
-    this.cpu.r32[W_RFLAGS] |= FLAG_RF; // fault-class: the pushed RFLAGS has RF set (SDM 18.3.1.1)
+    this.cpu.r32[W.W_RFLAGS] |= FLAG_RF; // fault-class: the pushed RFLAGS has RF set (SDM 18.3.1.1)
     this.deliver(e.vector, EVENT_EXCEPTION, e.errorCode, e.hasError);
   }
 
@@ -411,11 +409,11 @@ export class InterpBackend implements Backend {
   private advanceRip(k: number): void {
     const r = this.cpu.r32, cs = this.cpu.codeSize;
     if (cs === 8) {
-      const sum = (r[W_RIP] >>> 0) + k;
-      r[W_RIP] = sum | 0;
-      if (sum > 0xffffffff) r[W_RIP + 1] = (r[W_RIP + 1] + 1) | 0;
-    } else if (cs === 4) r[W_RIP] = (r[W_RIP] + k) | 0;
-    else r[W_RIP] = (r[W_RIP] + k) & 0xffff;
+      const sum = (r[W.W_RIP] >>> 0) + k;
+      r[W.W_RIP] = sum | 0;
+      if (sum > 0xffffffff) r[W.W_RIP + 1] = (r[W.W_RIP + 1] + 1) | 0;
+    } else if (cs === 4) r[W.W_RIP] = (r[W.W_RIP] + k) | 0;
+    else r[W.W_RIP] = (r[W.W_RIP] + k) & 0xffff;
   }
 
   private deliver(vector: number, kind: number, errorCode = 0, hasError = false): void {
@@ -427,7 +425,7 @@ export class InterpBackend implements Backend {
     } catch (e) {
       if (!(e instanceof CpuFault)) throw e;
       // Delivery itself faulted and the hook did not handle it: treat as a shutdown.
-      c.r32[W_RUN] = RUN_SHUTDOWN;
+      c.r32[W.W_RUN] = RUN_SHUTDOWN;
     }
   }
 
@@ -438,7 +436,7 @@ export class InterpBackend implements Backend {
     const c = this.cpu;
     const lo = ripLin(c), hi = c.eaHi;
     try {
-      return disassemble(this.table, (k) => c.fetch8((lo + k) | 0, hi), c.codeSize, c.r32[W_RIP], c.r32[W_RIP + 1]).text;
+      return disassemble(this.table, (k) => c.fetch8((lo + k) | 0, hi), c.codeSize, c.r32[W.W_RIP], c.r32[W.W_RIP + 1]).text;
     } catch (e) {
       if (e instanceof CpuFault) return '(unreadable)';
       throw e;
@@ -456,7 +454,7 @@ export class InterpBackend implements Backend {
   setState(state: CpuStateBytes): void {
     const c = this.cpu;
     new Uint8Array(c.mem.buffer, c.base, STATE_SIZE).set(state.subarray(0, ARCH_END));
-    c.setRflags(c.r32[W_RFLAGS]);
+    c.setRflags(c.r32[W.W_RFLAGS]);
     c.flushTlb(true);
     c.generation++;
     c.modeChanged();
@@ -464,7 +462,7 @@ export class InterpBackend implements Backend {
     for (const f of this.afterImport) f(c);
   }
 
-  nmi(): void { this.cpu.r32[W_NMI] = 1; this.cpu.attention++; }
+  nmi(): void { this.cpu.r32[W.W_NMI] = 1; this.cpu.attention++; }
   /** Exact between blocks, also while run() is on the stack (devices reading an instruction-derived clock). */
   instructions(): number { return this.retired + this.inRun; }
   invalidateCode(): void { this.cache.clear(); this.cpu.flushTlb(true); }

@@ -8,7 +8,7 @@ import {
   ATTR_CODE_RW, ATTR_EXPAND_DOWN, ATTR_KIND_MASK, MODE_COMPAT, MODE_PROT, MODE_REAL, MODE_VM86, SEG_READ, SEG_WRITE, TYPE_CODE_EXEC_ONLY,
   TYPE_DATA_WRITABLE, segWord,
 } from './cpu.js';
-import { W_RIP } from './words.js';
+import { W } from './words.js';
 import type { Insn } from './decoder.js';
 import { F_READS } from './table.js';
 import { CpuFault, VEC_GP, VEC_SS } from './fault.js';
@@ -122,7 +122,7 @@ export function eaFn(d: Insn, size = memOperandSize(d), write = memOperandWrites
   if (d.addrSize === 4) {
     // 32-bit address, zero-extended, then the FS/GS base.
     const off: EaFn = d.ripRel
-      ? (c) => (c.r32[W_RIP] + end + disp) | 0
+      ? (c) => (c.r32[W.W_RIP] + end + disp) | 0
       : b < 0 && x < 0 ? () => disp
         : x < 0 ? (c) => (c.r32[b] + disp) | 0
           : b < 0 ? (c) => ((c.r32[x] << s) + disp) | 0
@@ -142,8 +142,8 @@ export function eaFn(d: Insn, size = memOperandSize(d), write = memOperandWrites
     const k = end + disp;
     full = (c) => {
       const r = c.r32;
-      const sum = (r[W_RIP] >>> 0) + k;
-      c.eaHi = (r[W_RIP + 1] + (sum >= TWO32 ? 1 : sum < 0 ? -1 : 0)) | 0;
+      const sum = (r[W.W_RIP] >>> 0) + k;
+      c.eaHi = (r[W.W_RIP + 1] + (sum >= TWO32 ? 1 : sum < 0 ? -1 : 0)) | 0;
       return sum | 0;
     };
   } else if (b < 0 && x < 0) {
@@ -192,15 +192,15 @@ export function leaFn(d: Insn): EaFn {
   const b = d.base >= 0 ? d.base * 2 : -1, x = d.index >= 0 ? d.index * 2 : -1, s = d.scale;
   if (d.addrSize === 2) return (c) => { c.eaHi = 0; const r = c.r32; return ((b >= 0 ? r[b] : 0) + (x >= 0 ? r[x] : 0) + disp) & 0xffff; };
   if (d.addrSize === 4 || !d.mode64) {
-    if (d.ripRel) { const end = d.end; return (c) => { c.eaHi = 0; return (c.r32[W_RIP] + end + disp) | 0; }; }
+    if (d.ripRel) { const end = d.end; return (c) => { c.eaHi = 0; return (c.r32[W.W_RIP] + end + disp) | 0; }; }
     return (c) => { c.eaHi = 0; const r = c.r32; return ((b >= 0 ? r[b] : 0) + (x >= 0 ? r[x] << s : 0) + disp) | 0; };
   }
   if (d.ripRel) {
     const k = d.end + disp;
     return (c) => {
       const r = c.r32;
-      const sum = (r[W_RIP] >>> 0) + k;
-      c.eaHi = (r[W_RIP + 1] + (sum >= TWO32 ? 1 : sum < 0 ? -1 : 0)) | 0;
+      const sum = (r[W.W_RIP] >>> 0) + k;
+      c.eaHi = (r[W.W_RIP + 1] + (sum >= TWO32 ? 1 : sum < 0 ? -1 : 0)) | 0;
       return sum | 0;
     };
   }

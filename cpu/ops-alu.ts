@@ -11,6 +11,7 @@ import { fast } from './fastops.js';
 import { eaFn, memRead, memWrite, regRead, regWrite, specSize } from './operands.js';
 import { F_I64, F_LOCK, F_READS, OpRow, row } from './table.js';
 import { FLAG_AF } from './state.js';
+import { W } from './words.js';
 
 /** A source operand: returns the value (64-bit: low half, high half left in c.resHi). */
 export type Src = (c: Cpu) => number;
@@ -31,7 +32,7 @@ export function srcOf(d: Insn, spec: string, size: number): Src {
   }
   if (spec === 'AL' || spec === 'rAX' || spec === 'eAX') return regRead(size, 0, d.rex);
   if (spec === '1') return (c) => { c.resHi = 0; return 1; };
-  if (spec === 'CL') return (c) => c.r32[2] & 0xff;
+  if (spec === 'CL') return (c) => c.r32[W.W_RCX] & 0xff;
   throw new Error(`no source for operand ${spec}`);
 }
 

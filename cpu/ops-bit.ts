@@ -11,14 +11,14 @@ import { eaFn, memRead, memWrite, regRead, regWrite } from './operands.js';
 import { CpuFault, VEC_GP, VEC_UD } from './fault.js';
 import { FLAG_CF, FLAG_ZF } from './state.js';
 import { F_LOCK, F_READS, OpRow, U_BSF, U_BT, U_ZERO_SOURCE, row } from './table.js';
-import { W_RFLAGS } from './words.js';
+import { W } from './words.js';
 
 const BT = 0, BTS = 1, BTR = 2, BTC = 3;
 
 function setFlagBit(c: Cpu, flag: number, on: boolean): void {
   const r = c.r32;
   materialize(r);
-  r[W_RFLAGS] = on ? r[W_RFLAGS] | flag : r[W_RFLAGS] & ~flag;
+  r[W.W_RFLAGS] = on ? r[W.W_RFLAGS] | flag : r[W.W_RFLAGS] & ~flag;
 }
 
 /** Apply a BT-family op to bit `n` (0..63) of (lo, hi); returns new lo, new hi in c.resHi; sets CF. */
@@ -148,26 +148,26 @@ function cmpxchg8b(d: Insn): Exec {
       const m0 = c.read64(lo, hi), m1 = c.hi;
       const nlo = (lo + 8) | 0, nhi = (nlo >>> 0) < 8 ? (hi + 1) | 0 : hi;
       const m2 = c.read64(nlo, nhi), m3 = c.hi;
-      if (m0 === r[0] && m1 === r[1] && m2 === r[4] && m3 === r[5]) {
-        c.write64(lo, hi, r[6], r[7]);
-        c.write64(nlo, nhi, r[2], r[3]);
+      if (m0 === r[W.W_RAX] && m1 === r[W.W_RAX + 1] && m2 === r[W.W_RDX] && m3 === r[W.W_RDX + 1]) {
+        c.write64(lo, hi, r[W.W_RBX], r[W.W_RBX + 1]);
+        c.write64(nlo, nhi, r[W.W_RCX], r[W.W_RCX + 1]);
         setFlagBit(c, FLAG_ZF, true);
       } else {
         c.write64(lo, hi, m0, m1);
         c.write64(nlo, nhi, m2, m3);
-        r[0] = m0; r[1] = m1; r[4] = m2; r[5] = m3;
+        r[W.W_RAX] = m0; r[W.W_RAX + 1] = m1; r[W.W_RDX] = m2; r[W.W_RDX + 1] = m3;
         setFlagBit(c, FLAG_ZF, false);
       }
       return;
     }
     const m0 = c.read64(lo, hi), m1 = c.hi;
-    if (m0 === r[0] && m1 === r[4]) {
-      c.write64(lo, hi, r[6], r[2]);
+    if (m0 === r[W.W_RAX] && m1 === r[W.W_RDX]) {
+      c.write64(lo, hi, r[W.W_RBX], r[W.W_RCX]);
       setFlagBit(c, FLAG_ZF, true);
     } else {
       c.write64(lo, hi, m0, m1);
-      r[0] = m0; r[4] = m1;
-      if (c.codeSize === 8) { r[1] = 0; r[5] = 0; }
+      r[W.W_RAX] = m0; r[W.W_RDX] = m1;
+      if (c.codeSize === 8) { r[W.W_RAX + 1] = 0; r[W.W_RDX + 1] = 0; }
       setFlagBit(c, FLAG_ZF, false);
     }
   };

@@ -1,11 +1,11 @@
 // Table rows for near control transfers and the stack: Jcc, JMP, CALL, RET,
 // LOOP/JCXZ, PUSH/POP (registers, immediates, memory, segment registers),
 // PUSHA/POPA, ENTER/LEAVE. Branch executors set RIP from the block's start
-// RIP (r32[W_RIP] while the block runs) plus decode-time offsets.
+// RIP (r32[W.W_RIP] while the block runs) plus decode-time offsets.
 
 import type { Cpu, Exec } from './cpu.js';
 import { reg, segWord } from './cpu.js';
-import { LF_OP, LF_RES, LF_RESHI, W_RFLAGS, W_RIP, W_SHADOW } from './words.js';
+import { W } from './words.js';
 import type { Insn } from './decoder.js';
 import { testCC } from './flags.js';
 import { eaFn, memRead, memWrite, regRead, regWrite } from './operands.js';
@@ -26,19 +26,19 @@ export function ripAdder(size: number): (c: Cpu, k: number) => void {
   if (size === 8) {
     return (c, k) => {
       const r = c.r32;
-      const sum = (r[W_RIP] >>> 0) + k;
-      r[W_RIP] = sum | 0;
-      if (sum > 0xffffffff || sum < 0) r[W_RIP + 1] = (r[W_RIP + 1] + (sum < 0 ? -1 : 1)) | 0;
+      const sum = (r[W.W_RIP] >>> 0) + k;
+      r[W.W_RIP] = sum | 0;
+      if (sum > 0xffffffff || sum < 0) r[W.W_RIP + 1] = (r[W.W_RIP + 1] + (sum < 0 ? -1 : 1)) | 0;
     };
   }
-  if (size === 4) return (c, k) => { c.r32[W_RIP] = (c.r32[W_RIP] + k) | 0; };
-  return (c, k) => { c.r32[W_RIP] = (c.r32[W_RIP] + k) & 0xffff; };
+  if (size === 4) return (c, k) => { c.r32[W.W_RIP] = (c.r32[W.W_RIP] + k) | 0; };
+  return (c, k) => { c.r32[W.W_RIP] = (c.r32[W.W_RIP] + k) & 0xffff; };
 }
 
 /** Set RIP to an absolute value of the operand size (hi used for 8). */
 export function setRip(c: Cpu, size: number, lo: number, hi: number): void {
   const r = c.r32;
-  if (size === 8) { r[W_RIP] = lo; r[W_RIP + 1] = hi; } else { r[W_RIP] = size === 4 ? lo : lo & 0xffff; r[W_RIP + 1] = 0; }
+  if (size === 8) { r[W.W_RIP] = lo; r[W.W_RIP + 1] = hi; } else { r[W.W_RIP] = size === 4 ? lo : lo & 0xffff; r[W.W_RIP + 1] = 0; }
 }
 
 /**
@@ -48,8 +48,8 @@ export function setRip(c: Cpu, size: number, lo: number, hi: number): void {
  */
 export function nextRip(c: Cpu, end: number, size: number): number {
   const r = c.r32;
-  const sum = (r[W_RIP] >>> 0) + end;
-  c.eaHi = size === 8 ? (r[W_RIP + 1] + (sum > 0xffffffff ? 1 : 0)) | 0 : 0;
+  const sum = (r[W.W_RIP] >>> 0) + end;
+  c.eaHi = size === 8 ? (r[W.W_RIP + 1] + (sum > 0xffffffff ? 1 : 0)) | 0 : 0;
   return size === 2 ? sum & 0xffff : sum | 0;
 }
 
@@ -58,8 +58,8 @@ export function ccTest(cc: number): (r: Int32Array) => boolean {
   if (cc === 4 || cc === 5) {
     const want = cc === 4;
     return (r) => {
-      const op = r[LF_OP];
-      const z = op === 0 ? (r[W_RFLAGS] & FLAG_ZF) !== 0 : (op & 3) === 3 ? (r[LF_RES] | r[LF_RESHI]) === 0 : r[LF_RES] === 0;
+      const op = r[W.LF_OP];
+      const z = op === 0 ? (r[W.W_RFLAGS] & FLAG_ZF) !== 0 : (op & 3) === 3 ? (r[W.LF_RES] | r[W.LF_RESHI]) === 0 : r[W.LF_RES] === 0;
       return z === want;
     };
   }
@@ -71,7 +71,7 @@ function jcc(d: Insn): Exec {
   const taken = d.end + d.imm, fall = d.end;
   const size = d.opSize;
   if (size === 4 || size === 8) return fast(d, size === 4 ? F.JCC32 : F.JCC64, d.op & 15, taken, fall);
-  if (size === 4) return (c) => { const r = c.r32; r[W_RIP] = (r[W_RIP] + (test(r) ? taken : fall)) | 0; };
+  if (size === 4) return (c) => { const r = c.r32; r[W.W_RIP] = (r[W.W_RIP] + (test(r) ? taken : fall)) | 0; };
   const add = ripAdder(size);
   return (c) => add(c, test(c.r32) ? taken : fall);
 }
@@ -147,7 +147,7 @@ export function limitedBranch(d: Insn, max: number): Exec | null {
   if (kind === K_JCC || kind === K_JMP || kind === K_CALL || kind === K_LOOP) {
     if (size === 2 && max >= 0xffff) return null;
     const k = d.end + d.imm, fall = d.end, add = ripAdder(size);
-    const past = (c: Cpu): boolean => wrap(c.r32[W_RIP] + k) > c.fetchMax;
+    const past = (c: Cpu): boolean => wrap(c.r32[W.W_RIP] + k) > c.fetchMax;
     if (kind === K_JMP) return (c) => { if (past(c)) csLimitFault(); add(c, k); };
     if (kind === K_CALL) {
       return (c) => {
@@ -166,9 +166,9 @@ export function limitedBranch(d: Insn, max: number): Exec | null {
     }
     const run = loopOp(d);
     return (c) => { // LOOP/JCXZ taken past the limit: fault with the count as it was
-      const r = c.r32, rip = r[W_RIP], cx = r[2], cxHi = r[3], over = past(c);
+      const r = c.r32, rip = r[W.W_RIP], cx = r[W.W_RCX], cxHi = r[W.W_RCX + 1], over = past(c);
       run(c);
-      if (over && r[W_RIP] !== (size === 2 ? (rip + fall) & 0xffff : (rip + fall) | 0)) { r[2] = cx; r[3] = cxHi; r[W_RIP] = rip; csLimitFault(); }
+      if (over && r[W.W_RIP] !== (size === 2 ? (rip + fall) & 0xffff : (rip + fall) | 0)) { r[W.W_RCX] = cx; r[W.W_RCX + 1] = cxHi; r[W.W_RIP] = rip; csLimitFault(); }
     };
   }
   if (kind === K_JMP_IND) {
@@ -187,9 +187,9 @@ export function limitedBranch(d: Insn, max: number): Exec | null {
   if (kind === K_RET) {
     const extra = d.op === 0xc2 ? d.imm & 0xffff : 0;
     return (c) => {
-      const r = c.r32, sp = r[8], spHi = r[9];
+      const r = c.r32, sp = r[W.W_RSP], spHi = r[W.W_RSP + 1];
       const v = wrap(pop(c, size));
-      if (v > c.fetchMax) { r[8] = sp; r[9] = spHi; csLimitFault(); }
+      if (v > c.fetchMax) { r[W.W_RSP] = sp; r[W.W_RSP + 1] = spHi; csLimitFault(); }
       if (extra) adjustSp(c, extra);
       setRip(c, size, v, 0);
     };
@@ -205,13 +205,13 @@ function loopOp(d: Insn): Exec {
     const r = c.r32;
     let zero: boolean;
     if (op === 0xe3) {
-      zero = as === 2 ? (r[2] & 0xffff) === 0 : as === 4 ? r[2] === 0 : (r[2] | r[3]) === 0;
+      zero = as === 2 ? (r[W.W_RCX] & 0xffff) === 0 : as === 4 ? r[W.W_RCX] === 0 : (r[W.W_RCX] | r[W.W_RCX + 1]) === 0;
       add(c, zero ? k : fall);
       return;
     }
-    if (as === 2) { const v = (r[2] - 1) & 0xffff; r[2] = (r[2] & ~0xffff) | v; zero = v === 0; }
-    else if (as === 4) { const v = (r[2] - 1) | 0; r[2] = v; if (c.codeSize === 8) r[3] = 0; zero = v === 0; }
-    else { const v = (r[2] - 1) | 0; if (r[2] === 0) r[3] = (r[3] - 1) | 0; r[2] = v; zero = (v | r[3]) === 0; }
+    if (as === 2) { const v = (r[W.W_RCX] - 1) & 0xffff; r[W.W_RCX] = (r[W.W_RCX] & ~0xffff) | v; zero = v === 0; }
+    else if (as === 4) { const v = (r[W.W_RCX] - 1) | 0; r[W.W_RCX] = v; if (c.codeSize === 8) r[W.W_RCX + 1] = 0; zero = v === 0; }
+    else { const v = (r[W.W_RCX] - 1) | 0; if (r[W.W_RCX] === 0) r[W.W_RCX + 1] = (r[W.W_RCX + 1] - 1) | 0; r[W.W_RCX] = v; zero = (v | r[W.W_RCX + 1]) === 0; }
     let t = !zero;
     if (op === 0xe1) t = t && testCC(r, 4); // LOOPE: ZF=1
     else if (op === 0xe0) t = t && testCC(r, 5); // LOOPNE: ZF=0
@@ -248,13 +248,13 @@ function popEv(d: Insn): Exec {
   const ea = eaFn(d);
   return (c) => {
     // The address is computed after RSP is incremented (SDM POP: "if the destination uses ESP as a base...").
-    const r = c.r32, sp = r[8], spHi = r[9];
+    const r = c.r32, sp = r[W.W_RSP], spHi = r[W.W_RSP + 1];
     const v = pop(c, size), vHi = c.resHi;
     try {
       const lo = ea(c);
       c.resHi = vHi;
       memWrite(c, size, lo, c.eaHi, v);
-    } catch (e) { r[8] = sp; r[9] = spHi; throw e; }
+    } catch (e) { r[W.W_RSP] = sp; r[W.W_RSP + 1] = spHi; throw e; }
   };
 }
 
@@ -271,10 +271,10 @@ function popSeg(seg: number) {
   return (d: Insn): Exec => {
     const size = d.opSize;
     return (c) => {
-      const r = c.r32, sp = r[8], spHi = r[9];
+      const r = c.r32, sp = r[W.W_RSP], spHi = r[W.W_RSP + 1];
       const v = pop(c, size);
-      try { c.sys.loadSegment(c, seg, v & 0xffff); } catch (e) { r[8] = sp; r[9] = spHi; throw e; }
-      if (seg === SS) r[W_SHADOW] |= SHADOW_MOV_SS; // MOV SS / POP SS interrupt shadow
+      try { c.sys.loadSegment(c, seg, v & 0xffff); } catch (e) { r[W.W_RSP] = sp; r[W.W_RSP + 1] = spHi; throw e; }
+      if (seg === SS) r[W.W_SHADOW] |= SHADOW_MOV_SS; // MOV SS / POP SS interrupt shadow
     };
   };
 }
@@ -282,7 +282,7 @@ function popSeg(seg: number) {
 function pusha(d: Insn): Exec {
   const size = d.opSize;
   return (c) => {
-    const r = c.r32, sp = r[8];
+    const r = c.r32, sp = r[W.W_RSP];
     for (let n = 0; n < 8; n++) push(c, size, n === 4 ? sp : r[n * 2]);
   };
 }
@@ -307,7 +307,7 @@ function enter(d: Insn): Exec {
     const r = c.r32;
     const bp = bpRead(c), bpHi = c.resHi;
     push(c, size, bp, bpHi);
-    const frame = r[8], frameHi = r[9];
+    const frame = r[W.W_RSP], frameHi = r[W.W_RSP + 1];
     if (level > 0) {
       let bpCur = bp, bpCurHi = bpHi;
       for (let i = 1; i < level; i++) {

@@ -7,7 +7,7 @@ import type { Insn } from './decoder.js';
 import { CpuFault, VEC_GP, VEC_UD } from './fault.js';
 import { RUN_HALTED } from './state.js';
 import { F_STOP, OpRow, row } from './table.js';
-import { W_RUN } from './words.js';
+import { W } from './words.js';
 
 /** Port read/write of `size` bytes after the permission check; values zero-extended. I/O breakpoints see both (cpu/system/debug.ts). */
 export function portIn(c: Cpu, port: number, size: 1 | 2 | 4): number {
@@ -29,11 +29,11 @@ function io(out: boolean, byte: boolean, viaDx: boolean) {
     const imm = d.imm & 0xff;
     return (c) => {
       const r = c.r32;
-      const port = viaDx ? r[4] & 0xffff : imm;
-      if (out) portOut(c, port, size, r[0]);
+      const port = viaDx ? r[W.W_RDX] & 0xffff : imm;
+      if (out) portOut(c, port, size, r[W.W_RAX]);
       else {
         const v = portIn(c, port, size);
-        if (size === 4) { r[0] = v; r[1] = 0; } else if (size === 2) r[0] = (r[0] & ~0xffff) | v; else r[0] = (r[0] & ~0xff) | v;
+        if (size === 4) { r[W.W_RAX] = v; r[W.W_RAX + 1] = 0; } else if (size === 2) r[W.W_RAX] = (r[W.W_RAX] & ~0xffff) | v; else r[W.W_RAX] = (r[W.W_RAX] & ~0xff) | v;
       }
     };
   };
@@ -43,7 +43,7 @@ function io(out: boolean, byte: boolean, viaDx: boolean) {
 function hlt(): Exec {
   return (c) => {
     if (c.cpl !== 0) throw new CpuFault(VEC_GP, 0, true);
-    c.r32[W_RUN] = RUN_HALTED;
+    c.r32[W.W_RUN] = RUN_HALTED;
   };
 }
 

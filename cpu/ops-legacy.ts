@@ -10,7 +10,7 @@ import { arithFlags, setArith } from './flags.js';
 import { eaFn, memRead, regRead, regWrite } from './operands.js';
 import { CpuFault, VEC_BR, VEC_DE, VEC_UD } from './fault.js';
 import { DS, ES, FLAG_AF, FLAG_CF, FLAG_OF, FLAG_PF, FLAG_SF, FLAG_ZF, FS, GS, SHADOW_MOV_SS, SS } from './state.js';
-import { W_SHADOW } from './words.js';
+import { W } from './words.js';
 import { F_I64, F_STOP, OpRow, row } from './table.js';
 import { PARITY } from './flags.js';
 
@@ -20,7 +20,7 @@ function daaDas(sub: boolean): Exec {
   return (c) => {
     const r = c.r32;
     const f = arithFlags(r);
-    const oldAl = r[0] & 0xff, oldCf = (f & FLAG_CF) !== 0;
+    const oldAl = r[W.W_RAX] & 0xff, oldCf = (f & FLAG_CF) !== 0;
     let al = oldAl, cf = false, af = false;
     if ((al & 0xf) > 9 || (f & FLAG_AF) !== 0) {
       const v = sub ? al - 6 : al + 6;
@@ -29,7 +29,7 @@ function daaDas(sub: boolean): Exec {
       af = true;
     }
     if (oldAl > 0x99 || oldCf) { al = (sub ? al - 0x60 : al + 0x60) & 0xff; cf = true; }
-    r[0] = (r[0] & ~0xff) | al;
+    r[W.W_RAX] = (r[W.W_RAX] & ~0xff) | al;
     setArith(r, (f & 0x800) | szp(al) | (cf ? FLAG_CF : 0) | (af ? FLAG_AF : 0));
   };
 }
@@ -38,14 +38,14 @@ function aaaAas(sub: boolean): Exec {
   return (c) => {
     const r = c.r32;
     const f = arithFlags(r);
-    let ax = r[0] & 0xffff;
+    let ax = r[W.W_RAX] & 0xffff;
     let adj = false;
     if ((ax & 0xf) > 9 || (f & FLAG_AF) !== 0) {
       ax = sub ? ((ax - 6) & 0xff) | ((((ax >> 8) - 1) & 0xff) << 8) : (ax + 0x106) & 0xffff;
       adj = true;
     }
     ax &= 0xff0f;
-    r[0] = (r[0] & ~0xffff) | ax;
+    r[W.W_RAX] = (r[W.W_RAX] & ~0xffff) | ax;
     setArith(r, (f & ~(FLAG_AF | FLAG_CF)) | (adj ? FLAG_AF | FLAG_CF : 0));
   };
 }
@@ -54,9 +54,9 @@ function aam(d: Insn): Exec {
   const base = d.imm & 0xff;
   return (c) => {
     if (base === 0) throw new CpuFault(VEC_DE);
-    const r = c.r32, al = r[0] & 0xff;
+    const r = c.r32, al = r[W.W_RAX] & 0xff;
     const nal = al % base, ah = Math.floor(al / base);
-    r[0] = (r[0] & ~0xffff) | (ah << 8) | nal;
+    r[W.W_RAX] = (r[W.W_RAX] & ~0xffff) | (ah << 8) | nal;
     setArith(r, szp(nal));
   };
 }
@@ -65,8 +65,8 @@ function aad(d: Insn): Exec {
   const base = d.imm & 0xff;
   return (c) => {
     const r = c.r32;
-    const al = ((r[0] & 0xff) + ((r[0] >> 8) & 0xff) * base) & 0xff;
-    r[0] = (r[0] & ~0xffff) | al;
+    const al = ((r[W.W_RAX] & 0xff) + ((r[W.W_RAX] >> 8) & 0xff) * base) & 0xff;
+    r[W.W_RAX] = (r[W.W_RAX] & ~0xffff) | al;
     setArith(r, szp(al));
   };
 }
@@ -95,7 +95,7 @@ function loadFar(seg: number) {
       const sum = (lo >>> 0) + size;
       const sel = c.read16(sum | 0, (hi + (sum > 0xffffffff ? 1 : 0)) | 0);
       c.sys.loadSegment(c, seg, sel);
-      if (seg === SS) c.r32[W_SHADOW] |= SHADOW_MOV_SS;
+      if (seg === SS) c.r32[W.W_SHADOW] |= SHADOW_MOV_SS;
       c.resHi = offHi;
       wr(c, off);
     };

@@ -6,7 +6,7 @@ import type { Cpu, Exec } from './cpu.js';
 import { SEG_WRITE, segWord } from './cpu.js';
 import type { Insn } from './decoder.js';
 import { materialize } from './flags.js';
-import { LF_OP, W_RFLAGS, W_SHADOW } from './words.js';
+import { W } from './words.js';
 import { CC_NAMES, ccTest } from './ops-ctl.js';
 import { Fast as F } from './fastops.js';
 import { fast } from './fastops.js';
@@ -106,7 +106,7 @@ function movToSeg(d: Insn): Exec {
   const src = d.isMem ? ((ea) => (c: Cpu) => c.read16(ea(c), c.eaHi))(eaFn(d, 2)) : regRead(2, d.rm, d.rex);
   return (c) => {
     c.sys.loadSegment(c, seg, src(c) & 0xffff);
-    if (seg === SS) c.r32[W_SHADOW] |= SHADOW_MOV_SS;
+    if (seg === SS) c.r32[W.W_SHADOW] |= SHADOW_MOV_SS;
   };
 }
 
@@ -199,12 +199,12 @@ function convert(d: Insn): Exec {
   return (c) => {
     const r = c.r32;
     if (widen) {
-      if (size === 2) r[0] = (r[0] & ~0xffff) | (((r[0] << 24) >> 24) & 0xffff);
-      else if (size === 4) { r[0] = (r[0] << 16) >> 16; r[1] = 0; }
-      else r[1] = r[0] >> 31;
-    } else if (size === 2) r[4] = (r[4] & ~0xffff) | (((r[0] << 16) >> 31) & 0xffff);
-    else if (size === 4) { r[4] = r[0] >> 31; r[5] = 0; }
-    else { const s = r[1] >> 31; r[4] = s; r[5] = s; }
+      if (size === 2) r[W.W_RAX] = (r[W.W_RAX] & ~0xffff) | (((r[W.W_RAX] << 24) >> 24) & 0xffff);
+      else if (size === 4) { r[W.W_RAX] = (r[W.W_RAX] << 16) >> 16; r[W.W_RAX + 1] = 0; }
+      else r[W.W_RAX + 1] = r[W.W_RAX] >> 31;
+    } else if (size === 2) r[W.W_RDX] = (r[W.W_RDX] & ~0xffff) | (((r[W.W_RAX] << 16) >> 31) & 0xffff);
+    else if (size === 4) { r[W.W_RDX] = r[W.W_RAX] >> 31; r[W.W_RDX + 1] = 0; }
+    else { const s = r[W.W_RAX + 1] >> 31; r[W.W_RDX] = s; r[W.W_RDX + 1] = s; }
   };
 }
 
@@ -212,28 +212,28 @@ function convert(d: Insn): Exec {
 function xlat(d: Insn): Exec {
   const seg = d.segOverride >= 0 ? d.segOverride : DS, sb = segWord(seg, SEG_BASE), as = d.addrSize, m64 = d.mode64;
   return (c) => {
-    const r = c.r32, al = r[0] & 0xff;
+    const r = c.r32, al = r[W.W_RAX] & 0xff;
     let lo: number, hi = 0;
     if (!m64) {
-      const o = as === 2 ? (r[6] + al) & 0xffff : (r[6] + al) >>> 0;
+      const o = as === 2 ? (r[W.W_RBX] + al) & 0xffff : (r[W.W_RBX] + al) >>> 0;
       if (o > c.segMax[seg]) segCheck(c, seg, o, 1);
       lo = (r[sb] + o) | 0;
-    } else if (as === 4) lo = ((seg < 4 ? 0 : r[sb]) + r[6] + al) | 0;
-    else { const sum = (r[6] >>> 0) + al + (seg >= 4 ? r[sb] >>> 0 : 0); lo = sum | 0; hi = (r[7] + (seg >= 4 ? r[sb + 1] : 0) + Math.floor(sum / 4294967296)) | 0; }
-    r[0] = (r[0] & ~0xff) | c.read8(lo, hi);
+    } else if (as === 4) lo = ((seg < 4 ? 0 : r[sb]) + r[W.W_RBX] + al) | 0;
+    else { const sum = (r[W.W_RBX] >>> 0) + al + (seg >= 4 ? r[sb] >>> 0 : 0); lo = sum | 0; hi = (r[W.W_RBX + 1] + (seg >= 4 ? r[sb + 1] : 0) + Math.floor(sum / 4294967296)) | 0; }
+    r[W.W_RAX] = (r[W.W_RAX] & ~0xff) | c.read8(lo, hi);
   };
 }
 
 const LAHF_BITS = FLAG_SF | FLAG_ZF | FLAG_AF | FLAG_PF | FLAG_CF;
 
 function lahf(): Exec {
-  return (c) => { const f = c.getRflags(); c.r32[0] = (c.r32[0] & ~0xff00) | ((f & 0xff) << 8); };
+  return (c) => { const f = c.getRflags(); c.r32[W.W_RAX] = (c.r32[W.W_RAX] & ~0xff00) | ((f & 0xff) << 8); };
 }
 function sahf(): Exec {
   return (c) => {
     const r = c.r32;
     materialize(r);
-    r[W_RFLAGS] = (r[W_RFLAGS] & ~LAHF_BITS) | ((r[0] >> 8) & LAHF_BITS);
+    r[W.W_RFLAGS] = (r[W.W_RFLAGS] & ~LAHF_BITS) | ((r[W.W_RAX] >> 8) & LAHF_BITS);
   };
 }
 
@@ -241,12 +241,12 @@ function sahf(): Exec {
 function flagOp(kind: 'clc' | 'stc' | 'cmc' | 'cld' | 'std'): () => Exec {
   return () => (c) => {
     const r = c.r32;
-    if (kind === 'cld') { r[W_RFLAGS] &= ~FLAG_DF; return; }
-    if (kind === 'std') { r[W_RFLAGS] |= FLAG_DF; return; }
-    if (r[LF_OP] !== 0) materialize(r);
-    if (kind === 'clc') r[W_RFLAGS] &= ~FLAG_CF;
-    else if (kind === 'stc') r[W_RFLAGS] |= FLAG_CF;
-    else r[W_RFLAGS] ^= FLAG_CF;
+    if (kind === 'cld') { r[W.W_RFLAGS] &= ~FLAG_DF; return; }
+    if (kind === 'std') { r[W.W_RFLAGS] |= FLAG_DF; return; }
+    if (r[W.LF_OP] !== 0) materialize(r);
+    if (kind === 'clc') r[W.W_RFLAGS] &= ~FLAG_CF;
+    else if (kind === 'stc') r[W.W_RFLAGS] |= FLAG_CF;
+    else r[W.W_RFLAGS] ^= FLAG_CF;
   };
 }
 

@@ -11,7 +11,8 @@ import { regWrite, specSize } from './operands.js';
 import { CpuFault, VEC_DE } from './fault.js';
 import { FLAG_CF, FLAG_OF, FLAG_SF, FLAG_ZF } from './state.js';
 import { F_READS, OpRow, U_ARITH, U_MUL, row } from './table.js';
-import { W, divU128, mulHiU32, mulS64, mulU64, neg128 } from './wide.js';
+import { W as res, divU128, mulHiU32, mulS64, mulU64, neg128 } from './wide.js';
+import { W } from './words.js';
 
 /** Flags after a multiply: CF=OF=overflow, SF/ZF/PF of the low result (size bytes), AF=0. */
 function mulFlags(c: Cpu, overflow: boolean, lo: number, loHi: number, size: number): void {
@@ -20,12 +21,12 @@ function mulFlags(c: Cpu, overflow: boolean, lo: number, loHi: number, size: num
   setArith(c.r32, (overflow ? FLAG_CF | FLAG_OF : 0) | (sign ? FLAG_SF : 0) | (zero ? FLAG_ZF : 0) | PARITY[lo & 0xff]);
 }
 
-/** Sign-extend the low `size` bytes of (lo, hi) into W-style words (lo32, hi32). */
+/** Sign-extend the low `size` bytes of (lo, hi) into result words (lo32, hi32). */
 function ext(v: number, vHi: number, size: number, signed: boolean): void {
-  if (size === 8) { W[0] = v; W[1] = vHi; return; }
+  if (size === 8) { res[0] = v; res[1] = vHi; return; }
   const sh = 32 - 8 * size;
   const x = signed ? (v << sh) >> sh : size === 4 ? v : v & ((1 << (8 * size)) - 1);
-  W[0] = x; W[1] = signed ? x >> 31 : 0;
+  res[0] = x; res[1] = signed ? x >> 31 : 0;
 }
 
 /** One-operand MUL/IMUL (F6/F7 /4 /5): rDX:rAX = rAX * src. */
@@ -36,24 +37,24 @@ function mul1(signed: boolean, spec: string) {
       const r = c.r32;
       const b = src(c), bHi = c.resHi;
       ext(b, bHi, size, signed);
-      const bl = W[0], bh = W[1];
-      ext(r[0], r[1], size, signed);
-      const al = W[0], ah = W[1];
+      const bl = res[0], bh = res[1];
+      ext(r[W.W_RAX], r[W.W_RAX + 1], size, signed);
+      const al = res[0], ah = res[1];
       if (signed) mulS64(al, ah, bl, bh); else mulU64(al, ah, bl, bh);
-      const p0 = W[0], p1 = W[1], p2 = W[2], p3 = W[3];
+      const p0 = res[0], p1 = res[1], p2 = res[2], p3 = res[3];
       let overflow: boolean;
       if (size === 1) {
-        r[0] = (r[0] & ~0xffff) | (p0 & 0xffff);
+        r[W.W_RAX] = (r[W.W_RAX] & ~0xffff) | (p0 & 0xffff);
         overflow = signed ? ((p0 << 24) >> 24) !== ((p0 << 16) >> 16) : (p0 & 0xff00) !== 0;
       } else if (size === 2) {
-        r[0] = (r[0] & ~0xffff) | (p0 & 0xffff);
-        r[4] = (r[4] & ~0xffff) | ((p0 >>> 16) & 0xffff);
+        r[W.W_RAX] = (r[W.W_RAX] & ~0xffff) | (p0 & 0xffff);
+        r[W.W_RDX] = (r[W.W_RDX] & ~0xffff) | ((p0 >>> 16) & 0xffff);
         overflow = signed ? ((p0 << 16) >> 16) !== p0 : (p0 >>> 16) !== 0;
       } else if (size === 4) {
-        r[0] = p0; r[1] = 0; r[4] = p1; r[5] = 0;
+        r[W.W_RAX] = p0; r[W.W_RAX + 1] = 0; r[W.W_RDX] = p1; r[W.W_RDX + 1] = 0;
         overflow = signed ? p1 !== p0 >> 31 : p1 !== 0;
       } else {
-        r[0] = p0; r[1] = p1; r[4] = p2; r[5] = p3;
+        r[W.W_RAX] = p0; r[W.W_RAX + 1] = p1; r[W.W_RDX] = p2; r[W.W_RDX + 1] = p3;
         overflow = signed ? p2 !== p1 >> 31 || p3 !== p1 >> 31 : (p2 | p3) !== 0;
       }
       mulFlags(c, overflow, p0, p1, size);
@@ -114,10 +115,10 @@ function imulN(three: boolean) {
     return (c) => {
       const x = a(c), xHi = c.resHi, y = b(c), yHi = c.resHi;
       ext(x, xHi, size, true);
-      const al = W[0], ah = W[1];
+      const al = res[0], ah = res[1];
       ext(y, yHi, size, true);
-      mulS64(al, ah, W[0], W[1]);
-      const p0 = W[0], p1 = W[1], p2 = W[2], p3 = W[3];
+      mulS64(al, ah, res[0], res[1]);
+      const p0 = res[0], p1 = res[1], p2 = res[2], p3 = res[3];
       let overflow: boolean;
       if (size === 2) overflow = ((p0 << 16) >> 16) !== p0 || p1 !== p0 >> 31;
       else if (size === 4) overflow = p1 !== p0 >> 31;
@@ -140,19 +141,19 @@ function div(signed: boolean, spec: string) {
       const r = c.r32;
       const s = src(c), sHi = c.resHi;
       ext(s, sHi, size, signed);
-      let dl = W[0], dh = W[1];
-      // Dividend as 128 bits in W.
-      if (size === 1) { const v = r[0] & 0xffff; W[0] = signed ? (v << 16) >> 16 : v; }
-      else if (size === 2) { const v = ((r[4] & 0xffff) << 16) | (r[0] & 0xffff); W[0] = v; }
-      else if (size === 4) { W[0] = r[0]; W[1] = r[4]; }
-      else { W[0] = r[0]; W[1] = r[1]; W[2] = r[4]; W[3] = r[5]; }
-      if (size <= 2) { W[1] = signed ? W[0] >> 31 : 0; W[2] = W[1]; W[3] = W[1]; }
-      else if (size === 4) { W[2] = signed ? W[1] >> 31 : 0; W[3] = W[2]; }
-      const negN = signed && W[3] < 0, negD = signed && dh < 0;
+      let dl = res[0], dh = res[1];
+      // Dividend as 128 bits in res.
+      if (size === 1) { const v = r[W.W_RAX] & 0xffff; res[0] = signed ? (v << 16) >> 16 : v; }
+      else if (size === 2) { const v = ((r[W.W_RDX] & 0xffff) << 16) | (r[W.W_RAX] & 0xffff); res[0] = v; }
+      else if (size === 4) { res[0] = r[W.W_RAX]; res[1] = r[W.W_RDX]; }
+      else { res[0] = r[W.W_RAX]; res[1] = r[W.W_RAX + 1]; res[2] = r[W.W_RDX]; res[3] = r[W.W_RDX + 1]; }
+      if (size <= 2) { res[1] = signed ? res[0] >> 31 : 0; res[2] = res[1]; res[3] = res[1]; }
+      else if (size === 4) { res[2] = signed ? res[1] >> 31 : 0; res[3] = res[2]; }
+      const negN = signed && res[3] < 0, negD = signed && dh < 0;
       if (negN) neg128();
       if (negD) { dl = (~dl + 1) | 0; dh = (~dh + (dl === 0 ? 1 : 0)) | 0; }
       if (!divU128(dl, dh)) throw DE();
-      let q0 = W[0], q1 = W[1], r0 = W[2], r1 = W[3];
+      let q0 = res[0], q1 = res[1], r0 = res[2], r1 = res[3];
       // Range check of the magnitude, then apply signs.
       const negQ = negN !== negD;
       if (bits < 64) {
@@ -164,10 +165,10 @@ function div(signed: boolean, spec: string) {
       }
       if (negQ) { q0 = (~q0 + 1) | 0; q1 = (~q1 + (q0 === 0 ? 1 : 0)) | 0; }
       if (negN) { r0 = (~r0 + 1) | 0; r1 = (~r1 + (r0 === 0 ? 1 : 0)) | 0; }
-      if (size === 1) r[0] = (r[0] & ~0xffff) | (q0 & 0xff) | ((r0 & 0xff) << 8);
-      else if (size === 2) { r[0] = (r[0] & ~0xffff) | (q0 & 0xffff); r[4] = (r[4] & ~0xffff) | (r0 & 0xffff); }
-      else if (size === 4) { r[0] = q0; r[1] = 0; r[4] = r0; r[5] = 0; }
-      else { r[0] = q0; r[1] = q1; r[4] = r0; r[5] = r1; }
+      if (size === 1) r[W.W_RAX] = (r[W.W_RAX] & ~0xffff) | (q0 & 0xff) | ((r0 & 0xff) << 8);
+      else if (size === 2) { r[W.W_RAX] = (r[W.W_RAX] & ~0xffff) | (q0 & 0xffff); r[W.W_RDX] = (r[W.W_RDX] & ~0xffff) | (r0 & 0xffff); }
+      else if (size === 4) { r[W.W_RAX] = q0; r[W.W_RAX + 1] = 0; r[W.W_RDX] = r0; r[W.W_RDX + 1] = 0; }
+      else { r[W.W_RAX] = q0; r[W.W_RAX + 1] = q1; r[W.W_RDX] = r0; r[W.W_RDX + 1] = r1; }
     };
   };
 }

@@ -10,7 +10,7 @@ import { PARITY, getCF, materialize, setArith } from './flags.js';
 import { eaFn, memRead, memWrite, regRead, regWrite, specSize } from './operands.js';
 import { FLAG_CF, FLAG_OF, FLAG_SF, FLAG_ZF } from './state.js';
 import { OpRow, U_ROTATE, U_SHIFT, U_SHIFTD, row } from './table.js';
-import { W_RFLAGS } from './words.js';
+import { W } from './words.js';
 import { Fast as F } from './fastops.js';
 import { fast } from './fastops.js';
 
@@ -31,7 +31,7 @@ function resultFlags(lo: number, hi: number, bits: number, cf: number, of: numbe
 function setCfOf(c: Cpu, cf: number, of: number): void {
   const r = c.r32;
   materialize(r);
-  r[W_RFLAGS] = (r[W_RFLAGS] & ~(FLAG_CF | FLAG_OF)) | (cf ? FLAG_CF : 0) | (of ? FLAG_OF : 0);
+  r[W.W_RFLAGS] = (r[W.W_RFLAGS] & ~(FLAG_CF | FLAG_OF)) | (cf ? FLAG_CF : 0) | (of ? FLAG_OF : 0);
 }
 
 /**
@@ -120,7 +120,7 @@ function shiftRow(op: number, spec: string, countSpec: '1' | 'CL' | 'Ib') {
   return (d: Insn): Exec => {
     const size = specSize(spec, d), bits = size * 8, mask = size === 8 ? 63 : 31;
     const imm = d.imm & mask;
-    const count = countSpec === '1' ? () => 1 : countSpec === 'Ib' ? () => imm : (c: Cpu) => c.r32[2] & mask;
+    const count = countSpec === '1' ? () => 1 : countSpec === 'Ib' ? () => imm : (c: Cpu) => c.r32[W.W_RCX] & mask;
     // Register SHL/SHR/SAR by a constant non-zero count: a fast op with lazy flags.
     const n = countSpec === '1' ? 1 : imm;
     if (!d.isMem && countSpec !== 'CL' && n !== 0 && (size === 4 || size === 8) && (op === SHL || op === SAL || op === SHR || op === SAR)) {
@@ -209,7 +209,7 @@ function shiftDoubleRow(left: boolean, byCl: boolean) {
     const src = regRead(size, d.reg, d.rex);
     const run = (c: Cpu, v: number, vHi: number): number => {
       const s = src(c), sHi = c.resHi;
-      const n = (byCl ? c.r32[2] : imm) & mask;
+      const n = (byCl ? c.r32[W.W_RCX] : imm) & mask;
       return shiftDouble(c, left, bits, v, vHi, s, sHi, n);
     };
     if (!d.isMem) {

@@ -16,7 +16,7 @@ import { memRead, memWrite, segCheck, segFits } from './operands.js';
 import { getZF } from './flags.js';
 import { DS, ES, FLAG_DF, SEG_BASE } from './state.js';
 import { F_STRING, F_STRING_COND, OpRow, row } from './table.js';
-import { W_RFLAGS } from './words.js';
+import { W } from './words.js';
 import { REP_PAUSE } from './fault.js';
 import { TLB_BITS } from '../mmu/tlb.js';
 
@@ -80,7 +80,7 @@ function countValue(r: Int32Array, as: number): number {
 /** One element of a string operation; returns false for CMPS/SCAS when the REPE/REPNE condition ends the loop. */
 function once(c: Cpu, kind: number, size: number, as: number, seg: number, m64: boolean): void {
   const r = c.r32;
-  const delta = (r[W_RFLAGS] & FLAG_DF) !== 0 ? -size : size;
+  const delta = (r[W.W_RFLAGS] & FLAG_DF) !== 0 ? -size : size;
   switch (kind) {
     case K_MOVS: {
       const s = linear(c, seg, index(c, RSI, as), as, m64, size), sh = c.eaHi;
@@ -101,31 +101,31 @@ function once(c: Cpu, kind: number, size: number, as: number, seg: number, m64: 
     }
     case K_STOS: {
       const d = linear(c, ES_W, index(c, RDI, as), as, m64, size);
-      c.resHi = r[1];
-      memWrite(c, size, d, c.eaHi, r[0]);
+      c.resHi = r[W.W_RAX + 1];
+      memWrite(c, size, d, c.eaHi, r[W.W_RAX]);
       step(c, RDI, as, delta);
       break;
     }
     case K_LODS: {
       const s = linear(c, seg, index(c, RSI, as), as, m64, size);
       const v = memRead(c, size, s, c.eaHi);
-      if (size === 1) r[0] = (r[0] & ~0xff) | v;
-      else if (size === 2) r[0] = (r[0] & ~0xffff) | v;
-      else { r[0] = v; r[1] = size === 8 ? c.resHi : 0; }
+      if (size === 1) r[W.W_RAX] = (r[W.W_RAX] & ~0xff) | v;
+      else if (size === 2) r[W.W_RAX] = (r[W.W_RAX] & ~0xffff) | v;
+      else { r[W.W_RAX] = v; r[W.W_RAX + 1] = size === 8 ? c.resHi : 0; }
       step(c, RSI, as, delta);
       break;
     }
     case K_SCAS: {
       const d = linear(c, ES, index(c, RDI, as), as, m64, size);
       const b = memRead(c, size, d, c.eaHi), bHi = c.resHi;
-      if (size === 8) alu64(c, ALU_CMP, r[0], r[1], b, bHi); else alu(c, ALU_CMP, size, r[0], b);
+      if (size === 8) alu64(c, ALU_CMP, r[W.W_RAX], r[W.W_RAX + 1], b, bHi); else alu(c, ALU_CMP, size, r[W.W_RAX], b);
       step(c, RDI, as, delta);
       break;
     }
     case K_INS: {
       // The destination is checked before the port is read (a read may have side effects).
       const d = linear(c, ES_W, index(c, RDI, as), as, m64, size), dHi = c.eaHi;
-      const v = portIn(c, r[4] & 0xffff, size as 1 | 2 | 4);
+      const v = portIn(c, r[W.W_RDX] & 0xffff, size as 1 | 2 | 4);
       memWrite(c, size, d, dHi, v);
       step(c, RDI, as, delta);
       break;
@@ -133,7 +133,7 @@ function once(c: Cpu, kind: number, size: number, as: number, seg: number, m64: 
     default: {
       const s = linear(c, seg, index(c, RSI, as), as, m64, size);
       const v = memRead(c, size, s, c.eaHi);
-      portOut(c, r[4] & 0xffff, size as 1 | 2 | 4, v);
+      portOut(c, r[W.W_RDX] & 0xffff, size as 1 | 2 | 4, v);
       step(c, RSI, as, delta);
     }
   }
@@ -146,7 +146,7 @@ function once(c: Cpu, kind: number, size: number, as: number, seg: number, m64: 
  */
 function bulk(c: Cpu, kind: number, size: number, as: number, seg: number, m64: boolean): boolean {
   const r = c.r32;
-  if (as === 2 || (r[W_RFLAGS] & FLAG_DF) !== 0) return false;
+  if (as === 2 || (r[W.W_RFLAGS] & FLAG_DF) !== 0) return false;
   const count = countValue(r, as);
   const dOff = index(c, RDI, as);
   const d = linear(c, ES_W, dOff, as, m64, size), dHi = c.eaHi;
@@ -174,10 +174,10 @@ function bulk(c: Cpu, kind: number, size: number, as: number, seg: number, m64: 
     step(c, RSI, as, bytes);
   } else {
     mem.noteWrite(pd, bytes);
-    if (size === 1) mem.u8.fill(r[0] & 0xff, pd, pd + bytes);
+    if (size === 1) mem.u8.fill(r[W.W_RAX] & 0xff, pd, pd + bytes);
     else for (let k = 0; k < bytes; k += size) {
-      if (size === 2) mem.dv.setUint16(pd + k, r[0], true);
-      else { mem.dv.setInt32(pd + k, r[0], true); if (size === 8) mem.dv.setInt32(pd + k + 4, r[1], true); }
+      if (size === 2) mem.dv.setUint16(pd + k, r[W.W_RAX], true);
+      else { mem.dv.setInt32(pd + k, r[W.W_RAX], true); if (size === 8) mem.dv.setInt32(pd + k + 4, r[W.W_RAX + 1], true); }
     }
   }
   step(c, RDI, as, bytes);

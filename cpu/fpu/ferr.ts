@@ -5,7 +5,7 @@ import type { Cpu } from '../cpu.js';
 import { CR0, CR0_NE, FX_FSW } from '../state.js';
 import { CpuFault, VEC_FREEZE, VEC_MF } from '../fault.js';
 import { SW_ES } from './x87state.js';
-import { W_CR0 } from '../words.js';
+import { W } from '../words.js';
 
 /** A pending unmasked x87 exception (FSW.ES): #MF with CR0.NE set, else FERR#. */
 export function pendingX87(c: Cpu): void {
@@ -27,7 +27,7 @@ export function pendingX87(c: Cpu): void {
  * IGNNE# asserted, or on a board without the pins, the exception is ignored (SDM D.2.1.3).
  */
 export function x87ErrorPending(c: Cpu): void {
-  if ((c.r32[W_CR0] & CR0_NE) !== 0) throw new CpuFault(VEC_MF);
+  if ((c.r32[W.W_CR0] & CR0_NE) !== 0) throw new CpuFault(VEC_MF);
   const pins = c.host.ferr;
   if (pins === undefined || pins.ignne()) return;
   pins.setFerr(true);

@@ -12,7 +12,7 @@ import { eaFn } from '../operands.js';
 import { CpuFault, VEC_NM } from '../fault.js';
 import { CR0, CR0_EM, CR0_TS, FX_FOP, FX_FIP, FX_FDP, SEG_BASE } from '../state.js';
 import { MODE_REAL, MODE_VM86, MODE_PROT, MODE_COMPAT, segWord } from '../cpu.js';
-import { W_CR0, W_CSBASE, W_RIP } from '../words.js';
+import { W } from '../words.js';
 import { x87Exec, x87Result, x87Flags } from './x87ops.js';
 import { fsw } from './x87state.js';
 import { fldenv, fnstenv, frstor, fnsave, fldcw } from './env.js';
@@ -59,7 +59,7 @@ function memBuf(c: Cpu): Uint8Array {
 
 /** #NM when the x87 is not available. Non-waiting forms skip the #MF check. */
 function x87Check(c: Cpu, waiting: boolean): void {
-  if ((c.r32[W_CR0] & (CR0_EM | CR0_TS)) !== 0) throw new CpuFault(VEC_NM);
+  if ((c.r32[W.W_CR0] & (CR0_EM | CR0_TS)) !== 0) throw new CpuFault(VEC_NM);
   if (waiting) pendingX87(c);
 }
 
@@ -75,12 +75,12 @@ function setFop(c: Cpu, op: number, modrm: number, start: number): void {
   const r = c.r32, dv = c.dv;
   dv.setUint16(FX_FOP, ((op & 7) << 8) | modrm, true);
   if (c.mode === MODE_REAL || c.mode === MODE_VM86) {
-    const ip = c.codeSize === 2 ? (r[W_RIP] + start) & 0xffff : r[W_RIP] + start;
-    dv.setUint32(FX_FIP, (r[W_CSBASE] + ip) >>> 0, true); dv.setUint32(FX_FIP + 4, 0, true);
+    const ip = c.codeSize === 2 ? (r[W.W_RIP] + start) & 0xffff : r[W.W_RIP] + start;
+    dv.setUint32(FX_FIP, (r[W.W_CSBASE] + ip) >>> 0, true); dv.setUint32(FX_FIP + 4, 0, true);
     return;
   }
-  const lo = (r[W_RIP] >>> 0) + start;
-  dv.setUint32(FX_FIP, lo >>> 0, true); dv.setUint32(FX_FIP + 4, (r[W_RIP + 1] + (lo > 0xffffffff ? 1 : 0)) | 0, true);
+  const lo = (r[W.W_RIP] >>> 0) + start;
+  dv.setUint32(FX_FIP, lo >>> 0, true); dv.setUint32(FX_FIP + 4, (r[W.W_RIP + 1] + (lo > 0xffffffff ? 1 : 0)) | 0, true);
 }
 /**
  * FDP: in protected and compatibility mode the operand's offset in its segment (the selector,
@@ -100,7 +100,7 @@ function regBuilder(op: number, reg: number): (d: Insn) => Exec {
       x87Check(c, !nonWaiting);
       if (op === 0xda || op === 0xdb) x87Flags.in = c.getRflags();
       const r = x87Exec(c.dv, op, modrm, memBuf(c));
-      if (r === -1) { c.r32[0] = (c.r32[0] & ~0xffff) | fsw(c.dv); return; } // FNSTSW AX
+      if (r === -1) { c.r32[W.W_RAX] = (c.r32[W.W_RAX] & ~0xffff) | fsw(c.dv); return; } // FNSTSW AX
       if (x87Result.eflags >= 0) c.setRflags((c.getRflags() & ~0x8d5) | x87Result.eflags);
       if (!nonWaiting) setFop(c, op, modrm, start);
       else ferrFollowsEs(c); // FNCLEX, FNINIT

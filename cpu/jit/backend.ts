@@ -25,7 +25,7 @@ import { codePhys, describeRegion } from './describe.js';
 import { later } from './later.js';
 import { JumpCache, tailCalls } from './chain.js';
 import { RegionTable } from './entry.js';
-import { W_CSBASE, W_NMI, W_RIP, W_RUN, W_SHADOW } from '../words.js';
+import { W } from '../words.js';
 
 export interface JitOptions {
   /** Dispatches of a block before it is queued for compilation. */
@@ -139,7 +139,7 @@ export class JitCompiler {
       // Something the run loop looks at between blocks (a write to code, a mode change, a shadow, HLT, an NMI,
       // work charged to the budget): leave at the block's end.
       const w = c.r32;
-      return c.attention !== this.attention || c.charge !== this.charge || (w[W_RUN] | w[W_SHADOW] | w[W_NMI]) !== 0 ? STEP_LEAVE : 0;
+      return c.attention !== this.attention || c.charge !== this.charge || (w[W.W_RUN] | w[W.W_SHADOW] | w[W.W_NMI]) !== 0 ? STEP_LEAVE : 0;
     };
     const cond = (cc: number): number => (testCC(this.cpu.r32, cc) ? 1 : 0);
     const keepcf = (): void => { keepCF(this.cpu.r32); };
@@ -357,8 +357,8 @@ export class JitBackend extends InterpBackend {
     if (this.bp.exec !== 0) { this.jumps.epoch = 0; return; }
     this.jumps.epoch = this.chainEpoch;
     const w = c.r32;
-    if (c.codeSize === 8) this.jumps.fill(w[W_RIP], w[W_RIP + 1], this.chainEpoch, r.slot, b.jitEntry);
-    else if ((c.codeKey & CODE_KEY_LIMITED) === 0) this.jumps.fill((w[W_RIP] + w[W_CSBASE]) | 0, 0, this.chainEpoch, r.slot, b.jitEntry);
+    if (c.codeSize === 8) this.jumps.fill(w[W.W_RIP], w[W.W_RIP + 1], this.chainEpoch, r.slot, b.jitEntry);
+    else if ((c.codeKey & CODE_KEY_LIMITED) === 0) this.jumps.fill((w[W.W_RIP] + w[W.W_CSBASE]) | 0, 0, this.chainEpoch, r.slot, b.jitEntry);
   }
 
   override counters(): Record<string, number> {

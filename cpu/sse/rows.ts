@@ -9,7 +9,7 @@ import { row, OpRow } from '../table.js';
 import { eaFn } from '../operands.js';
 import { CpuFault, VEC_UD, VEC_NM, VEC_GP, VEC_XM } from '../fault.js';
 import { CR0, CR4, CR0_EM, CR0_TS, CR0_MP, CR4_OSFXSR, CR4_OSXMMEXCPT, CR4_OSXSAVE, FX_MXCSR } from '../state.js';
-import { W_CR0, W_CR4, W_RAX, W_RCX, W_RDX, W_XCR0 } from '../words.js';
+import { W } from '../words.js';
 import { SSE_DEFS, SseDef } from './defs.js';
 import { resolve, runDef, newOps, Ops } from './operands.js';
 import { MEM_TMP, sseOut, emms, MXCSR_MASK } from './vec.js';
@@ -18,8 +18,8 @@ import { fxsave, fxrstor, xsave, xrstor } from './state-save.js';
 import { ferrFollowsEs, pendingX87 } from '../fpu/ferr.js';
 
 const ud = (): never => { throw new CpuFault(VEC_UD); };
-const cr0 = (c: Cpu): number => c.r32[W_CR0];
-const cr4 = (c: Cpu): number => c.r32[W_CR4];
+const cr0 = (c: Cpu): number => c.r32[W.W_CR0];
+const cr4 = (c: Cpu): number => c.r32[W.W_CR4];
 
 /** x87 and MMX availability: EM -> #UD (MMX) / #NM (x87), TS -> #NM; a pending x87 exception -> #MF. */
 export function mmxCheck(c: Cpu): void {
@@ -118,14 +118,14 @@ export const SSE_ROWS: OpRow[] = [
   row('9b', 'fwait', () => fwait),
   row('np 0f 01 /2 r rm=0', 'xgetbv', () => (c) => {
     if ((cr4(c) & CR4_OSXSAVE) === 0) ud();
-    if (c.r32[W_RCX] !== 0) throw new CpuFault(VEC_GP, 0, true); // ECX: only XCR0
-    c.r32[W_RAX] = c.r32[W_XCR0]; c.r32[W_RAX + 1] = 0; c.r32[W_RDX] = c.r32[W_XCR0 + 1]; c.r32[W_RDX + 1] = 0;
+    if (c.r32[W.W_RCX] !== 0) throw new CpuFault(VEC_GP, 0, true); // ECX: only XCR0
+    c.r32[W.W_RAX] = c.r32[W.W_XCR0]; c.r32[W.W_RAX + 1] = 0; c.r32[W.W_RDX] = c.r32[W.W_XCR0 + 1]; c.r32[W.W_RDX + 1] = 0;
   }),
   row('np 0f 01 /2 r rm=1', 'xsetbv', () => (c) => {
     if ((cr4(c) & CR4_OSXSAVE) === 0) ud();
-    const v = c.r32[W_RAX], vhi = c.r32[W_RDX];
+    const v = c.r32[W.W_RAX], vhi = c.r32[W.W_RDX];
     // CPL 0, XCR0 only, x87 always on, only x87|SSE supported (Intel SDM Vol. 1 13.3)
-    if (c.cpl !== 0 || c.r32[W_RCX] !== 0 || (v & 1) === 0 || (v & ~3) !== 0 || vhi !== 0) throw new CpuFault(VEC_GP, 0, true);
-    c.r32[W_XCR0] = v; c.r32[W_XCR0 + 1] = 0;
+    if (c.cpl !== 0 || c.r32[W.W_RCX] !== 0 || (v & 1) === 0 || (v & ~3) !== 0 || vhi !== 0) throw new CpuFault(VEC_GP, 0, true);
+    c.r32[W.W_XCR0] = v; c.r32[W.W_XCR0 + 1] = 0;
   }, 0),
 ];

@@ -5,7 +5,7 @@
 import type { Cpu } from '../cpu.js';
 import { CpuFault, VEC_GP } from '../fault.js';
 import { FXSAVE, FX_MXCSR } from '../state.js';
-import { W_RAX, W_XCR0 } from '../words.js';
+import { W } from '../words.js';
 import { loadBytes, storeBytes, probeStore } from '../fpu/guestmem.js';
 import { MEM_TMP, MXCSR_MASK } from './vec.js';
 import { finit } from '../fpu/x87state.js';
@@ -30,7 +30,7 @@ export function fxrstor(c: Cpu, lo: number, hi: number, mode64: boolean): void {
 
 const addr = (lo: number, k: number): number => (lo + k) | 0;
 /** Requested-feature bitmap: XCR0 AND EDX:EAX (x87 = 1, SSE = 2). */
-const rfbm = (c: Cpu): number => c.r32[W_XCR0] & c.r32[W_RAX] & 3;
+const rfbm = (c: Cpu): number => c.r32[W.W_XCR0] & c.r32[W.W_RAX] & 3;
 
 export function xsave(c: Cpu, lo: number, hi: number, mode64: boolean): void {
   const m = rfbm(c);
@@ -50,7 +50,7 @@ export function xrstor(c: Cpu, lo: number, hi: number, mode64: boolean): void {
   loadBytes(c, addr(lo, 512), hi, 24, MEM_TMP);
   const dv = c.dv;
   const bv = dv.getUint32(MEM_TMP, true), bvHi = dv.getUint32(MEM_TMP + 4, true);
-  if (bvHi !== 0 || (bv & ~c.r32[W_XCR0]) !== 0) gp();
+  if (bvHi !== 0 || (bv & ~c.r32[W.W_XCR0]) !== 0) gp();
   for (let k = 8; k < 24; k += 4) if (dv.getUint32(MEM_TMP + k, true) !== 0) gp();
   if (m & 3) {
     loadBytes(c, addr(lo, 24), hi, 4, MEM_TMP);

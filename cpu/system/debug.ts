@@ -6,7 +6,7 @@
 import type { AccessWatch, Cpu } from '../cpu.js';
 import { ACC_EXEC, ACC_WRITE, PAGE_MASK } from '../../mmu/tlb.js';
 import { CR4, CR4_DE, DR0, DR6, DR7 } from '../state.js';
-import { W_CR4, W_DR0, W_DR6, W_DR7 } from '../words.js';
+import { W } from '../words.js';
 
 /** DR6 (SDM 18.2.3): B0-B3 breakpoint hits, BD debug-register access (DR7.GD), BS single step, BT task switch. */
 export const DR6_B = 0xf, DR6_BD = 1 << 13, DR6_BS = 1 << 14, DR6_BT = 1 << 15;
@@ -17,7 +17,7 @@ export const HELD_ICEBP = 1 << 16;
 /** R/Wn: 00 instruction execution, 01 data writes, 10 I/O (only with CR4.DE; undefined without), 11 data reads or writes. */
 const RW_EXEC = 0, RW_WRITE = 1, RW_IO = 2;
 
-const W_DR = [W_DR0, W_DR0 + 2, W_DR0 + 4, W_DR0 + 6];
+const W_DR = [W.W_DR0, W.W_DR0 + 2, W.W_DR0 + 4, W.W_DR0 + 6];
 
 /** LENn -> bytes covered: 00 1, 01 2, 10 8 (Core and later, in every mode), 11 4. */
 const LEN_BYTES = [1, 2, 8, 4];
@@ -51,13 +51,13 @@ export class Breakpoints implements AccessWatch {
    */
   arm(r: Int32Array): boolean {
     const s = this.seen;
-    const cr4de = r[W_CR4] & CR4_DE;
-    let same = r[W_DR7] === s[8] && cr4de === s[9];
+    const cr4de = r[W.W_CR4] & CR4_DE;
+    let same = r[W.W_DR7] === s[8] && cr4de === s[9];
     for (let n = 0; n < 4 && same; n++) same = r[W_DR[n]] === s[2 * n] && r[W_DR[n] + 1] === s[2 * n + 1];
     if (same) return false;
     for (let n = 0; n < 4; n++) { s[2 * n] = r[W_DR[n]]; s[2 * n + 1] = r[W_DR[n] + 1]; }
-    s[8] = r[W_DR7]; s[9] = cr4de;
-    const dr7 = r[W_DR7];
+    s[8] = r[W.W_DR7]; s[9] = cr4de;
+    const dr7 = r[W.W_DR7];
     const oldPages = this.pageSignature();
     this.exec = 0; this.writes = 0; this.reads = 0; this.io = 0; this.pages = 0;
     for (let n = 0; n < 4; n++) {
@@ -129,5 +129,5 @@ export class Breakpoints implements AccessWatch {
  */
 export function reportDebug(c: Cpu, b: number, extra: number): void {
   const r = c.r32;
-  r[W_DR6] = (b !== 0 ? (r[W_DR6] & ~DR6_B) | b : r[W_DR6]) | extra;
+  r[W.W_DR6] = (b !== 0 ? (r[W.W_DR6] & ~DR6_B) | b : r[W.W_DR6]) | extra;
 }

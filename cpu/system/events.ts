@@ -21,7 +21,7 @@ import {
 import { commitRsp, push, stackAt, stackFromCurrent, stackLimit, stk } from './stack.js';
 import { EVENT_LOG, sysOf } from './context.js';
 import { TASK_INT, taskSwitch } from './task.js';
-import { W_IDTR_BASE, W_IDTR_LIMIT, W_NMI_MASKED, W_RIP, W_RUN, W_SHADOW } from '../words.js';
+import { W } from '../words.js';
 
 const gp = (code: number): CpuFault => new CpuFault(VEC_GP, code, true);
 
@@ -46,7 +46,7 @@ export function deliverEvent(c: Cpu, vector: number, kind: number, errorCode: nu
     logEvent(c, vector, kind, hasError ? errorCode : -1);
     try {
       deliverOnce(c, vector, kind, errorCode, hasError);
-      c.r32[W_SHADOW] = 0; // delivering any event ends an STI / MOV SS shadow
+      c.r32[W.W_SHADOW] = 0; // delivering any event ends an STI / MOV SS shadow
       sysOf(c).events.delivered++;
       return;
     } catch (e) {
@@ -69,39 +69,39 @@ export function deliverEvent(c: Cpu, vector: number, kind: number, errorCode: nu
 /** Remember the event for recentEvents(). */
 function logEvent(c: Cpu, vector: number, kind: number, errorCode: number): void {
   const ctx = sysOf(c), i = ctx.eventLogPos * 4;
-  ctx.eventLog[i] = vector; ctx.eventLog[i + 1] = kind; ctx.eventLog[i + 2] = errorCode; ctx.eventLog[i + 3] = c.r32[W_RIP];
+  ctx.eventLog[i] = vector; ctx.eventLog[i + 1] = kind; ctx.eventLog[i + 2] = errorCode; ctx.eventLog[i + 3] = c.r32[W.W_RIP];
   ctx.eventLogPos = (ctx.eventLogPos + 1) % EVENT_LOG;
 }
 
 /** Shutdown: the CPU stops until reset (SDM 6.15, interrupt 8). */
 export function tripleFault(c: Cpu): void {
   sysOf(c).events.tripleFaults++;
-  c.r32[W_RUN] = RUN_SHUTDOWN;
+  c.r32[W.W_RUN] = RUN_SHUTDOWN;
 }
 
 function deliverOnce(c: Cpu, vector: number, kind: number, errorCode: number, hasError: boolean): void {
   if (!isProtected(c)) deliverReal(c, vector);
   else if (isLongMode(c)) deliverLong(c, vector, kind, errorCode, hasError);
   else deliverLegacy(c, vector, kind, errorCode, hasError);
-  if (kind === EVENT_NMI) c.r32[W_NMI_MASKED] = 1;
+  if (kind === EVENT_NMI) c.r32[W.W_NMI_MASKED] = 1;
 }
 
 /** Real mode: far call through the IVT entry, FLAGS/CS/IP pushed, IF/TF/AC/RF cleared. */
 function deliverReal(c: Cpu, vector: number): void {
   const r = c.r32;
-  if (vector * 4 + 3 > (r[W_IDTR_LIMIT] & 0xffff)) throw gp(vector * 8 + 2);
-  const ent = (r[W_IDTR_BASE] + vector * 4) | 0;
+  if (vector * 4 + 3 > (r[W.W_IDTR_LIMIT] & 0xffff)) throw gp(vector * 8 + 2);
+  const ent = (r[W.W_IDTR_BASE] + vector * 4) | 0;
   const ip = c.readK(ent, 0, 2, ACC_READ) & 0xffff;
   const cs = c.readK((ent + 2) | 0, 0, 2, ACC_READ) & 0xffff;
   const flags = c.getRflags();
   stackFromCurrent(c);
   push(c, 2, flags);
   push(c, 2, r[segWord(CS, SEG_SEL)]);
-  push(c, 2, r[W_RIP]);
+  push(c, 2, r[W.W_RIP]);
   commitRsp(c);
   c.setRflags(flags & ~(FLAG_IF | FLAG_TF | FLAG_AC | FLAG_RF));
   loadSegmentReal(c, CS, cs, false);
-  r[W_RIP] = ip; r[W_RIP + 1] = 0;
+  r[W.W_RIP] = ip; r[W.W_RIP + 1] = 0;
   c.modeChanged();
 }
 
@@ -110,8 +110,8 @@ const g = new Int32Array(4);
 function readGate(c: Cpu, vector: number, wide: boolean, idtErr: number, soft: boolean): void {
   const r = c.r32;
   const size = wide ? 16 : 8;
-  if (vector * size + size - 1 > (r[W_IDTR_LIMIT] & 0xffff)) throw gp(idtErr);
-  const base = r[W_IDTR_BASE], baseHi = wide ? r[W_IDTR_BASE + 1] : 0;
+  if (vector * size + size - 1 > (r[W.W_IDTR_LIMIT] & 0xffff)) throw gp(idtErr);
+  const base = r[W.W_IDTR_BASE], baseHi = wide ? r[W.W_IDTR_BASE + 1] : 0;
   const off = vector * size;
   const lo = (base + off) | 0;
   const hi = (baseHi + ((base >>> 0) + off >= 4294967296 ? 1 : 0)) | 0;
@@ -214,7 +214,7 @@ function deliverLegacy(c: Cpu, vector: number, kind: number, errorCode: number, 
   }
   push(c, size, flags);
   push(c, size, r[segWord(CS, SEG_SEL)]);
-  push(c, size, r[W_RIP]);
+  push(c, size, r[W.W_RIP]);
   if (hasError) push(c, size, errorCode);
   // Everything that can fault has been done: commit.
   if (newCpl !== cpl) {
@@ -228,7 +228,7 @@ function deliverLegacy(c: Cpu, vector: number, kind: number, errorCode: number, 
   setSegment(c, CS, (sel & 0xfffc) | newCpl, descBase(csLo, csHi), 0, descLimit(csLo, csHi), descAttr(csHi));
   const interruptGate = (type & 1) === 0;
   c.setRflags(flags & ~(FLAG_TF | FLAG_NT | FLAG_RF | FLAG_VM | (interruptGate ? FLAG_IF : 0)));
-  r[W_RIP] = offset; r[W_RIP + 1] = 0;
+  r[W.W_RIP] = offset; r[W.W_RIP + 1] = 0;
   c.modeChanged();
 }
 
@@ -263,7 +263,7 @@ function deliverLong(c: Cpu, vector: number, kind: number, errorCode: number, ha
   push(c, 8, oldSpLo, oldSpHi);
   push(c, 8, flags, 0);
   push(c, 8, r[segWord(CS, SEG_SEL)], 0);
-  push(c, 8, r[W_RIP], r[W_RIP + 1]);
+  push(c, 8, r[W.W_RIP], r[W.W_RIP + 1]);
   if (hasError) push(c, 8, errorCode, 0);
   if (newCpl !== cpl) setSegment(c, SS, newCpl, 0, 0, 0, ATTR_UNUSABLE | (newCpl << ATTR_DPL_SHIFT));
   r[2 * 4] = stk.spLo; r[2 * 4 + 1] = stk.spHi;
@@ -272,6 +272,6 @@ function deliverLong(c: Cpu, vector: number, kind: number, errorCode: number, ha
   setSegment(c, CS, (sel & 0xfffc) | newCpl, descBase(csLo, csHi), 0, descLimit(csLo, csHi), descAttr(csHi));
   const interruptGate = (type & 1) === 0;
   c.setRflags(flags & ~(FLAG_TF | FLAG_NT | FLAG_RF | FLAG_VM | (interruptGate ? FLAG_IF : 0)));
-  r[W_RIP] = offLo; r[W_RIP + 1] = offHi;
+  r[W.W_RIP] = offLo; r[W.W_RIP + 1] = offHi;
   c.modeChanged();
 }

@@ -10,7 +10,7 @@ import {
 } from '../state.js';
 import { CpuFault, VEC_GP, VEC_UD } from '../fault.js';
 import { isProtected, setSegment } from './segments.js';
-import { W_CR4, W_R11, W_RCX, W_RDX, W_RIP, W_RSP } from '../words.js';
+import { W } from '../words.js';
 
 const gp0 = (): CpuFault => new CpuFault(VEC_GP, 0, true);
 const ud = (): CpuFault => new CpuFault(VEC_UD);
@@ -30,11 +30,11 @@ export function syscall(c: Cpu): void {
   const efer = dv.getUint32(EFER, true);
   if ((efer & EFER_SCE) === 0 || c.codeSize !== 8) throw ud();
   const sel = dv.getUint16(STAR + 4, true) & 0xfffc;
-  r[W_RCX] = r[W_RIP]; r[W_RCX + 1] = r[W_RIP + 1];
+  r[W.W_RCX] = r[W.W_RIP]; r[W.W_RCX + 1] = r[W.W_RIP + 1];
   const flags = c.getRflags();
-  r[W_R11] = flags & ~FLAG_RF; r[W_R11 + 1] = 0;
+  r[W.W_R11] = flags & ~FLAG_RF; r[W.W_R11 + 1] = 0;
   const target = (efer & EFER_LMA) !== 0 && c.codeSize === 8 ? LSTAR : CSTAR;
-  r[W_RIP] = dv.getInt32(target, true); r[W_RIP + 1] = dv.getInt32(target + 4, true);
+  r[W.W_RIP] = dv.getInt32(target, true); r[W.W_RIP + 1] = dv.getInt32(target + 4, true);
   setSegment(c, CS, sel, 0, 0, 0xffffffff, flatCode(0, true));
   setSegment(c, SS, (sel + 8) & 0xfffc, 0, 0, 0xffffffff, flatData(0));
   c.setRflags(flags & ~dv.getInt32(SFMASK, true) & ~FLAG_RF);
@@ -48,17 +48,17 @@ export function sysret(c: Cpu, opSize: number): void {
   if (c.cpl !== 0) throw gp0();
   const base = dv.getUint16(STAR + 6, true);
   if (opSize === 8) {
-    const hi = r[W_RCX + 1];
+    const hi = r[W.W_RCX + 1];
     if (((hi << 16) >> 16) !== hi) throw gp0();
     setSegment(c, CS, ((base + 16) & 0xfffc) | 3, 0, 0, 0xffffffff, flatCode(3, true));
-    r[W_RIP] = r[W_RCX]; r[W_RIP + 1] = hi;
+    r[W.W_RIP] = r[W.W_RCX]; r[W.W_RIP + 1] = hi;
   } else {
     setSegment(c, CS, (base & 0xfffc) | 3, 0, 0, 0xffffffff, flatCode(3, false));
-    r[W_RIP] = r[W_RCX]; r[W_RIP + 1] = 0;
+    r[W.W_RIP] = r[W.W_RCX]; r[W.W_RIP + 1] = 0;
   }
   // SS.selector = STAR[63:48] + 8 with RPL 3; its descriptor caches are fixed (SDM SYSRET).
   setSegment(c, SS, ((base + 8) & 0xfffc) | 3, 0, 0, 0xffffffff, flatData(3));
-  c.setRflags((r[W_R11] & 0x3c7fd7) | 2);
+  c.setRflags((r[W.W_R11] & 0x3c7fd7) | 2);
   c.modeChanged();
 }
 
@@ -71,8 +71,8 @@ export function sysenter(c: Cpu): void {
   c.setRflags(c.getRflags() & ~(FLAG_VM | FLAG_IF | FLAG_RF));
   setSegment(c, CS, cs & 0xfffc, 0, 0, 0xffffffff, flatCode(0, long));
   setSegment(c, SS, (cs + 8) & 0xfffc, 0, 0, 0xffffffff, flatData(0));
-  r[W_RIP] = dv.getInt32(SYSENTER_EIP, true); r[W_RIP + 1] = long ? dv.getInt32(SYSENTER_EIP + 4, true) : 0;
-  r[W_RSP] = dv.getInt32(SYSENTER_ESP, true); r[W_RSP + 1] = long ? dv.getInt32(SYSENTER_ESP + 4, true) : 0;
+  r[W.W_RIP] = dv.getInt32(SYSENTER_EIP, true); r[W.W_RIP + 1] = long ? dv.getInt32(SYSENTER_EIP + 4, true) : 0;
+  r[W.W_RSP] = dv.getInt32(SYSENTER_ESP, true); r[W.W_RSP + 1] = long ? dv.getInt32(SYSENTER_ESP + 4, true) : 0;
   c.modeChanged();
 }
 
@@ -82,17 +82,17 @@ export function sysexit(c: Cpu, opSize: number): void {
   const cs = dv.getUint16(SYSENTER_CS, true);
   if (!isProtected(c) || c.mode === 2 || c.cpl !== 0 || (cs & 0xfffc) === 0) throw gp0();
   if (opSize === 8) {
-    const ripHi = r[W_RDX + 1], rspHi = r[W_RCX + 1];
+    const ripHi = r[W.W_RDX + 1], rspHi = r[W.W_RCX + 1];
     if (((ripHi << 16) >> 16) !== ripHi || ((rspHi << 16) >> 16) !== rspHi) throw gp0();
     setSegment(c, CS, ((cs + 32) & 0xfffc) | 3, 0, 0, 0xffffffff, flatCode(3, true));
     setSegment(c, SS, ((cs + 40) & 0xfffc) | 3, 0, 0, 0xffffffff, flatData(3));
-    r[W_RIP] = r[W_RDX]; r[W_RIP + 1] = ripHi;
-    r[W_RSP] = r[W_RCX]; r[W_RSP + 1] = rspHi;
+    r[W.W_RIP] = r[W.W_RDX]; r[W.W_RIP + 1] = ripHi;
+    r[W.W_RSP] = r[W.W_RCX]; r[W.W_RSP + 1] = rspHi;
   } else {
     setSegment(c, CS, ((cs + 16) & 0xfffc) | 3, 0, 0, 0xffffffff, flatCode(3, false));
     setSegment(c, SS, ((cs + 24) & 0xfffc) | 3, 0, 0, 0xffffffff, flatData(3));
-    r[W_RIP] = r[W_RDX]; r[W_RIP + 1] = 0;
-    r[W_RSP] = r[W_RCX]; r[W_RSP + 1] = 0;
+    r[W.W_RIP] = r[W.W_RDX]; r[W.W_RIP + 1] = 0;
+    r[W.W_RSP] = r[W.W_RCX]; r[W.W_RSP + 1] = 0;
   }
   c.modeChanged();
 }
@@ -111,7 +111,7 @@ export function swapgs(c: Cpu): void {
 
 /** RDFSBASE/RDGSBASE/WRFSBASE/WRGSBASE: 64-bit mode with CR4.FSGSBASE, any CPL. */
 function checkFsgsbase(c: Cpu): void {
-  if (c.codeSize !== 8 || (c.r32[W_CR4] & CR4_FSGSBASE) === 0) throw ud();
+  if (c.codeSize !== 8 || (c.r32[W.W_CR4] & CR4_FSGSBASE) === 0) throw ud();
 }
 
 /** RDFSBASE/RDGSBASE into GPR word index `w` (opSize 4 zero-extends the low half). */

@@ -13,7 +13,7 @@ import { deliverEvent } from './events.js';
 import { CpuFault, VEC_PF } from '../fault.js';
 import { checkIo } from './io.js';
 import { loadSegment } from './segments.js';
-import { W_CR0, W_CR2, W_CR3, W_CR4, W_EFER } from '../words.js';
+import { W } from '../words.js';
 
 export const systemHooks: SystemHooks = { deliverEvent, loadSegment, checkIo };
 
@@ -28,13 +28,13 @@ function makeTranslator(mmu: Mmu): Translator {
   return {
     translate(c: Cpu, lo: number, hi: number, kind: number): number {
       const r = c.r32;
-      if (r[W_CR0] !== cr0 || r[W_CR4] !== cr4 || r[W_EFER] !== efer) {
-        cr0 = r[W_CR0]; cr4 = r[W_CR4]; efer = r[W_EFER];
+      if (r[W.W_CR0] !== cr0 || r[W.W_CR4] !== cr4 || r[W.W_EFER] !== efer) {
+        cr0 = r[W.W_CR0]; cr4 = r[W.W_CR4]; efer = r[W.W_EFER];
         mmu.setControl(cr0, cr4, efer);
-        cr3lo = ~r[W_CR3]; // force the CR3 reload below (PAE PDPTEs)
+        cr3lo = ~r[W.W_CR3]; // force the CR3 reload below (PAE PDPTEs)
       }
-      if (r[W_CR3] !== cr3lo || r[W_CR3 + 1] !== cr3hi) {
-        cr3lo = r[W_CR3]; cr3hi = r[W_CR3 + 1];
+      if (r[W.W_CR3] !== cr3lo || r[W.W_CR3 + 1] !== cr3hi) {
+        cr3lo = r[W.W_CR3]; cr3hi = r[W.W_CR3 + 1];
         mmu.setCr3(cr3lo, cr3hi);
       }
       if (c.a20Mask !== a20) { a20 = c.a20Mask; mmu.setA20(a20 === -1); c.flushTlb(true); }
@@ -50,7 +50,7 @@ function makeTranslator(mmu: Mmu): Translator {
 export function installSystem(c: Cpu): Mmu {
   const mmu = new Mmu(c.mem, c.tlb);
   mmu.onFault = (vector, code, lo, hi) => {
-    if (vector === VEC_PF) { c.r32[W_CR2] = lo; c.r32[W_CR2 + 1] = hi; }
+    if (vector === VEC_PF) { c.r32[W.W_CR2] = lo; c.r32[W.W_CR2 + 1] = hi; }
     throw new CpuFault(vector, code, true);
   };
   bindContext(c, newContext(mmu));

@@ -12,7 +12,7 @@ import {
 } from '../state.js';
 import { CpuFault, VEC_GP } from '../fault.js';
 import { isProtected } from './segments.js';
-import { W_SHADOW } from '../words.js';
+import { W } from '../words.js';
 
 const gp0 = (): CpuFault => new CpuFault(VEC_GP, 0, true);
 const iopl = (c: Cpu): number => (c.getRflags() & FLAG_IOPL) >>> 12;
@@ -50,7 +50,7 @@ export function cli(c: Cpu): void {
 export function sti(c: Cpu): void {
   if (isProtected(c) && iopl(c) < (c.mode === 2 ? 3 : c.cpl)) throw gp0();
   const f = c.getRflags();
-  if ((f & FLAG_IF) === 0) c.r32[W_SHADOW] |= SHADOW_STI;
+  if ((f & FLAG_IF) === 0) c.r32[W.W_SHADOW] |= SHADOW_STI;
   c.setRflags(f | FLAG_IF);
 }
 

@@ -14,7 +14,7 @@ import { L1C_TSC_DEADLINE, L1C_X2APIC, cpuid, type CpuidDynamic } from '../cpuid
 import { CpuFault, VEC_GP } from '../fault.js';
 import { requireCpl0, writeEfer } from './control.js';
 import { sysOf } from './context.js';
-import { W_CR4 } from '../words.js';
+import { W } from '../words.js';
 
 export const MSR_FEATURE_CONTROL = 0x3a, MSR_PLATFORM_ID = 0x17, MSR_DEBUGCTL = 0x1d9, MSR_TSC = 0x10, MSR_APIC_BASE = 0x1b, MSR_BIOS_SIGN_ID = 0x8b, MSR_PLATFORM_INFO = 0xce,
   MSR_MTRRCAP = 0xfe, MSR_SYSENTER_CS = 0x174, MSR_SYSENTER_ESP = 0x175, MSR_SYSENTER_EIP = 0x176,
@@ -239,7 +239,7 @@ function apicModeChangeOk(old: number, lo: number): boolean {
 
 /** RDTSC (and the TSC part of RDTSCP): returns the low half, high half in c.resHi. */
 export function rdtsc(c: Cpu): number {
-  if ((c.r32[W_CR4] & CR4_TSD) !== 0 && c.cpl !== 0) throw gp0();
+  if ((c.r32[W.W_CR4] & CR4_TSD) !== 0 && c.cpl !== 0) throw gp0();
   const t = readTsc(c);
   c.resHi = Math.floor(t / TWO32) | 0;
   return (t % TWO32) | 0;
@@ -258,13 +258,13 @@ export function execCpuid(c: Cpu): void {
   dyn.apicId = topology ? topology.apicId : c.index; // the initial APIC ID
   dyn.topology = topology;
   dyn.apicEnabled = (apicLo & (1 << 11)) !== 0;
-  dyn.osxsave = (r[W_CR4] & CR4_OSXSAVE) !== 0;
-  const leaf = r[0];
-  cpuid(leaf, r[2], dyn, out);
+  dyn.osxsave = (r[W.W_CR4] & CR4_OSXSAVE) !== 0;
+  const leaf = r[W.W_RAX];
+  cpuid(leaf, r[W.W_RCX], dyn, out);
   // The TSC-deadline timer exists only where a local APIC is wired to take IA32_TSC_DEADLINE.
   if (leaf === 1 && c.host.apic) out[2] |= L1C_TSC_DEADLINE | (c.host.apic.x2apic ? L1C_X2APIC : 0);
-  r[0] = out[0]; r[1] = 0; // RAX
-  r[6] = out[1]; r[7] = 0; // RBX
-  r[2] = out[2]; r[3] = 0; // RCX
-  r[4] = out[3]; r[5] = 0; // RDX
+  r[W.W_RAX] = out[0]; r[W.W_RAX + 1] = 0; // RAX
+  r[W.W_RBX] = out[1]; r[W.W_RBX + 1] = 0; // RBX
+  r[W.W_RCX] = out[2]; r[W.W_RCX + 1] = 0; // RCX
+  r[W.W_RDX] = out[3]; r[W.W_RDX + 1] = 0; // RDX
 }

@@ -4,7 +4,7 @@
 // MOV CR/DR, CLTS, INVD/WBINVD, RDMSR/WRMSR, RDTSC/RDTSCP, CPUID, SYSCALL/SYSRET,
 // SYSENTER/SYSEXIT, SWAPGS, CLFLUSH. Each builder wraps one semantic function.
 //
-// Conventions of the interpreter (cpu/interp.ts): while a block runs, r32[W_RIP]
+// Conventions of the interpreter (cpu/interp.ts): while a block runs, r32[W.W_RIP]
 // is the block's start; F_TERM executors set RIP themselves; after an F_STOP
 // instruction the block ends and RIP advances past it. A fault must leave RIP as
 // it was (the run loop adds the instruction's offset to it), hence withNext().
@@ -34,7 +34,7 @@ import { cli, popf, pushfValue, sti } from './io.js';
 import { execCpuid, rdmsr, rdtsc, tscAux, wrmsr } from './msr.js';
 import { lar, lsl, verify } from './segments.js';
 import { callFar, iret, jmpFar, retFar } from './transfer.js';
-import { W_RAX, W_RCX, W_RDX, W_RFLAGS, W_RIP } from '../words.js';
+import { W } from '../words.js';
 
 
 /**
@@ -45,11 +45,11 @@ function withNext(d: Insn, fn: (c: Cpu) => void): Exec {
   const end = d.end;
   return (c) => {
     const r = c.r32;
-    const lo = r[W_RIP], hi = r[W_RIP + 1];
+    const lo = r[W.W_RIP], hi = r[W.W_RIP + 1];
     const sum = (lo >>> 0) + end;
-    if (c.codeSize === 8) { r[W_RIP] = sum | 0; r[W_RIP + 1] = (hi + (sum > 0xffffffff ? 1 : 0)) | 0; }
-    else { r[W_RIP] = c.codeSize === 4 ? sum | 0 : sum & 0xffff; r[W_RIP + 1] = 0; }
-    try { fn(c); } catch (e) { r[W_RIP] = lo; r[W_RIP + 1] = hi; throw e; }
+    if (c.codeSize === 8) { r[W.W_RIP] = sum | 0; r[W.W_RIP + 1] = (hi + (sum > 0xffffffff ? 1 : 0)) | 0; }
+    else { r[W.W_RIP] = c.codeSize === 4 ? sum | 0 : sum & 0xffff; r[W.W_RIP + 1] = 0; }
+    try { fn(c); } catch (e) { r[W.W_RIP] = lo; r[W.W_RIP + 1] = hi; throw e; }
   };
 }
 
@@ -96,7 +96,7 @@ function softInt(vector: number) {
     return withNext(d, (c) => {
       if (vec === VEC_OF && !getOF(c.r32)) return;
       // v8086 mode without VME: INT n is IOPL-sensitive.
-      if (isIntN && c.mode === 2 && ((c.r32[W_RFLAGS] >>> 12) & 3) < 3) throw new CpuFault(13, 0, true);
+      if (isIntN && c.mode === 2 && ((c.r32[W.W_RFLAGS] >>> 12) & 3) < 3) throw new CpuFault(13, 0, true);
       // INT n, INT3 and INTO are software interrupts (gate DPL checked, EXT = 0); INT1 is not.
       // INT1 in a MOV SS shadow delivers the data breakpoints the MOV SS hit with its own #DB.
       if (vector === VEC_DB) { if (c.heldDebug !== 0) reportDebug(c, c.heldDebug & DR6_B, 0); c.heldDebug = HELD_ICEBP; }
@@ -117,9 +117,9 @@ const pushfRow = (d: Insn): Exec => {
 const popfRow = (d: Insn): Exec => {
   const size = d.opSize;
   return (c) => {
-    const r = c.r32, sp = r[8], spHi = r[9];
+    const r = c.r32, sp = r[W.W_RSP], spHi = r[W.W_RSP + 1];
     const v = pop(c, size);
-    try { popf(c, v, size); } catch (e) { r[8] = sp; r[9] = spHi; throw e; }
+    try { popf(c, v, size); } catch (e) { r[W.W_RSP] = sp; r[W.W_RSP + 1] = spHi; throw e; }
   };
 };
 
@@ -238,20 +238,20 @@ function movCr(toCr: boolean, dr: boolean) {
 
 const rdmsrRow = (): Exec => (c) => {
   const r = c.r32;
-  const lo = rdmsr(c, r[W_RCX]);
-  r[W_RAX] = lo; r[W_RAX + 1] = 0; r[W_RDX] = c.resHi; r[W_RDX + 1] = 0;
+  const lo = rdmsr(c, r[W.W_RCX]);
+  r[W.W_RAX] = lo; r[W.W_RAX + 1] = 0; r[W.W_RDX] = c.resHi; r[W.W_RDX + 1] = 0;
 };
-const wrmsrRow = (): Exec => (c) => { const r = c.r32; wrmsr(c, r[W_RCX], r[W_RAX], r[W_RDX]); };
+const wrmsrRow = (): Exec => (c) => { const r = c.r32; wrmsr(c, r[W.W_RCX], r[W.W_RAX], r[W.W_RDX]); };
 const rdtscRow = (): Exec => (c) => {
   const r = c.r32;
   const lo = rdtsc(c);
-  r[W_RAX] = lo; r[W_RAX + 1] = 0; r[W_RDX] = c.resHi; r[W_RDX + 1] = 0;
+  r[W.W_RAX] = lo; r[W.W_RAX + 1] = 0; r[W.W_RDX] = c.resHi; r[W.W_RDX + 1] = 0;
 };
 const rdtscpRow = (): Exec => (c) => {
   const r = c.r32;
   const lo = rdtsc(c);
-  r[W_RAX] = lo; r[W_RAX + 1] = 0; r[W_RDX] = c.resHi; r[W_RDX + 1] = 0;
-  r[W_RCX] = tscAux(c); r[W_RCX + 1] = 0;
+  r[W.W_RAX] = lo; r[W.W_RAX + 1] = 0; r[W.W_RDX] = c.resHi; r[W.W_RDX + 1] = 0;
+  r[W.W_RCX] = tscAux(c); r[W.W_RCX + 1] = 0;
 };
 const cpuidRow = (): Exec => (c) => execCpuid(c);
 /** RDPID: TSC_AUX into a register (64-bit in 64-bit mode, else 32). */

@@ -11,7 +11,7 @@ import {
   SEG_ATTR, SEG_BASE, SEG_LIMIT, SEG_SEL, SS, EFER, EFER_LMA,
 } from '../state.js';
 import { CpuFault, VEC_GP, VEC_NP, VEC_SS, VEC_TS } from '../fault.js';
-import { W_CR0, W_GDTR_BASE, W_GDTR_LIMIT } from '../words.js';
+import { W } from '../words.js';
 
 /** Descriptor type nibbles (S=1: code/data; S=0: system). */
 export const TYPE_ACCESSED = 1, TYPE_WRITABLE = 2, TYPE_READABLE = 2, TYPE_CONFORMING = 4, TYPE_CODE = 8;
@@ -48,7 +48,7 @@ export const descIsSystem = (hi: number): boolean => (hi & (1 << 12)) === 0;
 export const descPresent = (hi: number): boolean => (hi & (1 << 15)) !== 0;
 
 export const isLongMode = (c: Cpu): boolean => (c.dv.getUint32(EFER, true) & EFER_LMA) !== 0;
-export const isProtected = (c: Cpu): boolean => (c.r32[W_CR0] & CR0_PE) !== 0;
+export const isProtected = (c: Cpu): boolean => (c.r32[W.W_CR0] & CR0_PE) !== 0;
 export const isVm86 = (c: Cpu): boolean => isProtected(c) && (c.r32[0x88 / 4] & FLAG_VM) !== 0 && !isLongMode(c);
 
 /** Add a small offset to a 64-bit linear base; result in addLo/addHi. */
@@ -72,8 +72,8 @@ export function fetchDescriptor(c: Cpu, sel: number, wide = false): boolean {
     baseLo = r[segWord(LDTR, SEG_BASE)]; baseHi = r[segWord(LDTR, SEG_BASE) + 1];
     limit = r[segWord(LDTR, SEG_LIMIT)] >>> 0;
   } else {
-    baseLo = r[W_GDTR_BASE]; baseHi = r[W_GDTR_BASE + 1];
-    limit = r[W_GDTR_LIMIT] & 0xffff;
+    baseLo = r[W.W_GDTR_BASE]; baseHi = r[W.W_GDTR_BASE + 1];
+    limit = r[W.W_GDTR_LIMIT] & 0xffff;
   }
   const off = sel & 0xfff8;
   if (off + (wide ? 15 : 7) > limit) return false;

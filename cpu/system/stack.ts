@@ -11,7 +11,7 @@ import { ACC_STACK, ACC_USER, ACC_WRITE } from '../../mmu/tlb.js';
 import { RSP, SEG_ATTR, SEG_BASE, SS, ATTR_DB } from '../state.js';
 import { offsetFits, segFits } from '../operands.js';
 import { CpuFault, VEC_SS } from '../fault.js';
-import { W_RSP } from '../words.js';
+import { W } from '../words.js';
 
 const TWO32 = 4294967296;
 
@@ -48,7 +48,7 @@ function ssCheck(c: Cpu, size: number): void {
 /** Point the cursor at the current SS:RSP. */
 export function stackFromCurrent(c: Cpu): void {
   const r = c.r32;
-  stk.spLo = r[W_RSP]; stk.spHi = r[W_RSP + 1];
+  stk.spLo = r[W.W_RSP]; stk.spHi = r[W.W_RSP + 1];
   stk.addr = c.codeSize === 8 ? 8 : (r[segWord(SS, SEG_ATTR)] & ATTR_DB) !== 0 ? 4 : 2;
   stk.base = r[segWord(SS, SEG_BASE)];
   stk.kind = c.cpl === 3 ? ACC_USER : 0;
@@ -124,7 +124,7 @@ export function pop(c: Cpu, size: number): number {
 /** Write the cursor's stack pointer back to RSP (16-bit stacks change only SP). */
 export function commitRsp(c: Cpu): void {
   const r = c.r32;
-  if (stk.addr === 8) { r[W_RSP] = stk.spLo; r[W_RSP + 1] = stk.spHi; }
-  else if (stk.addr === 4) { r[W_RSP] = stk.spLo; r[W_RSP + 1] = 0; }
-  else r[W_RSP] = (r[W_RSP] & ~0xffff) | (stk.spLo & 0xffff);
+  if (stk.addr === 8) { r[W.W_RSP] = stk.spLo; r[W.W_RSP + 1] = stk.spHi; }
+  else if (stk.addr === 4) { r[W.W_RSP] = stk.spLo; r[W.W_RSP + 1] = 0; }
+  else r[W.W_RSP] = (r[W.W_RSP] & ~0xffff) | (stk.spLo & 0xffff);
 }

@@ -16,7 +16,7 @@ import {
   TYPE_CODE, TYPE_CONFORMING, TYPE_READABLE, TYPE_WRITABLE,
 } from './segments.js';
 import { sysOf } from './context.js';
-import { W_CR0, W_CR3, W_RIP } from '../words.js';
+import { W } from '../words.js';
 
 /** Why the switch happens: decides the busy bits, NT and the back link (SDM Table 7-2). */
 export const TASK_JMP = 0, TASK_CALL = 1, TASK_INT = 2, TASK_IRET = 3;
@@ -63,7 +63,7 @@ export function taskSwitch(c: Cpu, tssSel: number, reason: number): void {
   const oldBase = r[segWord(TR, SEG_BASE)];
   const flags = c.getRflags();
   const wr = (off: number, v: number): void => c.writeK((oldBase + off) | 0, 0, 4, v, ACC_WRITE);
-  wr(TSS_EIP, r[W_RIP]);
+  wr(TSS_EIP, r[W.W_RIP]);
   wr(TSS_EFLAGS, reason === TASK_JMP || reason === TASK_IRET ? flags & ~FLAG_NT : flags);
   for (let n = 0; n < 8; n++) wr(TSS_EAX + n * 4, r[n * 2]);
   for (let k = 0; k < 6; k++) wr(TSS_ES + k * 4, r[segWord(SEGS[k], SEG_SEL)] & 0xffff);
@@ -84,17 +84,17 @@ export function taskSwitch(c: Cpu, tssSel: number, reason: number): void {
 
   // Commit: TR, CR0.TS, CR3, registers, flags.
   setSegment(c, TR, tssSel, newBase, 0, newLimit, (newAttr & ~0xf) | SYS_TSS_BUSY);
-  r[W_CR0] |= CR0_TS;
-  if ((r[W_CR0] & CR0_PG) !== 0 && nCr3 !== r[W_CR3]) {
+  r[W.W_CR0] |= CR0_TS;
+  if ((r[W.W_CR0] & CR0_PG) !== 0 && nCr3 !== r[W.W_CR3]) {
     if (!sysOf(c).mmu.setCr3(nCr3, 0)) throw gp(0);
-    r[W_CR3] = nCr3; r[W_CR3 + 1] = 0;
+    r[W.W_CR3] = nCr3; r[W.W_CR3 + 1] = 0;
     c.flushTlb(false);
   }
   for (let n = 0; n < 8; n++) { r[n * 2] = gprs[n]; r[n * 2 + 1] = 0; }
   let nf = nFlags;
   if (reason === TASK_CALL || reason === TASK_INT) nf |= FLAG_NT;
   c.setRflags(nf);
-  r[W_RIP] = nEip; r[W_RIP + 1] = 0;
+  r[W.W_RIP] = nEip; r[W.W_RIP + 1] = 0;
   // Selectors first (so a fault below is taken in the new task), then the descriptors.
   for (let k = 0; k < 6; k++) r[segWord(SEGS[k], SEG_SEL)] = sels[k];
   r[segWord(LDTR, SEG_SEL)] = nLdt;

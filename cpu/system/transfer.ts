@@ -19,7 +19,7 @@ import {
 import { TASK_CALL, TASK_JMP, taskReturn, taskSwitch, taskTarget } from './task.js';
 import { commitRsp, pop, push, stackAdjust, stackAt, stackFromCurrent, stackLimit, stk } from './stack.js';
 import { readTssStack, tssSsSel, tssStackHi } from './events.js';
-import { W_NMI_MASKED, W_RIP, W_RSP } from '../words.js';
+import { W } from '../words.js';
 
 const gp = (code: number): CpuFault => new CpuFault(VEC_GP, code, true);
 const selErr = (sel: number): number => sel & 0xfffc;
@@ -31,7 +31,7 @@ function restore(): void { desc.lo = saved.lo; desc.hi = saved.hi; desc.addrLo =
 
 function setRipSized(c: Cpu, lo: number, hi: number, size: number): void {
   const r = c.r32;
-  if (size === 8) { r[W_RIP] = lo; r[W_RIP + 1] = hi; } else { r[W_RIP] = size === 4 ? lo : lo & 0xffff; r[W_RIP + 1] = 0; }
+  if (size === 8) { r[W.W_RIP] = lo; r[W.W_RIP + 1] = hi; } else { r[W.W_RIP] = size === 4 ? lo : lo & 0xffff; r[W.W_RIP + 1] = 0; }
 }
 
 /**
@@ -130,7 +130,7 @@ function isTaskTarget(c: Cpu, sel: number): boolean {
 export function callFar(c: Cpu, sel: number, offLo: number, offHi: number, opSize: number): void {
   const r = c.r32;
   sel &= 0xffff;
-  const retLo = r[W_RIP], retHi = r[W_RIP + 1];
+  const retLo = r[W.W_RIP], retHi = r[W.W_RIP + 1];
   const oldCs = r[segWord(CS, SEG_SEL)];
   if (!isProtected(c) || c.mode === 2) {
     stackFromCurrent(c);
@@ -169,7 +169,7 @@ export function callFar(c: Cpu, sel: number, offLo: number, offHi: number, opSiz
   if (!conforming && dpl < cpl) {
     // More privilege: switch to the inner stack from the TSS, copy parameters.
     const long = isLongMode(c);
-    const oldSs = r[segWord(SS, SEG_SEL)], oldSpLo = r[W_RSP], oldSpHi = r[W_RSP + 1];
+    const oldSs = r[segWord(SS, SEG_SEL)], oldSpLo = r[W.W_RSP], oldSpHi = r[W.W_RSP + 1];
     let ssSel = 0, ssLo = 0, ssHi = 0;
     const spLo = readTssStack(c, dpl, 0, long);
     if (long) {
@@ -299,7 +299,7 @@ function iretFlags(c: Cpu, v: number, opSize: number, cpl: number): number {
 export function iret(c: Cpu, opSize: number): void {
   const r = c.r32;
   const flagsNow = c.getRflags();
-  r[W_NMI_MASKED] = 0;
+  r[W.W_NMI_MASKED] = 0;
   if (!isProtected(c)) {
     stackFromCurrent(c);
     const ip = pop(c, opSize), sel = pop(c, opSize) & 0xffff, fl = pop(c, opSize);
@@ -340,7 +340,7 @@ export function iret(c: Cpu, opSize: number): void {
     const sp = pop(c, 4), ss = pop(c, 4), es = pop(c, 4), ds = pop(c, 4), fs = pop(c, 4), gs = pop(c, 4);
     c.setRflags((fl & IRET_FLAGS_32) | 0);
     for (const [seg, s] of [[CS, sel], [SS, ss], [ES, es], [DS, ds], [FS, fs], [GS, gs]] as const) loadSegmentReal(c, seg, s, true);
-    r[W_RSP] = sp; r[W_RSP + 1] = 0;
+    r[W.W_RSP] = sp; r[W.W_RSP + 1] = 0;
     setRipSized(c, ipLo & 0xffff, 0, 4);
     c.modeChanged();
     return;
@@ -355,9 +355,9 @@ export function iret(c: Cpu, opSize: number): void {
     if (rpl === cpl && (ssSel & 0xfffc) === 0 && long && rpl !== 3) {
       setSegment(c, SS, ssSel, 0, 0, 0, ATTR_UNUSABLE | (rpl << ATTR_DPL_SHIFT));
     } else loadReturnSs(c, ssSel, rpl, to64);
-    if (opSize === 8 || to64) { r[W_RSP] = spLo; r[W_RSP + 1] = spHi; }
-    else if ((r[segWord(SS, SEG_ATTR)] & ATTR_DB) !== 0 || opSize === 4) { r[W_RSP] = spLo; r[W_RSP + 1] = 0; }
-    else r[W_RSP] = (r[W_RSP] & ~0xffff) | (spLo & 0xffff);
+    if (opSize === 8 || to64) { r[W.W_RSP] = spLo; r[W.W_RSP + 1] = spHi; }
+    else if ((r[segWord(SS, SEG_ATTR)] & ATTR_DB) !== 0 || opSize === 4) { r[W.W_RSP] = spLo; r[W.W_RSP + 1] = 0; }
+    else r[W.W_RSP] = (r[W.W_RSP] & ~0xffff) | (spLo & 0xffff);
   } else commitRsp(c);
   const newFlags = iretFlags(c, fl, opSize, cpl) & ~FLAG_VM;
   restore();
