@@ -1,8 +1,12 @@
-// `node bench/jit-profile.mjs [interp|jit] [millions] [jit threshold]`: bundles bench/jit-profile.ts and boots
+// `node bench/jit-profile.mjs [interp|jit] [millions] [jit threshold] [--steps[=N]]`: bundles bench/jit-profile.ts and boots
 // Linux with instruction time for at most `millions` M instructions (default: to the banner),
-// printing wall time and the backend's counters. Add node flags (--cpu-prof) as NODE_OPTIONS.
+// printing wall time and the backend's counters; --steps adds the top N (20) instruction forms
+// compiled code ran through the interpreter. Add node flags (--cpu-prof) as NODE_OPTIONS.
 import { join } from 'node:path';
 import { load, root } from './bundle.mjs';
 
 const { main } = await load('bench/jit-profile.ts', 'bench-jit-profile');
-await main(join(root, 'guests/linux/out'), process.argv[2] ?? 'jit', Number(process.argv[3] ?? 1e9), process.argv[4] ? Number(process.argv[4]) : undefined);
+const flag = process.argv.find((a) => a.startsWith('--steps'));
+const args = process.argv.slice(2).filter((a) => !a.startsWith('--steps'));
+const steps = flag === undefined ? 0 : flag.includes('=') ? Number(flag.split('=')[1]) : 20;
+await main(join(root, 'guests/linux/out'), args[0] ?? 'jit', Number(args[1] ?? 1e9), args[2] ? Number(args[2]) : undefined, steps);

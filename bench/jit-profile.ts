@@ -1,14 +1,18 @@
 // Linux boot profile for the JIT (run through bench/jit-profile.mjs): boots Debian's kernel with
 // instruction time (--deterministic, so both backends see the same guest) for at most N million
 // instructions or to the banner, and prints the wall time, MIPS and the backend's counters
-// (compiles, invalidations, compiled share...).
+// (compiles, invalidations, compiled share...). With `steps` > 0 (jit only) it also prints the
+// top `steps` instruction forms compiled code ran through the interpreter (bench/step-forms.ts).
 import { readFileSync } from 'node:fs';
 import { bootRecipe } from '../machine/boot.js';
 import '../machine/linux.js';
 import { Machine } from '../machine/machine.js';
 import { BANNER } from '../guests/linux/initramfs.js';
+import { JitBackend } from '../cpu/jit/backend.js';
+import { fullTable } from '../cpu/compose.js';
+import { StepForms } from './step-forms.js';
 
-export async function main(outDir: string, accel: 'interp' | 'jit', millions: number, threshold?: number): Promise<void> {
+export async function main(outDir: string, accel: 'interp' | 'jit', millions: number, threshold?: number, steps = 0): Promise<void> {
   const kernel = `${outDir}/vmlinuz`, initrd = `${outDir}/initrd.img`;
   let serial = '';
   const m = new Machine({ memory: 256 << 20, accel, deterministic: true, jit: threshold ? { threshold } : undefined, noReboot: true, onSerial: (b) => {
@@ -20,6 +24,8 @@ export async function main(outDir: string, accel: 'interp' | 'jit', millions: nu
     initrd: { name: initrd, bytes: new Uint8Array(readFileSync(initrd)) },
     cmdline: 'console=ttyS0',
   }));
+  const jit = m.backend instanceof JitBackend ? m.backend : null, forms = new StepForms();
+  if (steps > 0 && jit !== null) jit.jit.onStep = (b, i, slow) => { forms.count(b, i, slow, jit.cpu.codeSize); };
   const limit = millions * 1e6, t0 = performance.now();
   const exitP = m.run();
   let lastNote = t0;
@@ -43,4 +49,11 @@ export async function main(outDir: string, accel: 'interp' | 'jit', millions: nu
   console.log(`last console line: ${lines[lines.length - 1]}`);
   const c = m.backend.counters();
   console.log(Object.entries(c).map(([k, v]) => `${k}=${v}`).join(' '));
+  if (steps > 0 && jit !== null) {
+    const insns = Number(c.jitInsns ?? 0);
+    console.log(`instructions stepped in compiled code: ${forms.total} of ${insns} run there (${(100 * forms.total / insns).toFixed(2)}%); top ${steps} forms:`);
+    for (const [form, k] of forms.forms(fullTable(), (p) => jit.cpu.mem.read8(p)).slice(0, steps)) {
+      console.log(`  ${(100 * k / forms.total).toFixed(2).padStart(6)}%  ${String(k).padStart(10)}  ${form}`);
+    }
+  }
 }

@@ -87,6 +87,8 @@ export class JitCompiler {
   readonly slots: (CompiledRegion | undefined)[] = [];
   /** Bumped when a region is dropped or a block moves to another region: jump-cache entries go stale. */
   dropGen = 0;
+  /** Called for every instruction compiled code runs through `step` (slow: an inline op's slow path); bench/jit-profile.ts's --steps. */
+  onStep: ((b: Block, i: number, slow: boolean) => void) | null = null;
 
   constructor(cpu: Cpu, private readonly table: InterpBackend['table'], private readonly cache: BlockCache, o: JitOptions = {}) {
     this.cpu = cpu;
@@ -124,7 +126,9 @@ export class JitCompiler {
     const step = (g: number, i: number): number => {
       const b = all[g], c = this.cpu;
       this.stats.jitSteps++;
-      if (i >= SLOW_STEP) { i -= SLOW_STEP; this.stats.jitSlowSteps++; }
+      const slow = i >= SLOW_STEP;
+      if (slow) { i -= SLOW_STEP; this.stats.jitSlowSteps++; }
+      if (this.onStep !== null) this.onStep(b, i, slow);
       const r = execBlock(c, b, b.code, i + 1, 1, i);
       if (r < 0) return c.faultIndex + 1;
       if (!b.valid && i + 1 < b.n && this.written(b)) {
