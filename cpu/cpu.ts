@@ -226,6 +226,18 @@ export class Cpu {
    * run(n) returns after bounded work whatever the guest does. The run loop zeroes it.
    */
   charge = 0;
+  /**
+   * Instruction time inside a run(): `inRun` is the instructions the run() in progress has
+   * retired before the running instruction, as the instruction clock and every other reader of
+   * the backend's instruction count see it. The run loop sets it (and `blockStart`, the count
+   * before the running block's first instruction) between blocks; cpu/exec.ts sets it before
+   * each instruction that can reach a device or a clock (an executor, a memory slow path), and
+   * the JIT's step import before the instruction it runs, so a read of the TSC, PIT, PM timer,
+   * HPET or APIC timer sees the count as if every instruction had been stepped, whatever blocks,
+   * passes or compiled regions the instructions ran in. 0 outside run().
+   */
+  inRun = 0;
+  blockStart = 0;
   /** The fault that stopped the last block (cpu/exec.ts). */
   lastFault: CpuFault | null = null;
   /** Index in its block of the instruction that raised lastFault. */

@@ -31,6 +31,8 @@ if (S.ES_BASE_W !== segWord(ES, SEG_BASE) || S.ES_BASE_W + 8 * SS !== W.W_SSBASE
  * instructions completed; on a fault it returns ~completed (negative), with the
  * fault in c.lastFault and the faulting instruction's index in c.faultIndex. `from` starts the
  * first pass at that instruction (the JIT runs one instruction i as from = i, n = i + 1).
+ * Before an instruction that may reach a device or a clock it sets c.inRun to c.blockStart plus
+ * the instructions completed before it (cpu.ts: instruction time as if stepped).
  */
 export function execBlock(c: Cpu, b: Block, code: Int32Array, n: number, passes: number, from = 0): number {
   const fns = b.fns, r = c.r32;
@@ -42,7 +44,7 @@ export function execBlock(c: Cpu, b: Block, code: Int32Array, n: number, passes:
       const p = i << 2;
       const a = code[p + 1], s = code[p + 2];
       switch (code[p]) {
-        case F.FAST_NONE: fns[i](c); break;
+        case F.FAST_NONE: c.inRun = c.blockStart + done + i - from; fns[i](c); break;
         // ---- 32-bit ALU, register destination.
         case F.ADD_RR32: { const x = r[a], y = r[s], v = (x + y) | 0; r[a] = v; r[a + 1] = 0; r[W.LF_OP] = W.LF_ADD32; r[W.LF_A] = x; r[W.LF_B] = y; r[W.LF_RES] = v; break; }
         case F.SUB_RR32: { const x = r[a], y = r[s], v = (x - y) | 0; r[a] = v; r[a + 1] = 0; r[W.LF_OP] = W.LF_SUB32; r[W.LF_A] = x; r[W.LF_B] = y; r[W.LF_RES] = v; break; }
@@ -165,11 +167,11 @@ export function execBlock(c: Cpu, b: Block, code: Int32Array, n: number, passes:
           if (code[p] === F.LOAD32) {
             if (c.tlbTags[c.planeR | t] === (lin & T.PAGE_MASK) && c.tlbHi[t] === 0 && (lin & 0xfff) <= 0xffc) {
               r[a] = c.ram.getInt32(c.tlbPhys[t] + (lin & 0xfff), true);
-            } else r[a] = c.read32(lin, 0);
+            } else { c.inRun = c.blockStart + done + i - from; r[a] = c.read32(lin, 0); }
             r[a + 1] = 0;
           } else if (c.tlbTags[c.planeW | t] === (lin & T.PAGE_MASK) && c.tlbHi[t] === 0 && (lin & 0xfff) <= 0xffc) {
             c.ram.setInt32(c.tlbPhys[t] + (lin & 0xfff), r[a], true);
-          } else c.write32(lin, 0, r[a]);
+          } else { c.inRun = c.blockStart + done + i - from; c.write32(lin, 0, r[a]); }
           break;
         }
         case F.LOADZX8_32: {
@@ -177,7 +179,7 @@ export function execBlock(c: Cpu, b: Block, code: Int32Array, n: number, passes:
           if (off > c.segMax[(sbw - S.ES_BASE_W) >> 3]) segCheck(c, (sbw - S.ES_BASE_W) >> 3, off, 1);
           const lin = (r[sbw] + off) | 0;
           const t = (lin >>> 12) & T.TLB_MASK;
-          r[a] = c.tlbTags[c.planeR | t] === (lin & T.PAGE_MASK) && c.tlbHi[t] === 0 ? c.ramU8[c.tlbPhys[t] + (lin & 0xfff)] : c.read8(lin, 0);
+          r[a] = c.tlbTags[c.planeR | t] === (lin & T.PAGE_MASK) && c.tlbHi[t] === 0 ? c.ramU8[c.tlbPhys[t] + (lin & 0xfff)] : (c.inRun = c.blockStart + done + i - from, c.read8(lin, 0));
           r[a + 1] = 0;
           break;
         }
@@ -186,7 +188,7 @@ export function execBlock(c: Cpu, b: Block, code: Int32Array, n: number, passes:
           const lo = sum | 0, hi = (r[s + 1] + (sum > 0xffffffff ? 1 : sum < 0 ? -1 : 0)) | 0;
           if (((hi << 16) >> 16) !== hi) throw new CpuFault(13, 0, true);
           const t = ((lo >>> 12) ^ hi) & T.TLB_MASK;
-          r[a] = c.tlbTags[c.planeR | t] === (lo & T.PAGE_MASK) && c.tlbHi[t] === hi ? c.ramU8[c.tlbPhys[t] + (lo & 0xfff)] : c.read8(lo, hi);
+          r[a] = c.tlbTags[c.planeR | t] === (lo & T.PAGE_MASK) && c.tlbHi[t] === hi ? c.ramU8[c.tlbPhys[t] + (lo & 0xfff)] : (c.inRun = c.blockStart + done + i - from, c.read8(lo, hi));
           r[a + 1] = 0;
           break;
         }
@@ -206,10 +208,13 @@ export function execBlock(c: Cpu, b: Block, code: Int32Array, n: number, passes:
             else if (id === F.LOAD64) { r[a] = ram.getInt32(ph, true); r[a + 1] = ram.getInt32(ph + 4, true); }
             else if (id === F.STORE64_32) ram.setInt32(ph, r[a], true);
             else { ram.setInt32(ph, r[a], true); ram.setInt32(ph + 4, r[a + 1], true); }
-          } else if (id === F.LOAD64_32) { r[a] = c.read32(lo, hi); r[a + 1] = 0; }
-          else if (id === F.LOAD64) { r[a] = c.read64(lo, hi); r[a + 1] = c.hi; }
-          else if (id === F.STORE64_32) c.write32(lo, hi, r[a]);
-          else c.write64(lo, hi, r[a], r[a + 1]);
+          } else {
+            c.inRun = c.blockStart + done + i - from;
+            if (id === F.LOAD64_32) { r[a] = c.read32(lo, hi); r[a + 1] = 0; }
+            else if (id === F.LOAD64) { r[a] = c.read64(lo, hi); r[a + 1] = c.hi; }
+            else if (id === F.STORE64_32) c.write32(lo, hi, r[a]);
+            else c.write64(lo, hi, r[a], r[a + 1]);
+          }
           break;
         }
         // ---- Branches (always the last instruction of a block).
@@ -218,28 +223,31 @@ export function execBlock(c: Cpu, b: Block, code: Int32Array, n: number, passes:
         case F.JMP32: r[W.W_RIP] = (r[W.W_RIP] + s) | 0; break;
         case F.JMP64: addRip64(r, s); break;
         case F.CALL32: {
+          c.inRun = c.blockStart + done + i - from; // (a stack in MMIO)
           const ret = (r[W.W_RIP] + code[p + 3]) | 0;
           if (c.stackFlat32 === 4) push4(c, r, ret); else push(c, 4, ret);
           r[W.W_RIP] = (r[W.W_RIP] + s) | 0;
           break;
         }
         case F.RET32: {
+          c.inRun = c.blockStart + done + i - from;
           r[W.W_RIP] = c.stackFlat32 === 4 ? pop4(c, r) : pop(c, 4);
           r[W.W_RIP + 1] = 0;
           break;
         }
         case F.CALL64: {
+          c.inRun = c.blockStart + done + i - from;
           const sum = (r[W.W_RIP] >>> 0) + code[p + 3];
           const hi = (r[W.W_RIP + 1] + (sum > 0xffffffff ? 1 : 0)) | 0;
           if (c.stackSize === 8) push8(c, r, sum | 0, hi); else push(c, 8, sum | 0, hi);
           addRip64(r, s);
           break;
         }
-        case F.RET64: { const lo = c.stackSize === 8 ? pop8(c, r) : pop(c, 8); r[W.W_RIP] = lo; r[W.W_RIP + 1] = c.resHi; break; }
-        case F.PUSH32: if (c.stackFlat32 === 4) push4(c, r, r[a]); else push(c, 4, r[a]); break;
-        case F.POP32: { const v = c.stackFlat32 === 4 ? pop4(c, r) : pop(c, 4); r[a] = v; r[a + 1] = 0; break; }
-        case F.PUSH64: if (c.stackSize === 8) push8(c, r, r[a], r[a + 1]); else push(c, 8, r[a], r[a + 1]); break;
-        case F.POP64: { const v = c.stackSize === 8 ? pop8(c, r) : pop(c, 8); r[a] = v; r[a + 1] = c.resHi; break; }
+        case F.RET64: { c.inRun = c.blockStart + done + i - from; const lo = c.stackSize === 8 ? pop8(c, r) : pop(c, 8); r[W.W_RIP] = lo; r[W.W_RIP + 1] = c.resHi; break; }
+        case F.PUSH32: c.inRun = c.blockStart + done + i - from; if (c.stackFlat32 === 4) push4(c, r, r[a]); else push(c, 4, r[a]); break;
+        case F.POP32: { c.inRun = c.blockStart + done + i - from; const v = c.stackFlat32 === 4 ? pop4(c, r) : pop(c, 4); r[a] = v; r[a + 1] = 0; break; }
+        case F.PUSH64: c.inRun = c.blockStart + done + i - from; if (c.stackSize === 8) push8(c, r, r[a], r[a + 1]); else push(c, 8, r[a], r[a + 1]); break;
+        case F.POP64: { c.inRun = c.blockStart + done + i - from; const v = c.stackSize === 8 ? pop8(c, r) : pop(c, 8); r[a] = v; r[a + 1] = c.resHi; break; }
         default: throw new Error(`cpu/exec.ts: unknown fast op ${code[p]} (cpu/fastops.ts FAST_INFO)`);
       }
     }

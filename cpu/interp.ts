@@ -71,8 +71,6 @@ export class InterpBackend implements Backend {
   lastError?: string;
   private stop = false;
   private retired = 0;
-  /** Instructions retired by the run() in progress, as of the last block end. */
-  private inRun = 0;
   private generation = -1;
   private mapEpoch = 0;
   /**
@@ -128,6 +126,7 @@ export class InterpBackend implements Backend {
       // Budget left: instructions retired and other work charged (deliveries, REP chunks) count.
       const left = budget - executed - c.charge;
       if (left <= 0) break;
+      c.inRun = c.blockStart = executed;
       // Between blocks. The common case is one combined test; anything unusual
       // (stop, mode or mapping change, HLT, shutdown, shadow, NMI) goes to events().
       if ((r[W.W_RUN] | r[W.W_SHADOW] | r[W.W_NMI]) !== 0 || c.attention !== seen) {
@@ -191,7 +190,7 @@ export class InterpBackend implements Backend {
         // A partial block (budget ends inside it): exact flags, stop at an instruction boundary.
         const k = left;
         const i = execBlock(c, b, b.exact, k, 1);
-        if (i < 0) { executed += ~i; this.advanceRip(b.starts[~i]); this.faulted(); prev = null; continue; }
+        if (i < 0) { executed += ~i; c.inRun = executed; this.advanceRip(b.starts[~i]); this.faulted(); prev = null; continue; }
         executed += i;
         this.advanceRip(b.starts[k]);
         prev = null;
@@ -204,17 +203,17 @@ export class InterpBackend implements Backend {
       const e = this.stopped; // b, or the block a compiled region went on to
       if (done < 0) {
         executed += ~done;
+        c.inRun = executed;
         this.advanceRip(e.starts[c.faultIndex]);
         this.faulted();
         prev = null;
         continue;
       }
       executed += done;
-      this.inRun = executed;
       if (!e.branch) this.advanceRip(e.len);
       prev = e;
     }
-    this.inRun = 0;
+    c.inRun = 0;
     this.retired += executed;
     this.noteStorm(executed, this.stats.faults - faults0);
     return reason;
@@ -464,7 +463,7 @@ export class InterpBackend implements Backend {
 
   nmi(): void { this.cpu.r32[W.W_NMI] = 1; this.cpu.attention++; }
   /** Exact between blocks, also while run() is on the stack (devices reading an instruction-derived clock). */
-  instructions(): number { return this.retired + this.inRun; }
+  instructions(): number { return this.retired + this.cpu.inRun; }
   invalidateCode(): void { this.cache.clear(); this.cpu.flushTlb(true); }
 
   counters(): Record<string, number> {

@@ -64,6 +64,8 @@ export class JitCompiler {
   attention = 0;
   /** cpu.charge when compiled code was entered. */
   charge = 0;
+  /** cpu.blockStart when compiled code was entered: the run()'s instructions before the region. */
+  entered = 0;
   dumpAt: number | null;
   onDump: (text: string) => void;
   private readonly debug: boolean;
@@ -123,12 +125,14 @@ export class JitCompiler {
     }
     const mem = this.cpu.mem.wasm;
     const bytes = buildModule(regions, mem.buffer.byteLength / 65536, this.gen, this.debug);
-    const step = (g: number, i: number): number => {
+    const step = (g: number, i: number, done: number): number => {
       const b = all[g], c = this.cpu;
       this.stats.jitSteps++;
       const slow = i >= SLOW_STEP;
       if (slow) { i -= SLOW_STEP; this.stats.jitSlowSteps++; }
       if (this.onStep !== null) this.onStep(b, i, slow);
+      // Instruction time: the region's instructions before this block (done) and this block's before i.
+      c.inRun = c.blockStart = this.entered + done + i;
       const r = execBlock(c, b, b.code, i + 1, 1, i);
       if (r < 0) return c.faultIndex + 1;
       if (!b.valid && i + 1 < b.n && this.written(b)) {
@@ -343,6 +347,7 @@ export class JitBackend extends InterpBackend {
     j.cpu = c;
     j.attention = c.attention;
     j.charge = c.charge;
+    j.entered = c.blockStart;
     if (j.chain) this.fillJump(r, b);
     const done = j.regions.go(r.slot, c.base, left < MAX_REGION_INSNS ? left : MAX_REGION_INSNS, b.jitEntry);
     const x = this.exitBlock[0];

@@ -82,7 +82,7 @@ class RegionGen extends OpGen {
 export function buildModule(regions: RegionCode[], memPages: number, stats: GenStats, debug = false): Uint8Array<ArrayBuffer> {
   const m = new ModuleBuilder({ debug });
   m.importMemory('e', 'm', memPages);
-  m.importFunction('e', 'step', { params: [I32, I32], results: [I32] });
+  m.importFunction('e', 'step', { params: [I32, I32, I32], results: [I32] });
   m.importFunction('e', 'cond', { params: [I32], results: [I32] });
   m.importFunction('e', 'keepcf', { params: [], results: [] });
   if (regions.some((r) => r.chain)) m.importTable('e', 't', 0);

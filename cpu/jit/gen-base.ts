@@ -221,14 +221,14 @@ export class GenBase {
   }
 
   /**
-   * Instruction i through the interpreter: write back, call step(id, i); leave the region if
+   * Instruction i through the interpreter: write back, call step(id, i, done) (done: instruction time for what it runs); leave the region if
    * it reports a fault or a stop (its value - 1 is the index to stop at); if it asks to leave
    * (STEP_LEAVE), no further block runs (the limit drops to 0); reload.
    */
   protected step(i: number): void {
     const f = this.f;
     this.flush();
-    f.i32Const(this.r.ids[this.j]).i32Const(inline(this.code[i << 2]) ? i | SLOW_STEP : i).call(IMPORT_STEP).localTee(this.st);
+    f.i32Const(this.r.ids[this.j]).i32Const(inline(this.code[i << 2]) ? i | SLOW_STEP : i).localGet(this.doneL).call(IMPORT_STEP).localTee(this.st);
     f.if();
     f.localGet(this.st).i32Const(0).op(Op.I32LtS);
     f.if();
