@@ -1,7 +1,9 @@
 // `node bench/jit-profile.mjs [interp|jit] [millions] [jit threshold] [--steps[=N]]`: bundles bench/jit-profile.ts and boots
 // Linux with instruction time for at most `millions` M instructions (default: to the banner),
-// printing wall time and the backend's counters; --steps adds the top N (20) instruction forms
-// compiled code ran through the interpreter. Add node flags (--cpu-prof) as NODE_OPTIONS.
+// printing wall time, the backend's counters and, under jit, where the instructions ran (compiled,
+// or interpreted and why); --steps adds the top N (20) instruction forms compiled code ran
+// through the interpreter, and JIT_TOP=N lists the N declined blocks that ran most, disassembled.
+// Node flags (--cpu-prof) go on the node command line.
 import { join } from 'node:path';
 import { load, root } from './bundle.mjs';
 

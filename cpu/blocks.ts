@@ -132,6 +132,8 @@ export class BlockCache {
   decodedInsns = 0;
   hits = 0;
   invalidations = 0;
+  /** Times the whole cache was dropped (clear()). */
+  clears = 0;
   /** Times a guest write overlapped a decoded block's instructions (they became WRITTEN). */
   overwrites = 0;
   /** A block the next lookup at heldLo:heldHi returns instead of the cache's (see hold()). */
@@ -155,6 +157,7 @@ export class BlockCache {
 
   /** Drop everything (setState, another CS limit, loader wrote memory). */
   clear(): void {
+    this.clears++;
     this.held = null;
     for (const map of this.maps) {
       for (const b of map.values()) b.valid = false;

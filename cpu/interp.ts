@@ -77,10 +77,11 @@ export class InterpBackend implements Backend {
    * codeWrites: blocks ended early because the guest overwrote one of their later instructions;
    * repPauses: REP string instructions paused between chunks; faultStorms: times the guest
    * delivered STORM_FAULTS exceptions in a row with no instruction retired (a handler that faults
-   * on its own first instruction), stormFaults: the exceptions delivered in such storms.
+   * on its own first instruction), stormFaults: the exceptions delivered in such storms; charged:
+   * budget units charged besides retired instructions (REP string elements, event deliveries, decoding).
    */
   private readonly stats = {
-    faults: 0, interrupts: 0, halts: 0, runs: 0, freezes: 0, codeWrites: 0, repPauses: 0, faultStorms: 0, stormFaults: 0,
+    charged: 0, faults: 0, interrupts: 0, halts: 0, runs: 0, freezes: 0, codeWrites: 0, repPauses: 0, faultStorms: 0, stormFaults: 0,
   };
   /** Exceptions delivered since an instruction last retired (across run() calls). */
   private faultRun = 0;
@@ -215,6 +216,7 @@ export class InterpBackend implements Backend {
     }
     c.inRun = 0;
     this.retired += executed;
+    this.stats.charged += c.charge;
     this.noteStorm(executed, this.stats.faults - faults0);
     return reason;
   }
@@ -473,6 +475,7 @@ export class InterpBackend implements Backend {
       insnsDecoded: this.cache.decodedInsns,
       blockCacheHits: this.cache.hits,
       blockInvalidations: this.cache.invalidations,
+      blockCacheClears: this.cache.clears,
       blockOverwrites: this.cache.overwrites,
       blocksCached: this.cache.size,
       tlbFills: this.cpu.tlb.fills,

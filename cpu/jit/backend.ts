@@ -78,6 +78,11 @@ export class JitCompiler {
     jitModules: 0, jitRegions: 0, jitBlocks: 0, jitWasmBytes: 0, jitCompileMs: 0, jitInvalidations: 0, jitEvictions: 0,
     jitDeclined: 0, jitRuns: 0, jitExitsFault: 0, jitExitsCodeWrite: 0, jitSteps: 0, jitSlowSteps: 0, jitInsns: 0,
     jitAsyncModules: 0, jitAsyncPending: 0,
+    // Where interpreted instructions come from (JitBackend.runBlock; see counters()): blocks still below the
+    // threshold, the warm-up of those that reached it (threshold - 1 dispatches each, counted when queued),
+    // hot blocks waiting in the queue, declined blocks (not worth compiling / the recompile cap), and regions
+    // dropped because one of their blocks was invalidated (their blocks heat up again).
+    jitColdInsns: 0, jitWarmupInsns: 0, jitQueuedInsns: 0, jitUnworthyInsns: 0, jitCapInsns: 0, jitRegionDrops: 0,
   };
   private readonly asyncBytes: number;
   /** Why the last asynchronous compile failed (cpu/jit/later.ts), or undefined. */
@@ -199,6 +204,7 @@ export class JitCompiler {
    */
   revalidate(r: CompiledRegion): boolean {
     if (r.blocks.every((b) => b.valid)) { r.epoch = this.cache.epoch; return true; }
+    this.stats.jitRegionDrops++;
     for (const b of r.blocks) if (b.jit === r) { this.release(b); b.heat = 0; }
     return false;
   }
@@ -270,6 +276,8 @@ export class JitCompiler {
   }
   private readonly compiledAt = new Map<number, number>();
 
+  /** Instructions interpreted per declined block (bench/jit-profile's JIT_TOP=N lists the top N); null: not kept. */
+  top: Map<Block, number> | null = null;
   /** Linear start addresses of blocks seen at the threshold, for --jit-dump. */
   readonly starts = new WeakMap<Block, number>();
 
@@ -304,8 +312,12 @@ export class JitCompiler {
   }
 }
 
-/** Heat of a block the JIT declined: it never reaches the threshold again. */
-const NEVER = -(2 ** 30);
+/**
+ * Heat of a block the JIT declined (it never reaches the threshold again): not worth compiling,
+ * or compiled MAX_COMPILES times already. Each dispatch adds one; the two ranges stay apart for
+ * 2^29 dispatches.
+ */
+const NEVER_UNWORTHY = -(2 ** 30), NEVER_CAP = -(2 ** 29);
 /** Compiles of the code at one physical address before it stays interpreted (JitCompiler.firstCompiles). */
 const MAX_COMPILES = 16;
 
@@ -338,11 +350,18 @@ export class JitBackend extends InterpBackend {
       const heat = ++b.heat;
       if (heat === j.threshold) {
         if (j.dumpAt !== null) j.starts.set(b, ripLinear(c));
-        if ((j.all || worthCompiling(b, j.chain)) && j.firstCompiles(b)) j.enqueue(b);
-        else { b.heat = NEVER; j.stats.jitDeclined++; }
+        if (!(j.all || worthCompiling(b, j.chain))) { b.heat = NEVER_UNWORTHY; j.stats.jitDeclined++; }
+        else if (!j.firstCompiles(b)) { b.heat = NEVER_CAP; j.stats.jitDeclined++; }
+        else { j.stats.jitWarmupInsns += (heat - 1) * n * passes; j.enqueue(b); } // (as if each dispatch ran as many passes)
       } else if (heat === j.threshold * 4) j.compile(); // still waiting for a full batch: compile what is queued
       r = b.jit;
-      if (r === null) { this.stopped = b; return execBlock(c, b, b.code, n, passes); }
+      if (r === null) {
+        this.stopped = b;
+        const done = execBlock(c, b, b.code, n, passes), k = done < 0 ? ~done : done, s = j.stats, h = b.heat;
+        if (h > 0) { if (h < j.threshold) s.jitColdInsns += k; else s.jitQueuedInsns += k; }
+        else if (h < NEVER_CAP) { s.jitUnworthyInsns += k; if (j.top !== null) j.top.set(b, (j.top.get(b) ?? 0) + k); } else s.jitCapInsns += k;
+        return done;
+      }
     }
     j.cpu = c;
     j.attention = c.attention;
@@ -371,7 +390,7 @@ export class JitBackend extends InterpBackend {
   }
 
   override counters(): Record<string, number> {
-    const j = this.jit;
+    const j = this.jit, s = j.stats;
     j.sweep();
     const all = this.instructions();
     return {
@@ -383,6 +402,8 @@ export class JitBackend extends InterpBackend {
       jitInlineInsns: j.inlinedInsns,
       jitSteppedInsns: j.steppedInsns,
       jitSharePct: all === 0 ? 0 : Math.round((1000 * j.stats.jitInsns) / all) / 10,
+      // Interpreted outside runBlock: partial blocks where the budget ends, and instructions stepped one by one (TF, shadows).
+      jitOutsideInsns: all - j.stats.jitInsns - s.jitColdInsns - s.jitQueuedInsns - s.jitUnworthyInsns - s.jitCapInsns,
       jitChains: this.jumps.chains[0],
     };
   }
