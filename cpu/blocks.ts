@@ -13,7 +13,9 @@ import { decode, Insn } from './decoder.js';
 import { CpuFault, VEC_GP } from './fault.js';
 import { limitedBranch } from './ops-ctl.js';
 import { CS, SEG_BASE } from './state.js';
-import { F_LOCK, F_SHADOW, F_STOP, F_STRING, F_STRING_COND, F_TERM, OpTable } from './table.js';
+import { F_LOCK, F_SHADOW, F_STOP, K_JCC, K_JMP, OpTable } from './table.js';
+import { branchKind, isBranch, repShape } from './facts.js';
+import type { OpRow } from './insn.js';
 import { Fast, elideDeadFlags } from './fastops.js';
 import { TLB_BITS } from '../mmu/tlb.js';
 
@@ -32,13 +34,15 @@ export class Block {
   /** Executors, and each instruction's start offset from the block's start RIP. */
   fns: Exec[] = [];
   starts: number[] = [];
+  /** Each instruction's row: its facts (control-transfer kind, REP shape...), read through cpu/facts.ts. */
+  rows: OpRow[] = [];
   /** Per instruction: fast-op id (0 = run fns[i]) and three fields (cpu/fastops.ts), dead flags elided. */
   code = new Int32Array(0);
   /** The same without the dead-flag rewrite: exact flags after every instruction (partial runs, TF). */
   exact = new Int32Array(0);
   /** Bytes covered. */
   len = 0;
-  /** True if the last instruction sets RIP itself (a branch); otherwise the loop adds `len`. */
+  /** The last instruction sets RIP itself (its row is a branch: cpu/facts.ts isBranch); otherwise the loop adds `len`. */
   branch = false;
   /** The last instruction is a direct branch whose taken target is this block's start (a tight loop). */
   selfLoop = false;
@@ -59,8 +63,8 @@ export class Block {
   /** Instruction count (fns.length, kept as a field for the hot loop). */
   n = 0;
   /**
-   * The first instruction is a REP/REPE/REPNE string instruction: its address size
-   * (2, 4, 8) | REP_COND for CMPS/SCAS | REP_E for the F3 prefix; else 0. The run loop
+   * The first instruction's REP shape (cpu/facts.ts repShape: its address size | REP_COND |
+   * REP_E for a REP/REPE/REPNE string instruction; else 0). The run loop
    * steps such an instruction one iteration at a time while data breakpoints are armed.
    */
   rep0 = 0;
@@ -86,14 +90,7 @@ export interface CompiledRegion {
   refs: number;
 }
 
-export const REP_COND = 0x10, REP_E = 0x20;
-
-/** The REP shape (Block.rep0) of d: a string instruction (row F_STRING) with a REP prefix. */
-function repShape(d: Insn): number {
-  const f = d.row.flags;
-  if (d.rep === 0 || (f & F_STRING) === 0) return 0;
-  return d.addrSize | ((f & F_STRING_COND) !== 0 ? REP_COND : 0) | (d.rep === 0xf3 ? REP_E : 0);
-}
+export { REP_COND, REP_E } from './facts.js';
 
 const LOCK_UD = new CpuFault(6);
 
@@ -318,17 +315,19 @@ export class BlockCache {
       if (limited !== null) d.fastId = 0;
       b.fns.push(limited ?? fn);
       b.starts.push(off);
+      b.rows.push(d.row);
       ops.push(d.fastId, d.f1, d.f2, d.f3);
       b.n++;
       off += d.len;
       const f = d.row.flags;
       const tail = shadowed && (f & F_SHADOW) === 0;
       b.shadowTail = tail;
-      if ((f & F_TERM) !== 0) {
+      if (isBranch(d.row)) {
         b.branch = true;
-        const id = d.fastId;
-        // A loop through a shadow would run its passes without looking at the window it opens.
-        b.selfLoop = (id === Fast.JCC32 || id === Fast.JCC64 || id === Fast.JMP32 || id === Fast.JMP64) && d.f2 === 0 && !shadowed;
+        // A direct Jcc/JMP to the block's start (its fast op's field 2: the target offset). A loop
+        // through a shadow would run its passes without looking at the window it opens.
+        const kind = branchKind(d.row);
+        b.selfLoop = (kind === K_JCC || kind === K_JMP) && d.fastId !== Fast.FAST_NONE && d.f2 === 0 && !shadowed;
         break;
       }
       if (tail) break;

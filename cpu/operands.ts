@@ -10,7 +10,7 @@ import {
 } from './cpu.js';
 import { W } from './words.js';
 import type { Insn } from './decoder.js';
-import { F_READS } from './table.js';
+import { memOperandWrites } from './facts.js';
 import { CpuFault, VEC_GP, VEC_SS } from './fault.js';
 import { ATTR_DB, ATTR_UNUSABLE, FS, GS, SEG_ATTR, SEG_BASE, SEG_LIMIT, SS } from './state.js';
 
@@ -79,17 +79,6 @@ export function memOperandSize(d: Insn): number {
     return 'bwdqvyz'.includes(t) ? specSize(o, d) : 1;
   }
   return 1;
-}
-
-/**
- * Whether d's ModRM memory operand is written (a store or read-modify-write: checked against the
- * segment's write bound, SDM 5.5): the first operand is E/M (Ev, Mb..., not ES) and the row is not F_READS (CMP, TEST,
- * PUSH, JMP, LGDT, NOP... only read it or do not access it). Rows whose operands name no memory
- * destination (x87, SSE) pass it to eaFn themselves.
- */
-export function memOperandWrites(d: Insn): boolean {
-  const o = d.row.operands[0];
-  return o !== undefined && (o[0] === 'E' || o[0] === 'M') && (o.length === 1 || o[1] >= 'a') && (d.row.flags & F_READS) === 0;
 }
 
 /**

@@ -14,6 +14,7 @@ import { Fast as F } from './fastops.js';
 import { fast } from './fastops.js';
 import { CS, DS, ES, FLAG_ZF, FS, GS, SEG_SEL, SHADOW_MOV_SS, SS } from './state.js';
 import { CpuFault, VEC_GP } from './fault.js';
+import { branchKind } from './facts.js';
 import {
   F_D64, F_F64, F_I64, F_READS, F_SHADOW, F_TERM, K_CALL, K_CALL_IND, K_JCC, K_JMP, K_JMP_IND, K_LOOP, K_RET, OpRow, row, rowsPlusReg,
 } from './table.js';
@@ -142,7 +143,7 @@ function csLimitFault(): never { throw new CpuFault(VEC_GP, 0, true); }
  * the row's executor (and fast op).
  */
 export function limitedBranch(d: Insn, max: number): Exec | null {
-  const kind = d.row.kind, size = d.opSize;
+  const kind = branchKind(d.row), size = d.opSize;
   const wrap = (v: number): number => (size === 2 ? v & 0xffff : v >>> 0);
   if (kind === K_JCC || kind === K_JMP || kind === K_CALL || kind === K_LOOP) {
     if (size === 2 && max >= 0xffff) return null;

@@ -52,7 +52,7 @@ export const K_JMP_IND = 5, K_CALL_IND = 6, K_RET = 7;
 export const K_FAR = 8, K_INT = 9, K_SYS = 10;
 
 // What an instruction leaves undefined (OpRow.undef): the RFLAGS bits in U_FLAGS are undefined
-// whenever it runs; the rules above them depend on its operands (machine/lockstep/flags.ts applies
+// whenever it runs; the rules above them depend on its operands (cpu/facts.ts undefinedAfter applies
 // them). Intel SDM Vol. 2, each instruction's "Flags Affected"; AMD APM Vol. 3 agrees on these.
 export const U_FLAGS = 0xfff;
 /** Shifts: a masked count of 0 changes nothing; else AF, and OF unless the count is 1. */

@@ -24,7 +24,7 @@
 // `done` counting the instructions of every region of the chain.
 
 import { FAST_INFO, Fast as F } from '../fastops.js';
-import { inline, type RegionCode } from './region.js';
+import { endsInBranch, inline, type RegionCode } from './region.js';
 import { ModuleBuilder, type FuncBuilder } from './wasm/index.js';
 import { REGION_SIG, emitChain } from './chain.js';
 import { I32, P_LIMIT, P_ENTRY, type GenStats } from './gen-base.js';
@@ -62,7 +62,7 @@ class RegionGen extends OpGen {
       // After a block that no inline branch ended: a stepped branch leaves; a fall-through may stay.
       const last = this.code[(b.n - 1) << 2];
       if (!inline(last) || !FAST_INFO[last & ~F.NO_FLAGS].ends) {
-        const t = !b.branch && this.r.fallThrough && b.page1 < 0 ? this.target(b, b.len) : -1;
+        const t = !endsInBranch(b) && this.r.fallThrough && b.page1 < 0 ? this.target(b, b.len) : -1;
         if (t >= 0) this.goTo(t, true); else this.exit(b.n);
       }
       f.end();

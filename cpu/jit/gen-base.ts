@@ -8,7 +8,7 @@ import { Fast as F, FAST_INFO } from '../fastops.js';
 import { W } from '../words.js';
 import { V } from '../vcpu-layout.js';
 import { Access } from './access.js';
-import { inline, type RegionCode } from './region.js';
+import { endsInBranch, inline, type RegionCode } from './region.js';
 import { emitCond } from './conds.js';
 import { Op, ValType, type FuncBuilder } from './wasm/index.js';
 
@@ -186,7 +186,7 @@ export class GenBase {
     const f = this.f;
     this.flush();
     this.noteExit();
-    if (this.chainAt !== 0 && c === this.b.n && this.b.branch) { // (RIP is the next block's: a branch set it)
+    if (this.chainAt !== 0 && c === this.b.n && endsInBranch(this.b)) { // (RIP is the next block's: a branch set it)
       f.localGet(this.doneL).i32Const(c).op(Op.I32Add).localSet(this.doneL);
       f.br(f.depth - this.chainAt);
       return;

@@ -9,6 +9,8 @@
 import type { Block, BlockCache } from '../blocks.js';
 import { CODE_KEY_32, CODE_KEY_64 } from '../cpu.js';
 import { Fast as F, FAST_INFO, GEN_EXACT, GEN_NOFLAGS } from '../fastops.js';
+import { branchKind, isBranch } from '../facts.js';
+import { K_CALL, K_JCC, K_JMP, K_NONE } from '../table.js';
 
 /**
  * A region: its blocks (entry points, in br_table order), each block's number in its
@@ -29,15 +31,26 @@ export interface RegionCode {
 /** Most blocks in one region (bounds its compile time and wasm size). */
 export const MAX_REGION_BLOCKS = 32;
 
-/** Offsets from b's start where b may go on next without leaving its page's code: direct targets, return points, the fall-through. */
+/** The control transfer that ends b: its last row's kind (cpu/facts.ts branchKind), K_NONE when b just stops. */
+export const endKind = (b: Block): number => branchKind(b.rows[b.n - 1]);
+
+/** Whether b ends in a branch: its last row sets RIP (cpu/facts.ts isBranch); else b falls through to b.len. */
+export const endsInBranch = (b: Block): boolean => isBranch(b.rows[b.n - 1]);
+
+/**
+ * Offsets from b's start where b may go on next without leaving its page's code: direct targets,
+ * return points, the fall-through. A direct branch the interpreter's fast ops carry (fast id set:
+ * not under a CS limit, cpu/ops-ctl.ts limitedBranch) has its target offset in field 2 and its
+ * fall-through or return point in field 3 (cpu/fastops.ts BRANCH).
+ */
 function successors(b: Block): number[] {
-  const p = (b.n - 1) << 2, id = b.code[p];
-  switch (id) {
-    case F.JCC32: case F.JCC64: return [b.code[p + 2], b.code[p + 3]];
-    case F.JMP32: case F.JMP64: return [b.code[p + 2]];
-    case F.CALL32: case F.CALL64: return [b.code[p + 2], b.code[p + 3]];
+  const p = (b.n - 1) << 2, direct = b.code[p] !== F.FAST_NONE;
+  switch (endKind(b)) {
+    case K_NONE: return b.page1 >= 0 ? [] : [b.len];
+    case K_JCC: case K_CALL: return direct ? [b.code[p + 2], b.code[p + 3]] : [];
+    case K_JMP: return direct ? [b.code[p + 2]] : [];
   }
-  return b.branch || b.page1 >= 0 ? [] : [b.len];
+  return [];
 }
 
 /**
@@ -90,7 +103,7 @@ export function regionCode(blocks: Block[], ids: number[], slot = 0, chain = fal
 export function worthCompiling(b: Block, chain = false): boolean {
   let inlined = 0, stepped = 0;
   for (let i = 0; i < b.n; i++) if (inline(b.code[i << 2])) inlined++; else stepped++;
-  if (chain && b.branch && !inline(b.code[(b.n - 1) << 2]) && --stepped === 0) return true;
+  if (chain && endsInBranch(b) && !inline(b.code[(b.n - 1) << 2]) && --stepped === 0) return true;
   return stepped === 0 ? inlined >= 1 : inlined >= 4 * stepped;
 }
 
