@@ -209,6 +209,7 @@ function openDrives(opts: Options): (DriveSpec & { disk: { close?: () => void } 
         name: d.file,
         index: d.index ?? undefined,
         media: d.media,
+        id: d.id ?? undefined,
       });
     }
   } catch (e) {

@@ -5,7 +5,8 @@ import { readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import type { ByteChannel } from '../machine/migrate.js';
 import { QmpSession } from '../machine/qmp.js';
-import type { ControlIo, VmControl } from '../machine/vm-control.js';
+import { DiskError, openDisk } from '../machine/disk-file.js';
+import { ControlError, type ControlIo, type VmControl } from '../machine/vm-control.js';
 import { UsageError } from './usage-error.js';
 
 export type QmpSpec = { kind: 'unix'; path: string } | { kind: 'tcp'; host: string; port: number };
@@ -108,5 +109,12 @@ export function nodeControlIo(quit: () => void): ControlIo {
       server.listen(port, host);
     }),
     quit,
+    openMedium: (path) => {
+      try {
+        return openDisk(path, { cdrom: true });
+      } catch (e) {
+        throw e instanceof DiskError ? new ControlError(e.message) : e;
+      }
+    },
   };
 }

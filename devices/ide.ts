@@ -167,6 +167,9 @@ export class PiixIde implements MmioDevice, PortDevice {
     return d instanceof CdDrive ? d : null;
   }
 
+  /** True while the guest holds the drive at `index` locked (PREVENT MEDIUM REMOVAL). */
+  locked(index: number): boolean { return this.channels[index >> 1].locked[index & 1] !== 0; }
+
   /**
    * The host puts `media` in the CD-ROM drive at `index` (null: ejects it). A drive whose
    * guest has locked it refuses an eject unless `force`; a READ in progress ends short.

@@ -23,6 +23,18 @@ export interface DriveSpec {
   index?: number;
   /** cdrom: an ATAPI CD-ROM drive (IDE only) with the image as its medium. */
   media?: 'disk' | 'cdrom';
+  /** -drive id=X: a monitor may name the drive by it. */
+  id?: string;
+}
+
+/** The IDE position (0 primary master .. 3 secondary slave) of `drives[i]`, an IDE drive: its index=, else its order among the IDE drives. */
+export function idePosition(drives: readonly DriveSpec[], i: number): number {
+  return drives[i].index ?? drives.slice(0, i).filter((d) => d.interface === 'ide').length;
+}
+
+/** QEMU's name for the drive at an IDE position: ide1-cd0 is the secondary master CD-ROM. */
+export function ideDriveName(position: number, cdrom: boolean): string {
+  return `ide${position >> 1}-${cdrom ? 'cd' : 'hd'}${position & 1}`;
 }
 
 export interface IoOptions {
@@ -83,7 +95,7 @@ export function buildIoDevices(mem: GuestMemory, bus: Bus, pci: PciBus, opts: Io
   if (ideDisks.length > 0) {
     if (ideDisks.length > 4) throw new Error('at most 4 IDE drives');
     const byIndex: (BlockBackend | IdeCdrom | null)[] = [null, null, null, null];
-    ideDisks.forEach((d, i) => { byIndex[d.index ?? i] = d.media === 'cdrom' ? { cdrom: d.disk } : d.disk; });
+    drives.forEach((d, i) => { if (d.interface === 'ide') byIndex[idePosition(drives, i)] = d.media === 'cdrom' ? { cdrom: d.disk } : d.disk; });
     ide = new PiixIde(mem, bus, byIndex);
     plug(pci, 1, 1, ide.pci, 4, IDE_BM_PORT, CMD_IO | CMD_MASTER);
     ide.attach();

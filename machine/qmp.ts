@@ -123,7 +123,8 @@ export class QmpSession {
       case 'query-commands':
         return ['qmp_capabilities', 'query-version', 'query-commands', 'query-status', 'stop', 'cont', 'system_reset', 'system_powerdown',
           'quit', 'query-cpus-fast', 'migrate', 'migrate-incoming', 'query-migrate', 'migrate_cancel', 'migrate-set-parameters',
-          'query-migrate-parameters', 'snapshot-save', 'snapshot-load', 'snapshot-delete', 'query-jobs', 'job-dismiss'].map((name) => ({ name }));
+          'query-migrate-parameters', 'snapshot-save', 'snapshot-load', 'snapshot-delete', 'query-jobs', 'job-dismiss',
+          'eject', 'blockdev-change-medium', 'change', 'human-monitor-command'].map((name) => ({ name }));
       case 'query-status': return { status: ctl.status, singlestep: false, running: ctl.running };
       case 'stop': ctl.stop(); return {};
       case 'cont': ctl.cont(); return {};
@@ -165,11 +166,46 @@ export class QmpSession {
         ctl.jobs.start(id, cmd, work).catch(() => {});
         return {};
       }
+      // Removable media (machine/media.ts): the drive by QEMU's name (ide1-cd0) or its -drive id.
+      case 'eject': {
+        if (args.force !== undefined && typeof args.force !== 'boolean') throw new ControlError("Parameter 'force' expects a boolean");
+        ctl.eject(driveArg(args), args.force === true);
+        return {};
+      }
+      case 'blockdev-change-medium': case 'change': {
+        const file = str(cmd === 'change' ? 'target' : 'filename'), format = args[cmd === 'change' ? 'arg' : 'format'];
+        if (format !== undefined && format !== 'raw') throw new ControlError(`emu opens raw images only (format '${String(format)}')`);
+        ctl.changeMedium(driveArg(args), file);
+        return {};
+      }
+      case 'human-monitor-command': return humanMonitorCommand(ctl, str('command-line'));
       case 'query-jobs': return ctl.jobs.query();
       case 'job-dismiss': ctl.jobs.dismiss(str('id')); return {};
       default: return undefined;
     }
   }
+}
+
+/** The drive a media command names: `device` (QEMU's block name, ide1-cd0) or `id` (the -drive id). */
+function driveArg(args: Json): string {
+  const v = args.device ?? args.id;
+  if (typeof v !== 'string') throw new ControlError("Parameter 'device' (or 'id') is missing or not a string");
+  return v;
+}
+
+/** HMP through QMP, for the media commands: `change DEVICE FILE [raw]` and `eject [-f] DEVICE`. Errors are the output, as HMP prints them. */
+function humanMonitorCommand(ctl: VmControl, line: string): string {
+  const words = line.trim().split(/\s+/);
+  try {
+    if (words[0] === 'change' && (words.length === 3 || (words.length === 4 && words[3] === 'raw'))) ctl.changeMedium(words[1], words[2]);
+    else if (words[0] === 'eject' && (words.length === 2 || (words.length === 3 && words[1] === '-f'))) ctl.eject(words[words.length - 1], words.length === 3);
+    else if (words[0] === 'change' || words[0] === 'eject') return `usage: ${words[0] === 'change' ? 'change DEVICE FILE [raw]' : 'eject [-f] DEVICE'}\r\n`;
+    else return `unknown command: '${words[0]}' (emu's monitor has change and eject)\r\n`;
+  } catch (e) {
+    if (e instanceof ControlError) return `${e.message}\r\n`;
+    throw e;
+  }
+  return '';
 }
 
 /** snapshot-save/-load/-delete keep each tag in its own file: emu has no qcow2 to hold internal snapshots. */

@@ -3,6 +3,7 @@
 // reports. Platform-neutral: files and sockets come in through ControlIo.
 
 import type { Machine } from './machine.js';
+import { changeMedium, ejectMedium, MediaError, type OpenMedium } from './media.js';
 import { MigrationStats, migrateOut, newMigrationStats, receiveMigration, type ByteChannel, type MigrationParams } from './migrate.js';
 import { Jobs } from './qmp-jobs.js';
 import { restoreSnapshot, saveSnapshot } from './snapshot.js';
@@ -20,6 +21,8 @@ export interface ControlIo {
   accept(host: string, port: number): Promise<ByteChannel>;
   /** The user or a client asked emu to exit. */
   quit(): void;
+  /** Open an ISO for a CD-ROM drive (change); absent where there are no files (the browser). */
+  openMedium?: OpenMedium;
 }
 
 export interface ControlEvent {
@@ -121,6 +124,30 @@ export class VmControl {
       await restoreSnapshot(this.machine, bytes);
     } finally {
       if (this.running) this.machine.resume();
+    }
+  }
+
+  /** `change DEVICE FILE` / blockdev-change-medium: a new medium in a CD-ROM drive (the tray opens and closes). */
+  changeMedium(device: string, path: string): void {
+    const open = this.io.openMedium;
+    if (!open) throw new ControlError('this emu cannot open image files');
+    const name = this.media(() => changeMedium(this.machine, device, path, open));
+    this.emit('DEVICE_TRAY_MOVED', { device: name, id: '', 'tray-open': true });
+    this.emit('DEVICE_TRAY_MOVED', { device: name, id: '', 'tray-open': false });
+  }
+
+  /** `eject [-f] DEVICE` / eject: the CD-ROM drive's medium goes (a drive the guest locked needs force). */
+  eject(device: string, force: boolean): void {
+    const name = this.media(() => ejectMedium(this.machine, device, force));
+    this.emit('DEVICE_TRAY_MOVED', { device: name, id: '', 'tray-open': true });
+  }
+
+  private media(f: () => string): string {
+    try {
+      return f();
+    } catch (e) {
+      if (e instanceof MediaError) throw new ControlError(e.message);
+      throw e;
     }
   }
 
