@@ -14,7 +14,8 @@ import { PROMPT } from './session.js';
 
 export interface DiskSessionOptions {
   outDir: string;
-  drives: { path: string; interface: 'virtio' | 'ide' }[];
+  /** media cdrom: an ATAPI CD-ROM drive on IDE with the image (an ISO) as its medium, read-only. */
+  drives: { path: string; interface: 'virtio' | 'ide'; media?: 'disk' | 'cdrom'; index?: number }[];
   /** Typed once at the first prompt (the shell runs them in order). */
   commands: string;
   accel?: BackendName;
@@ -50,7 +51,7 @@ export interface DiskSessionResult {
 export async function runDiskSession(o: DiskSessionOptions): Promise<DiskSessionResult> {
   registerNodeBackends();
   const kernel = `${o.outDir}/vmlinuz`, initrd = `${o.outDir}/initrd-disk.img`;
-  const disks = o.drives.map((d) => new FileDisk(d.path, false));
+  const disks = o.drives.map((d) => new FileDisk(d.path, d.media === 'cdrom'));
   let serial = '', line = '', typed = 0, typedAt = 0;
   const started = o.startedWhen ?? 'EXT4-fs (';
   const marks: DiskSessionResult['marks'] = [];
@@ -59,7 +60,7 @@ export async function runDiskSession(o: DiskSessionOptions): Promise<DiskSession
   const snapshotIo = (): IoDeviceStats[] => m.devices.io.stats().map((s) => ({ name: s.name, counters: { ...s.counters } }));
   const m = new Machine({
     memory: 256 << 20, accel: o.accel ?? 'interp', deterministic: o.deterministic, noReboot: true,
-    drives: o.drives.map((d, i) => ({ interface: d.interface, disk: disks[i], name: d.path })),
+    drives: o.drives.map((d, i) => ({ interface: d.interface, disk: disks[i], name: d.path, media: d.media, index: d.index })),
     virtioRng: o.virtioRng,
     virtioConsole: o.virtioConsole ? (bytes) => {
       hvc += new TextDecoder().decode(bytes);

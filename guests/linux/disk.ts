@@ -1,11 +1,12 @@
 // `npm run guest:linux-disk` (after `npm run guest:linux`): the disk drivers Debian's cloud
 // kernel builds as modules (virtio_pci, virtio_blk, ata_piix, sd_mod and what they need,
-// plus virtio_console, virtio-rng and qemu_fw_cfg), taken from the same kernel package with apt-get
-// download, and out/initrd-disk.img: the busybox initramfs with those modules and an /init
-// that loads them before busybox init. The kernel has ext4 built in.
+// plus virtio_console, virtio-rng and qemu_fw_cfg, and sr_mod/cdrom/isofs for an ISO on an IDE
+// CD-ROM), taken from the same kernel package with apt-get download, and out/initrd-disk.img:
+// the busybox initramfs with those modules and an /init that loads them before busybox init.
+// The kernel has ext4 built in.
 
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type CpioEntry, S_IFDIR, S_IFREG, writeCpio } from './cpio.js';
@@ -19,6 +20,8 @@ export const DISK_MODULES = [
   'drivers/virtio/virtio_pci_legacy_dev.ko', 'drivers/virtio/virtio_pci.ko',
   'drivers/block/virtio_blk.ko', 'drivers/char/virtio_console.ko', 'drivers/char/hw_random/virtio-rng.ko',
   'drivers/firmware/qemu_fw_cfg.ko', // CONFIG_FW_CFG_SYSFS=m, no depends: /sys/firmware/qemu_fw_cfg
+  // CD-ROMs on IDE (ata_piix's ATAPI devices): sr_mod needs cdrom and scsi_mod; isofs (ISO 9660, Joliet and zisofs built in) needs cdrom.
+  'drivers/cdrom/cdrom.ko', 'drivers/scsi/sr_mod.ko', 'fs/isofs/isofs.ko',
 ];
 
 const base = (path: string): string => path.slice(path.lastIndexOf('/') + 1);
@@ -105,6 +108,8 @@ export function main(): void {
   rmSync(debs, { recursive: true, force: true });
   const overlay = diskOverlay(modules);
   const out = join(outDir, 'initrd-disk.img');
-  writeFileSync(out, Buffer.concat([readFileSync(initrd), overlay]));
+  // Written aside and renamed: other runs may be reading the shared out/ directory.
+  writeFileSync(`${out}.tmp`, Buffer.concat([readFileSync(initrd), overlay]));
+  renameSync(`${out}.tmp`, out);
   process.stdout.write(`guest:linux-disk: ${DISK_MODULES.length} modules from ${pkg}; ${out} (${readFileSync(out).length} bytes)\n`);
 }
