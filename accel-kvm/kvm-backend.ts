@@ -516,6 +516,11 @@ export class KvmBackend implements Backend {
     return this.steps;
   }
 
+  /** KVM_EXIT_HLT exits: the HLTs with the user irqchip; with the in-kernel one KVM keeps halts to itself (0). */
+  hlts(): number {
+    return this.exitCounts[K.EXIT_HLT];
+  }
+
   /** Halted by an earlier HLT and not yet woken (user irqchip): what getState's run_state says, without the register reads. */
   isHalted(): boolean {
     return this.halted;

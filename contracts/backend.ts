@@ -118,6 +118,8 @@ export interface Backend {
   nmi(): void;
   /** Guest instructions retired so far (exact for interp/jit; KVM counts what it can). */
   instructions(): number;
+  /** HLT instructions executed so far (not the runs that found the vCPU still halted); KVM: HLT exits (none with the in-kernel irqchip, where KVM keeps halts). */
+  hlts?(): number;
   /** Counters for benchmarks and the teaching views (exits by reason, blocks, TLB misses, ...). */
   counters(): Record<string, number>;
   /** Why the last EXIT_ERROR happened. */

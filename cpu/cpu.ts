@@ -248,6 +248,8 @@ export class Cpu {
    * run loop's stepOne); INT1 reports them with its own #DB and sets HELD_ICEBP.
    */
   heldDebug = 0;
+  /** HLT instructions executed (the SMP counters' halts; a JS field, not state: a backend switch carries the sum on). */
+  hlts = 0;
   /** The last event the default delivery stub saw (tests, error messages). */
   lastEvent: { vector: number; kind: number; errorCode: number; hasError: boolean } | null = null;
 

@@ -466,6 +466,7 @@ export class InterpBackend implements Backend {
   nmi(): void { this.cpu.r32[W.W_NMI] = 1; this.cpu.attention++; }
   /** Exact between blocks, also while run() is on the stack (devices reading an instruction-derived clock). */
   instructions(): number { return this.retired + this.cpu.inRun; }
+  hlts(): number { return this.cpu.hlts; }
   invalidateCode(): void { this.cache.clear(); this.cpu.flushTlb(true); }
 
   counters(): Record<string, number> {

@@ -44,6 +44,7 @@ function hlt(): Exec {
   return (c) => {
     if (c.cpl !== 0) throw new CpuFault(VEC_GP, 0, true);
     c.r32[W.W_RUN] = RUN_HALTED;
+    c.hlts++;
   };
 }
 

@@ -50,23 +50,8 @@ export class Timers {
 export class RealtimeClock implements Clock {
   private base = performance.now();
   private pausedAt: number | null = null;
-  /** While a limited run goes on (limit/settle): the latest time now() may say. */
-  private ceiling = Infinity;
   now(): number {
-    const t = ((this.pausedAt ?? performance.now()) - this.base) * 1e6;
-    return t < this.ceiling ? t : this.ceiling;
-  }
-  /**
-   * Let at most `ns` pass until settle(): a guest run that may be slower than real time (a
-   * loaded host, several vCPUs taking turns) then sees time stand still instead of jumping.
-   */
-  limit(ns: number): void { this.ceiling = this.now() + ns; }
-  /** End a limited run: real time past the ceiling is dropped, so time goes on from where the guest saw it. */
-  settle(): void {
-    if (this.ceiling === Infinity) return;
-    const real = ((this.pausedAt ?? performance.now()) - this.base) * 1e6;
-    if (real > this.ceiling) this.base += (real - this.ceiling) / 1e6;
-    this.ceiling = Infinity;
+    return ((this.pausedAt ?? performance.now()) - this.base) * 1e6;
   }
   setNow(t: number): void { this.base = (this.pausedAt ?? performance.now()) - t / 1e6; }
   pause(): void { if (this.pausedAt === null) this.pausedAt = performance.now(); }
@@ -84,15 +69,20 @@ export class RealtimeClock implements Clock {
 }
 
 /**
- * Host time as the guest lives it: while the guest runs, the clock advances with host time but by
- * at most `maxNsPerInstruction` per instruction retired since the last reading, so time a busy or
- * descheduled host spends between two guest instructions (a host thread switch, a GC pause, a
- * compile) does not show up in the guest as one instruction taking milliseconds: Linux's PIT
- * calibration of the TSC reads both in a tight loop and gives up when one read takes longer than
- * the others (issue 18 item 5). While the guest idles (idle(), at HLT) it advances with host time.
- * Time held back is not made up: guest time falls behind host time by what the host lost, as a
- * paused VM's does, and never jumps. `retired` returns null where the backend counts no
- * instructions (KVM): plain host time then.
+ * Host time as the guest lives it (the machine's clock under interp and jit without
+ * --deterministic, at any vCPU count): while the guest runs, the clock advances with host time but
+ * by at most `maxNsPerInstruction` per instruction `retired` counts since the last reading, so
+ * time a busy or descheduled host spends between two guest instructions (a host thread switch, a
+ * GC pause, a compile) does not show up in the guest as one instruction taking milliseconds:
+ * Linux's PIT calibration of the TSC reads both in a tight loop and gives up when one read takes
+ * longer than the others (issue 18 item 5). With several vCPUs taking turns on one host thread,
+ * `retired` counts the instructions of the busiest vCPU of each round (the vCPUs of a round run
+ * side by side in guest time), so no vCPU sees itself slower than 1e3 / maxNsPerInstruction MIPS
+ * whatever the vCPU count and the host's load: with time running on regardless, Linux -smp 2's
+ * timer interrupts came faster than its vCPUs could take them (soft lockups). While the guest
+ * idles (idle(): every vCPU halted) the clock advances with host time. Time held back is not made
+ * up: guest time falls behind host time by what the host lost, as a paused VM's does, and never
+ * jumps. `retired` returns null where the backend counts no instructions (KVM): plain host time.
  */
 export class PacedClock extends RealtimeClock {
   private last = 0;
@@ -123,9 +113,10 @@ export class PacedClock extends RealtimeClock {
 }
 
 /**
- * The most host time one retired instruction may stand for (PacedClock): well above what the
- * interpreter takes per instruction on a loaded host, so busy guests keep host time, and small
- * enough that a loop of a few dozen instructions sees microseconds, not a host pause.
+ * The most host time one retired instruction (of the busiest vCPU) may stand for: PacedClock's
+ * one rate, a floor of 5 MIPS per vCPU in guest time. Well above what the interpreter takes per
+ * instruction on a loaded host, so a busy single-vCPU guest keeps host time, and small enough that
+ * a loop of a few dozen instructions sees microseconds, not a host pause.
  */
 export const PACE_NS_PER_INSTRUCTION = 200;
 

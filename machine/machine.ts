@@ -17,7 +17,7 @@ import type { MmuModelName } from '../mmu/model.js';
 import { BackendUnavailable, createBackend } from './backends.js';
 import type { IoOptions } from './io-devices.js';
 import { buildPc, type PcDevices } from './pc.js';
-import { SMP_MAX_NS_PER_INSTRUCTION, SMP_QUANTUM, apResetState, sipiState, type SmpTopology, type Vcpu } from './smp.js';
+import { SMP_QUANTUM, apResetState, sipiState, type SmpTopology, type Vcpu } from './smp.js';
 import { yieldToEventLoop } from './yield.js';
 
 export interface MachineOptions extends IoOptions {
@@ -108,6 +108,13 @@ export class Machine {
   private runBudget = START_BUDGET;
   /** Machine-level counters (resets, backend switches, slices). */
   readonly stats = { resets: 0, switches: 0, slices: 0, haltSleeps: 0, smpRounds: 0 };
+  /** SMP pacing (pacedInstructions): instructions of the turns before this one, each divided by the vCPUs running in its round. */
+  private pacedBase = 0;
+  /** vCPUs running (not waiting for SIPI) in this round. */
+  private roundVcpus = 1;
+  /** The vCPU whose turn it is (SMP rounds) and its instruction count when the turn began. */
+  private turn: Vcpu | null = null;
+  private turnStart = 0;
 
   constructor(readonly options: MachineOptions) {
     if (STATE_SIZE !== STATE_RESERVE) throw new Error('cpu/state.ts STATE_SIZE and mmu/memory.ts STATE_RESERVE disagree');
@@ -119,8 +126,7 @@ export class Machine {
     this.state = new StateView(this.memory.buffer, this.memory.stateOffset);
     this.clock = options.clock ?? (options.deterministic
       ? new InstructionClock(() => this.instructions())
-      // One vCPU: paced by its instructions; several: each turn is limited instead (runRound); KVM: host time.
-      : new PacedClock(() => this.vcpus.length !== 1 || (this.vcpus[0].backend?.name ?? 'kvm') === 'kvm' ? null : this.instructions()));
+      : new PacedClock(() => this.pacedInstructions()));
     this.timers = new Timers(this.clock);
     this.devices = buildPc(this, {
       onSerial: (b) => options.onSerial?.(b),
@@ -130,7 +136,7 @@ export class Machine {
     });
     for (let i = 0; i < this.memory.vcpuCount; i++) {
       const host = this.makeHost(i);
-      this.vcpus.push({ index: i, host, backend: null as unknown as Backend, waitSipi: i > 0, retiredBefore: 0, stats: { halts: 0, inits: 0, sipis: 0 } });
+      this.vcpus.push({ index: i, host, backend: null as unknown as Backend, waitSipi: i > 0, retiredBefore: 0, hltsBefore: 0, stats: { haltedTurns: 0, inits: 0, sipis: 0 } });
     }
     this.host = this.vcpus[0].host;
     for (const v of this.vcpus) v.backend = createBackend(options.accel, this, v.host);
@@ -308,19 +314,22 @@ export class Machine {
     let allHalted = true;
     const t0 = performance.now();
     let executed = 0;
-    const realtime = this.clock instanceof RealtimeClock && this.backend.name !== 'kvm' ? this.clock : null;
+    this.roundVcpus = 0;
+    for (const v of this.vcpus) if (!v.waitSipi) this.roundVcpus++;
     for (const v of this.vcpus) {
       if (v.waitSipi) continue;
       this.currentVcpu = v.index;
       const before = v.backend.instructions();
-      const turn = budget ?? Math.min(this.budget(), SMP_QUANTUM);
-      realtime?.limit(turn * SMP_MAX_NS_PER_INSTRUCTION);
-      const reason = v.backend.run(turn);
-      realtime?.settle();
-      executed += v.backend.instructions() - before;
+      this.turn = v;
+      this.turnStart = before;
+      const reason = v.backend.run(budget ?? Math.min(this.budget(), SMP_QUANTUM));
+      this.turn = null;
+      const ran = v.backend.instructions() - before;
+      this.pacedBase += ran / this.roundVcpus;
+      executed += ran;
       this.currentVcpu = 0;
       this.timers.run();
-      if (reason === EXIT_HALT) { v.stats.halts++; continue; }
+      if (reason === EXIT_HALT) { v.stats.haltedTurns++; continue; }
       allHalted = false;
       if (reason === EXIT_BUDGET || reason === EXIT_STOP) {
         if (this.resetRequested) return this.handleExit(reason);
@@ -336,6 +345,18 @@ export class Machine {
     if (!allHalted || this.kicked) return 0;
     for (const v of this.vcpus) if (!v.waitSipi && v.host.interrupts.hasInterrupt()) return 0;
     return this.handleExit(EXIT_HALT);
+  }
+
+  /**
+   * What the PacedClock paces by: one vCPU's instructions retired; with several, every vCPU's,
+   * each divided by the vCPUs running in its round (their turns run side by side in guest time),
+   * so no running vCPU sees itself slower than 1e3 / PACE_NS_PER_INSTRUCTION MIPS whatever their
+   * number; null under KVM (no instruction count: plain host time).
+   */
+  private pacedInstructions(): number | null {
+    if ((this.vcpus[0]?.backend?.name ?? 'kvm') === 'kvm') return null;
+    if (this.vcpus.length === 1) return this.instructions();
+    return this.turn === null ? this.pacedBase : this.pacedBase + (this.turn.backend.instructions() - this.turnStart) / this.roundVcpus;
   }
 
   private budget(): number {
@@ -508,6 +529,7 @@ export class Machine {
     for (const v of this.vcpus) {
       const state = v.backend.getState();
       v.retiredBefore += v.backend.instructions();
+      v.hltsBefore += v.backend.hlts?.() ?? 0;
       v.backend.destroy();
       const b = next[v.index];
       b.setState(state);
@@ -552,12 +574,15 @@ export class Machine {
     return v.retiredBefore + (v.backend ? v.backend.instructions() : 0);
   }
 
-  /** Per-vCPU scheduling counters (the SMP teaching view): instructions, halts, IPIs, INIT/SIPI. */
-  vcpuCounters(): { vcpu: number; instructions: number; halts: number; ipisSent: number; ipisReceived: number; inits: number; sipis: number; waitingForSipi: boolean }[] {
+  /**
+   * Per-vCPU scheduling counters (the SMP teaching view): instructions, HLTs executed (halts; the
+   * SMP turns that ended halted: haltedTurns), IPIs, INIT/SIPI.
+   */
+  vcpuCounters(): { vcpu: number; instructions: number; halts: number; haltedTurns: number; ipisSent: number; ipisReceived: number; inits: number; sipis: number; waitingForSipi: boolean }[] {
     return this.vcpus.map((v) => {
       const ls = this.devices.lapics[v.index].stats;
       return {
-        vcpu: v.index, instructions: this.vcpuInstructions(v.index), halts: v.stats.halts,
+        vcpu: v.index, instructions: this.vcpuInstructions(v.index), halts: v.hltsBefore + (v.backend.hlts?.() ?? 0), haltedTurns: v.stats.haltedTurns,
         ipisSent: ls.ipisSent, ipisReceived: ls.ipisReceived, inits: v.stats.inits, sipis: v.stats.sipis, waitingForSipi: v.waitSipi,
       };
     });

@@ -12,15 +12,6 @@ import {
 /** Instructions one vCPU runs per turn at most when several are runnable (interrupt and IPI latency). */
 export const SMP_QUANTUM = 5_000;
 
-/**
- * Real time under -smp: a vCPU's turn lets the clock move at most this many ns per instruction
- * it may run. The vCPUs take turns, so each sees the host's speed divided by their number, and a
- * loaded host stalls all of them for seconds; with time running on regardless, the guest's timer
- * interrupts came faster than a vCPU could handle them (Linux -smp 2: soft lockups in ksoftirqd's
- * load_balance). Capped, a guest never sees a vCPU slower than 1e3 / (this x vCPUs) MIPS.
- */
-export const SMP_MAX_NS_PER_INSTRUCTION = 10;
-
 /** IA32_APIC_BASE of an application processor after RESET/INIT: enabled, not the BSP (bit 8 clear). */
 const APIC_BASE_AP = 0xfee00800, APIC_BASE_BSP = 1 << 8;
 
@@ -32,7 +23,10 @@ export interface Vcpu {
   waitSipi: boolean;
   /** Instructions retired by backends this vCPU was switched away from. */
   retiredBefore: number;
-  readonly stats: { halts: number; inits: number; sipis: number };
+  /** HLTs executed under backends this vCPU was switched away from. */
+  hltsBefore: number;
+  /** haltedTurns: SMP turns that ended with the vCPU halted (a halted vCPU's turn is short); inits, sipis: INIT and STARTUP IPIs taken. */
+  readonly stats: { haltedTurns: number; inits: number; sipis: number };
 }
 
 /**
