@@ -46,10 +46,7 @@ _start:
         call puts16
 1:
         /* Protected mode proper. */
-        mov %cr0, %eax
-        or $1, %eax
-        mov %eax, %cr0
-        ljmpl $0x08, $pm32
+        ENTER_PM 0x08, pm32
 
 int30:
         mov $msg_int, %si
@@ -70,10 +67,7 @@ puts16:                                 /* ds:si -> report */
 
         .code32
 pm32:
-        mov $0x10, %ax
-        mov %ax, %ds
-        mov %ax, %es
-        mov %ax, %ss
+        FLAT_DATA32 0x10
         mov $0x7000, %esp
         mov $msg_pm, %esi
         call puts32

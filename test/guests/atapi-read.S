@@ -5,7 +5,6 @@
 // byte as two hex digits on COM1, then "!" with the status and error registers in hex and a
 // newline after each command, and exits through isa-debug-exit with status 33.
         .code32
-        .set COM1, 0x3f8
         .globl _start
 _start:
         movl $0x90000, %esp
@@ -80,27 +79,7 @@ status:
         movb $'\n', %al
         jmp putc
 
-// Print AL as two hex digits (keeps EAX's other bytes, EDX).
-hex:
-        pushl %eax
-        shrb $4, %al
-        call nibble
-        movl (%esp), %eax
-        call nibble
-        popl %eax
-        ret
-nibble:
-        andb $0x0f, %al
-        addb $'0', %al
-        cmpb $'9', %al
-        jbe putc
-        addb $'a' - '9' - 1, %al
-putc:
-        pushl %edx
-        movw $COM1, %dx
-        outb %al, %dx
-        popl %edx
-        ret
+#include "com1.inc"
 
 inquiry:     .byte 0x12, 0, 0, 0, 36, 0, 0, 0, 0, 0, 0, 0
 capacity:    .byte 0x25, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0

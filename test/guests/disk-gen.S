@@ -3,7 +3,6 @@
 // adds one to the digit N, writes the sector back, sends FLUSH CACHE, prints "disk: flushed"
 // and halts. Booted twice over the same kept image, the second boot prints what the first wrote.
         .set MB_MAGIC, 0x1badb002
-        .set COM1, 0x3f8
         .set BUF, 0x80000
         .text
         .code32
@@ -68,19 +67,7 @@ command:
         jz 4b
         ret
 
-puts:
-        lodsb
-        testb %al, %al
-        jz 5f
-        call putc
-        jmp puts
-5:      ret
-putc:
-        pushl %edx
-        movw $COM1, %dx
-        outb %al, %dx
-        popl %edx
-        ret
+#include "com1.inc"
 
 prefix:  .asciz "disk: "
 flushed: .asciz "disk: flushed\n"

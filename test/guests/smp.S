@@ -10,6 +10,7 @@
  * Results (dword arrays indexed by APIC ID) sit at fixed addresses; the guest
  * ends by writing 0x10 to isa-debug-exit (status 0x21).
  */
+#include "boot16.inc"
         .set APIC, 0xfee00000
         .set UP, 0x6000          /* APs checked in */
         .set WORK, 0x6004        /* the shared counter */
@@ -27,23 +28,13 @@
 _start:
         ljmp $0, $start16         /* the APs arrive with CS = 0x0800 */
 start16:
-        cli
-        xor %ax, %ax
-        mov %ax, %ds
-        mov %ax, %es
-        mov %ax, %ss
+        BOOT16_START
         lgdtl gdt_ptr
-        mov %cr0, %eax
-        or $1, %eax
-        mov %eax, %cr0
-        ljmpl $0x08, $pm32
+        ENTER_PM 0x08, pm32
 
         .code32
 pm32:
-        mov $0x10, %ax
-        mov %ax, %ds
-        mov %ax, %es
-        mov %ax, %ss
+        FLAT_DATA32 0x10
         mov APIC + 0x20, %ebx
         shr $24, %ebx             /* ebx = APIC ID */
         mov %ebx, %esp

@@ -3,43 +3,18 @@
 // (KVM_MEM_LOG_DIRTY_PAGES on the slots, KVM_GET_DIRTY_LOG each round). Skips with the
 // reason where /dev/kvm is unusable.
 
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { BackendName } from '../../contracts/backend.js';
 import { registerNodeBackends } from '../../machine/backends-node.js';
-import { bootRecipe } from '../../machine/boot.js';
-import { Machine } from '../../machine/machine.js';
 import { migrateOut, newMigrationStats, receiveMigration } from '../../machine/migrate.js';
 import { restoreSnapshot, saveSnapshot } from '../../machine/snapshot.js';
 import { DIRTY_WATCHED, DIRTY_WRITTEN } from '../../mmu/memory.js';
-import { buildFlat, hasToolchain } from '../cpu/system-build.js';
+import { GUEST, STOP_FLAG, checksumLine as expected, dirtyMachine } from '../snapshot/dirty-guest.js';
 import { channelPair } from '../snapshot/channel.js';
 import { kvmSkipReason } from './rig.js';
 
 registerNodeBackends();
 
-const STOP_FLAG = 0x300000, DWORDS = 0x4000;
-const GUEST = hasToolchain()
-  ? buildFlat(readFileSync('test/snapshot/dirty-guest.S', 'utf8').replace(/\.set DWORDS, \w+/, `.set DWORDS, ${DWORDS}`).replace(/\.set ROUNDS, \w+/, '.set ROUNDS, 0x7fffffff'), 0x100000)
-  : null;
 if (kvmSkipReason) console.log(`test/kvm/migrate skipped: ${kvmSkipReason}`);
-
-function dirtyMachine(accel: BackendName): { m: Machine; out: () => string } {
-  let text = '';
-  const m = new Machine({ memory: 16 << 20, accel, noReboot: true, onSerial: (c) => { text += String.fromCharCode(c); } });
-  m.boot(bootRecipe({ raw: [{ file: { name: 'dirty.bin', bytes: GUEST! }, addr: 0x100000 }] }));
-  return { m, out: () => text };
-}
-
-/** The checksum the guest prints after `rounds` rounds over DWORDS dwords. */
-function expected(out: string): string {
-  const r = /rounds=([0-9a-f]{8}) /.exec(out);
-  if (!r) return '(no rounds line)';
-  const n = parseInt(r[1], 16);
-  let sum = 0;
-  for (let i = 0; i < DWORDS; i++) for (let k = 0; k < n; k++) sum = (sum + ((i ^ k) >>> 0)) >>> 0;
-  return `rounds=${r[1]} sum=${sum.toString(16).padStart(8, '0')}\n`;
-}
 
 describe.skipIf(kvmSkipReason !== null || !GUEST)('KVM: dirty log, live migration to the interpreter, snapshots', () => {
   it('KVM_GET_DIRTY_LOG: the pages the guest writes under KVM are marked, and only those', () => {

@@ -2,39 +2,13 @@
 // the dirty log sees the guest's writes, pre-copy converges, and the guest's
 // memory-dirtying loop finishes with the right checksum on the destination.
 
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { bootRecipe } from '../../machine/boot.js';
-import { Machine } from '../../machine/machine.js';
 import { migrateOut, newMigrationStats, receiveMigration } from '../../machine/migrate.js';
 import { channelPair } from './channel.js';
 import { DIRTY_WATCHED, DIRTY_WRITTEN } from '../../mmu/memory.js';
-import { buildFlat, hasToolchain } from '../cpu/system-build.js';
+import { GUEST, STOP_FLAG, checksumLine, dirtyMachine } from './dirty-guest.js';
 
-const RAM = 16 << 20;
-/** The dirtying loop over 16 pages, running until the host sets the stop flag. */
-const DWORDS = 0x4000;
-const GUEST = hasToolchain()
-  ? buildFlat(readFileSync('test/snapshot/dirty-guest.S', 'utf8').replace(/\.set DWORDS, \w+/, `.set DWORDS, ${DWORDS}`).replace(/\.set ROUNDS, \w+/, '.set ROUNDS, 0x7fffffff'), 0x100000)
-  : null;
-const STOP_FLAG = 0x300000;
-
-/** What the guest prints after `rounds` rounds: the checksum of dword i = sum of (i ^ r) for r < rounds. */
-function expected(out: string): string {
-  const m = /rounds=([0-9a-f]{8}) /.exec(out);
-  if (!m) return '(no rounds line)';
-  const n = parseInt(m[1], 16);
-  let sum = 0;
-  for (let i = 0; i < DWORDS; i++) for (let r = 0; r < n; r++) sum = (sum + ((i ^ r) >>> 0)) >>> 0;
-  return `start\nrounds=${m[1]} sum=${sum.toString(16).padStart(8, '0')}\n`;
-}
-
-function dirtyMachine(): { m: Machine; out: () => string } {
-  let text = '';
-  const m = new Machine({ memory: RAM, accel: 'interp', noReboot: true, onSerial: (c) => { text += String.fromCharCode(c); } });
-  m.boot(bootRecipe({ raw: [{ file: { name: 'dirty.bin', bytes: GUEST! }, addr: 0x100000 }] }));
-  return { m, out: () => text };
-}
+const expected = (out: string): string => `start\n${checksumLine(out)}`;
 
 describe.skipIf(!GUEST)('live migration', () => {
   it('with the dirty log armed, the pages the guest writes are marked, and only those', () => {
