@@ -21,8 +21,10 @@ export interface DiskSessionOptions {
   accel?: BackendName;
   /** Print serial output to stderr as it comes (for watching a bench). */
   echo?: boolean;
-  /** Output lines starting with this mark call onMark with the I/O counters at that moment. */
+  /** Output lines starting with this mark are recorded (marks) with the I/O counters at that moment. */
   markPrefix?: string;
+  /** Called at each mark as it comes (in-process callers: a bench printing as it goes). */
+  onMark?: (mark: SessionMark) => void;
   /** Also a virtio-rng. */
   virtioRng?: boolean;
   /** Also a virtio console (hvc0): its output is the result's `console`; each reply is typed into it once its `when` has appeared there. */
@@ -44,9 +46,12 @@ export interface DiskSessionResult {
   io: IoDeviceStats[];
   /** What the guest wrote to the virtio console. */
   console: string;
-  /** (mark line, counters then, ms then) for every output line starting with markPrefix. */
-  marks: { line: string; ms: number; io: IoDeviceStats[] }[];
+  /** Every output line starting with markPrefix, with the counters and clocks then. */
+  marks: SessionMark[];
 }
+
+/** A mark line and, when it came: host wall ms, host CPU ms of this process (user + system), guest instructions retired, the devices' I/O counters. */
+export interface SessionMark { line: string; ms: number; cpuMs: number; instructions: number; io: IoDeviceStats[] }
 
 export async function runDiskSession(o: DiskSessionOptions): Promise<DiskSessionResult> {
   registerNodeBackends();
@@ -70,7 +75,12 @@ export async function runDiskSession(o: DiskSessionOptions): Promise<DiskSession
       serial += String.fromCharCode(b);
       if (o.echo) process.stderr.write(String.fromCharCode(b));
       if (b === 10) {
-        if (o.markPrefix && line.startsWith(o.markPrefix)) marks.push({ line, ms: performance.now(), io: snapshotIo() });
+        if (o.markPrefix && line.startsWith(o.markPrefix)) {
+          const cpu = process.cpuUsage();
+          const mark = { line, ms: performance.now(), cpuMs: (cpu.user + cpu.system) / 1000, instructions: m.instructions(), io: snapshotIo() };
+          marks.push(mark);
+          o.onMark?.(mark);
+        }
         line = '';
       } else if (b !== 13) line += String.fromCharCode(b);
       // At the first prompt, and again at a new prompt if the shell dropped the line while it
