@@ -1,5 +1,7 @@
 // The literal word indices and lazy-flag codes of cpu/words.ts (inlined into
 // the hot paths) must agree with the layout in cpu/state.ts and cpu/flags.ts.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { K_ADD, K_LOGIC, K_SAR, K_SHL, K_SHR, K_SUB } from '../../cpu/flags.js';
 import {
@@ -31,5 +33,31 @@ describe('cpu/words.ts literals', () => {
     expect([W.LF_ADD64, W.LF_SUB64, W.LF_LOGIC64]).toEqual([K_ADD, K_SUB, K_LOGIC].map((k) => (k << 2) | 3));
     expect([W.LF_SHL32, W.LF_SHR32, W.LF_SAR32]).toEqual([K_SHL, K_SHR, K_SAR].map((k) => (k << 2) | 2));
     expect([W.LF_SHL64, W.LF_SHR64, W.LF_SAR64]).toEqual([K_SHL, K_SHR, K_SAR].map((k) => (k << 2) | 3));
+  });
+
+  it('cpu/ indexes the record through the enum W only: no literal word numbers, no named word imports (esbuild leaves those a module variable)', () => {
+    const root = join(__dirname, '../../cpu'), files: string[] = [];
+    const walk = (dir: string): void => {
+      for (const name of readdirSync(dir)) {
+        const path = join(dir, name);
+        if (statSync(path).isDirectory()) walk(path); else if (name.endsWith('.ts')) files.push(path);
+      }
+    };
+    walk(root);
+    const found: string[] = [];
+    for (const f of files) {
+      const text = readFileSync(f, 'utf8'), rel = f.slice(root.length + 1);
+      // `r` / `r32` / `c.r32` is the state record's Int32Array view in the executors.
+      for (const m of text.matchAll(/(?<![\w.])(?:r|r32|c\.r32|cpu\.r32)\[(?:0x[0-9a-f]+|\d+)(?: \+ 1)?\]/g)) {
+        if (rel === 'cpuid.ts') continue; // cpuidEntries' r is the leaf's four output words
+        found.push(`${rel}: ${m[0]}`);
+      }
+      for (const m of text.matchAll(/import \{([^}]*)\} from '[./]*words\.js'/g)) {
+        const named = m[1].split(',').map((x) => x.trim()).filter((x) => x !== '' && x !== 'W');
+        if (named.length > 0) found.push(`${rel}: imports ${named.join(', ')}`);
+      }
+    }
+    expect(files.length).toBeGreaterThan(50);
+    expect(found).toEqual([]);
   });
 });
