@@ -49,6 +49,11 @@ export interface JitOptions {
   asyncBytes?: number;
   /** Chain regions through the jump cache (default: where the engine has wasm tail calls). */
   chain?: boolean;
+  /**
+   * Modules with no region left that the region table may keep alive (cpu/jit/entry.ts) before
+   * it is dropped with all compiled code, once they also outnumber the live ones (default 1024).
+   */
+  deadModules?: number;
 }
 
 /** Most instructions one entry into compiled code runs: events (interrupts, timers, stop requests) wait at most this long. */
@@ -77,7 +82,7 @@ export class JitCompiler {
   readonly stats = {
     jitModules: 0, jitRegions: 0, jitBlocks: 0, jitWasmBytes: 0, jitCompileMs: 0, jitInvalidations: 0, jitEvictions: 0,
     jitDeclined: 0, jitRuns: 0, jitExitsFault: 0, jitExitsCodeWrite: 0, jitSteps: 0, jitSlowSteps: 0, jitInsns: 0,
-    jitAsyncModules: 0, jitAsyncPending: 0,
+    jitAsyncModules: 0, jitAsyncPending: 0, jitTableDrops: 0,
     // Where interpreted instructions come from (JitBackend.runBlock; see counters()): blocks still below the
     // threshold, the warm-up of those that reached it (threshold - 1 dispatches each, counted when queued),
     // hot blocks waiting in the queue, declined blocks (not worth compiling / the recompile cap), and regions
@@ -90,8 +95,11 @@ export class JitCompiler {
   /** Whether regions chain (cpu/jit/chain.ts). */
   readonly chain: boolean;
   /** The region functions, entered through one wasm function (regions.go), and each slot's region. */
-  readonly regions = new RegionTable();
-  readonly slots: (CompiledRegion | undefined)[] = [];
+  regions = new RegionTable();
+  slots: (CompiledRegion | undefined)[] = [];
+  private readonly deadModules: number;
+  /** Modules compiled since the last sweep (dead regions free their slots when swept). */
+  private sinceSweep = 0;
   /** Bumped when a region is dropped or a block moves to another region: jump-cache entries go stale. */
   dropGen = 0;
   /** Called for every instruction compiled code runs through `step` (slow: an inline op's slow path); bench/jit-profile.ts's --steps. */
@@ -108,6 +116,7 @@ export class JitCompiler {
     this.all = o.all ?? false;
     this.asyncBytes = o.asyncBytes ?? Infinity;
     this.chain = (o.chain ?? true) && tailCalls();
+    this.deadModules = o.deadModules ?? 1024;
   }
 
   enqueue(b: Block): void {
@@ -120,6 +129,8 @@ export class JitCompiler {
     const entries = this.queue.filter((b) => b.valid && b.jit === null);
     this.queue = [];
     if (entries.length === 0) return;
+    if (++this.sinceSweep >= SWEEP_MODULES) { this.sinceSweep = 0; this.sweep(); }
+    if (this.regions.worthDropping(this.deadModules)) this.dropTable();
     const t0 = performance.now();
     const regions: RegionCode[] = [], all: Block[] = [], taken = new Set<Block>();
     for (const e of entries) {
@@ -156,9 +167,14 @@ export class JitCompiler {
     };
     const cond = (cc: number): number => (testCC(this.cpu.r32, cc) ? 1 : 0);
     const keepcf = (): void => { keepCF(this.cpu.r32); };
-    const imports = { e: { m: mem, step, cond, keepcf, t: this.regions.table } };
+    const table = this.regions;
+    const imports = { e: { m: mem, step, cond, keepcf, t: table.table } };
     if (bytes.length >= this.asyncBytes) {
-      later(this, bytes, imports, (inst) => { this.install(inst, regions, all.length, bytes.length, performance.now()); });
+      later(this, bytes, imports, (inst) => {
+        // Compiled against a table dropped meanwhile: its slots are gone; the blocks heat up again.
+        if (table !== this.regions) for (const b of all) b.heat = 0;
+        else this.install(inst, regions, all.length, bytes.length, performance.now());
+      });
       this.stats.jitCompileMs += performance.now() - t0;
       return;
     }
@@ -171,10 +187,11 @@ export class JitCompiler {
    * its first entry (revalidate).
    */
   private install(inst: WebAssembly.Instance, regions: RegionCode[], blocks: number, size: number, t0: number): void {
+    const life = this.regions.module();
     regions.forEach((r, k) => {
       const run = inst.exports[`r${k}`] as CompiledRegion['run'];
       const region: CompiledRegion = { run, blocks: r.blocks, epoch: -1, slot: r.slot, refs: 0 };
-      this.regions.put(r.slot, run);
+      this.regions.put(r.slot, run, life);
       this.slots[r.slot] = region;
       r.blocks.forEach((b, e) => {
         if (!b.valid) return;
@@ -207,6 +224,21 @@ export class JitCompiler {
     this.stats.jitRegionDrops++;
     for (const b of r.blocks) if (b.jit === r) { this.release(b); b.heat = 0; }
     return false;
+  }
+
+  /**
+   * Drop the region table and every compiled region (their blocks are interpreted and heat up
+   * again): the table was keeping more dead modules alive than live ones (cpu/jit/entry.ts), and
+   * with it they all become garbage. Recompiles after this do not count toward MAX_COMPILES.
+   */
+  private dropTable(): void {
+    for (const b of this.live) if (b.jit !== null) { b.jit = null; b.heat = 0; }
+    this.live = [];
+    this.regions = new RegionTable();
+    this.slots = [];
+    this.compiledAt.clear();
+    this.dropGen++;
+    this.stats.jitTableDrops++;
   }
 
   /** A table slot for a region about to be compiled. */
@@ -266,8 +298,9 @@ export class JitCompiler {
   /**
    * Whether code at b's physical address has been compiled fewer than MAX_COMPILES times. Code
    * that the guest keeps rewriting (a loop storing into its own page) is decoded afresh after
-   * every write; compiling each new copy would build one wasm module per pass, and V8 keeps
-   * every instance that imports the region table, so such code stays interpreted instead.
+   * every write; compiling each new copy would build one wasm module per pass, each dead by the
+   * next (their memory comes back when dropTable drops the table, but the compile time does not),
+   * so such code stays interpreted instead.
    */
   firstCompiles(b: Block): boolean {
     const k = (this.compiledAt.get(b.phys) ?? 0) + 1;
@@ -318,8 +351,14 @@ export class JitCompiler {
  * 2^29 dispatches.
  */
 const NEVER_UNWORTHY = -(2 ** 30), NEVER_CAP = -(2 ** 29);
-/** Compiles of the code at one physical address before it stays interpreted (JitCompiler.firstCompiles). */
+/**
+ * Compiles of the code at one physical address before it stays interpreted (JitCompiler.firstCompiles):
+ * code rewritten after every pass would otherwise cost a compile per pass for nothing (the dead
+ * modules themselves are freed by dropTable).
+ */
 const MAX_COMPILES = 16;
+/** Modules compiled between two sweeps of the compiled blocks (invalidated ones free their slots). */
+const SWEEP_MODULES = 64;
 
 const hex = (v: number): string => `0x${(v >>> 0).toString(16)}`;
 

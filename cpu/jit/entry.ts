@@ -10,9 +10,20 @@
 import { ModuleBuilder, ValType } from './wasm/index.js';
 import { REGION_SIG } from './chain.js';
 
+// A table also keeps alive every instance that imports it: V8 (Node 20) lists each importing
+// instance in the table's dispatch tables, strongly, so a module whose regions were all freed
+// from their slots is never collected while its table lives (~1 KiB of heap per instance even
+// for an empty module, measured; a JIT that recompiled self-modifying code ran out of heap).
+// So the table counts its modules and those with no region left, and JitCompiler drops the
+// whole table with every compiled region once the dead outnumber the live (dropTable): the old
+// table, its `go` and every instance importing it then become garbage together.
+
 const I32 = ValType.I32;
 /** Slots the table starts with; it doubles when full. */
 const FIRST_SLOTS = 256;
+
+/** One instantiated module: how many of its regions still hold a slot of the table. */
+export interface ModuleLife { regions: number }
 
 export class RegionTable {
   readonly table = new WebAssembly.Table({ element: 'anyfunc', initial: FIRST_SLOTS });
@@ -20,6 +31,11 @@ export class RegionTable {
   readonly go: (slot: number, base: number, limit: number, entry: number) => number;
   private readonly free: number[] = [];
   private used = 0;
+  /** The module of the region in each slot. */
+  private readonly owner: (ModuleLife | undefined)[] = [];
+  /** Modules instantiated against this table, and those of them with no region left in it (kept alive by the table). */
+  modules = 0;
+  deadModules = 0;
 
   constructor() {
     const m = new ModuleBuilder();
@@ -33,10 +49,16 @@ export class RegionTable {
     this.go = inst.exports.go as RegionTable['go'];
   }
 
-  /** Put a region function in a free slot; returns the slot. */
-  add(fn: unknown): number {
+  /** A module instantiated against this table, whose regions put() will place. */
+  module(): ModuleLife {
+    this.modules++;
+    return { regions: 0 };
+  }
+
+  /** Put a region function of module `life` in a free slot; returns the slot. */
+  add(fn: unknown, life: ModuleLife): number {
     const slot = this.reserve();
-    this.put(slot, fn);
+    this.put(slot, fn, life);
     return slot;
   }
 
@@ -50,12 +72,24 @@ export class RegionTable {
     return slot;
   }
 
-  put(slot: number, fn: unknown): void { this.table.set(slot, fn); }
+  put(slot: number, fn: unknown, life: ModuleLife): void {
+    this.table.set(slot, fn);
+    this.owner[slot] = life;
+    life.regions++;
+  }
 
-  /** The region in `slot` is gone: its slot is free (and its module may be collected). */
+  /** The region in `slot` is gone: its slot is free (its module is dead once it has no region left). */
   release(slot: number): void {
     this.table.set(slot, null);
     this.free.push(slot);
+    const life = this.owner[slot];
+    this.owner[slot] = undefined;
+    if (life !== undefined && --life.regions === 0) this.deadModules++;
+  }
+
+  /** Whether the modules this table keeps alive for nothing are at least `min` and outnumber the live ones. */
+  worthDropping(min: number): boolean {
+    return this.deadModules >= min && this.deadModules >= this.modules - this.deadModules;
   }
 
   /** Slots holding a region function. */
