@@ -11,6 +11,7 @@ import { incdec, incdec64 } from './alu.js';
 import { pop, push } from './stack.js';
 import { segCheck } from './operands.js';
 import { CpuFault } from './fault.js';
+import { aluM, aluRM, leaM, loadM, storeM, storeMI } from './exec-mem.js';
 import { PAGE_MASK as TLB_PAGE_MASK, TLB_MASK as TLB_INDEX_MASK } from '../mmu/tlb.js';
 
 import { W } from './words.js';
@@ -100,7 +101,7 @@ export function execBlock(c: Cpu, b: Block, code: Int32Array, n: number, passes:
         case F.SAR_RI32 + F.NO_FLAGS: r[a] >>= s; r[a + 1] = 0; break;
         case F.SHL_RI64: case F.SHR_RI64: case F.SAR_RI64:
         case F.SHL_RI64 + F.NO_FLAGS: case F.SHR_RI64 + F.NO_FLAGS: case F.SAR_RI64 + F.NO_FLAGS: {
-          const id = code[p], k = id & 63, x = r[a], xh = r[a + 1];
+          const id = code[p], k = id & ~F.NO_FLAGS, x = r[a], xh = r[a + 1];
           let lo: number, hi: number;
           if (k === F.SHL_RI64) {
             if (s >= 32) { hi = x << (s - 32); lo = 0; } else { hi = (xh << s) | (x >>> (32 - s)); lo = x << s; }
@@ -193,6 +194,16 @@ export function execBlock(c: Cpu, b: Block, code: Int32Array, n: number, passes:
           break;
         }
         case F.MOVSXD_RR: { const v = r[s]; r[a] = v; r[a + 1] = v >> 31; break; }
+        // ---- General memory operands (cpu/exec-mem.ts).
+        case F.LEA_M32: leaM(c, a, code[p + 3], false); break;
+        case F.LEA_M64: leaM(c, a, code[p + 3], true); break;
+        case F.LOAD_M: loadM(c, a, s, code[p + 3]); break;
+        case F.STORE_M: storeM(c, a, s, code[p + 3]); break;
+        case F.STORE_MI: storeMI(c, a, s, code[p + 3]); break;
+        case F.NOP: break;
+        case F.ALU_RM: aluRM(c, a, s, code[p + 3]); break;
+        case F.ALU_MR: { const w = a & 0xff; aluM(c, a, s, code[p + 3], r[w], r[w + 1]); break; }
+        case F.ALU_MI: aluM(c, a, a & 0xff, code[p + 3], s, s >> 31); break;
         case F.LOAD64_32: case F.LOAD64: case F.STORE64_32: case F.STORE64: {
           const id = code[p];
           const disp = code[p + 3];

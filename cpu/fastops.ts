@@ -41,15 +41,69 @@ export const enum Fast {
   LOADZX8_32 = 60, LOADZX8_64 = 61,
   /** MOVSXD r64, r32: a = dst word, b = src word. */
   MOVSXD_RR = 62,
-  FAST_COUNT = 63,
+  /**
+   * General memory operands (any base, index*scale, displacement; RIP-relative; FS/GS in 64-bit
+   * mode): field a = register word (or what the op says) | address descriptor << 8 (eaDesc),
+   * x = displacement (RIP-relative: the instruction's end offset from the block's RIP + disp).
+   * LEA r32 / r64: a = dst word | descriptor.
+   */
+  LEA_M32 = 63, LEA_M64 = 64,
+  /** Load into a register: a = dst word | descriptor, b = shape: size (1 2 4 8) | LOAD_SIGNED | LOAD_TO64 (MOV, MOVZX, MOVSX, MOVSXD). */
+  LOAD_M = 65,
+  /** Store a register's low b bytes (1 2 4 8): a = src word | descriptor. */
+  STORE_M = 66,
+  /** Store an immediate: a = size (1 2 4 8) | descriptor, b = immediate (sign-extended to 64 bits). */
+  STORE_MI = 67,
+  /** A NOP (90, 0F 1F /0 and the hint NOPs): no access, no fault. */
+  NOP = 68,
+  /**
+   * ALU with a memory operand (ADD OR AND SUB XOR CMP, TEST): shape = cpu/alu.ts ALU_* | ALU_TEST |
+   * size code (0-3: 1 2 4 8 bytes) << 4. ALU_RM: reg op= [m] (32/64-bit register), b = shape;
+   * ALU_MR: [m] op= reg (a byte register is AL..BL or one with REX), b = shape; ALU_MI: [m] op= imm,
+   * a's low byte = shape, b = immediate.
+   */
+  ALU_RM = 69, ALU_MR = 70, ALU_MI = 71,
+  FAST_COUNT = 72,
   /**
    * Dead-flag variants: an ALU fast op whose flags are overwritten by a later
    * instruction of the same block before anything can read them (and before
    * anything that could fault) runs as id + NO_FLAGS and skips the lazy-flag
    * stores. Blocks keep the exact ids for partial runs (single-step, TF).
    */
-  NO_FLAGS = 64,
+  NO_FLAGS = 128,
 }
+
+/**
+ * The address descriptor of the general memory forms (bits 8+ of field a): base register (0-15,
+ * EA_NONE, EA_RIP), index register (0-15, EA_NONE), scale shift, segment (ES..GS), and whether the
+ * address is 64-bit (64-bit mode) or a segmented 32-bit offset (outside it). Built by eaDesc.
+ */
+export const EA_NONE = 16, EA_RIP = 17;
+export const eaBase = (a: number): number => (a >> 8) & 31;
+export const eaIndex = (a: number): number => (a >> 13) & 31;
+export const eaScale = (a: number): number => (a >> 18) & 3;
+export const eaSeg = (a: number): number => (a >> 20) & 7;
+export const ea64 = (a: number): boolean => ((a >> 23) & 1) !== 0;
+/** ALU_RM/MR/MI shape: TEST (an AND that writes nothing back). */
+export const ALU_TEST = 8;
+/** LOAD_M shape bits besides the size. */
+export const LOAD_SIGNED = 16, LOAD_TO64 = 32;
+
+/**
+ * The address descriptor of d's memory operand, shifted into place (OR it with the register
+ * word), or -1 where no general fast op takes it (16-bit addressing, 32-bit addressing in 64-bit
+ * mode, a RIP-relative displacement that does not fit field x). `disp` gives field x.
+ */
+export function eaDesc(d: Insn): number {
+  const m64 = d.mode64;
+  if (m64 ? d.addrSize !== 8 : d.addrSize !== 4) return -1;
+  if (d.ripRel && ((d.end + (d.disp | 0)) | 0) !== d.end + (d.disp | 0)) return -1;
+  const base = d.ripRel ? EA_RIP : d.base >= 0 ? d.base : EA_NONE, index = d.index >= 0 ? d.index : EA_NONE;
+  return (base | index << 5 | d.scale << 10 | d.seg << 12 | (m64 ? 1 << 15 : 0)) << 8;
+}
+
+/** Field x of a general memory fast op for d. */
+export const eaDisp = (d: Insn): number => (d.ripRel ? d.end + (d.disp | 0) : d.disp | 0);
 
 /** The six arithmetic flags as a set (RFLAGS bits CF, PF, AF, ZF, SF, OF). */
 const ALL = 0x8d5, CF = 0x1;
@@ -61,7 +115,9 @@ export const GEN_EXACT = 1, GEN_NOFLAGS = 2;
  * interpreter's switch in cpu/exec.ts and the JIT's code generator in cpu/jit/ share):
  * - fields: which fields name guest registers: 'a' the destination (or stored) register word,
  *   'r' the second field is a source register word, 'm' the second field's low 16 bits are a
- *   base register word (memory operand); immediates and offsets are not listed;
+ *   base register word (memory operand), 'M' field a's bits 8+ are an address descriptor
+ *   (eaDesc: base and index registers) and its low 8 bits the register word; immediates and
+ *   offsets are not listed;
  * - flagsR / flagsW: the arithmetic flags read and written (RFLAGS bits);
  * - fault: may raise an exception; ends: always the last instruction of a block (sets RIP);
  * - mem: touches guest memory; stack: uses RSP and the stack segment;
@@ -90,6 +146,12 @@ const BRANCH = (name: string, flagsR: number, stack: boolean, fields = ''): Fast
   ({ name, fields, flagsR, flagsW: 0, fault: stack, ends: true, mem: stack, stack, writesDst: false, gen: GEN_EXACT });
 const STACK = (name: string, pop: boolean): FastInfo =>
   ({ name, fields: 'a', flagsR: 0, flagsW: 0, fault: true, ends: false, mem: true, stack: true, writesDst: pop, gen: GEN_EXACT });
+/** A general memory form (field 'M'): `reg` whether a's low bits name a register, `load` whether it writes it. */
+const GMEM = (name: string, reg: boolean, load: boolean, mem = true): FastInfo =>
+  ({ name, fields: reg ? 'aM' : 'M', flagsR: 0, flagsW: 0, fault: mem, ends: false, mem, stack: false, writesDst: load, gen: GEN_EXACT });
+/** ALU with a memory operand: `reg` whether a's low byte names a register, `dst` whether it is the destination. */
+const ALUMEM = (name: string, reg: boolean, dst: boolean): FastInfo =>
+  ({ name, fields: reg ? 'aM' : 'M', flagsR: 0, flagsW: ALL, fault: true, ends: false, mem: true, stack: false, writesDst: dst, gen: GEN_EXACT });
 const INCDEC = (name: string): FastInfo =>
   ({ name, fields: 'a', flagsR: CF, flagsW: ALL & ~CF, fault: false, ends: false, mem: false, stack: false, writesDst: true, gen: GEN_EXACT | GEN_NOFLAGS });
 
@@ -125,6 +187,11 @@ export const FAST_INFO: readonly FastInfo[] = (() => {
   put(Fast.INC64, INCDEC('inc r64')); put(Fast.DEC64, INCDEC('dec r64'));
   put(Fast.LOADZX8_32, MEM('movzx r32,byte [base+disp] (segmented)', true)); put(Fast.LOADZX8_64, MEM('movzx r32,byte [base+disp] (64-bit mode)', true));
   put(Fast.MOVSXD_RR, MOVE('movsxd r64,r32', 'ar'));
+  put(Fast.LEA_M32, GMEM('lea r32,[m]', true, true, false)); put(Fast.LEA_M64, GMEM('lea r64,[m]', true, true, false));
+  put(Fast.LOAD_M, GMEM('mov/movzx/movsx/movsxd r,[m]', true, true)); put(Fast.STORE_M, GMEM('mov [m],r', true, false));
+  put(Fast.STORE_MI, GMEM('mov [m],imm', false, false));
+  put(Fast.ALU_RM, ALUMEM('alu r,[m]', true, true)); put(Fast.ALU_MR, ALUMEM('alu [m],r', true, false)); put(Fast.ALU_MI, ALUMEM('alu [m],imm', false, false));
+  put(Fast.NOP, { name: 'nop', fields: '', flagsR: 0, flagsW: 0, fault: false, ends: false, mem: false, stack: false, writesDst: false, gen: GEN_EXACT });
   for (let id = 1; id < Fast.FAST_COUNT; id++) if (t[id] === undefined) throw new Error(`cpu/fastops.ts: fast op ${id} is not described`);
   return t;
 })();

@@ -3,11 +3,11 @@
 // operand size and register/memory form; the 32- and 64-bit register forms
 // have hand-specialised closures because they dominate real code.
 
-import { ALU_AND, ALU_CMP, ALU_NAMES, alu, alu64, incdec, incdec64, neg, neg64 } from './alu.js';
+import { ALU_ADC, ALU_AND, ALU_CMP, ALU_NAMES, ALU_SBB, alu, alu64, incdec, incdec64, neg, neg64, sizeCode } from './alu.js';
 import type { Cpu, Exec } from './cpu.js';
 import type { Insn } from './decoder.js';
 import { Fast as F } from './fastops.js';
-import { fast } from './fastops.js';
+import { ALU_TEST, eaDesc, eaDisp, fast } from './fastops.js';
 import { eaFn, memRead, memWrite, regRead, regWrite, specSize } from './operands.js';
 import { F_I64, F_LOCK, F_READS, OpRow, row } from './table.js';
 import { FLAG_AF } from './state.js';
@@ -53,6 +53,12 @@ export function binaryOp(compute: number, dstSpec: string, srcSpec: string, isTe
     const wb = compute !== ALU_CMP && !isTest;
     const op = isTest ? ALU_AND : compute;
     const dstIsMem = dstSpec[0] === 'E' && d.isMem;
+    // A memory operand any general fast op address takes (not ADC/SBB, which read CF): ALU_RM/MR/MI.
+    const e = d.isMem && compute !== ALU_ADC && compute !== ALU_SBB ? eaDesc(d) : -1;
+    const shape = compute | (isTest ? ALU_TEST : 0) | sizeCode(size) << 4;
+    if (e >= 0 && !dstIsMem && srcSpec[0] === 'E' && (size === 4 || size === 8)) return fast(d, F.ALU_RM, dstReg(d, dstSpec) * 2 | e, shape, eaDisp(d));
+    if (e >= 0 && dstIsMem && srcSpec[0] === 'G' && (size !== 1 || d.rex !== 0 || d.reg < 4)) return fast(d, F.ALU_MR, d.reg * 2 | e, shape, eaDisp(d));
+    if (e >= 0 && dstIsMem && srcSpec[0] === 'I' && (size !== 8 || d.immHi === d.imm >> 31)) return fast(d, F.ALU_MI, shape | e, d.imm, eaDisp(d));
     if (!dstIsMem) {
       const dn = dstReg(d, dstSpec);
       const srcReg = srcSpec[0] === 'G' || (srcSpec[0] === 'E' && !d.isMem);

@@ -9,7 +9,7 @@ import { materialize } from './flags.js';
 import { W } from './words.js';
 import { CC_NAMES, ccTest } from './ops-ctl.js';
 import { Fast as F } from './fastops.js';
-import { fast } from './fastops.js';
+import { LOAD_SIGNED, LOAD_TO64, eaDesc, eaDisp, fast } from './fastops.js';
 import { CpuFault, VEC_UD } from './fault.js';
 import { eaFn, leaFn, memRead, memWrite, regRead, regWrite, segCheck } from './operands.js';
 import { DS, FLAG_AF, FLAG_CF, FLAG_DF, FLAG_PF, FLAG_SF, FLAG_ZF, SEG_BASE, SEG_SEL, SHADOW_MOV_SS, SS } from './state.js';
@@ -36,6 +36,9 @@ function movEG(toReg: boolean, byte: boolean) {
         return fast(d, id, g, d.base * 2, d.disp);
       }
     }
+    // Any other address a fast op takes (index*scale, RIP-relative, FS/GS...); byte stores from AL..BL or with REX.
+    const e = eaDesc(d);
+    if (e >= 0 && (size >= 4 || (!toReg && (size === 2 || d.rex !== 0 || d.reg < 4)))) return fast(d, toReg ? F.LOAD_M : F.STORE_M, g | e, size, eaDisp(d));
     const ea = eaFn(d);
     if (toReg) {
       if (size === 4) return (c) => { const a = ea(c); const v = c.read32(a, c.eaHi); const r = c.r32; r[g] = v; r[g + 1] = 0; };
@@ -61,6 +64,8 @@ function movImm(byte: boolean, plusReg: boolean) {
       const wr = regWrite(size, n, d.rex);
       return (c) => wr(c, imm);
     }
+    const e = eaDesc(d);
+    if (e >= 0) return fast(d, F.STORE_MI, size | e, imm, eaDisp(d));
     const ea = eaFn(d);
     return (c) => { const a = ea(c); c.resHi = immHi; memWrite(c, size, a, c.eaHi, imm); };
   };
@@ -116,6 +121,8 @@ function lea(d: Insn): Exec {
   if (!d.isMem) return () => { throw udFault(); };
   const f = leaFn(d), size = d.opSize;
   if (size === 4 && d.base >= 0 && d.index < 0 && !d.ripRel && d.addrSize !== 2) return fast(d, F.LEA32, d.reg * 2, d.base * 2, d.disp);
+  const e = eaDesc(d);
+  if (e >= 0 && (size === 4 || size === 8)) return fast(d, size === 4 ? F.LEA_M32 : F.LEA_M64, d.reg * 2 | e, 0, eaDisp(d));
   if (size === 4) { const w = d.reg * 2; return (c) => { const v = f(c); c.r32[w] = v; c.r32[w + 1] = 0; }; }
   if (size === 8) { const w = d.reg * 2; return (c) => { const v = f(c); c.r32[w] = v; c.r32[w + 1] = c.eaHi; }; }
   const wr = regWrite(2, d.reg, d.rex);
@@ -158,6 +165,9 @@ function movExt(srcSize: number, signed: boolean) {
       if (d.mode64 && d.addrSize === 8 && d.segOverride < 0) return fast(d, F.LOADZX8_64, d.reg * 2, d.base * 2, d.disp);
     }
     if (signed && srcSize === 4 && size === 8 && !d.isMem) return fast(d, F.MOVSXD_RR, d.reg * 2, d.rm * 2, 0);
+    // Any other memory source into a 32/64-bit register (MOVSXD r32, m32 is a plain load).
+    const e = d.isMem && (size === 4 || size === 8) ? eaDesc(d) : -1;
+    if (e >= 0) return fast(d, F.LOAD_M, d.reg * 2 | e, srcSize | (signed && srcSize < size ? LOAD_SIGNED : 0) | (size === 8 ? LOAD_TO64 : 0), eaDisp(d));
     const src = d.isMem ? ((ea) => (c: Cpu) => memRead(c, srcSize, ea(c), c.eaHi))(eaFn(d)) : regRead(srcSize, d.rm, d.rex);
     const sh = 32 - 8 * srcSize;
     const wr = regWrite(size, d.reg, d.rex);
@@ -251,6 +261,8 @@ function flagOp(kind: 'clc' | 'stc' | 'cmc' | 'cld' | 'std'): () => Exec {
 }
 
 const nop = (): Exec => () => { /* nothing */ };
+/** NOP and the hint NOPs (0F 19-1F): the NOP fast op (no access, no fault). */
+const nopFast = (d: Insn): Exec => fast(d, F.NOP, 0, 0, 0);
 
 export const MOV_ROWS: OpRow[] = [
   row('88', 'mov Eb,Gb', movEG(false, true)),
@@ -273,7 +285,7 @@ export const MOV_ROWS: OpRow[] = [
   row('87', 'xchg Ev,Gv', xchg(false, false), F_LOCK),
   ...rowsPlusReg('90', 'xchg Zv,rAX', xchg(false, true)).slice(1),
   row('pf3 90', 'pause', nop),
-  row('90', 'nop', (d) => (d.rex & 1 ? xchg(false, true)(d) : nop())),
+  row('90', 'nop', (d) => (d.rex & 1 ? xchg(false, true)(d) : nopFast(d))),
   row('0f b6', 'movzx Gv,Eb', movExt(1, false)),
   row('0f b7', 'movzx Gv,Ew', movExt(2, false)),
   row('0f be', 'movsx Gv,Eb', movExt(1, true)),
@@ -292,8 +304,8 @@ export const MOV_ROWS: OpRow[] = [
   row('f5', 'cmc', flagOp('cmc')),
   row('fc', 'cld', flagOp('cld')),
   row('fd', 'std', flagOp('std')),
-  row('0f 1f /0', 'nop Ev', nop, F_READS),
-  ...[0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f].map((op) => row(`0f ${op.toString(16)}`, 'nop Ev', nop, F_READS)),
+  row('0f 1f /0', 'nop Ev', nopFast, F_READS),
+  ...[0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f].map((op) => row(`0f ${op.toString(16)}`, 'nop Ev', nopFast, F_READS)),
   row('0f 18', 'prefetch M', nop, F_READS),
   row('0f 0d', 'prefetchw M', nop, F_READS),
 ];

@@ -4,7 +4,9 @@
 // run one instruction through the interpreter (`step`), evaluate a condition.
 
 import type { Block } from '../blocks.js';
-import { Fast as F, FAST_INFO } from '../fastops.js';
+import { Fast as F, FAST_INFO, ea64, eaBase, eaIndex, eaSeg } from '../fastops.js';
+import { segWord } from '../cpu.js';
+import { SEG_BASE } from '../state.js';
 import { W } from '../words.js';
 import { V } from '../vcpu-layout.js';
 import { Access } from './access.js';
@@ -35,7 +37,8 @@ function regsOf(id: number, a: number, s: number): number {
   const base = id & ~F.NO_FLAGS;
   const info = FAST_INFO[base];
   let m = 0;
-  if (info.fields.includes('a')) m |= 1 << (a >> 1);
+  if (info.fields.includes('a')) m |= 1 << ((a & 0xff) >> 1);
+  if (info.fields.includes('M')) { const b = eaBase(a), n = eaIndex(a); if (b < 16) m |= 1 << b; if (n < 16) m |= 1 << n; }
   if (info.fields.includes('r')) m |= 1 << (s >> 1); // source register word
   if (info.fields.includes('m')) m |= 1 << ((s & 0xffff) >> 1); // base register word (| seg << 16)
   if (info.stack) m |= 1 << RSP;
@@ -99,11 +102,13 @@ export class GenBase {
         const m = regsOf(id, code[(i << 2) + 1], code[(i << 2) + 2]);
         this.used |= m;
         const info = FAST_INFO[id & ~F.NO_FLAGS];
-        if (info.writesDst) this.written |= 1 << (code[(i << 2) + 1] >> 1);
+        if (info.writesDst) this.written |= 1 << ((code[(i << 2) + 1] & 0xff) >> 1);
         if (info.stack) this.written |= 1 << RSP;
         if (info.flagsW !== 0 || info.flagsR !== 0) this.lf = true;
         if (info.stack) stack = r.wide ? 8 : 4;
         if ((id === F.LOAD32 || id === F.STORE32 || id === F.LOADZX8_32) && !segs.includes(code[(i << 2) + 2] >>> 16)) segs.push(code[(i << 2) + 2] >>> 16);
+        const a = code[(i << 2) + 1];
+        if (info.mem && info.fields.includes('M') && !ea64(a) && !segs.includes(segWord(eaSeg(a), SEG_BASE))) segs.push(segWord(eaSeg(a), SEG_BASE));
         if (id === F.CALL32 || id === F.CALL64) {
           const t = this.target(b, code[(i << 2) + 3]);
           if (t >= 0 && !this.returns.includes(t) && this.returns.length < MAX_RET_TARGETS) this.returns.push(t);

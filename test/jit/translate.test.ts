@@ -23,6 +23,8 @@ function insn(next: () => number, w: boolean): string {
   const rr = R[next() % R.length], imm8 = (next() & 0xff).toString(16).padStart(2, '0');
   const imm32 = [0, 8, 16, 24].map((s) => ((next() >>> s) & 0xff).toString(16).padStart(2, '0')).join('');
   const reg = ['c0', 'c3', 'c2', 'c7'][next() % 4]; // eax, ebx, edx, edi as an r/m register
+  /** A SIB byte for [esi + ebp*scale] (EBP = 0x40, never written). */
+  const sib = (): string => ((next() & 3) << 6 | 5 << 3 | 6).toString(16);
   const forms = [
     `${W}01 ${rr}`, `${W}29 ${rr}`, `${W}39 ${rr}`, `${W}21 ${rr}`, `${W}09 ${rr}`, `${W}31 ${rr}`, `${W}85 ${rr}`,
     `${W}83 ${reg} ${imm8}`, `${W}83 ${(parseInt(reg, 16) + 0x28).toString(16)} ${imm8}`, `${W}83 ${(parseInt(reg, 16) + 0x38).toString(16)} ${imm8}`,
@@ -37,6 +39,15 @@ function insn(next: () => number, w: boolean): string {
     `${W}89 86 ${[0, 1].map(() => (next() & 0x7c).toString(16).padStart(2, '0')).join('')}0000`, // mov [esi+disp32], eax
     `${W}8b 9e ${[0, 1].map(() => (next() & 0x7c).toString(16).padStart(2, '0')).join('')}0000`, // mov ebx, [esi+disp32]
     `50`, `5a`, // push eax; pop edx
+    // General memory operands (ESI = data, EBP = 0x40 as an index): LEA, MOV, MOVZX/MOVSX, stores of registers and immediates, NOPs.
+    `${W}8d 44 ${sib()} ${imm8}`, `${W}8b 44 ${sib()} ${imm8}`, `${W}89 44 ${sib()} ${(next() & 0x7c).toString(16).padStart(2, '0')}`,
+    `0f b7 44 ${sib()} ${imm8}`, `${W}0f bf 46 ${imm8}`, `${W}0f be 44 ${sib()} ${imm8}`, `0f b6 44 ${sib()} ${imm8}`,
+    `88 44 ${sib()} ${imm8}`, `66 89 44 ${sib()} ${imm8}`, `c6 44 ${sib()} ${imm8} ${imm8}`, `66 c7 46 ${imm8} ${imm8}${imm8}`,
+    `${W}c7 44 ${sib()} ${imm8} ${imm32}`, `0f 1f 44 00 00`, `66 0f 1f 84 00 00000000`, `90`,
+    `${W}03 44 ${sib()} ${imm8}`, `${W}39 44 ${sib()} ${imm8}`, `80 7c ${sib()} ${imm8} ${imm8}`, `${W}01 44 ${sib()} ${imm8}`,
+    `${W}85 44 ${sib()} ${imm8}`, `f6 44 ${sib()} ${imm8} ${imm8}`, `${W}83 64 ${sib()} ${imm8} ${imm8}`, `66 29 44 ${sib()} ${imm8}`,
+    `30 44 ${sib()} ${imm8}`, `${W}81 74 ${sib()} ${imm8} ${imm32}`, `${W}2b 46 ${imm8}`, `${W}0b 44 ${sib()} ${imm8}`,
+    ...(w ? [`48 63 44 ${sib()} ${imm8}`, `48 3b 05 ${imm8}000000`, `48 8b 05 ${imm8}000000`, `48 8d 0d ${imm32}`, `64 8b 46 ${imm8}`] : []),
   ];
   return forms[next() % forms.length];
 }
@@ -57,7 +68,7 @@ function program(seed: number, w: boolean): string {
 function run(code: string, mode: 32 | 64, accel: 'interp' | 'jit'): { state: Uint8Array; data: Uint8Array; rig: Rig } {
   const t = new Rig(mode, [], accel);
   t.set(6, DATA); // ESI: the data area
-  t.set(0, 0x12345678); t.set(3, 0x9abcdef0); t.set(2, 0x7fffffff); t.set(1, 7);
+  t.set(0, 0x12345678); t.set(3, 0x9abcdef0); t.set(2, 0x7fffffff); t.set(1, 7); t.set(5, 0x40);
   t.run(code);
   return { state: t.backend.getState().slice(0, ARCH_END), data: t.mem.u8.slice(DATA, DATA + 0x8000), rig: t };
 }
@@ -86,5 +97,19 @@ describe('jit against interp', () => {
     expect(k.jitInsns).toBeGreaterThan(3900);
     expect(k.jitRuns).toBeLessThan(40);
     expect(t.rip()).toBe(CODE + 13); // on the HLT
+  });
+
+  it('the general memory forms run inline: a loop of SIB/RIP-relative loads, stores, LEA and NOPs steps nothing but its HLT and first TLB misses', () => {
+    const t = new Rig(64, [], 'jit');
+    t.set(6, DATA); t.set(5, 8);
+    // mov ecx,100; L: lea rax,[rsi+rbp*4+8]; movzx edx,word [rsi+rbp*2]; mov rdi,[rip+0]; movsxd rdi,[rsi+rbp*1];
+    //   mov [rsi+rbp*8],dl; mov qword [rsi+rbp*4+0x10],-1; nop dword [rax+rax*1+0]; dec ecx; jnz L
+    t.run('b9 64000000 488d44ae08 0fb7146e 488b3d00000000 48633c2e 8814ee 48c744ae10ffffffff 0f1f440000 ffc9 75d7');
+    const k = (t.backend as JitBackend).counters();
+    expect(t.reg32(1)).toBe(0);
+    expect(t.mem.read32(DATA + 0x30)).toBe(-1);
+    expect(k.jitInsns).toBeGreaterThan(900);
+    expect(k.jitSteps - k.jitSlowSteps).toBe(1); // the HLT
+    expect(k.jitSlowSteps).toBeLessThanOrEqual(3); // a page's first access fills the TLB
   });
 });

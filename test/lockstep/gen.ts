@@ -38,6 +38,9 @@ export class Rng {
   pick<T>(a: readonly T[]): T { return a[this.below(a.length)]; }
 }
 
+/** A 32-bit value's bytes, little-endian. */
+const le32 = (v: number): number[] => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
+
 const ALU_OPS = [0x00, 0x08, 0x10, 0x18, 0x20, 0x28, 0x30, 0x38];
 /** CBW CWD SAHF LAHF CMC CLC STC CLD STD NOP. */
 const ONE_BYTE = [0x98, 0x99, 0x9e, 0x9f, 0xf5, 0xf8, 0xf9, 0xfc, 0xfd, 0x90];
@@ -67,9 +70,15 @@ class Emitter {
   dst8(): number { return this.rng.pick([0, 1, 2, 4, 5, 6]); }
   src8(): number { return this.rng.below(8); }
 
-  /** Emit prefixes + opcode bytes + ModRM for a register (rm) or memory ([rbx+disp8]) operand. */
-  op(size: 1 | 2 | 4 | 8, opcode: number[], reg: number, rm: number | 'mem', tail: number[] = []): void {
+  /**
+   * Emit prefixes + opcode bytes + ModRM for a register (rm) or memory operand in the scratch page:
+   * [rbx+disp8], or (unless `simple`) through an index, [rbx*s+disp32] or [rbx+rbx*s+disp32], or
+   * in 64-bit mode RIP-relative; 16-bit code reaches the SIB forms with an address-size prefix.
+   */
+  op(size: 1 | 2 | 4 | 8, opcode: number[], reg: number, rm: number | 'mem', tail: number[] = [], simple = false): void {
     const o = this.out;
+    const form = rm === 'mem' && !simple ? this.rng.below(this.mode === 64 ? 5 : 4) : 0; // 0-1: [rbx+disp8], 2: [rbx*s+d], 3: [rbx+rbx*s+d], 4: [rip+d]
+    if (form === 2 || form === 3) { if (this.mode === 16) o.push(0x67); }
     if (size === 2 && this.mode !== 16) o.push(0x66);
     if (size === 4 && this.mode === 16) o.push(0x66);
     if (this.mode === 64) {
@@ -77,11 +86,17 @@ class Emitter {
       if (rex) o.push(0x40 | rex);
     }
     o.push(...opcode);
-    if (rm === 'mem') {
-      const disp = this.rng.below(0x70);
-      o.push(this.mode === 16 ? 0x47 | ((reg & 7) << 3) : 0x43 | ((reg & 7) << 3), disp);
-    } else {
+    if (rm !== 'mem') {
       o.push(0xc0 | ((reg & 7) << 3) | (rm & 7));
+    } else {
+      const disp = this.rng.below(0x70), r3 = (reg & 7) << 3;
+      if (form < 2) o.push(this.mode === 16 ? 0x47 | r3 : 0x43 | r3, disp);
+      else if (form === 4) { o.push(0x05 | r3); o.push(...le32(SCRATCH + disp - (CODE + o.length + 4 + tail.length))); }
+      else {
+        const sh = this.rng.below(4);
+        if (form === 2) o.push(0x04 | r3, sh << 6 | 3 << 3 | 5, ...le32(SCRATCH * (1 - (1 << sh)) + disp)); // [rbx*s + disp32]
+        else o.push(0x84 | r3, sh << 6 | 3 << 3 | 3, ...le32(disp - SCRATCH * (1 << sh))); // [rbx + rbx*s + disp32]
+      }
     }
     o.push(...tail);
   }
@@ -186,7 +201,10 @@ class Emitter {
         else this.op(sz, [0xc6 | (byte ? 0 : 1)], 0, this.rmDst(sz), this.imm(Math.min(sz, 4)));
         break;
       }
-      case 18: this.out.push(r.pick(m === 64 || !this.bcd ? ONE_BYTE : [...ONE_BYTE, 0x27, 0x2f, 0x37, 0x3f])); break;
+      case 18: // one-byte forms, or a NOP Ev (0F 1F /0: its memory operand is never accessed)
+        if (r.below(4) === 0) this.op(this.size(), [0x0f, 0x1f], 0, 'mem');
+        else this.out.push(r.pick(m === 64 || !this.bcd ? ONE_BYTE : [...ONE_BYTE, 0x27, 0x2f, 0x37, 0x3f]));
+        break;
       case 19: { // PUSH/POP kept balanced, PUSHF
         const k = r.below(3);
         if (k === 0 && this.depth < 64) { this.pushPop(0x50, this.src()); this.depth++; }
@@ -220,9 +238,9 @@ class Emitter {
         else this.out.push(0x90);
         break;
       case 25: { // REP STOSB/MOVSB inside the scratch page
-        this.op(m === 16 ? 2 : 4, [0x8d], 7, 'mem'); // lea di/edi, [bx+d]
+        this.op(m === 16 ? 2 : 4, [0x8d], 7, 'mem', [], true); // lea di/edi, [bx+d]
         this.out[this.out.length - 1] = 0x40 + r.below(0x40);
-        this.op(m === 16 ? 2 : 4, [0x8d], 6, 'mem'); // lea si/esi, [bx+d]
+        this.op(m === 16 ? 2 : 4, [0x8d], 6, 'mem', [], true); // lea si/esi, [bx+d]
         this.out[this.out.length - 1] = 0x40 + r.below(0x40);
         this.op(m === 16 ? 2 : 4, [0xc7], 0, 1, m === 16 ? [r.below(16), 0] : [r.below(16), 0, 0, 0]); // mov cx/ecx, n
         this.out.push(0xf3, r.pick([0xaa, 0xa4]));
