@@ -14,7 +14,10 @@ export interface NativeVm {
   mapRam(slot: number, guestPhys: number, buffer: ArrayBuffer, offset: number, size: number, logDirty?: boolean): void;
   /** KVM_GET_DIRTY_LOG: the slot's pages written since the last call, one bit each, into `bitmap` (8-byte multiple). */
   dirtyLog(slot: number, bitmap: Uint8Array): void;
+  /** The selected vCPU's kvm_run page. */
   runBuffer(): ArrayBuffer;
+  /** vCPU ioctls, runBuffer, the slice and run() go to vCPU i (of `vcpus`) from now on. */
+  select(i: number): void;
   ioctl(name: string, arg?: Uint8Array | number): number;
   irqLine(irq: number, level: boolean): void;
   startSlice(ns: number): void;
@@ -26,7 +29,8 @@ export interface NativeVm {
 }
 
 export interface NativeAddon {
-  Vm: new (opts: { irqchip: boolean; pit: boolean }) => NativeVm;
+  /** `vcpus` (default 1): that many vCPU fds, ids 0..vcpus-1; vCPU 0 is selected. */
+  Vm: new (opts: { irqchip: boolean; pit: boolean; vcpus?: number }) => NativeVm;
 }
 
 /** A host problem that stops --accel=kvm: the message is one line naming the problem and the fix. */

@@ -21,6 +21,7 @@ import * as K from './kvm-structs.js';
 import { DIRTY_WRITTEN } from '../mmu/memory.js';
 import { buildSlots, type RamSlot } from './kvm-slots.js';
 import { hostMmu, type HostMmu } from './host-mmu.js';
+import type { SharedVm } from './kvm-shared.js';
 
 export interface KvmOptions {
   /** The CPU model's leaves (the machine builds them with cpu/cpuid.ts cpuidEntries): the vCPU gets
@@ -36,6 +37,9 @@ export interface KvmOptions {
   /** One-line warnings (CPU features the host lacks; once per process). The nested-KVM warning is
    *  addon.ts nestedKvmWarning(), for the caller to print once. */
   onWarning?: (line: string) => void;
+  /** -smp N: the VM all vCPUs' backends share (this one runs vCPU `host.vcpu` of it; vCPU 0's maps
+   *  the memory and routes the IRQs). Absent: the backend opens a VM with one vCPU of its own. */
+  shared?: SharedVm;
 }
 
 /** What KVM_RUN's errors mean for emu. */
@@ -65,6 +69,8 @@ export class KvmBackend implements Backend {
   readonly cpuid: CpuidEntry[];
 
   private readonly vm: NativeVm;
+  /** This backend sets the VM's memory slots and IRQ routes (vCPU 0's, or a VM of its own). */
+  private readonly ownsVm: boolean;
   private readonly run8: Uint8Array;
   private readonly runDv: DataView;
   private readonly io: KvmStateIo;
@@ -93,8 +99,9 @@ export class KvmBackend implements Backend {
     if (problem) throw new KvmUnavailable(problem);
     this.irqchip = opts.irqchip ?? 'user';
     const kernel = this.irqchip === 'kernel';
+    this.ownsVm = !opts.shared || (host.vcpu ?? 0) === 0;
     try {
-      this.vm = new addon.Vm({ irqchip: kernel, pit: kernel && opts.pit === true });
+      this.vm = opts.shared ? opts.shared.view(host.vcpu ?? 0) : new addon.Vm({ irqchip: kernel, pit: kernel && opts.pit === true });
     } catch (e) {
       throw explainOpenError(e);
     }
@@ -120,7 +127,7 @@ export class KvmBackend implements Backend {
       this.io = new KvmStateIo(this.vm, kernel);
       if (opts.mmioHoles) this.holes = opts.mmioHoles;
       this.mapMemory(this.holes());
-      if (kernel) this.routeIrqs();
+      if (kernel && this.ownsVm) this.routeIrqs();
       // After destroy() (a switch to another backend) a late IRQ edge is dropped, not thrown at the device.
       this.irqSink = kernel ? { setIrq: (line, level) => { if (!this.destroyed) this.vm.irqLine(line, level); } } : null;
       // Start from the architectural reset state, as the interpreter does.
@@ -138,6 +145,7 @@ export class KvmBackend implements Backend {
   private mapMemory(holes: ReadonlyArray<MmioHole>): void {
     const mem = this.host.memory;
     this.a20 = this.host.a20Enabled();
+    if (!this.ownsVm) return;
     const next = buildSlots(mem.ramSize, holes, this.a20);
     // Delete slots that change, then add the new ones (KVM cannot move a slot in place).
     for (let i = 0; i < this.slots.length; i++) {

@@ -83,7 +83,7 @@ options:
                            copy a raw binary to ADDR and start there (real mode below 1 MiB,
                            flat 32-bit protected mode above)
   -smp N | -smp cpus=N,sockets=S,cores=C,threads=T
-                           vCPUs (1 to 16; interp: one thread, round-robin; kvm: 1 only)
+                           vCPUs (1 to 16; one thread, round-robin; kvm: --irqchip=user)
   -fw_cfg name=opt/NAME,file=FILE | -fw_cfg name=opt/NAME,string=TEXT
                            a named blob the guest reads through QEMU's fw_cfg device (0x510)
   -drive file=F,format=raw,if=virtio|ide|none[,readonly=on][,id=X][,index=N][,media=cdrom]

@@ -3,8 +3,24 @@
 
 import { KvmBackend } from '../accel-kvm/kvm-backend.js';
 import { cpuidEntries } from '../cpu/cpuid.js';
-import { KvmUnavailable, kvmUnavailableReason } from '../accel-kvm/addon.js';
-import { BackendUnavailable, markUnavailable, registerBackend } from './backends.js';
+import { KvmUnavailable, explainOpenError, kvmUnavailableReason, loadAddon, type NativeVm } from '../accel-kvm/addon.js';
+import { SharedVm } from '../accel-kvm/kvm-shared.js';
+import { type BackendBoard, BackendUnavailable, markUnavailable, registerBackend } from './backends.js';
+
+/** A VM with `vcpus` vCPU fds (KVM's in-kernel PIC/IOAPIC/LAPICs with `kernel`). */
+function openVm(kernel: boolean, vcpus: number): NativeVm {
+  let vm: NativeVm;
+  try {
+    vm = new (loadAddon().Vm)({ irqchip: kernel, pit: false, vcpus });
+  } catch (e) {
+    throw explainOpenError(e);
+  }
+  if (typeof vm.select !== 'function') {
+    vm.destroy();
+    throw new KvmUnavailable('the KVM addon was built before -smp support (it has one vCPU); rebuild it with node accel-kvm/build.mjs (or npm install)');
+  }
+  return vm;
+}
 
 let registered = false;
 
@@ -17,14 +33,23 @@ export function registerNodeBackends(): void {
     markUnavailable('kvm', why);
     return;
   }
+  // -smp N: vCPU 0's backend opens the VM with N vCPU fds, the others' join it (the machine makes them in index order).
+  const shared = new WeakMap<BackendBoard, SharedVm>();
   registerBackend('kvm', (m, host) => {
-    if (m.vcpuCount > 1) {
-      throw new BackendUnavailable(`--accel=kvm runs one vCPU in this build (the addon drives a single KVM vCPU); for -smp ${m.vcpuCount} use --accel=interp`);
-    }
+    const index = host.vcpu ?? 0;
     let b: KvmBackend;
     try {
+      let vm: SharedVm | undefined;
+      if (m.vcpuCount > 1) {
+        if (m.options.irqchip === 'kernel') {
+          throw new BackendUnavailable(`--accel=kvm -smp ${m.vcpuCount} runs with the TypeScript LAPICs only (KVM's in-kernel ones would start the APs where the machine's round-robin does not see it); use --irqchip=user`);
+        }
+        if (index === 0) shared.set(m, new SharedVm(openVm(false, m.vcpuCount), m.vcpuCount));
+        vm = shared.get(m);
+      }
       b = new KvmBackend(host, {
-        cpuid: cpuidEntries(0),
+        shared: vm,
+        cpuid: cpuidEntries(host.topology?.apicId ?? index),
         irqchip: m.options.irqchip ?? 'user',
         mmioHoles: () => m.bus.mmioHoles(host.memory.ramSize),
         onWarning: (line) => m.options.onMessage?.(`emu: ${line}`), // nested/PVM host, missing CPU features

@@ -407,7 +407,8 @@ export class Machine {
       }
       case EXIT_ERROR:
       default:
-        this.powerOff(1, `the ${this.backend.name} backend stopped: ${this.backend.lastError ?? 'unknown error'}`);
+        const failed = this.vcpus[this.currentVcpu].backend; // under -smp, the vCPU whose turn it was
+        this.powerOff(1, `the ${failed.name} backend stopped${this.vcpus.length > 1 ? ` on vCPU ${this.currentVcpu}` : ''}: ${failed.lastError ?? 'unknown error'}`);
         return 0;
     }
   }

@@ -1,8 +1,10 @@
 // The thin native layer under the KVM backend: opens /dev/kvm, creates one VM
-// with one vCPU, registers slices of the machine's WebAssembly.Memory as guest
-// RAM, exposes the vCPU's kvm_run page to TypeScript without copying, runs the
-// vCPU under a time-slice timer, and passes a whitelist of ioctls whose
-// argument structs the TypeScript side lays out (accel-kvm/kvm-structs.ts).
+// with one vCPU fd per vCPU (-smp N), registers slices of the machine's
+// WebAssembly.Memory as guest RAM, exposes each vCPU's kvm_run page to
+// TypeScript without copying, runs the selected vCPU under a time-slice timer,
+// and passes a whitelist of ioctls whose argument structs the TypeScript side
+// lays out (accel-kvm/kvm-structs.ts). vCPU ioctls and run() go to the vCPU
+// that select(i) chose last: the vCPUs take turns on the calling thread.
 
 #include <napi.h>
 
@@ -117,6 +119,7 @@ class Vm : public Napi::ObjectWrap<Vm> {
                         InstanceMethod("mapRam", &Vm::MapRam),
                         InstanceMethod("dirtyLog", &Vm::DirtyLog),
                         InstanceMethod("runBuffer", &Vm::RunBuffer),
+                        InstanceMethod("select", &Vm::Select),
                         InstanceMethod("ioctl", &Vm::Ioctl),
                         InstanceMethod("irqLine", &Vm::IrqLine),
                         InstanceMethod("startSlice", &Vm::StartSlice),
@@ -126,23 +129,36 @@ class Vm : public Napi::ObjectWrap<Vm> {
                         InstanceMethod("destroy", &Vm::Destroy)});
   }
 
-  // new Vm({ irqchip: boolean, pit: boolean })
+  // new Vm({ irqchip: boolean, pit: boolean, vcpus?: number (1..kMaxVcpus, default 1) })
   Vm(const Napi::CallbackInfo &info) : Napi::ObjectWrap<Vm>(info) {
     Napi::Env env = info.Env();
     bool irqchip = false, pit = false;
+    int vcpus = 1;
     if (info.Length() > 0 && info[0].IsObject()) {
       Napi::Object o = info[0].As<Napi::Object>();
       irqchip = o.Get("irqchip").ToBoolean();
       pit = o.Get("pit").ToBoolean();
+      if (o.Get("vcpus").IsNumber()) vcpus = o.Get("vcpus").As<Napi::Number>().Int32Value();
     }
-    if (!Open(env, irqchip, pit)) Close();
+    if (vcpus < 1 || vcpus > kMaxVcpus) {
+      Fail(env, "vcpus must be 1 to " + std::to_string(kMaxVcpus));
+      return;
+    }
+    if (!Open(env, irqchip, pit, vcpus)) Close();
   }
 
   ~Vm() override { Close(); }
 
  private:
+  static const int kMaxVcpus = 16;
   int sys_fd_ = -1, vm_fd_ = -1, vcpu_fd_ = -1;
   struct kvm_run *run_ = nullptr;
+  // Every vCPU's fd and kvm_run page; vcpu_fd_/run_ are the selected one's.
+  int vcpu_count_ = 0, selected_ = 0;
+  int vcpu_fds_[kMaxVcpus];
+  struct kvm_run *runs_[kMaxVcpus];
+  Napi::ObjectReference run_buf_refs_[kMaxVcpus];
+  bool runs_handed_out_[kMaxVcpus] = {};
   size_t run_size_ = 0;
   timer_t timer_{};
   bool has_timer_ = false;
@@ -151,16 +167,14 @@ class Vm : public Napi::ObjectWrap<Vm> {
   double guest_ns_ = 0;
   // The guest RAM's ArrayBuffer must outlive the memory slots that point into it.
   Napi::ObjectReference ram_ref_;
-  // Once TypeScript holds a view of kvm_run, the mapping lives until that view is collected.
-  Napi::ObjectReference run_buf_ref_;
-  bool run_handed_out_ = false;
+  // Once TypeScript holds a view of a kvm_run page, the mapping lives until that view is collected.
 
   bool Fail(Napi::Env env, const std::string &msg) {
     Napi::Error::New(env, msg).ThrowAsJavaScriptException();
     return false;
   }
 
-  bool Open(Napi::Env env, bool irqchip, bool pit) {
+  bool Open(Napi::Env env, bool irqchip, bool pit, int vcpus) {
     sys_fd_ = open("/dev/kvm", O_RDWR | O_CLOEXEC);
     if (sys_fd_ < 0) {
       int e = errno;
@@ -192,14 +206,23 @@ class Vm : public Napi::ObjectWrap<Vm> {
         if (ioctl(vm_fd_, KVM_CREATE_PIT2, &cfg) < 0) return Fail(env, ErrnoText("KVM_CREATE_PIT2", errno));
       }
     }
-    vcpu_fd_ = ioctl(vm_fd_, KVM_CREATE_VCPU, 0);
-    if (vcpu_fd_ < 0) return Fail(env, ErrnoText("KVM_CREATE_VCPU", errno));
     int mmap_size = ioctl(sys_fd_, KVM_GET_VCPU_MMAP_SIZE, 0);
     if (mmap_size < (int)sizeof(struct kvm_run)) return Fail(env, ErrnoText("KVM_GET_VCPU_MMAP_SIZE", errno));
-    void *p = mmap(nullptr, mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu_fd_, 0);
-    if (p == MAP_FAILED) return Fail(env, ErrnoText("mmap kvm_run", errno));
-    run_ = static_cast<struct kvm_run *>(p);
     run_size_ = mmap_size;
+    // vCPU id = index (the APIC ID KVM's LAPIC starts with; the TypeScript side sets the CPUID topology).
+    for (int i = 0; i < vcpus; i++) {
+      int fd = ioctl(vm_fd_, KVM_CREATE_VCPU, i);
+      if (fd < 0) return Fail(env, ErrnoText("KVM_CREATE_VCPU", errno));
+      vcpu_fds_[i] = fd;
+      runs_[i] = nullptr;
+      vcpu_count_ = i + 1;
+      void *p = mmap(nullptr, mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+      if (p == MAP_FAILED) return Fail(env, ErrnoText("mmap kvm_run", errno));
+      runs_[i] = static_cast<struct kvm_run *>(p);
+    }
+    selected_ = 0;
+    vcpu_fd_ = vcpu_fds_[0];
+    run_ = runs_[0];
     int xs = ioctl(vm_fd_, KVM_CHECK_EXTENSION, KVM_CAP_XSAVE2);
     if (xs > (int)xsave_size_) xsave_size_ = xs;
 
@@ -230,11 +253,15 @@ class Vm : public Napi::ObjectWrap<Vm> {
   void Close() {
     if (has_timer_) timer_delete(timer_);
     has_timer_ = false;
-    if (g_running == run_) g_running = nullptr;
-    if (run_ && !run_handed_out_) munmap(run_, run_size_);
+    g_running = nullptr;
+    for (int i = 0; i < vcpu_count_; i++) {
+      if (runs_[i] && !runs_handed_out_[i]) munmap(runs_[i], run_size_);
+      runs_[i] = nullptr;
+      if (!run_buf_refs_[i].IsEmpty()) run_buf_refs_[i].Reset();
+      close(vcpu_fds_[i]);
+    }
+    vcpu_count_ = 0;
     run_ = nullptr;
-    if (!run_buf_ref_.IsEmpty()) run_buf_ref_.Reset();
-    if (vcpu_fd_ >= 0) close(vcpu_fd_);
     if (vm_fd_ >= 0) close(vm_fd_);
     if (sys_fd_ >= 0) close(sys_fd_);
     vcpu_fd_ = vm_fd_ = sys_fd_ = -1;
@@ -323,17 +350,33 @@ class Vm : public Napi::ObjectWrap<Vm> {
     return env.Undefined();
   }
 
-  // The kvm_run page (and the PIO data page after it), shared with TypeScript.
+  // The selected vCPU's kvm_run page (and the PIO data page after it), shared with TypeScript.
   Napi::Value RunBuffer(const Napi::CallbackInfo &info) {
     Napi::Env env = info.Env();
     if (!Alive(env)) return env.Undefined();
-    if (run_buf_ref_.IsEmpty()) {
+    Napi::ObjectReference &ref = run_buf_refs_[selected_];
+    if (ref.IsEmpty()) {
       size_t size = run_size_;
       Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(env, run_, run_size_, [size](Napi::Env, void *p) { munmap(p, size); });
-      run_buf_ref_ = Napi::Persistent(ab.As<Napi::Object>());
-      run_handed_out_ = true;
+      ref = Napi::Persistent(ab.As<Napi::Object>());
+      runs_handed_out_[selected_] = true;
     }
-    return run_buf_ref_.Value();
+    return ref.Value();
+  }
+
+  // select(i): vCPU ioctls, runBuffer(), the slice and run() go to vCPU i from now on.
+  Napi::Value Select(const Napi::CallbackInfo &info) {
+    Napi::Env env = info.Env();
+    if (!Alive(env)) return env.Undefined();
+    int i = info[0].As<Napi::Number>().Int32Value();
+    if (i < 0 || i >= vcpu_count_) {
+      Fail(env, "select: no vCPU " + std::to_string(i));
+      return env.Undefined();
+    }
+    selected_ = i;
+    vcpu_fd_ = vcpu_fds_[i];
+    run_ = runs_[i];
+    return env.Undefined();
   }
 
   // ioctl(name, buffer?, arg?) -> result (>= 0) or throws with errno text.
