@@ -1,5 +1,6 @@
 // The literal word indices and lazy-flag codes of cpu/words.ts (inlined into
-// the hot paths) must agree with the layout in cpu/state.ts and cpu/flags.ts.
+// the hot paths) must agree with the layout in cpu/state.ts and cpu/flags.ts, and
+// cpu/ must index the record through them (the enum W) and nothing else.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
