@@ -111,3 +111,12 @@ export function aluM(c: Cpu, a: number, shape: number, x: number, y: number, yh:
   const v = alu(c, op, size, memRead(c, size, lo, hi), y);
   if (wb) memWrite(c, size, lo, hi, v);
 }
+
+/** ALU_RR8 / ALU_RI8 (also their NO_FLAGS ids: the flags are written anyway): byte register a op= byte register b (rr) or immediate b. */
+export function aluR8(c: Cpu, a: number, b: number, shape: number, rr: boolean): void {
+  const r = c.r32, op = (shape & ALU_TEST) !== 0 ? ALU_AND : shape & 7, wb = (shape & 7) !== ALU_CMP && (shape & ALU_TEST) === 0;
+  const dw = a & ~1, dsh = (a & 1) << 3;
+  const y = rr ? r[b & ~1] >> ((b & 1) << 3) : b;
+  const v = alu(c, op, 1, r[dw] >> dsh, y);
+  if (wb) r[dw] = (r[dw] & ~(0xff << dsh)) | ((v & 0xff) << dsh);
+}

@@ -11,7 +11,7 @@ import { incdec, incdec64 } from './alu.js';
 import { pop, push } from './stack.js';
 import { segCheck } from './operands.js';
 import { CpuFault } from './fault.js';
-import { aluM, aluRM, leaM, loadM, storeM, storeMI } from './exec-mem.js';
+import { aluM, aluR8, aluRM, leaM, loadM, storeM, storeMI } from './exec-mem.js';
 import { PAGE_MASK as TLB_PAGE_MASK, TLB_MASK as TLB_INDEX_MASK } from '../mmu/tlb.js';
 
 import { W } from './words.js';
@@ -204,6 +204,8 @@ export function execBlock(c: Cpu, b: Block, code: Int32Array, n: number, passes:
         case F.ALU_RM: aluRM(c, a, s, code[p + 3]); break;
         case F.ALU_MR: { const w = a & 0xff; aluM(c, a, s, code[p + 3], r[w], r[w + 1]); break; }
         case F.ALU_MI: aluM(c, a, a & 0xff, code[p + 3], s, s >> 31); break;
+        case F.ALU_RR8: case F.ALU_RR8 + F.NO_FLAGS: aluR8(c, a, s, code[p + 3], true); break;
+        case F.ALU_RI8: case F.ALU_RI8 + F.NO_FLAGS: aluR8(c, a, s, code[p + 3], false); break;
         case F.LOAD64_32: case F.LOAD64: case F.STORE64_32: case F.STORE64: {
           const id = code[p];
           const disp = code[p + 3];

@@ -63,7 +63,12 @@ export const enum Fast {
    * a's low byte = shape, b = immediate.
    */
   ALU_RM = 69, ALU_MR = 70, ALU_MI = 71,
-  FAST_COUNT = 72,
+  /**
+   * ALU on byte registers (ADD OR AND SUB XOR CMP, TEST): a = destination byte register (its
+   * word | 1 for AH..BH), b = source byte register (RR8) or immediate (RI8), x = shape (as ALU_RM's).
+   */
+  ALU_RR8 = 72, ALU_RI8 = 73,
+  FAST_COUNT = 74,
   /**
    * Dead-flag variants: an ALU fast op whose flags are overwritten by a later
    * instruction of the same block before anything can read them (and before
@@ -86,6 +91,8 @@ export const eaSeg = (a: number): number => (a >> 20) & 7;
 export const ea64 = (a: number): boolean => ((a >> 23) & 1) !== 0;
 /** ALU_RM/MR/MI shape: TEST (an AND that writes nothing back). */
 export const ALU_TEST = 8;
+/** The byte register operand of an ALU_RR8/RI8 field: its word, | 1 for AH..BH (no REX, registers 4-7). */
+export const byteReg = (n: number, rex: number): number => (rex === 0 && n >= 4 && n < 8 ? ((n - 4) * 2) | 1 : n * 2);
 /** LOAD_M shape bits besides the size. */
 export const LOAD_SIGNED = 16, LOAD_TO64 = 32;
 
@@ -191,6 +198,7 @@ export const FAST_INFO: readonly FastInfo[] = (() => {
   put(Fast.LOAD_M, GMEM('mov/movzx/movsx/movsxd r,[m]', true, true)); put(Fast.STORE_M, GMEM('mov [m],r', true, false));
   put(Fast.STORE_MI, GMEM('mov [m],imm', false, false));
   put(Fast.ALU_RM, ALUMEM('alu r,[m]', true, true)); put(Fast.ALU_MR, ALUMEM('alu [m],r', true, false)); put(Fast.ALU_MI, ALUMEM('alu [m],imm', false, false));
+  put(Fast.ALU_RR8, ALU('alu r8,r8', 'ar')); put(Fast.ALU_RI8, ALU('alu r8,imm', 'a'));
   put(Fast.NOP, { name: 'nop', fields: '', flagsR: 0, flagsW: 0, fault: false, ends: false, mem: false, stack: false, writesDst: false, gen: GEN_EXACT });
   for (let id = 1; id < Fast.FAST_COUNT; id++) if (t[id] === undefined) throw new Error(`cpu/fastops.ts: fast op ${id} is not described`);
   return t;

@@ -7,7 +7,7 @@ import { ALU_ADC, ALU_AND, ALU_CMP, ALU_NAMES, ALU_SBB, alu, alu64, incdec, incd
 import type { Cpu, Exec } from './cpu.js';
 import type { Insn } from './decoder.js';
 import { Fast as F } from './fastops.js';
-import { ALU_TEST, eaDesc, eaDisp, fast } from './fastops.js';
+import { ALU_TEST, byteReg, eaDesc, eaDisp, fast } from './fastops.js';
 import { eaFn, memRead, memWrite, regRead, regWrite, specSize } from './operands.js';
 import { F_I64, F_LOCK, F_READS, OpRow, row } from './table.js';
 import { FLAG_AF } from './state.js';
@@ -64,6 +64,9 @@ export function binaryOp(compute: number, dstSpec: string, srcSpec: string, isTe
       const srcReg = srcSpec[0] === 'G' || (srcSpec[0] === 'E' && !d.isMem);
       const sn = srcSpec[0] === 'G' ? d.reg : d.rm;
       // The hottest forms become fast ops (cpu/exec.ts).
+      if (size === 1 && (srcReg || srcSpec[0] === 'I') && compute !== ALU_ADC && compute !== ALU_SBB) {
+        return fast(d, srcReg ? F.ALU_RR8 : F.ALU_RI8, byteReg(dn, d.rex), srcReg ? byteReg(sn, d.rex) : d.imm, shape);
+      }
       if ((size === 4 || size === 8) && (srcReg || srcSpec[0] === 'I')) {
         const id = isTest ? (srcReg ? (size === 4 ? F.TEST_RR32 : F.TEST_RR64) : 0)
           : (size === 4 ? (srcReg ? RR32 : RI32) : (srcReg ? RR64 : RI64))[op];

@@ -22,9 +22,9 @@ const STORE_OP: Record<number, Op> = { 1: Op.I64Store8, 2: Op.I64Store16, 4: Op.
 /** ALU_RM/MR/MI: the memory operand as a sign-extended i32 (1, 2, 4 bytes), its store; the wasm op and lazy-flag kind (<< 2) of each cpu/alu.ts ALU_* (ADC/SBB never come). */
 const LOAD_S32: Record<number, Op> = { 1: Op.I32Load8S, 2: Op.I32Load16S, 4: Op.I32Load };
 const STORE_32: Record<number, Op> = { 1: Op.I32Store8, 2: Op.I32Store16, 4: Op.I32Store };
-const ALU32 = [Op.I32Add, Op.I32Or, -1, -1, Op.I32And, Op.I32Sub, Op.I32Xor, Op.I32Sub];
+export const ALU32 = [Op.I32Add, Op.I32Or, -1, -1, Op.I32And, Op.I32Sub, Op.I32Xor, Op.I32Sub];
 const ALU64 = [Op.I64Add, Op.I64Or, -1, -1, Op.I64And, Op.I64Sub, Op.I64Xor, Op.I64Sub];
-const LF_KIND = [W.LF_ADD32 & ~3, W.LF_LOGIC32 & ~3, -1, -1, W.LF_LOGIC32 & ~3, W.LF_SUB32 & ~3, W.LF_LOGIC32 & ~3, W.LF_SUB32 & ~3];
+export const LF_KIND = [W.LF_ADD32 & ~3, W.LF_LOGIC32 & ~3, -1, -1, W.LF_LOGIC32 & ~3, W.LF_SUB32 & ~3, W.LF_LOGIC32 & ~3, W.LF_SUB32 & ~3];
 
 export class MemGen extends GenBase {
   /** Emits memory fast op `id` (instruction i); false if it is not one. */

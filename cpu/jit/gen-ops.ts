@@ -1,11 +1,12 @@
 // Register fast ops in generated code (cpu/jit/codegen.ts): ALU, INC/DEC, shifts, MOV/LEA and
 // branches over guest registers, with the lazy flags in locals; memory ops are gen-mem.ts's.
 
-import { Fast as F, FAST_INFO } from '../fastops.js';
+import { ALU_TEST, Fast as F, FAST_INFO } from '../fastops.js';
+import { ALU_ADD, ALU_AND, ALU_CMP, ALU_SUB } from '../alu.js';
 import { W } from '../words.js';
 import { ALU_KIND, ALU_OP32, ALU_OP64, K_ADD, K_CMP, K_SUB, K_TEST } from './conds.js';
 import { B_RFLAGS, IMPORT_KEEPCF, K_LF_DEC, K_LF_INC } from './gen-base.js';
-import { MemGen } from './gen-mem.js';
+import { ALU32, LF_KIND, MemGen } from './gen-mem.js';
 import { Op } from './wasm/index.js';
 
 export class OpGen extends MemGen {
@@ -69,6 +70,9 @@ export class OpGen extends MemGen {
         if (id < F.NO_FLAGS) { f.i64Const(s, 0).localSet(u1); this.flags64(k === F.SHL_RI64 ? W.LF_SHL64 : k === F.SHR_RI64 ? W.LF_SHR64 : W.LF_SAR64, u0, u1, u2); }
         return;
       }
+      case F.ALU_RR8: case F.ALU_RI8: case F.ALU_RR8 + F.NO_FLAGS: case F.ALU_RI8 + F.NO_FLAGS:
+        this.aluR8(id, a, s, x);
+        return;
       // MOV, LEA, MOVSXD.
       case F.MOV_RR32: this.get32(rs); this.set32(ra); return;
       case F.MOV_RR64: this.get64(rs); this.set64(ra); return;
@@ -94,6 +98,29 @@ export class OpGen extends MemGen {
     }
     if (this.memOp(i, id)) return;
     throw new Error(`jit: fast op ${id} is marked inline but has no code generator`);
+  }
+
+  /**
+   * ALU_RR8/RI8: byte register a (its word, | 1 for AH..BH) op= byte register or immediate b;
+   * values sign-extended from 8 bits as cpu/alu.ts alu() keeps them; the other bytes stay.
+   */
+  private aluR8(id: number, a: number, b: number, shape: number): void {
+    const f = this.f, { t0, t1, t2 } = this, rr = (id & ~F.NO_FLAGS) === F.ALU_RR8;
+    const op = (shape & ALU_TEST) !== 0 ? ALU_AND : shape & 7, wb = (shape & 7) !== ALU_CMP && (shape & ALU_TEST) === 0;
+    const byte = (ref: number): void => { this.get32(ref >> 1); if ((ref & 1) !== 0) f.i32Const(8).op(Op.I32ShrU); f.op(Op.I32Extend8S); };
+    byte(a); f.localSet(t0);
+    if (rr) byte(b); else f.i32Const((b << 24) >> 24);
+    f.localSet(t1);
+    f.localGet(t0).localGet(t1).op(ALU32[op]).op(Op.I32Extend8S).localSet(t2);
+    if (wb) {
+      const sh = (a & 1) << 3;
+      this.get64(a >> 1); f.i64Const(~(0xff << sh), -1).op(Op.I64And);
+      f.localGet(t2).i32Const(0xff).op(Op.I32And).op(Op.I64ExtendI32U);
+      if (sh !== 0) f.i64Const(8, 0).op(Op.I64Shl);
+      f.op(Op.I64Or); this.set64(a >> 1);
+    }
+    const logic = op !== ALU_ADD && op !== ALU_SUB && op !== ALU_CMP;
+    if (id < F.NO_FLAGS) this.flags32(LF_KIND[op], logic ? -1 : t0, logic ? -1 : t1, t2);
   }
 
   /** An ALU op on a register: x (op) y into the destination unless CMP/TEST, then the lazy flags unless NO_FLAGS. */

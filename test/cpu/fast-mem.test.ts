@@ -90,6 +90,22 @@ describe('general memory fast ops, 64-bit mode', () => {
   });
 });
 
+describe('byte register ALU fast ops', () => {
+  it('AH..BH and AL..BL: the other bytes stay, flags as for any byte op', () => {
+    const t = new Rig(32);
+    const CF = 1, ZF = 0x40, SF = 0x80, OF = 0x800;
+    t.set(RAX, 0xaabb1234); t.set(RCX, 0x00008000);
+    expectNoFault(t, '28e0'); // sub al,ah: 0x34 - 0x12
+    expect(t.reg32(RAX)).toBe(0xaabb1222);
+    expectNoFault(t, '28c4'); // sub ah,al: 0x12 - 0x22 = 0xf0, borrow
+    expect(t.reg32(RAX)).toBe(0xaabbf022);
+    expect(t.flags() & (CF | ZF | SF | OF)).toBe(CF | SF);
+    expectNoFault(t, '80fd80 84c9'); // cmp ch,0x80: equal; test cl,cl: zero
+    expect(t.flags() & (CF | ZF | SF | OF)).toBe(ZF);
+    expect(t.reg32(RCX)).toBe(0x8000);
+  });
+});
+
 describe('general memory fast ops, 32-bit mode', () => {
   it('SIB loads, stores and LEA; the segment limit counts the whole access', () => {
     const t = new Rig(32);

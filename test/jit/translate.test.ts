@@ -47,6 +47,9 @@ function insn(next: () => number, w: boolean): string {
     `${W}03 44 ${sib()} ${imm8}`, `${W}39 44 ${sib()} ${imm8}`, `80 7c ${sib()} ${imm8} ${imm8}`, `${W}01 44 ${sib()} ${imm8}`,
     `${W}85 44 ${sib()} ${imm8}`, `f6 44 ${sib()} ${imm8} ${imm8}`, `${W}83 64 ${sib()} ${imm8} ${imm8}`, `66 29 44 ${sib()} ${imm8}`,
     `30 44 ${sib()} ${imm8}`, `${W}81 74 ${sib()} ${imm8} ${imm32}`, `${W}2b 46 ${imm8}`, `${W}0b 44 ${sib()} ${imm8}`,
+    // Byte registers (AH..BH too): ALU reg,reg and reg,imm.
+    `84 c0`, `84 e4`, `3c ${imm8}`, `80 f9 ${imm8}`, `80 fc ${imm8}`, `00 d8`, `28 e0`, `30 f8`, `08 e5`, `20 c4`, `f6 c4 ${imm8}`, `80 c4 ${imm8}`,
+    ...(w ? [`40 84 f6`, `41 80 f8 ${imm8}`, `40 00 f0`] : []),
     ...(w ? [`48 63 44 ${sib()} ${imm8}`, `48 3b 05 ${imm8}000000`, `48 8b 05 ${imm8}000000`, `48 8d 0d ${imm32}`, `64 8b 46 ${imm8}`] : []),
   ];
   return forms[next() % forms.length];
