@@ -116,6 +116,13 @@ export interface Backend {
   setState(state: CpuStateBytes): void;
   /** Raise NMI. */
   nmi(): void;
+  /**
+   * A device write by this vCPU made an interrupt deliverable (a TPR lowered through the APIC
+   * page, an EOI, a self-IPI): finish the instruction in progress, then look at interrupts before
+   * the next one, as hardware does at the next instruction boundary. Backends that sample
+   * interrupts at every boundary anyway (KVM) leave it out.
+   */
+  endBlock?(): void;
   /** Guest instructions retired so far (exact for interp/jit; KVM counts what it can). */
   instructions(): number;
   /** HLT instructions executed so far (not the runs that found the vCPU still halted); KVM: HLT exits (none with the in-kernel irqchip, where KVM keeps halts). */

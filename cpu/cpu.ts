@@ -193,6 +193,13 @@ export class Cpu {
    */
   attention = 0;
   /**
+   * A device asked for the block to end after the instruction in progress (endBlock(): a TPR
+   * write through the APIC page made an interrupt deliverable). execBlock looks at it only after
+   * instructions that may have reached MMIO (closures, the store fast ops' slow paths), so RAM
+   * accesses pay nothing; the run loop clears it between blocks (the request bumps attention).
+   */
+  blockEnd = 0;
+  /**
    * Per segment register ES..GS, outside 64-bit mode: the highest offset the last byte of an
    * access may have and pass with one compare (`off + size - 1 > segMax[seg]` sends the access to
    * operands.ts segCheck, the full SDM 5.3-5.5 check, which faults or lets it through). Expand-up:

@@ -10,7 +10,7 @@ import { testCC } from './flags.js';
 import { incdec, incdec64 } from './alu.js';
 import { pop, push } from './stack.js';
 import { segCheck } from './operands.js';
-import { CpuFault } from './fault.js';
+import { BLOCK_END, CpuFault } from './fault.js';
 import { aluM, aluR8, aluRM, leaM, loadM, storeM, storeMI } from './exec-mem.js';
 import { PAGE_MASK as TLB_PAGE_MASK, TLB_MASK as TLB_INDEX_MASK } from '../mmu/tlb.js';
 
@@ -45,7 +45,7 @@ export function execBlock(c: Cpu, b: Block, code: Int32Array, n: number, passes:
       const p = i << 2;
       const a = code[p + 1], s = code[p + 2];
       switch (code[p]) {
-        case F.FAST_NONE: c.inRun = c.blockStart + done + i - from; fns[i](c); break;
+        case F.FAST_NONE: c.inRun = c.blockStart + done + i - from; fns[i](c); if (c.blockEnd !== 0) throw BLOCK_END; break;
         // ---- 32-bit ALU, register destination.
         case F.ADD_RR32: { const x = r[a], y = r[s], v = (x + y) | 0; r[a] = v; r[a + 1] = 0; r[W.LF_OP] = W.LF_ADD32; r[W.LF_A] = x; r[W.LF_B] = y; r[W.LF_RES] = v; break; }
         case F.SUB_RR32: { const x = r[a], y = r[s], v = (x - y) | 0; r[a] = v; r[a + 1] = 0; r[W.LF_OP] = W.LF_SUB32; r[W.LF_A] = x; r[W.LF_B] = y; r[W.LF_RES] = v; break; }
@@ -172,7 +172,7 @@ export function execBlock(c: Cpu, b: Block, code: Int32Array, n: number, passes:
             r[a + 1] = 0;
           } else if (c.tlbTags[c.planeW | t] === (lin & T.PAGE_MASK) && c.tlbHi[t] === 0 && (lin & 0xfff) <= 0xffc) {
             c.ram.setInt32(c.tlbPhys[t] + (lin & 0xfff), r[a], true);
-          } else { c.inRun = c.blockStart + done + i - from; c.write32(lin, 0, r[a]); }
+          } else { c.inRun = c.blockStart + done + i - from; c.write32(lin, 0, r[a]); if (c.blockEnd !== 0) throw BLOCK_END; }
           break;
         }
         case F.LOADZX8_32: {
@@ -198,12 +198,13 @@ export function execBlock(c: Cpu, b: Block, code: Int32Array, n: number, passes:
         case F.LEA_M32: leaM(c, a, code[p + 3], false); break;
         case F.LEA_M64: leaM(c, a, code[p + 3], true); break;
         case F.LOAD_M: loadM(c, a, s, code[p + 3]); break;
-        case F.STORE_M: storeM(c, a, s, code[p + 3]); break;
-        case F.STORE_MI: storeMI(c, a, s, code[p + 3]); break;
+        // (A store that reached MMIO may have asked for the block to end: cpu.blockEnd.)
+        case F.STORE_M: storeM(c, a, s, code[p + 3]); if (c.blockEnd !== 0) throw BLOCK_END; break;
+        case F.STORE_MI: storeMI(c, a, s, code[p + 3]); if (c.blockEnd !== 0) throw BLOCK_END; break;
         case F.NOP: break;
         case F.ALU_RM: aluRM(c, a, s, code[p + 3]); break;
-        case F.ALU_MR: { const w = a & 0xff; aluM(c, a, s, code[p + 3], r[w], r[w + 1]); break; }
-        case F.ALU_MI: aluM(c, a, a & 0xff, code[p + 3], s, s >> 31); break;
+        case F.ALU_MR: { const w = a & 0xff; aluM(c, a, s, code[p + 3], r[w], r[w + 1]); if (c.blockEnd !== 0) throw BLOCK_END; break; }
+        case F.ALU_MI: aluM(c, a, a & 0xff, code[p + 3], s, s >> 31); if (c.blockEnd !== 0) throw BLOCK_END; break;
         case F.ALU_RR8: case F.ALU_RR8 + F.NO_FLAGS: aluR8(c, a, s, code[p + 3], true); break;
         case F.ALU_RI8: case F.ALU_RI8 + F.NO_FLAGS: aluR8(c, a, s, code[p + 3], false); break;
         case F.LOAD64_32: case F.LOAD64: case F.STORE64_32: case F.STORE64: {
@@ -225,8 +226,10 @@ export function execBlock(c: Cpu, b: Block, code: Int32Array, n: number, passes:
             c.inRun = c.blockStart + done + i - from;
             if (id === F.LOAD64_32) { r[a] = c.read32(lo, hi); r[a + 1] = 0; }
             else if (id === F.LOAD64) { r[a] = c.read64(lo, hi); r[a + 1] = c.hi; }
-            else if (id === F.STORE64_32) c.write32(lo, hi, r[a]);
-            else c.write64(lo, hi, r[a], r[a + 1]);
+            else {
+              if (id === F.STORE64_32) c.write32(lo, hi, r[a]); else c.write64(lo, hi, r[a], r[a + 1]);
+              if (c.blockEnd !== 0) throw BLOCK_END;
+            }
           }
           break;
         }
@@ -270,6 +273,9 @@ export function execBlock(c: Cpu, b: Block, code: Int32Array, n: number, passes:
     }
   } catch (e) {
     if (!(e instanceof CpuFault)) throw e;
+    // A device asked for the block to end after instruction i (cpu.blockEnd, set by an MMIO write):
+    // it completed; stop before the next, or end as usual (no further pass) if it was the last.
+    if (e === BLOCK_END && ++i === n) return done + n - from;
     c.lastFault = e;
     c.faultIndex = i;
     return ~(done + i - from);

@@ -34,6 +34,12 @@ export class CpuFault extends Error {
 
 /** What a REP string instruction throws to pause between chunks (one shared instance: nothing to allocate). */
 export const REP_PAUSE = new CpuFault(VEC_REP_PAUSE);
+/**
+ * Not an architectural vector: what execBlock leaves in cpu.lastFault when a device asked for the
+ * block to end (cpu.blockEnd) after an instruction that is not the block's last. The instruction
+ * completed; the run loop goes on at the next one after looking at interrupts, delivering nothing.
+ */
+export const BLOCK_END = new CpuFault(-4);
 
 /** Shorthands for the common faults. */
 export const faultUD = (): CpuFault => new CpuFault(VEC_UD);

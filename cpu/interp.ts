@@ -12,7 +12,7 @@ import { Cpu, SEG_MAX_FLAT } from './cpu.js';
 import type { SystemHooks, Translator } from './cpu.js';
 import { getZF } from './flags.js';
 import { execBlock } from './exec.js';
-import { CpuFault, VEC_DB, VEC_FREEZE, VEC_REP_PAUSE } from './fault.js';
+import { BLOCK_END, CpuFault, VEC_DB, VEC_FREEZE, VEC_REP_PAUSE } from './fault.js';
 import { Breakpoints, DR6_B, DR6_BS, DR7_ENABLES, HELD_ICEBP, reportDebug } from './system/debug.js';
 import { modelCounters } from './system/context.js';
 import {
@@ -82,6 +82,7 @@ export class InterpBackend implements Backend {
    */
   private readonly stats = {
     charged: 0, faults: 0, interrupts: 0, halts: 0, runs: 0, freezes: 0, codeWrites: 0, repPauses: 0, faultStorms: 0, stormFaults: 0,
+    blockEnds: 0,
   };
   /** Exceptions delivered since an instruction last retired (across run() calls). */
   private faultRun = 0;
@@ -250,6 +251,7 @@ export class InterpBackend implements Backend {
   private events(last: Block | null): number {
     const c = this.cpu, r = c.r32;
     this.cache.settle(); // after guest writes to decoded code, between blocks
+    c.blockEnd = 0;
     if (this.stop) return EXIT_STOP;
     this.armBreakpoints();
     if (c.generation !== this.generation) { this.generation = c.generation; this.cache.clear(); }
@@ -393,6 +395,7 @@ export class InterpBackend implements Backend {
   private faulted(): void {
     const e = this.cpu.lastFault!;
     if (e === CODE_WRITTEN) { this.stats.codeWrites++; return; }
+    if (e === BLOCK_END) { this.stats.blockEnds++; return; }
     if (e.vector === VEC_REP_PAUSE) {
       // Between two iterations: an event delivered now pushes RF = 1 (SDM 18.3.1.1), and the
       // instruction goes on when the handler returns to it.
@@ -431,6 +434,13 @@ export class InterpBackend implements Backend {
   }
 
   requestStop(): void { this.stop = true; this.cpu.attention++; }
+
+  /**
+   * A device write made an interrupt deliverable (a TPR lowered through the APIC page): the
+   * block ends after the instruction in progress and the run loop samples INTR before the next
+   * (cpu.blockEnd; counter blockEnds when that cut a block short).
+   */
+  endBlock(): void { this.cpu.blockEnd = 1; this.cpu.attention++; }
 
   /** Intel-syntax text of the instruction at the current RIP (or '(unreadable)' if fetching it faults). */
   disassembleAtRip(): string {

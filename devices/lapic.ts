@@ -107,6 +107,12 @@ export interface LapicOptions {
   onInit?: () => void;
   /** A STARTUP message arrived with this vector: a CPU waiting for SIPI starts at vector << 12. */
   onSipi?: (vector: number) => void;
+  /**
+   * A write through the APIC page made an interrupt deliverable that was not (the TPR lowered
+   * below a pending vector, an EOI, a self-IPI): the machine calls backend.endBlock(), so the CPU
+   * looks at INTR at the next instruction boundary rather than at the end of its block.
+   */
+  onInterruptReady?: () => void;
 }
 
 /** Index 0-7 of the highest set bit over a 256-bit register, or -1. */
@@ -143,7 +149,7 @@ export class Lapic implements MmioDevice, Timed, InterruptSource, X2apicRegister
           ipisSent: 'f64', ipisReceived: 'f64', inits: 'f64', sipis: 'f64',
         },
       },
-      wiring: ['clock', 'timers', 'busHz', 'tscToNsFn', 'pic', 'onNmi', 'onLevelEoi', 'index', 'apicBus', 'bsp', 'onInit', 'onSipi', 'x2apic'],
+      wiring: ['clock', 'timers', 'busHz', 'tscToNsFn', 'pic', 'onNmi', 'onLevelEoi', 'index', 'apicBus', 'bsp', 'onInit', 'onSipi', 'onInterruptReady', 'x2apic'],
     });
   }
 
@@ -203,6 +209,7 @@ export class Lapic implements MmioDevice, Timed, InterruptSource, X2apicRegister
   private readonly bsp: boolean;
   onInit: () => void;
   onSipi: (vector: number) => void;
+  onInterruptReady: () => void;
 
   constructor(opts: LapicOptions) {
     this.clock = opts.clock;
@@ -217,6 +224,7 @@ export class Lapic implements MmioDevice, Timed, InterruptSource, X2apicRegister
     this.bsp = opts.bsp ?? true;
     this.onInit = opts.onInit ?? (() => {});
     this.onSipi = opts.onSipi ?? (() => {});
+    this.onInterruptReady = opts.onInterruptReady ?? (() => {});
     this.reset();
   }
 
@@ -593,6 +601,8 @@ export class Lapic implements MmioDevice, Timed, InterruptSource, X2apicRegister
   mmioWrite(offset: number, size: 1 | 2 | 4, value: number): void {
     // The xAPIC takes only aligned dword writes; anything else is dropped as on hardware (undefined there).
     if (size !== 4 || (offset & 0xf) !== 0 || !this.hwEnabled || this.x2apicMode) return;
+    const ready = this.hasInterrupt();
     this.writeRegister(offset & 0xff0, value);
+    if (!ready && this.hasInterrupt()) this.onInterruptReady();
   }
 }

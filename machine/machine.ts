@@ -174,6 +174,11 @@ export class Machine {
     this.vcpus[i].backend.nmi();
   }
 
+  /** vCPU i's APIC page write made an interrupt deliverable: its block ends after the writing instruction. */
+  vcpuEndBlock(i: number): void {
+    this.vcpus[i].backend.endBlock?.();
+  }
+
   /** INIT for vCPU i: an AP goes to wait-for-SIPI with its RESET state; the BSP's INIT is not emulated (no firmware to rerun). */
   vcpuInit(i: number): void {
     const v = this.vcpus[i];

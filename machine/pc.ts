@@ -53,6 +53,8 @@ export interface PcBoard {
   vcpuNmi(i: number): void;
   vcpuInit(i: number): void;
   vcpuSipi(i: number, vector: number): void;
+  /** Its APIC page was written in a way that made an interrupt deliverable: end vCPU i's block after the instruction. */
+  vcpuEndBlock(i: number): void;
 }
 
 export interface PcCallbacks {
@@ -111,6 +113,7 @@ export function buildPc(m: PcBoard, cb: PcCallbacks): PcDevices {
     const l = new Lapic({
       clock, timers, pic, tscHz: TSC_HZ, index: i, id: m.apicIds[i], bsp: i === 0,
       onNmi: () => m.vcpuNmi(i), onInit: () => m.vcpuInit(i), onSipi: (v) => m.vcpuSipi(i, v),
+      onInterruptReady: () => m.vcpuEndBlock(i),
     });
     timers.add(l);
     lapics.push(l);

@@ -15,7 +15,7 @@ import { execBlock } from '../exec.js';
 import { keepCF, testCC } from '../flags.js';
 import { InterpBackend, type CpuExtension } from '../interp.js';
 import { disassemble } from '../disasm.js';
-import { CpuFault } from '../fault.js';
+import { BLOCK_END, CpuFault } from '../fault.js';
 import {  } from '../state.js';
 import { V } from '../vcpu-layout.js';
 import { buildModule, SLOW_STEP, STEP_LEAVE, type GenStats } from './codegen.js';
@@ -158,6 +158,12 @@ export class JitCompiler {
         c.lastFault = CODE_WRITTEN;
         c.faultIndex = i + 1;
         this.stats.jitExitsCodeWrite++;
+        return i + 2;
+      }
+      if (c.blockEnd !== 0 && i + 1 < b.n) {
+        // A device asked for the block to end after this instruction (an MMIO write): stop here.
+        c.lastFault = BLOCK_END;
+        c.faultIndex = i + 1;
         return i + 2;
       }
       // Something the run loop looks at between blocks (a write to code, a mode change, a shadow, HLT, an NMI,

@@ -207,6 +207,7 @@ export function wrmsr(c: Cpu, n: number, lo: number, hi: number): void {
       if (n >= X2APIC_FIRST && n <= X2APIC_LAST) {
         const x2 = x2apicOf(c);
         if (!x2 || !x2.write(n, lo, hi)) throw gp0();
+        c.attention++; // a TPR, EOI or self-IPI write may make an interrupt deliverable: WRMSR ends the block, sample INTR at once
         return;
       }
       const plain = plainMsr(n);

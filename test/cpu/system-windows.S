@@ -4,7 +4,7 @@
  * binary at 0x10000 by test/cpu/system-windows.test.ts, which starts it in
  * 64-bit mode with flat segments (CS 0x08, data 0x10) and gives it an
  * interrupt source: OUT to port 0xe0 raises the vector in AL, taken when IF=1
- * and its class is above CR8.
+ * and its class is above CR8, and a stub APIC page whose TPR (APIC_TPR) is CR8 too.
  *
  * Each case ends in `snap`, which appends a 128-byte record at LOG + 16 (the
  * count of records is at LOG): the expected addresses passed in RSI and RDX,
@@ -18,6 +18,8 @@
         .set VEC, 0x40
         .set IF, 0x200
         .set TF, 0x100
+        /* The rig's stub APIC page (an MMIO page past RAM): its TPR, bits 7:4 = CR8. */
+        .set APIC_TPR, 0x400080
 
         .macro RAISE_IRQ
         mov $VEC, %al
@@ -192,6 +194,55 @@ _start:
         lea 1b(%rip), %rsi
         lea db_handler(%rip), %rdx
         call snap
+
+        /* 16. CR8 = 15 masks the vector; the TPR lowered to 0 through the APIC page (a MOV of an
+         * immediate to an absolute address: STORE_MI) lets it in right after the MOV, inside the block, before CLI. */
+        mov $15, %eax
+        mov %rax, %cr8
+        RAISE_IRQ
+        sti
+        nop
+        nop
+        movl $0, APIC_TPR
+1:      nop
+        nop
+        cli
+        SNAP_1B
+
+        /* 17. The same through a register store to [rbx] (STORE64_32, whose MMIO slow path ends the block). */
+        mov $15, %eax
+        mov %rax, %cr8
+        mov $APIC_TPR, %ebx
+        RAISE_IRQ
+        xor %eax, %eax
+        sti
+        nop
+        nop
+        mov %eax, (%rbx)
+1:      nop
+        nop
+        cli
+        SNAP_1B
+
+        /* 18. x2APIC mode (IA32_APIC_BASE.EXTD): the TPR lowered by WRMSR 0x808 lets it in right after the WRMSR. */
+        mov $0x1b, %ecx
+        rdmsr
+        or $0xc00, %eax
+        wrmsr
+        mov $15, %eax
+        mov %rax, %cr8
+        RAISE_IRQ
+        mov $0x808, %ecx
+        xor %eax, %eax
+        xor %edx, %edx
+        sti
+        nop
+        nop
+        wrmsr
+1:      nop
+        nop
+        cli
+        SNAP_1B
 
         IDT64_HALT_AND_SET_GATE
 

@@ -31,7 +31,7 @@ describe.skipIf(!hasToolchain())('interrupt windows and the MOV SS shadow (syste
   const dbs = (k: number) => log[k].db.slice(0, Math.min(4, log[k].dbs)).map((d) => [d.dr6 >>> 0, d.rip - log[k].expect]);
 
   it('the guest ran every case', () => {
-    expect(log).toHaveLength(15);
+    expect(log).toHaveLength(18);
   });
 
   it('sti; nop; cli with an interrupt pending -> taken after the NOP, inside the block', () => {
@@ -52,6 +52,18 @@ describe.skipIf(!hasToolchain())('interrupt windows and the MOV SS shadow (syste
 
   it('MOV CR8 lowers the TPR below the pending vector -> taken right after the MOV', () => {
     expect(taken(4)).toEqual(once(4));
+  });
+
+  it('the TPR lowered below the pending vector through the APIC page (mov [tpr], imm) -> taken right after the MOV, inside the block', () => {
+    expect(taken(15)).toEqual(once(15));
+  });
+
+  it('the same through a register store (mov [rbx], eax: the store fast op, MMIO on its slow path) -> taken right after the MOV', () => {
+    expect(taken(16)).toEqual(once(16));
+  });
+
+  it('x2APIC: the TPR lowered by WRMSR 0x808 -> taken right after the WRMSR', () => {
+    expect(taken(17)).toEqual(once(17));
   });
 
   it('sti; mov ss; nop; nop -> the MOV SS shadow holds it one more instruction: taken after the first NOP', () => {

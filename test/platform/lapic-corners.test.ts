@@ -95,6 +95,29 @@ describe('TPR/PPR and queued fixed interrupts (issue 19.5, SDM 11.8.3)', () => {
     }
   });
 
+  it('the CPU is told (onInterruptReady) exactly when a page write makes a vector deliverable: TPR lowered below it, EOI, self-IPI', () => {
+    const { lapic, wr } = setup();
+    let told = 0;
+    lapic.onInterruptReady = () => { told++; };
+    wr(APIC_TPR, 0x80);
+    wr(APIC_ICR_LO, 0x00044061); // self-IPI under the TPR: queued, not deliverable
+    wr(APIC_TPR, 0x70);
+    expect(told).toBe(0);
+    wr(APIC_TPR, 0x50); // below class 6
+    expect(told).toBe(1);
+    wr(APIC_TPR, 0); // deliverable already: nothing new
+    expect(told).toBe(1);
+    expect(lapic.acknowledge()).toBe(0x61);
+    wr(APIC_ICR_LO, 0x00044052); // class 5 under the in-service 0x61: queued
+    expect(told).toBe(1);
+    wr(APIC_EOI, 0); // the EOI lowers the PPR below it
+    expect(told).toBe(2);
+    expect(lapic.acknowledge()).toBe(0x52);
+    wr(APIC_EOI, 0);
+    wr(APIC_ICR_LO, 0x00044043); // a self-IPI that is deliverable at once
+    expect(told).toBe(3);
+  });
+
   it('a self-IPI queued under a high TPR is taken as soon as the TPR drops below its class', () => {
     const { lapic, wr } = setup();
     wr(APIC_TPR, 0x80);

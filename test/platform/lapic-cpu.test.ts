@@ -1,5 +1,6 @@
 // The local APIC registers the CPU reaches without MMIO (CpuHost.apic): a 64-bit guest on the
-// real board writes CR8, IA32_TSC_DEADLINE and IA32_APIC_BASE, and the LAPIC sees each one.
+// real board writes CR8, IA32_TSC_DEADLINE and IA32_APIC_BASE, and the LAPIC sees each one; a
+// TPR write through the APIC page that lets a queued vector in ends the CPU's block (endBlock).
 import { describe, expect, it } from 'vitest';
 import { PAGE_TABLES_ADDR, buildIdentityMap, entryState64 } from '../../machine/linux.js';
 import { Machine } from '../../machine/machine.js';
@@ -7,8 +8,8 @@ import { Machine } from '../../machine/machine.js';
 const CODE = 0x100000, OUT = 0x2000;
 
 /** Run `code` in 64-bit mode at 1 MiB on the PC board until it halts. */
-function run(code: number[]): Machine {
-  const m = new Machine({ memory: 16 << 20, accel: 'interp' });
+function run(code: number[], accel: 'interp' | 'jit' = 'interp'): Machine {
+  const m = new Machine({ memory: 16 << 20, accel });
   m.boot((mm) => {
     buildIdentityMap(mm.memory, PAGE_TABLES_ADDR);
     mm.memory.writeBytes(CODE, new Uint8Array([...code, 0xf4]));
@@ -37,6 +38,26 @@ describe('CPU <-> local APIC (CR8, IA32_TSC_DEADLINE, IA32_APIC_BASE)', () => {
     expect(m.memory.dv.getUint32(OUT, true)).toBe(5);
     expect(m.devices.lapic.tpr).toBe(0x50);
   });
+
+  for (const accel of ['interp', 'jit'] as const) {
+    it(`${accel}: a TPR lowered through the APIC page below a queued self-IPI ends the block right after the MOV; one that still blocks it does not`, () => {
+      /** mov dword [rbx + reg], v (RBX = the APIC page). */
+      const apic = (reg: number, v: number) => [0xc7, 0x83, reg & 0xff, reg >>> 8, 0, 0, v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, v >>> 24];
+      const lowerTo = (tpr: number) => run([
+        ...movEbxImm(0xfee00000),
+        ...apic(0xf0, 0x1ff), // SVR: software-enabled
+        ...apic(0x80, 0x80), // TPR class 8
+        ...apic(0x300, 0x00044061), // ICR: fixed self-IPI, vector 0x61 (class 6): queued, blocked
+        ...apic(0x80, tpr),
+        0x90, 0x90, ...storeEax(OUT), // more of the same block (IF = 0: nothing is delivered)
+      ], accel);
+      const open = lowerTo(0), shut = lowerTo(0x60);
+      expect(open.backend.counters().blockEnds).toBe(1);
+      expect(open.devices.lapic.hasInterrupt()).toBe(true);
+      expect(shut.backend.counters().blockEnds).toBe(0);
+      expect(shut.devices.lapic.hasInterrupt()).toBe(false);
+    });
+  }
 
   it('guest sets the LVT timer to TSC-deadline mode and writes IA32_TSC_DEADLINE -> the LAPIC holds it and CPUID advertises it', () => {
     const deadline = 2 ** 32 + 0x1234; // ~4.3 s of TSC: in the future
