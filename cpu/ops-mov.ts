@@ -9,7 +9,7 @@ import { materialize } from './flags.js';
 import { W } from './words.js';
 import { CC_NAMES, ccTest } from './ops-ctl.js';
 import { Fast as F } from './fastops.js';
-import { LOAD_SIGNED, LOAD_TO64, eaDesc, eaDisp, fast } from './fastops.js';
+import { LOAD_SIGNED, LOAD_TO64, byteReg, eaDesc, eaDisp, fast } from './fastops.js';
 import { CpuFault, VEC_UD } from './fault.js';
 import { eaFn, leaFn, memRead, memWrite, regRead, regWrite, segCheck } from './operands.js';
 import { DS, FLAG_AF, FLAG_CF, FLAG_DF, FLAG_PF, FLAG_SF, FLAG_ZF, SEG_BASE, SEG_SEL, SHADOW_MOV_SS, SS } from './state.js';
@@ -179,6 +179,7 @@ function movExt(srcSize: number, signed: boolean) {
 /** CMOVcc Gv, Ev: the source is read (and may fault) even when the condition is false; 32-bit always zero-extends. */
 function cmov(d: Insn): Exec {
   const test = ccTest(d.op & 15), size = d.opSize;
+  if (!d.isMem && (size === 4 || size === 8)) return fast(d, size === 4 ? F.CMOV32 : F.CMOV64, d.reg * 2, d.rm * 2, d.op & 15);
   const src = d.isMem ? ((ea) => (c: Cpu) => memRead(c, size, ea(c), c.eaHi))(eaFn(d)) : regRead(size, d.rm, d.rex);
   const wr = regWrite(size, d.reg, d.rex), w = d.reg * 2;
   return (c) => {
@@ -190,6 +191,7 @@ function cmov(d: Insn): Exec {
 
 function setcc(d: Insn): Exec {
   const test = ccTest(d.op & 15);
+  if (!d.isMem) return fast(d, F.SETCC_R8, byteReg(d.rm, d.rex), 0, d.op & 15);
   if (!d.isMem) { const wr = regWrite(1, d.rm, d.rex); return (c) => wr(c, test(c.r32) ? 1 : 0); }
   const ea = eaFn(d);
   return (c) => { const a = ea(c); c.write8(a, c.eaHi, test(c.r32) ? 1 : 0); };

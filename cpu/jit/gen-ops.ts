@@ -73,6 +73,21 @@ export class OpGen extends MemGen {
       case F.ALU_RR8: case F.ALU_RI8: case F.ALU_RR8 + F.NO_FLAGS: case F.ALU_RI8 + F.NO_FLAGS:
         this.aluR8(id, a, s, x);
         return;
+      case F.CMOV32: case F.CMOV64:
+        this.cond(x);
+        f.if();
+        if (id === F.CMOV64) { this.get64(rs); this.set64(ra); } else { this.get32(rs); this.set32(ra); }
+        if (id === F.CMOV32) { f.else(); this.get32(ra); this.set32(ra); } // a 32-bit CMOV clears bits 63:32 either way
+        f.end();
+        return;
+      case F.SETCC_R8: {
+        const sh = (a & 1) << 3;
+        this.get64(a >> 1); f.i64Const(~(0xff << sh), -1).op(Op.I64And);
+        this.cond(x); f.op(Op.I64ExtendI32U);
+        if (sh !== 0) f.i64Const(8, 0).op(Op.I64Shl);
+        f.op(Op.I64Or); this.set64(a >> 1);
+        return;
+      }
       // MOV, LEA, MOVSXD.
       case F.MOV_RR32: this.get32(rs); this.set32(ra); return;
       case F.MOV_RR64: this.get64(rs); this.set64(ra); return;

@@ -3,7 +3,7 @@
 // the carry into an address's high half, and precise faults (the faulting instruction changes
 // nothing, the ones before it are done). Under npm run test:jit the same cases run compiled.
 import { describe, expect, it } from 'vitest';
-import { ATTR_DB, DS, RAX, RBP, RCX, RDX, RSI } from '../../cpu/state.js';
+import { ATTR_DB, DS, RAX, RBP, RCX, RDI, RDX, RSI } from '../../cpu/state.js';
 import { CODE, Rig } from './harness.js';
 import { DATA as DATA_RW, VEC_GP, expectFault, expectNoFault, le32, seg } from './segment-rig.js';
 
@@ -103,6 +103,17 @@ describe('byte register ALU fast ops', () => {
     expectNoFault(t, '80fd80 84c9'); // cmp ch,0x80: equal; test cl,cl: zero
     expect(t.flags() & (CF | ZF | SF | OF)).toBe(ZF);
     expect(t.reg32(RCX)).toBe(0x8000);
+  });
+});
+
+describe('CMOVcc and SETcc register fast ops', () => {
+  it('a taken 64-bit CMOV copies, a 32-bit one not taken still clears bits 63:32, SETcc writes AH alone', () => {
+    const t = new Rig(64);
+    t.set(RAX, 1); t.set(RCX, 2); t.setHex(RDX, 'ffffffffffffffff'); t.setHex(RSI, '1122334455667788'); t.setHex(RDI, 'aaaaaaaabbbbbbbb');
+    expectNoFault(t, '4839c8 480f4cd6 0f4dfe 0f9cc4'); // cmp rax,rcx; cmovl rdx,rsi; cmovge edi,esi; setl ah
+    expect(t.reg64(RDX)).toBe('1122334455667788');
+    expect(t.reg64(RDI)).toBe('00000000bbbbbbbb');
+    expect(t.reg64(RAX)).toBe('0000000000000101');
   });
 });
 

@@ -1,7 +1,7 @@
 // The translator against the interpreter: random straight-line programs and loops over the
 // forms the code generator emits inline (ALU with every flag consumer after it, INC/DEC keeping
 // CF, loads/stores, PUSH/POP, Jcc, CALL/RET), mixed with instructions it hands to the
-// interpreter (ADC, SETcc, PUSHF, shifts by CL), run under interp and under jit with every block
+// interpreter (ADC, PUSHF, shifts by CL), run under interp and under jit with every block
 // compiled at its first dispatch; the whole architectural state and the data area must match.
 import { describe, expect, it } from 'vitest';
 import { ARCH_END } from '../../cpu/state.js';
@@ -50,6 +50,8 @@ function insn(next: () => number, w: boolean): string {
     // Byte registers (AH..BH too): ALU reg,reg and reg,imm.
     `84 c0`, `84 e4`, `3c ${imm8}`, `80 f9 ${imm8}`, `80 fc ${imm8}`, `00 d8`, `28 e0`, `30 f8`, `08 e5`, `20 c4`, `f6 c4 ${imm8}`, `80 c4 ${imm8}`,
     ...(w ? [`40 84 f6`, `41 80 f8 ${imm8}`, `40 00 f0`] : []),
+    // CMOVcc r,r and SETcc r8 (AH too) after whatever set the flags.
+    `${W}0f 4${(next() & 15).toString(16)} ${rr}`, `0f 4${(next() & 15).toString(16)} ${rr}`, `0f 9${(next() & 15).toString(16)} c4`, `0f 9${(next() & 15).toString(16)} c2`,
     ...(w ? [`48 63 44 ${sib()} ${imm8}`, `48 3b 05 ${imm8}000000`, `48 8b 05 ${imm8}000000`, `48 8d 0d ${imm32}`, `64 8b 46 ${imm8}`] : []),
   ];
   return forms[next() % forms.length];
