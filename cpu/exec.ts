@@ -205,6 +205,8 @@ export function execBlock(c: Cpu, b: Block, code: Int32Array, n: number, passes:
         case F.ALU_RM: aluRM(c, a, s, code[p + 3]); break;
         case F.ALU_MR: { const w = a & 0xff; aluM(c, a, s, code[p + 3], r[w], r[w + 1]); if (c.blockEnd !== 0) throw BLOCK_END; break; }
         case F.ALU_MI: aluM(c, a, a & 0xff, code[p + 3], s, s >> 31); if (c.blockEnd !== 0) throw BLOCK_END; break;
+        case F.NOT32: r[a] = ~r[a]; r[a + 1] = 0; break;
+        case F.NOT64: r[a] = ~r[a]; r[a + 1] = ~r[a + 1]; break;
         case F.CMOV32: if (cond(r, code[p + 3])) r[a] = r[s]; r[a + 1] = 0; break;
         case F.CMOV64: if (cond(r, code[p + 3])) { r[a] = r[s]; r[a + 1] = r[s + 1]; } break;
         case F.SETCC_R8: { const w = a & ~1, sh = (a & 1) << 3; r[w] = (r[w] & ~(0xff << sh)) | ((cond(r, code[p + 3]) ? 1 : 0) << sh); break; }

@@ -70,7 +70,9 @@ export const enum Fast {
   ALU_RR8 = 72, ALU_RI8 = 73,
   /** CMOVcc r32/r64, r: a = dst word, b = src word, x = condition. SETcc r8: a = byte register (as ALU_RR8's), x = condition. */
   CMOV32 = 74, CMOV64 = 75, SETCC_R8 = 76,
-  FAST_COUNT = 77,
+  /** NOT r32 / r64 (no flags): a = word. */
+  NOT32 = 77, NOT64 = 78,
+  FAST_COUNT = 79,
   /**
    * Dead-flag variants: an ALU fast op whose flags are overwritten by a later
    * instruction of the same block before anything can read them (and before
@@ -203,6 +205,7 @@ export const FAST_INFO: readonly FastInfo[] = (() => {
   put(Fast.ALU_RR8, ALU('alu r8,r8', 'ar')); put(Fast.ALU_RI8, ALU('alu r8,imm', 'a'));
   put(Fast.CMOV32, { ...MOVE('cmovcc r32,r32', 'ar'), flagsR: ALL }); put(Fast.CMOV64, { ...MOVE('cmovcc r64,r64', 'ar'), flagsR: ALL });
   put(Fast.SETCC_R8, { ...MOVE('setcc r8', 'a'), flagsR: ALL });
+  put(Fast.NOT32, MOVE('not r32', 'a')); put(Fast.NOT64, MOVE('not r64', 'a'));
   put(Fast.NOP, { name: 'nop', fields: '', flagsR: 0, flagsW: 0, fault: false, ends: false, mem: false, stack: false, writesDst: false, gen: GEN_EXACT });
   for (let id = 1; id < Fast.FAST_COUNT; id++) if (t[id] === undefined) throw new Error(`cpu/fastops.ts: fast op ${id} is not described`);
   return t;

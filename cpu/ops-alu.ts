@@ -114,6 +114,7 @@ function unaryOp(kind: 'inc' | 'dec' | 'neg' | 'not', spec: string) {
     if (!d.isMem) {
       const n = spec[0] === 'Z' ? (d.op & 7) | ((d.rex & 1) << 3) : d.rm;
       const rd = regRead(size, n, d.rex), wr = regWrite(size, n, d.rex);
+      if ((size === 4 || size === 8) && kind === 'not') return fast(d, size === 4 ? F.NOT32 : F.NOT64, n * 2, 0, 0);
       if ((size === 4 || size === 8) && (kind === 'inc' || kind === 'dec')) {
         return fast(d, size === 4 ? (kind === 'inc' ? F.INC32 : F.DEC32) : (kind === 'inc' ? F.INC64 : F.DEC64), n * 2, 0, 0);
       }

@@ -73,6 +73,8 @@ export class OpGen extends MemGen {
       case F.ALU_RR8: case F.ALU_RI8: case F.ALU_RR8 + F.NO_FLAGS: case F.ALU_RI8 + F.NO_FLAGS:
         this.aluR8(id, a, s, x);
         return;
+      case F.NOT32: this.get32(ra); f.i32Const(-1).op(Op.I32Xor); this.set32(ra); return;
+      case F.NOT64: this.get64(ra); f.i64Const(-1, -1).op(Op.I64Xor); this.set64(ra); return;
       case F.CMOV32: case F.CMOV64:
         this.cond(x);
         f.if();

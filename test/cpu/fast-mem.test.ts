@@ -106,12 +106,14 @@ describe('byte register ALU fast ops', () => {
   });
 });
 
-describe('CMOVcc and SETcc register fast ops', () => {
-  it('a taken 64-bit CMOV copies, a 32-bit one not taken still clears bits 63:32, SETcc writes AH alone', () => {
+describe('CMOVcc, SETcc and NOT register fast ops', () => {
+  it('a taken 64-bit CMOV copies, a 32-bit one not taken still clears bits 63:32, SETcc writes AH alone, NOT r32 clears bits 63:32', () => {
     const t = new Rig(64);
     t.set(RAX, 1); t.set(RCX, 2); t.setHex(RDX, 'ffffffffffffffff'); t.setHex(RSI, '1122334455667788'); t.setHex(RDI, 'aaaaaaaabbbbbbbb');
-    expectNoFault(t, '4839c8 480f4cd6 0f4dfe 0f9cc4'); // cmp rax,rcx; cmovl rdx,rsi; cmovge edi,esi; setl ah
+    expectNoFault(t, '4839c8 480f4cd6 0f4dfe 0f9cc4 48f7d6 f7d1'); // cmp rax,rcx; cmovl rdx,rsi; cmovge edi,esi; setl ah; not rsi; not ecx
     expect(t.reg64(RDX)).toBe('1122334455667788');
+    expect(t.reg64(RSI)).toBe('eeddccbbaa998877');
+    expect(t.reg64(RCX)).toBe('00000000fffffffd');
     expect(t.reg64(RDI)).toBe('00000000bbbbbbbb');
     expect(t.reg64(RAX)).toBe('0000000000000101');
   });

@@ -50,6 +50,7 @@ function insn(next: () => number, w: boolean): string {
     // Byte registers (AH..BH too): ALU reg,reg and reg,imm.
     `84 c0`, `84 e4`, `3c ${imm8}`, `80 f9 ${imm8}`, `80 fc ${imm8}`, `00 d8`, `28 e0`, `30 f8`, `08 e5`, `20 c4`, `f6 c4 ${imm8}`, `80 c4 ${imm8}`,
     ...(w ? [`40 84 f6`, `41 80 f8 ${imm8}`, `40 00 f0`] : []),
+    `${W}f7 ${(parseInt(reg, 16) + 0x10).toString(16)}`, // not r
     // CMOVcc r,r and SETcc r8 (AH too) after whatever set the flags.
     `${W}0f 4${(next() & 15).toString(16)} ${rr}`, `0f 4${(next() & 15).toString(16)} ${rr}`, `0f 9${(next() & 15).toString(16)} c4`, `0f 9${(next() & 15).toString(16)} c2`,
     ...(w ? [`48 63 44 ${sib()} ${imm8}`, `48 3b 05 ${imm8}000000`, `48 8b 05 ${imm8}000000`, `48 8d 0d ${imm32}`, `64 8b 46 ${imm8}`] : []),
